@@ -1,0 +1,5 @@
+"""``python -m connectory`` runs the CLI."""
+
+from connectory.cli import main
+
+main()

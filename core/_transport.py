@@ -1,0 +1,175 @@
+"""The transport pipeline under the httpx client: rate limiter -> retry -> metrics -> network.
+
+Each attempt takes a permit from the limiter, so retries count against the vendor's
+limits like any other request. Retries use stamina; the first attempt runs outside it, so a
+request that succeeds pays nothing for the retry machinery.
+"""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import stamina
+
+from ._auth import OPERATION_EXTENSION
+from ._config import RetryPolicy
+from ._errors import parse_retry_after
+from ._monitoring import MonitoringService
+from ._ratelimit import RateLimiter
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+# Raised before a single byte reached the server: safe to retry whatever the method.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class _RetryableResponse(Exception):
+    """An attempt answered with a status worth retrying; carries the (read) response."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def is_idempotent(request: httpx.Request) -> bool:
+    return request.method in IDEMPOTENT_METHODS or "idempotency-key" in request.headers
+
+
+def _replayable(request: httpx.Request) -> bool:
+    try:
+        request.content  # noqa: B018 - raises if the body is a one-shot stream
+    except httpx.RequestNotRead:
+        return False
+    return True
+
+
+class ConnectorTransport(httpx.AsyncBaseTransport):
+    """Wraps the network transport with limits, retries, metrics and credential hygiene."""
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        *,
+        retry: RetryPolicy,
+        limiter: RateLimiter | None = None,
+        monitor: MonitoringService | None = None,
+        trusted_origins: tuple[str, ...] = (),
+        credential_headers: tuple[str, ...] = ("authorization",),
+        credential_params: tuple[str, ...] = (),
+    ) -> None:
+        self._inner = inner
+        self._retry = retry
+        self._limiter = limiter
+        self._monitor = monitor
+        self._trusted = frozenset(trusted_origins)
+        self._credential_headers = credential_headers
+        self._credential_params = credential_params
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._trusted:
+            self._strip_credentials_off_origin(request)
+        operation = request.extensions.get(OPERATION_EXTENSION, "request")
+        try:
+            return await self._attempt(request, operation, retry=False)
+        except _RetryableResponse as exc:
+            if self._retry.attempts < 2 or not (is_idempotent(request) and _replayable(request)):
+                return exc.response
+            first: Exception = exc
+        except _NOT_SENT as exc:
+            if self._retry.attempts < 2 or not _replayable(request):
+                raise
+            first = exc
+        except httpx.TransportError as exc:
+            if self._retry.attempts < 2 or not (is_idempotent(request) and _replayable(request)):
+                raise
+            first = exc
+        return await self._retry_after_failure(request, operation, first)
+
+    async def _retry_after_failure(
+        self, request: httpx.Request, operation: str, first: Exception
+    ) -> httpx.Response:
+        policy = self._retry
+        deadline = time.monotonic() + policy.timeout
+        idempotent = is_idempotent(request)
+
+        def backoff(exc: Exception) -> bool | float:
+            if isinstance(exc, _RetryableResponse):
+                delay = parse_retry_after(exc.response.headers.get("retry-after"))
+                if delay is None:
+                    return True
+                if delay > policy.retry_after_cap or time.monotonic() + delay > deadline:
+                    return False  # the vendor wants a longer pause than we may wait
+                return delay
+            if isinstance(exc, _NOT_SENT):
+                return True
+            return idempotent and isinstance(exc, httpx.TransportError)
+
+        pending: Exception | None = first
+        try:
+            async for attempt in stamina.retry_context(
+                on=backoff,
+                attempts=policy.attempts,
+                timeout=policy.timeout,
+                wait_initial=policy.wait_initial,
+                wait_max=policy.wait_max,
+                wait_jitter=policy.wait_jitter,
+            ):
+                with attempt:
+                    if pending is not None:
+                        # Replay the first attempt's failure so stamina schedules the backoff.
+                        failure, pending = pending, None
+                        raise failure
+                    return await self._attempt(request, operation, retry=True)
+        except _RetryableResponse as exc:
+            return exc.response
+        raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
+
+    async def _attempt(
+        self, request: httpx.Request, operation: str, *, retry: bool
+    ) -> httpx.Response:
+        limiter = self._limiter
+        if limiter is not None:
+            await limiter.acquire(operation)
+        monitor = self._monitor
+        start = time.perf_counter()
+        try:
+            response = await self._inner.handle_async_request(request)
+        except httpx.TransportError:
+            if monitor is not None:
+                monitor.record_request(operation, None, time.perf_counter() - start, retry=retry)
+            raise
+        status = response.status_code
+        if monitor is not None:
+            monitor.record_request(operation, status, time.perf_counter() - start, retry=retry)
+        if limiter is not None:
+            await limiter.observe(response)
+        if status in RETRY_STATUSES:
+            await response.aread()
+            raise _RetryableResponse(response)
+        return response
+
+    def _strip_credentials_off_origin(self, request: httpx.Request) -> None:
+        """Never send credentials to an origin the connector does not trust (redirects)."""
+        url = request.url
+        origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
+        if origin in self._trusted:
+            return
+        for name in self._credential_headers:
+            request.headers.pop(name, None)
+        if self._credential_params and url.query:
+            params = url.params
+            for name in self._credential_params:
+                params = params.remove(name)
+            request.url = url.copy_with(params=params)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    def __repr__(self) -> str:
+        return f"ConnectorTransport(retry={self._retry!r}, limiter={self._limiter!r})"
+
+
+def origin_of(url: str | httpx.URL) -> str:
+    parsed = httpx.URL(url)
+    return f"{parsed.scheme}://{parsed.netloc.decode('ascii')}"
