@@ -158,10 +158,11 @@ class OAuth2Auth(httpx.Auth):
         self._async_lock = asyncio.Lock()
         self._sync_lock = threading.Lock()
         self.refresh_count = 0
-        register_secrets(self._token.secrets())
-        if client_secret:
-            # Token endpoints echo it in error bodies; redact it like the tokens.
-            register_secrets((client_secret,))
+        # What this auth registered as secrets in use, so it releases exactly that even if
+        # `_token` is replaced from outside. The client secret is included: token
+        # endpoints echo it in their error bodies.
+        self._held: tuple[str, ...] = ()
+        self._hold(self._token)
 
     def __repr__(self) -> str:
         return (
@@ -236,9 +237,8 @@ class OAuth2Auth(httpx.Auth):
             raise AuthenticationError("token endpoint answered with a non-object JSON body")
         previous = self._token
         token = OAuth2Token.from_response(payload, previous=previous, now=self._clock())
-        register_secrets(token.secrets())
+        self._hold(token)
         self._token = token
-        unregister_secrets(previous.secrets())
         self.refresh_count += 1
         return token
 
@@ -247,11 +247,32 @@ class OAuth2Auth(httpx.Auth):
             raise AuthenticationError("no access token and no way to obtain one")
         request.headers["Authorization"] = f"Bearer {token.access_token}"
 
+    def _hold(self, token: OAuth2Token) -> None:
+        values = token.secrets() + ((self._client_secret,) if self._client_secret else ())
+        register_secrets(values)  # before releasing the old ones: no unmasked moment
+        unregister_secrets(self._held)
+        self._held = values
+
+    def use_refresh_token(self, refresh_token: str) -> None:
+        """Refresh with `refresh_token` from now on (one issued outside this object)."""
+        self._token = attrs.evolve(self._token, refresh_token=refresh_token)
+        self._hold(self._token)
+
+    async def refresh(
+        self, send: Callable[[httpx.Request], Awaitable[httpx.Response]]
+    ) -> OAuth2Token:
+        """Obtain a new token now with `send` (the connector's client), under the lock."""
+        async with self._async_lock:
+            response = await send(self.build_token_request())
+            await response.aread()
+            token = self._accept(response)
+            await self._store(token)
+            return token
+
     def forget(self) -> None:
         """Stop treating this credential's values as in use (on connector close)."""
-        unregister_secrets(self._token.secrets())
-        if self._client_secret:
-            unregister_secrets((self._client_secret,))
+        unregister_secrets(self._held)
+        self._held = ()
 
     # -- flows -----------------------------------------------------------------------
 

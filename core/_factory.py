@@ -127,7 +127,10 @@ class UniversalConnectorFactory(IConnectorFactory):
         errors = error_service or BaseErrorHandlingService(logger)
         monitor = monitoring_service or MonitoringService(slug)
         limiter = rate_limiter or RateLimiter(
-            config.rate_limits, key=slug, backend=rate_limit_backend
+            config.rate_limits,
+            key=slug,
+            backend=rate_limit_backend,
+            max_wait=config.retry.retry_after_cap,
         )
         http = ConnectorHttpClient(
             config, error_service=errors, monitor=monitor, limiter=limiter, transport=transport

@@ -10,7 +10,7 @@ from typing import Any
 from ._redact import MASK, SENSITIVE_NAMES, redact
 
 _RECENT = 200  # requests the health status looks back over
-_LATENCIES = 100000  # latency samples kept per operation for percentiles
+_LATENCIES = 1024  # latency samples kept per operation for percentiles
 _EVENTS = 500
 _SENSITIVE = frozenset(name.lower() for name in SENSITIVE_NAMES)
 

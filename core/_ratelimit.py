@@ -24,7 +24,7 @@ from typing import Protocol
 import httpx
 
 from ._config import RateLimits
-from ._errors import parse_retry_after
+from ._errors import RateLimitError, parse_retry_after
 from .testing import waiting_disabled
 
 Window = tuple[float, int]
@@ -132,7 +132,9 @@ class RateLimiter:
     """Admits requests within a connector's configured limits.
 
     ``async with limiter.acquire_permission("list_repos"): ...`` waits until a request
-    may go out. `observe(response)` applies the vendor's own back-off headers.
+    may go out. `observe(response)` applies the vendor's own back-off headers. A wait longer
+    than `max_wait` (the factory sets the retry policy's ``retry_after_cap``) is not taken:
+    `RateLimitError` is raised with ``retry_after`` set, instead of a silent long stall.
     """
 
     def __init__(
@@ -143,6 +145,7 @@ class RateLimiter:
         backend: RateLimitBackend | None = None,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         max_block: float = 3600.0,
+        max_wait: float | None = None,
     ) -> None:
         self.limits = limits or RateLimits()
         self.key = key
@@ -150,6 +153,7 @@ class RateLimiter:
         self._windows = self.limits.windows()
         self._sleep = sleep
         self._max_block = max_block
+        self.max_wait = max_wait
         self.waits = 0
         self.waited_seconds = 0.0
 
@@ -168,6 +172,13 @@ class RateLimiter:
             # (1e-13 s at t=1000): sleeping it would not get past the horizon, and the loop
             # would spin. Never sleep less than a millisecond.
             wait = max(wait, _MIN_WAIT)
+            if self.max_wait is not None and wait > self.max_wait:
+                raise RateLimitError(
+                    f"{self.key}: rate limited for {wait:.1f} s more, longer than the "
+                    f"{self.max_wait:g} s this limiter may wait",
+                    retry_after=wait,
+                    operation=operation,
+                )
             self.waits += 1
             self.waited_seconds += wait
             await self._sleep(wait)

@@ -46,9 +46,13 @@ def _alternation(names: tuple[str, ...]) -> str:
 
 
 # "name": "value"  (JSON)
-_JSON_PAIR = re.compile(rf'("(?:{_alternation(SENSITIVE_NAMES)})"\s*:\s*)"(?:[^"\\]|\\.)*"', re.IGNORECASE)
+_JSON_PAIR = re.compile(
+    rf'("(?:{_alternation(SENSITIVE_NAMES)})"\s*:\s*)"(?:[^"\\]|\\.)*"', re.IGNORECASE
+)
 # name=value  (query strings and form bodies)
-_FORM_PAIR = re.compile(rf"(?<![\w-])((?:{_alternation(SENSITIVE_QUERY_NAMES)})=)[^&\s\"']+", re.IGNORECASE)
+_FORM_PAIR = re.compile(
+    rf"(?<![\w-])((?:{_alternation(SENSITIVE_QUERY_NAMES)})=)[^&\s\"']+", re.IGNORECASE
+)
 # "Bearer <token>" / "Basic <credentials>" as in an Authorization header. Case-sensitive,
 # and the value must look like a credential (8+ characters, with a digit or a symbol), so
 # prose such as "basic needs" or "Bearer authentication" stays readable.

@@ -245,13 +245,8 @@ class BaseAuthenticationService(IAuthenticationService):
         auth = self.auth
         if not isinstance(auth, OAuth2Auth) or self.http is None:
             raise AuthenticationError(f"{self.config.slug}: not an authenticated OAuth2 connector")
-        register_secrets((refresh_token,))
-        self._secrets += (refresh_token,)
-        auth._token = attrs.evolve(auth.token, refresh_token=refresh_token)
-        request = auth.build_token_request()
-        response = await self.http.send_raw(request)
-        token = auth._accept(response)
-        await auth._store(token)
+        auth.use_refresh_token(refresh_token)
+        token = await auth.refresh(self.http.send_raw)
         return {
             "access_token": token.access_token,
             "refresh_token": token.refresh_token,
@@ -264,6 +259,10 @@ class BaseAuthenticationService(IAuthenticationService):
         """Headers the auth scheme would add to a request to the base URL."""
         if self.auth is None:
             return {}
+        if isinstance(self.auth, OAuth2Auth):
+            # Running its flow could start a token request; report the token held now.
+            token = self.auth.token.access_token
+            return {"authorization": f"Bearer {token}"} if token else {}
         request = httpx.Request("GET", self.config.base_url)
         flow = self.auth.sync_auth_flow(request)
         authed = next(flow)

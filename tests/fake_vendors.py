@@ -71,7 +71,9 @@ class GoogleDriveDataService(BaseDataService):
             id_param="fileId",
             items_path="files",
             paginator=CursorInBody(
-                cursor_path="nextPageToken", cursor_param="pageToken", limit_param="pageSize",
+                cursor_path="nextPageToken",
+                cursor_param="pageToken",
+                limit_param="pageSize",
                 page_size=3,
             ),
         ),
@@ -157,8 +159,11 @@ def vendor_route(request: Received) -> Reply:
             page, nxt = _page(items, start, 2)
             return Reply(
                 200,
-                {"ok": True, key: page,
-                 "response_metadata": {"next_cursor": str(nxt) if nxt < len(items) else ""}},
+                {
+                    "ok": True,
+                    key: page,
+                    "response_metadata": {"next_cursor": str(nxt) if nxt < len(items) else ""},
+                },
             )
         info = {"conversations.info": ("channel", CHANNELS), "users.info": ("user", USERS)}
         if method in info:

@@ -236,7 +236,11 @@ def _reprs(obj: object) -> list[str]:
     ("auth", "secret", "shown"),
     [
         (ApiKeyAuth("ak-hidden-1", name="X-Key"), "ak-hidden-1", "X-Key"),
-        (ApiKeyAuth("ak-hidden-1", name="Authorization", prefix="Tok"), "ak-hidden-1", "Authorization"),
+        (
+            ApiKeyAuth("ak-hidden-1", name="Authorization", prefix="Tok"),
+            "ak-hidden-1",
+            "Authorization",
+        ),
         (ApiKeyAuth("ak-hidden-1", name="k", location="query"), "ak-hidden-1", "query"),
         (ApiKeyAuth("ak-hidden-1", name="k", location="cookie"), "ak-hidden-1", "cookie"),
         (BearerAuth("bt-hidden-2"), "bt-hidden-2", "BearerAuth"),
@@ -518,14 +522,18 @@ async def test_client_credentials_fetches_a_token_with_the_secret_in_the_body(
         assert len(provider.token_requests) == 1
         clock.now += 600  # expired now
         await http.get(API + "c")
-    assert provider.token_forms == [
-        {
-            "grant_type": "client_credentials",
-            "scope": "read:items write:items",
-            "client_id": "cid",
-            "client_secret": "csec",
-        }
-    ] * 2
+    assert (
+        provider.token_forms
+        == [
+            {
+                "grant_type": "client_credentials",
+                "scope": "read:items write:items",
+                "client_id": "cid",
+                "client_secret": "csec",
+            }
+        ]
+        * 2
+    )
     assert "authorization" not in provider.token_requests[0].headers
     assert provider.api_tokens() == ["Bearer cc-1", "Bearer cc-1", "Bearer cc-2"]
 
@@ -626,9 +634,7 @@ def make_connector(
     factory.register_connector_implementation(
         config.connector_type, _Connector, _Auth, _Data, config
     )
-    return factory.create_connector(
-        config.connector_type, transport=httpx.MockTransport(handler)
-    )
+    return factory.create_connector(config.connector_type, transport=httpx.MockTransport(handler))
 
 
 async def test_connect_with_a_wrong_token_fails_after_one_request() -> None:
@@ -822,12 +828,6 @@ async def test_get_auth_headers_for_header_schemes(
     assert none.get_auth_headers() == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/_services.py get_auth_headers returns the first request of the auth flow; "
-    "for an expired OAuth2 token that is the token request (form headers, and with "
-    "client_auth=basic the client's own credentials), not the API headers",
-)
 async def test_get_auth_headers_for_an_expired_oauth2_token(
     services: Callable[[ConnectorConfig], BaseAuthenticationService],
 ) -> None:
@@ -836,8 +836,7 @@ async def test_get_auth_headers_for_an_expired_oauth2_token(
         {"access_token": "t-7", "refresh_token": "rt-7", "client_id": "cid", "expires_at": "1"}
     )
     headers = oauth.get_auth_headers()
-    assert "content-type" not in headers
-    assert headers.get("authorization", "").startswith("Bearer ")
+    assert headers == {"authorization": "Bearer t-7"}
 
 
 # -- sync flow ------------------------------------------------------------------------
@@ -881,3 +880,36 @@ def test_sync_client_with_an_async_token_store_is_refused(
         pytest.raises(TypeError, match="async client"),
     ):
         http.get(API + "me")
+
+
+async def test_explicit_refresh_token_call_exchanges_and_stores_the_token() -> None:
+    issued: list[dict[str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        form = dict(httpx.QueryParams(request.content.decode()))
+        issued.append(form)
+        return httpx.Response(200, json={"access_token": "at-new", "refresh_token": "rt-next"})
+
+    config = _config(AuthenticationType.OAUTH2, token_url=TOKEN_URL)
+    factory = UniversalConnectorFactory(discover=False)
+    factory.register_connector_implementation(
+        config.connector_type,
+        BaseConnectorService,
+        BaseAuthenticationService,
+        BaseDataService,
+        config,
+    )
+    stored: list[OAuth2Token] = []
+    connector = factory.create_connector(
+        config.connector_type, transport=httpx.MockTransport(handler), token_store=stored.append
+    )
+    await connector.auth_service.authenticate({"access_token": "at-old", "client_id": "cid"})
+    fields = await connector.auth_service.refresh_token("rt-given")
+    assert issued == [
+        {"grant_type": "refresh_token", "refresh_token": "rt-given", "client_id": "cid"}
+    ]
+    assert fields["access_token"] == "at-new"
+    assert fields["refresh_token"] == "rt-next"
+    assert [t.access_token for t in stored] == ["at-new"]
+    assert connector.auth_service.get_auth_headers() == {"authorization": "Bearer at-new"}
+    await connector.close()

@@ -42,7 +42,10 @@ def test_strings_are_accepted_for_enums() -> None:
         ({"rate_limits": {"requests_per_minute": 0}}, "rate_limits.requests_per_minute"),
         ({"rate_limits": {"requests_per_day": float("nan")}}, "rate_limits.requests_per_day"),
         ({"rate_limits": {"requests_per_second": "10"}}, "rate_limits.requests_per_second"),
-        ({"rate_limits": {"requests_per_hour": 10}}, "rate_limits: unknown key 'requests_per_hour'"),
+        (
+            {"rate_limits": {"requests_per_hour": 10}},
+            "rate_limits: unknown key 'requests_per_hour'",
+        ),
         ({"rate_limits": [1, 2]}, "rate_limits: expected a mapping"),
         ({"authentication_type": "kerberos"}, "authentication_type: unknown value 'kerberos'"),
         ({"connector_type": "nope"}, "connector_type: unknown value 'nope'"),

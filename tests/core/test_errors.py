@@ -49,7 +49,8 @@ def test_status_maps_to_type(status: int, error_type: type[ConnectorError]) -> N
     assert type(error) is error_type
     assert error.status_code == status
     assert error.method == "GET"
-    assert error.url is not None and "/v1/items/7" in error.url
+    assert error.url is not None
+    assert "/v1/items/7" in error.url
     assert error.body_excerpt == '{"message": "nope"}'
     assert error.connector == "demo"
 

@@ -119,9 +119,7 @@ async def test_manager_close_all_closes_everything_even_when_one_fails(
 ) -> None:
     manager = ConnectorManager(factory)
     first = await manager.create_and_connect(ConnectorType.SLACK, {"bot_token": fv.CHAT_BOT_TOKEN})
-    second = await manager.create_and_connect(
-        ConnectorType.SLACK, {"bot_token": fv.CHAT_BOT_TOKEN}
-    )
+    second = await manager.create_and_connect(ConnectorType.SLACK, {"bot_token": fv.CHAT_BOT_TOKEN})
     closed: list[str] = []
     original_close = first.close
 

@@ -65,6 +65,19 @@ def test_snapshot_of_a_single_sample() -> None:
     assert latency == {"mean": 250.0, "p50": 250.0, "p95": 250.0, "max": 250.0}
 
 
+def test_p95_sees_a_slow_tail_that_p50_does_not() -> None:
+    service = monitor()
+    for i in range(100):
+        service.record_request("op", 200, 0.5 if i % 10 == 0 else 0.001)  # 10% slow
+
+    latency = service.metrics_snapshot()["operations"]["op"]["latency_ms"]
+
+    assert latency["p50"] == 1.0
+    assert latency["p95"] == 500.0
+    assert latency["max"] == 500.0
+    assert latency["mean"] == pytest.approx(50.9)
+
+
 def test_percentiles_follow_recent_samples_only() -> None:
     service = monitor()
     for _ in range(50):

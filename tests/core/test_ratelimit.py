@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from connectory.core import testing
 from connectory.core._config import RateLimits
+from connectory.core._errors import RateLimitError
 from connectory.core._ratelimit import InMemoryRateLimitBackend, RateLimiter
 
 START = 1_000.0
@@ -409,3 +410,26 @@ def test_no_waiting_restores_the_previous_state_even_on_error() -> None:
         testing.set_no_waiting(False)
     assert not testing.waiting_disabled()
     assert not stamina.is_testing()
+
+
+async def test_a_wait_longer_than_max_wait_raises_instead_of_stalling() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(
+        RateLimits(requests_per_minute=1),
+        backend=InMemoryRateLimitBackend(clock=clock),
+        sleep=clock.sleep,
+        max_wait=30.0,
+    )
+    await limiter.acquire("list")
+    with pytest.raises(RateLimitError) as caught:
+        await limiter.acquire("list")  # the next slot is 60 s away
+    assert caught.value.retry_after == pytest.approx(60.0)
+    assert caught.value.operation == "list"
+    assert clock.sleeps == []  # it did not wait at all
+
+    await limiter.observe(response(429, {"Retry-After": "20"}))
+    clock.advance_to(clock.now + 60)  # the minute window is free again; the block is over
+    await limiter.acquire("list")
+    await limiter.observe(response(429, {"Retry-After": "10"}))
+    with pytest.raises(RateLimitError):
+        await limiter.acquire("list")  # 60 s for the window beats the 10 s block
