@@ -5,6 +5,7 @@ private. ``connectory.core.testing`` holds the switch that turns off all waiting
 """
 
 from ._auth import ApiKeyAuth, BasicAuth, BearerAuth, OAuth2Auth, OAuth2Token, TokenStore
+from ._codec import UNSET, DecodeError, Unset
 from ._config import (
     ApiKeyLocation,
     AuthenticationType,
@@ -36,6 +37,7 @@ from ._factory import (
 )
 from ._http import ConnectorHttpClient
 from ._monitoring import MonitoringService
+from ._operations import OperationInfo, ParameterInfo
 from ._pagination import (
     CursorInBody,
     CursorInHeader,
@@ -88,6 +90,11 @@ __all__ = [
     "ConnectorManager",
     "ConnectorRegistration",
     "ConnectorTransport",
+    "DecodeError",
+    "OperationInfo",
+    "ParameterInfo",
+    "UNSET",
+    "Unset",
     "ConnectorType",
     "CursorInBody",
     "CursorInHeader",

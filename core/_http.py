@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from ._auth import OPERATION_EXTENSION
+from ._codec import UNSET
 from ._config import ApiKeyLocation, AuthenticationType, ConnectorConfig
 from ._errors import ConnectorError
 from ._monitoring import MonitoringService
@@ -207,7 +208,7 @@ def _query(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
         return None
     query: dict[str, Any] = {}
     for key, value in params.items():
-        if value is None:
+        if value is None or value is UNSET:
             continue
         if isinstance(value, bool):
             query[key] = "true" if value else "false"

@@ -1,0 +1,261 @@
+"""Runtime helpers for generated code: decoding JSON into models, encoding back, paths.
+
+Generated models call these; they are small on purpose. Decoding is tolerant where APIs
+drift (unknown enum values are kept as plain values, unknown fields kept in
+``additional_properties``) and strict where data would be lost (a missing required field
+raises `DecodeError` naming the model and field).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, Protocol, TypeVar
+from urllib.parse import quote as _quote
+
+import attrs
+import httpx
+
+from ._errors import ConnectorError
+
+E = TypeVar("E", bound=enum.Enum)
+T = TypeVar("T")
+
+
+class Unset(enum.Enum):
+    """The type of `UNSET`: a field or argument that was not given (distinct from None)."""
+
+    UNSET = "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = Unset.UNSET
+
+
+class DecodeError(ConnectorError):
+    """A response body does not have the shape the spec promised."""
+
+
+class Model(Protocol):
+    @classmethod
+    def from_dict(cls: type[T], data: Any) -> T: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+def to_float(value: Any) -> Any:
+    """JSON numbers declared as `number` may arrive as ints; keep them as floats."""
+    return float(value) if type(value) is int else value
+
+
+def enum_value(enum_type: type[E], value: Any) -> E | Any:
+    """The enum member for `value`, or `value` itself when the API added a new one."""
+    try:
+        return enum_type(value)
+    except ValueError:
+        return value
+
+
+def expect_object(model: str, data: Any) -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        raise DecodeError(f"{model}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def missing(model: str, error: KeyError) -> DecodeError:
+    return DecodeError(f"{model}: missing required field {error.args[0]!r}")
+
+
+def extra(data: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    """The fields of `data` the model does not declare (kept, never dropped)."""
+    return {k: v for k, v in data.items() if k not in known}
+
+
+# -- unions ---------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Choice:
+    """One candidate type of a union: a check on the raw value and its decoder."""
+
+    check: Callable[[Any], int]  # 0: no; higher: a better match
+    decode: Callable[[Any], Any]
+
+
+def is_list(value: Any) -> int:
+    return int(isinstance(value, list))
+
+
+def is_dict(value: Any) -> int:
+    return int(isinstance(value, dict))
+
+
+def is_str(value: Any) -> int:
+    return int(isinstance(value, str))
+
+
+def is_int(value: Any) -> int:
+    return int(isinstance(value, int) and not isinstance(value, bool))
+
+
+def is_float(value: Any) -> int:
+    return int(isinstance(value, int | float) and not isinstance(value, bool))
+
+
+def prim_choice(kind: type) -> Choice:
+    if kind is bool:
+        return Choice(lambda v: int(isinstance(v, bool)), lambda v: v)
+    if kind is int:
+        return Choice(is_int, lambda v: v)
+    if kind is float:
+        return Choice(is_float, to_float)
+    return Choice(lambda v: int(isinstance(v, kind)), lambda v: v)
+
+
+def model_choice(model: Any) -> Choice:
+    """A model candidate: matches objects that have its required fields; more known
+    fields make a better match."""
+    required: frozenset[str] = getattr(model, "REQUIRED_FIELDS", frozenset())
+    known: frozenset[str] = getattr(model, "KNOWN_FIELDS", frozenset())
+
+    def check(value: Any) -> int:
+        if not isinstance(value, dict) or not required <= value.keys():
+            return 0
+        return 1 + len(known & value.keys())
+
+    return Choice(check, model.from_dict)
+
+
+ANY_CHOICE: Final = Choice(lambda v: 1, lambda v: v)
+
+
+def decode_union(value: Any, choices: Sequence[Choice]) -> Any:
+    """Decode `value` as the best-matching candidate; the raw value if none matches."""
+    best: Choice | None = None
+    best_score = 0
+    for choice in choices:
+        score = choice.check(value)
+        if score > best_score:
+            best, best_score = choice, score
+    if best is None:
+        return value
+    try:
+        return best.decode(value)
+    except DecodeError:
+        return value
+
+
+def decode_discriminated(
+    value: Any, prop: str, mapping: Mapping[str, Any], choices: Sequence[Choice]
+) -> Any:
+    """A oneOf with a discriminator: the mapped model, else the best match."""
+    if isinstance(value, dict):
+        model = mapping.get(str(value.get(prop)))
+        if model is not None:
+            return model.from_dict(value)
+    return decode_union(value, choices)
+
+
+# -- encoding -------------------------------------------------------------------------
+
+
+def encode(value: Any) -> Any:
+    """A model, enum, list or dict as JSON-ready data; UNSET fields are left out."""
+    to_dict = getattr(value, "to_dict", None)
+    if to_dict is not None and attrs.has(type(value)):
+        return to_dict()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(k): encode(v) for k, v in value.items() if v is not UNSET}
+    if isinstance(value, list | tuple):
+        return [encode(v) for v in value]
+    return value
+
+
+def encode_fields(
+    obj: Any, fields: Sequence[tuple[str, str]], additional: Mapping[str, Any]
+) -> dict[str, Any]:
+    """`obj`'s attributes under their JSON names, skipping UNSET, plus the extra fields."""
+    out: dict[str, Any] = {k: encode(v) for k, v in additional.items()}
+    for attribute, json_name in fields:
+        value = getattr(obj, attribute)
+        if value is not UNSET:
+            out[json_name] = encode(value)
+    return out
+
+
+# -- requests -------------------------------------------------------------------------
+
+
+def path_segment(value: Any) -> str:
+    """A path parameter, percent-encoded (a '/' in an id stays inside its segment)."""
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    return _quote(str(value), safe="")
+
+
+def query_value(value: Any, *, explode: bool = True) -> Any:
+    """A query parameter as httpx takes it: enums as values, arrays joined unless exploded."""
+    if value is UNSET or value is None:
+        return None
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        items = [query_value(v) for v in value]
+        return items if explode else ",".join(str(v) for v in items)
+    return value
+
+
+def query(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+
+def headers(values: Mapping[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in values.items():
+        if value is UNSET or value is None:
+            continue
+        out[key] = str(query_value(value))
+    return out
+
+
+def json_body(response: httpx.Response) -> Any:
+    """The parsed JSON body; None when empty; the text when it is not JSON after all."""
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+def multipart_kwargs(body: Any) -> dict[str, Any]:
+    """httpx keyword arguments (``data``, ``files``) for a multipart body."""
+    if body is UNSET or not isinstance(body, Mapping):
+        return {}
+    data, files = multipart(body)
+    return {"data": data, "files": files or None}
+
+
+def multipart(body: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split a multipart body into form fields and files (bytes or file-like values)."""
+    data: dict[str, Any] = {}
+    files: dict[str, Any] = {}
+    for key, value in body.items():
+        if value is UNSET:
+            continue
+        if isinstance(value, bytes | bytearray) or hasattr(value, "read"):
+            files[key] = value
+        else:
+            data[key] = encode(value)
+    return data, files

@@ -1,0 +1,31 @@
+"""The OPERATIONS table every generated connector exports, for tools and tests."""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class ParameterInfo:
+    name: str  # as the API spells it
+    py_name: str  # the generated method's argument
+    location: str  # path, query, header or cookie
+    required: bool
+    type: str  # the Python annotation
+
+
+@attrs.frozen
+class OperationInfo:
+    """One operation of a generated connector: enough to call it or check it against a spec."""
+
+    name: str  # the generated method (its sync twin is name + "_sync")
+    operation_id: str
+    method: str
+    path: str
+    parameters: tuple[ParameterInfo, ...]
+    body_content_type: str | None
+    body_type: str | None
+    response_content_type: str | None
+    response_type: str
+    typed: bool
+    degraded: tuple[str, ...] = ()

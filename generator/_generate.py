@@ -1,0 +1,204 @@
+"""Generating connector packages: from a connector.yaml, or from any spec file."""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from connectory.core import AuthenticationType, ConnectorType
+
+from ._definition import ConnectorDefinition, included_operations, load_definition
+from ._errors import DefinitionError, GeneratorError
+from ._loader import Resolver, check_version, read_document
+from ._model import Api
+from ._naming import pascal
+from ._parse import ApiBuilder
+from ._render import render
+from ._report import build_report
+from ._write import format_tree, read_tree, write_package
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+ENTRY_POINTS_HEADER = '[project.entry-points."connectory.connectors"]'
+
+
+@attrs.frozen
+class GenerationResult:
+    name: str
+    out: Path
+    report: dict[str, Any]
+    files: int
+
+
+def build_api(spec: Path, definition: ConnectorDefinition | None = None) -> Api:
+    document = read_document(spec)
+    check_version(document, str(spec))
+    include = included_operations(definition) if definition else None
+    renames = definition.renames if definition else None
+    api = ApiBuilder(document, Resolver(document, spec), include=include, renames=renames).build()
+    if include is not None:
+        missing = sorted(include - {op.operation_id for op in api.operations})
+        if missing:
+            assert definition is not None
+            raise DefinitionError(
+                f"{definition.path}: operations not in {spec.name}: {', '.join(missing)}"
+            )
+    return api
+
+
+def _files(api: Api, definition: ConnectorDefinition) -> dict[str, str]:
+    return render(api, definition)
+
+
+def generate(
+    definition: ConnectorDefinition, out: Path, *, report: Path | None = None
+) -> GenerationResult:
+    """Generate the package of `definition` into `out` (atomically)."""
+    api = build_api(definition.spec, definition)
+    files = _files(api, definition)
+    write_package(files, out)
+    summary = build_report(api, name=definition.name, spec=str(definition.spec.name))
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return GenerationResult(definition.name, out, summary, len(files))
+
+
+def definition_for_spec(spec: Path, name: str) -> ConnectorDefinition:
+    """A definition made from the spec alone: its first server, its first security scheme."""
+    if not name.isidentifier() or name != name.lower():
+        raise DefinitionError(f"--name: {name!r} is not a lower-case Python identifier")
+    document = read_document(spec)
+    check_version(document, str(spec))
+    api = ApiBuilder(document, Resolver(document, spec), include=set()).build()
+    return ConnectorDefinition(
+        name=name,
+        display_name=str((document.get("info") or {}).get("title") or name),
+        connector_type=ConnectorType.CUSTOM,
+        class_prefix=pascal(name),
+        spec=spec,
+        source_spec=None,
+        base_url=_base_url(document),
+        api_version=None,
+        default_headers=(),
+        auth=_auth_from_schemes(api),
+        health_check=None,
+        rate_limits={},
+        resources=(),
+        operations=None,
+        renames={},
+        path=spec,
+    )
+
+
+def _base_url(document: dict[str, Any]) -> str:
+    for server in document.get("servers") or []:
+        if not isinstance(server, dict) or not isinstance(server.get("url"), str):
+            continue
+        url = server["url"]
+        for key, variable in (server.get("variables") or {}).items():
+            if isinstance(variable, dict) and "default" in variable:
+                url = url.replace("{" + key + "}", str(variable["default"]))
+        url = re.sub(r"\{[^}]*\}", "x", url)
+        if url.startswith(("http://", "https://")):
+            return url
+        if url.startswith("/"):
+            return f"https://localhost{url}"
+    return "https://localhost"
+
+
+def _auth_from_schemes(api: Api) -> dict[str, Any]:
+    for scheme in api.security_schemes:
+        kind = scheme.type.lower()
+        http_scheme = (scheme.scheme or "").lower()
+        if kind == "http" and http_scheme == "bearer":
+            return {"type": AuthenticationType.BEARER_TOKEN.value}
+        if kind == "http" and http_scheme == "basic":
+            return {"type": AuthenticationType.BASIC.value}
+        if kind == "apikey" and scheme.location in ("header", "query", "cookie") and scheme.param_name:
+            return {
+                "type": AuthenticationType.API_KEY.value,
+                "api_key": {"name": scheme.param_name, "in": scheme.location},
+            }
+        if kind == "oauth2" and scheme.token_url and scheme.token_url.startswith("http"):
+            return {"type": AuthenticationType.OAUTH2.value, "token_url": scheme.token_url}
+        if kind in ("oauth2", "openidconnect"):
+            return {"type": AuthenticationType.BEARER_TOKEN.value}
+    return {"type": AuthenticationType.NONE.value}
+
+
+def generate_spec(
+    spec: Path, name: str, out: Path, *, report: Path | None = None
+) -> GenerationResult:
+    """`connectory generate --spec`: any spec file, no connector.yaml."""
+    return generate(definition_for_spec(spec, name), out, report=report)
+
+
+def find_definitions(specs_dir: Path) -> dict[str, Path]:
+    """connector.yaml files below `specs_dir`, by connector name (the folder)."""
+    return {
+        path.parent.name: path for path in sorted(specs_dir.glob("*/connector.yaml"))
+    }
+
+
+def check(definitions: Iterable[ConnectorDefinition], generated_dir: Path) -> list[str]:
+    """Files under `generated_dir` that differ from what the generator writes today."""
+    differing: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="connectory-check-") as scratch:
+        for definition in definitions:
+            api = build_api(definition.spec, definition)
+            staging = Path(scratch) / definition.name
+            for relative, text in _files(api, definition).items():
+                target = staging / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+            format_tree(staging)
+            expected = read_tree(staging)
+            actual = read_tree(generated_dir / definition.name)
+            for relative in sorted(expected.keys() | actual.keys()):
+                if expected.get(relative) != actual.get(relative):
+                    differing.append(f"{definition.name}/{relative}")
+    return differing
+
+
+def entry_point_lines(names: Iterable[str]) -> list[str]:
+    return [
+        f'{name} = "connectory.connectors.{name}.connector:REGISTRATION"' for name in sorted(names)
+    ]
+
+
+def sync_entry_points(pyproject: Path, names: Iterable[str]) -> bool:
+    """Rewrite the ``connectory.connectors`` entry points: the demo plus `names`.
+    Returns True when the file changed."""
+    text = pyproject.read_text(encoding="utf-8")
+    if ENTRY_POINTS_HEADER not in text:
+        raise GeneratorError(f"{pyproject}: no {ENTRY_POINTS_HEADER} table")
+    head, _, rest = text.partition(ENTRY_POINTS_HEADER + "\n")
+    table, separator, tail = rest.partition("\n\n")
+    lines = ['demo = "connectory.demo:REGISTRATION"', *entry_point_lines(names)]
+    new = head + ENTRY_POINTS_HEADER + "\n" + "\n".join(lines) + separator + tail
+    if not separator:
+        new += "\n"
+    if new == text:
+        return False
+    pyproject.write_text(new, encoding="utf-8")
+    return True
+
+
+__all__ = [
+    "REPOSITORY",
+    "GenerationResult",
+    "build_api",
+    "check",
+    "definition_for_spec",
+    "find_definitions",
+    "generate",
+    "generate_spec",
+    "load_definition",
+    "sync_entry_points",
+]
