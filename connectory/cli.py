@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -123,6 +124,188 @@ def _print_metrics(snapshot: dict[str, Any]) -> None:
     console.print(table)
 
 
+def _project_root() -> Path:
+    """The project whose openapi_specs/ and generated/ the commands work on: the current
+    directory if it has openapi_specs/, else the connectory source tree."""
+    from connectory.generator._generate import REPOSITORY
+
+    cwd = Path.cwd()
+    return cwd if (cwd / "openapi_specs").is_dir() else REPOSITORY
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    errors.print(f"[red]error:[/] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def _select(names: list[str] | None, all_: bool, specs_dir: Path) -> dict[str, Path]:
+    from connectory.generator import find_definitions
+
+    available = find_definitions(specs_dir)
+    if all_:
+        if names:
+            _fail("give connector names or --all, not both", 2)
+        return available
+    if not names:
+        _fail("name the connectors to work on, or pass --all", 2)
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        _fail(
+            f"no connector.yaml for {', '.join(unknown)} in {specs_dir}; "
+            f"available: {', '.join(available) or 'none'}",
+            2,
+        )
+    return {n: available[n] for n in names}
+
+
+@app.command()
+def generate(
+    names: Annotated[list[str] | None, typer.Argument(help="Connectors to generate.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every connector in openapi_specs/.")] = False,
+    spec: Annotated[
+        Path | None, typer.Option(help="Generate from this spec file instead (with --name, --out).")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Package name, with --spec.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder, with --spec.")] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Write the coverage report (JSON) here.")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 if generated/ differs from a fresh run.")
+    ] = False,
+) -> None:
+    """Generate typed connector packages from OpenAPI specs."""
+    from connectory.generator import GeneratorError
+
+    try:
+        if spec is not None:
+            if names or all_ or check:
+                _fail("--spec takes no connector names, --all or --check", 2)
+            if name is None or out is None:
+                _fail("--spec needs --name and --out", 2)
+            _generate_spec(spec, name, out, report)
+            return
+        root = _project_root()
+        selected = _select(names, all_ or (check and not names), root / "openapi_specs")
+        if check:
+            _check(selected, root)
+            return
+        if report is not None and len(selected) != 1:
+            _fail("--report goes with one connector; reports of many are in generated/", 2)
+        _generate_many(selected, root, report)
+    except GeneratorError as exc:
+        _fail(str(exc))
+
+
+def _generate_spec(spec: Path, name: str, out: Path, report: Path | None) -> None:
+    from connectory.generator import generate_spec
+
+    started = time.perf_counter()
+    result = generate_spec(spec, name, out, report=report)
+    _print_reports([result.report], time.perf_counter() - started)
+
+
+def _generate_many(selected: dict[str, Path], root: Path, report: Path | None) -> None:
+    from rich.progress import Progress
+
+    from connectory.generator import generate, load_definition, sync_entry_points
+
+    started = time.perf_counter()
+    reports = []
+    with Progress(console=errors, transient=True) as progress:
+        task = progress.add_task("generating", total=len(selected))
+        for connector, path in selected.items():
+            progress.update(task, description=f"generating {connector}")
+            definition = load_definition(path)
+            result = generate(
+                definition, root / "generated" / definition.name, report=report
+            )
+            reports.append(result.report)
+            progress.advance(task)
+    pyproject = root / "pyproject.toml"
+    if pyproject.exists():
+        generated = sorted(
+            p.parent.name for p in (root / "generated").glob("*/connector.py")
+        )
+        if sync_entry_points(pyproject, generated):
+            errors.print(
+                "pyproject.toml: entry points updated; reinstall (pip install -e .) "
+                "to register new connectors"
+            )
+    _print_reports(reports, time.perf_counter() - started)
+
+
+def _print_reports(reports: list[dict[str, Any]], seconds: float) -> None:
+    table = Table(title=f"generated in {seconds:.2f} s")
+    for column in ("connector", "operations", "typed", "degraded", "models", "enums"):
+        table.add_column(column)
+    for item in reports:
+        table.add_row(
+            item["connector"],
+            str(item["operations_total"]),
+            str(item["operations_typed"]),
+            str(len(item["operations_degraded"])),
+            str(item["models_generated"]),
+            str(item["enums_generated"]),
+        )
+    console.print(table)
+
+
+def _check(selected: dict[str, Path], root: Path) -> None:
+    from connectory.generator import check as check_tree
+    from connectory.generator import load_definition
+    from connectory.generator._generate import ENTRY_POINTS_HEADER, entry_point_lines
+
+    definitions = [load_definition(path) for path in selected.values()]
+    differing = check_tree(definitions, root / "generated")
+    pyproject = root / "pyproject.toml"
+    if pyproject.exists():
+        text = pyproject.read_text(encoding="utf-8")
+        table = text.partition(ENTRY_POINTS_HEADER + "\n")[2].partition("\n\n")[0]
+        for line in entry_point_lines(d.name for d in definitions):
+            if line not in table.splitlines():
+                differing.append(f"pyproject.toml: missing entry point {line}")
+    if differing:
+        errors.print("generated code differs from what the generator writes today:")
+        for item in differing:
+            errors.print(f"  {item}", highlight=False, markup=False)
+        errors.print("run: connectory generate --all")
+        raise typer.Exit(1)
+    console.print(f"generated/ is up to date ({len(definitions)} connectors)")
+
+
+@app.command()
+def trim(
+    names: Annotated[list[str] | None, typer.Argument(help="Connectors to trim.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every connector in openapi_specs/.")] = False,
+    source_dir: Annotated[
+        Path, typer.Option(help="Where the full vendor specs are.")
+    ] = Path("../shared/specs/business"),
+) -> None:
+    """Cut vendor specs down to what each connector.yaml uses, without vendor prose."""
+    from connectory.generator import GeneratorError, load_definition
+    from connectory.generator._definition import included_operations
+    from connectory.generator._trim import trim as trim_spec
+    from connectory.generator._trim import write_trimmed
+
+    root = _project_root()
+    selected = _select(names, all_, root / "openapi_specs")
+    try:
+        for connector, path in selected.items():
+            definition = load_definition(path)
+            if not definition.source_spec:
+                _fail(f"{path}: source_spec: missing, so there is nothing to trim", 2)
+            source = source_dir / definition.source_spec
+            document = trim_spec(source, included_operations(definition))
+            write_trimmed(document, definition.spec)
+            console.print(
+                f"{connector}: {len(document['paths'])} paths -> {definition.spec}",
+                highlight=False,
+            )
+    except GeneratorError as exc:
+        _fail(str(exc))
+
+
 def _not_built(command: str, issue: str) -> None:
     errors.print(
         f"connectory {command}: not built yet ({issue}). Nothing was done.",
@@ -131,7 +314,6 @@ def _not_built(command: str, issue: str) -> None:
 
 
 _PENDING = {
-    "generate": ("Generate connector packages from OpenAPI specs.", "the generator issue"),
     "diff": ("Report breaking changes between two versions of a spec.", "the API-change issue"),
     "sync": ("Regenerate connectors whose vendor spec changed.", "the API-change issue"),
     "new": ("Scaffold a new connector definition with copier.", "the scaffolding issue"),

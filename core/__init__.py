@@ -41,6 +41,7 @@ from ._operations import OperationInfo, ParameterInfo
 from ._pagination import (
     CursorInBody,
     CursorInHeader,
+    LastItemCursor,
     LinkHeader,
     NextUrlInBody,
     NoPagination,
@@ -105,6 +106,7 @@ __all__ = [
     "IErrorHandlingService",
     "IMonitoringService",
     "InMemoryRateLimitBackend",
+    "LastItemCursor",
     "LinkHeader",
     "MonitoringService",
     "NextUrlInBody",

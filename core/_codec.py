@@ -71,7 +71,7 @@ def missing(model: str, error: KeyError) -> DecodeError:
     return DecodeError(f"{model}: missing required field {error.args[0]!r}")
 
 
-def extra(data: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
+def unknown_fields(data: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
     """The fields of `data` the model does not declare (kept, never dropped)."""
     return {k: v for k, v in data.items() if k not in known}
 

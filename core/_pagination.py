@@ -32,6 +32,7 @@ from ._redact import redact_url
 __all__ = [
     "CursorInBody",
     "CursorInHeader",
+    "LastItemCursor",
     "LinkHeader",
     "NextUrlInBody",
     "NoPagination",
@@ -204,6 +205,37 @@ class CursorInBody:
         if cursor is None or cursor == "":
             return None
         return self._with(request, self.cursor_param, cursor)
+
+
+@attrs.frozen(kw_only=True)
+class LastItemCursor:
+    """The last item's id is the cursor of the next page (Stripe's ``starting_after``).
+
+    Ends when `has_more_path` says so, or on an empty page.
+    """
+
+    id_field: str = "id"
+    cursor_param: str = "starting_after"
+    has_more_path: str | None = "has_more"
+    limit_param: str | None = None
+    page_size: int | None = attrs.field(default=None, validator=_positive)
+
+    def first_request(self, request: PageRequest) -> PageRequest:
+        if self.limit_param is None or self.page_size is None:
+            return request
+        return _with_param(request, self.limit_param, self.page_size)
+
+    def next_request(
+        self, request: PageRequest, response: httpx.Response, items: Sequence[Any]
+    ) -> PageRequest | None:
+        if not items:
+            return None
+        if self.has_more_path is not None and not get_path(response.json(), self.has_more_path):
+            return None
+        cursor = get_path(items[-1], self.id_field)
+        if cursor is None or cursor == "":
+            return None
+        return _with_param(request, self.cursor_param, cursor)
 
 
 @attrs.frozen(kw_only=True)

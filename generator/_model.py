@@ -84,11 +84,25 @@ def annotation(t: TypeExpr, *, models_prefix: str = "") -> str:
                 for part in text.split(" | "):
                     if part not in parts:
                         parts.append(part)
-            return " | ".join(parts)
+            return union_text(parts)
         case Nullable(inner):
             text = annotation(inner, models_prefix=models_prefix)
             return text if text == "Any" or text.endswith("None") else f"{text} | None"
     raise AssertionError(t)  # pragma: no cover
+
+
+def union_text(parts: list[str]) -> str:
+    """Join annotation parts, Any absorbing the rest and None last (as ruff prefers)."""
+    if "Any" in parts:
+        return "Any"
+    ordered = [p for p in parts if p != "None"] + (["None"] if "None" in parts else [])
+    return " | ".join(ordered)
+
+
+def with_unset(text: str) -> str:
+    """`text` | Unset, keeping None last."""
+    parts = text.split(" | ")
+    return union_text([*parts, "Unset"]) if text != "Any" else "Any | Unset"
 
 
 def decoder(t: TypeExpr, value: str, *, models_prefix: str = "") -> str:

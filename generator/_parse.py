@@ -417,7 +417,10 @@ def _constraint_only(schema: Any) -> bool:
 
 
 def _merge_parameters(
-    path_level: Iterable[Any], op_level: Iterable[Any], resolver: Resolver, base: str
+    path_level: Iterable[Any] | None,
+    op_level: Iterable[Any] | None,
+    resolver: Resolver,
+    base: str,
 ) -> list[tuple[dict[str, Any], str, str]]:
     merged: dict[tuple[str, str], tuple[dict[str, Any], str, str]] = {}
     for source, items in (("path", path_level), ("operation", op_level)):
@@ -581,7 +584,9 @@ class ApiBuilder:
             degraded.append(f"schema: {problem}")
         if body is not None and is_untyped(body.type) and body.kind == "json":
             degraded.append("request body: no usable schema (sent as given)")
-        if success.kind == "json" and is_untyped(success.type):
+        if success.kind == "json" and is_untyped(success.type) and not any(
+            d.startswith(f"response {success.status}:") for d in degraded
+        ):
             degraded.append("response: no usable schema (returned as parsed JSON)")
         summary = raw.get("summary")
         return Operation(
@@ -643,7 +648,13 @@ class ApiBuilder:
             content = node.get("content") if isinstance(node, dict) else None
             picked = _pick_media(content or {})
             if picked is None:
-                responses.append(ResponseDef(str(status), None, "empty", NONE))
+                if str(status) in ("204", "205", "304") or not str(status).startswith("2"):
+                    responses.append(ResponseDef(str(status), None, "empty", NONE))
+                else:
+                    # A success the spec gives no content: the body (if any) is still
+                    # returned, as parsed JSON, rather than thrown away.
+                    degraded.append(f"response {status}: the spec declares no content")
+                    responses.append(ResponseDef(str(status), None, "json", ANY))
                 continue
             content_type, media = picked
             kind = media_kind(content_type)

@@ -22,6 +22,7 @@ from ._model import (
     annotation,
     decoder,
     model_names,
+    with_unset,
 )
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "connector"
@@ -62,7 +63,7 @@ class ModelView:
 
 def field_annotation(f: Field) -> str:
     text = annotation(f.type, models_prefix=MODELS)
-    return text if f.required else f"{text} | Unset"
+    return text if f.required else with_unset(text)
 
 
 def model_view(model: ModelDef) -> ModelView:
@@ -135,7 +136,7 @@ def _doc(text: str | None, fallback: str) -> str:
 
 def _param_annotation(p: Parameter) -> str:
     text = annotation(p.type, models_prefix=MODELS)
-    return text if p.required else f"{text} | Unset"
+    return text if p.required else with_unset(text)
 
 
 def _path_expr(op: Operation) -> str:
@@ -167,7 +168,9 @@ def operation_view(op: Operation) -> OperationView:
         body_type = annotation(body.type, models_prefix=MODELS)
         if body.kind in ("form", "multipart"):
             body_type = "dict[str, Any]"
-        kw_parts.append(f"body: {body_type}" if body.required else f"body: {body_type} | Unset = UNSET")
+        kw_parts.append(
+            f"body: {body_type}" if body.required else f"body: {with_unset(body_type)} = UNSET"
+        )
         call.append("body=body")
     for p in sorted(keyword, key=lambda p: not p.required):
         default = "" if p.required else " = UNSET"
@@ -203,7 +206,7 @@ def operation_view(op: Operation) -> OperationView:
             headers = (*headers, ArgView("Content-Type", repr(body.content_type)))
     success = op.success
     if success.kind == "empty":
-        returns, block = "None", "        del response\n        return None"
+        returns, block = "None", ""
     elif success.kind == "text":
         returns, block = "str", "        return response.text"
     elif success.kind == "bytes":

@@ -23,7 +23,7 @@ def test_version() -> None:
 def test_help_lists_every_command() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("list", "demo", "generate", "diff", "sync", "new", "check"):
+    for command in ("list", "demo", "generate", "trim", "diff", "sync", "new", "check"):
         assert command in result.output
 
 
@@ -34,7 +34,7 @@ def test_list_shows_installed_connectors() -> None:
     assert "bearer_token" in result.output
 
 
-@pytest.mark.parametrize("command", ["generate", "diff", "sync", "new", "check"])
+@pytest.mark.parametrize("command", ["diff", "sync", "new", "check"])
 def test_commands_not_built_yet_say_so_and_exit_2(command: str) -> None:
     result = runner.invoke(app, [command, "github"])
     assert result.exit_code == 2

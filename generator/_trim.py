@@ -1,0 +1,126 @@
+"""`connectory trim`: a vendor spec cut down to the operations a connector uses.
+
+Keeps the chosen operations and everything they reference (transitively), and strips the
+vendor's prose (descriptions, examples, external docs, tags) so the committed spec is
+structure only. Map-like objects (``properties``, ``paths``, ``content``...) keep every key:
+a schema property that happens to be called ``description`` is data, not prose.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ._errors import SpecError
+from ._loader import Resolver, check_version, read_document
+from ._parse import HTTP_METHODS
+
+# Keys dropped wherever they name a field of an OpenAPI object.
+PROSE = frozenset(
+    {"description", "example", "examples", "externalDocs", "tags", "termsOfService",
+     "contact", "license", "x-github", "x-codeSamples", "x-code-samples", "x-readme"}
+)
+# Objects whose keys are names chosen by the API author, not OpenAPI fields.
+NAME_MAPS = frozenset(
+    {"properties", "patternProperties", "paths", "responses", "content", "headers", "links",
+     "callbacks", "mapping", "variables", "encoding", "securitySchemes", "schemas",
+     "parameters_map", "requestBodies", "examples_map", "definitions", "$defs"}
+)
+
+
+def _strip(node: Any, *, names: bool = False) -> Any:
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if not names and (key in PROSE or (key.startswith("x-") and key != "x-nullable")):
+                continue
+            if key == "scopes" and isinstance(value, dict):
+                out[key] = {scope: "" for scope in value}  # scope names only, not their prose
+                continue
+            out[key] = _strip(value, names=(not names and key in NAME_MAPS))
+        return out
+    if isinstance(node, list):
+        return [_strip(item) for item in node]
+    return node
+
+
+def trim(source: Path, operation_ids: Iterable[str] | None) -> dict[str, Any]:
+    """The trimmed document: `operation_ids` (None: all) and what they reference."""
+    document = read_document(source)
+    check_version(document, str(source))
+    wanted = set(operation_ids) if operation_ids is not None else None
+    paths: dict[str, Any] = {}
+    found: set[str] = set()
+    for path, item in (document.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        kept = {k: v for k, v in item.items() if k not in HTTP_METHODS}
+        for method in HTTP_METHODS:
+            op = item.get(method)
+            if not isinstance(op, dict):
+                continue
+            op_id = str(op.get("operationId") or f"{method}:{path}")
+            if wanted is None or op_id in wanted:
+                kept[method] = op
+                found.add(op_id)
+        if any(m in kept for m in HTTP_METHODS):
+            paths[path] = kept
+    if wanted is not None and wanted - found:
+        raise SpecError(
+            f"operations not found: {', '.join(sorted(wanted - found))}", source=str(source)
+        )
+    resolver = Resolver(document, source)
+    root = resolver.root_key
+    # Strip first, so references made only from prose (examples) are not followed.
+    paths = _strip(paths, names=True)
+    components: dict[str, dict[str, Any]] = {}
+    pending: list[Any] = [paths]
+    seen: set[str] = set()
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                target = resolver.target(ref, root)
+                if target not in seen:
+                    seen.add(target)
+                    key, _, pointer = target.partition("#")
+                    parts = pointer.split("/")
+                    if key != root or len(parts) != 4 or parts[1] != "components":
+                        raise SpecError(
+                            f"$ref {ref!r}: trim keeps references to components only",
+                            source=str(source),
+                        )
+                    kind, name = parts[2], parts[3].replace("~1", "/").replace("~0", "~")
+                    value = _strip(resolver.lookup(target))
+                    components.setdefault(kind, {})[name] = value
+                    pending.append(value)
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    schemes = (document.get("components") or {}).get("securitySchemes")
+    if isinstance(schemes, dict) and schemes:
+        components["securitySchemes"] = _strip(schemes, names=True)
+    trimmed: dict[str, Any] = {
+        "openapi": document["openapi"],
+        "info": {
+            "title": (document.get("info") or {}).get("title", ""),
+            "version": (document.get("info") or {}).get("version", ""),
+        },
+        "servers": document.get("servers") or [],
+        "paths": paths,
+    }
+    if document.get("security"):
+        trimmed["security"] = document["security"]
+    if components:
+        trimmed["components"] = {k: dict(sorted(v.items())) for k, v in sorted(components.items())}
+    return trimmed
+
+
+def write_trimmed(document: dict[str, Any], out: Path) -> None:
+    text = json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    tmp = out.with_suffix(".json.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)
