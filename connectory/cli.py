@@ -217,16 +217,12 @@ def _generate_many(selected: dict[str, Path], root: Path, report: Path | None) -
         for connector, path in selected.items():
             progress.update(task, description=f"generating {connector}")
             definition = load_definition(path)
-            result = generate(
-                definition, root / "generated" / definition.name, report=report
-            )
+            result = generate(definition, root / "generated" / definition.name, report=report)
             reports.append(result.report)
             progress.advance(task)
     pyproject = root / "pyproject.toml"
     if pyproject.exists():
-        generated = sorted(
-            p.parent.name for p in (root / "generated").glob("*/connector.py")
-        )
+        generated = sorted(p.parent.name for p in (root / "generated").glob("*/connector.py"))
         if sync_entry_points(pyproject, generated):
             errors.print(
                 "pyproject.toml: entry points updated; reinstall (pip install -e .) "
@@ -278,9 +274,9 @@ def _check(selected: dict[str, Path], root: Path) -> None:
 def trim(
     names: Annotated[list[str] | None, typer.Argument(help="Connectors to trim.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every connector in openapi_specs/.")] = False,
-    source_dir: Annotated[
-        Path, typer.Option(help="Where the full vendor specs are.")
-    ] = Path("../shared/specs/business"),
+    source_dir: Annotated[Path, typer.Option(help="Where the full vendor specs are.")] = Path(
+        "../shared/specs/business"
+    ),
 ) -> None:
     """Cut vendor specs down to what each connector.yaml uses, without vendor prose."""
     from connectory.generator import GeneratorError, load_definition

@@ -127,14 +127,20 @@ def _pagination(raw: Any, path: Path, field: str) -> Pagination:
         raise _fail(path, field, "expected a mapping with a 'style'")
     style = raw["style"]
     if style not in PAGINATION_STYLES:
-        raise _fail(path, f"{field}.style", f"unknown style {style!r}; expected one of "
-                    f"{', '.join(PAGINATION_STYLES)}")
+        raise _fail(
+            path,
+            f"{field}.style",
+            f"unknown style {style!r}; expected one of {', '.join(PAGINATION_STYLES)}",
+        )
     settings = {k: v for k, v in raw.items() if k != "style"}
     allowed = {f.name for f in attrs.fields(PAGINATION_STYLES[style])}
     for key in settings:
         if key not in allowed:
-            raise _fail(path, f"{field}.{key}", f"not a setting of {style} "
-                        f"(settings: {', '.join(sorted(allowed)) or 'none'})")
+            raise _fail(
+                path,
+                f"{field}.{key}",
+                f"not a setting of {style} (settings: {', '.join(sorted(allowed)) or 'none'})",
+            )
     try:
         PAGINATION_STYLES[style](**settings)
     except (TypeError, ValueError) as exc:
@@ -156,7 +162,9 @@ def load_definition(path: Path) -> ConnectorDefinition:
     try:
         connector_type = ConnectorType(raw["connector_type"])
     except ValueError:
-        raise _fail(path, "connector_type", f"{raw['connector_type']!r} is not a ConnectorType value") from None
+        raise _fail(
+            path, "connector_type", f"{raw['connector_type']!r} is not a ConnectorType value"
+        ) from None
     auth = raw["auth"]
     if not isinstance(auth, Mapping) or "type" not in auth:
         raise _fail(path, "auth", "expected a mapping with a 'type'")
@@ -206,7 +214,9 @@ def load_definition(path: Path) -> ConnectorDefinition:
         source_spec=raw.get("source_spec"),
         base_url=str(raw["base_url"]),
         api_version=str(raw["api_version"]) if raw.get("api_version") else None,
-        default_headers=tuple(sorted((str(k), str(v)) for k, v in (raw.get("default_headers") or {}).items())),
+        default_headers=tuple(
+            sorted((str(k), str(v)) for k, v in (raw.get("default_headers") or {}).items())
+        ),
         auth=dict(auth),
         health_check=raw.get("health_check"),
         rate_limits={k: v for k, v in (raw.get("rate_limits") or {}).items() if v is not None},

@@ -120,7 +120,11 @@ def _auth_from_schemes(api: Api) -> dict[str, Any]:
             return {"type": AuthenticationType.BEARER_TOKEN.value}
         if kind == "http" and http_scheme == "basic":
             return {"type": AuthenticationType.BASIC.value}
-        if kind == "apikey" and scheme.location in ("header", "query", "cookie") and scheme.param_name:
+        if (
+            kind == "apikey"
+            and scheme.location in ("header", "query", "cookie")
+            and scheme.param_name
+        ):
             return {
                 "type": AuthenticationType.API_KEY.value,
                 "api_key": {"name": scheme.param_name, "in": scheme.location},
@@ -141,9 +145,7 @@ def generate_spec(
 
 def find_definitions(specs_dir: Path) -> dict[str, Path]:
     """connector.yaml files below `specs_dir`, by connector name (the folder)."""
-    return {
-        path.parent.name: path for path in sorted(specs_dir.glob("*/connector.yaml"))
-    }
+    return {path.parent.name: path for path in sorted(specs_dir.glob("*/connector.yaml"))}
 
 
 def check(definitions: Iterable[ConnectorDefinition], generated_dir: Path) -> list[str]:
@@ -179,7 +181,7 @@ def sync_entry_points(pyproject: Path, names: Iterable[str]) -> bool:
     if ENTRY_POINTS_HEADER not in text:
         raise GeneratorError(f"{pyproject}: no {ENTRY_POINTS_HEADER} table")
     head, _, rest = text.partition(ENTRY_POINTS_HEADER + "\n")
-    table, separator, tail = rest.partition("\n\n")
+    _table, separator, tail = rest.partition("\n\n")
     lines = ['demo = "connectory.demo:REGISTRATION"', *entry_point_lines(names)]
     new = head + ENTRY_POINTS_HEADER + "\n" + "\n".join(lines) + separator + tail
     if not separator:

@@ -63,9 +63,7 @@ def check_version(document: Any, source: str) -> str:
         raise SpecError("no 'openapi' version field: not an OpenAPI document", source=source)
     major_minor = ".".join(version.split(".")[:2])
     if major_minor not in SUPPORTED:
-        raise SpecError(
-            f"OpenAPI {version} is not supported (supported: 3.0, 3.1)", source=source
-        )
+        raise SpecError(f"OpenAPI {version} is not supported (supported: 3.0, 3.1)", source=source)
     if not isinstance(document.get("paths", {}), dict):
         raise SpecError("'paths' must be a mapping", source=source, pointer="/paths")
     return major_minor

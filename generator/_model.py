@@ -115,7 +115,9 @@ def decoder(t: TypeExpr, value: str, *, models_prefix: str = "") -> str:
             return f"list({value})" if inner == "x" else f"[{inner} for x in {value}]"
         case DictOf(inner_type):
             inner = decoder(inner_type, "x", models_prefix=models_prefix)
-            return f"dict({value})" if inner == "x" else f"{{k: {inner} for k, x in {value}.items()}}"
+            return (
+                f"dict({value})" if inner == "x" else f"{{k: {inner} for k, x in {value}.items()}}"
+            )
         case ModelRef(name):
             return f"{models_prefix}{name}.from_dict({value})"
         case EnumRef(name):
@@ -124,7 +126,10 @@ def decoder(t: TypeExpr, value: str, *, models_prefix: str = "") -> str:
             choices = ", ".join(_union_choice(o, models_prefix) for o in options)
             if discriminator and mapping:
                 table = ", ".join(f"{k!r}: {models_prefix}{v}" for k, v in mapping)
-                return f"_c.decode_discriminated({value}, {discriminator!r}, {{{table}}}, ({choices},))"
+                return (
+                    f"_c.decode_discriminated({value}, {discriminator!r}, "
+                    f"{{{table}}}, ({choices},))"
+                )
             return f"_c.decode_union({value}, ({choices},))"
         case Nullable(inner):
             decoded = decoder(inner, value, models_prefix=models_prefix)
@@ -140,9 +145,13 @@ def _union_choice(t: TypeExpr, models_prefix: str) -> str:
         case Prim(name) if name in ("str", "int", "float", "bool", "None"):
             return f"_c.prim_choice({name if name != 'None' else 'type(None)'})"
         case ListOf():
-            return f"_c.Choice(_c.is_list, lambda x: {decoder(t, 'x', models_prefix=models_prefix)})"
+            return (
+                f"_c.Choice(_c.is_list, lambda x: {decoder(t, 'x', models_prefix=models_prefix)})"
+            )
         case DictOf():
-            return f"_c.Choice(_c.is_dict, lambda x: {decoder(t, 'x', models_prefix=models_prefix)})"
+            return (
+                f"_c.Choice(_c.is_dict, lambda x: {decoder(t, 'x', models_prefix=models_prefix)})"
+            )
         case EnumRef(name, _, base):
             return f"_c.Choice(_c.is_{base}, lambda x: _c.enum_value({models_prefix}{name}, x))"
         case Nullable(inner):

@@ -30,9 +30,14 @@ def snake(name: str) -> str:
 
 
 def safe_field(name: str) -> str:
-    """A snake_case name usable as a parameter or attribute (not a builtin either)."""
+    """A snake_case name usable as an attribute or parameter.
+
+    Builtins are fine as attribute and parameter names (``user.id``, ``type="all"``); only
+    keywords and the names generated code itself relies on are escaped with a trailing
+    underscore (the caller's name registry reserves the latter).
+    """
     result = snake(name)
-    if result in _BUILTINS or result in RESERVED_FIELDS:
+    if result in RESERVED_FIELDS:
         result += "_"
     return result
 

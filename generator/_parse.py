@@ -25,7 +25,6 @@ from ._model import (
     EnumRef,
     Field,
     ListOf,
-    Location,
     ModelDef,
     ModelRef,
     Nullable,
@@ -67,7 +66,7 @@ _PRIMITIVES = {"string": "str", "integer": "int", "number": "float", "boolean": 
 def media_kind(content_type: str) -> str:
     """How a body of this media type is handled: json, form, multipart, text or bytes."""
     media = content_type.split(";")[0].strip().lower()
-    if media == "application/json" or media.endswith("+json") or media.endswith("/json"):
+    if media == "application/json" or media.endswith(("+json", "/json")):
         return "json"
     if media in ("*/*", "application/*"):
         return "json"  # APIs that say "anything" answer JSON; decoding falls back to text
@@ -130,7 +129,9 @@ class SchemaBuilder:
         if schema is False:
             return NONE
         if not isinstance(schema, dict):
-            raise SpecError(f"schema must be an object, got {type(schema).__name__}", pointer=pointer)
+            raise SpecError(
+                f"schema must be an object, got {type(schema).__name__}", pointer=pointer
+            )
         if isinstance(schema.get("$ref"), str):
             return self._referenced(schema, base, pointer)
         return self._build(schema, base, hint, pointer, target=None)
@@ -181,9 +182,13 @@ class SchemaBuilder:
         target: str | None,
     ) -> TypeExpr:
         if "const" in schema:
-            return self._enum([schema["const"]], base_type=types, hint=hint, pointer=pointer, target=target)
+            return self._enum(
+                [schema["const"]], base_type=types, hint=hint, pointer=pointer, target=target
+            )
         if isinstance(schema.get("enum"), list) and schema["enum"]:
-            return self._enum(schema["enum"], base_type=types, hint=hint, pointer=pointer, target=target)
+            return self._enum(
+                schema["enum"], base_type=types, hint=hint, pointer=pointer, target=target
+            )
         if isinstance(schema.get("allOf"), list):
             return self._all_of(schema, base, hint, pointer, target)
         for key in ("oneOf", "anyOf"):
@@ -191,7 +196,9 @@ class SchemaBuilder:
                 return self._union(schema, key, base, hint, pointer, target)
         if isinstance(types, list):  # several non-null types
             options = tuple(
-                self._build({**schema, "type": t}, base, f"{hint}{pascal(str(t))}", pointer, target=None)
+                self._build(
+                    {**schema, "type": t}, base, f"{hint}{pascal(str(t))}", pointer, target=None
+                )
                 for t in types
             )
             return UnionOf(options)
@@ -201,7 +208,9 @@ class SchemaBuilder:
             if target is not None:
                 self._by_target[target] = result
             return result
-        if types == "object" or (types is None and ("properties" in schema or "additionalProperties" in schema)):
+        if types == "object" or (
+            types is None and ("properties" in schema or "additionalProperties" in schema)
+        ):
             return self._object(schema, base, hint, pointer, target)
         if isinstance(types, str):
             if types in _PRIMITIVES:
@@ -223,8 +232,12 @@ class SchemaBuilder:
         if not properties:
             if additional is False:
                 return DictOf(ANY) if target is None else self._store(target, DictOf(ANY))
-            value = ANY if additional in (True, None, {}) else self.type_of(
-                additional, base, f"{hint}Value", f"{pointer}/additionalProperties"
+            value = (
+                ANY
+                if additional in (True, None, {})
+                else self.type_of(
+                    additional, base, f"{hint}Value", f"{pointer}/additionalProperties"
+                )
             )
             return self._store(target, DictOf(value))
         return self._model(
@@ -269,7 +282,10 @@ class SchemaBuilder:
         parts = self._collect(schema, base, pointer, {target} if target else set())
         if not parts:
             # allOf of non-objects (e.g. a string with extra constraints): the first member
-            return self._store(target, self.type_of(members[0], base, hint, f"{pointer}/allOf/0") if members else ANY)
+            return self._store(
+                target,
+                self.type_of(members[0], base, hint, f"{pointer}/allOf/0") if members else ANY,
+            )
         return self._model(hint, pointer, target, parts=parts)
 
     def _union(
@@ -289,13 +305,17 @@ class SchemaBuilder:
             return self._build(own, base, hint, pointer, target=target)
         options: list[TypeExpr] = []
         for index, branch in enumerate(branches):
-            option = self.type_of(branch, base, f"{hint}Option{index + 1}", f"{pointer}/{key}/{index}")
+            option = self.type_of(
+                branch, base, f"{hint}Option{index + 1}", f"{pointer}/{key}/{index}"
+            )
             if option not in options:
                 options.append(option)
         if schema.get("properties"):
             # Properties beside oneOf: the common part; keep it as its own model option.
             own = {k: v for k, v in schema.items() if k not in (key, "discriminator")}
-            options.insert(0, self._model(f"{hint}Common", pointer, None, parts=[(own, base, pointer)]))
+            options.insert(
+                0, self._model(f"{hint}Common", pointer, None, parts=[(own, base, pointer)])
+            )
         nullable = NONE in options
         options = [o for o in options if o != NONE]
         if not options:
@@ -310,7 +330,9 @@ class SchemaBuilder:
             prop = discriminator["propertyName"]
             pairs: list[tuple[str, str]] = []
             for value, ref in sorted((discriminator.get("mapping") or {}).items()):
-                mapped = self._referenced({"$ref": ref}, base, pointer) if isinstance(ref, str) else None
+                mapped = (
+                    self._referenced({"$ref": ref}, base, pointer) if isinstance(ref, str) else None
+                )
                 if isinstance(mapped, ModelRef):
                     pairs.append((str(value), mapped.name))
             if not pairs:
@@ -337,8 +359,10 @@ class SchemaBuilder:
             base = "float"
         else:
             # booleans, objects or mixed kinds: the values stay plain JSON values
-            mixed: TypeExpr = ANY if len(kinds) > 1 or kinds & {dict, list} else Prim(
-                _PRIMITIVES.get(str(base_type), "bool" if kinds == {bool} else "Any")
+            mixed: TypeExpr = (
+                ANY
+                if len(kinds) > 1 or kinds & {dict, list}
+                else Prim(_PRIMITIVES.get(str(base_type), "bool" if kinds == {bool} else "Any"))
             )
             return self._store(target, Nullable(mixed) if nullable else mixed)
         name, module = self._declare(hint)
@@ -376,14 +400,20 @@ class SchemaBuilder:
             for prop, prop_schema in (part.get("properties") or {}).items():
                 # later parts override earlier ones (allOf overriding a property)
                 properties.pop(prop, None)
-                properties[prop] = (prop_schema, part_base, f"{part_pointer}/properties/{escape_pointer_token(prop)}")
+                properties[prop] = (
+                    prop_schema,
+                    part_base,
+                    f"{part_pointer}/properties/{escape_pointer_token(prop)}",
+                )
             if isinstance(part.get("required"), list):
                 required.update(str(r) for r in part["required"])
             additional = part.get("additionalProperties", True)
             if additional is False:
                 extra = None
             elif isinstance(additional, dict) and additional:
-                extra = self.type_of(additional, part_base, f"{name}Value", f"{part_pointer}/additionalProperties")
+                extra = self.type_of(
+                    additional, part_base, f"{name}Value", f"{part_pointer}/additionalProperties"
+                )
         field_names = NameRegistry()
         fields: list[Field] = []
         for prop, (prop_schema, prop_base, prop_pointer) in properties.items():
@@ -406,8 +436,19 @@ class SchemaBuilder:
 
 
 _TYPE_KEYS = frozenset(
-    {"$ref", "type", "properties", "items", "enum", "const", "allOf", "oneOf", "anyOf",
-     "additionalProperties", "nullable"}
+    {
+        "$ref",
+        "type",
+        "properties",
+        "items",
+        "enum",
+        "const",
+        "allOf",
+        "oneOf",
+        "anyOf",
+        "additionalProperties",
+        "nullable",
+    }
 )
 
 
@@ -532,16 +573,39 @@ class ApiBuilder:
         hint = pascal(operation_id)
         degraded: list[str] = []
         problems_before = len(self.schemas.problems)
-        method_name = self._method_names.claim(self.renames.get(operation_id) or snake(operation_id))
+        method_name = self._method_names.claim(
+            self.renames.get(operation_id) or snake(operation_id)
+        )
 
         parameters: list[Parameter] = []
         # the generated method's own locals and module names must not be shadowed
         param_names = NameRegistry(
-            {"self", "body", "data", "files", "content", "response", "payload", "result",
-             "m", "_c", "UNSET", "Unset", "Any"}
+            {
+                "self",
+                "body",
+                "data",
+                "files",
+                "content",
+                "response",
+                "payload",
+                "result",
+                "m",
+                "_c",
+                "UNSET",
+                "Unset",
+                "Any",
+                "list",
+                "dict",
+                "str",
+                "int",
+                "float",
+                "bool",
+            }
         )
         try:
-            raw_params = _merge_parameters(item.get("parameters"), raw.get("parameters"), self.resolver, base)
+            raw_params = _merge_parameters(
+                item.get("parameters"), raw.get("parameters"), self.resolver, base
+            )
         except SpecError as exc:
             degraded.append(f"parameters: {exc}")
             raw_params = []
@@ -558,10 +622,13 @@ class ApiBuilder:
             )
             style = node.get("style")
             explode = node.get("explode", style in (None, "form"))
+            py_name = safe_field(str(node["name"]))
             parameters.append(
                 Parameter(
                     name=str(node["name"]),
-                    py_name=param_names.claim(safe_field(str(node["name"]))),
+                    py_name=param_names.claim(
+                        py_name if py_name not in param_names else f"{py_name}_"
+                    ),
                     location=location,  # type: ignore[arg-type]
                     required=bool(node.get("required")) or location == "path",
                     type=param_type,
@@ -584,8 +651,10 @@ class ApiBuilder:
             degraded.append(f"schema: {problem}")
         if body is not None and is_untyped(body.type) and body.kind == "json":
             degraded.append("request body: no usable schema (sent as given)")
-        if success.kind == "json" and is_untyped(success.type) and not any(
-            d.startswith(f"response {success.status}:") for d in degraded
+        if (
+            success.kind == "json"
+            and is_untyped(success.type)
+            and not any(d.startswith(f"response {success.status}:") for d in degraded)
         ):
             degraded.append("response: no usable schema (returned as parsed JSON)")
         summary = raw.get("summary")
@@ -623,7 +692,9 @@ class ApiBuilder:
         schema = media.get("schema") if isinstance(media, dict) else None
         body_type: TypeExpr
         if kind == "json":
-            body_type = self.schemas.type_of(schema, node_base, f"{hint}Body", f"{pointer}/requestBody")
+            body_type = self.schemas.type_of(
+                schema, node_base, f"{hint}Body", f"{pointer}/requestBody"
+            )
         elif kind in ("form", "multipart"):
             body_type = DictOf(ANY)
         elif kind == "text":

@@ -73,7 +73,9 @@ def model_view(model: ModelDef) -> ModelView:
             decode = decoder(f.type, f"data[{f.json_name!r}]", models_prefix=MODELS)
         else:
             inner = decoder(f.type, "v", models_prefix=MODELS)
-            decode = f"_c.UNSET if (v := data.get({f.json_name!r}, _c.UNSET)) is _c.UNSET else {inner}"
+            decode = (
+                f"_c.UNSET if (v := data.get({f.json_name!r}, _c.UNSET)) is _c.UNSET else {inner}"
+            )
         views.append(FieldView(f.name, f.json_name, field_annotation(f), f.required, decode))
     mentioned = set().union(*(model_names(f.type) for f in model.fields)) if model.fields else set()
     extra = annotation(model.extra, models_prefix=MODELS) if model.extra is not None else "Any"
@@ -307,8 +309,10 @@ def config_items(api: Api, definition: ConnectorDefinition) -> list[tuple[str, s
             items.append((key, repr(value)))
     if definition.health_check:
         op = next((o for o in api.operations if o.operation_id == definition.health_check), None)
-        if op is None or op.http_method != "GET" or any(
-            p.location == "path" for p in op.parameters
+        if (
+            op is None
+            or op.http_method != "GET"
+            or any(p.location == "path" for p in op.parameters)
         ):
             raise DefinitionError(
                 f"{definition.path}: health_check: {definition.health_check!r} must be a GET "
@@ -330,7 +334,9 @@ def render(api: Api, definition: ConnectorDefinition) -> dict[str, str]:
     enum_template = env.get_template("enum.py.jinja")
     exports: list[tuple[str, str]] = []
     for model in api.models:
-        files[f"models/{model.module}.py"] = model_template.render(model=model_view(model), **common)
+        files[f"models/{model.module}.py"] = model_template.render(
+            model=model_view(model), **common
+        )
         exports.append((model.name, model.module))
     for enum in api.enums:
         files[f"models/{enum.module}.py"] = enum_template.render(enum=enum_view(enum), **common)
@@ -384,8 +390,9 @@ def _operation_info(op: Operation) -> dict[str, Any]:
         "body_content_type": body.content_type if body else None,
         "body_type": annotation(body.type) if body else None,
         "response_content_type": op.success.content_type,
-        "response_type": annotation(op.success.type) if op.success.kind == "json" else {
-            "text": "str", "bytes": "bytes", "empty": "None"}.get(op.success.kind, "Any"),
+        "response_type": annotation(op.success.type)
+        if op.success.kind == "json"
+        else {"text": "str", "bytes": "bytes", "empty": "None"}.get(op.success.kind, "Any"),
         "typed": op.typed,
         "degraded": op.degraded,
     }

@@ -19,14 +19,43 @@ from ._parse import HTTP_METHODS
 
 # Keys dropped wherever they name a field of an OpenAPI object.
 PROSE = frozenset(
-    {"description", "example", "examples", "externalDocs", "tags", "termsOfService",
-     "contact", "license", "x-github", "x-codeSamples", "x-code-samples", "x-readme"}
+    {
+        "description",
+        "example",
+        "examples",
+        "externalDocs",
+        "tags",
+        "termsOfService",
+        "contact",
+        "license",
+        "x-github",
+        "x-codeSamples",
+        "x-code-samples",
+        "x-readme",
+    }
 )
 # Objects whose keys are names chosen by the API author, not OpenAPI fields.
 NAME_MAPS = frozenset(
-    {"properties", "patternProperties", "paths", "responses", "content", "headers", "links",
-     "callbacks", "mapping", "variables", "encoding", "securitySchemes", "schemas",
-     "parameters_map", "requestBodies", "examples_map", "definitions", "$defs"}
+    {
+        "properties",
+        "patternProperties",
+        "paths",
+        "responses",
+        "content",
+        "headers",
+        "links",
+        "callbacks",
+        "mapping",
+        "variables",
+        "encoding",
+        "securitySchemes",
+        "schemas",
+        "parameters_map",
+        "requestBodies",
+        "examples_map",
+        "definitions",
+        "$defs",
+    }
 )
 
 
@@ -37,7 +66,7 @@ def _strip(node: Any, *, names: bool = False) -> Any:
             if not names and (key in PROSE or (key.startswith("x-") and key != "x-nullable")):
                 continue
             if key == "scopes" and isinstance(value, dict):
-                out[key] = {scope: "" for scope in value}  # scope names only, not their prose
+                out[key] = dict.fromkeys(value, "")  # scope names only, not their prose
                 continue
             out[key] = _strip(value, names=(not names and key in NAME_MAPS))
         return out

@@ -20,8 +20,18 @@ def format_tree(root: Path) -> None:
     """Format every Python file below `root` in place (imports sorted, then ruff format)."""
     base = [sys.executable, "-m", "ruff"]
     steps = (
-        [*base, "check", "--isolated", *RUFF_SETTINGS, "--select", "I,F401", "--fix", "--quiet",
-         "--exit-zero", str(root)],
+        [
+            *base,
+            "check",
+            "--isolated",
+            *RUFF_SETTINGS,
+            "--select",
+            "I,F401",
+            "--fix",
+            "--quiet",
+            "--exit-zero",
+            str(root),
+        ],
         [*base, "format", "--isolated", *RUFF_SETTINGS, "--quiet", str(root)],
     )
     for command in steps:
@@ -44,7 +54,8 @@ def write_package(files: Mapping[str, str], out: Path) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
         format_tree(staging)
-        os.chmod(staging, 0o755)
+        # mkdtemp makes the folder private (0o700); a package folder is world-readable.
+        os.chmod(staging, 0o755)  # noqa: S103
         if out.exists():
             retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
             os.rmdir(retired)

@@ -365,7 +365,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
                 False,
                 "list[GetSearchContentTypesItem | str]",
             ),
-            ParameterInfo("type", "type_", "query", False, "GetSearchType | str"),
+            ParameterInfo("type", "type", "query", False, "GetSearchType | str"),
             ParameterInfo(
                 "trash_content", "trash_content", "query", False, "GetSearchTrashContent | str"
             ),

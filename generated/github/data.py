@@ -100,7 +100,7 @@ class GitHubDataService(BaseDataService):
         self,
         org: str,
         *,
-        filter_: m.OrgsListMembersFilter | str | Unset = UNSET,
+        filter: m.OrgsListMembersFilter | str | Unset = UNSET,
         role: m.OrgsListMembersRole | str | Unset = UNSET,
         per_page: int | Unset = UNSET,
         page: int | Unset = UNSET,
@@ -112,7 +112,7 @@ class GitHubDataService(BaseDataService):
             operation="orgs_list_members",
             params=_c.query(
                 {
-                    "filter": _c.query_value(filter_, explode=True),
+                    "filter": _c.query_value(filter, explode=True),
                     "role": _c.query_value(role, explode=True),
                     "per_page": _c.query_value(per_page, explode=True),
                     "page": _c.query_value(page, explode=True),
@@ -127,21 +127,21 @@ class GitHubDataService(BaseDataService):
         self,
         org: str,
         *,
-        filter_: m.OrgsListMembersFilter | str | Unset = UNSET,
+        filter: m.OrgsListMembersFilter | str | Unset = UNSET,
         role: m.OrgsListMembersRole | str | Unset = UNSET,
         per_page: int | Unset = UNSET,
         page: int | Unset = UNSET,
     ) -> list[m.SimpleUser]:
         """Blocking twin of `orgs_list_members`."""
         return self.http.sync.run(
-            self.orgs_list_members(org, filter_=filter_, role=role, per_page=per_page, page=page)
+            self.orgs_list_members(org, filter=filter, role=role, per_page=per_page, page=page)
         )
 
     async def repos_list_for_org(
         self,
         org: str,
         *,
-        type_: m.ReposListForOrgType | str | Unset = UNSET,
+        type: m.ReposListForOrgType | str | Unset = UNSET,
         sort: m.ReposListForOrgSort | str | Unset = UNSET,
         direction: m.ReposListForOrgDirection | str | Unset = UNSET,
         per_page: int | Unset = UNSET,
@@ -154,7 +154,7 @@ class GitHubDataService(BaseDataService):
             operation="repos_list_for_org",
             params=_c.query(
                 {
-                    "type": _c.query_value(type_, explode=True),
+                    "type": _c.query_value(type, explode=True),
                     "sort": _c.query_value(sort, explode=True),
                     "direction": _c.query_value(direction, explode=True),
                     "per_page": _c.query_value(per_page, explode=True),
@@ -170,7 +170,7 @@ class GitHubDataService(BaseDataService):
         self,
         org: str,
         *,
-        type_: m.ReposListForOrgType | str | Unset = UNSET,
+        type: m.ReposListForOrgType | str | Unset = UNSET,
         sort: m.ReposListForOrgSort | str | Unset = UNSET,
         direction: m.ReposListForOrgDirection | str | Unset = UNSET,
         per_page: int | Unset = UNSET,
@@ -179,7 +179,7 @@ class GitHubDataService(BaseDataService):
         """Blocking twin of `repos_list_for_org`."""
         return self.http.sync.run(
             self.repos_list_for_org(
-                org, type_=type_, sort=sort, direction=direction, per_page=per_page, page=page
+                org, type=type, sort=sort, direction=direction, per_page=per_page, page=page
             )
         )
 
@@ -879,7 +879,7 @@ class GitHubDataService(BaseDataService):
         *,
         visibility: m.ReposListForAuthenticatedUserVisibility | str | Unset = UNSET,
         affiliation: str | Unset = UNSET,
-        type_: m.ReposListForAuthenticatedUserType | str | Unset = UNSET,
+        type: m.ReposListForAuthenticatedUserType | str | Unset = UNSET,
         sort: m.ReposListForAuthenticatedUserSort | str | Unset = UNSET,
         direction: m.ReposListForAuthenticatedUserDirection | str | Unset = UNSET,
         per_page: int | Unset = UNSET,
@@ -896,7 +896,7 @@ class GitHubDataService(BaseDataService):
                 {
                     "visibility": _c.query_value(visibility, explode=True),
                     "affiliation": _c.query_value(affiliation, explode=True),
-                    "type": _c.query_value(type_, explode=True),
+                    "type": _c.query_value(type, explode=True),
                     "sort": _c.query_value(sort, explode=True),
                     "direction": _c.query_value(direction, explode=True),
                     "per_page": _c.query_value(per_page, explode=True),
@@ -915,7 +915,7 @@ class GitHubDataService(BaseDataService):
         *,
         visibility: m.ReposListForAuthenticatedUserVisibility | str | Unset = UNSET,
         affiliation: str | Unset = UNSET,
-        type_: m.ReposListForAuthenticatedUserType | str | Unset = UNSET,
+        type: m.ReposListForAuthenticatedUserType | str | Unset = UNSET,
         sort: m.ReposListForAuthenticatedUserSort | str | Unset = UNSET,
         direction: m.ReposListForAuthenticatedUserDirection | str | Unset = UNSET,
         per_page: int | Unset = UNSET,
@@ -928,7 +928,7 @@ class GitHubDataService(BaseDataService):
             self.repos_list_for_authenticated_user(
                 visibility=visibility,
                 affiliation=affiliation,
-                type_=type_,
+                type=type,
                 sort=sort,
                 direction=direction,
                 per_page=per_page,

@@ -30,7 +30,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         path="/orgs/{org}/members",
         parameters=(
             ParameterInfo("org", "org", "path", True, "str"),
-            ParameterInfo("filter", "filter_", "query", False, "OrgsListMembersFilter | str"),
+            ParameterInfo("filter", "filter", "query", False, "OrgsListMembersFilter | str"),
             ParameterInfo("role", "role", "query", False, "OrgsListMembersRole | str"),
             ParameterInfo("per_page", "per_page", "query", False, "int"),
             ParameterInfo("page", "page", "query", False, "int"),
@@ -49,7 +49,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         path="/orgs/{org}/repos",
         parameters=(
             ParameterInfo("org", "org", "path", True, "str"),
-            ParameterInfo("type", "type_", "query", False, "ReposListForOrgType | str"),
+            ParameterInfo("type", "type", "query", False, "ReposListForOrgType | str"),
             ParameterInfo("sort", "sort", "query", False, "ReposListForOrgSort | str"),
             ParameterInfo(
                 "direction", "direction", "query", False, "ReposListForOrgDirection | str"
@@ -445,7 +445,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
             ),
             ParameterInfo("affiliation", "affiliation", "query", False, "str"),
             ParameterInfo(
-                "type", "type_", "query", False, "ReposListForAuthenticatedUserType | str"
+                "type", "type", "query", False, "ReposListForAuthenticatedUserType | str"
             ),
             ParameterInfo(
                 "sort", "sort", "query", False, "ReposListForAuthenticatedUserSort | str"

@@ -171,20 +171,20 @@ class GitLabDataService(BaseDataService):
             )
         )
 
-    async def get_v3_groups_id(self, id_: str) -> m.GroupDetail:
+    async def get_v3_groups_id(self, id: str) -> m.GroupDetail:
         """Get a single group, with containing projects."""
         response = await self.http.request(
             "GET",
-            "/v3/groups/" + _c.path_segment(id_),
+            "/v3/groups/" + _c.path_segment(id),
             operation="get_v3_groups_id",
         )
         payload = _c.json_body(response)
         result: m.GroupDetail = m.GroupDetail.from_dict(payload)
         return result
 
-    def get_v3_groups_id_sync(self, id_: str) -> m.GroupDetail:
+    def get_v3_groups_id_sync(self, id: str) -> m.GroupDetail:
         """Blocking twin of `get_v3_groups_id`."""
-        return self.http.sync.run(self.get_v3_groups_id(id_))
+        return self.http.sync.run(self.get_v3_groups_id(id))
 
     async def get_v3_issues(
         self,
@@ -318,28 +318,28 @@ class GitLabDataService(BaseDataService):
         """Blocking twin of `post_v3_projects`."""
         return self.http.sync.run(self.post_v3_projects(body=body))
 
-    async def get_v3_projects_id(self, id_: str) -> m.ProjectWithAccess:
+    async def get_v3_projects_id(self, id: str) -> m.ProjectWithAccess:
         """Get a single project."""
         response = await self.http.request(
             "GET",
-            "/v3/projects/" + _c.path_segment(id_),
+            "/v3/projects/" + _c.path_segment(id),
             operation="get_v3_projects_id",
         )
         payload = _c.json_body(response)
         result: m.ProjectWithAccess = m.ProjectWithAccess.from_dict(payload)
         return result
 
-    def get_v3_projects_id_sync(self, id_: str) -> m.ProjectWithAccess:
+    def get_v3_projects_id_sync(self, id: str) -> m.ProjectWithAccess:
         """Blocking twin of `get_v3_projects_id`."""
-        return self.http.sync.run(self.get_v3_projects_id(id_))
+        return self.http.sync.run(self.get_v3_projects_id(id))
 
     async def put_v3_projects_id(
-        self, id_: str, *, body: dict[str, Any] | Unset = UNSET
+        self, id: str, *, body: dict[str, Any] | Unset = UNSET
     ) -> m.Project:
         """Update an existing project."""
         response = await self.http.request(
             "PUT",
-            "/v3/projects/" + _c.path_segment(id_),
+            "/v3/projects/" + _c.path_segment(id),
             operation="put_v3_projects_id",
             data=None if body is UNSET else _c.encode(body),
         )
@@ -348,14 +348,14 @@ class GitLabDataService(BaseDataService):
         return result
 
     def put_v3_projects_id_sync(
-        self, id_: str, *, body: dict[str, Any] | Unset = UNSET
+        self, id: str, *, body: dict[str, Any] | Unset = UNSET
     ) -> m.Project:
         """Blocking twin of `put_v3_projects_id`."""
-        return self.http.sync.run(self.put_v3_projects_id(id_, body=body))
+        return self.http.sync.run(self.put_v3_projects_id(id, body=body))
 
     async def get_v3_projects_id_issues(
         self,
-        id_: str,
+        id: str,
         *,
         state: m.GetV3ProjectsIdIssuesState | str | Unset = UNSET,
         iid: int | Unset = UNSET,
@@ -369,7 +369,7 @@ class GitLabDataService(BaseDataService):
         """Get a list of project issues."""
         response = await self.http.request(
             "GET",
-            "/v3/projects/" + _c.path_segment(id_) + "/issues",
+            "/v3/projects/" + _c.path_segment(id) + "/issues",
             operation="get_v3_projects_id_issues",
             params=_c.query(
                 {
@@ -390,7 +390,7 @@ class GitLabDataService(BaseDataService):
 
     def get_v3_projects_id_issues_sync(
         self,
-        id_: str,
+        id: str,
         *,
         state: m.GetV3ProjectsIdIssuesState | str | Unset = UNSET,
         iid: int | Unset = UNSET,
@@ -404,7 +404,7 @@ class GitLabDataService(BaseDataService):
         """Blocking twin of `get_v3_projects_id_issues`."""
         return self.http.sync.run(
             self.get_v3_projects_id_issues(
-                id_,
+                id,
                 state=state,
                 iid=iid,
                 labels=labels,
@@ -416,11 +416,11 @@ class GitLabDataService(BaseDataService):
             )
         )
 
-    async def post_v3_projects_id_issues(self, id_: str, *, body: dict[str, Any]) -> m.Issue:
+    async def post_v3_projects_id_issues(self, id: str, *, body: dict[str, Any]) -> m.Issue:
         """Create a new project issue."""
         response = await self.http.request(
             "POST",
-            "/v3/projects/" + _c.path_segment(id_) + "/issues",
+            "/v3/projects/" + _c.path_segment(id) + "/issues",
             operation="post_v3_projects_id_issues",
             data=_c.encode(body),
         )
@@ -428,32 +428,32 @@ class GitLabDataService(BaseDataService):
         result: m.Issue = m.Issue.from_dict(payload)
         return result
 
-    def post_v3_projects_id_issues_sync(self, id_: str, *, body: dict[str, Any]) -> m.Issue:
+    def post_v3_projects_id_issues_sync(self, id: str, *, body: dict[str, Any]) -> m.Issue:
         """Blocking twin of `post_v3_projects_id_issues`."""
-        return self.http.sync.run(self.post_v3_projects_id_issues(id_, body=body))
+        return self.http.sync.run(self.post_v3_projects_id_issues(id, body=body))
 
-    async def get_v3_projects_id_issues_issue_id(self, id_: str, issue_id: int) -> m.Issue:
+    async def get_v3_projects_id_issues_issue_id(self, id: str, issue_id: int) -> m.Issue:
         """Get a single project issue."""
         response = await self.http.request(
             "GET",
-            "/v3/projects/" + _c.path_segment(id_) + "/issues/" + _c.path_segment(issue_id),
+            "/v3/projects/" + _c.path_segment(id) + "/issues/" + _c.path_segment(issue_id),
             operation="get_v3_projects_id_issues_issue_id",
         )
         payload = _c.json_body(response)
         result: m.Issue = m.Issue.from_dict(payload)
         return result
 
-    def get_v3_projects_id_issues_issue_id_sync(self, id_: str, issue_id: int) -> m.Issue:
+    def get_v3_projects_id_issues_issue_id_sync(self, id: str, issue_id: int) -> m.Issue:
         """Blocking twin of `get_v3_projects_id_issues_issue_id`."""
-        return self.http.sync.run(self.get_v3_projects_id_issues_issue_id(id_, issue_id))
+        return self.http.sync.run(self.get_v3_projects_id_issues_issue_id(id, issue_id))
 
     async def put_v3_projects_id_issues_issue_id(
-        self, id_: str, issue_id: int, *, body: dict[str, Any] | Unset = UNSET
+        self, id: str, issue_id: int, *, body: dict[str, Any] | Unset = UNSET
     ) -> m.Issue:
         """Update an existing issue."""
         response = await self.http.request(
             "PUT",
-            "/v3/projects/" + _c.path_segment(id_) + "/issues/" + _c.path_segment(issue_id),
+            "/v3/projects/" + _c.path_segment(id) + "/issues/" + _c.path_segment(issue_id),
             operation="put_v3_projects_id_issues_issue_id",
             data=None if body is UNSET else _c.encode(body),
         )
@@ -462,24 +462,19 @@ class GitLabDataService(BaseDataService):
         return result
 
     def put_v3_projects_id_issues_issue_id_sync(
-        self, id_: str, issue_id: int, *, body: dict[str, Any] | Unset = UNSET
+        self, id: str, issue_id: int, *, body: dict[str, Any] | Unset = UNSET
     ) -> m.Issue:
         """Blocking twin of `put_v3_projects_id_issues_issue_id`."""
-        return self.http.sync.run(self.put_v3_projects_id_issues_issue_id(id_, issue_id, body=body))
+        return self.http.sync.run(self.put_v3_projects_id_issues_issue_id(id, issue_id, body=body))
 
     async def get_v3_projects_id_issues_noteable_id_notes(
-        self,
-        id_: str,
-        noteable_id: int,
-        *,
-        page: int | Unset = UNSET,
-        per_page: int | Unset = UNSET,
+        self, id: str, noteable_id: int, *, page: int | Unset = UNSET, per_page: int | Unset = UNSET
     ) -> m.Note:
         """Get a list of project +noteable+ notes."""
         response = await self.http.request(
             "GET",
             "/v3/projects/"
-            + _c.path_segment(id_)
+            + _c.path_segment(id)
             + "/issues/"
             + _c.path_segment(noteable_id)
             + "/notes",
@@ -496,28 +491,23 @@ class GitLabDataService(BaseDataService):
         return result
 
     def get_v3_projects_id_issues_noteable_id_notes_sync(
-        self,
-        id_: str,
-        noteable_id: int,
-        *,
-        page: int | Unset = UNSET,
-        per_page: int | Unset = UNSET,
+        self, id: str, noteable_id: int, *, page: int | Unset = UNSET, per_page: int | Unset = UNSET
     ) -> m.Note:
         """Blocking twin of `get_v3_projects_id_issues_noteable_id_notes`."""
         return self.http.sync.run(
             self.get_v3_projects_id_issues_noteable_id_notes(
-                id_, noteable_id, page=page, per_page=per_page
+                id, noteable_id, page=page, per_page=per_page
             )
         )
 
     async def post_v3_projects_id_issues_noteable_id_notes(
-        self, id_: str, noteable_id: int, *, body: dict[str, Any]
+        self, id: str, noteable_id: int, *, body: dict[str, Any]
     ) -> m.Note:
         """Create a new +noteable+ note."""
         response = await self.http.request(
             "POST",
             "/v3/projects/"
-            + _c.path_segment(id_)
+            + _c.path_segment(id)
             + "/issues/"
             + _c.path_segment(noteable_id)
             + "/notes",
@@ -529,16 +519,16 @@ class GitLabDataService(BaseDataService):
         return result
 
     def post_v3_projects_id_issues_noteable_id_notes_sync(
-        self, id_: str, noteable_id: int, *, body: dict[str, Any]
+        self, id: str, noteable_id: int, *, body: dict[str, Any]
     ) -> m.Note:
         """Blocking twin of `post_v3_projects_id_issues_noteable_id_notes`."""
         return self.http.sync.run(
-            self.post_v3_projects_id_issues_noteable_id_notes(id_, noteable_id, body=body)
+            self.post_v3_projects_id_issues_noteable_id_notes(id, noteable_id, body=body)
         )
 
     async def get_v3_projects_id_merge_requests(
         self,
-        id_: str,
+        id: str,
         *,
         body: dict[str, Any] | Unset = UNSET,
         state: m.GetV3ProjectsIdMergeRequestsState | str | Unset = UNSET,
@@ -550,7 +540,7 @@ class GitLabDataService(BaseDataService):
         """List merge requests."""
         response = await self.http.request(
             "GET",
-            "/v3/projects/" + _c.path_segment(id_) + "/merge_requests",
+            "/v3/projects/" + _c.path_segment(id) + "/merge_requests",
             operation="get_v3_projects_id_merge_requests",
             params=_c.query(
                 {
@@ -569,7 +559,7 @@ class GitLabDataService(BaseDataService):
 
     def get_v3_projects_id_merge_requests_sync(
         self,
-        id_: str,
+        id: str,
         *,
         body: dict[str, Any] | Unset = UNSET,
         state: m.GetV3ProjectsIdMergeRequestsState | str | Unset = UNSET,
@@ -581,7 +571,7 @@ class GitLabDataService(BaseDataService):
         """Blocking twin of `get_v3_projects_id_merge_requests`."""
         return self.http.sync.run(
             self.get_v3_projects_id_merge_requests(
-                id_,
+                id,
                 body=body,
                 state=state,
                 order_by=order_by,
@@ -592,12 +582,12 @@ class GitLabDataService(BaseDataService):
         )
 
     async def post_v3_projects_id_merge_requests(
-        self, id_: str, *, body: dict[str, Any]
+        self, id: str, *, body: dict[str, Any]
     ) -> m.MergeRequest:
         """Create a merge request."""
         response = await self.http.request(
             "POST",
-            "/v3/projects/" + _c.path_segment(id_) + "/merge_requests",
+            "/v3/projects/" + _c.path_segment(id) + "/merge_requests",
             operation="post_v3_projects_id_merge_requests",
             data=_c.encode(body),
         )
@@ -606,19 +596,19 @@ class GitLabDataService(BaseDataService):
         return result
 
     def post_v3_projects_id_merge_requests_sync(
-        self, id_: str, *, body: dict[str, Any]
+        self, id: str, *, body: dict[str, Any]
     ) -> m.MergeRequest:
         """Blocking twin of `post_v3_projects_id_merge_requests`."""
-        return self.http.sync.run(self.post_v3_projects_id_merge_requests(id_, body=body))
+        return self.http.sync.run(self.post_v3_projects_id_merge_requests(id, body=body))
 
     async def get_v3_projects_id_merge_requests_merge_request_id(
-        self, id_: str, merge_request_id: int
+        self, id: str, merge_request_id: int
     ) -> m.MergeRequest:
         """Get a single merge request."""
         response = await self.http.request(
             "GET",
             "/v3/projects/"
-            + _c.path_segment(id_)
+            + _c.path_segment(id)
             + "/merge_requests/"
             + _c.path_segment(merge_request_id),
             operation="get_v3_projects_id_merge_requests_merge_request_id",
@@ -628,26 +618,21 @@ class GitLabDataService(BaseDataService):
         return result
 
     def get_v3_projects_id_merge_requests_merge_request_id_sync(
-        self, id_: str, merge_request_id: int
+        self, id: str, merge_request_id: int
     ) -> m.MergeRequest:
         """Blocking twin of `get_v3_projects_id_merge_requests_merge_request_id`."""
         return self.http.sync.run(
-            self.get_v3_projects_id_merge_requests_merge_request_id(id_, merge_request_id)
+            self.get_v3_projects_id_merge_requests_merge_request_id(id, merge_request_id)
         )
 
     async def get_v3_projects_id_merge_requests_noteable_id_notes(
-        self,
-        id_: str,
-        noteable_id: int,
-        *,
-        page: int | Unset = UNSET,
-        per_page: int | Unset = UNSET,
+        self, id: str, noteable_id: int, *, page: int | Unset = UNSET, per_page: int | Unset = UNSET
     ) -> m.Note:
         """Get a list of project +noteable+ notes."""
         response = await self.http.request(
             "GET",
             "/v3/projects/"
-            + _c.path_segment(id_)
+            + _c.path_segment(id)
             + "/merge_requests/"
             + _c.path_segment(noteable_id)
             + "/notes",
@@ -664,23 +649,18 @@ class GitLabDataService(BaseDataService):
         return result
 
     def get_v3_projects_id_merge_requests_noteable_id_notes_sync(
-        self,
-        id_: str,
-        noteable_id: int,
-        *,
-        page: int | Unset = UNSET,
-        per_page: int | Unset = UNSET,
+        self, id: str, noteable_id: int, *, page: int | Unset = UNSET, per_page: int | Unset = UNSET
     ) -> m.Note:
         """Blocking twin of `get_v3_projects_id_merge_requests_noteable_id_notes`."""
         return self.http.sync.run(
             self.get_v3_projects_id_merge_requests_noteable_id_notes(
-                id_, noteable_id, page=page, per_page=per_page
+                id, noteable_id, page=page, per_page=per_page
             )
         )
 
     async def get_v3_projects_id_pipelines(
         self,
-        id_: str,
+        id: str,
         *,
         page: int | Unset = UNSET,
         per_page: int | Unset = UNSET,
@@ -689,7 +669,7 @@ class GitLabDataService(BaseDataService):
         """Get all Pipelines of the project."""
         response = await self.http.request(
             "GET",
-            "/v3/projects/" + _c.path_segment(id_) + "/pipelines",
+            "/v3/projects/" + _c.path_segment(id) + "/pipelines",
             operation="get_v3_projects_id_pipelines",
             params=_c.query(
                 {
@@ -705,7 +685,7 @@ class GitLabDataService(BaseDataService):
 
     def get_v3_projects_id_pipelines_sync(
         self,
-        id_: str,
+        id: str,
         *,
         page: int | Unset = UNSET,
         per_page: int | Unset = UNSET,
@@ -713,16 +693,16 @@ class GitLabDataService(BaseDataService):
     ) -> m.Pipeline:
         """Blocking twin of `get_v3_projects_id_pipelines`."""
         return self.http.sync.run(
-            self.get_v3_projects_id_pipelines(id_, page=page, per_page=per_page, scope=scope)
+            self.get_v3_projects_id_pipelines(id, page=page, per_page=per_page, scope=scope)
         )
 
     async def get_v3_projects_id_pipelines_pipeline_id(
-        self, id_: str, pipeline_id: int
+        self, id: str, pipeline_id: int
     ) -> m.Pipeline:
         """Gets a specific pipeline for the project."""
         response = await self.http.request(
             "GET",
-            "/v3/projects/" + _c.path_segment(id_) + "/pipelines/" + _c.path_segment(pipeline_id),
+            "/v3/projects/" + _c.path_segment(id) + "/pipelines/" + _c.path_segment(pipeline_id),
             operation="get_v3_projects_id_pipelines_pipeline_id",
         )
         payload = _c.json_body(response)
@@ -730,34 +710,34 @@ class GitLabDataService(BaseDataService):
         return result
 
     def get_v3_projects_id_pipelines_pipeline_id_sync(
-        self, id_: str, pipeline_id: int
+        self, id: str, pipeline_id: int
     ) -> m.Pipeline:
         """Blocking twin of `get_v3_projects_id_pipelines_pipeline_id`."""
-        return self.http.sync.run(self.get_v3_projects_id_pipelines_pipeline_id(id_, pipeline_id))
+        return self.http.sync.run(self.get_v3_projects_id_pipelines_pipeline_id(id, pipeline_id))
 
-    async def get_v3_projects_id_repository_branches(self, id_: str) -> m.RepoBranch:
+    async def get_v3_projects_id_repository_branches(self, id: str) -> m.RepoBranch:
         """Get a project repository branches."""
         response = await self.http.request(
             "GET",
-            "/v3/projects/" + _c.path_segment(id_) + "/repository/branches",
+            "/v3/projects/" + _c.path_segment(id) + "/repository/branches",
             operation="get_v3_projects_id_repository_branches",
         )
         payload = _c.json_body(response)
         result: m.RepoBranch = m.RepoBranch.from_dict(payload)
         return result
 
-    def get_v3_projects_id_repository_branches_sync(self, id_: str) -> m.RepoBranch:
+    def get_v3_projects_id_repository_branches_sync(self, id: str) -> m.RepoBranch:
         """Blocking twin of `get_v3_projects_id_repository_branches`."""
-        return self.http.sync.run(self.get_v3_projects_id_repository_branches(id_))
+        return self.http.sync.run(self.get_v3_projects_id_repository_branches(id))
 
     async def get_v3_projects_id_repository_branches_branch(
-        self, id_: str, branch: str
+        self, id: str, branch: str
     ) -> m.RepoBranch:
         """Get a single branch."""
         response = await self.http.request(
             "GET",
             "/v3/projects/"
-            + _c.path_segment(id_)
+            + _c.path_segment(id)
             + "/repository/branches/"
             + _c.path_segment(branch),
             operation="get_v3_projects_id_repository_branches_branch",
@@ -767,14 +747,14 @@ class GitLabDataService(BaseDataService):
         return result
 
     def get_v3_projects_id_repository_branches_branch_sync(
-        self, id_: str, branch: str
+        self, id: str, branch: str
     ) -> m.RepoBranch:
         """Blocking twin of `get_v3_projects_id_repository_branches_branch`."""
-        return self.http.sync.run(self.get_v3_projects_id_repository_branches_branch(id_, branch))
+        return self.http.sync.run(self.get_v3_projects_id_repository_branches_branch(id, branch))
 
     async def get_v3_projects_id_repository_commits(
         self,
-        id_: str,
+        id: str,
         *,
         ref_name: str | Unset = UNSET,
         since: str | Unset = UNSET,
@@ -786,7 +766,7 @@ class GitLabDataService(BaseDataService):
         """Get a project repository commits."""
         response = await self.http.request(
             "GET",
-            "/v3/projects/" + _c.path_segment(id_) + "/repository/commits",
+            "/v3/projects/" + _c.path_segment(id) + "/repository/commits",
             operation="get_v3_projects_id_repository_commits",
             params=_c.query(
                 {
@@ -805,7 +785,7 @@ class GitLabDataService(BaseDataService):
 
     def get_v3_projects_id_repository_commits_sync(
         self,
-        id_: str,
+        id: str,
         *,
         ref_name: str | Unset = UNSET,
         since: str | Unset = UNSET,
@@ -817,7 +797,7 @@ class GitLabDataService(BaseDataService):
         """Blocking twin of `get_v3_projects_id_repository_commits`."""
         return self.http.sync.run(
             self.get_v3_projects_id_repository_commits(
-                id_,
+                id,
                 ref_name=ref_name,
                 since=since,
                 until=until,
@@ -828,12 +808,12 @@ class GitLabDataService(BaseDataService):
         )
 
     async def get_v3_projects_id_repository_commits_sha(
-        self, id_: str, sha: str
+        self, id: str, sha: str
     ) -> m.RepoCommitDetail:
         """Get a specific commit of a project."""
         response = await self.http.request(
             "GET",
-            "/v3/projects/" + _c.path_segment(id_) + "/repository/commits/" + _c.path_segment(sha),
+            "/v3/projects/" + _c.path_segment(id) + "/repository/commits/" + _c.path_segment(sha),
             operation="get_v3_projects_id_repository_commits_sha",
         )
         payload = _c.json_body(response)
@@ -841,10 +821,10 @@ class GitLabDataService(BaseDataService):
         return result
 
     def get_v3_projects_id_repository_commits_sha_sync(
-        self, id_: str, sha: str
+        self, id: str, sha: str
     ) -> m.RepoCommitDetail:
         """Blocking twin of `get_v3_projects_id_repository_commits_sha`."""
-        return self.http.sync.run(self.get_v3_projects_id_repository_commits_sha(id_, sha))
+        return self.http.sync.run(self.get_v3_projects_id_repository_commits_sha(id, sha))
 
     async def get_v3_user(self) -> m.UserPublic:
         """Get the currently authenticated user."""
@@ -917,17 +897,17 @@ class GitLabDataService(BaseDataService):
             )
         )
 
-    async def get_v3_users_id(self, id_: int) -> m.UserBasic:
+    async def get_v3_users_id(self, id: int) -> m.UserBasic:
         """Get a single user."""
         response = await self.http.request(
             "GET",
-            "/v3/users/" + _c.path_segment(id_),
+            "/v3/users/" + _c.path_segment(id),
             operation="get_v3_users_id",
         )
         payload = _c.json_body(response)
         result: m.UserBasic = m.UserBasic.from_dict(payload)
         return result
 
-    def get_v3_users_id_sync(self, id_: int) -> m.UserBasic:
+    def get_v3_users_id_sync(self, id: int) -> m.UserBasic:
         """Blocking twin of `get_v3_users_id`."""
-        return self.http.sync.run(self.get_v3_users_id(id_))
+        return self.http.sync.run(self.get_v3_users_id(id))

@@ -129,7 +129,7 @@ class JiraDataService(BaseDataService):
         groupname: str | Unset = UNSET,
         group_id: str | Unset = UNSET,
         project_id: int | Unset = UNSET,
-        id_: list[int] | Unset = UNSET,
+        id: list[int] | Unset = UNSET,
         order_by: m.GetFiltersPaginatedOrderBy | str | Unset = UNSET,
         start_at: int | Unset = UNSET,
         max_results: int | Unset = UNSET,
@@ -149,7 +149,7 @@ class JiraDataService(BaseDataService):
                     "groupname": _c.query_value(groupname, explode=True),
                     "groupId": _c.query_value(group_id, explode=True),
                     "projectId": _c.query_value(project_id, explode=True),
-                    "id": _c.query_value(id_, explode=True),
+                    "id": _c.query_value(id, explode=True),
                     "orderBy": _c.query_value(order_by, explode=True),
                     "startAt": _c.query_value(start_at, explode=True),
                     "maxResults": _c.query_value(max_results, explode=True),
@@ -173,7 +173,7 @@ class JiraDataService(BaseDataService):
         groupname: str | Unset = UNSET,
         group_id: str | Unset = UNSET,
         project_id: int | Unset = UNSET,
-        id_: list[int] | Unset = UNSET,
+        id: list[int] | Unset = UNSET,
         order_by: m.GetFiltersPaginatedOrderBy | str | Unset = UNSET,
         start_at: int | Unset = UNSET,
         max_results: int | Unset = UNSET,
@@ -189,7 +189,7 @@ class JiraDataService(BaseDataService):
                 groupname=groupname,
                 group_id=group_id,
                 project_id=project_id,
-                id_=id_,
+                id=id,
                 order_by=order_by,
                 start_at=start_at,
                 max_results=max_results,
@@ -200,7 +200,7 @@ class JiraDataService(BaseDataService):
 
     async def get_filter(
         self,
-        id_: int,
+        id: int,
         *,
         expand: str | Unset = UNSET,
         override_share_permissions: bool | Unset = UNSET,
@@ -208,7 +208,7 @@ class JiraDataService(BaseDataService):
         """Get filter."""
         response = await self.http.request(
             "GET",
-            "/rest/api/3/filter/" + _c.path_segment(id_),
+            "/rest/api/3/filter/" + _c.path_segment(id),
             operation="get_filter",
             params=_c.query(
                 {
@@ -225,7 +225,7 @@ class JiraDataService(BaseDataService):
 
     def get_filter_sync(
         self,
-        id_: int,
+        id: int,
         *,
         expand: str | Unset = UNSET,
         override_share_permissions: bool | Unset = UNSET,
@@ -233,7 +233,7 @@ class JiraDataService(BaseDataService):
         """Blocking twin of `get_filter`."""
         return self.http.sync.run(
             self.get_filter(
-                id_, expand=expand, override_share_permissions=override_share_permissions
+                id, expand=expand, override_share_permissions=override_share_permissions
             )
         )
 
@@ -480,7 +480,7 @@ class JiraDataService(BaseDataService):
         return self.http.sync.run(self.add_comment(issue_id_or_key, body=body, expand=expand))
 
     async def get_comment(
-        self, issue_id_or_key: str, id_: str, *, expand: str | Unset = UNSET
+        self, issue_id_or_key: str, id: str, *, expand: str | Unset = UNSET
     ) -> m.Comment:
         """Get comment."""
         response = await self.http.request(
@@ -488,7 +488,7 @@ class JiraDataService(BaseDataService):
             "/rest/api/3/issue/"
             + _c.path_segment(issue_id_or_key)
             + "/comment/"
-            + _c.path_segment(id_),
+            + _c.path_segment(id),
             operation="get_comment",
             params=_c.query(
                 {
@@ -501,15 +501,15 @@ class JiraDataService(BaseDataService):
         return result
 
     def get_comment_sync(
-        self, issue_id_or_key: str, id_: str, *, expand: str | Unset = UNSET
+        self, issue_id_or_key: str, id: str, *, expand: str | Unset = UNSET
     ) -> m.Comment:
         """Blocking twin of `get_comment`."""
-        return self.http.sync.run(self.get_comment(issue_id_or_key, id_, expand=expand))
+        return self.http.sync.run(self.get_comment(issue_id_or_key, id, expand=expand))
 
     async def update_comment(
         self,
         issue_id_or_key: str,
-        id_: str,
+        id: str,
         *,
         body: m.Comment,
         notify_users: bool | Unset = UNSET,
@@ -522,7 +522,7 @@ class JiraDataService(BaseDataService):
             "/rest/api/3/issue/"
             + _c.path_segment(issue_id_or_key)
             + "/comment/"
-            + _c.path_segment(id_),
+            + _c.path_segment(id),
             operation="update_comment",
             params=_c.query(
                 {
@@ -540,7 +540,7 @@ class JiraDataService(BaseDataService):
     def update_comment_sync(
         self,
         issue_id_or_key: str,
-        id_: str,
+        id: str,
         *,
         body: m.Comment,
         notify_users: bool | Unset = UNSET,
@@ -551,7 +551,7 @@ class JiraDataService(BaseDataService):
         return self.http.sync.run(
             self.update_comment(
                 issue_id_or_key,
-                id_,
+                id,
                 body=body,
                 notify_users=notify_users,
                 override_editable_flag=override_editable_flag,
@@ -688,7 +688,7 @@ class JiraDataService(BaseDataService):
         start_at: int | Unset = UNSET,
         max_results: int | Unset = UNSET,
         order_by: m.SearchProjectsOrderBy | str | Unset = UNSET,
-        id_: list[int] | Unset = UNSET,
+        id: list[int] | Unset = UNSET,
         keys: list[str] | Unset = UNSET,
         query: str | Unset = UNSET,
         type_key: str | Unset = UNSET,
@@ -709,7 +709,7 @@ class JiraDataService(BaseDataService):
                     "startAt": _c.query_value(start_at, explode=True),
                     "maxResults": _c.query_value(max_results, explode=True),
                     "orderBy": _c.query_value(order_by, explode=True),
-                    "id": _c.query_value(id_, explode=True),
+                    "id": _c.query_value(id, explode=True),
                     "keys": _c.query_value(keys, explode=True),
                     "query": _c.query_value(query, explode=True),
                     "typeKey": _c.query_value(type_key, explode=True),
@@ -732,7 +732,7 @@ class JiraDataService(BaseDataService):
         start_at: int | Unset = UNSET,
         max_results: int | Unset = UNSET,
         order_by: m.SearchProjectsOrderBy | str | Unset = UNSET,
-        id_: list[int] | Unset = UNSET,
+        id: list[int] | Unset = UNSET,
         keys: list[str] | Unset = UNSET,
         query: str | Unset = UNSET,
         type_key: str | Unset = UNSET,
@@ -749,7 +749,7 @@ class JiraDataService(BaseDataService):
                 start_at=start_at,
                 max_results=max_results,
                 order_by=order_by,
-                id_=id_,
+                id=id,
                 keys=keys,
                 query=query,
                 type_key=type_key,
@@ -939,7 +939,7 @@ class JiraDataService(BaseDataService):
         account_id: str | Unset = UNSET,
         start_at: int | Unset = UNSET,
         max_results: int | Unset = UNSET,
-        property_: str | Unset = UNSET,
+        property: str | Unset = UNSET,
     ) -> list[m.User]:
         """Find users."""
         response = await self.http.request(
@@ -953,7 +953,7 @@ class JiraDataService(BaseDataService):
                     "accountId": _c.query_value(account_id, explode=True),
                     "startAt": _c.query_value(start_at, explode=True),
                     "maxResults": _c.query_value(max_results, explode=True),
-                    "property": _c.query_value(property_, explode=True),
+                    "property": _c.query_value(property, explode=True),
                 }
             ),
         )
@@ -969,7 +969,7 @@ class JiraDataService(BaseDataService):
         account_id: str | Unset = UNSET,
         start_at: int | Unset = UNSET,
         max_results: int | Unset = UNSET,
-        property_: str | Unset = UNSET,
+        property: str | Unset = UNSET,
     ) -> list[m.User]:
         """Blocking twin of `find_users`."""
         return self.http.sync.run(
@@ -979,7 +979,7 @@ class JiraDataService(BaseDataService):
                 account_id=account_id,
                 start_at=start_at,
                 max_results=max_results,
-                property_=property_,
+                property=property,
             )
         )
 

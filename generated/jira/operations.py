@@ -35,7 +35,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
             ParameterInfo("groupname", "groupname", "query", False, "str"),
             ParameterInfo("groupId", "group_id", "query", False, "str"),
             ParameterInfo("projectId", "project_id", "query", False, "int"),
-            ParameterInfo("id", "id_", "query", False, "list[int]"),
+            ParameterInfo("id", "id", "query", False, "list[int]"),
             ParameterInfo(
                 "orderBy", "order_by", "query", False, "GetFiltersPaginatedOrderBy | str"
             ),
@@ -59,7 +59,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         method="GET",
         path="/rest/api/3/filter/{id}",
         parameters=(
-            ParameterInfo("id", "id_", "path", True, "int"),
+            ParameterInfo("id", "id", "path", True, "int"),
             ParameterInfo("expand", "expand", "query", False, "str"),
             ParameterInfo(
                 "overrideSharePermissions", "override_share_permissions", "query", False, "bool"
@@ -202,7 +202,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         path="/rest/api/3/issue/{issueIdOrKey}/comment/{id}",
         parameters=(
             ParameterInfo("issueIdOrKey", "issue_id_or_key", "path", True, "str"),
-            ParameterInfo("id", "id_", "path", True, "str"),
+            ParameterInfo("id", "id", "path", True, "str"),
             ParameterInfo("expand", "expand", "query", False, "str"),
         ),
         body_content_type=None,
@@ -219,7 +219,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         path="/rest/api/3/issue/{issueIdOrKey}/comment/{id}",
         parameters=(
             ParameterInfo("issueIdOrKey", "issue_id_or_key", "path", True, "str"),
-            ParameterInfo("id", "id_", "path", True, "str"),
+            ParameterInfo("id", "id", "path", True, "str"),
             ParameterInfo("notifyUsers", "notify_users", "query", False, "bool"),
             ParameterInfo("overrideEditableFlag", "override_editable_flag", "query", False, "bool"),
             ParameterInfo("expand", "expand", "query", False, "str"),
@@ -322,7 +322,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
             ParameterInfo("startAt", "start_at", "query", False, "int"),
             ParameterInfo("maxResults", "max_results", "query", False, "int"),
             ParameterInfo("orderBy", "order_by", "query", False, "SearchProjectsOrderBy | str"),
-            ParameterInfo("id", "id_", "query", False, "list[int]"),
+            ParameterInfo("id", "id", "query", False, "list[int]"),
             ParameterInfo("keys", "keys", "query", False, "list[str]"),
             ParameterInfo("query", "query", "query", False, "str"),
             ParameterInfo("typeKey", "type_key", "query", False, "str"),
@@ -442,7 +442,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
             ParameterInfo("accountId", "account_id", "query", False, "str"),
             ParameterInfo("startAt", "start_at", "query", False, "int"),
             ParameterInfo("maxResults", "max_results", "query", False, "int"),
-            ParameterInfo("property", "property_", "query", False, "str"),
+            ParameterInfo("property", "property", "query", False, "str"),
         ),
         body_content_type=None,
         body_type=None,

@@ -89,12 +89,12 @@ class NotionDataService(BaseDataService):
     )
 
     async def retrieve_a_block(
-        self, id_: str, *, notion_version: str | Unset = UNSET
+        self, id: str, *, notion_version: str | Unset = UNSET
     ) -> m.RetrieveABlockResponse:
         """Retrieve a block."""
         response = await self.http.request(
             "GET",
-            "/v1/blocks/" + _c.path_segment(id_),
+            "/v1/blocks/" + _c.path_segment(id),
             operation="retrieve_a_block",
             headers=_c.headers(
                 {
@@ -107,18 +107,18 @@ class NotionDataService(BaseDataService):
         return result
 
     def retrieve_a_block_sync(
-        self, id_: str, *, notion_version: str | Unset = UNSET
+        self, id: str, *, notion_version: str | Unset = UNSET
     ) -> m.RetrieveABlockResponse:
         """Blocking twin of `retrieve_a_block`."""
-        return self.http.sync.run(self.retrieve_a_block(id_, notion_version=notion_version))
+        return self.http.sync.run(self.retrieve_a_block(id, notion_version=notion_version))
 
     async def delete_a_block(
-        self, id_: str, *, notion_version: str | Unset = UNSET
+        self, id: str, *, notion_version: str | Unset = UNSET
     ) -> m.DeleteABlockResponse:
         """Delete a block."""
         response = await self.http.request(
             "DELETE",
-            "/v1/blocks/" + _c.path_segment(id_),
+            "/v1/blocks/" + _c.path_segment(id),
             operation="delete_a_block",
             headers=_c.headers(
                 {
@@ -131,14 +131,14 @@ class NotionDataService(BaseDataService):
         return result
 
     def delete_a_block_sync(
-        self, id_: str, *, notion_version: str | Unset = UNSET
+        self, id: str, *, notion_version: str | Unset = UNSET
     ) -> m.DeleteABlockResponse:
         """Blocking twin of `delete_a_block`."""
-        return self.http.sync.run(self.delete_a_block(id_, notion_version=notion_version))
+        return self.http.sync.run(self.delete_a_block(id, notion_version=notion_version))
 
     async def update_a_block(
         self,
-        id_: str,
+        id: str,
         *,
         body: m.UpdateABlockBody | Unset = UNSET,
         notion_version: str | Unset = UNSET,
@@ -146,7 +146,7 @@ class NotionDataService(BaseDataService):
         """Update a block."""
         response = await self.http.request(
             "PATCH",
-            "/v1/blocks/" + _c.path_segment(id_),
+            "/v1/blocks/" + _c.path_segment(id),
             operation="update_a_block",
             headers=_c.headers(
                 {
@@ -161,23 +161,21 @@ class NotionDataService(BaseDataService):
 
     def update_a_block_sync(
         self,
-        id_: str,
+        id: str,
         *,
         body: m.UpdateABlockBody | Unset = UNSET,
         notion_version: str | Unset = UNSET,
     ) -> m.UpdateABlockResponse:
         """Blocking twin of `update_a_block`."""
-        return self.http.sync.run(
-            self.update_a_block(id_, body=body, notion_version=notion_version)
-        )
+        return self.http.sync.run(self.update_a_block(id, body=body, notion_version=notion_version))
 
     async def retrieve_block_children(
-        self, id_: str, *, page_size: str | Unset = UNSET, notion_version: str | Unset = UNSET
+        self, id: str, *, page_size: str | Unset = UNSET, notion_version: str | Unset = UNSET
     ) -> m.RetrieveBlockChildrenResponse:
         """Retrieve block children."""
         response = await self.http.request(
             "GET",
-            "/v1/blocks/" + _c.path_segment(id_) + "/children",
+            "/v1/blocks/" + _c.path_segment(id) + "/children",
             operation="retrieve_block_children",
             params=_c.query(
                 {
@@ -195,16 +193,16 @@ class NotionDataService(BaseDataService):
         return result
 
     def retrieve_block_children_sync(
-        self, id_: str, *, page_size: str | Unset = UNSET, notion_version: str | Unset = UNSET
+        self, id: str, *, page_size: str | Unset = UNSET, notion_version: str | Unset = UNSET
     ) -> m.RetrieveBlockChildrenResponse:
         """Blocking twin of `retrieve_block_children`."""
         return self.http.sync.run(
-            self.retrieve_block_children(id_, page_size=page_size, notion_version=notion_version)
+            self.retrieve_block_children(id, page_size=page_size, notion_version=notion_version)
         )
 
     async def append_block_children(
         self,
-        id_: str,
+        id: str,
         *,
         body: m.AppendBlockChildrenBody | Unset = UNSET,
         notion_version: str | Unset = UNSET,
@@ -212,7 +210,7 @@ class NotionDataService(BaseDataService):
         """Append block children."""
         response = await self.http.request(
             "PATCH",
-            "/v1/blocks/" + _c.path_segment(id_) + "/children",
+            "/v1/blocks/" + _c.path_segment(id) + "/children",
             operation="append_block_children",
             headers=_c.headers(
                 {
@@ -227,14 +225,14 @@ class NotionDataService(BaseDataService):
 
     def append_block_children_sync(
         self,
-        id_: str,
+        id: str,
         *,
         body: m.AppendBlockChildrenBody | Unset = UNSET,
         notion_version: str | Unset = UNSET,
     ) -> m.AppendBlockChildrenResponse:
         """Blocking twin of `append_block_children`."""
         return self.http.sync.run(
-            self.append_block_children(id_, body=body, notion_version=notion_version)
+            self.append_block_children(id, body=body, notion_version=notion_version)
         )
 
     async def retrieve_comments(
@@ -283,12 +281,12 @@ class NotionDataService(BaseDataService):
         )
 
     async def retrieve_a_database(
-        self, id_: str, *, notion_version: str | Unset = UNSET
+        self, id: str, *, notion_version: str | Unset = UNSET
     ) -> m.RetrieveADatabaseResponse:
         """Retrieve a database."""
         response = await self.http.request(
             "GET",
-            "/v1/databases/" + _c.path_segment(id_),
+            "/v1/databases/" + _c.path_segment(id),
             operation="retrieve_a_database",
             headers=_c.headers(
                 {
@@ -301,14 +299,14 @@ class NotionDataService(BaseDataService):
         return result
 
     def retrieve_a_database_sync(
-        self, id_: str, *, notion_version: str | Unset = UNSET
+        self, id: str, *, notion_version: str | Unset = UNSET
     ) -> m.RetrieveADatabaseResponse:
         """Blocking twin of `retrieve_a_database`."""
-        return self.http.sync.run(self.retrieve_a_database(id_, notion_version=notion_version))
+        return self.http.sync.run(self.retrieve_a_database(id, notion_version=notion_version))
 
     async def update_a_database(
         self,
-        id_: str,
+        id: str,
         *,
         body: m.UpdateADatabaseBody | Unset = UNSET,
         notion_version: str | Unset = UNSET,
@@ -316,7 +314,7 @@ class NotionDataService(BaseDataService):
         """Update a database."""
         response = await self.http.request(
             "PATCH",
-            "/v1/databases/" + _c.path_segment(id_),
+            "/v1/databases/" + _c.path_segment(id),
             operation="update_a_database",
             headers=_c.headers(
                 {
@@ -331,19 +329,19 @@ class NotionDataService(BaseDataService):
 
     def update_a_database_sync(
         self,
-        id_: str,
+        id: str,
         *,
         body: m.UpdateADatabaseBody | Unset = UNSET,
         notion_version: str | Unset = UNSET,
     ) -> m.UpdateADatabaseResponse:
         """Blocking twin of `update_a_database`."""
         return self.http.sync.run(
-            self.update_a_database(id_, body=body, notion_version=notion_version)
+            self.update_a_database(id, body=body, notion_version=notion_version)
         )
 
     async def query_a_database(
         self,
-        id_: str,
+        id: str,
         *,
         body: m.QueryADatabaseBody | Unset = UNSET,
         notion_version: str | Unset = UNSET,
@@ -351,7 +349,7 @@ class NotionDataService(BaseDataService):
         """Query a database."""
         response = await self.http.request(
             "POST",
-            "/v1/databases/" + _c.path_segment(id_) + "/query",
+            "/v1/databases/" + _c.path_segment(id) + "/query",
             operation="query_a_database",
             headers=_c.headers(
                 {
@@ -366,23 +364,23 @@ class NotionDataService(BaseDataService):
 
     def query_a_database_sync(
         self,
-        id_: str,
+        id: str,
         *,
         body: m.QueryADatabaseBody | Unset = UNSET,
         notion_version: str | Unset = UNSET,
     ) -> m.QueryADatabaseResponse:
         """Blocking twin of `query_a_database`."""
         return self.http.sync.run(
-            self.query_a_database(id_, body=body, notion_version=notion_version)
+            self.query_a_database(id, body=body, notion_version=notion_version)
         )
 
     async def retrieve_a_page(
-        self, id_: str, *, notion_version: str | Unset = UNSET, value: str | Unset = UNSET
+        self, id: str, *, notion_version: str | Unset = UNSET, value: str | Unset = UNSET
     ) -> m.RetrieveAPageResponse:
         """Retrieve a Page."""
         response = await self.http.request(
             "GET",
-            "/v1/pages/" + _c.path_segment(id_),
+            "/v1/pages/" + _c.path_segment(id),
             operation="retrieve_a_page",
             headers=_c.headers(
                 {
@@ -396,16 +394,16 @@ class NotionDataService(BaseDataService):
         return result
 
     def retrieve_a_page_sync(
-        self, id_: str, *, notion_version: str | Unset = UNSET, value: str | Unset = UNSET
+        self, id: str, *, notion_version: str | Unset = UNSET, value: str | Unset = UNSET
     ) -> m.RetrieveAPageResponse:
         """Blocking twin of `retrieve_a_page`."""
         return self.http.sync.run(
-            self.retrieve_a_page(id_, notion_version=notion_version, value=value)
+            self.retrieve_a_page(id, notion_version=notion_version, value=value)
         )
 
     async def update_page_properties(
         self,
-        id_: str,
+        id: str,
         *,
         body: m.UpdatePagePropertiesBody | Unset = UNSET,
         notion_version: str | Unset = UNSET,
@@ -413,7 +411,7 @@ class NotionDataService(BaseDataService):
         """Update Page properties."""
         response = await self.http.request(
             "PATCH",
-            "/v1/pages/" + _c.path_segment(id_),
+            "/v1/pages/" + _c.path_segment(id),
             operation="update_page_properties",
             headers=_c.headers(
                 {
@@ -428,14 +426,14 @@ class NotionDataService(BaseDataService):
 
     def update_page_properties_sync(
         self,
-        id_: str,
+        id: str,
         *,
         body: m.UpdatePagePropertiesBody | Unset = UNSET,
         notion_version: str | Unset = UNSET,
     ) -> m.UpdatePagePropertiesResponse:
         """Blocking twin of `update_page_properties`."""
         return self.http.sync.run(
-            self.update_page_properties(id_, body=body, notion_version=notion_version)
+            self.update_page_properties(id, body=body, notion_version=notion_version)
         )
 
     async def retrieve_a_page_property_item(
@@ -460,12 +458,12 @@ class NotionDataService(BaseDataService):
         return self.http.sync.run(self.retrieve_a_page_property_item(page_id, property_id))
 
     async def retrieve_a_user(
-        self, id_: str, *, body: dict[str, Any] | Unset = UNSET, notion_version: str | Unset = UNSET
+        self, id: str, *, body: dict[str, Any] | Unset = UNSET, notion_version: str | Unset = UNSET
     ) -> m.RetrieveAUserResponse:
         """Retrieve a user."""
         response = await self.http.request(
             "GET",
-            "/v1/users/" + _c.path_segment(id_),
+            "/v1/users/" + _c.path_segment(id),
             operation="retrieve_a_user",
             headers=_c.headers(
                 {
@@ -479,9 +477,9 @@ class NotionDataService(BaseDataService):
         return result
 
     def retrieve_a_user_sync(
-        self, id_: str, *, body: dict[str, Any] | Unset = UNSET, notion_version: str | Unset = UNSET
+        self, id: str, *, body: dict[str, Any] | Unset = UNSET, notion_version: str | Unset = UNSET
     ) -> m.RetrieveAUserResponse:
         """Blocking twin of `retrieve_a_user`."""
         return self.http.sync.run(
-            self.retrieve_a_user(id_, body=body, notion_version=notion_version)
+            self.retrieve_a_user(id, body=body, notion_version=notion_version)
         )

@@ -16,7 +16,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         method="GET",
         path="/v1/blocks/{id}",
         parameters=(
-            ParameterInfo("id", "id_", "path", True, "str"),
+            ParameterInfo("id", "id", "path", True, "str"),
             ParameterInfo("Notion-Version", "notion_version", "header", False, "str"),
         ),
         body_content_type=None,
@@ -32,7 +32,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         method="DELETE",
         path="/v1/blocks/{id}",
         parameters=(
-            ParameterInfo("id", "id_", "path", True, "str"),
+            ParameterInfo("id", "id", "path", True, "str"),
             ParameterInfo("Notion-Version", "notion_version", "header", False, "str"),
         ),
         body_content_type=None,
@@ -48,7 +48,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         method="PATCH",
         path="/v1/blocks/{id}",
         parameters=(
-            ParameterInfo("id", "id_", "path", True, "str"),
+            ParameterInfo("id", "id", "path", True, "str"),
             ParameterInfo("Notion-Version", "notion_version", "header", False, "str"),
         ),
         body_content_type="application/json",
@@ -64,7 +64,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         method="GET",
         path="/v1/blocks/{id}/children",
         parameters=(
-            ParameterInfo("id", "id_", "path", True, "str"),
+            ParameterInfo("id", "id", "path", True, "str"),
             ParameterInfo("page_size", "page_size", "query", False, "str"),
             ParameterInfo("Notion-Version", "notion_version", "header", False, "str"),
         ),
@@ -81,7 +81,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         method="PATCH",
         path="/v1/blocks/{id}/children",
         parameters=(
-            ParameterInfo("id", "id_", "path", True, "str"),
+            ParameterInfo("id", "id", "path", True, "str"),
             ParameterInfo("Notion-Version", "notion_version", "header", False, "str"),
         ),
         body_content_type="application/json",
@@ -114,7 +114,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         method="GET",
         path="/v1/databases/{id}",
         parameters=(
-            ParameterInfo("id", "id_", "path", True, "str"),
+            ParameterInfo("id", "id", "path", True, "str"),
             ParameterInfo("Notion-Version", "notion_version", "header", False, "str"),
         ),
         body_content_type=None,
@@ -130,7 +130,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         method="PATCH",
         path="/v1/databases/{id}",
         parameters=(
-            ParameterInfo("id", "id_", "path", True, "str"),
+            ParameterInfo("id", "id", "path", True, "str"),
             ParameterInfo("Notion-Version", "notion_version", "header", False, "str"),
         ),
         body_content_type="application/json",
@@ -146,7 +146,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         method="POST",
         path="/v1/databases/{id}/query",
         parameters=(
-            ParameterInfo("id", "id_", "path", True, "str"),
+            ParameterInfo("id", "id", "path", True, "str"),
             ParameterInfo("Notion-Version", "notion_version", "header", False, "str"),
         ),
         body_content_type="application/json",
@@ -162,7 +162,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         method="GET",
         path="/v1/pages/{id}",
         parameters=(
-            ParameterInfo("id", "id_", "path", True, "str"),
+            ParameterInfo("id", "id", "path", True, "str"),
             ParameterInfo("Notion-Version", "notion_version", "header", False, "str"),
             ParameterInfo("", "value", "header", False, "str"),
         ),
@@ -179,7 +179,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         method="PATCH",
         path="/v1/pages/{id}",
         parameters=(
-            ParameterInfo("id", "id_", "path", True, "str"),
+            ParameterInfo("id", "id", "path", True, "str"),
             ParameterInfo("Notion-Version", "notion_version", "header", False, "str"),
         ),
         body_content_type="application/json",
@@ -211,7 +211,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         method="GET",
         path="/v1/users/{id}",
         parameters=(
-            ParameterInfo("id", "id_", "path", True, "str"),
+            ParameterInfo("id", "id", "path", True, "str"),
             ParameterInfo("Notion-Version", "notion_version", "header", False, "str"),
         ),
         body_content_type="application/x-www-form-urlencoded",

@@ -499,7 +499,7 @@ class StripeDataService(BaseDataService):
         expand: list[str] | Unset = UNSET,
         limit: int | Unset = UNSET,
         starting_after: str | Unset = UNSET,
-        type_: str | Unset = UNSET,
+        type: str | Unset = UNSET,
         types: list[str] | Unset = UNSET,
     ) -> m.GetEventsResponse:
         """GET /v1/events."""
@@ -515,7 +515,7 @@ class StripeDataService(BaseDataService):
                     "expand": _c.query_value(expand, explode=True),
                     "limit": _c.query_value(limit, explode=True),
                     "starting_after": _c.query_value(starting_after, explode=True),
-                    "type": _c.query_value(type_, explode=True),
+                    "type": _c.query_value(type, explode=True),
                     "types": _c.query_value(types, explode=True),
                 }
             ),
@@ -535,7 +535,7 @@ class StripeDataService(BaseDataService):
         expand: list[str] | Unset = UNSET,
         limit: int | Unset = UNSET,
         starting_after: str | Unset = UNSET,
-        type_: str | Unset = UNSET,
+        type: str | Unset = UNSET,
         types: list[str] | Unset = UNSET,
     ) -> m.GetEventsResponse:
         """Blocking twin of `get_events`."""
@@ -548,18 +548,18 @@ class StripeDataService(BaseDataService):
                 expand=expand,
                 limit=limit,
                 starting_after=starting_after,
-                type_=type_,
+                type=type,
                 types=types,
             )
         )
 
     async def get_events_id(
-        self, id_: str, *, body: dict[str, Any] | Unset = UNSET, expand: list[str] | Unset = UNSET
+        self, id: str, *, body: dict[str, Any] | Unset = UNSET, expand: list[str] | Unset = UNSET
     ) -> m.Event:
         """GET /v1/events/{id}."""
         response = await self.http.request(
             "GET",
-            "/v1/events/" + _c.path_segment(id_),
+            "/v1/events/" + _c.path_segment(id),
             operation="get_events_id",
             params=_c.query(
                 {
@@ -573,10 +573,10 @@ class StripeDataService(BaseDataService):
         return result
 
     def get_events_id_sync(
-        self, id_: str, *, body: dict[str, Any] | Unset = UNSET, expand: list[str] | Unset = UNSET
+        self, id: str, *, body: dict[str, Any] | Unset = UNSET, expand: list[str] | Unset = UNSET
     ) -> m.Event:
         """Blocking twin of `get_events_id`."""
-        return self.http.sync.run(self.get_events_id(id_, body=body, expand=expand))
+        return self.http.sync.run(self.get_events_id(id, body=body, expand=expand))
 
     async def get_invoices(
         self,
@@ -809,7 +809,7 @@ class StripeDataService(BaseDataService):
         product: str | Unset = UNSET,
         recurring: m.GetPricesRecurring | Unset = UNSET,
         starting_after: str | Unset = UNSET,
-        type_: m.GetPricesType | str | Unset = UNSET,
+        type: m.GetPricesType | str | Unset = UNSET,
     ) -> m.GetPricesResponse:
         """GET /v1/prices."""
         response = await self.http.request(
@@ -828,7 +828,7 @@ class StripeDataService(BaseDataService):
                     "product": _c.query_value(product, explode=True),
                     "recurring": _c.query_value(recurring, explode=True),
                     "starting_after": _c.query_value(starting_after, explode=True),
-                    "type": _c.query_value(type_, explode=True),
+                    "type": _c.query_value(type, explode=True),
                 }
             ),
             data=None if body is UNSET else _c.encode(body),
@@ -851,7 +851,7 @@ class StripeDataService(BaseDataService):
         product: str | Unset = UNSET,
         recurring: m.GetPricesRecurring | Unset = UNSET,
         starting_after: str | Unset = UNSET,
-        type_: m.GetPricesType | str | Unset = UNSET,
+        type: m.GetPricesType | str | Unset = UNSET,
     ) -> m.GetPricesResponse:
         """Blocking twin of `get_prices`."""
         return self.http.sync.run(
@@ -867,7 +867,7 @@ class StripeDataService(BaseDataService):
                 product=product,
                 recurring=recurring,
                 starting_after=starting_after,
-                type_=type_,
+                type=type,
             )
         )
 
@@ -997,12 +997,12 @@ class StripeDataService(BaseDataService):
         return self.http.sync.run(self.post_products(body=body))
 
     async def get_products_id(
-        self, id_: str, *, body: dict[str, Any] | Unset = UNSET, expand: list[str] | Unset = UNSET
+        self, id: str, *, body: dict[str, Any] | Unset = UNSET, expand: list[str] | Unset = UNSET
     ) -> m.Product:
         """GET /v1/products/{id}."""
         response = await self.http.request(
             "GET",
-            "/v1/products/" + _c.path_segment(id_),
+            "/v1/products/" + _c.path_segment(id),
             operation="get_products_id",
             params=_c.query(
                 {
@@ -1016,10 +1016,10 @@ class StripeDataService(BaseDataService):
         return result
 
     def get_products_id_sync(
-        self, id_: str, *, body: dict[str, Any] | Unset = UNSET, expand: list[str] | Unset = UNSET
+        self, id: str, *, body: dict[str, Any] | Unset = UNSET, expand: list[str] | Unset = UNSET
     ) -> m.Product:
         """Blocking twin of `get_products_id`."""
-        return self.http.sync.run(self.get_products_id(id_, body=body, expand=expand))
+        return self.http.sync.run(self.get_products_id(id, body=body, expand=expand))
 
     async def get_refunds(
         self,

@@ -357,7 +357,7 @@ class TrelloDataService(BaseDataService):
         limit: str | Unset = UNSET,
         since: str | Unset = UNSET,
         before: str | Unset = UNSET,
-        filter_: str | Unset = UNSET,
+        filter: str | Unset = UNSET,
         fields: str | Unset = UNSET,
     ) -> Any:
         """getBoardsCardsByIdBoard()."""
@@ -380,7 +380,7 @@ class TrelloDataService(BaseDataService):
                     "limit": _c.query_value(limit, explode=True),
                     "since": _c.query_value(since, explode=True),
                     "before": _c.query_value(before, explode=True),
-                    "filter": _c.query_value(filter_, explode=True),
+                    "filter": _c.query_value(filter, explode=True),
                     "fields": _c.query_value(fields, explode=True),
                 }
             ),
@@ -406,7 +406,7 @@ class TrelloDataService(BaseDataService):
         limit: str | Unset = UNSET,
         since: str | Unset = UNSET,
         before: str | Unset = UNSET,
-        filter_: str | Unset = UNSET,
+        filter: str | Unset = UNSET,
         fields: str | Unset = UNSET,
     ) -> Any:
         """Blocking twin of `get_boards_cards_by_id_board`."""
@@ -426,7 +426,7 @@ class TrelloDataService(BaseDataService):
                 limit=limit,
                 since=since,
                 before=before,
-                filter_=filter_,
+                filter=filter,
                 fields=fields,
             )
         )
@@ -482,7 +482,7 @@ class TrelloDataService(BaseDataService):
         token: str,
         cards: str | Unset = UNSET,
         card_fields: str | Unset = UNSET,
-        filter_: str | Unset = UNSET,
+        filter: str | Unset = UNSET,
         fields: str | Unset = UNSET,
     ) -> Any:
         """getBoardsListsByIdBoard()."""
@@ -496,7 +496,7 @@ class TrelloDataService(BaseDataService):
                     "token": _c.query_value(token, explode=True),
                     "cards": _c.query_value(cards, explode=True),
                     "card_fields": _c.query_value(card_fields, explode=True),
-                    "filter": _c.query_value(filter_, explode=True),
+                    "filter": _c.query_value(filter, explode=True),
                     "fields": _c.query_value(fields, explode=True),
                 }
             ),
@@ -513,7 +513,7 @@ class TrelloDataService(BaseDataService):
         token: str,
         cards: str | Unset = UNSET,
         card_fields: str | Unset = UNSET,
-        filter_: str | Unset = UNSET,
+        filter: str | Unset = UNSET,
         fields: str | Unset = UNSET,
     ) -> Any:
         """Blocking twin of `get_boards_lists_by_id_board`."""
@@ -524,7 +524,7 @@ class TrelloDataService(BaseDataService):
                 token=token,
                 cards=cards,
                 card_fields=card_fields,
-                filter_=filter_,
+                filter=filter,
                 fields=fields,
             )
         )
@@ -535,7 +535,7 @@ class TrelloDataService(BaseDataService):
         *,
         key: str,
         token: str,
-        filter_: str | Unset = UNSET,
+        filter: str | Unset = UNSET,
         fields: str | Unset = UNSET,
         activity: str | Unset = UNSET,
     ) -> Any:
@@ -548,7 +548,7 @@ class TrelloDataService(BaseDataService):
                 {
                     "key": _c.query_value(key, explode=True),
                     "token": _c.query_value(token, explode=True),
-                    "filter": _c.query_value(filter_, explode=True),
+                    "filter": _c.query_value(filter, explode=True),
                     "fields": _c.query_value(fields, explode=True),
                     "activity": _c.query_value(activity, explode=True),
                 }
@@ -564,14 +564,14 @@ class TrelloDataService(BaseDataService):
         *,
         key: str,
         token: str,
-        filter_: str | Unset = UNSET,
+        filter: str | Unset = UNSET,
         fields: str | Unset = UNSET,
         activity: str | Unset = UNSET,
     ) -> Any:
         """Blocking twin of `get_boards_members_by_id_board`."""
         return self.http.sync.run(
             self.get_boards_members_by_id_board(
-                id_board, key=key, token=token, filter_=filter_, fields=fields, activity=activity
+                id_board, key=key, token=token, filter=filter, fields=fields, activity=activity
             )
         )
 
@@ -787,10 +787,10 @@ class TrelloDataService(BaseDataService):
         token: str,
         entities: str | Unset = UNSET,
         display: str | Unset = UNSET,
-        filter_: str | Unset = UNSET,
+        filter: str | Unset = UNSET,
         fields: str | Unset = UNSET,
         limit: str | Unset = UNSET,
-        format_: str | Unset = UNSET,
+        format: str | Unset = UNSET,
         since: str | Unset = UNSET,
         before: str | Unset = UNSET,
         page: str | Unset = UNSET,
@@ -811,10 +811,10 @@ class TrelloDataService(BaseDataService):
                     "token": _c.query_value(token, explode=True),
                     "entities": _c.query_value(entities, explode=True),
                     "display": _c.query_value(display, explode=True),
-                    "filter": _c.query_value(filter_, explode=True),
+                    "filter": _c.query_value(filter, explode=True),
                     "fields": _c.query_value(fields, explode=True),
                     "limit": _c.query_value(limit, explode=True),
-                    "format": _c.query_value(format_, explode=True),
+                    "format": _c.query_value(format, explode=True),
                     "since": _c.query_value(since, explode=True),
                     "before": _c.query_value(before, explode=True),
                     "page": _c.query_value(page, explode=True),
@@ -838,10 +838,10 @@ class TrelloDataService(BaseDataService):
         token: str,
         entities: str | Unset = UNSET,
         display: str | Unset = UNSET,
-        filter_: str | Unset = UNSET,
+        filter: str | Unset = UNSET,
         fields: str | Unset = UNSET,
         limit: str | Unset = UNSET,
-        format_: str | Unset = UNSET,
+        format: str | Unset = UNSET,
         since: str | Unset = UNSET,
         before: str | Unset = UNSET,
         page: str | Unset = UNSET,
@@ -859,10 +859,10 @@ class TrelloDataService(BaseDataService):
                 token=token,
                 entities=entities,
                 display=display,
-                filter_=filter_,
+                filter=filter,
                 fields=fields,
                 limit=limit,
-                format_=format_,
+                format=format,
                 since=since,
                 before=before,
                 page=page,
@@ -912,7 +912,7 @@ class TrelloDataService(BaseDataService):
         card_fields: str | Unset = UNSET,
         check_items: str | Unset = UNSET,
         check_item_fields: str | Unset = UNSET,
-        filter_: str | Unset = UNSET,
+        filter: str | Unset = UNSET,
         fields: str | Unset = UNSET,
     ) -> Any:
         """getCardsChecklistsByIdCard()."""
@@ -928,7 +928,7 @@ class TrelloDataService(BaseDataService):
                     "card_fields": _c.query_value(card_fields, explode=True),
                     "checkItems": _c.query_value(check_items, explode=True),
                     "checkItem_fields": _c.query_value(check_item_fields, explode=True),
-                    "filter": _c.query_value(filter_, explode=True),
+                    "filter": _c.query_value(filter, explode=True),
                     "fields": _c.query_value(fields, explode=True),
                 }
             ),
@@ -947,7 +947,7 @@ class TrelloDataService(BaseDataService):
         card_fields: str | Unset = UNSET,
         check_items: str | Unset = UNSET,
         check_item_fields: str | Unset = UNSET,
-        filter_: str | Unset = UNSET,
+        filter: str | Unset = UNSET,
         fields: str | Unset = UNSET,
     ) -> Any:
         """Blocking twin of `get_cards_checklists_by_id_card`."""
@@ -960,7 +960,7 @@ class TrelloDataService(BaseDataService):
                 card_fields=card_fields,
                 check_items=check_items,
                 check_item_fields=check_item_fields,
-                filter_=filter_,
+                filter=filter,
                 fields=fields,
             )
         )
@@ -1172,7 +1172,7 @@ class TrelloDataService(BaseDataService):
         limit: str | Unset = UNSET,
         since: str | Unset = UNSET,
         before: str | Unset = UNSET,
-        filter_: str | Unset = UNSET,
+        filter: str | Unset = UNSET,
         fields: str | Unset = UNSET,
     ) -> Any:
         """getListsCardsByIdList()."""
@@ -1195,7 +1195,7 @@ class TrelloDataService(BaseDataService):
                     "limit": _c.query_value(limit, explode=True),
                     "since": _c.query_value(since, explode=True),
                     "before": _c.query_value(before, explode=True),
-                    "filter": _c.query_value(filter_, explode=True),
+                    "filter": _c.query_value(filter, explode=True),
                     "fields": _c.query_value(fields, explode=True),
                 }
             ),
@@ -1221,7 +1221,7 @@ class TrelloDataService(BaseDataService):
         limit: str | Unset = UNSET,
         since: str | Unset = UNSET,
         before: str | Unset = UNSET,
-        filter_: str | Unset = UNSET,
+        filter: str | Unset = UNSET,
         fields: str | Unset = UNSET,
     ) -> Any:
         """Blocking twin of `get_lists_cards_by_id_list`."""
@@ -1241,7 +1241,7 @@ class TrelloDataService(BaseDataService):
                 limit=limit,
                 since=since,
                 before=before,
-                filter_=filter_,
+                filter=filter,
                 fields=fields,
             )
         )
@@ -1511,7 +1511,7 @@ class TrelloDataService(BaseDataService):
         *,
         key: str,
         token: str,
-        filter_: str | Unset = UNSET,
+        filter: str | Unset = UNSET,
         fields: str | Unset = UNSET,
         actions: str | Unset = UNSET,
         actions_entities: str | Unset = UNSET,
@@ -1533,7 +1533,7 @@ class TrelloDataService(BaseDataService):
                 {
                     "key": _c.query_value(key, explode=True),
                     "token": _c.query_value(token, explode=True),
-                    "filter": _c.query_value(filter_, explode=True),
+                    "filter": _c.query_value(filter, explode=True),
                     "fields": _c.query_value(fields, explode=True),
                     "actions": _c.query_value(actions, explode=True),
                     "actions_entities": _c.query_value(actions_entities, explode=True),
@@ -1558,7 +1558,7 @@ class TrelloDataService(BaseDataService):
         *,
         key: str,
         token: str,
-        filter_: str | Unset = UNSET,
+        filter: str | Unset = UNSET,
         fields: str | Unset = UNSET,
         actions: str | Unset = UNSET,
         actions_entities: str | Unset = UNSET,
@@ -1577,7 +1577,7 @@ class TrelloDataService(BaseDataService):
                 id_member,
                 key=key,
                 token=token,
-                filter_=filter_,
+                filter=filter,
                 fields=fields,
                 actions=actions,
                 actions_entities=actions_entities,
@@ -1598,7 +1598,7 @@ class TrelloDataService(BaseDataService):
         *,
         key: str,
         token: str,
-        filter_: str | Unset = UNSET,
+        filter: str | Unset = UNSET,
         fields: str | Unset = UNSET,
         paid_account: str | Unset = UNSET,
     ) -> Any:
@@ -1611,7 +1611,7 @@ class TrelloDataService(BaseDataService):
                 {
                     "key": _c.query_value(key, explode=True),
                     "token": _c.query_value(token, explode=True),
-                    "filter": _c.query_value(filter_, explode=True),
+                    "filter": _c.query_value(filter, explode=True),
                     "fields": _c.query_value(fields, explode=True),
                     "paid_account": _c.query_value(paid_account, explode=True),
                 }
@@ -1627,7 +1627,7 @@ class TrelloDataService(BaseDataService):
         *,
         key: str,
         token: str,
-        filter_: str | Unset = UNSET,
+        filter: str | Unset = UNSET,
         fields: str | Unset = UNSET,
         paid_account: str | Unset = UNSET,
     ) -> Any:
@@ -1637,7 +1637,7 @@ class TrelloDataService(BaseDataService):
                 id_member,
                 key=key,
                 token=token,
-                filter_=filter_,
+                filter=filter,
                 fields=fields,
                 paid_account=paid_account,
             )

@@ -494,7 +494,7 @@ class ZoomDataService(BaseDataService):
         self,
         user_id: str,
         *,
-        type_: m.MeetingsType | str | Unset = UNSET,
+        type: m.MeetingsType | str | Unset = UNSET,
         page_size: int | Unset = UNSET,
         next_page_token: str | Unset = UNSET,
         page_number: str | Unset = UNSET,
@@ -506,7 +506,7 @@ class ZoomDataService(BaseDataService):
             operation="meetings",
             params=_c.query(
                 {
-                    "type": _c.query_value(type_, explode=True),
+                    "type": _c.query_value(type, explode=True),
                     "page_size": _c.query_value(page_size, explode=True),
                     "next_page_token": _c.query_value(next_page_token, explode=True),
                     "page_number": _c.query_value(page_number, explode=True),
@@ -521,7 +521,7 @@ class ZoomDataService(BaseDataService):
         self,
         user_id: str,
         *,
-        type_: m.MeetingsType | str | Unset = UNSET,
+        type: m.MeetingsType | str | Unset = UNSET,
         page_size: int | Unset = UNSET,
         next_page_token: str | Unset = UNSET,
         page_number: str | Unset = UNSET,
@@ -530,7 +530,7 @@ class ZoomDataService(BaseDataService):
         return self.http.sync.run(
             self.meetings(
                 user_id,
-                type_=type_,
+                type=type,
                 page_size=page_size,
                 next_page_token=next_page_token,
                 page_number=page_number,

@@ -229,7 +229,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         path="/users/{userId}/meetings",
         parameters=(
             ParameterInfo("userId", "user_id", "path", True, "str"),
-            ParameterInfo("type", "type_", "query", False, "MeetingsType | str"),
+            ParameterInfo("type", "type", "query", False, "MeetingsType | str"),
             ParameterInfo("page_size", "page_size", "query", False, "int"),
             ParameterInfo("next_page_token", "next_page_token", "query", False, "str"),
             ParameterInfo("page_number", "page_number", "query", False, "str"),

@@ -19,7 +19,6 @@ class CreateTaskResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     data: m.TaskResponse | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

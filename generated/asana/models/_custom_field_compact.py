@@ -24,7 +24,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("number_value", "number_value"),
     ("resource_subtype", "resource_subtype"),
     ("text_value", "text_value"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -33,31 +33,18 @@ class CustomFieldCompact:
     """Unknown fields are kept in ``additional_properties``."""
 
     gid: str | Unset = UNSET
-
     resource_type: str | Unset = UNSET
-
     date_value: m.CustomFieldCompactDateValue | Unset = UNSET
-
     display_value: str | Unset | None = UNSET
-
     enabled: bool | Unset = UNSET
-
     enum_options: list[m.EnumOption] | Unset = UNSET
-
     enum_value: m.CustomFieldCompactEnumValue | Unset = UNSET
-
     multi_enum_values: list[m.EnumOption] | Unset = UNSET
-
     name: str | Unset = UNSET
-
     number_value: float | Unset = UNSET
-
     resource_subtype: m.CustomFieldCompactResourceSubtype | str | Unset = UNSET
-
     text_value: str | Unset = UNSET
-
-    type_: m.CustomFieldCompactType | str | Unset = UNSET
-
+    type: m.CustomFieldCompactType | str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -112,7 +99,7 @@ class CustomFieldCompact:
                 if (v := data.get("resource_subtype", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.CustomFieldCompactResourceSubtype, v),
                 text_value=_c.UNSET if (v := data.get("text_value", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.CustomFieldCompactType, v),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

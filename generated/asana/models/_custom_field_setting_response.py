@@ -26,17 +26,11 @@ class CustomFieldSettingResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     gid: str | Unset = UNSET
-
     resource_type: str | Unset = UNSET
-
     custom_field: m.CustomFieldSettingResponseCustomField | Unset = UNSET
-
     is_important: bool | Unset = UNSET
-
     parent: m.CustomFieldSettingResponseParent | Unset = UNSET
-
     project: m.CustomFieldSettingResponseProject | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

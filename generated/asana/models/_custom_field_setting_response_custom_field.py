@@ -23,14 +23,14 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("number_value", "number_value"),
     ("resource_subtype", "resource_subtype"),
     ("text_value", "text_value"),
-    ("type_", "type"),
+    ("type", "type"),
     ("asana_created_field", "asana_created_field"),
     ("currency_code", "currency_code"),
     ("custom_label", "custom_label"),
     ("custom_label_position", "custom_label_position"),
     ("description", "description"),
     ("enum_options", "enum_options"),
-    ("format_", "format"),
+    ("format", "format"),
     ("has_notifications_enabled", "has_notifications_enabled"),
     ("is_global_to_workspace", "is_global_to_workspace"),
     ("precision", "precision"),
@@ -44,57 +44,33 @@ class CustomFieldSettingResponseCustomField:
     """Unknown fields are kept in ``additional_properties``."""
 
     gid: str | Unset = UNSET
-
     resource_type: str | Unset = UNSET
-
     date_value: m.CustomFieldSettingResponseCustomFieldDateValue | Unset = UNSET
-
     display_value: str | Unset | None = UNSET
-
     enabled: bool | Unset = UNSET
-
     enum_value: m.CustomFieldSettingResponseCustomFieldEnumValue | Unset = UNSET
-
     multi_enum_values: list[m.EnumOption] | Unset = UNSET
-
     name: str | Unset = UNSET
-
     number_value: float | Unset = UNSET
-
     resource_subtype: m.CustomFieldSettingResponseCustomFieldResourceSubtype | str | Unset = UNSET
-
     text_value: str | Unset = UNSET
-
-    type_: m.CustomFieldSettingResponseCustomFieldType | str | Unset = UNSET
-
+    type: m.CustomFieldSettingResponseCustomFieldType | str | Unset = UNSET
     asana_created_field: (
         m.CustomFieldSettingResponseCustomFieldAsanaCreatedField | str | Unset | None
     ) = UNSET
-
     currency_code: str | Unset | None = UNSET
-
     custom_label: str | Unset | None = UNSET
-
     custom_label_position: (
         m.CustomFieldSettingResponseCustomFieldCustomLabelPosition | str | Unset
     ) = UNSET
-
     description: str | Unset = UNSET
-
     enum_options: list[m.EnumOption] | Unset = UNSET
-
-    format_: m.CustomFieldSettingResponseCustomFieldFormat | str | Unset = UNSET
-
+    format: m.CustomFieldSettingResponseCustomFieldFormat | str | Unset = UNSET
     has_notifications_enabled: bool | Unset = UNSET
-
     is_global_to_workspace: bool | Unset = UNSET
-
     precision: int | Unset = UNSET
-
     created_by: m.UserCompact | Unset = UNSET
-
     people_value: list[m.UserCompact] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -157,7 +133,7 @@ class CustomFieldSettingResponseCustomField:
                 if (v := data.get("resource_subtype", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.CustomFieldSettingResponseCustomFieldResourceSubtype, v),
                 text_value=_c.UNSET if (v := data.get("text_value", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.CustomFieldSettingResponseCustomFieldType, v),
                 asana_created_field=_c.UNSET
@@ -178,7 +154,7 @@ class CustomFieldSettingResponseCustomField:
                 enum_options=_c.UNSET
                 if (v := data.get("enum_options", _c.UNSET)) is _c.UNSET
                 else [m.EnumOption.from_dict(x) for x in v],
-                format_=_c.UNSET
+                format=_c.UNSET
                 if (v := data.get("format", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.CustomFieldSettingResponseCustomFieldFormat, v),
                 has_notifications_enabled=_c.UNSET

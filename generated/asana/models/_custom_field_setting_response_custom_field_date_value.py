@@ -20,9 +20,7 @@ class CustomFieldSettingResponseCustomFieldDateValue:
     """Unknown fields are kept in ``additional_properties``."""
 
     date: str | Unset = UNSET
-
     date_time: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -23,15 +23,10 @@ class CustomFieldSettingResponseCustomFieldEnumValue:
     """Unknown fields are kept in ``additional_properties``."""
 
     gid: str | Unset = UNSET
-
     resource_type: str | Unset = UNSET
-
     color: str | Unset = UNSET
-
     enabled: bool | Unset = UNSET
-
     name: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -17,7 +17,6 @@ class DeleteTaskResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     data: dict[str, Any] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

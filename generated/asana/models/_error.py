@@ -10,7 +10,7 @@ from connectory.core import _codec as _c
 from connectory.core._codec import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("help_", "help"),
+    ("help", "help"),
     ("message", "message"),
     ("phrase", "phrase"),
 )
@@ -20,12 +20,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class Error:
     """Unknown fields are kept in ``additional_properties``."""
 
-    help_: str | Unset = UNSET
-
+    help: str | Unset = UNSET
     message: str | Unset = UNSET
-
     phrase: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -42,7 +39,7 @@ class Error:
         data = _c.expect_object("Error", data)
         try:
             return cls(
-                help_=_c.UNSET if (v := data.get("help", _c.UNSET)) is _c.UNSET else v,
+                help=_c.UNSET if (v := data.get("help", _c.UNSET)) is _c.UNSET else v,
                 message=_c.UNSET if (v := data.get("message", _c.UNSET)) is _c.UNSET else v,
                 phrase=_c.UNSET if (v := data.get("phrase", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

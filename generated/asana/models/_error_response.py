@@ -19,7 +19,6 @@ class ErrorResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     errors: list[m.Error] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -19,7 +19,6 @@ class GetTagResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     data: m.TagResponse | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -19,7 +19,6 @@ class GetTeamsForWorkspaceResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     data: list[m.TeamCompact] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -26,21 +26,13 @@ class Preview:
     """Unknown fields are kept in ``additional_properties``."""
 
     fallback: str | Unset = UNSET
-
     footer: str | Unset = UNSET
-
     header: str | Unset = UNSET
-
     header_link: str | Unset = UNSET
-
     html_text: str | Unset = UNSET
-
     text: str | Unset = UNSET
-
     title: str | Unset = UNSET
-
     title_link: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -44,53 +44,29 @@ class ProjectRequest:
     """Unknown fields are kept in ``additional_properties``."""
 
     gid: str | Unset = UNSET
-
     resource_type: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     archived: bool | Unset = UNSET
-
     color: m.ProjectRequestColor | str | Unset | None = UNSET
-
     created_at: str | Unset = UNSET
-
     current_status: m.ProjectStatusResponse | Unset | None = UNSET
-
     current_status_update: m.StatusUpdateCompact | Unset | None = UNSET
-
     custom_field_settings: list[m.CustomFieldSettingResponse] | Unset = UNSET
-
     default_view: m.ProjectRequestDefaultView | str | Unset = UNSET
-
     due_date: str | Unset | None = UNSET
-
     due_on: str | Unset | None = UNSET
-
     html_notes: str | Unset = UNSET
-
     is_template: bool | Unset = UNSET
-
     members: list[m.UserCompact] | Unset = UNSET
-
     modified_at: str | Unset = UNSET
-
     notes: str | Unset = UNSET
-
     public: bool | Unset = UNSET
-
     start_on: str | Unset | None = UNSET
-
     workspace: m.ProjectRequestWorkspace | Unset = UNSET
-
     custom_fields: dict[str, str] | Unset = UNSET
-
     followers: str | Unset = UNSET
-
     owner: str | Unset | None = UNSET
-
     team: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

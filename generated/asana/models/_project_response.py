@@ -51,67 +51,36 @@ class ProjectResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     gid: str | Unset = UNSET
-
     resource_type: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     archived: bool | Unset = UNSET
-
     color: m.ProjectResponseColor | str | Unset | None = UNSET
-
     created_at: str | Unset = UNSET
-
     current_status: m.ProjectStatusResponse | Unset | None = UNSET
-
     current_status_update: m.StatusUpdateCompact | Unset | None = UNSET
-
     custom_field_settings: list[m.CustomFieldSettingResponse] | Unset = UNSET
-
     default_view: m.ProjectResponseDefaultView | str | Unset = UNSET
-
     due_date: str | Unset | None = UNSET
-
     due_on: str | Unset | None = UNSET
-
     html_notes: str | Unset = UNSET
-
     is_template: bool | Unset = UNSET
-
     members: list[m.UserCompact] | Unset = UNSET
-
     modified_at: str | Unset = UNSET
-
     notes: str | Unset = UNSET
-
     public: bool | Unset = UNSET
-
     start_on: str | Unset | None = UNSET
-
     workspace: m.ProjectResponseWorkspace | Unset = UNSET
-
     completed: bool | Unset = UNSET
-
     completed_at: str | Unset | None = UNSET
-
     completed_by: m.UserCompact | Unset = UNSET
-
     created_from_template: m.ProjectResponseCreatedFromTemplate | Unset = UNSET
-
     custom_fields: list[m.CustomFieldCompact] | Unset = UNSET
-
     followers: list[m.UserCompact] | Unset = UNSET
-
     icon: m.ProjectResponseIcon | str | Unset | None = UNSET
-
     owner: m.UserCompact | Unset | None = UNSET
-
     permalink_url: str | Unset = UNSET
-
     project_brief: m.ProjectResponseProjectBrief | Unset = UNSET
-
     team: m.ProjectResponseTeam | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

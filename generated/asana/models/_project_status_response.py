@@ -30,25 +30,15 @@ class ProjectStatusResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     color: m.ProjectStatusResponseColor | str
-
     text: str
-
     gid: str | Unset = UNSET
-
     resource_type: str | Unset = UNSET
-
     title: str | Unset = UNSET
-
     html_text: str | Unset = UNSET
-
     author: m.UserCompact | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     created_by: m.UserCompact | Unset = UNSET
-
     modified_at: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -26,17 +26,11 @@ class SectionResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     gid: str | Unset = UNSET
-
     resource_type: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     project: m.ProjectCompact | Unset = UNSET
-
     projects: list[m.ProjectCompact] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -28,21 +28,13 @@ class StoryBase:
     """Unknown fields are kept in ``additional_properties``."""
 
     gid: str | Unset = UNSET
-
     resource_type: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     html_text: str | Unset = UNSET
-
     is_pinned: bool | Unset = UNSET
-
     resource_subtype: str | Unset = UNSET
-
     sticker_name: m.StoryBaseStickerName | str | Unset = UNSET
-
     text: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -26,17 +26,11 @@ class StoryCompact:
     """Unknown fields are kept in ``additional_properties``."""
 
     gid: str | Unset = UNSET
-
     resource_type: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     created_by: m.UserCompact | Unset = UNSET
-
     resource_subtype: str | Unset = UNSET
-
     text: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -64,7 +64,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("tag", "tag"),
     ("target", "target"),
     ("task", "task"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -73,111 +73,58 @@ class StoryResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     gid: str | Unset = UNSET
-
     resource_type: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     html_text: str | Unset = UNSET
-
     is_pinned: bool | Unset = UNSET
-
     resource_subtype: str | Unset = UNSET
-
     sticker_name: m.StoryResponseStickerName | str | Unset = UNSET
-
     text: str | Unset = UNSET
-
     assignee: m.UserCompact | Unset = UNSET
-
     created_by: m.UserCompact | Unset = UNSET
-
     custom_field: m.CustomFieldCompact | Unset = UNSET
-
     dependency: m.TaskCompact | Unset = UNSET
-
     duplicate_of: m.TaskCompact | Unset = UNSET
-
     duplicated_from: m.TaskCompact | Unset = UNSET
-
     follower: m.UserCompact | Unset = UNSET
-
     hearted: bool | Unset = UNSET
-
     hearts: list[m.Like] | Unset = UNSET
-
     is_editable: bool | Unset = UNSET
-
     is_edited: bool | Unset = UNSET
-
     liked: bool | Unset = UNSET
-
     likes: list[m.Like] | Unset = UNSET
-
     new_approval_status: str | Unset = UNSET
-
     new_date_value: m.StoryResponseDates | Unset = UNSET
-
     new_dates: m.StoryResponseDates | Unset = UNSET
-
     new_enum_value: m.EnumOption | Unset = UNSET
-
     new_multi_enum_values: list[m.EnumOption] | Unset = UNSET
-
     new_name: str | Unset = UNSET
-
     new_number_value: int | Unset = UNSET
-
     new_people_value: list[m.UserCompact] | Unset = UNSET
-
     new_resource_subtype: str | Unset = UNSET
-
     new_section: m.SectionCompact | Unset = UNSET
-
     new_text_value: str | Unset = UNSET
-
     num_hearts: int | Unset = UNSET
-
     num_likes: int | Unset = UNSET
-
     old_approval_status: str | Unset = UNSET
-
     old_date_value: m.StoryResponseDates | Unset = UNSET
-
     old_dates: m.StoryResponseDates | Unset = UNSET
-
     old_enum_value: m.EnumOption | Unset = UNSET
-
     old_multi_enum_values: list[m.EnumOption] | Unset = UNSET
-
     old_name: str | Unset = UNSET
-
     old_number_value: int | Unset = UNSET
-
     old_people_value: list[m.UserCompact] | Unset = UNSET
-
     old_resource_subtype: str | Unset = UNSET
-
     old_section: m.SectionCompact | Unset = UNSET
-
     old_text_value: str | Unset = UNSET
-
     previews: list[m.Preview] | Unset = UNSET
-
     project: m.ProjectCompact | Unset = UNSET
-
     source: m.StoryResponseSource | str | Unset = UNSET
-
     story: m.StoryCompact | Unset = UNSET
-
     tag: m.TagCompact | Unset = UNSET
-
     target: m.StoryResponseTarget | Unset = UNSET
-
     task: m.TaskCompact | Unset = UNSET
-
-    type_: m.StoryResponseType | str | Unset = UNSET
-
+    type: m.StoryResponseType | str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -374,7 +321,7 @@ class StoryResponse:
                 task=_c.UNSET
                 if (v := data.get("task", _c.UNSET)) is _c.UNSET
                 else m.TaskCompact.from_dict(v),
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.StoryResponseType, v),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

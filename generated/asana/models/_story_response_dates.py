@@ -21,11 +21,8 @@ class StoryResponseDates:
     """Unknown fields are kept in ``additional_properties``."""
 
     due_at: str | Unset | None = UNSET
-
     due_on: str | Unset = UNSET
-
     start_on: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -29,23 +29,14 @@ class TagResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     gid: str | Unset = UNSET
-
     resource_type: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     color: m.TagResponseColor | str | Unset | None = UNSET
-
     notes: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     followers: list[m.UserCompact] | Unset = UNSET
-
     permalink_url: str | Unset = UNSET
-
     workspace: m.WorkspaceCompact | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

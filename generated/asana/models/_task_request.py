@@ -58,81 +58,43 @@ class TaskRequest:
     """Unknown fields are kept in ``additional_properties``."""
 
     gid: str | Unset = UNSET
-
     resource_type: str | Unset = UNSET
-
     resource_subtype: m.TaskRequestResourceSubtype | str | Unset = UNSET
-
     actual_time_minutes: float | Unset | None = UNSET
-
     approval_status: m.TaskRequestApprovalStatus | str | Unset = UNSET
-
     assignee_status: m.TaskRequestAssigneeStatus | str | Unset = UNSET
-
     completed: bool | Unset = UNSET
-
     completed_at: str | Unset | None = UNSET
-
     completed_by: m.UserCompact | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     dependencies: list[m.AsanaResource] | Unset = UNSET
-
     dependents: list[m.AsanaResource] | Unset = UNSET
-
     due_at: str | Unset | None = UNSET
-
     due_on: str | Unset | None = UNSET
-
     external: m.TaskRequestExternal | Unset = UNSET
-
     hearted: bool | Unset = UNSET
-
     hearts: list[m.Like] | Unset = UNSET
-
     html_notes: str | Unset = UNSET
-
     is_rendered_as_separator: bool | Unset = UNSET
-
     liked: bool | Unset = UNSET
-
     likes: list[m.Like] | Unset = UNSET
-
     memberships: list[m.TaskRequestMembershipsItem] | Unset = UNSET
-
     modified_at: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     notes: str | Unset = UNSET
-
     num_hearts: int | Unset = UNSET
-
     num_likes: int | Unset = UNSET
-
     num_subtasks: int | Unset = UNSET
-
     start_at: str | Unset | None = UNSET
-
     start_on: str | Unset | None = UNSET
-
     assignee: str | Unset | None = UNSET
-
     assignee_section: str | Unset | None = UNSET
-
     custom_fields: dict[str, str] | Unset = UNSET
-
     followers: list[str] | Unset = UNSET
-
     parent: str | Unset | None = UNSET
-
     projects: list[str] | Unset = UNSET
-
     tags: list[str] | Unset = UNSET
-
     workspace: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

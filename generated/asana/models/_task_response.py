@@ -59,83 +59,44 @@ class TaskResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     gid: str | Unset = UNSET
-
     resource_type: str | Unset = UNSET
-
     resource_subtype: m.TaskResponseResourceSubtype | str | Unset = UNSET
-
     actual_time_minutes: float | Unset | None = UNSET
-
     approval_status: m.TaskResponseApprovalStatus | str | Unset = UNSET
-
     assignee_status: m.TaskResponseAssigneeStatus | str | Unset = UNSET
-
     completed: bool | Unset = UNSET
-
     completed_at: str | Unset | None = UNSET
-
     completed_by: m.UserCompact | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     dependencies: list[m.AsanaResource] | Unset = UNSET
-
     dependents: list[m.AsanaResource] | Unset = UNSET
-
     due_at: str | Unset | None = UNSET
-
     due_on: str | Unset | None = UNSET
-
     external: m.TaskResponseExternal | Unset = UNSET
-
     hearted: bool | Unset = UNSET
-
     hearts: list[m.Like] | Unset = UNSET
-
     html_notes: str | Unset = UNSET
-
     is_rendered_as_separator: bool | Unset = UNSET
-
     liked: bool | Unset = UNSET
-
     likes: list[m.Like] | Unset = UNSET
-
     memberships: list[m.TaskResponseMembershipsItem] | Unset = UNSET
-
     modified_at: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     notes: str | Unset = UNSET
-
     num_hearts: int | Unset = UNSET
-
     num_likes: int | Unset = UNSET
-
     num_subtasks: int | Unset = UNSET
-
     start_at: str | Unset | None = UNSET
-
     start_on: str | Unset | None = UNSET
-
     assignee: m.UserCompact | Unset | None = UNSET
-
     assignee_section: m.SectionCompact | Unset | None = UNSET
-
     custom_fields: list[m.CustomFieldResponse] | Unset = UNSET
-
     followers: list[m.UserCompact] | Unset = UNSET
-
     parent: m.TaskResponseParent | Unset = UNSET
-
     permalink_url: str | Unset = UNSET
-
     projects: list[m.ProjectCompact] | Unset = UNSET
-
     tags: list[m.TagCompact] | Unset = UNSET
-
     workspace: m.TaskResponseWorkspace | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

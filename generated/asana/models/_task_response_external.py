@@ -20,9 +20,7 @@ class TaskResponseExternal:
     """Unknown fields are kept in ``additional_properties``."""
 
     data: str | Unset = UNSET
-
     gid: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

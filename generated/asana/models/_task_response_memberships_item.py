@@ -22,9 +22,7 @@ class TaskResponseMembershipsItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     project: m.ProjectCompact | Unset = UNSET
-
     section: m.SectionCompact | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -24,13 +24,9 @@ class TaskResponseParent:
     """Unknown fields are kept in ``additional_properties``."""
 
     gid: str | Unset = UNSET
-
     resource_type: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     resource_subtype: m.TaskResponseParentResourceSubtype | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -28,21 +28,13 @@ class TeamResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     gid: str | Unset = UNSET
-
     resource_type: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     description: str | Unset = UNSET
-
     html_description: str | Unset = UNSET
-
     organization: m.TeamResponseOrganization | Unset = UNSET
-
     permalink_url: str | Unset = UNSET
-
     visibility: m.TeamResponseVisibility | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -26,17 +26,11 @@ class UserResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     gid: str | Unset = UNSET
-
     resource_type: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     email: str | Unset = UNSET
-
     photo: m.UserResponsePhoto | Unset | None = UNSET
-
     workspaces: list[m.WorkspaceCompact] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

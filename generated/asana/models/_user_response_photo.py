@@ -24,17 +24,11 @@ class UserResponsePhoto:
     """Unknown fields are kept in ``additional_properties``."""
 
     image_1024x1024: str | Unset = UNSET
-
     image_128x128: str | Unset = UNSET
-
     image_21x21: str | Unset = UNSET
-
     image_27x27: str | Unset = UNSET
-
     image_36x36: str | Unset = UNSET
-
     image_60x60: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -23,15 +23,10 @@ class WorkspaceResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     gid: str | Unset = UNSET
-
     resource_type: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     email_domains: list[str] | Unset = UNSET
-
     is_organization: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -18,7 +18,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("message", "message"),
     ("request_id", "request_id"),
     ("status", "status"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -27,19 +27,12 @@ class ClientError:
     """Unknown fields are kept in ``additional_properties``."""
 
     code: m.ClientErrorCode | str | Unset = UNSET
-
     context_info: m.ClientErrorContextInfo | Unset = UNSET
-
     help_url: str | Unset = UNSET
-
     message: str | Unset = UNSET
-
     request_id: str | Unset = UNSET
-
     status: int | Unset = UNSET
-
-    type_: m.ClientErrorType | str | Unset = UNSET
-
+    type: m.ClientErrorType | str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -70,7 +63,7 @@ class ClientError:
                 message=_c.UNSET if (v := data.get("message", _c.UNSET)) is _c.UNSET else v,
                 request_id=_c.UNSET if (v := data.get("request_id", _c.UNSET)) is _c.UNSET else v,
                 status=_c.UNSET if (v := data.get("status", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.ClientErrorType, v),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

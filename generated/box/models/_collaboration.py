@@ -18,13 +18,13 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("created_at", "created_at"),
     ("created_by", "created_by"),
     ("expires_at", "expires_at"),
-    ("id_", "id"),
+    ("id", "id"),
     ("invite_email", "invite_email"),
     ("item", "item"),
     ("modified_at", "modified_at"),
     ("role", "role"),
     ("status", "status"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -33,31 +33,18 @@ class Collaboration:
     """Unknown fields are kept in ``additional_properties``."""
 
     acceptance_requirements_status: m.CollaborationAcceptanceRequirementsStatus | Unset = UNSET
-
     accessible_by: m.UserCollaborations | Unset = UNSET
-
     acknowledged_at: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     created_by: m.UserCollaborations | Unset = UNSET
-
     expires_at: str | Unset | None = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     invite_email: str | Unset | None = UNSET
-
     item: m.File | m.Folder | m.WebLink | Unset | None = UNSET
-
     modified_at: str | Unset = UNSET
-
     role: m.CollaborationRole | str | Unset = UNSET
-
     status: m.CollaborationStatus | str | Unset = UNSET
-
-    type_: m.CollaborationType | str | Unset = UNSET
-
+    type: m.CollaborationType | str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -98,7 +85,7 @@ class Collaboration:
                 if (v := data.get("created_by", _c.UNSET)) is _c.UNSET
                 else m.UserCollaborations.from_dict(v),
                 expires_at=_c.UNSET if (v := data.get("expires_at", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 invite_email=_c.UNSET
                 if (v := data.get("invite_email", _c.UNSET)) is _c.UNSET
                 else v,
@@ -121,7 +108,7 @@ class Collaboration:
                 status=_c.UNSET
                 if (v := data.get("status", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.CollaborationStatus, v),
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.CollaborationType, v),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

@@ -25,15 +25,12 @@ class CollaborationAcceptanceRequirementsStatus:
     strong_password_requirement: (
         m.CollaborationAcceptanceRequirementsStatusStrongPasswordRequirement | Unset
     ) = UNSET
-
     terms_of_service_requirement: (
         m.CollaborationAcceptanceRequirementsStatusTermsOfServiceRequirement | Unset
     ) = UNSET
-
     two_factor_authentication_requirement: (
         m.CollaborationAcceptanceRequirementsStatusTwoFactorAuthenticationRequirement | Unset
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

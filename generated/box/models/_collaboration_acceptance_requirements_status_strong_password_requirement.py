@@ -23,9 +23,7 @@ class CollaborationAcceptanceRequirementsStatusStrongPasswordRequirement:
     """Unknown fields are kept in ``additional_properties``."""
 
     enterprise_has_strong_password_required_for_external_users: bool | Unset = UNSET
-
     user_has_strong_password: bool | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -22,9 +22,7 @@ class CollaborationAcceptanceRequirementsStatusTermsOfServiceRequirement:
     """Unknown fields are kept in ``additional_properties``."""
 
     is_accepted: bool | Unset | None = UNSET
-
     terms_of_service: m.TermsOfServiceBase | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

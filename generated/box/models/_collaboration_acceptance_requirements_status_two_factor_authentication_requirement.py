@@ -20,9 +20,7 @@ class CollaborationAcceptanceRequirementsStatusTwoFactorAuthenticationRequiremen
     """Unknown fields are kept in ``additional_properties``."""
 
     enterprise_has_two_factor_auth_enabled: bool | Unset = UNSET
-
     user_has_two_factor_authentication_enabled: bool | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -12,8 +12,8 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
-    ("type_", "type"),
+    ("id", "id"),
+    ("type", "type"),
     ("created_at", "created_at"),
     ("created_by", "created_by"),
     ("is_reply_comment", "is_reply_comment"),
@@ -27,22 +27,14 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class Comment:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str | Unset = UNSET
-
-    type_: m.CommentType | str | Unset = UNSET
-
+    id: str | Unset = UNSET
+    type: m.CommentType | str | Unset = UNSET
     created_at: str | Unset = UNSET
-
     created_by: m.UserMini | Unset = UNSET
-
     is_reply_comment: bool | Unset = UNSET
-
     item: m.CommentItem | Unset = UNSET
-
     message: str | Unset = UNSET
-
     modified_at: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -64,8 +56,8 @@ class Comment:
         data = _c.expect_object("Comment", data)
         try:
             return cls(
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.CommentType, v),
                 created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,

@@ -12,8 +12,8 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
-    ("type_", "type"),
+    ("id", "id"),
+    ("type", "type"),
     ("created_at", "created_at"),
     ("created_by", "created_by"),
     ("is_reply_comment", "is_reply_comment"),
@@ -28,24 +28,15 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class CommentFull:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str | Unset = UNSET
-
-    type_: m.CommentFullType | str | Unset = UNSET
-
+    id: str | Unset = UNSET
+    type: m.CommentFullType | str | Unset = UNSET
     created_at: str | Unset = UNSET
-
     created_by: m.UserMini | Unset = UNSET
-
     is_reply_comment: bool | Unset = UNSET
-
     item: m.CommentFullItem | Unset = UNSET
-
     message: str | Unset = UNSET
-
     modified_at: str | Unset = UNSET
-
     tagged_message: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -68,8 +59,8 @@ class CommentFull:
         data = _c.expect_object("CommentFull", data)
         try:
             return cls(
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.CommentFullType, v),
                 created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,

@@ -25,15 +25,10 @@ class Comments:
     """Unknown fields are kept in ``additional_properties``."""
 
     limit: int | Unset = UNSET
-
     offset: int | Unset = UNSET
-
     order: list[m.CommentsOrderItem] | Unset = UNSET
-
     total_count: int | Unset = UNSET
-
     entries: list[m.Comment] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -20,7 +20,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("recorded_at", "recorded_at"),
     ("session_id", "session_id"),
     ("source", "source"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -29,23 +29,14 @@ class Event:
     """Unknown fields are kept in ``additional_properties``."""
 
     additional_details: dict[str, Any] | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     created_by: m.UserMini | Unset = UNSET
-
     event_id: str | Unset = UNSET
-
     event_type: m.EventEventType | str | Unset = UNSET
-
     recorded_at: str | Unset = UNSET
-
     session_id: str | Unset = UNSET
-
     source: m.User | m.EventSource | m.File | m.Folder | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -92,7 +83,7 @@ class Event:
                         _c.model_choice(m.Folder),
                     ),
                 ),
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

@@ -26,17 +26,11 @@ class EventSource:
     """Unknown fields are kept in ``additional_properties``."""
 
     item_id: str
-
     item_name: str
-
     item_type: m.EventSourceItemType | str
-
     classification: m.EventSourceClassification | Unset = UNSET
-
     owned_by: m.EventSourceOwnedBy | Unset = UNSET
-
     parent: m.FolderMini | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

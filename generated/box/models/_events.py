@@ -23,11 +23,8 @@ class Events:
     """Unknown fields are kept in ``additional_properties``."""
 
     chunk_size: int | Unset = UNSET
-
     entries: list[m.Event] | Unset = UNSET
-
     next_stream_position: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

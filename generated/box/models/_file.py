@@ -12,8 +12,8 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
-    ("type_", "type"),
+    ("id", "id"),
+    ("type", "type"),
     ("sequence_id", "sequence_id"),
     ("sha1", "sha1"),
     ("created_at", "created_at"),
@@ -41,50 +41,28 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class File:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str
-
-    type_: m.FileType | str
-
+    id: str
+    type: m.FileType | str
     sequence_id: str
-
     sha1: str
-
     created_at: str
-
     description: str
-
     item_status: m.FileItemStatus | str
-
     modified_at: str
-
     modified_by: m.FileModifiedBy
-
     owned_by: m.FileOwnedBy
-
     path_collection: m.FilePathCollection
-
     size: int
-
     etag: str | Unset | None = UNSET
-
     file_version: m.FileVersionMini | Unset = UNSET
-
     name: str | Unset = UNSET
-
     content_created_at: str | Unset | None = UNSET
-
     content_modified_at: str | Unset | None = UNSET
-
     created_by: m.UserMini | Unset = UNSET
-
     parent: m.FolderMini | Unset | None = UNSET
-
     purged_at: str | Unset | None = UNSET
-
     shared_link: m.FileSharedLink | Unset = UNSET
-
     trashed_at: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -135,8 +113,8 @@ class File:
         data = _c.expect_object("File", data)
         try:
             return cls(
-                id_=data["id"],
-                type_=_c.enum_value(m.FileType, data["type"]),
+                id=data["id"],
+                type=_c.enum_value(m.FileType, data["type"]),
                 sequence_id=data["sequence_id"],
                 sha1=data["sha1"],
                 created_at=data["created_at"],

@@ -12,8 +12,8 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
-    ("type_", "type"),
+    ("id", "id"),
+    ("type", "type"),
     ("sequence_id", "sequence_id"),
     ("sha1", "sha1"),
     ("created_at", "created_at"),
@@ -61,92 +61,50 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class FileFull:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str
-
-    type_: m.FileFullType | str
-
+    id: str
+    type: m.FileFullType | str
     sequence_id: str
-
     sha1: str
-
     created_at: str
-
     description: str
-
     item_status: m.FileFullItemStatus | str
-
     modified_at: str
-
     modified_by: m.FileFullModifiedBy
-
     owned_by: m.FileFullOwnedBy
-
     path_collection: m.FileFullPathCollection
-
     size: int
-
     etag: str | Unset | None = UNSET
-
     file_version: m.FileVersionMini | Unset = UNSET
-
     name: str | Unset = UNSET
-
     content_created_at: str | Unset | None = UNSET
-
     content_modified_at: str | Unset | None = UNSET
-
     created_by: m.UserMini | Unset = UNSET
-
     parent: m.FolderMini | Unset | None = UNSET
-
     purged_at: str | Unset | None = UNSET
-
     shared_link: m.FileFullSharedLink | Unset = UNSET
-
     trashed_at: str | Unset | None = UNSET
-
     allowed_invitee_roles: list[m.FileFullAllowedInviteeRolesItem | str] | Unset = UNSET
-
     classification: m.FileFullClassification | Unset = UNSET
-
     comment_count: int | Unset = UNSET
-
     disposition_at: str | Unset | None = UNSET
-
     expires_at: str | Unset | None = UNSET
-
     expiring_embed_link: m.FileFullExpiringEmbedLink | Unset = UNSET
-
     extension: str | Unset = UNSET
-
     has_collaborations: bool | Unset = UNSET
-
     is_accessible_via_shared_link: bool | Unset = UNSET
-
     is_externally_owned: bool | Unset = UNSET
-
     is_package: bool | Unset = UNSET
-
     lock: m.FileFullLock | Unset | None = UNSET
-
     metadata: dict[str, dict[str, m.MetadataBase]] | Unset = UNSET
-
     permissions: m.FileFullPermissions | Unset = UNSET
-
     representations: m.FileFullRepresentations | Unset = UNSET
-
     shared_link_permission_options: (
         list[m.FileFullSharedLinkPermissionOptionsItem | str] | Unset | None
     ) = UNSET
-
     tags: list[str] | Unset = UNSET
-
     uploader_display_name: str | Unset = UNSET
-
     version_number: str | Unset = UNSET
-
     watermark_info: m.FileFullWatermarkInfo | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -217,8 +175,8 @@ class FileFull:
         data = _c.expect_object("FileFull", data)
         try:
             return cls(
-                id_=data["id"],
-                type_=_c.enum_value(m.FileFullType, data["type"]),
+                id=data["id"],
+                type=_c.enum_value(m.FileFullType, data["type"]),
                 sequence_id=data["sequence_id"],
                 sha1=data["sha1"],
                 created_at=data["created_at"],

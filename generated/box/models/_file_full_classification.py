@@ -21,11 +21,8 @@ class FileFullClassification:
     """Unknown fields are kept in ``additional_properties``."""
 
     color: str | Unset = UNSET
-
     definition: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -25,15 +25,10 @@ class FileFullExpiringEmbedLink:
     """Unknown fields are kept in ``additional_properties``."""
 
     access_token: str | Unset = UNSET
-
     expires_in: int | Unset = UNSET
-
     restricted_to: list[m.FileScope] | Unset = UNSET
-
     token_type: m.FileFullExpiringEmbedLinkTokenType | str | Unset = UNSET
-
     url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

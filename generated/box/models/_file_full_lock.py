@@ -16,9 +16,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("created_at", "created_at"),
     ("created_by", "created_by"),
     ("expired_at", "expired_at"),
-    ("id_", "id"),
+    ("id", "id"),
     ("is_download_prevented", "is_download_prevented"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -27,19 +27,12 @@ class FileFullLock:
     """Unknown fields are kept in ``additional_properties``."""
 
     app_type: m.FileFullLockAppType | str | Unset | None = UNSET
-
     created_at: str | Unset = UNSET
-
     created_by: m.UserMini | Unset = UNSET
-
     expired_at: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     is_download_prevented: bool | Unset = UNSET
-
-    type_: m.FileFullLockType | str | Unset = UNSET
-
+    type: m.FileFullLockType | str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -70,11 +63,11 @@ class FileFullLock:
                 if (v := data.get("created_by", _c.UNSET)) is _c.UNSET
                 else m.UserMini.from_dict(v),
                 expired_at=_c.UNSET if (v := data.get("expired_at", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 is_download_prevented=_c.UNSET
                 if (v := data.get("is_download_prevented", _c.UNSET)) is _c.UNSET
                 else v,
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.FileFullLockType, v),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

@@ -12,10 +12,10 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
+    ("type", "type"),
     ("login", "login"),
     ("name", "name"),
-    ("id_", "id"),
+    ("id", "id"),
 )
 
 
@@ -23,14 +23,10 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class FileFullOwnedBy:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: m.FileFullOwnedByType | str
-
+    type: m.FileFullOwnedByType | str
     login: str
-
     name: str
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -54,10 +50,10 @@ class FileFullOwnedBy:
         data = _c.expect_object("FileFullOwnedBy", data)
         try:
             return cls(
-                type_=_c.enum_value(m.FileFullOwnedByType, data["type"]),
+                type=_c.enum_value(m.FileFullOwnedByType, data["type"]),
                 login=data["login"],
                 name=data["name"],
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

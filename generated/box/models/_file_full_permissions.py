@@ -29,29 +29,17 @@ class FileFullPermissions:
     """Unknown fields are kept in ``additional_properties``."""
 
     can_delete: bool
-
     can_download: bool
-
     can_invite_collaborator: bool
-
     can_rename: bool
-
     can_set_share_access: bool
-
     can_share: bool
-
     can_annotate: bool
-
     can_comment: bool
-
     can_preview: bool
-
     can_upload: bool
-
     can_view_annotations_all: bool
-
     can_view_annotations_self: bool
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -19,7 +19,6 @@ class FileFullRepresentations:
     """Unknown fields are kept in ``additional_properties``."""
 
     entries: list[m.FileFullRepresentationsEntriesItem] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

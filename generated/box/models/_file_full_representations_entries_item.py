@@ -25,15 +25,10 @@ class FileFullRepresentationsEntriesItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     content: m.FileFullRepresentationsEntriesItemContent | Unset = UNSET
-
     info: m.FileFullRepresentationsEntriesItemInfo | Unset = UNSET
-
     properties: m.FileFullRepresentationsEntriesItemProperties | Unset = UNSET
-
     representation: str | Unset = UNSET
-
     status: m.FileFullRepresentationsEntriesItemStatus | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

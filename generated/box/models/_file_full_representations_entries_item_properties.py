@@ -21,11 +21,8 @@ class FileFullRepresentationsEntriesItemProperties:
     """Unknown fields are kept in ``additional_properties``."""
 
     dimensions: str | Unset = UNSET
-
     paged: bool | Unset = UNSET
-
     thumb: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

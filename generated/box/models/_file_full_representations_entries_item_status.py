@@ -19,7 +19,6 @@ class FileFullRepresentationsEntriesItemStatus:
     """Unknown fields are kept in ``additional_properties``."""
 
     state: m.FileFullRepresentationsEntriesItemStatusState | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

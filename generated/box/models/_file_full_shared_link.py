@@ -32,29 +32,17 @@ class FileFullSharedLink:
     """Unknown fields are kept in ``additional_properties``."""
 
     download_count: int
-
     effective_access: m.FileFullSharedLinkEffectiveAccess | str
-
     effective_permission: m.FileFullSharedLinkEffectivePermission | str
-
     is_password_enabled: bool
-
     preview_count: int
-
     url: str
-
     access: m.FileFullSharedLinkAccess | str | Unset = UNSET
-
     download_url: str | Unset | None = UNSET
-
     permissions: m.FileFullSharedLinkPermissions | Unset = UNSET
-
     unshared_at: str | Unset | None = UNSET
-
     vanity_name: str | Unset | None = UNSET
-
     vanity_url: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -12,8 +12,8 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
-    ("type_", "type"),
+    ("id", "id"),
+    ("type", "type"),
     ("sequence_id", "sequence_id"),
     ("sha1", "sha1"),
     ("etag", "etag"),
@@ -26,20 +26,13 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class FileMini:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str
-
-    type_: m.FileMiniType | str
-
+    id: str
+    type: m.FileMiniType | str
     sequence_id: str
-
     sha1: str
-
     etag: str | Unset | None = UNSET
-
     file_version: m.FileVersionMini | Unset = UNSET
-
     name: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -67,8 +60,8 @@ class FileMini:
         data = _c.expect_object("FileMini", data)
         try:
             return cls(
-                id_=data["id"],
-                type_=_c.enum_value(m.FileMiniType, data["type"]),
+                id=data["id"],
+                type=_c.enum_value(m.FileMiniType, data["type"]),
                 sequence_id=data["sequence_id"],
                 sha1=data["sha1"],
                 etag=_c.UNSET if (v := data.get("etag", _c.UNSET)) is _c.UNSET else v,

@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("object_", "object"),
+    ("object", "object"),
     ("scope", "scope"),
 )
 
@@ -21,10 +21,8 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class FileScope:
     """Unknown fields are kept in ``additional_properties``."""
 
-    object_: m.FileMini | Unset = UNSET
-
+    object: m.FileMini | Unset = UNSET
     scope: m.FileScopeScope | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -40,7 +38,7 @@ class FileScope:
         data = _c.expect_object("FileScope", data)
         try:
             return cls(
-                object_=_c.UNSET
+                object=_c.UNSET
                 if (v := data.get("object", _c.UNSET)) is _c.UNSET
                 else m.FileMini.from_dict(v),
                 scope=_c.UNSET

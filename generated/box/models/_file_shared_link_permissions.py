@@ -20,11 +20,8 @@ class FileSharedLinkPermissions:
     """Unknown fields are kept in ``additional_properties``."""
 
     can_download: bool
-
     can_edit: bool
-
     can_preview: bool
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -12,8 +12,8 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
-    ("type_", "type"),
+    ("id", "id"),
+    ("type", "type"),
     ("sha1", "sha1"),
     ("created_at", "created_at"),
     ("modified_at", "modified_at"),
@@ -33,34 +33,20 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class FileVersion:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str
-
-    type_: m.FileVersionType | str
-
+    id: str
+    type: m.FileVersionType | str
     sha1: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     modified_at: str | Unset = UNSET
-
     modified_by: m.UserMini | Unset = UNSET
-
     name: str | Unset = UNSET
-
     purged_at: str | Unset | None = UNSET
-
     restored_at: str | Unset | None = UNSET
-
     restored_by: m.UserMini | Unset = UNSET
-
     size: int | Unset = UNSET
-
     trashed_at: str | Unset | None = UNSET
-
     trashed_by: m.UserMini | Unset = UNSET
-
     uploader_display_name: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -93,8 +79,8 @@ class FileVersion:
         data = _c.expect_object("FileVersion", data)
         try:
             return cls(
-                id_=data["id"],
-                type_=_c.enum_value(m.FileVersionType, data["type"]),
+                id=data["id"],
+                type=_c.enum_value(m.FileVersionType, data["type"]),
                 sha1=_c.UNSET if (v := data.get("sha1", _c.UNSET)) is _c.UNSET else v,
                 created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
                 modified_at=_c.UNSET if (v := data.get("modified_at", _c.UNSET)) is _c.UNSET else v,

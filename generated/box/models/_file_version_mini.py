@@ -12,8 +12,8 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
-    ("type_", "type"),
+    ("id", "id"),
+    ("type", "type"),
     ("sha1", "sha1"),
 )
 
@@ -22,12 +22,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class FileVersionMini:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str
-
-    type_: m.FileVersionMiniType | str
-
+    id: str
+    type: m.FileVersionMiniType | str
     sha1: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -49,8 +46,8 @@ class FileVersionMini:
         data = _c.expect_object("FileVersionMini", data)
         try:
             return cls(
-                id_=data["id"],
-                type_=_c.enum_value(m.FileVersionMiniType, data["type"]),
+                id=data["id"],
+                type=_c.enum_value(m.FileVersionMiniType, data["type"]),
                 sha1=_c.UNSET if (v := data.get("sha1", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )

@@ -12,8 +12,8 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
-    ("type_", "type"),
+    ("id", "id"),
+    ("type", "type"),
     ("created_by", "created_by"),
     ("item_collection", "item_collection"),
     ("item_status", "item_status"),
@@ -41,50 +41,28 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class Folder:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str
-
-    type_: m.FolderType | str
-
+    id: str
+    type: m.FolderType | str
     created_by: m.FolderCreatedBy
-
     item_collection: m.FolderItemCollection
-
     item_status: m.FolderItemStatus | str
-
     modified_by: m.FolderModifiedBy
-
     owned_by: m.FolderOwnedBy
-
     path_collection: m.FolderPathCollection
-
     size: int
-
     etag: str | Unset | None = UNSET
-
     name: str | Unset = UNSET
-
     sequence_id: str | Unset = UNSET
-
     content_created_at: str | Unset | None = UNSET
-
     content_modified_at: str | Unset | None = UNSET
-
     created_at: str | Unset | None = UNSET
-
     description: str | Unset = UNSET
-
     folder_upload_email: m.FolderFolderUploadEmail | Unset | None = UNSET
-
     modified_at: str | Unset | None = UNSET
-
     parent: m.FolderMini | Unset | None = UNSET
-
     purged_at: str | Unset | None = UNSET
-
     shared_link: m.FolderSharedLink | Unset | None = UNSET
-
     trashed_at: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -132,8 +110,8 @@ class Folder:
         data = _c.expect_object("Folder", data)
         try:
             return cls(
-                id_=data["id"],
-                type_=_c.enum_value(m.FolderType, data["type"]),
+                id=data["id"],
+                type=_c.enum_value(m.FolderType, data["type"]),
                 created_by=m.FolderCreatedBy.from_dict(data["created_by"]),
                 item_collection=m.FolderItemCollection.from_dict(data["item_collection"]),
                 item_status=_c.enum_value(m.FolderItemStatus, data["item_status"]),

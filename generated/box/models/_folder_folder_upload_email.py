@@ -22,9 +22,7 @@ class FolderFolderUploadEmail:
     """Unknown fields are kept in ``additional_properties``."""
 
     access: m.FolderFolderUploadEmailAccess | str | Unset = UNSET
-
     email: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -12,8 +12,8 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
-    ("type_", "type"),
+    ("id", "id"),
+    ("type", "type"),
     ("created_by", "created_by"),
     ("item_collection", "item_collection"),
     ("item_status", "item_status"),
@@ -55,80 +55,44 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class FolderFull:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str
-
-    type_: m.FolderFullType | str
-
+    id: str
+    type: m.FolderFullType | str
     created_by: m.FolderFullCreatedBy
-
     item_collection: m.FolderFullItemCollection
-
     item_status: m.FolderFullItemStatus | str
-
     modified_by: m.FolderFullModifiedBy
-
     owned_by: m.FolderFullOwnedBy
-
     path_collection: m.FolderFullPathCollection
-
     size: int
-
     etag: str | Unset | None = UNSET
-
     name: str | Unset = UNSET
-
     sequence_id: str | Unset = UNSET
-
     content_created_at: str | Unset | None = UNSET
-
     content_modified_at: str | Unset | None = UNSET
-
     created_at: str | Unset | None = UNSET
-
     description: str | Unset = UNSET
-
     folder_upload_email: m.FolderFullFolderUploadEmail | Unset | None = UNSET
-
     modified_at: str | Unset | None = UNSET
-
     parent: m.FolderMini | Unset | None = UNSET
-
     purged_at: str | Unset | None = UNSET
-
     shared_link: m.FolderFullSharedLink | Unset | None = UNSET
-
     trashed_at: str | Unset | None = UNSET
-
     allowed_invitee_roles: list[m.FolderFullAllowedInviteeRolesItem | str] | Unset = UNSET
-
     allowed_shared_link_access_levels: (
         list[m.FolderFullAllowedSharedLinkAccessLevelsItem | str] | Unset
     ) = UNSET
-
     can_non_owners_invite: bool | Unset = UNSET
-
     can_non_owners_view_collaborators: bool | Unset = UNSET
-
     classification: m.FolderFullClassification | Unset = UNSET
-
     has_collaborations: bool | Unset = UNSET
-
     is_accessible_via_shared_link: bool | Unset = UNSET
-
     is_collaboration_restricted_to_enterprise: bool | Unset = UNSET
-
     is_externally_owned: bool | Unset = UNSET
-
     metadata: dict[str, dict[str, m.MetadataBase]] | Unset = UNSET
-
     permissions: m.FolderFullPermissions | Unset = UNSET
-
     sync_state: m.FolderFullSyncState | str | Unset = UNSET
-
     tags: list[str] | Unset = UNSET
-
     watermark_info: m.FolderFullWatermarkInfo | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -190,8 +154,8 @@ class FolderFull:
         data = _c.expect_object("FolderFull", data)
         try:
             return cls(
-                id_=data["id"],
-                type_=_c.enum_value(m.FolderFullType, data["type"]),
+                id=data["id"],
+                type=_c.enum_value(m.FolderFullType, data["type"]),
                 created_by=m.FolderFullCreatedBy.from_dict(data["created_by"]),
                 item_collection=m.FolderFullItemCollection.from_dict(data["item_collection"]),
                 item_status=_c.enum_value(m.FolderFullItemStatus, data["item_status"]),

@@ -22,9 +22,7 @@ class FolderFullItemCollectionOrderItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     by: str | Unset = UNSET
-
     direction: m.FolderFullItemCollectionOrderItemDirection | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

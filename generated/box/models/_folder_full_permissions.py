@@ -24,19 +24,12 @@ class FolderFullPermissions:
     """Unknown fields are kept in ``additional_properties``."""
 
     can_delete: bool
-
     can_download: bool
-
     can_invite_collaborator: bool
-
     can_rename: bool
-
     can_set_share_access: bool
-
     can_share: bool
-
     can_upload: bool
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

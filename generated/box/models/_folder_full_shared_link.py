@@ -32,29 +32,17 @@ class FolderFullSharedLink:
     """Unknown fields are kept in ``additional_properties``."""
 
     download_count: int
-
     effective_access: m.FolderFullSharedLinkEffectiveAccess | str
-
     effective_permission: m.FolderFullSharedLinkEffectivePermission | str
-
     is_password_enabled: bool
-
     preview_count: int
-
     url: str
-
     access: m.FolderFullSharedLinkAccess | str | Unset = UNSET
-
     download_url: str | Unset | None = UNSET
-
     permissions: m.FolderFullSharedLinkPermissions | Unset = UNSET
-
     unshared_at: str | Unset | None = UNSET
-
     vanity_name: str | Unset | None = UNSET
-
     vanity_url: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -12,8 +12,8 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
-    ("type_", "type"),
+    ("id", "id"),
+    ("type", "type"),
     ("etag", "etag"),
     ("name", "name"),
     ("sequence_id", "sequence_id"),
@@ -24,16 +24,11 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class FolderMini:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str
-
-    type_: m.FolderMiniType | str
-
+    id: str
+    type: m.FolderMiniType | str
     etag: str | Unset | None = UNSET
-
     name: str | Unset = UNSET
-
     sequence_id: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -57,8 +52,8 @@ class FolderMini:
         data = _c.expect_object("FolderMini", data)
         try:
             return cls(
-                id_=data["id"],
-                type_=_c.enum_value(m.FolderMiniType, data["type"]),
+                id=data["id"],
+                type=_c.enum_value(m.FolderMiniType, data["type"]),
                 etag=_c.UNSET if (v := data.get("etag", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 sequence_id=_c.UNSET if (v := data.get("sequence_id", _c.UNSET)) is _c.UNSET else v,

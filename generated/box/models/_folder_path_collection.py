@@ -21,9 +21,7 @@ class FolderPathCollection:
     """Unknown fields are kept in ``additional_properties``."""
 
     entries: list[m.FolderMini]
-
     total_count: int
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

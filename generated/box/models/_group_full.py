@@ -12,8 +12,8 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
-    ("type_", "type"),
+    ("id", "id"),
+    ("type", "type"),
     ("group_type", "group_type"),
     ("name", "name"),
     ("created_at", "created_at"),
@@ -31,30 +31,18 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class GroupFull:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str | Unset = UNSET
-
-    type_: m.GroupFullType | str | Unset = UNSET
-
+    id: str | Unset = UNSET
+    type: m.GroupFullType | str | Unset = UNSET
     group_type: m.GroupFullGroupType | str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     modified_at: str | Unset = UNSET
-
     description: str | Unset = UNSET
-
     external_sync_identifier: str | Unset = UNSET
-
     invitability_level: m.GroupFullInvitabilityLevel | str | Unset = UNSET
-
     member_viewability_level: m.GroupFullMemberViewabilityLevel | str | Unset = UNSET
-
     permissions: m.GroupFullPermissions | Unset = UNSET
-
     provenance: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -80,8 +68,8 @@ class GroupFull:
         data = _c.expect_object("GroupFull", data)
         try:
             return cls(
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.GroupFullType, v),
                 group_type=_c.UNSET

@@ -19,7 +19,6 @@ class GroupFullPermissions:
     """Unknown fields are kept in ``additional_properties``."""
 
     can_invite_as_collaborator: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -12,8 +12,8 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
-    ("type_", "type"),
+    ("id", "id"),
+    ("type", "type"),
     ("group_type", "group_type"),
     ("name", "name"),
 )
@@ -23,14 +23,10 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class GroupMini:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str | Unset = UNSET
-
-    type_: m.GroupMiniType | str | Unset = UNSET
-
+    id: str | Unset = UNSET
+    type: m.GroupMiniType | str | Unset = UNSET
     group_type: m.GroupMiniGroupType | str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -48,8 +44,8 @@ class GroupMini:
         data = _c.expect_object("GroupMini", data)
         try:
             return cls(
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.GroupMiniType, v),
                 group_type=_c.UNSET

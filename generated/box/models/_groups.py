@@ -25,15 +25,10 @@ class Groups:
     """Unknown fields are kept in ``additional_properties``."""
 
     limit: int | Unset = UNSET
-
     offset: int | Unset = UNSET
-
     order: list[m.GroupsOrderItem] | Unset = UNSET
-
     total_count: int | Unset = UNSET
-
     entries: list[m.GroupMini] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

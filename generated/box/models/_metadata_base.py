@@ -22,13 +22,9 @@ class MetadataBase:
     """Unknown fields are kept in ``additional_properties``."""
 
     parent: str | Unset = UNSET
-
     scope: str | Unset = UNSET
-
     template: str | Unset = UNSET
-
     version: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -20,9 +20,7 @@ class MetadataFieldFilterDateRangeValue:
     """Unknown fields are kept in ``additional_properties``."""
 
     gt: str | Unset = UNSET
-
     lt: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

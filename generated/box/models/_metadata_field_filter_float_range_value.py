@@ -20,9 +20,7 @@ class MetadataFieldFilterFloatRangeValue:
     """Unknown fields are kept in ``additional_properties``."""
 
     gt: float | Unset = UNSET
-
     lt: float | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

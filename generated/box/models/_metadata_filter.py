@@ -30,11 +30,8 @@ class MetadataFilter:
         | dict[str, m.MetadataFieldFilterDateRangeValue]
         | Unset
     ) = UNSET
-
     scope: m.MetadataFilterScope | str | Unset = UNSET
-
     template_key: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

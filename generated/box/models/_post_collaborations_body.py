@@ -25,15 +25,10 @@ class PostCollaborationsBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     accessible_by: m.PostCollaborationsBodyAccessibleBy
-
     item: m.PostCollaborationsBodyItem
-
     role: m.PostCollaborationsBodyRole | str
-
     can_view_path: bool | Unset = UNSET
-
     expires_at: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -12,8 +12,8 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
-    ("id_", "id"),
+    ("type", "type"),
+    ("id", "id"),
     ("login", "login"),
 )
 
@@ -22,12 +22,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class PostCollaborationsBodyAccessibleBy:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: m.PostCollaborationsBodyAccessibleByType | str
-
-    id_: str | Unset = UNSET
-
+    type: m.PostCollaborationsBodyAccessibleByType | str
+    id: str | Unset = UNSET
     login: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -48,8 +45,8 @@ class PostCollaborationsBodyAccessibleBy:
         data = _c.expect_object("PostCollaborationsBodyAccessibleBy", data)
         try:
             return cls(
-                type_=_c.enum_value(m.PostCollaborationsBodyAccessibleByType, data["type"]),
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                type=_c.enum_value(m.PostCollaborationsBodyAccessibleByType, data["type"]),
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 login=_c.UNSET if (v := data.get("login", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )

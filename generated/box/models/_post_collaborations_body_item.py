@@ -11,8 +11,8 @@ from connectory.core import _codec as _c
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
-    ("type_", "type"),
+    ("id", "id"),
+    ("type", "type"),
 )
 
 
@@ -20,10 +20,8 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class PostCollaborationsBodyItem:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str
-
-    type_: m.PostCollaborationsBodyItemType | str
-
+    id: str
+    type: m.PostCollaborationsBodyItemType | str
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -44,8 +42,8 @@ class PostCollaborationsBodyItem:
         data = _c.expect_object("PostCollaborationsBodyItem", data)
         try:
             return cls(
-                id_=data["id"],
-                type_=_c.enum_value(m.PostCollaborationsBodyItemType, data["type"]),
+                id=data["id"],
+                type=_c.enum_value(m.PostCollaborationsBodyItemType, data["type"]),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

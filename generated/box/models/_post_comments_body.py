@@ -23,11 +23,8 @@ class PostCommentsBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     message: str
-
     item: m.PostCommentsBodyItem | Unset = UNSET
-
     tagged_message: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -23,11 +23,8 @@ class PostFilesIdCopyBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     parent: m.PostFilesIdCopyBodyParent
-
     name: str | Unset = UNSET
-
     version: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

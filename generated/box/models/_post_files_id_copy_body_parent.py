@@ -8,15 +8,14 @@ import attrs
 
 from connectory.core import _codec as _c
 
-_FIELDS: tuple[tuple[str, str], ...] = (("id_", "id"),)
+_FIELDS: tuple[tuple[str, str], ...] = (("id", "id"),)
 
 
 @attrs.define(kw_only=True)
 class PostFilesIdCopyBodyParent:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str
-
+    id: str
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -35,7 +34,7 @@ class PostFilesIdCopyBodyParent:
         data = _c.expect_object("PostFilesIdCopyBodyParent", data)
         try:
             return cls(
-                id_=data["id"],
+                id=data["id"],
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

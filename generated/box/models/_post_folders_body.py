@@ -24,13 +24,9 @@ class PostFoldersBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     name: str
-
     parent: m.PostFoldersBodyParent
-
     folder_upload_email: m.PostFoldersBodyFolderUploadEmail | Unset = UNSET
-
     sync_state: m.PostFoldersBodySyncState | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -19,7 +19,6 @@ class PostFoldersBodyFolderUploadEmail:
     """Unknown fields are kept in ``additional_properties``."""
 
     access: m.PostFoldersBodyFolderUploadEmailAccess | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

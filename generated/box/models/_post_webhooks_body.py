@@ -22,11 +22,8 @@ class PostWebhooksBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     address: str
-
     target: m.PostWebhooksBodyTarget
-
     triggers: list[m.PostWebhooksBodyTriggersItem | str]
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -28,21 +28,13 @@ class PutFilesIdBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     description: str | Unset = UNSET
-
     disposition_at: str | Unset = UNSET
-
     lock: m.PutFilesIdBodyLock | Unset = UNSET
-
     name: str | Unset = UNSET
-
     parent: m.PutFilesIdBodyParent | Unset = UNSET
-
     permissions: m.PutFilesIdBodyPermissions | Unset = UNSET
-
     shared_link: m.PutFilesIdBodySharedLink | Unset = UNSET
-
     tags: list[str] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -23,11 +23,8 @@ class PutFilesIdBodyLock:
     """Unknown fields are kept in ``additional_properties``."""
 
     access: m.PutFilesIdBodyLockAccess | str | Unset = UNSET
-
     expires_at: str | Unset = UNSET
-
     is_download_prevented: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

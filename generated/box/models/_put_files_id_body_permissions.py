@@ -19,7 +19,6 @@ class PutFilesIdBodyPermissions:
     """Unknown fields are kept in ``additional_properties``."""
 
     can_download: m.PutFilesIdBodyPermissionsCanDownload | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -25,15 +25,10 @@ class PutFilesIdBodySharedLink:
     """Unknown fields are kept in ``additional_properties``."""
 
     access: m.PutFilesIdBodySharedLinkAccess | str | Unset = UNSET
-
     password: str | Unset = UNSET
-
     permissions: m.PutFilesIdBodySharedLinkPermissions | Unset = UNSET
-
     unshared_at: str | Unset = UNSET
-
     vanity_name: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

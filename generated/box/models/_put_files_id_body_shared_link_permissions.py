@@ -17,7 +17,6 @@ class PutFilesIdBodySharedLinkPermissions:
     """Unknown fields are kept in ``additional_properties``."""
 
     can_download: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

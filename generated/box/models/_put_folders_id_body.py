@@ -31,27 +31,16 @@ class PutFoldersIdBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     can_non_owners_invite: bool | Unset = UNSET
-
     can_non_owners_view_collaborators: bool | Unset = UNSET
-
     collections: list[m.PutFoldersIdBodyCollectionsItem] | Unset = UNSET
-
     description: str | Unset = UNSET
-
     folder_upload_email: m.PutFoldersIdBodyFolderUploadEmail | Unset = UNSET
-
     is_collaboration_restricted_to_enterprise: bool | Unset = UNSET
-
     name: str | Unset = UNSET
-
     parent: m.PutFoldersIdBodyParent | Unset = UNSET
-
     shared_link: m.PutFoldersIdBodySharedLink | Unset = UNSET
-
     sync_state: m.PutFoldersIdBodySyncState | str | Unset = UNSET
-
     tags: list[str] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -19,7 +19,6 @@ class PutFoldersIdBodyFolderUploadEmail:
     """Unknown fields are kept in ``additional_properties``."""
 
     access: m.PutFoldersIdBodyFolderUploadEmailAccess | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -9,15 +9,14 @@ import attrs
 from connectory.core import _codec as _c
 from connectory.core._codec import UNSET, Unset
 
-_FIELDS: tuple[tuple[str, str], ...] = (("id_", "id"),)
+_FIELDS: tuple[tuple[str, str], ...] = (("id", "id"),)
 
 
 @attrs.define(kw_only=True)
 class PutFoldersIdBodyParent:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -32,7 +31,7 @@ class PutFoldersIdBodyParent:
         data = _c.expect_object("PutFoldersIdBodyParent", data)
         try:
             return cls(
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

@@ -25,15 +25,10 @@ class PutFoldersIdBodySharedLink:
     """Unknown fields are kept in ``additional_properties``."""
 
     access: m.PutFoldersIdBodySharedLinkAccess | str | Unset = UNSET
-
     password: str | Unset = UNSET
-
     permissions: m.PutFoldersIdBodySharedLinkPermissions | Unset = UNSET
-
     unshared_at: str | Unset = UNSET
-
     vanity_name: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -14,7 +14,7 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("accessible_via_shared_link", "accessible_via_shared_link"),
     ("item", "item"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -23,11 +23,8 @@ class SearchResultWithSharedLink:
     """Unknown fields are kept in ``additional_properties``."""
 
     accessible_via_shared_link: str | Unset = UNSET
-
     item: m.File | m.Folder | m.WebLink | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -57,7 +54,7 @@ class SearchResultWithSharedLink:
                         _c.model_choice(m.WebLink),
                     ),
                 ),
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

@@ -24,13 +24,9 @@ class SearchResults:
     """Unknown fields are kept in ``additional_properties``."""
 
     limit: int | Unset = UNSET
-
     offset: int | Unset = UNSET
-
     total_count: int | Unset = UNSET
-
     entries: list[m.File | m.Folder | m.WebLink] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

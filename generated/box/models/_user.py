@@ -12,10 +12,10 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
+    ("type", "type"),
     ("login", "login"),
     ("name", "name"),
-    ("id_", "id"),
+    ("id", "id"),
     ("address", "address"),
     ("avatar_url", "avatar_url"),
     ("created_at", "created_at"),
@@ -36,40 +36,23 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class User:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: m.UserType | str
-
+    type: m.UserType | str
     login: str
-
     name: str
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     address: str | Unset = UNSET
-
     avatar_url: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     job_title: str | Unset = UNSET
-
     language: str | Unset = UNSET
-
     max_upload_size: int | Unset = UNSET
-
     modified_at: str | Unset = UNSET
-
     notification_email: m.UserNotificationEmail | Unset | None = UNSET
-
     phone: str | Unset = UNSET
-
     space_amount: int | Unset = UNSET
-
     space_used: int | Unset = UNSET
-
     status: m.UserStatus | str | Unset = UNSET
-
     timezone: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -106,10 +89,10 @@ class User:
         data = _c.expect_object("User", data)
         try:
             return cls(
-                type_=_c.enum_value(m.UserType, data["type"]),
+                type=_c.enum_value(m.UserType, data["type"]),
                 login=data["login"],
                 name=data["name"],
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 address=_c.UNSET if (v := data.get("address", _c.UNSET)) is _c.UNSET else v,
                 avatar_url=_c.UNSET if (v := data.get("avatar_url", _c.UNSET)) is _c.UNSET else v,
                 created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,

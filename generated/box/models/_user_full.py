@@ -12,10 +12,10 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
+    ("type", "type"),
     ("login", "login"),
     ("name", "name"),
-    ("id_", "id"),
+    ("id", "id"),
     ("address", "address"),
     ("avatar_url", "avatar_url"),
     ("created_at", "created_at"),
@@ -48,64 +48,35 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class UserFull:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: m.UserFullType | str
-
+    type: m.UserFullType | str
     login: str
-
     name: str
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     address: str | Unset = UNSET
-
     avatar_url: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     job_title: str | Unset = UNSET
-
     language: str | Unset = UNSET
-
     max_upload_size: int | Unset = UNSET
-
     modified_at: str | Unset = UNSET
-
     notification_email: m.UserFullNotificationEmail | Unset | None = UNSET
-
     phone: str | Unset = UNSET
-
     space_amount: int | Unset = UNSET
-
     space_used: int | Unset = UNSET
-
     status: m.UserFullStatus | str | Unset = UNSET
-
     timezone: str | Unset = UNSET
-
     can_see_managed_users: bool | Unset = UNSET
-
     enterprise: m.UserFullEnterprise | Unset = UNSET
-
     external_app_user_id: str | Unset = UNSET
-
     hostname: str | Unset = UNSET
-
     is_exempt_from_device_limits: bool | Unset = UNSET
-
     is_exempt_from_login_verification: bool | Unset = UNSET
-
     is_external_collab_restricted: bool | Unset = UNSET
-
     is_platform_access_only: bool | Unset = UNSET
-
     is_sync_enabled: bool | Unset = UNSET
-
     my_tags: list[str] | Unset = UNSET
-
     role: m.UserFullRole | str | Unset = UNSET
-
     tracking_codes: list[m.TrackingCode] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -154,10 +125,10 @@ class UserFull:
         data = _c.expect_object("UserFull", data)
         try:
             return cls(
-                type_=_c.enum_value(m.UserFullType, data["type"]),
+                type=_c.enum_value(m.UserFullType, data["type"]),
                 login=data["login"],
                 name=data["name"],
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 address=_c.UNSET if (v := data.get("address", _c.UNSET)) is _c.UNSET else v,
                 avatar_url=_c.UNSET if (v := data.get("avatar_url", _c.UNSET)) is _c.UNSET else v,
                 created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,

@@ -12,9 +12,9 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
+    ("id", "id"),
     ("name", "name"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -22,12 +22,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class UserFullEnterprise:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     name: str | Unset = UNSET
-
-    type_: m.UserFullEnterpriseType | str | Unset = UNSET
-
+    type: m.UserFullEnterpriseType | str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -44,9 +41,9 @@ class UserFullEnterprise:
         data = _c.expect_object("UserFullEnterprise", data)
         try:
             return cls(
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.UserFullEnterpriseType, v),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

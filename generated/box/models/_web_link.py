@@ -12,8 +12,8 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
-    ("type_", "type"),
+    ("id", "id"),
+    ("type", "type"),
     ("etag", "etag"),
     ("name", "name"),
     ("sequence_id", "sequence_id"),
@@ -37,42 +37,24 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class WebLink:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str
-
-    type_: m.WebLinkType | str
-
+    id: str
+    type: m.WebLinkType | str
     etag: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     sequence_id: str | Unset = UNSET
-
     url: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     created_by: m.UserMini | Unset = UNSET
-
     description: str | Unset = UNSET
-
     item_status: m.WebLinkItemStatus | str | Unset = UNSET
-
     modified_at: str | Unset = UNSET
-
     modified_by: m.UserMini | Unset = UNSET
-
     owned_by: m.UserMini | Unset = UNSET
-
     parent: m.FolderMini | Unset = UNSET
-
     path_collection: m.WebLinkPathCollection | Unset = UNSET
-
     purged_at: str | Unset | None = UNSET
-
     shared_link: m.WebLinkSharedLink | Unset = UNSET
-
     trashed_at: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -109,8 +91,8 @@ class WebLink:
         data = _c.expect_object("WebLink", data)
         try:
             return cls(
-                id_=data["id"],
-                type_=_c.enum_value(m.WebLinkType, data["type"]),
+                id=data["id"],
+                type=_c.enum_value(m.WebLinkType, data["type"]),
                 etag=_c.UNSET if (v := data.get("etag", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 sequence_id=_c.UNSET if (v := data.get("sequence_id", _c.UNSET)) is _c.UNSET else v,

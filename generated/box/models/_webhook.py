@@ -12,9 +12,9 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
+    ("id", "id"),
     ("target", "target"),
-    ("type_", "type"),
+    ("type", "type"),
     ("address", "address"),
     ("created_at", "created_at"),
     ("created_by", "created_by"),
@@ -26,20 +26,13 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class Webhook:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     target: m.WebhookTarget | Unset = UNSET
-
-    type_: m.WebhookType | str | Unset = UNSET
-
+    type: m.WebhookType | str | Unset = UNSET
     address: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     created_by: m.UserMini | Unset = UNSET
-
     triggers: list[m.WebhookTriggersItem | str] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -60,11 +53,11 @@ class Webhook:
         data = _c.expect_object("Webhook", data)
         try:
             return cls(
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 target=_c.UNSET
                 if (v := data.get("target", _c.UNSET)) is _c.UNSET
                 else m.WebhookTarget.from_dict(v),
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.WebhookType, v),
                 address=_c.UNSET if (v := data.get("address", _c.UNSET)) is _c.UNSET else v,

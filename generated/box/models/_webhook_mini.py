@@ -12,9 +12,9 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
+    ("id", "id"),
     ("target", "target"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -22,12 +22,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class WebhookMini:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     target: m.WebhookMiniTarget | Unset = UNSET
-
-    type_: m.WebhookMiniType | str | Unset = UNSET
-
+    type: m.WebhookMiniType | str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -44,11 +41,11 @@ class WebhookMini:
         data = _c.expect_object("WebhookMini", data)
         try:
             return cls(
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 target=_c.UNSET
                 if (v := data.get("target", _c.UNSET)) is _c.UNSET
                 else m.WebhookMiniTarget.from_dict(v),
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.WebhookMiniType, v),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

@@ -24,13 +24,9 @@ class Webhooks:
     """Unknown fields are kept in ``additional_properties``."""
 
     limit: int | Unset = UNSET
-
     next_marker: int | Unset = UNSET
-
     prev_marker: int | Unset = UNSET
-
     entries: list[m.WebhookMini] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -23,13 +23,9 @@ class AutoMerge:
     """Unknown fields are kept in ``additional_properties``."""
 
     commit_message: str
-
     commit_title: str
-
     enabled_by: m.SimpleUser
-
     merge_method: m.AutoMergeMergeMethod | str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -22,13 +22,9 @@ class BasicError:
     """Unknown fields are kept in ``additional_properties``."""
 
     documentation_url: str | Unset = UNSET
-
     message: str | Unset = UNSET
-
     status: str | Unset = UNSET
-
     url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

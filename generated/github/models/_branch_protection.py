@@ -36,39 +36,23 @@ class BranchProtection:
     """Unknown fields are kept in ``additional_properties``."""
 
     allow_deletions: m.BranchProtectionAllowDeletions | Unset = UNSET
-
     allow_force_pushes: m.BranchProtectionAllowForcePushes | Unset = UNSET
-
     allow_fork_syncing: m.BranchProtectionAllowForkSyncing | Unset = UNSET
-
     block_creations: m.BranchProtectionBlockCreations | Unset = UNSET
-
     enabled: bool | Unset = UNSET
-
     enforce_admins: m.ProtectedBranchAdminEnforced | Unset = UNSET
-
     lock_branch: m.BranchProtectionLockBranch | Unset = UNSET
-
     name: str | Unset = UNSET
-
     protection_url: str | Unset = UNSET
-
     required_conversation_resolution: m.BranchProtectionRequiredConversationResolution | Unset = (
         UNSET
     )
-
     required_linear_history: m.BranchProtectionRequiredLinearHistory | Unset = UNSET
-
     required_pull_request_reviews: m.ProtectedBranchPullRequestReview | Unset = UNSET
-
     required_signatures: m.BranchProtectionRequiredSignatures | Unset = UNSET
-
     required_status_checks: m.ProtectedBranchRequiredStatusCheck | Unset = UNSET
-
     restrictions: m.BranchRestrictionPolicy | Unset = UNSET
-
     url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -19,9 +19,7 @@ class BranchProtectionRequiredSignatures:
     """Unknown fields are kept in ``additional_properties``."""
 
     enabled: bool
-
     url: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -26,19 +26,12 @@ class BranchRestrictionPolicy:
     """Unknown fields are kept in ``additional_properties``."""
 
     apps: list[m.BranchRestrictionPolicyAppsItem]
-
     apps_url: str
-
     teams: list[m.BranchRestrictionPolicyTeamsItem]
-
     teams_url: str
-
     url: str
-
     users: list[m.BranchRestrictionPolicyUsersItem]
-
     users_url: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

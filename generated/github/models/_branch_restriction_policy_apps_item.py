@@ -17,7 +17,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("events", "events"),
     ("external_url", "external_url"),
     ("html_url", "html_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("name", "name"),
     ("node_id", "node_id"),
     ("owner", "owner"),
@@ -32,29 +32,17 @@ class BranchRestrictionPolicyAppsItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     created_at: str | Unset = UNSET
-
     description: str | Unset = UNSET
-
     events: list[str] | Unset = UNSET
-
     external_url: str | Unset = UNSET
-
     html_url: str | Unset = UNSET
-
-    id_: int | Unset = UNSET
-
+    id: int | Unset = UNSET
     name: str | Unset = UNSET
-
     node_id: str | Unset = UNSET
-
     owner: m.BranchRestrictionPolicyAppsItemOwner | Unset = UNSET
-
     permissions: m.BranchRestrictionPolicyAppsItemPermissions | Unset = UNSET
-
     slug: str | Unset = UNSET
-
     updated_at: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -87,7 +75,7 @@ class BranchRestrictionPolicyAppsItem:
                 if (v := data.get("external_url", _c.UNSET)) is _c.UNSET
                 else v,
                 html_url=_c.UNSET if (v := data.get("html_url", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 node_id=_c.UNSET if (v := data.get("node_id", _c.UNSET)) is _c.UNSET else v,
                 owner=_c.UNSET

@@ -19,7 +19,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("gravatar_id", "gravatar_id"),
     ("hooks_url", "hooks_url"),
     ("html_url", "html_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("issues_url", "issues_url"),
     ("login", "login"),
     ("members_url", "members_url"),
@@ -31,7 +31,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("site_admin", "site_admin"),
     ("starred_url", "starred_url"),
     ("subscriptions_url", "subscriptions_url"),
-    ("type_", "type"),
+    ("type", "type"),
     ("url", "url"),
 )
 
@@ -41,51 +41,28 @@ class BranchRestrictionPolicyAppsItemOwner:
     """Unknown fields are kept in ``additional_properties``."""
 
     avatar_url: str | Unset = UNSET
-
     description: str | Unset = UNSET
-
     events_url: str | Unset = UNSET
-
     followers_url: str | Unset = UNSET
-
     following_url: str | Unset = UNSET
-
     gists_url: str | Unset = UNSET
-
     gravatar_id: str | Unset = UNSET
-
     hooks_url: str | Unset = UNSET
-
     html_url: str | Unset = UNSET
-
-    id_: int | Unset = UNSET
-
+    id: int | Unset = UNSET
     issues_url: str | Unset = UNSET
-
     login: str | Unset = UNSET
-
     members_url: str | Unset = UNSET
-
     node_id: str | Unset = UNSET
-
     organizations_url: str | Unset = UNSET
-
     public_members_url: str | Unset = UNSET
-
     received_events_url: str | Unset = UNSET
-
     repos_url: str | Unset = UNSET
-
     site_admin: bool | Unset = UNSET
-
     starred_url: str | Unset = UNSET
-
     subscriptions_url: str | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -135,7 +112,7 @@ class BranchRestrictionPolicyAppsItemOwner:
                 gravatar_id=_c.UNSET if (v := data.get("gravatar_id", _c.UNSET)) is _c.UNSET else v,
                 hooks_url=_c.UNSET if (v := data.get("hooks_url", _c.UNSET)) is _c.UNSET else v,
                 html_url=_c.UNSET if (v := data.get("html_url", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 issues_url=_c.UNSET if (v := data.get("issues_url", _c.UNSET)) is _c.UNSET else v,
                 login=_c.UNSET if (v := data.get("login", _c.UNSET)) is _c.UNSET else v,
                 members_url=_c.UNSET if (v := data.get("members_url", _c.UNSET)) is _c.UNSET else v,
@@ -155,7 +132,7 @@ class BranchRestrictionPolicyAppsItemOwner:
                 subscriptions_url=_c.UNSET
                 if (v := data.get("subscriptions_url", _c.UNSET)) is _c.UNSET
                 else v,
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )

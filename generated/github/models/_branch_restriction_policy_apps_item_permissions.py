@@ -22,13 +22,9 @@ class BranchRestrictionPolicyAppsItemPermissions:
     """Unknown fields are kept in ``additional_properties``."""
 
     contents: str | Unset = UNSET
-
     issues: str | Unset = UNSET
-
     metadata: str | Unset = UNSET
-
     single_file: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

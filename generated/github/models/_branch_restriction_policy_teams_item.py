@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("description", "description"),
     ("html_url", "html_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("members_url", "members_url"),
     ("name", "name"),
     ("node_id", "node_id"),
@@ -30,29 +30,17 @@ class BranchRestrictionPolicyTeamsItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     description: str | Unset | None = UNSET
-
     html_url: str | Unset = UNSET
-
-    id_: int | Unset = UNSET
-
+    id: int | Unset = UNSET
     members_url: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     node_id: str | Unset = UNSET
-
     parent: str | Unset | None = UNSET
-
     permission: str | Unset = UNSET
-
     privacy: str | Unset = UNSET
-
     repositories_url: str | Unset = UNSET
-
     slug: str | Unset = UNSET
-
     url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -80,7 +68,7 @@ class BranchRestrictionPolicyTeamsItem:
             return cls(
                 description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
                 html_url=_c.UNSET if (v := data.get("html_url", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 members_url=_c.UNSET if (v := data.get("members_url", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 node_id=_c.UNSET if (v := data.get("node_id", _c.UNSET)) is _c.UNSET else v,

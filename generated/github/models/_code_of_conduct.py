@@ -23,15 +23,10 @@ class CodeOfConduct:
     """Unknown fields are kept in ``additional_properties``."""
 
     html_url: str | None
-
     key: str
-
     name: str
-
     url: str
-
     body: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -21,13 +21,9 @@ class CodeOfConductSimple:
     """Unknown fields are kept in ``additional_properties``."""
 
     html_url: str | None
-
     key: str
-
     name: str
-
     url: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

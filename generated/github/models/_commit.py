@@ -31,27 +31,16 @@ class Commit:
     """Unknown fields are kept in ``additional_properties``."""
 
     author: m.NullableSimpleUser | None
-
     comments_url: str
-
     commit: m.CommitCommit
-
     committer: m.NullableSimpleUser | None
-
     html_url: str
-
     node_id: str
-
     parents: list[m.CommitParentsItem]
-
     sha: str
-
     url: str
-
     files: list[m.DiffEntry] | Unset = UNSET
-
     stats: m.CommitStats | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

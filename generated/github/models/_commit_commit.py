@@ -27,19 +27,12 @@ class CommitCommit:
     """Unknown fields are kept in ``additional_properties``."""
 
     author: m.NullableGitUser | None
-
     comment_count: int
-
     committer: m.NullableGitUser | None
-
     message: str
-
     tree: m.CommitCommitTree
-
     url: str
-
     verification: m.Verification | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

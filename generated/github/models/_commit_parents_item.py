@@ -21,11 +21,8 @@ class CommitParentsItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     sha: str
-
     url: str
-
     html_url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -21,11 +21,8 @@ class CommitStats:
     """Unknown fields are kept in ``additional_properties``."""
 
     additions: int | Unset = UNSET
-
     deletions: int | Unset = UNSET
-
     total: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -20,7 +20,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("path", "path"),
     ("sha", "sha"),
     ("size", "size"),
-    ("type_", "type"),
+    ("type", "type"),
     ("url", "url"),
     ("content", "content"),
 )
@@ -31,27 +31,16 @@ class ContentDirectoryItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     links: m.ContentDirectoryItemLinks
-
     download_url: str | None
-
     git_url: str | None
-
     html_url: str | None
-
     name: str
-
     path: str
-
     sha: str
-
     size: int
-
-    type_: m.ContentDirectoryItemType | str
-
+    type: m.ContentDirectoryItemType | str
     url: str
-
     content: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -97,7 +86,7 @@ class ContentDirectoryItem:
                 path=data["path"],
                 sha=data["sha"],
                 size=data["size"],
-                type_=_c.enum_value(m.ContentDirectoryItemType, data["type"]),
+                type=_c.enum_value(m.ContentDirectoryItemType, data["type"]),
                 url=data["url"],
                 content=_c.UNSET if (v := data.get("content", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

@@ -22,7 +22,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("path", "path"),
     ("sha", "sha"),
     ("size", "size"),
-    ("type_", "type"),
+    ("type", "type"),
     ("url", "url"),
     ("submodule_git_url", "submodule_git_url"),
     ("target", "target"),
@@ -34,33 +34,19 @@ class ContentFile:
     """Unknown fields are kept in ``additional_properties``."""
 
     links: m.ContentFileLinks
-
     content: str
-
     download_url: str | None
-
     encoding: str
-
     git_url: str | None
-
     html_url: str | None
-
     name: str
-
     path: str
-
     sha: str
-
     size: int
-
-    type_: m.ContentFileType | str
-
+    type: m.ContentFileType | str
     url: str
-
     submodule_git_url: str | Unset = UNSET
-
     target: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -113,7 +99,7 @@ class ContentFile:
                 path=data["path"],
                 sha=data["sha"],
                 size=data["size"],
-                type_=_c.enum_value(m.ContentFileType, data["type"]),
+                type=_c.enum_value(m.ContentFileType, data["type"]),
                 url=data["url"],
                 submodule_git_url=_c.UNSET
                 if (v := data.get("submodule_git_url", _c.UNSET)) is _c.UNSET

@@ -20,7 +20,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("sha", "sha"),
     ("size", "size"),
     ("submodule_git_url", "submodule_git_url"),
-    ("type_", "type"),
+    ("type", "type"),
     ("url", "url"),
 )
 
@@ -30,27 +30,16 @@ class ContentSubmodule:
     """Unknown fields are kept in ``additional_properties``."""
 
     links: m.ContentSubmoduleLinks
-
     download_url: str | None
-
     git_url: str | None
-
     html_url: str | None
-
     name: str
-
     path: str
-
     sha: str
-
     size: int
-
     submodule_git_url: str
-
-    type_: m.ContentSubmoduleType | str
-
+    type: m.ContentSubmoduleType | str
     url: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -98,7 +87,7 @@ class ContentSubmodule:
                 sha=data["sha"],
                 size=data["size"],
                 submodule_git_url=data["submodule_git_url"],
-                type_=_c.enum_value(m.ContentSubmoduleType, data["type"]),
+                type=_c.enum_value(m.ContentSubmoduleType, data["type"]),
                 url=data["url"],
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )

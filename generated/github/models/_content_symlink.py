@@ -20,7 +20,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("sha", "sha"),
     ("size", "size"),
     ("target", "target"),
-    ("type_", "type"),
+    ("type", "type"),
     ("url", "url"),
 )
 
@@ -30,27 +30,16 @@ class ContentSymlink:
     """Unknown fields are kept in ``additional_properties``."""
 
     links: m.ContentSymlinkLinks
-
     download_url: str | None
-
     git_url: str | None
-
     html_url: str | None
-
     name: str
-
     path: str
-
     sha: str
-
     size: int
-
     target: str
-
-    type_: m.ContentSymlinkType | str
-
+    type: m.ContentSymlinkType | str
     url: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -98,7 +87,7 @@ class ContentSymlink:
                 sha=data["sha"],
                 size=data["size"],
                 target=data["target"],
-                type_=_c.enum_value(m.ContentSymlinkType, data["type"]),
+                type=_c.enum_value(m.ContentSymlinkType, data["type"]),
                 url=data["url"],
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )

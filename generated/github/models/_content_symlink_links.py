@@ -20,11 +20,8 @@ class ContentSymlinkLinks:
     """Unknown fields are kept in ``additional_properties``."""
 
     git: str | None
-
     html: str | None
-
     self_: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -31,27 +31,16 @@ class DiffEntry:
     """Unknown fields are kept in ``additional_properties``."""
 
     additions: int
-
     blob_url: str
-
     changes: int
-
     contents_url: str
-
     deletions: int
-
     filename: str
-
     raw_url: str
-
     sha: str
-
     status: m.DiffEntryStatus | str
-
     patch: str | Unset = UNSET
-
     previous_filename: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

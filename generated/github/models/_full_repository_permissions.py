@@ -23,15 +23,10 @@ class FullRepositoryPermissions:
     """Unknown fields are kept in ``additional_properties``."""
 
     admin: bool
-
     pull: bool
-
     push: bool
-
     maintain: bool | Unset = UNSET
-
     triage: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -17,7 +17,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("events", "events"),
     ("external_url", "external_url"),
     ("html_url", "html_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("name", "name"),
     ("node_id", "node_id"),
     ("owner", "owner"),
@@ -37,39 +37,22 @@ class Integration:
     """Unknown fields are kept in ``additional_properties``."""
 
     created_at: str
-
     description: str | None
-
     events: list[str]
-
     external_url: str
-
     html_url: str
-
-    id_: int
-
+    id: int
     name: str
-
     node_id: str
-
     owner: m.NullableSimpleUser | None
-
     permissions: m.IntegrationPermissions
-
     updated_at: str
-
     client_id: str | Unset = UNSET
-
     client_secret: str | Unset = UNSET
-
     installations_count: int | Unset = UNSET
-
     pem: str | Unset = UNSET
-
     slug: str | Unset = UNSET
-
     webhook_secret: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -119,7 +102,7 @@ class Integration:
                 events=list(data["events"]),
                 external_url=data["external_url"],
                 html_url=data["html_url"],
-                id_=data["id"],
+                id=data["id"],
                 name=data["name"],
                 node_id=data["node_id"],
                 owner=None

@@ -20,7 +20,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("created_at", "created_at"),
     ("events_url", "events_url"),
     ("html_url", "html_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("labels", "labels"),
     ("labels_url", "labels_url"),
     ("locked", "locked"),
@@ -54,73 +54,39 @@ class Issue:
     """Unknown fields are kept in ``additional_properties``."""
 
     assignee: m.NullableSimpleUser | None
-
     author_association: m.AuthorAssociation | str
-
     closed_at: str | None
-
     comments: int
-
     comments_url: str
-
     created_at: str
-
     events_url: str
-
     html_url: str
-
-    id_: int
-
+    id: int
     labels: list[str | m.IssueLabelsItemOption2]
-
     labels_url: str
-
     locked: bool
-
     milestone: m.NullableMilestone | None
-
     node_id: str
-
     number: int
-
     repository_url: str
-
     state: str
-
     title: str
-
     updated_at: str
-
     url: str
-
     user: m.NullableSimpleUser | None
-
     active_lock_reason: str | Unset | None = UNSET
-
     assignees: list[m.SimpleUser] | Unset | None = UNSET
-
     body: str | Unset | None = UNSET
-
     body_html: str | Unset = UNSET
-
     body_text: str | Unset = UNSET
-
     closed_by: m.NullableSimpleUser | Unset | None = UNSET
-
     draft: bool | Unset = UNSET
-
     performed_via_github_app: m.NullableIntegration | Unset | None = UNSET
-
     pull_request: m.IssuePullRequest | Unset = UNSET
-
     reactions: m.ReactionRollup | Unset = UNSET
-
     repository: m.Repository | Unset = UNSET
-
     state_reason: m.IssueStateReason | str | Unset | None = UNSET
-
     timeline_url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -202,7 +168,7 @@ class Issue:
                 created_at=data["created_at"],
                 events_url=data["events_url"],
                 html_url=data["html_url"],
-                id_=data["id"],
+                id=data["id"],
                 labels=[
                     _c.decode_union(
                         x,

@@ -15,7 +15,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("author_association", "author_association"),
     ("created_at", "created_at"),
     ("html_url", "html_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("issue_url", "issue_url"),
     ("node_id", "node_id"),
     ("updated_at", "updated_at"),
@@ -34,33 +34,19 @@ class IssueComment:
     """Unknown fields are kept in ``additional_properties``."""
 
     author_association: m.AuthorAssociation | str
-
     created_at: str
-
     html_url: str
-
-    id_: int
-
+    id: int
     issue_url: str
-
     node_id: str
-
     updated_at: str
-
     url: str
-
     user: m.NullableSimpleUser | None
-
     body: str | Unset = UNSET
-
     body_html: str | Unset = UNSET
-
     body_text: str | Unset = UNSET
-
     performed_via_github_app: m.NullableIntegration | Unset | None = UNSET
-
     reactions: m.ReactionRollup | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -103,7 +89,7 @@ class IssueComment:
                 author_association=_c.enum_value(m.AuthorAssociation, data["author_association"]),
                 created_at=data["created_at"],
                 html_url=data["html_url"],
-                id_=data["id"],
+                id=data["id"],
                 issue_url=data["issue_url"],
                 node_id=data["node_id"],
                 updated_at=data["updated_at"],

@@ -13,7 +13,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("color", "color"),
     ("default", "default"),
     ("description", "description"),
-    ("id_", "id"),
+    ("id", "id"),
     ("name", "name"),
     ("node_id", "node_id"),
     ("url", "url"),
@@ -25,19 +25,12 @@ class IssueLabelsItemOption2:
     """Unknown fields are kept in ``additional_properties``."""
 
     color: str | Unset | None = UNSET
-
     default: bool | Unset = UNSET
-
     description: str | Unset | None = UNSET
-
-    id_: int | Unset = UNSET
-
+    id: int | Unset = UNSET
     name: str | Unset = UNSET
-
     node_id: str | Unset = UNSET
-
     url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -61,7 +54,7 @@ class IssueLabelsItemOption2:
                 color=_c.UNSET if (v := data.get("color", _c.UNSET)) is _c.UNSET else v,
                 default=_c.UNSET if (v := data.get("default", _c.UNSET)) is _c.UNSET else v,
                 description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 node_id=_c.UNSET if (v := data.get("node_id", _c.UNSET)) is _c.UNSET else v,
                 url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,

@@ -23,15 +23,10 @@ class IssuePullRequest:
     """Unknown fields are kept in ``additional_properties``."""
 
     diff_url: str | None
-
     html_url: str | None
-
     patch_url: str | None
-
     url: str | None
-
     merged_at: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -26,17 +26,11 @@ class IssuesCreateBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     title: str | int
-
     assignee: str | Unset | None = UNSET
-
     assignees: list[str] | Unset = UNSET
-
     body: str | Unset = UNSET
-
     labels: list[str | m.IssuesCreateBodyLabelsItemOption2] | Unset = UNSET
-
     milestone: str | int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("color", "color"),
     ("description", "description"),
-    ("id_", "id"),
+    ("id", "id"),
     ("name", "name"),
 )
 
@@ -22,13 +22,9 @@ class IssuesCreateBodyLabelsItemOption2:
     """Unknown fields are kept in ``additional_properties``."""
 
     color: str | Unset | None = UNSET
-
     description: str | Unset | None = UNSET
-
-    id_: int | Unset = UNSET
-
+    id: int | Unset = UNSET
     name: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -48,7 +44,7 @@ class IssuesCreateBodyLabelsItemOption2:
             return cls(
                 color=_c.UNSET if (v := data.get("color", _c.UNSET)) is _c.UNSET else v,
                 description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )

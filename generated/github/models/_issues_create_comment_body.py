@@ -16,7 +16,6 @@ class IssuesCreateCommentBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     body: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -28,21 +28,13 @@ class IssuesUpdateBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     assignee: str | Unset | None = UNSET
-
     assignees: list[str] | Unset = UNSET
-
     body: str | Unset | None = UNSET
-
     labels: list[str | m.IssuesUpdateBodyLabelsItemOption2] | Unset = UNSET
-
     milestone: str | int | Unset | None = UNSET
-
     state: m.IssuesUpdateBodyState | str | Unset = UNSET
-
     state_reason: m.IssuesUpdateBodyStateReason | str | Unset | None = UNSET
-
     title: str | int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

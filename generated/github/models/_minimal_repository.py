@@ -34,7 +34,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("git_tags_url", "git_tags_url"),
     ("hooks_url", "hooks_url"),
     ("html_url", "html_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("issue_comment_url", "issue_comment_url"),
     ("issue_events_url", "issue_events_url"),
     ("issues_url", "issues_url"),
@@ -78,7 +78,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("homepage", "homepage"),
     ("is_template", "is_template"),
     ("language", "language"),
-    ("license_", "license"),
+    ("license", "license"),
     ("mirror_url", "mirror_url"),
     ("network_count", "network_count"),
     ("open_issues", "open_issues"),
@@ -107,179 +107,92 @@ class MinimalRepository:
     """Unknown fields are kept in ``additional_properties``."""
 
     archive_url: str
-
     assignees_url: str
-
     blobs_url: str
-
     branches_url: str
-
     collaborators_url: str
-
     comments_url: str
-
     commits_url: str
-
     compare_url: str
-
     contents_url: str
-
     contributors_url: str
-
     deployments_url: str
-
     description: str | None
-
     downloads_url: str
-
     events_url: str
-
     fork: bool
-
     forks_url: str
-
     full_name: str
-
     git_commits_url: str
-
     git_refs_url: str
-
     git_tags_url: str
-
     hooks_url: str
-
     html_url: str
-
-    id_: int
-
+    id: int
     issue_comment_url: str
-
     issue_events_url: str
-
     issues_url: str
-
     keys_url: str
-
     labels_url: str
-
     languages_url: str
-
     merges_url: str
-
     milestones_url: str
-
     name: str
-
     node_id: str
-
     notifications_url: str
-
     owner: m.SimpleUser
-
     private: bool
-
     pulls_url: str
-
     releases_url: str
-
     stargazers_url: str
-
     statuses_url: str
-
     subscribers_url: str
-
     subscription_url: str
-
     tags_url: str
-
     teams_url: str
-
     trees_url: str
-
     url: str
-
     allow_forking: bool | Unset = UNSET
-
     archived: bool | Unset = UNSET
-
     clone_url: str | Unset = UNSET
-
     code_of_conduct: m.CodeOfConduct | Unset = UNSET
-
     created_at: str | Unset | None = UNSET
-
     default_branch: str | Unset = UNSET
-
     delete_branch_on_merge: bool | Unset = UNSET
-
     disabled: bool | Unset = UNSET
-
     forks: int | Unset = UNSET
-
     forks_count: int | Unset = UNSET
-
     git_url: str | Unset = UNSET
-
     has_discussions: bool | Unset = UNSET
-
     has_downloads: bool | Unset = UNSET
-
     has_issues: bool | Unset = UNSET
-
     has_pages: bool | Unset = UNSET
-
     has_projects: bool | Unset = UNSET
-
     has_wiki: bool | Unset = UNSET
-
     homepage: str | Unset | None = UNSET
-
     is_template: bool | Unset = UNSET
-
     language: str | Unset | None = UNSET
-
-    license_: m.MinimalRepositoryLicense | Unset | None = UNSET
-
+    license: m.MinimalRepositoryLicense | Unset | None = UNSET
     mirror_url: str | Unset | None = UNSET
-
     network_count: int | Unset = UNSET
-
     open_issues: int | Unset = UNSET
-
     open_issues_count: int | Unset = UNSET
-
     permissions: m.MinimalRepositoryPermissions | Unset = UNSET
-
     pushed_at: str | Unset | None = UNSET
-
     role_name: str | Unset = UNSET
-
     security_and_analysis: m.SecurityAndAnalysis | Unset | None = UNSET
-
     size: int | Unset = UNSET
-
     ssh_url: str | Unset = UNSET
-
     stargazers_count: int | Unset = UNSET
-
     subscribers_count: int | Unset = UNSET
-
     svn_url: str | Unset = UNSET
-
     temp_clone_token: str | Unset = UNSET
-
     topics: list[str] | Unset = UNSET
-
     updated_at: str | Unset | None = UNSET
-
     visibility: str | Unset = UNSET
-
     watchers: int | Unset = UNSET
-
     watchers_count: int | Unset = UNSET
-
     web_commit_signoff_required: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -451,7 +364,7 @@ class MinimalRepository:
                 git_tags_url=data["git_tags_url"],
                 hooks_url=data["hooks_url"],
                 html_url=data["html_url"],
-                id_=data["id"],
+                id=data["id"],
                 issue_comment_url=data["issue_comment_url"],
                 issue_events_url=data["issue_events_url"],
                 issues_url=data["issues_url"],
@@ -509,7 +422,7 @@ class MinimalRepository:
                 homepage=_c.UNSET if (v := data.get("homepage", _c.UNSET)) is _c.UNSET else v,
                 is_template=_c.UNSET if (v := data.get("is_template", _c.UNSET)) is _c.UNSET else v,
                 language=_c.UNSET if (v := data.get("language", _c.UNSET)) is _c.UNSET else v,
-                license_=_c.UNSET
+                license=_c.UNSET
                 if (v := data.get("license", _c.UNSET)) is _c.UNSET
                 else None
                 if v is None

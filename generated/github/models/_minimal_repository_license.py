@@ -23,15 +23,10 @@ class MinimalRepositoryLicense:
     """Unknown fields are kept in ``additional_properties``."""
 
     key: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     node_id: str | Unset = UNSET
-
     spdx_id: str | Unset = UNSET
-
     url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -23,15 +23,10 @@ class MinimalRepositoryPermissions:
     """Unknown fields are kept in ``additional_properties``."""
 
     admin: bool | Unset = UNSET
-
     maintain: bool | Unset = UNSET
-
     pull: bool | Unset = UNSET
-
     push: bool | Unset = UNSET
-
     triage: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

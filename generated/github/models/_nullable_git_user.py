@@ -21,11 +21,8 @@ class NullableGitUser:
     """Unknown fields are kept in ``additional_properties``."""
 
     date: str | Unset = UNSET
-
     email: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

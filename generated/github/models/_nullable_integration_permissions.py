@@ -23,15 +23,10 @@ class NullableIntegrationPermissions:
     """Unknown fields are kept in ``additional_properties``."""
 
     checks: str | Unset = UNSET
-
     contents: str | Unset = UNSET
-
     deployments: str | Unset = UNSET
-
     issues: str | Unset = UNSET
-
     metadata: str | Unset = UNSET
-
     additional_properties: dict[str, str] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -24,17 +24,11 @@ class NullableLicenseSimple:
     """Unknown fields are kept in ``additional_properties``."""
 
     key: str
-
     name: str
-
     node_id: str
-
     spdx_id: str | None
-
     url: str | None
-
     html_url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

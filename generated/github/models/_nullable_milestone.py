@@ -18,7 +18,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("description", "description"),
     ("due_on", "due_on"),
     ("html_url", "html_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("labels_url", "labels_url"),
     ("node_id", "node_id"),
     ("number", "number"),
@@ -35,37 +35,21 @@ class NullableMilestone:
     """Unknown fields are kept in ``additional_properties``."""
 
     closed_at: str | None
-
     closed_issues: int
-
     created_at: str
-
     creator: m.NullableSimpleUser | None
-
     description: str | None
-
     due_on: str | None
-
     html_url: str
-
-    id_: int
-
+    id: int
     labels_url: str
-
     node_id: str
-
     number: int
-
     open_issues: int
-
     state: m.NullableMilestoneState | str
-
     title: str
-
     updated_at: str
-
     url: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -123,7 +107,7 @@ class NullableMilestone:
                 description=data["description"],
                 due_on=data["due_on"],
                 html_url=data["html_url"],
-                id_=data["id"],
+                id=data["id"],
                 labels_url=data["labels_url"],
                 node_id=data["node_id"],
                 number=data["number"],

@@ -53,7 +53,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("homepage", "homepage"),
     ("hooks_url", "hooks_url"),
     ("html_url", "html_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("is_template", "is_template"),
     ("issue_comment_url", "issue_comment_url"),
     ("issue_events_url", "issue_events_url"),
@@ -107,185 +107,98 @@ class NullableRepositoryTemplateRepository:
     """Unknown fields are kept in ``additional_properties``."""
 
     allow_auto_merge: bool | Unset = UNSET
-
     allow_merge_commit: bool | Unset = UNSET
-
     allow_rebase_merge: bool | Unset = UNSET
-
     allow_squash_merge: bool | Unset = UNSET
-
     allow_update_branch: bool | Unset = UNSET
-
     archive_url: str | Unset = UNSET
-
     archived: bool | Unset = UNSET
-
     assignees_url: str | Unset = UNSET
-
     blobs_url: str | Unset = UNSET
-
     branches_url: str | Unset = UNSET
-
     clone_url: str | Unset = UNSET
-
     collaborators_url: str | Unset = UNSET
-
     comments_url: str | Unset = UNSET
-
     commits_url: str | Unset = UNSET
-
     compare_url: str | Unset = UNSET
-
     contents_url: str | Unset = UNSET
-
     contributors_url: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     default_branch: str | Unset = UNSET
-
     delete_branch_on_merge: bool | Unset = UNSET
-
     deployments_url: str | Unset = UNSET
-
     description: str | Unset = UNSET
-
     disabled: bool | Unset = UNSET
-
     downloads_url: str | Unset = UNSET
-
     events_url: str | Unset = UNSET
-
     fork: bool | Unset = UNSET
-
     forks_count: int | Unset = UNSET
-
     forks_url: str | Unset = UNSET
-
     full_name: str | Unset = UNSET
-
     git_commits_url: str | Unset = UNSET
-
     git_refs_url: str | Unset = UNSET
-
     git_tags_url: str | Unset = UNSET
-
     git_url: str | Unset = UNSET
-
     has_downloads: bool | Unset = UNSET
-
     has_issues: bool | Unset = UNSET
-
     has_pages: bool | Unset = UNSET
-
     has_projects: bool | Unset = UNSET
-
     has_wiki: bool | Unset = UNSET
-
     homepage: str | Unset = UNSET
-
     hooks_url: str | Unset = UNSET
-
     html_url: str | Unset = UNSET
-
-    id_: int | Unset = UNSET
-
+    id: int | Unset = UNSET
     is_template: bool | Unset = UNSET
-
     issue_comment_url: str | Unset = UNSET
-
     issue_events_url: str | Unset = UNSET
-
     issues_url: str | Unset = UNSET
-
     keys_url: str | Unset = UNSET
-
     labels_url: str | Unset = UNSET
-
     language: str | Unset = UNSET
-
     languages_url: str | Unset = UNSET
-
     merge_commit_message: m.NullableRepositoryTemplateRepositoryMergeCommitMessage | str | Unset = (
         UNSET
     )
-
     merge_commit_title: m.NullableRepositoryTemplateRepositoryMergeCommitTitle | str | Unset = UNSET
-
     merges_url: str | Unset = UNSET
-
     milestones_url: str | Unset = UNSET
-
     mirror_url: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     network_count: int | Unset = UNSET
-
     node_id: str | Unset = UNSET
-
     notifications_url: str | Unset = UNSET
-
     open_issues_count: int | Unset = UNSET
-
     owner: m.NullableRepositoryTemplateRepositoryOwner | Unset = UNSET
-
     permissions: m.NullableRepositoryTemplateRepositoryPermissions | Unset = UNSET
-
     private: bool | Unset = UNSET
-
     pulls_url: str | Unset = UNSET
-
     pushed_at: str | Unset = UNSET
-
     releases_url: str | Unset = UNSET
-
     size: int | Unset = UNSET
-
     squash_merge_commit_message: (
         m.NullableRepositoryTemplateRepositorySquashMergeCommitMessage | str | Unset
     ) = UNSET
-
     squash_merge_commit_title: (
         m.NullableRepositoryTemplateRepositorySquashMergeCommitTitle | str | Unset
     ) = UNSET
-
     ssh_url: str | Unset = UNSET
-
     stargazers_count: int | Unset = UNSET
-
     stargazers_url: str | Unset = UNSET
-
     statuses_url: str | Unset = UNSET
-
     subscribers_count: int | Unset = UNSET
-
     subscribers_url: str | Unset = UNSET
-
     subscription_url: str | Unset = UNSET
-
     svn_url: str | Unset = UNSET
-
     tags_url: str | Unset = UNSET
-
     teams_url: str | Unset = UNSET
-
     temp_clone_token: str | Unset = UNSET
-
     topics: list[str] | Unset = UNSET
-
     trees_url: str | Unset = UNSET
-
     updated_at: str | Unset = UNSET
-
     url: str | Unset = UNSET
-
     use_squash_pr_title_as_default: bool | Unset = UNSET
-
     visibility: str | Unset = UNSET
-
     watchers_count: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -467,7 +380,7 @@ class NullableRepositoryTemplateRepository:
                 homepage=_c.UNSET if (v := data.get("homepage", _c.UNSET)) is _c.UNSET else v,
                 hooks_url=_c.UNSET if (v := data.get("hooks_url", _c.UNSET)) is _c.UNSET else v,
                 html_url=_c.UNSET if (v := data.get("html_url", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 is_template=_c.UNSET if (v := data.get("is_template", _c.UNSET)) is _c.UNSET else v,
                 issue_comment_url=_c.UNSET
                 if (v := data.get("issue_comment_url", _c.UNSET)) is _c.UNSET

@@ -17,7 +17,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("gists_url", "gists_url"),
     ("gravatar_id", "gravatar_id"),
     ("html_url", "html_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("login", "login"),
     ("node_id", "node_id"),
     ("organizations_url", "organizations_url"),
@@ -26,7 +26,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("site_admin", "site_admin"),
     ("starred_url", "starred_url"),
     ("subscriptions_url", "subscriptions_url"),
-    ("type_", "type"),
+    ("type", "type"),
     ("url", "url"),
 )
 
@@ -36,41 +36,23 @@ class NullableRepositoryTemplateRepositoryOwner:
     """Unknown fields are kept in ``additional_properties``."""
 
     avatar_url: str | Unset = UNSET
-
     events_url: str | Unset = UNSET
-
     followers_url: str | Unset = UNSET
-
     following_url: str | Unset = UNSET
-
     gists_url: str | Unset = UNSET
-
     gravatar_id: str | Unset = UNSET
-
     html_url: str | Unset = UNSET
-
-    id_: int | Unset = UNSET
-
+    id: int | Unset = UNSET
     login: str | Unset = UNSET
-
     node_id: str | Unset = UNSET
-
     organizations_url: str | Unset = UNSET
-
     received_events_url: str | Unset = UNSET
-
     repos_url: str | Unset = UNSET
-
     site_admin: bool | Unset = UNSET
-
     starred_url: str | Unset = UNSET
-
     subscriptions_url: str | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -113,7 +95,7 @@ class NullableRepositoryTemplateRepositoryOwner:
                 gists_url=_c.UNSET if (v := data.get("gists_url", _c.UNSET)) is _c.UNSET else v,
                 gravatar_id=_c.UNSET if (v := data.get("gravatar_id", _c.UNSET)) is _c.UNSET else v,
                 html_url=_c.UNSET if (v := data.get("html_url", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 login=_c.UNSET if (v := data.get("login", _c.UNSET)) is _c.UNSET else v,
                 node_id=_c.UNSET if (v := data.get("node_id", _c.UNSET)) is _c.UNSET else v,
                 organizations_url=_c.UNSET
@@ -128,7 +110,7 @@ class NullableRepositoryTemplateRepositoryOwner:
                 subscriptions_url=_c.UNSET
                 if (v := data.get("subscriptions_url", _c.UNSET)) is _c.UNSET
                 else v,
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )

@@ -22,7 +22,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("has_repository_projects", "has_repository_projects"),
     ("hooks_url", "hooks_url"),
     ("html_url", "html_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("issues_url", "issues_url"),
     ("login", "login"),
     ("members_url", "members_url"),
@@ -31,7 +31,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("public_members_url", "public_members_url"),
     ("public_repos", "public_repos"),
     ("repos_url", "repos_url"),
-    ("type_", "type"),
+    ("type", "type"),
     ("updated_at", "updated_at"),
     ("url", "url"),
     (
@@ -97,117 +97,61 @@ class OrganizationFull:
     """Unknown fields are kept in ``additional_properties``."""
 
     avatar_url: str
-
     created_at: str
-
     description: str | None
-
     events_url: str
-
     followers: int
-
     following: int
-
     has_organization_projects: bool
-
     has_repository_projects: bool
-
     hooks_url: str
-
     html_url: str
-
-    id_: int
-
+    id: int
     issues_url: str
-
     login: str
-
     members_url: str
-
     node_id: str
-
     public_gists: int
-
     public_members_url: str
-
     public_repos: int
-
     repos_url: str
-
-    type_: str
-
+    type: str
     updated_at: str
-
     url: str
-
     advanced_security_enabled_for_new_repositories: bool | Unset = UNSET
-
     billing_email: str | Unset | None = UNSET
-
     blog: str | Unset = UNSET
-
     collaborators: int | Unset | None = UNSET
-
     company: str | Unset = UNSET
-
     default_repository_permission: str | Unset | None = UNSET
-
     dependabot_alerts_enabled_for_new_repositories: bool | Unset = UNSET
-
     dependabot_security_updates_enabled_for_new_repositories: bool | Unset = UNSET
-
     dependency_graph_enabled_for_new_repositories: bool | Unset = UNSET
-
     disk_usage: int | Unset | None = UNSET
-
     email: str | Unset = UNSET
-
     is_verified: bool | Unset = UNSET
-
     location: str | Unset = UNSET
-
     members_allowed_repository_creation_type: str | Unset = UNSET
-
     members_can_create_internal_repositories: bool | Unset = UNSET
-
     members_can_create_pages: bool | Unset = UNSET
-
     members_can_create_private_pages: bool | Unset = UNSET
-
     members_can_create_private_repositories: bool | Unset = UNSET
-
     members_can_create_public_pages: bool | Unset = UNSET
-
     members_can_create_public_repositories: bool | Unset = UNSET
-
     members_can_create_repositories: bool | Unset | None = UNSET
-
     members_can_fork_private_repositories: bool | Unset | None = UNSET
-
     name: str | Unset = UNSET
-
     owned_private_repos: int | Unset = UNSET
-
     plan: m.OrganizationFullPlan | Unset = UNSET
-
     private_gists: int | Unset | None = UNSET
-
     secret_scanning_enabled_for_new_repositories: bool | Unset = UNSET
-
     secret_scanning_push_protection_custom_link: str | Unset | None = UNSET
-
     secret_scanning_push_protection_custom_link_enabled: bool | Unset = UNSET
-
     secret_scanning_push_protection_enabled_for_new_repositories: bool | Unset = UNSET
-
     total_private_repos: int | Unset = UNSET
-
     twitter_username: str | Unset | None = UNSET
-
     two_factor_requirement_enabled: bool | Unset | None = UNSET
-
     web_commit_signoff_required: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -312,7 +256,7 @@ class OrganizationFull:
                 has_repository_projects=data["has_repository_projects"],
                 hooks_url=data["hooks_url"],
                 html_url=data["html_url"],
-                id_=data["id"],
+                id=data["id"],
                 issues_url=data["issues_url"],
                 login=data["login"],
                 members_url=data["members_url"],
@@ -321,7 +265,7 @@ class OrganizationFull:
                 public_members_url=data["public_members_url"],
                 public_repos=data["public_repos"],
                 repos_url=data["repos_url"],
-                type_=data["type"],
+                type=data["type"],
                 updated_at=data["updated_at"],
                 url=data["url"],
                 advanced_security_enabled_for_new_repositories=_c.UNSET

@@ -23,15 +23,10 @@ class OrganizationFullPlan:
     """Unknown fields are kept in ``additional_properties``."""
 
     name: str
-
     private_repos: int
-
     space: int
-
     filled_seats: int | Unset = UNSET
-
     seats: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

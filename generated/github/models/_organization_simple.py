@@ -13,7 +13,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("description", "description"),
     ("events_url", "events_url"),
     ("hooks_url", "hooks_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("issues_url", "issues_url"),
     ("login", "login"),
     ("members_url", "members_url"),
@@ -29,29 +29,17 @@ class OrganizationSimple:
     """Unknown fields are kept in ``additional_properties``."""
 
     avatar_url: str
-
     description: str | None
-
     events_url: str
-
     hooks_url: str
-
-    id_: int
-
+    id: int
     issues_url: str
-
     login: str
-
     members_url: str
-
     node_id: str
-
     public_members_url: str
-
     repos_url: str
-
     url: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -96,7 +84,7 @@ class OrganizationSimple:
                 description=data["description"],
                 events_url=data["events_url"],
                 hooks_url=data["hooks_url"],
-                id_=data["id"],
+                id=data["id"],
                 issues_url=data["issues_url"],
                 login=data["login"],
                 members_url=data["members_url"],

@@ -29,7 +29,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("gravatar_id", "gravatar_id"),
     ("hireable", "hireable"),
     ("html_url", "html_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("location", "location"),
     ("login", "login"),
     ("name", "name"),
@@ -46,7 +46,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("subscriptions_url", "subscriptions_url"),
     ("total_private_repos", "total_private_repos"),
     ("two_factor_authentication", "two_factor_authentication"),
-    ("type_", "type"),
+    ("type", "type"),
     ("updated_at", "updated_at"),
     ("url", "url"),
     ("business_plus", "business_plus"),
@@ -62,89 +62,47 @@ class PrivateUser:
     """Unknown fields are kept in ``additional_properties``."""
 
     avatar_url: str
-
     bio: str | None
-
     blog: str | None
-
     collaborators: int
-
     company: str | None
-
     created_at: str
-
     disk_usage: int
-
     email: str | None
-
     events_url: str
-
     followers: int
-
     followers_url: str
-
     following: int
-
     following_url: str
-
     gists_url: str
-
     gravatar_id: str | None
-
     hireable: bool | None
-
     html_url: str
-
-    id_: int
-
+    id: int
     location: str | None
-
     login: str
-
     name: str | None
-
     node_id: str
-
     organizations_url: str
-
     owned_private_repos: int
-
     private_gists: int
-
     public_gists: int
-
     public_repos: int
-
     received_events_url: str
-
     repos_url: str
-
     site_admin: bool
-
     starred_url: str
-
     subscriptions_url: str
-
     total_private_repos: int
-
     two_factor_authentication: bool
-
-    type_: str
-
+    type: str
     updated_at: str
-
     url: str
-
     business_plus: bool | Unset = UNSET
-
     ldap_dn: str | Unset = UNSET
-
     plan: m.PrivateUserPlan | Unset = UNSET
-
     suspended_at: str | Unset | None = UNSET
-
     twitter_username: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -257,7 +215,7 @@ class PrivateUser:
                 gravatar_id=data["gravatar_id"],
                 hireable=data["hireable"],
                 html_url=data["html_url"],
-                id_=data["id"],
+                id=data["id"],
                 location=data["location"],
                 login=data["login"],
                 name=data["name"],
@@ -274,7 +232,7 @@ class PrivateUser:
                 subscriptions_url=data["subscriptions_url"],
                 total_private_repos=data["total_private_repos"],
                 two_factor_authentication=data["two_factor_authentication"],
-                type_=data["type"],
+                type=data["type"],
                 updated_at=data["updated_at"],
                 url=data["url"],
                 business_plus=_c.UNSET

@@ -27,21 +27,14 @@ class ProtectedBranchPullRequestReview:
     """Unknown fields are kept in ``additional_properties``."""
 
     dismiss_stale_reviews: bool
-
     require_code_owner_reviews: bool
-
     bypass_pull_request_allowances: (
         m.ProtectedBranchPullRequestReviewBypassPullRequestAllowances | Unset
     ) = UNSET
-
     dismissal_restrictions: m.ProtectedBranchPullRequestReviewDismissalRestrictions | Unset = UNSET
-
     require_last_push_approval: bool | Unset = UNSET
-
     required_approving_review_count: int | Unset = UNSET
-
     url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -23,11 +23,8 @@ class ProtectedBranchPullRequestReviewBypassPullRequestAllowances:
     """Unknown fields are kept in ``additional_properties``."""
 
     apps: list[m.Integration] | Unset = UNSET
-
     teams: list[m.Team] | Unset = UNSET
-
     users: list[m.SimpleUser] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

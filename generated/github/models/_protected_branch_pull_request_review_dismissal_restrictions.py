@@ -26,17 +26,11 @@ class ProtectedBranchPullRequestReviewDismissalRestrictions:
     """Unknown fields are kept in ``additional_properties``."""
 
     apps: list[m.Integration] | Unset = UNSET
-
     teams: list[m.Team] | Unset = UNSET
-
     teams_url: str | Unset = UNSET
-
     url: str | Unset = UNSET
-
     users: list[m.SimpleUser] | Unset = UNSET
-
     users_url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

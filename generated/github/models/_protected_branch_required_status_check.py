@@ -26,17 +26,11 @@ class ProtectedBranchRequiredStatusCheck:
     """Unknown fields are kept in ``additional_properties``."""
 
     checks: list[m.ProtectedBranchRequiredStatusCheckChecksItem]
-
     contexts: list[str]
-
     contexts_url: str | Unset = UNSET
-
     enforcement_level: str | Unset = UNSET
-
     strict: bool | Unset = UNSET
-
     url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -19,9 +19,7 @@ class ProtectedBranchRequiredStatusCheckChecksItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     app_id: int | None
-
     context: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -27,7 +27,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("gravatar_id", "gravatar_id"),
     ("hireable", "hireable"),
     ("html_url", "html_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("location", "location"),
     ("login", "login"),
     ("name", "name"),
@@ -40,7 +40,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("site_admin", "site_admin"),
     ("starred_url", "starred_url"),
     ("subscriptions_url", "subscriptions_url"),
-    ("type_", "type"),
+    ("type", "type"),
     ("updated_at", "updated_at"),
     ("url", "url"),
     ("collaborators", "collaborators"),
@@ -59,83 +59,44 @@ class PublicUser:
     """Unknown fields are kept in ``additional_properties``."""
 
     avatar_url: str
-
     bio: str | None
-
     blog: str | None
-
     company: str | None
-
     created_at: str
-
     email: str | None
-
     events_url: str
-
     followers: int
-
     followers_url: str
-
     following: int
-
     following_url: str
-
     gists_url: str
-
     gravatar_id: str | None
-
     hireable: bool | None
-
     html_url: str
-
-    id_: int
-
+    id: int
     location: str | None
-
     login: str
-
     name: str | None
-
     node_id: str
-
     organizations_url: str
-
     public_gists: int
-
     public_repos: int
-
     received_events_url: str
-
     repos_url: str
-
     site_admin: bool
-
     starred_url: str
-
     subscriptions_url: str
-
-    type_: str
-
+    type: str
     updated_at: str
-
     url: str
-
     collaborators: int | Unset = UNSET
-
     disk_usage: int | Unset = UNSET
-
     owned_private_repos: int | Unset = UNSET
-
     plan: m.PublicUserPlan | Unset = UNSET
-
     private_gists: int | Unset = UNSET
-
     suspended_at: str | Unset | None = UNSET
-
     total_private_repos: int | Unset = UNSET
-
     twitter_username: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -237,7 +198,7 @@ class PublicUser:
                 gravatar_id=data["gravatar_id"],
                 hireable=data["hireable"],
                 html_url=data["html_url"],
-                id_=data["id"],
+                id=data["id"],
                 location=data["location"],
                 login=data["login"],
                 name=data["name"],
@@ -250,7 +211,7 @@ class PublicUser:
                 site_admin=data["site_admin"],
                 starred_url=data["starred_url"],
                 subscriptions_url=data["subscriptions_url"],
-                type_=data["type"],
+                type=data["type"],
                 updated_at=data["updated_at"],
                 url=data["url"],
                 collaborators=_c.UNSET

@@ -21,13 +21,9 @@ class PublicUserPlan:
     """Unknown fields are kept in ``additional_properties``."""
 
     collaborators: int
-
     name: str
-
     private_repos: int
-
     space: int
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

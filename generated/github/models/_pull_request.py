@@ -30,7 +30,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("diff_url", "diff_url"),
     ("head", "head"),
     ("html_url", "html_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("issue_url", "issue_url"),
     ("labels", "labels"),
     ("locked", "locked"),
@@ -68,101 +68,53 @@ class PullRequest:
     """Unknown fields are kept in ``additional_properties``."""
 
     links: m.PullRequestLinks
-
     additions: int
-
     assignee: m.NullableSimpleUser | None
-
     author_association: m.AuthorAssociation | str
-
     auto_merge: m.AutoMerge | None
-
     base: m.PullRequestBase
-
     body: str | None
-
     changed_files: int
-
     closed_at: str | None
-
     comments: int
-
     comments_url: str
-
     commits: int
-
     commits_url: str
-
     created_at: str
-
     deletions: int
-
     diff_url: str
-
     head: m.PullRequestHead
-
     html_url: str
-
-    id_: int
-
+    id: int
     issue_url: str
-
     labels: list[m.PullRequestLabelsItem]
-
     locked: bool
-
     maintainer_can_modify: bool
-
     merge_commit_sha: str | None
-
     mergeable: bool | None
-
     mergeable_state: str
-
     merged: bool
-
     merged_at: str | None
-
     merged_by: m.NullableSimpleUser | None
-
     milestone: m.NullableMilestone | None
-
     node_id: str
-
     number: int
-
     patch_url: str
-
     review_comment_url: str
-
     review_comments: int
-
     review_comments_url: str
-
     state: m.PullRequestState | str
-
     statuses_url: str
-
     title: str
-
     updated_at: str
-
     url: str
-
     user: m.NullableSimpleUser | None
-
     active_lock_reason: str | Unset | None = UNSET
-
     assignees: list[m.SimpleUser] | Unset | None = UNSET
-
     draft: bool | Unset = UNSET
-
     rebaseable: bool | Unset | None = UNSET
-
     requested_reviewers: list[m.SimpleUser] | Unset | None = UNSET
-
     requested_teams: list[m.TeamSimple] | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -291,7 +243,7 @@ class PullRequest:
                 diff_url=data["diff_url"],
                 head=m.PullRequestHead.from_dict(data["head"]),
                 html_url=data["html_url"],
-                id_=data["id"],
+                id=data["id"],
                 issue_url=data["issue_url"],
                 labels=[m.PullRequestLabelsItem.from_dict(x) for x in data["labels"]],
                 locked=data["locked"],

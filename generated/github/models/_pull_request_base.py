@@ -24,15 +24,10 @@ class PullRequestBase:
     """Unknown fields are kept in ``additional_properties``."""
 
     label: str
-
     ref: str
-
     repo: m.PullRequestBaseRepo
-
     sha: str
-
     user: m.PullRequestBaseUser
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -24,15 +24,10 @@ class PullRequestHead:
     """Unknown fields are kept in ``additional_properties``."""
 
     label: str
-
     ref: str
-
     repo: m.PullRequestHeadRepo | None
-
     sha: str
-
     user: m.PullRequestHeadUser
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

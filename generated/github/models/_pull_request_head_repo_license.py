@@ -22,15 +22,10 @@ class PullRequestHeadRepoLicense:
     """Unknown fields are kept in ``additional_properties``."""
 
     key: str
-
     name: str
-
     node_id: str
-
     spdx_id: str | None
-
     url: str | None
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -16,7 +16,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("gists_url", "gists_url"),
     ("gravatar_id", "gravatar_id"),
     ("html_url", "html_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("login", "login"),
     ("node_id", "node_id"),
     ("organizations_url", "organizations_url"),
@@ -25,7 +25,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("site_admin", "site_admin"),
     ("starred_url", "starred_url"),
     ("subscriptions_url", "subscriptions_url"),
-    ("type_", "type"),
+    ("type", "type"),
     ("url", "url"),
 )
 
@@ -35,41 +35,23 @@ class PullRequestHeadRepoOwner:
     """Unknown fields are kept in ``additional_properties``."""
 
     avatar_url: str
-
     events_url: str
-
     followers_url: str
-
     following_url: str
-
     gists_url: str
-
     gravatar_id: str | None
-
     html_url: str
-
-    id_: int
-
+    id: int
     login: str
-
     node_id: str
-
     organizations_url: str
-
     received_events_url: str
-
     repos_url: str
-
     site_admin: bool
-
     starred_url: str
-
     subscriptions_url: str
-
-    type_: str
-
+    type: str
     url: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -129,7 +111,7 @@ class PullRequestHeadRepoOwner:
                 gists_url=data["gists_url"],
                 gravatar_id=data["gravatar_id"],
                 html_url=data["html_url"],
-                id_=data["id"],
+                id=data["id"],
                 login=data["login"],
                 node_id=data["node_id"],
                 organizations_url=data["organizations_url"],
@@ -138,7 +120,7 @@ class PullRequestHeadRepoOwner:
                 site_admin=data["site_admin"],
                 starred_url=data["starred_url"],
                 subscriptions_url=data["subscriptions_url"],
-                type_=data["type"],
+                type=data["type"],
                 url=data["url"],
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )

@@ -12,7 +12,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("color", "color"),
     ("default", "default"),
     ("description", "description"),
-    ("id_", "id"),
+    ("id", "id"),
     ("name", "name"),
     ("node_id", "node_id"),
     ("url", "url"),
@@ -24,19 +24,12 @@ class PullRequestLabelsItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     color: str
-
     default: bool
-
     description: str | None
-
-    id_: int
-
+    id: int
     name: str
-
     node_id: str
-
     url: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -70,7 +63,7 @@ class PullRequestLabelsItem:
                 color=data["color"],
                 default=data["default"],
                 description=data["description"],
-                id_=data["id"],
+                id=data["id"],
                 name=data["name"],
                 node_id=data["node_id"],
                 url=data["url"],

@@ -27,21 +27,13 @@ class PullRequestLinks:
     """Unknown fields are kept in ``additional_properties``."""
 
     comments: m.Link
-
     commits: m.Link
-
     html: m.Link
-
     issue: m.Link
-
     review_comment: m.Link
-
     review_comments: m.Link
-
     self_: m.Link
-
     statuses: m.Link
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -20,11 +20,8 @@ class PullRequestMergeResult:
     """Unknown fields are kept in ``additional_properties``."""
 
     merged: bool
-
     message: str
-
     sha: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

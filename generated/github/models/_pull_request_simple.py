@@ -25,7 +25,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("diff_url", "diff_url"),
     ("head", "head"),
     ("html_url", "html_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("issue_url", "issue_url"),
     ("labels", "labels"),
     ("locked", "locked"),
@@ -56,77 +56,41 @@ class PullRequestSimple:
     """Unknown fields are kept in ``additional_properties``."""
 
     links: m.PullRequestSimpleLinks
-
     assignee: m.NullableSimpleUser | None
-
     author_association: m.AuthorAssociation | str
-
     auto_merge: m.AutoMerge | None
-
     base: m.PullRequestSimpleBase
-
     body: str | None
-
     closed_at: str | None
-
     comments_url: str
-
     commits_url: str
-
     created_at: str
-
     diff_url: str
-
     head: m.PullRequestSimpleHead
-
     html_url: str
-
-    id_: int
-
+    id: int
     issue_url: str
-
     labels: list[m.PullRequestSimpleLabelsItem]
-
     locked: bool
-
     merge_commit_sha: str | None
-
     merged_at: str | None
-
     milestone: m.NullableMilestone | None
-
     node_id: str
-
     number: int
-
     patch_url: str
-
     review_comment_url: str
-
     review_comments_url: str
-
     state: str
-
     statuses_url: str
-
     title: str
-
     updated_at: str
-
     url: str
-
     user: m.NullableSimpleUser | None
-
     active_lock_reason: str | Unset | None = UNSET
-
     assignees: list[m.SimpleUser] | Unset | None = UNSET
-
     draft: bool | Unset = UNSET
-
     requested_reviewers: list[m.SimpleUser] | Unset | None = UNSET
-
     requested_teams: list[m.Team] | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -227,7 +191,7 @@ class PullRequestSimple:
                 diff_url=data["diff_url"],
                 head=m.PullRequestSimpleHead.from_dict(data["head"]),
                 html_url=data["html_url"],
-                id_=data["id"],
+                id=data["id"],
                 issue_url=data["issue_url"],
                 labels=[m.PullRequestSimpleLabelsItem.from_dict(x) for x in data["labels"]],
                 locked=data["locked"],

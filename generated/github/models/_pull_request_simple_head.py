@@ -24,15 +24,10 @@ class PullRequestSimpleHead:
     """Unknown fields are kept in ``additional_properties``."""
 
     label: str
-
     ref: str
-
     repo: m.Repository
-
     sha: str
-
     user: m.NullableSimpleUser | None
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

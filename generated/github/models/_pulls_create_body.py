@@ -26,21 +26,13 @@ class PullsCreateBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     base: str
-
     head: str
-
     body: str | Unset = UNSET
-
     draft: bool | Unset = UNSET
-
     head_repo: str | Unset = UNSET
-
     issue: int | Unset = UNSET
-
     maintainer_can_modify: bool | Unset = UNSET
-
     title: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

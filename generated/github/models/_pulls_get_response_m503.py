@@ -21,11 +21,8 @@ class PullsGetResponseM503:
     """Unknown fields are kept in ``additional_properties``."""
 
     code: str | Unset = UNSET
-
     documentation_url: str | Unset = UNSET
-
     message: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -24,13 +24,9 @@ class PullsMergeBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     commit_message: str | Unset = UNSET
-
     commit_title: str | Unset = UNSET
-
     merge_method: m.PullsMergeBodyMergeMethod | str | Unset = UNSET
-
     sha: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

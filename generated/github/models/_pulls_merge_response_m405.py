@@ -20,9 +20,7 @@ class PullsMergeResponseM405:
     """Unknown fields are kept in ``additional_properties``."""
 
     documentation_url: str | Unset = UNSET
-
     message: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

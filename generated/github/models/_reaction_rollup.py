@@ -27,25 +27,15 @@ class ReactionRollup:
     """Unknown fields are kept in ``additional_properties``."""
 
     n1: int
-
     n12: int
-
     confused: int
-
     eyes: int
-
     heart: int
-
     hooray: int
-
     laugh: int
-
     rocket: int
-
     total_count: int
-
     url: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

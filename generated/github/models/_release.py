@@ -18,7 +18,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("created_at", "created_at"),
     ("draft", "draft"),
     ("html_url", "html_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("name", "name"),
     ("node_id", "node_id"),
     ("prerelease", "prerelease"),
@@ -43,51 +43,28 @@ class Release:
     """Unknown fields are kept in ``additional_properties``."""
 
     assets: list[m.ReleaseAsset]
-
     assets_url: str
-
     author: m.SimpleUser
-
     created_at: str
-
     draft: bool
-
     html_url: str
-
-    id_: int
-
+    id: int
     name: str | None
-
     node_id: str
-
     prerelease: bool
-
     published_at: str | None
-
     tag_name: str
-
     tarball_url: str | None
-
     target_commitish: str
-
     upload_url: str
-
     url: str
-
     zipball_url: str | None
-
     body: str | Unset | None = UNSET
-
     body_html: str | Unset = UNSET
-
     body_text: str | Unset = UNSET
-
     discussion_url: str | Unset = UNSET
-
     mentions_count: int | Unset = UNSET
-
     reactions: m.ReactionRollup | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -150,7 +127,7 @@ class Release:
                 created_at=data["created_at"],
                 draft=data["draft"],
                 html_url=data["html_url"],
-                id_=data["id"],
+                id=data["id"],
                 name=data["name"],
                 node_id=data["node_id"],
                 prerelease=data["prerelease"],

@@ -15,7 +15,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("content_type", "content_type"),
     ("created_at", "created_at"),
     ("download_count", "download_count"),
-    ("id_", "id"),
+    ("id", "id"),
     ("label", "label"),
     ("name", "name"),
     ("node_id", "node_id"),
@@ -32,31 +32,18 @@ class ReleaseAsset:
     """Unknown fields are kept in ``additional_properties``."""
 
     browser_download_url: str
-
     content_type: str
-
     created_at: str
-
     download_count: int
-
-    id_: int
-
+    id: int
     label: str | None
-
     name: str
-
     node_id: str
-
     size: int
-
     state: m.ReleaseAssetState | str
-
     updated_at: str
-
     uploader: m.NullableSimpleUser | None
-
     url: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -103,7 +90,7 @@ class ReleaseAsset:
                 content_type=data["content_type"],
                 created_at=data["created_at"],
                 download_count=data["download_count"],
-                id_=data["id"],
+                id=data["id"],
                 label=data["label"],
                 name=data["name"],
                 node_id=data["node_id"],

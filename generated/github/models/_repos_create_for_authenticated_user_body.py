@@ -43,57 +43,34 @@ class ReposCreateForAuthenticatedUserBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     name: str
-
     allow_auto_merge: bool | Unset = UNSET
-
     allow_merge_commit: bool | Unset = UNSET
-
     allow_rebase_merge: bool | Unset = UNSET
-
     allow_squash_merge: bool | Unset = UNSET
-
     auto_init: bool | Unset = UNSET
-
     delete_branch_on_merge: bool | Unset = UNSET
-
     description: str | Unset = UNSET
-
     gitignore_template: str | Unset = UNSET
-
     has_discussions: bool | Unset = UNSET
-
     has_downloads: bool | Unset = UNSET
-
     has_issues: bool | Unset = UNSET
-
     has_projects: bool | Unset = UNSET
-
     has_wiki: bool | Unset = UNSET
-
     homepage: str | Unset = UNSET
-
     is_template: bool | Unset = UNSET
-
     license_template: str | Unset = UNSET
-
     merge_commit_message: m.ReposCreateForAuthenticatedUserBodyMergeCommitMessage | str | Unset = (
         UNSET
     )
-
     merge_commit_title: m.ReposCreateForAuthenticatedUserBodyMergeCommitTitle | str | Unset = UNSET
-
     private: bool | Unset = UNSET
-
     squash_merge_commit_message: (
         m.ReposCreateForAuthenticatedUserBodySquashMergeCommitMessage | str | Unset
     ) = UNSET
-
     squash_merge_commit_title: (
         m.ReposCreateForAuthenticatedUserBodySquashMergeCommitTitle | str | Unset
     ) = UNSET
-
     team_id: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

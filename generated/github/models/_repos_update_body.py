@@ -45,55 +45,30 @@ class ReposUpdateBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     allow_auto_merge: bool | Unset = UNSET
-
     allow_forking: bool | Unset = UNSET
-
     allow_merge_commit: bool | Unset = UNSET
-
     allow_rebase_merge: bool | Unset = UNSET
-
     allow_squash_merge: bool | Unset = UNSET
-
     allow_update_branch: bool | Unset = UNSET
-
     archived: bool | Unset = UNSET
-
     default_branch: str | Unset = UNSET
-
     delete_branch_on_merge: bool | Unset = UNSET
-
     description: str | Unset = UNSET
-
     has_issues: bool | Unset = UNSET
-
     has_projects: bool | Unset = UNSET
-
     has_wiki: bool | Unset = UNSET
-
     homepage: str | Unset = UNSET
-
     is_template: bool | Unset = UNSET
-
     merge_commit_message: m.ReposUpdateBodyMergeCommitMessage | str | Unset = UNSET
-
     merge_commit_title: m.ReposUpdateBodyMergeCommitTitle | str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     private: bool | Unset = UNSET
-
     security_and_analysis: m.ReposUpdateBodySecurityAndAnalysis | Unset | None = UNSET
-
     squash_merge_commit_message: m.ReposUpdateBodySquashMergeCommitMessage | str | Unset = UNSET
-
     squash_merge_commit_title: m.ReposUpdateBodySquashMergeCommitTitle | str | Unset = UNSET
-
     use_squash_pr_title_as_default: bool | Unset = UNSET
-
     visibility: m.ReposUpdateBodyVisibility | str | Unset = UNSET
-
     web_commit_signoff_required: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

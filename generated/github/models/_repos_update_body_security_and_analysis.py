@@ -23,13 +23,10 @@ class ReposUpdateBodySecurityAndAnalysis:
     """Unknown fields are kept in ``additional_properties``."""
 
     advanced_security: m.ReposUpdateBodySecurityAndAnalysisAdvancedSecurity | Unset = UNSET
-
     secret_scanning: m.ReposUpdateBodySecurityAndAnalysisSecretScanning | Unset = UNSET
-
     secret_scanning_push_protection: (
         m.ReposUpdateBodySecurityAndAnalysisSecretScanningPushProtection | Unset
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

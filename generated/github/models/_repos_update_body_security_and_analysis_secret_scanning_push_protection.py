@@ -17,7 +17,6 @@ class ReposUpdateBodySecurityAndAnalysisSecretScanningPushProtection:
     """Unknown fields are kept in ``additional_properties``."""
 
     status: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

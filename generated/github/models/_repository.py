@@ -48,7 +48,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("homepage", "homepage"),
     ("hooks_url", "hooks_url"),
     ("html_url", "html_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("issue_comment_url", "issue_comment_url"),
     ("issue_events_url", "issue_events_url"),
     ("issues_url", "issues_url"),
@@ -56,7 +56,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("labels_url", "labels_url"),
     ("language", "language"),
     ("languages_url", "languages_url"),
-    ("license_", "license"),
+    ("license", "license"),
     ("merges_url", "merges_url"),
     ("milestones_url", "milestones_url"),
     ("mirror_url", "mirror_url"),
@@ -119,203 +119,104 @@ class Repository:
     """Unknown fields are kept in ``additional_properties``."""
 
     archive_url: str
-
     archived: bool
-
     assignees_url: str
-
     blobs_url: str
-
     branches_url: str
-
     clone_url: str
-
     collaborators_url: str
-
     comments_url: str
-
     commits_url: str
-
     compare_url: str
-
     contents_url: str
-
     contributors_url: str
-
     created_at: str | None
-
     default_branch: str
-
     deployments_url: str
-
     description: str | None
-
     disabled: bool
-
     downloads_url: str
-
     events_url: str
-
     fork: bool
-
     forks: int
-
     forks_count: int
-
     forks_url: str
-
     full_name: str
-
     git_commits_url: str
-
     git_refs_url: str
-
     git_tags_url: str
-
     git_url: str
-
     has_downloads: bool
-
     has_issues: bool
-
     has_pages: bool
-
     has_projects: bool
-
     has_wiki: bool
-
     homepage: str | None
-
     hooks_url: str
-
     html_url: str
-
-    id_: int
-
+    id: int
     issue_comment_url: str
-
     issue_events_url: str
-
     issues_url: str
-
     keys_url: str
-
     labels_url: str
-
     language: str | None
-
     languages_url: str
-
-    license_: m.NullableLicenseSimple | None
-
+    license: m.NullableLicenseSimple | None
     merges_url: str
-
     milestones_url: str
-
     mirror_url: str | None
-
     name: str
-
     node_id: str
-
     notifications_url: str
-
     open_issues: int
-
     open_issues_count: int
-
     owner: m.SimpleUser
-
     private: bool
-
     pulls_url: str
-
     pushed_at: str | None
-
     releases_url: str
-
     size: int
-
     ssh_url: str
-
     stargazers_count: int
-
     stargazers_url: str
-
     statuses_url: str
-
     subscribers_url: str
-
     subscription_url: str
-
     svn_url: str
-
     tags_url: str
-
     teams_url: str
-
     trees_url: str
-
     updated_at: str | None
-
     url: str
-
     watchers: int
-
     watchers_count: int
-
     allow_auto_merge: bool | Unset = UNSET
-
     allow_forking: bool | Unset = UNSET
-
     allow_merge_commit: bool | Unset = UNSET
-
     allow_rebase_merge: bool | Unset = UNSET
-
     allow_squash_merge: bool | Unset = UNSET
-
     allow_update_branch: bool | Unset = UNSET
-
     anonymous_access_enabled: bool | Unset = UNSET
-
     delete_branch_on_merge: bool | Unset = UNSET
-
     has_discussions: bool | Unset = UNSET
-
     is_template: bool | Unset = UNSET
-
     master_branch: str | Unset = UNSET
-
     merge_commit_message: m.RepositoryMergeCommitMessage | str | Unset = UNSET
-
     merge_commit_title: m.RepositoryMergeCommitTitle | str | Unset = UNSET
-
     network_count: int | Unset = UNSET
-
     organization: m.NullableSimpleUser | Unset | None = UNSET
-
     permissions: m.RepositoryPermissions | Unset = UNSET
-
     squash_merge_commit_message: m.RepositorySquashMergeCommitMessage | str | Unset = UNSET
-
     squash_merge_commit_title: m.RepositorySquashMergeCommitTitle | str | Unset = UNSET
-
     starred_at: str | Unset = UNSET
-
     subscribers_count: int | Unset = UNSET
-
     temp_clone_token: str | Unset = UNSET
-
     template_repository: m.RepositoryTemplateRepository | Unset | None = UNSET
-
     topics: list[str] | Unset = UNSET
-
     use_squash_pr_title_as_default: bool | Unset = UNSET
-
     visibility: str | Unset = UNSET
-
     web_commit_signoff_required: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -540,7 +441,7 @@ class Repository:
                 homepage=data["homepage"],
                 hooks_url=data["hooks_url"],
                 html_url=data["html_url"],
-                id_=data["id"],
+                id=data["id"],
                 issue_comment_url=data["issue_comment_url"],
                 issue_events_url=data["issue_events_url"],
                 issues_url=data["issues_url"],
@@ -548,7 +449,7 @@ class Repository:
                 labels_url=data["labels_url"],
                 language=data["language"],
                 languages_url=data["languages_url"],
-                license_=None
+                license=None
                 if data["license"] is None
                 else m.NullableLicenseSimple.from_dict(data["license"]),
                 merges_url=data["merges_url"],

@@ -23,13 +23,10 @@ class SecurityAndAnalysis:
     """Unknown fields are kept in ``additional_properties``."""
 
     advanced_security: m.SecurityAndAnalysisAdvancedSecurity | Unset = UNSET
-
     secret_scanning: m.SecurityAndAnalysisSecretScanning | Unset = UNSET
-
     secret_scanning_push_protection: m.SecurityAndAnalysisSecretScanningPushProtection | Unset = (
         UNSET
     )
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -19,7 +19,6 @@ class SecurityAndAnalysisSecretScanning:
     """Unknown fields are kept in ``additional_properties``."""
 
     status: m.SecurityAndAnalysisSecretScanningStatus | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -25,15 +25,10 @@ class ShortBranch:
     """Unknown fields are kept in ``additional_properties``."""
 
     commit: m.ShortBranchCommit
-
     name: str
-
     protected: bool
-
     protection: m.BranchProtection | Unset = UNSET
-
     protection_url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

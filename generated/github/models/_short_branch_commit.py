@@ -19,9 +19,7 @@ class ShortBranchCommit:
     """Unknown fields are kept in ``additional_properties``."""
 
     sha: str
-
     url: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

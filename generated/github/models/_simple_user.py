@@ -17,7 +17,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("gists_url", "gists_url"),
     ("gravatar_id", "gravatar_id"),
     ("html_url", "html_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("login", "login"),
     ("node_id", "node_id"),
     ("organizations_url", "organizations_url"),
@@ -26,7 +26,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("site_admin", "site_admin"),
     ("starred_url", "starred_url"),
     ("subscriptions_url", "subscriptions_url"),
-    ("type_", "type"),
+    ("type", "type"),
     ("url", "url"),
     ("email", "email"),
     ("name", "name"),
@@ -39,47 +39,26 @@ class SimpleUser:
     """Unknown fields are kept in ``additional_properties``."""
 
     avatar_url: str
-
     events_url: str
-
     followers_url: str
-
     following_url: str
-
     gists_url: str
-
     gravatar_id: str | None
-
     html_url: str
-
-    id_: int
-
+    id: int
     login: str
-
     node_id: str
-
     organizations_url: str
-
     received_events_url: str
-
     repos_url: str
-
     site_admin: bool
-
     starred_url: str
-
     subscriptions_url: str
-
-    type_: str
-
+    type: str
     url: str
-
     email: str | Unset | None = UNSET
-
     name: str | Unset | None = UNSET
-
     starred_at: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -142,7 +121,7 @@ class SimpleUser:
                 gists_url=data["gists_url"],
                 gravatar_id=data["gravatar_id"],
                 html_url=data["html_url"],
-                id_=data["id"],
+                id=data["id"],
                 login=data["login"],
                 node_id=data["node_id"],
                 organizations_url=data["organizations_url"],
@@ -151,7 +130,7 @@ class SimpleUser:
                 site_admin=data["site_admin"],
                 starred_url=data["starred_url"],
                 subscriptions_url=data["subscriptions_url"],
-                type_=data["type"],
+                type=data["type"],
                 url=data["url"],
                 email=_c.UNSET if (v := data.get("email", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,

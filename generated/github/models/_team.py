@@ -14,7 +14,7 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("description", "description"),
     ("html_url", "html_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("members_url", "members_url"),
     ("name", "name"),
     ("node_id", "node_id"),
@@ -33,31 +33,18 @@ class Team:
     """Unknown fields are kept in ``additional_properties``."""
 
     description: str | None
-
     html_url: str
-
-    id_: int
-
+    id: int
     members_url: str
-
     name: str
-
     node_id: str
-
     parent: m.NullableTeamSimple | None
-
     permission: str
-
     repositories_url: str
-
     slug: str
-
     url: str
-
     permissions: m.TeamPermissions | Unset = UNSET
-
     privacy: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -100,7 +87,7 @@ class Team:
             return cls(
                 description=data["description"],
                 html_url=data["html_url"],
-                id_=data["id"],
+                id=data["id"],
                 members_url=data["members_url"],
                 name=data["name"],
                 node_id=data["node_id"],

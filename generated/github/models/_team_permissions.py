@@ -22,15 +22,10 @@ class TeamPermissions:
     """Unknown fields are kept in ``additional_properties``."""
 
     admin: bool
-
     maintain: bool
-
     pull: bool
-
     push: bool
-
     triage: bool
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

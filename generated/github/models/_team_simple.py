@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("description", "description"),
     ("html_url", "html_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("members_url", "members_url"),
     ("name", "name"),
     ("node_id", "node_id"),
@@ -30,29 +30,17 @@ class TeamSimple:
     """Unknown fields are kept in ``additional_properties``."""
 
     description: str | None
-
     html_url: str
-
-    id_: int
-
+    id: int
     members_url: str
-
     name: str
-
     node_id: str
-
     permission: str
-
     repositories_url: str
-
     slug: str
-
     url: str
-
     ldap_dn: str | Unset = UNSET
-
     privacy: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -93,7 +81,7 @@ class TeamSimple:
             return cls(
                 description=data["description"],
                 html_url=data["html_url"],
-                id_=data["id"],
+                id=data["id"],
                 members_url=data["members_url"],
                 name=data["name"],
                 node_id=data["node_id"],

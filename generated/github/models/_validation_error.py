@@ -23,11 +23,8 @@ class ValidationError:
     """Unknown fields are kept in ``additional_properties``."""
 
     documentation_url: str
-
     message: str
-
     errors: list[m.ValidationErrorErrorsItem] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -24,17 +24,11 @@ class ValidationErrorErrorsItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     code: str
-
     field: str | Unset = UNSET
-
     index: int | Unset = UNSET
-
     message: str | Unset = UNSET
-
     resource: str | Unset = UNSET
-
     value: str | int | list[str] | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -21,13 +21,9 @@ class Verification:
     """Unknown fields are kept in ``additional_properties``."""
 
     payload: str | None
-
     reason: str
-
     signature: str | None
-
     verified: bool
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

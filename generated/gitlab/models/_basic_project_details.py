@@ -11,7 +11,7 @@ from connectory.core._codec import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("http_url_to_repo", "http_url_to_repo"),
-    ("id_", "id"),
+    ("id", "id"),
     ("name", "name"),
     ("name_with_namespace", "name_with_namespace"),
     ("path", "path"),
@@ -25,19 +25,12 @@ class BasicProjectDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
     http_url_to_repo: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     name: str | Unset = UNSET
-
     name_with_namespace: str | Unset = UNSET
-
     path: str | Unset = UNSET
-
     path_with_namespace: str | Unset = UNSET
-
     web_url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -61,7 +54,7 @@ class BasicProjectDetails:
                 http_url_to_repo=_c.UNSET
                 if (v := data.get("http_url_to_repo", _c.UNSET)) is _c.UNSET
                 else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 name_with_namespace=_c.UNSET
                 if (v := data.get("name_with_namespace", _c.UNSET)) is _c.UNSET

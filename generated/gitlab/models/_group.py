@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("avatar_url", "avatar_url"),
     ("description", "description"),
-    ("id_", "id"),
+    ("id", "id"),
     ("lfs_enabled", "lfs_enabled"),
     ("name", "name"),
     ("path", "path"),
@@ -28,25 +28,15 @@ class Group:
     """Unknown fields are kept in ``additional_properties``."""
 
     avatar_url: str | Unset = UNSET
-
     description: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     lfs_enabled: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     path: str | Unset = UNSET
-
     request_access_enabled: str | Unset = UNSET
-
     statistics: str | Unset = UNSET
-
     visibility_level: str | Unset = UNSET
-
     web_url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -72,7 +62,7 @@ class Group:
             return cls(
                 avatar_url=_c.UNSET if (v := data.get("avatar_url", _c.UNSET)) is _c.UNSET else v,
                 description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 lfs_enabled=_c.UNSET if (v := data.get("lfs_enabled", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 path=_c.UNSET if (v := data.get("path", _c.UNSET)) is _c.UNSET else v,

@@ -14,7 +14,7 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("avatar_url", "avatar_url"),
     ("description", "description"),
-    ("id_", "id"),
+    ("id", "id"),
     ("lfs_enabled", "lfs_enabled"),
     ("name", "name"),
     ("path", "path"),
@@ -32,29 +32,17 @@ class GroupDetail:
     """Unknown fields are kept in ``additional_properties``."""
 
     avatar_url: str | Unset = UNSET
-
     description: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     lfs_enabled: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     path: str | Unset = UNSET
-
     projects: m.Project | Unset = UNSET
-
     request_access_enabled: str | Unset = UNSET
-
     shared_projects: m.Project | Unset = UNSET
-
     statistics: str | Unset = UNSET
-
     visibility_level: str | Unset = UNSET
-
     web_url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -82,7 +70,7 @@ class GroupDetail:
             return cls(
                 avatar_url=_c.UNSET if (v := data.get("avatar_url", _c.UNSET)) is _c.UNSET else v,
                 description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 lfs_enabled=_c.UNSET if (v := data.get("lfs_enabled", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 path=_c.UNSET if (v := data.get("path", _c.UNSET)) is _c.UNSET else v,

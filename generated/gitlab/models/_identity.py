@@ -20,9 +20,7 @@ class Identity:
     """Unknown fields are kept in ``additional_properties``."""
 
     extern_uid: str | Unset = UNSET
-
     provider: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

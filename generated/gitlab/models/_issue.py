@@ -19,7 +19,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("description", "description"),
     ("downvotes", "downvotes"),
     ("due_date", "due_date"),
-    ("id_", "id"),
+    ("id", "id"),
     ("iid", "iid"),
     ("labels", "labels"),
     ("milestone", "milestone"),
@@ -39,43 +39,24 @@ class Issue:
     """Unknown fields are kept in ``additional_properties``."""
 
     assignee: m.UserBasic | Unset = UNSET
-
     author: m.UserBasic | Unset = UNSET
-
     confidential: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     description: str | Unset = UNSET
-
     downvotes: str | Unset = UNSET
-
     due_date: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     iid: str | Unset = UNSET
-
     labels: str | Unset = UNSET
-
     milestone: m.Milestone | Unset = UNSET
-
     project_id: str | Unset = UNSET
-
     state: str | Unset = UNSET
-
     subscribed: str | Unset = UNSET
-
     title: str | Unset = UNSET
-
     updated_at: str | Unset = UNSET
-
     upvotes: str | Unset = UNSET
-
     user_notes_count: str | Unset = UNSET
-
     web_url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -121,7 +102,7 @@ class Issue:
                 description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
                 downvotes=_c.UNSET if (v := data.get("downvotes", _c.UNSET)) is _c.UNSET else v,
                 due_date=_c.UNSET if (v := data.get("due_date", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 iid=_c.UNSET if (v := data.get("iid", _c.UNSET)) is _c.UNSET else v,
                 labels=_c.UNSET if (v := data.get("labels", _c.UNSET)) is _c.UNSET else v,
                 milestone=_c.UNSET

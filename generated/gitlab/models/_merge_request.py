@@ -18,7 +18,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("description", "description"),
     ("downvotes", "downvotes"),
     ("force_remove_source_branch", "force_remove_source_branch"),
-    ("id_", "id"),
+    ("id", "id"),
     ("iid", "iid"),
     ("labels", "labels"),
     ("merge_commit_sha", "merge_commit_sha"),
@@ -48,61 +48,33 @@ class MergeRequest:
     """Unknown fields are kept in ``additional_properties``."""
 
     assignee: m.UserBasic | Unset = UNSET
-
     author: m.UserBasic | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     description: str | Unset = UNSET
-
     downvotes: str | Unset = UNSET
-
     force_remove_source_branch: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     iid: str | Unset = UNSET
-
     labels: str | Unset = UNSET
-
     merge_commit_sha: str | Unset = UNSET
-
     merge_status: str | Unset = UNSET
-
     merge_when_build_succeeds: str | Unset = UNSET
-
     milestone: m.Milestone | Unset = UNSET
-
     project_id: str | Unset = UNSET
-
     sha: str | Unset = UNSET
-
     should_remove_source_branch: str | Unset = UNSET
-
     source_branch: str | Unset = UNSET
-
     source_project_id: str | Unset = UNSET
-
     state: str | Unset = UNSET
-
     subscribed: str | Unset = UNSET
-
     target_branch: str | Unset = UNSET
-
     target_project_id: str | Unset = UNSET
-
     title: str | Unset = UNSET
-
     updated_at: str | Unset = UNSET
-
     upvotes: str | Unset = UNSET
-
     user_notes_count: str | Unset = UNSET
-
     web_url: str | Unset = UNSET
-
     work_in_progress: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -156,7 +128,7 @@ class MergeRequest:
                 force_remove_source_branch=_c.UNSET
                 if (v := data.get("force_remove_source_branch", _c.UNSET)) is _c.UNSET
                 else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 iid=_c.UNSET if (v := data.get("iid", _c.UNSET)) is _c.UNSET else v,
                 labels=_c.UNSET if (v := data.get("labels", _c.UNSET)) is _c.UNSET else v,
                 merge_commit_sha=_c.UNSET

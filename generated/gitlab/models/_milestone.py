@@ -13,7 +13,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("created_at", "created_at"),
     ("description", "description"),
     ("due_date", "due_date"),
-    ("id_", "id"),
+    ("id", "id"),
     ("iid", "iid"),
     ("project_id", "project_id"),
     ("start_date", "start_date"),
@@ -28,25 +28,15 @@ class Milestone:
     """Unknown fields are kept in ``additional_properties``."""
 
     created_at: str | Unset = UNSET
-
     description: str | Unset = UNSET
-
     due_date: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     iid: str | Unset = UNSET
-
     project_id: str | Unset = UNSET
-
     start_date: str | Unset = UNSET
-
     state: str | Unset = UNSET
-
     title: str | Unset = UNSET
-
     updated_at: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -73,7 +63,7 @@ class Milestone:
                 created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
                 description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
                 due_date=_c.UNSET if (v := data.get("due_date", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 iid=_c.UNSET if (v := data.get("iid", _c.UNSET)) is _c.UNSET else v,
                 project_id=_c.UNSET if (v := data.get("project_id", _c.UNSET)) is _c.UNSET else v,
                 start_date=_c.UNSET if (v := data.get("start_date", _c.UNSET)) is _c.UNSET else v,

@@ -10,7 +10,7 @@ from connectory.core import _codec as _c
 from connectory.core._codec import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
+    ("id", "id"),
     ("kind", "kind"),
     ("name", "name"),
     ("path", "path"),
@@ -21,14 +21,10 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class Namespace:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     kind: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     path: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -46,7 +42,7 @@ class Namespace:
         data = _c.expect_object("Namespace", data)
         try:
             return cls(
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 kind=_c.UNSET if (v := data.get("kind", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 path=_c.UNSET if (v := data.get("path", _c.UNSET)) is _c.UNSET else v,

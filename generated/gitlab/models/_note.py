@@ -17,7 +17,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("body", "body"),
     ("created_at", "created_at"),
     ("downvote", "downvote?"),
-    ("id_", "id"),
+    ("id", "id"),
     ("noteable_id", "noteable_id"),
     ("noteable_type", "noteable_type"),
     ("system", "system"),
@@ -31,27 +31,16 @@ class Note:
     """Unknown fields are kept in ``additional_properties``."""
 
     attachment: str | Unset = UNSET
-
     author: m.UserBasic | Unset = UNSET
-
     body: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     downvote: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     noteable_id: str | Unset = UNSET
-
     noteable_type: str | Unset = UNSET
-
     system: str | Unset = UNSET
-
     updated_at: str | Unset = UNSET
-
     upvote: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -83,7 +72,7 @@ class Note:
                 body=_c.UNSET if (v := data.get("body", _c.UNSET)) is _c.UNSET else v,
                 created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
                 downvote=_c.UNSET if (v := data.get("downvote?", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 noteable_id=_c.UNSET if (v := data.get("noteable_id", _c.UNSET)) is _c.UNSET else v,
                 noteable_type=_c.UNSET
                 if (v := data.get("noteable_type", _c.UNSET)) is _c.UNSET

@@ -18,7 +18,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("created_at", "created_at"),
     ("duration", "duration"),
     ("finished_at", "finished_at"),
-    ("id_", "id"),
+    ("id", "id"),
     ("ref", "ref"),
     ("sha", "sha"),
     ("started_at", "started_at"),
@@ -35,35 +35,20 @@ class Pipeline:
     """Unknown fields are kept in ``additional_properties``."""
 
     before_sha: str | Unset = UNSET
-
     committed_at: str | Unset = UNSET
-
     coverage: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     duration: str | Unset = UNSET
-
     finished_at: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     ref: str | Unset = UNSET
-
     sha: str | Unset = UNSET
-
     started_at: str | Unset = UNSET
-
     status: str | Unset = UNSET
-
     tag: str | Unset = UNSET
-
     updated_at: str | Unset = UNSET
-
     user: m.UserBasic | Unset = UNSET
-
     yaml_errors: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -100,7 +85,7 @@ class Pipeline:
                 created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
                 duration=_c.UNSET if (v := data.get("duration", _c.UNSET)) is _c.UNSET else v,
                 finished_at=_c.UNSET if (v := data.get("finished_at", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 ref=_c.UNSET if (v := data.get("ref", _c.UNSET)) is _c.UNSET else v,
                 sha=_c.UNSET if (v := data.get("sha", _c.UNSET)) is _c.UNSET else v,
                 started_at=_c.UNSET if (v := data.get("started_at", _c.UNSET)) is _c.UNSET else v,

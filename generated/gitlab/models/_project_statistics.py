@@ -23,15 +23,10 @@ class ProjectStatistics:
     """Unknown fields are kept in ``additional_properties``."""
 
     build_artifacts_size: str | Unset = UNSET
-
     commit_count: str | Unset = UNSET
-
     lfs_objects_size: str | Unset = UNSET
-
     repository_size: str | Unset = UNSET
-
     storage_size: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

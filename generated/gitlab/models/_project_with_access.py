@@ -23,7 +23,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("forked_from_project", "forked_from_project"),
     ("forks_count", "forks_count"),
     ("http_url_to_repo", "http_url_to_repo"),
-    ("id_", "id"),
+    ("id", "id"),
     ("issues_enabled", "issues_enabled"),
     ("last_activity_at", "last_activity_at"),
     ("lfs_enabled", "lfs_enabled"),
@@ -63,85 +63,45 @@ class ProjectWithAccess:
     """Unknown fields are kept in ``additional_properties``."""
 
     archived: str | Unset = UNSET
-
     avatar_url: str | Unset = UNSET
-
     builds_enabled: str | Unset = UNSET
-
     container_registry_enabled: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     creator_id: str | Unset = UNSET
-
     default_branch: str | Unset = UNSET
-
     description: str | Unset = UNSET
-
     forked_from_project: m.BasicProjectDetails | Unset = UNSET
-
     forks_count: str | Unset = UNSET
-
     http_url_to_repo: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     issues_enabled: str | Unset = UNSET
-
     last_activity_at: str | Unset = UNSET
-
     lfs_enabled: str | Unset = UNSET
-
     merge_requests_enabled: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     name_with_namespace: str | Unset = UNSET
-
     namespace: m.Namespace | Unset = UNSET
-
     only_allow_merge_if_all_discussions_are_resolved: str | Unset = UNSET
-
     only_allow_merge_if_build_succeeds: str | Unset = UNSET
-
     open_issues_count: str | Unset = UNSET
-
     owner: m.UserBasic | Unset = UNSET
-
     path: str | Unset = UNSET
-
     path_with_namespace: str | Unset = UNSET
-
     permissions: str | Unset = UNSET
-
     public: str | Unset = UNSET
-
     public_builds: str | Unset = UNSET
-
     request_access_enabled: str | Unset = UNSET
-
     runners_token: str | Unset = UNSET
-
     shared_runners_enabled: str | Unset = UNSET
-
     shared_with_groups: str | Unset = UNSET
-
     snippets_enabled: str | Unset = UNSET
-
     ssh_url_to_repo: str | Unset = UNSET
-
     star_count: str | Unset = UNSET
-
     statistics: m.ProjectStatistics | Unset = UNSET
-
     tag_list: str | Unset = UNSET
-
     visibility_level: str | Unset = UNSET
-
     web_url: str | Unset = UNSET
-
     wiki_enabled: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -216,7 +176,7 @@ class ProjectWithAccess:
                 http_url_to_repo=_c.UNSET
                 if (v := data.get("http_url_to_repo", _c.UNSET)) is _c.UNSET
                 else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 issues_enabled=_c.UNSET
                 if (v := data.get("issues_enabled", _c.UNSET)) is _c.UNSET
                 else v,

@@ -24,17 +24,11 @@ class RepoBranch:
     """Unknown fields are kept in ``additional_properties``."""
 
     commit: str | Unset = UNSET
-
     developers_can_merge: str | Unset = UNSET
-
     developers_can_push: str | Unset = UNSET
-
     merged: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     protected: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -15,7 +15,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("committer_email", "committer_email"),
     ("committer_name", "committer_name"),
     ("created_at", "created_at"),
-    ("id_", "id"),
+    ("id", "id"),
     ("message", "message"),
     ("short_id", "short_id"),
     ("title", "title"),
@@ -27,23 +27,14 @@ class RepoCommit:
     """Unknown fields are kept in ``additional_properties``."""
 
     author_email: str | Unset = UNSET
-
     author_name: str | Unset = UNSET
-
     committer_email: str | Unset = UNSET
-
     committer_name: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     message: str | Unset = UNSET
-
     short_id: str | Unset = UNSET
-
     title: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -77,7 +68,7 @@ class RepoCommit:
                 if (v := data.get("committer_name", _c.UNSET)) is _c.UNSET
                 else v,
                 created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 message=_c.UNSET if (v := data.get("message", _c.UNSET)) is _c.UNSET else v,
                 short_id=_c.UNSET if (v := data.get("short_id", _c.UNSET)) is _c.UNSET else v,
                 title=_c.UNSET if (v := data.get("title", _c.UNSET)) is _c.UNSET else v,

@@ -21,11 +21,8 @@ class RepoCommitStats:
     """Unknown fields are kept in ``additional_properties``."""
 
     additions: str | Unset = UNSET
-
     deletions: str | Unset = UNSET
-
     total: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -11,7 +11,7 @@ from connectory.core._codec import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("avatar_url", "avatar_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("name", "name"),
     ("state", "state"),
     ("username", "username"),
@@ -24,17 +24,11 @@ class UserBasic:
     """Unknown fields are kept in ``additional_properties``."""
 
     avatar_url: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     name: str | Unset = UNSET
-
     state: str | Unset = UNSET
-
     username: str | Unset = UNSET
-
     web_url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -55,7 +49,7 @@ class UserBasic:
         try:
             return cls(
                 avatar_url=_c.UNSET if (v := data.get("avatar_url", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 state=_c.UNSET if (v := data.get("state", _c.UNSET)) is _c.UNSET else v,
                 username=_c.UNSET if (v := data.get("username", _c.UNSET)) is _c.UNSET else v,

@@ -22,7 +22,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("current_sign_in_at", "current_sign_in_at"),
     ("email", "email"),
     ("external", "external"),
-    ("id_", "id"),
+    ("id", "id"),
     ("identities", "identities"),
     ("is_admin", "is_admin"),
     ("last_sign_in_at", "last_sign_in_at"),
@@ -47,59 +47,32 @@ class UserPublic:
     """Unknown fields are kept in ``additional_properties``."""
 
     avatar_url: str | Unset = UNSET
-
     bio: str | Unset = UNSET
-
     can_create_group: str | Unset = UNSET
-
     can_create_project: str | Unset = UNSET
-
     color_scheme_id: str | Unset = UNSET
-
     confirmed_at: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     current_sign_in_at: str | Unset = UNSET
-
     email: str | Unset = UNSET
-
     external: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     identities: m.Identity | Unset = UNSET
-
     is_admin: str | Unset = UNSET
-
     last_sign_in_at: str | Unset = UNSET
-
     linkedin: str | Unset = UNSET
-
     location: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     organization: str | Unset = UNSET
-
     projects_limit: str | Unset = UNSET
-
     skype: str | Unset = UNSET
-
     state: str | Unset = UNSET
-
     theme_id: str | Unset = UNSET
-
     twitter: str | Unset = UNSET
-
     two_factor_enabled: str | Unset = UNSET
-
     username: str | Unset = UNSET
-
     web_url: str | Unset = UNSET
-
     website_url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -160,7 +133,7 @@ class UserPublic:
                 else v,
                 email=_c.UNSET if (v := data.get("email", _c.UNSET)) is _c.UNSET else v,
                 external=_c.UNSET if (v := data.get("external", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 identities=_c.UNSET
                 if (v := data.get("identities", _c.UNSET)) is _c.UNSET
                 else m.Identity.from_dict(v),

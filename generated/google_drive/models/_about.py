@@ -33,31 +33,18 @@ class About:
     """Unknown fields are kept in ``additional_properties``."""
 
     app_installed: bool | Unset = UNSET
-
     can_create_drives: bool | Unset = UNSET
-
     can_create_team_drives: bool | Unset = UNSET
-
     drive_themes: list[m.AboutDriveThemesItem] | Unset = UNSET
-
     export_formats: dict[str, list[str]] | Unset = UNSET
-
     folder_color_palette: list[str] | Unset = UNSET
-
     import_formats: dict[str, list[str]] | Unset = UNSET
-
     kind: str | Unset = UNSET
-
     max_import_sizes: dict[str, str] | Unset = UNSET
-
     max_upload_size: str | Unset = UNSET
-
     storage_quota: m.AboutStorageQuota | Unset = UNSET
-
     team_drive_themes: list[m.AboutTeamDriveThemesItem] | Unset = UNSET
-
     user: m.User | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

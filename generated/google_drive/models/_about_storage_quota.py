@@ -22,13 +22,9 @@ class AboutStorageQuota:
     """Unknown fields are kept in ``additional_properties``."""
 
     limit: str | Unset = UNSET
-
     usage: str | Unset = UNSET
-
     usage_in_drive: str | Unset = UNSET
-
     usage_in_drive_trash: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

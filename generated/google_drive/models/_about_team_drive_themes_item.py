@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("background_image_link", "backgroundImageLink"),
     ("color_rgb", "colorRgb"),
-    ("id_", "id"),
+    ("id", "id"),
 )
 
 
@@ -21,11 +21,8 @@ class AboutTeamDriveThemesItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     background_image_link: str | Unset = UNSET
-
     color_rgb: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -46,7 +43,7 @@ class AboutTeamDriveThemesItem:
                 if (v := data.get("backgroundImageLink", _c.UNSET)) is _c.UNSET
                 else v,
                 color_rgb=_c.UNSET if (v := data.get("colorRgb", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

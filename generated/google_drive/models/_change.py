@@ -22,7 +22,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("team_drive", "teamDrive"),
     ("team_drive_id", "teamDriveId"),
     ("time", "time"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -31,27 +31,16 @@ class Change:
     """Unknown fields are kept in ``additional_properties``."""
 
     change_type: str | Unset = UNSET
-
     drive: m.Drive | Unset = UNSET
-
     drive_id: str | Unset = UNSET
-
     file: m.File | Unset = UNSET
-
     file_id: str | Unset = UNSET
-
     kind: str | Unset = UNSET
-
     removed: bool | Unset = UNSET
-
     team_drive: m.TeamDrive | Unset = UNSET
-
     team_drive_id: str | Unset = UNSET
-
     time: str | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -94,7 +83,7 @@ class Change:
                 if (v := data.get("teamDriveId", _c.UNSET)) is _c.UNSET
                 else v,
                 time=_c.UNSET if (v := data.get("time", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

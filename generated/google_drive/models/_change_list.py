@@ -24,13 +24,9 @@ class ChangeList:
     """Unknown fields are kept in ``additional_properties``."""
 
     changes: list[m.Change] | Unset = UNSET
-
     kind: str | Unset = UNSET
-
     new_start_page_token: str | Unset = UNSET
-
     next_page_token: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -23,11 +23,8 @@ class CommentList:
     """Unknown fields are kept in ``additional_properties``."""
 
     comments: list[m.Comment] | Unset = UNSET
-
     kind: str | Unset = UNSET
-
     next_page_token: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -18,7 +18,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("restricting_user", "restrictingUser"),
     ("restriction_time", "restrictionTime"),
     ("system_restricted", "systemRestricted"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -27,19 +27,12 @@ class ContentRestriction:
     """Unknown fields are kept in ``additional_properties``."""
 
     owner_restricted: bool | Unset = UNSET
-
     read_only: bool | Unset = UNSET
-
     reason: str | Unset = UNSET
-
     restricting_user: m.User | Unset = UNSET
-
     restriction_time: str | Unset = UNSET
-
     system_restricted: bool | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -74,7 +67,7 @@ class ContentRestriction:
                 system_restricted=_c.UNSET
                 if (v := data.get("systemRestricted", _c.UNSET)) is _c.UNSET
                 else v,
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

@@ -18,7 +18,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("color_rgb", "colorRgb"),
     ("created_time", "createdTime"),
     ("hidden", "hidden"),
-    ("id_", "id"),
+    ("id", "id"),
     ("kind", "kind"),
     ("name", "name"),
     ("org_unit_id", "orgUnitId"),
@@ -32,29 +32,17 @@ class Drive:
     """Unknown fields are kept in ``additional_properties``."""
 
     background_image_file: m.DriveBackgroundImageFile | Unset = UNSET
-
     background_image_link: str | Unset = UNSET
-
     capabilities: m.DriveCapabilities | Unset = UNSET
-
     color_rgb: str | Unset = UNSET
-
     created_time: str | Unset = UNSET
-
     hidden: bool | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     kind: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     org_unit_id: str | Unset = UNSET
-
     restrictions: m.DriveRestrictions | Unset = UNSET
-
     theme_id: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -94,7 +82,7 @@ class Drive:
                 if (v := data.get("createdTime", _c.UNSET)) is _c.UNSET
                 else v,
                 hidden=_c.UNSET if (v := data.get("hidden", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 kind=_c.UNSET if (v := data.get("kind", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 org_unit_id=_c.UNSET if (v := data.get("orgUnitId", _c.UNSET)) is _c.UNSET else v,

@@ -10,7 +10,7 @@ from connectory.core import _codec as _c
 from connectory.core._codec import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
+    ("id", "id"),
     ("width", "width"),
     ("x_coordinate", "xCoordinate"),
     ("y_coordinate", "yCoordinate"),
@@ -21,14 +21,10 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class DriveBackgroundImageFile:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     width: float | Unset = UNSET
-
     x_coordinate: float | Unset = UNSET
-
     y_coordinate: float | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -46,7 +42,7 @@ class DriveBackgroundImageFile:
         data = _c.expect_object("DriveBackgroundImageFile", data)
         try:
             return cls(
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 width=_c.UNSET
                 if (v := data.get("width", _c.UNSET)) is _c.UNSET
                 else _c.to_float(v),

@@ -44,45 +44,25 @@ class DriveCapabilities:
     """Unknown fields are kept in ``additional_properties``."""
 
     can_add_children: bool | Unset = UNSET
-
     can_change_copy_requires_writer_permission_restriction: bool | Unset = UNSET
-
     can_change_domain_users_only_restriction: bool | Unset = UNSET
-
     can_change_drive_background: bool | Unset = UNSET
-
     can_change_drive_members_only_restriction: bool | Unset = UNSET
-
     can_change_sharing_folders_requires_organizer_permission_restriction: bool | Unset = UNSET
-
     can_comment: bool | Unset = UNSET
-
     can_copy: bool | Unset = UNSET
-
     can_delete_children: bool | Unset = UNSET
-
     can_delete_drive: bool | Unset = UNSET
-
     can_download: bool | Unset = UNSET
-
     can_edit: bool | Unset = UNSET
-
     can_list_children: bool | Unset = UNSET
-
     can_manage_members: bool | Unset = UNSET
-
     can_read_revisions: bool | Unset = UNSET
-
     can_rename: bool | Unset = UNSET
-
     can_rename_drive: bool | Unset = UNSET
-
     can_reset_drive_restrictions: bool | Unset = UNSET
-
     can_share: bool | Unset = UNSET
-
     can_trash_children: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

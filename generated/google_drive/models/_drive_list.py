@@ -23,11 +23,8 @@ class DriveList:
     """Unknown fields are kept in ``additional_properties``."""
 
     drives: list[m.Drive] | Unset = UNSET
-
     kind: str | Unset = UNSET
-
     next_page_token: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -29,7 +29,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("has_thumbnail", "hasThumbnail"),
     ("head_revision_id", "headRevisionId"),
     ("icon_link", "iconLink"),
-    ("id_", "id"),
+    ("id", "id"),
     ("image_media_metadata", "imageMediaMetadata"),
     ("is_app_authorized", "isAppAuthorized"),
     ("kind", "kind"),
@@ -82,129 +82,67 @@ class File:
     """Unknown fields are kept in ``additional_properties``."""
 
     app_properties: dict[str, str] | Unset = UNSET
-
     capabilities: m.FileCapabilities | Unset = UNSET
-
     content_hints: m.FileContentHints | Unset = UNSET
-
     content_restrictions: list[m.ContentRestriction] | Unset = UNSET
-
     copy_requires_writer_permission: bool | Unset = UNSET
-
     created_time: str | Unset = UNSET
-
     description: str | Unset = UNSET
-
     drive_id: str | Unset = UNSET
-
     explicitly_trashed: bool | Unset = UNSET
-
     export_links: dict[str, str] | Unset = UNSET
-
     file_extension: str | Unset = UNSET
-
     folder_color_rgb: str | Unset = UNSET
-
     full_file_extension: str | Unset = UNSET
-
     has_augmented_permissions: bool | Unset = UNSET
-
     has_thumbnail: bool | Unset = UNSET
-
     head_revision_id: str | Unset = UNSET
-
     icon_link: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     image_media_metadata: m.FileImageMediaMetadata | Unset = UNSET
-
     is_app_authorized: bool | Unset = UNSET
-
     kind: str | Unset = UNSET
-
     label_info: m.FileLabelInfo | Unset = UNSET
-
     last_modifying_user: m.User | Unset = UNSET
-
     link_share_metadata: m.FileLinkShareMetadata | Unset = UNSET
-
     md5_checksum: str | Unset = UNSET
-
     mime_type: str | Unset = UNSET
-
     modified_by_me: bool | Unset = UNSET
-
     modified_by_me_time: str | Unset = UNSET
-
     modified_time: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     original_filename: str | Unset = UNSET
-
     owned_by_me: bool | Unset = UNSET
-
     owners: list[m.User] | Unset = UNSET
-
     parents: list[str] | Unset = UNSET
-
     permission_ids: list[str] | Unset = UNSET
-
     permissions: list[m.Permission] | Unset = UNSET
-
     properties: dict[str, str] | Unset = UNSET
-
     quota_bytes_used: str | Unset = UNSET
-
     resource_key: str | Unset = UNSET
-
     sha1_checksum: str | Unset = UNSET
-
     sha256_checksum: str | Unset = UNSET
-
     shared: bool | Unset = UNSET
-
     shared_with_me_time: str | Unset = UNSET
-
     sharing_user: m.User | Unset = UNSET
-
     shortcut_details: m.FileShortcutDetails | Unset = UNSET
-
     size: str | Unset = UNSET
-
     spaces: list[str] | Unset = UNSET
-
     starred: bool | Unset = UNSET
-
     team_drive_id: str | Unset = UNSET
-
     thumbnail_link: str | Unset = UNSET
-
     thumbnail_version: str | Unset = UNSET
-
     trashed: bool | Unset = UNSET
-
     trashed_time: str | Unset = UNSET
-
     trashing_user: m.User | Unset = UNSET
-
     version: str | Unset = UNSET
-
     video_media_metadata: m.FileVideoMediaMetadata | Unset = UNSET
-
     viewed_by_me: bool | Unset = UNSET
-
     viewed_by_me_time: str | Unset = UNSET
-
     viewers_can_copy_content: bool | Unset = UNSET
-
     web_content_link: str | Unset = UNSET
-
     web_view_link: str | Unset = UNSET
-
     writers_can_share: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -325,7 +263,7 @@ class File:
                 if (v := data.get("headRevisionId", _c.UNSET)) is _c.UNSET
                 else v,
                 icon_link=_c.UNSET if (v := data.get("iconLink", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 image_media_metadata=_c.UNSET
                 if (v := data.get("imageMediaMetadata", _c.UNSET)) is _c.UNSET
                 else m.FileImageMediaMetadata.from_dict(v),

@@ -59,87 +59,46 @@ class FileCapabilities:
     """Unknown fields are kept in ``additional_properties``."""
 
     can_accept_ownership: bool | Unset = UNSET
-
     can_add_children: bool | Unset = UNSET
-
     can_add_folder_from_another_drive: bool | Unset = UNSET
-
     can_add_my_drive_parent: bool | Unset = UNSET
-
     can_change_copy_requires_writer_permission: bool | Unset = UNSET
-
     can_change_security_update_enabled: bool | Unset = UNSET
-
     can_change_viewers_can_copy_content: bool | Unset = UNSET
-
     can_comment: bool | Unset = UNSET
-
     can_copy: bool | Unset = UNSET
-
     can_delete: bool | Unset = UNSET
-
     can_delete_children: bool | Unset = UNSET
-
     can_download: bool | Unset = UNSET
-
     can_edit: bool | Unset = UNSET
-
     can_list_children: bool | Unset = UNSET
-
     can_modify_content: bool | Unset = UNSET
-
     can_modify_content_restriction: bool | Unset = UNSET
-
     can_modify_editor_content_restriction: bool | Unset = UNSET
-
     can_modify_labels: bool | Unset = UNSET
-
     can_modify_owner_content_restriction: bool | Unset = UNSET
-
     can_move_children_out_of_drive: bool | Unset = UNSET
-
     can_move_children_out_of_team_drive: bool | Unset = UNSET
-
     can_move_children_within_drive: bool | Unset = UNSET
-
     can_move_children_within_team_drive: bool | Unset = UNSET
-
     can_move_item_into_team_drive: bool | Unset = UNSET
-
     can_move_item_out_of_drive: bool | Unset = UNSET
-
     can_move_item_out_of_team_drive: bool | Unset = UNSET
-
     can_move_item_within_drive: bool | Unset = UNSET
-
     can_move_item_within_team_drive: bool | Unset = UNSET
-
     can_move_team_drive_item: bool | Unset = UNSET
-
     can_read_drive: bool | Unset = UNSET
-
     can_read_labels: bool | Unset = UNSET
-
     can_read_revisions: bool | Unset = UNSET
-
     can_read_team_drive: bool | Unset = UNSET
-
     can_remove_children: bool | Unset = UNSET
-
     can_remove_content_restriction: bool | Unset = UNSET
-
     can_remove_my_drive_parent: bool | Unset = UNSET
-
     can_rename: bool | Unset = UNSET
-
     can_share: bool | Unset = UNSET
-
     can_trash: bool | Unset = UNSET
-
     can_trash_children: bool | Unset = UNSET
-
     can_untrash: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -22,9 +22,7 @@ class FileContentHints:
     """Unknown fields are kept in ``additional_properties``."""
 
     indexable_text: str | Unset = UNSET
-
     thumbnail: m.FileContentHintsThumbnail | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

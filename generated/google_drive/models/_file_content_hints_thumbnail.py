@@ -20,9 +20,7 @@ class FileContentHintsThumbnail:
     """Unknown fields are kept in ``additional_properties``."""
 
     image: str | Unset = UNSET
-
     mime_type: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -41,47 +41,26 @@ class FileImageMediaMetadata:
     """Unknown fields are kept in ``additional_properties``."""
 
     aperture: float | Unset = UNSET
-
     camera_make: str | Unset = UNSET
-
     camera_model: str | Unset = UNSET
-
     color_space: str | Unset = UNSET
-
     exposure_bias: float | Unset = UNSET
-
     exposure_mode: str | Unset = UNSET
-
     exposure_time: float | Unset = UNSET
-
     flash_used: bool | Unset = UNSET
-
     focal_length: float | Unset = UNSET
-
     height: int | Unset = UNSET
-
     iso_speed: int | Unset = UNSET
-
     lens: str | Unset = UNSET
-
     location: m.FileImageMediaMetadataLocation | Unset = UNSET
-
     max_aperture_value: float | Unset = UNSET
-
     metering_mode: str | Unset = UNSET
-
     rotation: int | Unset = UNSET
-
     sensor: str | Unset = UNSET
-
     subject_distance: int | Unset = UNSET
-
     time: str | Unset = UNSET
-
     white_balance: str | Unset = UNSET
-
     width: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

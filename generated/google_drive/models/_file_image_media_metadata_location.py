@@ -21,11 +21,8 @@ class FileImageMediaMetadataLocation:
     """Unknown fields are kept in ``additional_properties``."""
 
     altitude: float | Unset = UNSET
-
     latitude: float | Unset = UNSET
-
     longitude: float | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -19,7 +19,6 @@ class FileLabelInfo:
     """Unknown fields are kept in ``additional_properties``."""
 
     labels: list[m.Label] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

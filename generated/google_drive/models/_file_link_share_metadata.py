@@ -20,9 +20,7 @@ class FileLinkShareMetadata:
     """Unknown fields are kept in ``additional_properties``."""
 
     security_update_eligible: bool | Unset = UNSET
-
     security_update_enabled: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -24,13 +24,9 @@ class FileList:
     """Unknown fields are kept in ``additional_properties``."""
 
     files: list[m.File] | Unset = UNSET
-
     incomplete_search: bool | Unset = UNSET
-
     kind: str | Unset = UNSET
-
     next_page_token: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -21,11 +21,8 @@ class FileShortcutDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
     target_id: str | Unset = UNSET
-
     target_mime_type: str | Unset = UNSET
-
     target_resource_key: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -21,11 +21,8 @@ class FileVideoMediaMetadata:
     """Unknown fields are kept in ``additional_properties``."""
 
     duration_millis: str | Unset = UNSET
-
     height: int | Unset = UNSET
-
     width: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

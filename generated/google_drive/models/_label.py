@@ -13,7 +13,7 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("fields", "fields"),
-    ("id_", "id"),
+    ("id", "id"),
     ("kind", "kind"),
     ("revision_id", "revisionId"),
 )
@@ -24,13 +24,9 @@ class Label:
     """Unknown fields are kept in ``additional_properties``."""
 
     fields: dict[str, m.LabelField] | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     kind: str | Unset = UNSET
-
     revision_id: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -51,7 +47,7 @@ class Label:
                 fields=_c.UNSET
                 if (v := data.get("fields", _c.UNSET)) is _c.UNSET
                 else {k: m.LabelField.from_dict(x) for k, x in v.items()},
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 kind=_c.UNSET if (v := data.get("kind", _c.UNSET)) is _c.UNSET else v,
                 revision_id=_c.UNSET if (v := data.get("revisionId", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

@@ -13,7 +13,7 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("date_string", "dateString"),
-    ("id_", "id"),
+    ("id", "id"),
     ("integer", "integer"),
     ("kind", "kind"),
     ("selection", "selection"),
@@ -28,21 +28,13 @@ class LabelField:
     """Unknown fields are kept in ``additional_properties``."""
 
     date_string: list[str] | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     integer: list[str] | Unset = UNSET
-
     kind: str | Unset = UNSET
-
     selection: list[str] | Unset = UNSET
-
     text: list[str] | Unset = UNSET
-
     user: list[m.User] | Unset = UNSET
-
     value_type: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -67,7 +59,7 @@ class LabelField:
                 date_string=_c.UNSET
                 if (v := data.get("dateString", _c.UNSET)) is _c.UNSET
                 else list(v),
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 integer=_c.UNSET if (v := data.get("integer", _c.UNSET)) is _c.UNSET else list(v),
                 kind=_c.UNSET if (v := data.get("kind", _c.UNSET)) is _c.UNSET else v,
                 selection=_c.UNSET

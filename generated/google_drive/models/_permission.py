@@ -18,14 +18,14 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("domain", "domain"),
     ("email_address", "emailAddress"),
     ("expiration_time", "expirationTime"),
-    ("id_", "id"),
+    ("id", "id"),
     ("kind", "kind"),
     ("pending_owner", "pendingOwner"),
     ("permission_details", "permissionDetails"),
     ("photo_link", "photoLink"),
     ("role", "role"),
     ("team_drive_permission_details", "teamDrivePermissionDetails"),
-    ("type_", "type"),
+    ("type", "type"),
     ("view", "view"),
 )
 
@@ -35,35 +35,20 @@ class Permission:
     """Unknown fields are kept in ``additional_properties``."""
 
     allow_file_discovery: bool | Unset = UNSET
-
     deleted: bool | Unset = UNSET
-
     display_name: str | Unset = UNSET
-
     domain: str | Unset = UNSET
-
     email_address: str | Unset = UNSET
-
     expiration_time: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     kind: str | Unset = UNSET
-
     pending_owner: bool | Unset = UNSET
-
     permission_details: list[m.PermissionPermissionDetailsItem] | Unset = UNSET
-
     photo_link: str | Unset = UNSET
-
     role: str | Unset = UNSET
-
     team_drive_permission_details: list[m.PermissionTeamDrivePermissionDetailsItem] | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     view: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -106,7 +91,7 @@ class Permission:
                 expiration_time=_c.UNSET
                 if (v := data.get("expirationTime", _c.UNSET)) is _c.UNSET
                 else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 kind=_c.UNSET if (v := data.get("kind", _c.UNSET)) is _c.UNSET else v,
                 pending_owner=_c.UNSET
                 if (v := data.get("pendingOwner", _c.UNSET)) is _c.UNSET
@@ -119,7 +104,7 @@ class Permission:
                 team_drive_permission_details=_c.UNSET
                 if (v := data.get("teamDrivePermissionDetails", _c.UNSET)) is _c.UNSET
                 else [m.PermissionTeamDrivePermissionDetailsItem.from_dict(x) for x in v],
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 view=_c.UNSET if (v := data.get("view", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )

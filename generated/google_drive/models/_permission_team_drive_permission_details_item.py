@@ -22,13 +22,9 @@ class PermissionTeamDrivePermissionDetailsItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     inherited: bool | Unset = UNSET
-
     inherited_from: str | Unset = UNSET
-
     role: str | Unset = UNSET
-
     team_drive_permission_type: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -18,7 +18,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("created_time", "createdTime"),
     ("deleted", "deleted"),
     ("html_content", "htmlContent"),
-    ("id_", "id"),
+    ("id", "id"),
     ("kind", "kind"),
     ("modified_time", "modifiedTime"),
 )
@@ -29,23 +29,14 @@ class Reply:
     """Unknown fields are kept in ``additional_properties``."""
 
     action: str | Unset = UNSET
-
     author: m.User | Unset = UNSET
-
     content: str | Unset = UNSET
-
     created_time: str | Unset = UNSET
-
     deleted: bool | Unset = UNSET
-
     html_content: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     kind: str | Unset = UNSET
-
     modified_time: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -80,7 +71,7 @@ class Reply:
                 html_content=_c.UNSET
                 if (v := data.get("htmlContent", _c.UNSET)) is _c.UNSET
                 else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 kind=_c.UNSET if (v := data.get("kind", _c.UNSET)) is _c.UNSET else v,
                 modified_time=_c.UNSET
                 if (v := data.get("modifiedTime", _c.UNSET)) is _c.UNSET

@@ -13,7 +13,7 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("export_links", "exportLinks"),
-    ("id_", "id"),
+    ("id", "id"),
     ("keep_forever", "keepForever"),
     ("kind", "kind"),
     ("last_modifying_user", "lastModifyingUser"),
@@ -34,33 +34,19 @@ class Revision:
     """Unknown fields are kept in ``additional_properties``."""
 
     export_links: dict[str, str] | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     keep_forever: bool | Unset = UNSET
-
     kind: str | Unset = UNSET
-
     last_modifying_user: m.User | Unset = UNSET
-
     md5_checksum: str | Unset = UNSET
-
     mime_type: str | Unset = UNSET
-
     modified_time: str | Unset = UNSET
-
     original_filename: str | Unset = UNSET
-
     publish_auto: bool | Unset = UNSET
-
     published: bool | Unset = UNSET
-
     published_link: str | Unset = UNSET
-
     published_outside_domain: bool | Unset = UNSET
-
     size: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -91,7 +77,7 @@ class Revision:
                 export_links=_c.UNSET
                 if (v := data.get("exportLinks", _c.UNSET)) is _c.UNSET
                 else dict(v),
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 keep_forever=_c.UNSET
                 if (v := data.get("keepForever", _c.UNSET)) is _c.UNSET
                 else v,

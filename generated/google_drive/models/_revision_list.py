@@ -23,11 +23,8 @@ class RevisionList:
     """Unknown fields are kept in ``additional_properties``."""
 
     kind: str | Unset = UNSET
-
     next_page_token: str | Unset = UNSET
-
     revisions: list[m.Revision] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -20,9 +20,7 @@ class StartPageToken:
     """Unknown fields are kept in ``additional_properties``."""
 
     kind: str | Unset = UNSET
-
     start_page_token: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

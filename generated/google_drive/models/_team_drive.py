@@ -17,7 +17,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("capabilities", "capabilities"),
     ("color_rgb", "colorRgb"),
     ("created_time", "createdTime"),
-    ("id_", "id"),
+    ("id", "id"),
     ("kind", "kind"),
     ("name", "name"),
     ("org_unit_id", "orgUnitId"),
@@ -31,27 +31,16 @@ class TeamDrive:
     """Unknown fields are kept in ``additional_properties``."""
 
     background_image_file: m.TeamDriveBackgroundImageFile | Unset = UNSET
-
     background_image_link: str | Unset = UNSET
-
     capabilities: m.TeamDriveCapabilities | Unset = UNSET
-
     color_rgb: str | Unset = UNSET
-
     created_time: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     kind: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     org_unit_id: str | Unset = UNSET
-
     restrictions: m.TeamDriveRestrictions | Unset = UNSET
-
     theme_id: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -89,7 +78,7 @@ class TeamDrive:
                 created_time=_c.UNSET
                 if (v := data.get("createdTime", _c.UNSET)) is _c.UNSET
                 else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 kind=_c.UNSET if (v := data.get("kind", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 org_unit_id=_c.UNSET if (v := data.get("orgUnitId", _c.UNSET)) is _c.UNSET else v,

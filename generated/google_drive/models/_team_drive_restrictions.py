@@ -23,15 +23,10 @@ class TeamDriveRestrictions:
     """Unknown fields are kept in ``additional_properties``."""
 
     admin_managed_restrictions: bool | Unset = UNSET
-
     copy_requires_writer_permission: bool | Unset = UNSET
-
     domain_users_only: bool | Unset = UNSET
-
     sharing_folders_requires_organizer_permission: bool | Unset = UNSET
-
     team_members_only: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

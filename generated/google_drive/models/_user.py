@@ -24,17 +24,11 @@ class User:
     """Unknown fields are kept in ``additional_properties``."""
 
     display_name: str | Unset = UNSET
-
     email_address: str | Unset = UNSET
-
     kind: str | Unset = UNSET
-
     me: bool | Unset = UNSET
-
     permission_id: str | Unset = UNSET
-
     photo_link: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -20,11 +20,8 @@ class ActionConfirmationBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     cancel_button_label: str
-
     confirm_button_label: str
-
     prompt: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

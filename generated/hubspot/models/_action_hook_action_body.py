@@ -14,7 +14,7 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("http_method", "httpMethod"),
     ("property_names_included", "propertyNamesIncluded"),
-    ("type_", "type"),
+    ("type", "type"),
     ("url", "url"),
     ("confirmation", "confirmation"),
     ("label", "label"),
@@ -26,17 +26,11 @@ class ActionHookActionBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     http_method: m.ActionHookActionBodyHttpMethod | str
-
     property_names_included: list[str]
-
-    type_: m.ActionHookActionBodyType | str
-
+    type: m.ActionHookActionBodyType | str
     url: str
-
     confirmation: m.ActionConfirmationBody | Unset = UNSET
-
     label: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -65,7 +59,7 @@ class ActionHookActionBody:
             return cls(
                 http_method=_c.enum_value(m.ActionHookActionBodyHttpMethod, data["httpMethod"]),
                 property_names_included=list(data["propertyNamesIncluded"]),
-                type_=_c.enum_value(m.ActionHookActionBodyType, data["type"]),
+                type=_c.enum_value(m.ActionHookActionBodyType, data["type"]),
                 url=data["url"],
                 confirmation=_c.UNSET
                 if (v := data.get("confirmation", _c.UNSET)) is _c.UNSET

@@ -16,7 +16,6 @@ class CardActions:
     """Unknown fields are kept in ``additional_properties``."""
 
     base_urls: list[str]
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -23,13 +23,9 @@ class CardCreateRequest:
     """Unknown fields are kept in ``additional_properties``."""
 
     actions: m.CardActions
-
     display: m.CardDisplayBody
-
     fetch: m.CardFetchBody
-
     title: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

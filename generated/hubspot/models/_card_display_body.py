@@ -18,7 +18,6 @@ class CardDisplayBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     properties: list[m.CardDisplayProperty]
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -23,13 +23,9 @@ class CardDisplayProperty:
     """Unknown fields are kept in ``additional_properties``."""
 
     data_type: m.CardDisplayPropertyDataType | str
-
     label: str
-
     name: str
-
     options: list[m.DisplayOption]
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

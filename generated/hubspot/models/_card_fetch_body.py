@@ -21,9 +21,7 @@ class CardFetchBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     object_types: list[m.CardObjectTypeBody]
-
     target_url: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

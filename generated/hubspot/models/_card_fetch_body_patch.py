@@ -22,9 +22,7 @@ class CardFetchBodyPatch:
     """Unknown fields are kept in ``additional_properties``."""
 
     object_types: list[m.CardObjectTypeBody]
-
     target_url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -18,7 +18,6 @@ class CardListResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     results: list[m.CardResponse]
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -21,9 +21,7 @@ class CardObjectTypeBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     name: m.CardObjectTypeBodyName | str
-
     properties_to_send: list[str]
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

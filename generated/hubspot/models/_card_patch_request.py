@@ -24,13 +24,9 @@ class CardPatchRequest:
     """Unknown fields are kept in ``additional_properties``."""
 
     actions: m.CardActions | Unset = UNSET
-
     display: m.CardDisplayBody | Unset = UNSET
-
     fetch: m.CardFetchBodyPatch | Unset = UNSET
-
     title: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

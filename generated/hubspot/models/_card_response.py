@@ -15,7 +15,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("actions", "actions"),
     ("display", "display"),
     ("fetch", "fetch"),
-    ("id_", "id"),
+    ("id", "id"),
     ("title", "title"),
     ("created_at", "createdAt"),
     ("updated_at", "updatedAt"),
@@ -27,19 +27,12 @@ class CardResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     actions: m.CardActions
-
     display: m.CardDisplayBody
-
     fetch: m.CardFetchBody
-
-    id_: str
-
+    id: str
     title: str
-
     created_at: str | Unset = UNSET
-
     updated_at: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -71,7 +64,7 @@ class CardResponse:
                 actions=m.CardActions.from_dict(data["actions"]),
                 display=m.CardDisplayBody.from_dict(data["display"]),
                 fetch=m.CardFetchBody.from_dict(data["fetch"]),
-                id_=data["id"],
+                id=data["id"],
                 title=data["title"],
                 created_at=_c.UNSET if (v := data.get("createdAt", _c.UNSET)) is _c.UNSET else v,
                 updated_at=_c.UNSET if (v := data.get("updatedAt", _c.UNSET)) is _c.UNSET else v,

@@ -13,7 +13,7 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("label", "label"),
     ("name", "name"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -22,11 +22,8 @@ class DisplayOption:
     """Unknown fields are kept in ``additional_properties``."""
 
     label: str
-
     name: str
-
-    type_: m.DisplayOptionType | str
-
+    type: m.DisplayOptionType | str
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -51,7 +48,7 @@ class DisplayOption:
             return cls(
                 label=data["label"],
                 name=data["name"],
-                type_=_c.enum_value(m.DisplayOptionType, data["type"]),
+                type=_c.enum_value(m.DisplayOptionType, data["type"]),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

@@ -27,19 +27,12 @@ class Error:
     """Unknown fields are kept in ``additional_properties``."""
 
     category: str
-
     correlation_id: str
-
     message: str
-
     context: dict[str, list[str]] | Unset = UNSET
-
     errors: list[m.ErrorDetail] | Unset = UNSET
-
     links: dict[str, str] | Unset = UNSET
-
     sub_category: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -23,15 +23,10 @@ class ErrorDetail:
     """Unknown fields are kept in ``additional_properties``."""
 
     message: str
-
     code: str | Unset = UNSET
-
     context: dict[str, list[str]] | Unset = UNSET
-
     in_: str | Unset = UNSET
-
     sub_category: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

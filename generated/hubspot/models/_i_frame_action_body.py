@@ -14,7 +14,7 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("height", "height"),
     ("property_names_included", "propertyNamesIncluded"),
-    ("type_", "type"),
+    ("type", "type"),
     ("url", "url"),
     ("width", "width"),
     ("label", "label"),
@@ -26,17 +26,11 @@ class IFrameActionBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     height: int
-
     property_names_included: list[str]
-
-    type_: m.IFrameActionBodyType | str
-
+    type: m.IFrameActionBodyType | str
     url: str
-
     width: int
-
     label: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -66,7 +60,7 @@ class IFrameActionBody:
             return cls(
                 height=data["height"],
                 property_names_included=list(data["propertyNamesIncluded"]),
-                type_=_c.enum_value(m.IFrameActionBodyType, data["type"]),
+                type=_c.enum_value(m.IFrameActionBodyType, data["type"]),
                 url=data["url"],
                 width=data["width"],
                 label=_c.UNSET if (v := data.get("label", _c.UNSET)) is _c.UNSET else v,

@@ -26,17 +26,11 @@ class IntegratorCardPayloadResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     total_count: int
-
     all_items_link_url: str | Unset = UNSET
-
     card_label: str | Unset = UNSET
-
     response_version: m.IntegratorCardPayloadResponseResponseVersion | str | Unset = UNSET
-
     sections: list[m.IntegratorObjectResult] | Unset = UNSET
-
     top_level_actions: m.TopLevelActions | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

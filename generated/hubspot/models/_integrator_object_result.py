@@ -13,7 +13,7 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("actions", "actions"),
-    ("id_", "id"),
+    ("id", "id"),
     ("title", "title"),
     ("tokens", "tokens"),
     ("link_url", "linkUrl"),
@@ -25,15 +25,10 @@ class IntegratorObjectResult:
     """Unknown fields are kept in ``additional_properties``."""
 
     actions: list[m.ActionHookActionBody | m.IFrameActionBody]
-
-    id_: str
-
+    id: str
     title: str
-
     tokens: list[m.ObjectToken]
-
     link_url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -69,7 +64,7 @@ class IntegratorObjectResult:
                     )
                     for x in data["actions"]
                 ],
-                id_=data["id"],
+                id=data["id"],
                 title=data["title"],
                 tokens=[m.ObjectToken.from_dict(x) for x in data["tokens"]],
                 link_url=_c.UNSET if (v := data.get("linkUrl", _c.UNSET)) is _c.UNSET else v,

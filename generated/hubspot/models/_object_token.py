@@ -24,13 +24,9 @@ class ObjectToken:
     """Unknown fields are kept in ``additional_properties``."""
 
     value: str
-
     data_type: m.ObjectTokenDataType | str | Unset = UNSET
-
     label: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

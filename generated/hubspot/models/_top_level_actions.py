@@ -23,11 +23,8 @@ class TopLevelActions:
     """Unknown fields are kept in ``additional_properties``."""
 
     secondary: list[m.ActionHookActionBody | m.IFrameActionBody]
-
     primary: m.ActionHookActionBody | m.IFrameActionBody | Unset = UNSET
-
     settings: m.IFrameActionBody | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -34,33 +34,19 @@ class ApplicationRole:
     """Unknown fields are kept in ``additional_properties``."""
 
     default_groups: list[str] | Unset = UNSET
-
     default_groups_details: list[m.GroupName] | Unset = UNSET
-
     defined: bool | Unset = UNSET
-
     group_details: list[m.GroupName] | Unset = UNSET
-
     groups: list[str] | Unset = UNSET
-
     has_unlimited_seats: bool | Unset = UNSET
-
     key: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     number_of_seats: int | Unset = UNSET
-
     platform: bool | Unset = UNSET
-
     remaining_seats: int | Unset = UNSET
-
     selected_by_default: bool | Unset = UNSET
-
     user_count: int | Unset = UNSET
-
     user_count_description: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

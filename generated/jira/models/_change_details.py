@@ -24,17 +24,11 @@ class ChangeDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
     field: str | Unset = UNSET
-
     field_id: str | Unset = UNSET
-
     fieldtype: str | Unset = UNSET
-
     from_: str | Unset = UNSET
-
     from_string: str | Unset = UNSET
-
     to: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

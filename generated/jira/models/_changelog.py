@@ -15,7 +15,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("author", "author"),
     ("created", "created"),
     ("history_metadata", "historyMetadata"),
-    ("id_", "id"),
+    ("id", "id"),
     ("items", "items"),
 )
 
@@ -25,15 +25,10 @@ class Changelog:
     """Unknown fields are kept in ``additional_properties``."""
 
     author: m.UserDetails | Unset = UNSET
-
     created: str | Unset = UNSET
-
     history_metadata: m.HistoryMetadata | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     items: list[m.ChangeDetails] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -59,7 +54,7 @@ class Changelog:
                 history_metadata=_c.UNSET
                 if (v := data.get("historyMetadata", _c.UNSET)) is _c.UNSET
                 else m.HistoryMetadata.from_dict(v),
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 items=_c.UNSET
                 if (v := data.get("items", _c.UNSET)) is _c.UNSET
                 else [m.ChangeDetails.from_dict(x) for x in v],

@@ -15,7 +15,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("author", "author"),
     ("body", "body"),
     ("created", "created"),
-    ("id_", "id"),
+    ("id", "id"),
     ("jsd_author_can_see_request", "jsdAuthorCanSeeRequest"),
     ("jsd_public", "jsdPublic"),
     ("properties", "properties"),
@@ -32,29 +32,17 @@ class Comment:
     """Unknown fields are kept in ``additional_properties``."""
 
     author: m.UserDetails | Unset = UNSET
-
     body: Any | Unset = UNSET
-
     created: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     jsd_author_can_see_request: bool | Unset = UNSET
-
     jsd_public: bool | Unset = UNSET
-
     properties: list[m.EntityProperty] | Unset = UNSET
-
     rendered_body: str | Unset = UNSET
-
     self_: str | Unset = UNSET
-
     update_author: m.UserDetails | Unset = UNSET
-
     updated: str | Unset = UNSET
-
     visibility: m.Visibility | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -85,7 +73,7 @@ class Comment:
                 else m.UserDetails.from_dict(v),
                 body=_c.UNSET if (v := data.get("body", _c.UNSET)) is _c.UNSET else v,
                 created=_c.UNSET if (v := data.get("created", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 jsd_author_can_see_request=_c.UNSET
                 if (v := data.get("jsdAuthorCanSeeRequest", _c.UNSET)) is _c.UNSET
                 else v,

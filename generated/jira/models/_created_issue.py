@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
+    ("id", "id"),
     ("key", "key"),
     ("self_", "self"),
     ("transition", "transition"),
@@ -24,16 +24,11 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class CreatedIssue:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     key: str | Unset = UNSET
-
     self_: str | Unset = UNSET
-
     transition: m.NestedResponse | Unset = UNSET
-
     watchers: m.NestedResponse | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -52,7 +47,7 @@ class CreatedIssue:
         data = _c.expect_object("CreatedIssue", data)
         try:
             return cls(
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 key=_c.UNSET if (v := data.get("key", _c.UNSET)) is _c.UNSET else v,
                 self_=_c.UNSET if (v := data.get("self", _c.UNSET)) is _c.UNSET else v,
                 transition=_c.UNSET

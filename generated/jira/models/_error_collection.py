@@ -21,11 +21,8 @@ class ErrorCollection:
     """Unknown fields are kept in ``additional_properties``."""
 
     error_messages: list[str] | Unset = UNSET
-
     errors: dict[str, str] | Unset = UNSET
-
     status: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

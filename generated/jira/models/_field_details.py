@@ -14,7 +14,7 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("clause_names", "clauseNames"),
     ("custom", "custom"),
-    ("id_", "id"),
+    ("id", "id"),
     ("key", "key"),
     ("name", "name"),
     ("navigable", "navigable"),
@@ -30,25 +30,15 @@ class FieldDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
     clause_names: list[str] | Unset = UNSET
-
     custom: bool | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     key: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     navigable: bool | Unset = UNSET
-
     orderable: bool | Unset = UNSET
-
     schema: m.JsonTypeBean | Unset = UNSET
-
     scope: m.Scope | Unset = UNSET
-
     searchable: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -76,7 +66,7 @@ class FieldDetails:
                 if (v := data.get("clauseNames", _c.UNSET)) is _c.UNSET
                 else list(v),
                 custom=_c.UNSET if (v := data.get("custom", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 key=_c.UNSET if (v := data.get("key", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 navigable=_c.UNSET if (v := data.get("navigable", _c.UNSET)) is _c.UNSET else v,

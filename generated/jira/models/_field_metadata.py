@@ -30,25 +30,15 @@ class FieldMetadata:
     """Unknown fields are kept in ``additional_properties``."""
 
     key: str
-
     name: str
-
     operations: list[str]
-
     required: bool
-
     schema: m.JsonTypeBean
-
     allowed_values: list[Any] | Unset = UNSET
-
     auto_complete_url: str | Unset = UNSET
-
     configuration: dict[str, Any] | Unset = UNSET
-
     default_value: Any | Unset = UNSET
-
     has_default_value: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

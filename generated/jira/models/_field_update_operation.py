@@ -14,7 +14,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("copy", "copy"),
     ("edit", "edit"),
     ("remove", "remove"),
-    ("set_", "set"),
+    ("set", "set"),
 )
 
 
@@ -23,15 +23,10 @@ class FieldUpdateOperation:
     """Unknown fields are kept in ``additional_properties``."""
 
     add: Any | Unset = UNSET
-
     copy: Any | Unset = UNSET
-
     edit: Any | Unset = UNSET
-
     remove: Any | Unset = UNSET
-
-    set_: Any | Unset = UNSET
-
+    set: Any | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -54,7 +49,7 @@ class FieldUpdateOperation:
                 copy=_c.UNSET if (v := data.get("copy", _c.UNSET)) is _c.UNSET else v,
                 edit=_c.UNSET if (v := data.get("edit", _c.UNSET)) is _c.UNSET else v,
                 remove=_c.UNSET if (v := data.get("remove", _c.UNSET)) is _c.UNSET else v,
-                set_=_c.UNSET if (v := data.get("set", _c.UNSET)) is _c.UNSET else v,
+                set=_c.UNSET if (v := data.get("set", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

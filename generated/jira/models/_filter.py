@@ -17,7 +17,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("edit_permissions", "editPermissions"),
     ("favourite", "favourite"),
     ("favourited_count", "favouritedCount"),
-    ("id_", "id"),
+    ("id", "id"),
     ("jql", "jql"),
     ("owner", "owner"),
     ("search_url", "searchUrl"),
@@ -34,33 +34,19 @@ class Filter:
     """Unknown fields are kept in ``additional_properties``."""
 
     name: str
-
     description: str | Unset = UNSET
-
     edit_permissions: list[m.SharePermission] | Unset = UNSET
-
     favourite: bool | Unset = UNSET
-
     favourited_count: int | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     jql: str | Unset = UNSET
-
     owner: m.User | Unset = UNSET
-
     search_url: str | Unset = UNSET
-
     self_: str | Unset = UNSET
-
     share_permissions: list[m.SharePermission] | Unset = UNSET
-
     shared_users: m.UserList | Unset = UNSET
-
     subscriptions: m.FilterSubscriptionsList | Unset = UNSET
-
     view_url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -101,7 +87,7 @@ class Filter:
                 favourited_count=_c.UNSET
                 if (v := data.get("favouritedCount", _c.UNSET)) is _c.UNSET
                 else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 jql=_c.UNSET if (v := data.get("jql", _c.UNSET)) is _c.UNSET else v,
                 owner=_c.UNSET
                 if (v := data.get("owner", _c.UNSET)) is _c.UNSET

@@ -13,7 +13,7 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("group", "group"),
-    ("id_", "id"),
+    ("id", "id"),
     ("user", "user"),
 )
 
@@ -23,11 +23,8 @@ class FilterSubscription:
     """Unknown fields are kept in ``additional_properties``."""
 
     group: m.GroupName | Unset = UNSET
-
-    id_: int | Unset = UNSET
-
+    id: int | Unset = UNSET
     user: m.User | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -47,7 +44,7 @@ class FilterSubscription:
                 group=_c.UNSET
                 if (v := data.get("group", _c.UNSET)) is _c.UNSET
                 else m.GroupName.from_dict(v),
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 user=_c.UNSET
                 if (v := data.get("user", _c.UNSET)) is _c.UNSET
                 else m.User.from_dict(v),

@@ -21,11 +21,8 @@ class GroupName:
     """Unknown fields are kept in ``additional_properties``."""
 
     group_id: str | Unset | None = UNSET
-
     name: str | Unset = UNSET
-
     self_: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

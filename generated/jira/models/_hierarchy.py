@@ -22,9 +22,7 @@ class Hierarchy:
     """Unknown fields are kept in ``additional_properties``."""
 
     base_level_id: int | Unset = UNSET
-
     levels: list[m.SimplifiedHierarchyLevel] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

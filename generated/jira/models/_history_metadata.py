@@ -22,7 +22,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("email_description_key", "emailDescriptionKey"),
     ("extra_data", "extraData"),
     ("generator", "generator"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -31,27 +31,16 @@ class HistoryMetadata:
     """Unknown fields are kept in ``additional_properties``."""
 
     activity_description: str | Unset = UNSET
-
     activity_description_key: str | Unset = UNSET
-
     actor: m.HistoryMetadataParticipant | Unset = UNSET
-
     cause: m.HistoryMetadataParticipant | Unset = UNSET
-
     description: str | Unset = UNSET
-
     description_key: str | Unset = UNSET
-
     email_description: str | Unset = UNSET
-
     email_description_key: str | Unset = UNSET
-
     extra_data: dict[str, str] | Unset = UNSET
-
     generator: m.HistoryMetadataParticipant | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -104,7 +93,7 @@ class HistoryMetadata:
                 generator=_c.UNSET
                 if (v := data.get("generator", _c.UNSET)) is _c.UNSET
                 else m.HistoryMetadataParticipant.from_dict(v),
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

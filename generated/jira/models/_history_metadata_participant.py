@@ -13,8 +13,8 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("avatar_url", "avatarUrl"),
     ("display_name", "displayName"),
     ("display_name_key", "displayNameKey"),
-    ("id_", "id"),
-    ("type_", "type"),
+    ("id", "id"),
+    ("type", "type"),
     ("url", "url"),
 )
 
@@ -24,17 +24,11 @@ class HistoryMetadataParticipant:
     """Unknown fields are kept in ``additional_properties``."""
 
     avatar_url: str | Unset = UNSET
-
     display_name: str | Unset = UNSET
-
     display_name_key: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
+    type: str | Unset = UNSET
     url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -61,8 +55,8 @@ class HistoryMetadataParticipant:
                 display_name_key=_c.UNSET
                 if (v := data.get("displayNameKey", _c.UNSET)) is _c.UNSET
                 else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )

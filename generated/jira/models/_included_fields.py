@@ -21,11 +21,8 @@ class IncludedFields:
     """Unknown fields are kept in ``additional_properties``."""
 
     actually_included: list[str] | Unset = UNSET
-
     excluded: list[str] | Unset = UNSET
-
     included: list[str] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -17,7 +17,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("expand", "expand"),
     ("fields", "fields"),
     ("fields_to_include", "fieldsToInclude"),
-    ("id_", "id"),
+    ("id", "id"),
     ("key", "key"),
     ("names", "names"),
     ("operations", "operations"),
@@ -35,35 +35,20 @@ class IssueBean:
     """Unknown fields are kept in ``additional_properties``."""
 
     changelog: m.PageOfChangelogs | Unset = UNSET
-
     editmeta: m.IssueUpdateMetadata | Unset = UNSET
-
     expand: str | Unset = UNSET
-
     fields: dict[str, Any] | Unset = UNSET
-
     fields_to_include: m.IncludedFields | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     key: str | Unset = UNSET
-
     names: dict[str, str] | Unset = UNSET
-
     operations: m.Operations | Unset = UNSET
-
     properties: dict[str, Any] | Unset = UNSET
-
     rendered_fields: dict[str, Any] | Unset = UNSET
-
     schema: dict[str, m.JsonTypeBean] | Unset = UNSET
-
     self_: str | Unset = UNSET
-
     transitions: list[m.IssueTransition] | Unset = UNSET
-
     versioned_representations: dict[str, dict[str, Any]] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -103,7 +88,7 @@ class IssueBean:
                 fields_to_include=_c.UNSET
                 if (v := data.get("fieldsToInclude", _c.UNSET)) is _c.UNSET
                 else m.IncludedFields.from_dict(v),
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 key=_c.UNSET if (v := data.get("key", _c.UNSET)) is _c.UNSET else v,
                 names=_c.UNSET if (v := data.get("names", _c.UNSET)) is _c.UNSET else dict(v),
                 operations=_c.UNSET

@@ -15,7 +15,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("expand", "expand"),
     ("fields", "fields"),
     ("has_screen", "hasScreen"),
-    ("id_", "id"),
+    ("id", "id"),
     ("is_available", "isAvailable"),
     ("is_conditional", "isConditional"),
     ("is_global", "isGlobal"),
@@ -31,27 +31,16 @@ class IssueTransition:
     """Unknown fields are kept in ``additional_properties``."""
 
     expand: str | Unset = UNSET
-
     fields: dict[str, m.FieldMetadata] | Unset = UNSET
-
     has_screen: bool | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     is_available: bool | Unset = UNSET
-
     is_conditional: bool | Unset = UNSET
-
     is_global: bool | Unset = UNSET
-
     is_initial: bool | Unset = UNSET
-
     looped: bool | Unset = UNSET
-
     name: str | Unset = UNSET
-
     to: m.StatusDetails | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -81,7 +70,7 @@ class IssueTransition:
                 if (v := data.get("fields", _c.UNSET)) is _c.UNSET
                 else {k: m.FieldMetadata.from_dict(x) for k, x in v.items()},
                 has_screen=_c.UNSET if (v := data.get("hasScreen", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 is_available=_c.UNSET
                 if (v := data.get("isAvailable", _c.UNSET)) is _c.UNSET
                 else v,

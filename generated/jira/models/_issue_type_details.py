@@ -17,7 +17,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("entity_id", "entityId"),
     ("hierarchy_level", "hierarchyLevel"),
     ("icon_url", "iconUrl"),
-    ("id_", "id"),
+    ("id", "id"),
     ("name", "name"),
     ("scope", "scope"),
     ("self_", "self"),
@@ -30,25 +30,15 @@ class IssueTypeDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
     avatar_id: int | Unset = UNSET
-
     description: str | Unset = UNSET
-
     entity_id: str | Unset = UNSET
-
     hierarchy_level: int | Unset = UNSET
-
     icon_url: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     name: str | Unset = UNSET
-
     scope: m.Scope | Unset = UNSET
-
     self_: str | Unset = UNSET
-
     subtask: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -79,7 +69,7 @@ class IssueTypeDetails:
                 if (v := data.get("hierarchyLevel", _c.UNSET)) is _c.UNSET
                 else v,
                 icon_url=_c.UNSET if (v := data.get("iconUrl", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 scope=_c.UNSET
                 if (v := data.get("scope", _c.UNSET)) is _c.UNSET

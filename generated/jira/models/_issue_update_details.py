@@ -25,15 +25,10 @@ class IssueUpdateDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
     fields: dict[str, Any] | Unset = UNSET
-
     history_metadata: m.HistoryMetadata | Unset = UNSET
-
     properties: list[m.EntityProperty] | Unset = UNSET
-
     transition: m.IssueTransition | Unset = UNSET
-
     update: dict[str, list[m.FieldUpdateOperation]] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -19,7 +19,6 @@ class IssueUpdateMetadata:
     """Unknown fields are kept in ``additional_properties``."""
 
     fields: dict[str, m.FieldMetadata] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

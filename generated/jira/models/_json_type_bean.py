@@ -10,7 +10,7 @@ from connectory.core import _codec as _c
 from connectory.core._codec import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
+    ("type", "type"),
     ("configuration", "configuration"),
     ("custom", "custom"),
     ("custom_id", "customId"),
@@ -23,18 +23,12 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class JsonTypeBean:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: str
-
+    type: str
     configuration: dict[str, Any] | Unset = UNSET
-
     custom: str | Unset = UNSET
-
     custom_id: int | Unset = UNSET
-
     items: str | Unset = UNSET
-
     system: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -58,7 +52,7 @@ class JsonTypeBean:
         data = _c.expect_object("JsonTypeBean", data)
         try:
             return cls(
-                type_=data["type"],
+                type=data["type"],
                 configuration=_c.UNSET
                 if (v := data.get("configuration", _c.UNSET)) is _c.UNSET
                 else dict(v),

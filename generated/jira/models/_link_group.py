@@ -14,7 +14,7 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("groups", "groups"),
     ("header", "header"),
-    ("id_", "id"),
+    ("id", "id"),
     ("links", "links"),
     ("style_class", "styleClass"),
     ("weight", "weight"),
@@ -26,17 +26,11 @@ class LinkGroup:
     """Unknown fields are kept in ``additional_properties``."""
 
     groups: list[m.LinkGroup] | Unset = UNSET
-
     header: m.SimpleLink | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     links: list[m.SimpleLink] | Unset = UNSET
-
     style_class: str | Unset = UNSET
-
     weight: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -62,7 +56,7 @@ class LinkGroup:
                 header=_c.UNSET
                 if (v := data.get("header", _c.UNSET)) is _c.UNSET
                 else m.SimpleLink.from_dict(v),
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 links=_c.UNSET
                 if (v := data.get("links", _c.UNSET)) is _c.UNSET
                 else [m.SimpleLink.from_dict(x) for x in v],

@@ -23,11 +23,8 @@ class NestedResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     error_collection: m.ErrorCollection | Unset = UNSET
-
     status: int | Unset = UNSET
-
     warning_collection: m.WarningCollection | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -19,7 +19,6 @@ class Operations:
     """Unknown fields are kept in ``additional_properties``."""
 
     link_groups: list[m.LinkGroup] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -27,19 +27,12 @@ class PageBeanProject:
     """Unknown fields are kept in ``additional_properties``."""
 
     is_last: bool | Unset = UNSET
-
     max_results: int | Unset = UNSET
-
     next_page: str | Unset = UNSET
-
     self_: str | Unset = UNSET
-
     start_at: int | Unset = UNSET
-
     total: int | Unset = UNSET
-
     values: list[m.Project] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

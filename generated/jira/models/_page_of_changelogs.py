@@ -24,13 +24,9 @@ class PageOfChangelogs:
     """Unknown fields are kept in ``additional_properties``."""
 
     histories: list[m.Changelog] | Unset = UNSET
-
     max_results: int | Unset = UNSET
-
     start_at: int | Unset = UNSET
-
     total: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -24,13 +24,9 @@ class PageOfComments:
     """Unknown fields are kept in ``additional_properties``."""
 
     comments: list[m.Comment] | Unset = UNSET
-
     max_results: int | Unset = UNSET
-
     start_at: int | Unset = UNSET
-
     total: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("description", "description"),
     ("icon_url", "iconUrl"),
-    ("id_", "id"),
+    ("id", "id"),
     ("is_default", "isDefault"),
     ("name", "name"),
     ("self_", "self"),
@@ -25,19 +25,12 @@ class Priority:
     """Unknown fields are kept in ``additional_properties``."""
 
     description: str | Unset = UNSET
-
     icon_url: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     is_default: bool | Unset = UNSET
-
     name: str | Unset = UNSET
-
     self_: str | Unset = UNSET
-
     status_color: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -60,7 +53,7 @@ class Priority:
             return cls(
                 description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
                 icon_url=_c.UNSET if (v := data.get("iconUrl", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 is_default=_c.UNSET if (v := data.get("isDefault", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 self_=_c.UNSET if (v := data.get("self", _c.UNSET)) is _c.UNSET else v,

@@ -25,7 +25,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("email", "email"),
     ("expand", "expand"),
     ("favourite", "favourite"),
-    ("id_", "id"),
+    ("id", "id"),
     ("insight", "insight"),
     ("is_private", "isPrivate"),
     ("issue_type_hierarchy", "issueTypeHierarchy"),
@@ -54,73 +54,39 @@ class Project:
     """Unknown fields are kept in ``additional_properties``."""
 
     archived: bool | Unset = UNSET
-
     archived_by: m.User | Unset = UNSET
-
     archived_date: str | Unset = UNSET
-
     assignee_type: m.ProjectAssigneeType | str | Unset = UNSET
-
     avatar_urls: m.AvatarUrlsBean | Unset = UNSET
-
     components: list[m.ProjectComponent] | Unset = UNSET
-
     deleted: bool | Unset = UNSET
-
     deleted_by: m.User | Unset = UNSET
-
     deleted_date: str | Unset = UNSET
-
     description: str | Unset = UNSET
-
     email: str | Unset = UNSET
-
     expand: str | Unset = UNSET
-
     favourite: bool | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     insight: m.ProjectInsight | Unset = UNSET
-
     is_private: bool | Unset = UNSET
-
     issue_type_hierarchy: m.Hierarchy | Unset = UNSET
-
     issue_types: list[m.IssueTypeDetails] | Unset = UNSET
-
     key: str | Unset = UNSET
-
     landing_page_info: m.ProjectLandingPageInfo | Unset = UNSET
-
     lead: m.User | Unset = UNSET
-
     name: str | Unset = UNSET
-
     permissions: m.ProjectPermissions | Unset = UNSET
-
     project_category: m.ProjectCategory | Unset = UNSET
-
     project_type_key: m.ProjectProjectTypeKey | str | Unset = UNSET
-
     properties: dict[str, Any] | Unset = UNSET
-
     retention_till_date: str | Unset = UNSET
-
     roles: dict[str, str] | Unset = UNSET
-
     self_: str | Unset = UNSET
-
     simplified: bool | Unset = UNSET
-
     style: m.ProjectStyle | str | Unset = UNSET
-
     url: str | Unset = UNSET
-
     uuid: str | Unset = UNSET
-
     versions: list[m.Version] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -195,7 +161,7 @@ class Project:
                 email=_c.UNSET if (v := data.get("email", _c.UNSET)) is _c.UNSET else v,
                 expand=_c.UNSET if (v := data.get("expand", _c.UNSET)) is _c.UNSET else v,
                 favourite=_c.UNSET if (v := data.get("favourite", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 insight=_c.UNSET
                 if (v := data.get("insight", _c.UNSET)) is _c.UNSET
                 else m.ProjectInsight.from_dict(v),

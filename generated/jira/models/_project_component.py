@@ -15,7 +15,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("assignee", "assignee"),
     ("assignee_type", "assigneeType"),
     ("description", "description"),
-    ("id_", "id"),
+    ("id", "id"),
     ("is_assignee_type_valid", "isAssigneeTypeValid"),
     ("lead", "lead"),
     ("lead_account_id", "leadAccountId"),
@@ -34,33 +34,19 @@ class ProjectComponent:
     """Unknown fields are kept in ``additional_properties``."""
 
     assignee: m.User | Unset = UNSET
-
     assignee_type: m.ProjectComponentAssigneeType | str | Unset = UNSET
-
     description: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     is_assignee_type_valid: bool | Unset = UNSET
-
     lead: m.User | Unset = UNSET
-
     lead_account_id: str | Unset = UNSET
-
     lead_user_name: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     project: str | Unset = UNSET
-
     project_id: int | Unset = UNSET
-
     real_assignee: m.User | Unset = UNSET
-
     real_assignee_type: m.ProjectComponentRealAssigneeType | str | Unset = UNSET
-
     self_: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -95,7 +81,7 @@ class ProjectComponent:
                 if (v := data.get("assigneeType", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.ProjectComponentAssigneeType, v),
                 description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 is_assignee_type_valid=_c.UNSET
                 if (v := data.get("isAssigneeTypeValid", _c.UNSET)) is _c.UNSET
                 else v,

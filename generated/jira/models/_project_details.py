@@ -13,7 +13,7 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("avatar_urls", "avatarUrls"),
-    ("id_", "id"),
+    ("id", "id"),
     ("key", "key"),
     ("name", "name"),
     ("project_category", "projectCategory"),
@@ -28,21 +28,13 @@ class ProjectDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
     avatar_urls: m.AvatarUrlsBean | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     key: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     project_category: m.UpdatedProjectCategory | Unset = UNSET
-
     project_type_key: m.ProjectDetailsProjectTypeKey | str | Unset = UNSET
-
     self_: str | Unset = UNSET
-
     simplified: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -67,7 +59,7 @@ class ProjectDetails:
                 avatar_urls=_c.UNSET
                 if (v := data.get("avatarUrls", _c.UNSET)) is _c.UNSET
                 else m.AvatarUrlsBean.from_dict(v),
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 key=_c.UNSET if (v := data.get("key", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 project_category=_c.UNSET

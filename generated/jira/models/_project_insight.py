@@ -20,9 +20,7 @@ class ProjectInsight:
     """Unknown fields are kept in ``additional_properties``."""
 
     last_issue_update_time: str | Unset = UNSET
-
     total_issue_count: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

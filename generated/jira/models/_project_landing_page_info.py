@@ -29,27 +29,16 @@ class ProjectLandingPageInfo:
     """Unknown fields are kept in ``additional_properties``."""
 
     attributes: dict[str, str] | Unset = UNSET
-
     board_id: int | Unset = UNSET
-
     board_name: str | Unset = UNSET
-
     project_key: str | Unset = UNSET
-
     project_type: str | Unset = UNSET
-
     queue_category: str | Unset = UNSET
-
     queue_id: int | Unset = UNSET
-
     queue_name: str | Unset = UNSET
-
     simple_board: bool | Unset = UNSET
-
     simplified: bool | Unset = UNSET
-
     url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

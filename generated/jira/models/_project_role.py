@@ -17,7 +17,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("current_user_role", "currentUserRole"),
     ("default", "default"),
     ("description", "description"),
-    ("id_", "id"),
+    ("id", "id"),
     ("name", "name"),
     ("role_configurable", "roleConfigurable"),
     ("scope", "scope"),
@@ -31,27 +31,16 @@ class ProjectRole:
     """Unknown fields are kept in ``additional_properties``."""
 
     actors: list[m.RoleActor] | Unset = UNSET
-
     admin: bool | Unset = UNSET
-
     current_user_role: bool | Unset = UNSET
-
     default: bool | Unset = UNSET
-
     description: str | Unset = UNSET
-
-    id_: int | Unset = UNSET
-
+    id: int | Unset = UNSET
     name: str | Unset = UNSET
-
     role_configurable: bool | Unset = UNSET
-
     scope: m.Scope | Unset = UNSET
-
     self_: str | Unset = UNSET
-
     translated_name: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -85,7 +74,7 @@ class ProjectRole:
                 else v,
                 default=_c.UNSET if (v := data.get("default", _c.UNSET)) is _c.UNSET else v,
                 description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 role_configurable=_c.UNSET
                 if (v := data.get("roleConfigurable", _c.UNSET)) is _c.UNSET

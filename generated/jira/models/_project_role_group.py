@@ -21,11 +21,8 @@ class ProjectRoleGroup:
     """Unknown fields are kept in ``additional_properties``."""
 
     display_name: str | Unset = UNSET
-
     group_id: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -16,9 +16,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("actor_user", "actorUser"),
     ("avatar_url", "avatarUrl"),
     ("display_name", "displayName"),
-    ("id_", "id"),
+    ("id", "id"),
     ("name", "name"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -27,19 +27,12 @@ class RoleActor:
     """Unknown fields are kept in ``additional_properties``."""
 
     actor_group: m.ProjectRoleGroup | Unset = UNSET
-
     actor_user: m.ProjectRoleUser | Unset = UNSET
-
     avatar_url: str | Unset = UNSET
-
     display_name: str | Unset = UNSET
-
-    id_: int | Unset = UNSET
-
+    id: int | Unset = UNSET
     name: str | Unset = UNSET
-
-    type_: m.RoleActorType | str | Unset = UNSET
-
+    type: m.RoleActorType | str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -70,9 +63,9 @@ class RoleActor:
                 display_name=_c.UNSET
                 if (v := data.get("displayName", _c.UNSET)) is _c.UNSET
                 else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.RoleActorType, v),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

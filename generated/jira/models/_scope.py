@@ -13,7 +13,7 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("project", "project"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -22,9 +22,7 @@ class Scope:
     """Unknown fields are kept in ``additional_properties``."""
 
     project: m.ProjectDetails | Unset = UNSET
-
-    type_: m.ScopeType | str | Unset = UNSET
-
+    type: m.ScopeType | str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -43,7 +41,7 @@ class Scope:
                 project=_c.UNSET
                 if (v := data.get("project", _c.UNSET)) is _c.UNSET
                 else m.ProjectDetails.from_dict(v),
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.ScopeType, v),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

@@ -28,21 +28,13 @@ class SearchRequestBean:
     """Unknown fields are kept in ``additional_properties``."""
 
     expand: list[str] | Unset = UNSET
-
     fields: list[str] | Unset = UNSET
-
     fields_by_keys: bool | Unset = UNSET
-
     jql: str | Unset = UNSET
-
     max_results: int | Unset = UNSET
-
     properties: list[str] | Unset = UNSET
-
     start_at: int | Unset = UNSET
-
     validate_query: m.SearchRequestBeanValidateQuery | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

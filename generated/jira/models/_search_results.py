@@ -28,21 +28,13 @@ class SearchResults:
     """Unknown fields are kept in ``additional_properties``."""
 
     expand: str | Unset = UNSET
-
     issues: list[m.IssueBean] | Unset = UNSET
-
     max_results: int | Unset = UNSET
-
     names: dict[str, str] | Unset = UNSET
-
     schema: dict[str, m.JsonTypeBean] | Unset = UNSET
-
     start_at: int | Unset = UNSET
-
     total: int | Unset = UNSET
-
     warning_messages: list[str] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

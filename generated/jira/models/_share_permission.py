@@ -12,9 +12,9 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
+    ("type", "type"),
     ("group", "group"),
-    ("id_", "id"),
+    ("id", "id"),
     ("project", "project"),
     ("role", "role"),
     ("user", "user"),
@@ -25,18 +25,12 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class SharePermission:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: m.SharePermissionType | str
-
+    type: m.SharePermissionType | str
     group: m.GroupName | Unset = UNSET
-
-    id_: int | Unset = UNSET
-
+    id: int | Unset = UNSET
     project: m.Project | Unset = UNSET
-
     role: m.ProjectRole | Unset = UNSET
-
     user: m.UserBean | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -60,11 +54,11 @@ class SharePermission:
         data = _c.expect_object("SharePermission", data)
         try:
             return cls(
-                type_=_c.enum_value(m.SharePermissionType, data["type"]),
+                type=_c.enum_value(m.SharePermissionType, data["type"]),
                 group=_c.UNSET
                 if (v := data.get("group", _c.UNSET)) is _c.UNSET
                 else m.GroupName.from_dict(v),
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 project=_c.UNSET
                 if (v := data.get("project", _c.UNSET)) is _c.UNSET
                 else m.Project.from_dict(v),

@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("href", "href"),
     ("icon_class", "iconClass"),
-    ("id_", "id"),
+    ("id", "id"),
     ("label", "label"),
     ("style_class", "styleClass"),
     ("title", "title"),
@@ -25,19 +25,12 @@ class SimpleLink:
     """Unknown fields are kept in ``additional_properties``."""
 
     href: str | Unset = UNSET
-
     icon_class: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     label: str | Unset = UNSET
-
     style_class: str | Unset = UNSET
-
     title: str | Unset = UNSET
-
     weight: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -60,7 +53,7 @@ class SimpleLink:
             return cls(
                 href=_c.UNSET if (v := data.get("href", _c.UNSET)) is _c.UNSET else v,
                 icon_class=_c.UNSET if (v := data.get("iconClass", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 label=_c.UNSET if (v := data.get("label", _c.UNSET)) is _c.UNSET else v,
                 style_class=_c.UNSET if (v := data.get("styleClass", _c.UNSET)) is _c.UNSET else v,
                 title=_c.UNSET if (v := data.get("title", _c.UNSET)) is _c.UNSET else v,

@@ -25,15 +25,10 @@ class SimpleListWrapperGroupName:
     """Unknown fields are kept in ``additional_properties``."""
 
     callback: dict[str, Any] | Unset = UNSET
-
     items: list[m.GroupName] | Unset = UNSET
-
     max_results: int | Unset = UNSET
-
     paging_callback: dict[str, Any] | Unset = UNSET
-
     size: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -14,7 +14,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("below_level_id", "belowLevelId"),
     ("external_uuid", "externalUuid"),
     ("hierarchy_level_number", "hierarchyLevelNumber"),
-    ("id_", "id"),
+    ("id", "id"),
     ("issue_type_ids", "issueTypeIds"),
     ("level", "level"),
     ("name", "name"),
@@ -27,23 +27,14 @@ class SimplifiedHierarchyLevel:
     """Unknown fields are kept in ``additional_properties``."""
 
     above_level_id: int | Unset = UNSET
-
     below_level_id: int | Unset = UNSET
-
     external_uuid: str | Unset = UNSET
-
     hierarchy_level_number: int | Unset = UNSET
-
-    id_: int | Unset = UNSET
-
+    id: int | Unset = UNSET
     issue_type_ids: list[int] | Unset = UNSET
-
     level: int | Unset = UNSET
-
     name: str | Unset = UNSET
-
     project_configuration_id: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -78,7 +69,7 @@ class SimplifiedHierarchyLevel:
                 hierarchy_level_number=_c.UNSET
                 if (v := data.get("hierarchyLevelNumber", _c.UNSET)) is _c.UNSET
                 else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 issue_type_ids=_c.UNSET
                 if (v := data.get("issueTypeIds", _c.UNSET)) is _c.UNSET
                 else list(v),

@@ -11,7 +11,7 @@ from connectory.core._codec import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("color_name", "colorName"),
-    ("id_", "id"),
+    ("id", "id"),
     ("key", "key"),
     ("name", "name"),
     ("self_", "self"),
@@ -23,15 +23,10 @@ class StatusCategory:
     """Unknown fields are kept in ``additional_properties``."""
 
     color_name: str | Unset = UNSET
-
-    id_: int | Unset = UNSET
-
+    id: int | Unset = UNSET
     key: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     self_: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -51,7 +46,7 @@ class StatusCategory:
         try:
             return cls(
                 color_name=_c.UNSET if (v := data.get("colorName", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 key=_c.UNSET if (v := data.get("key", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 self_=_c.UNSET if (v := data.get("self", _c.UNSET)) is _c.UNSET else v,

@@ -14,7 +14,7 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("description", "description"),
     ("icon_url", "iconUrl"),
-    ("id_", "id"),
+    ("id", "id"),
     ("name", "name"),
     ("self_", "self"),
     ("status_category", "statusCategory"),
@@ -26,17 +26,11 @@ class StatusDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
     description: str | Unset = UNSET
-
     icon_url: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     name: str | Unset = UNSET
-
     self_: str | Unset = UNSET
-
     status_category: m.StatusCategory | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -58,7 +52,7 @@ class StatusDetails:
             return cls(
                 description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
                 icon_url=_c.UNSET if (v := data.get("iconUrl", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 self_=_c.UNSET if (v := data.get("self", _c.UNSET)) is _c.UNSET else v,
                 status_category=_c.UNSET

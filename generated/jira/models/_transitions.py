@@ -22,9 +22,7 @@ class Transitions:
     """Unknown fields are kept in ``additional_properties``."""
 
     expand: str | Unset = UNSET
-
     transitions: list[m.IssueTransition] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -11,7 +11,7 @@ from connectory.core._codec import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("description", "description"),
-    ("id_", "id"),
+    ("id", "id"),
     ("name", "name"),
     ("self_", "self"),
 )
@@ -22,13 +22,9 @@ class UpdatedProjectCategory:
     """Unknown fields are kept in ``additional_properties``."""
 
     description: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     name: str | Unset = UNSET
-
     self_: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -47,7 +43,7 @@ class UpdatedProjectCategory:
         try:
             return cls(
                 description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 self_=_c.UNSET if (v := data.get("self", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

@@ -34,33 +34,19 @@ class User:
     """Unknown fields are kept in ``additional_properties``."""
 
     account_id: str | Unset = UNSET
-
     account_type: m.UserAccountType | str | Unset = UNSET
-
     active: bool | Unset = UNSET
-
     application_roles: m.SimpleListWrapperApplicationRole | Unset = UNSET
-
     avatar_urls: m.AvatarUrlsBean | Unset = UNSET
-
     display_name: str | Unset = UNSET
-
     email_address: str | Unset = UNSET
-
     expand: str | Unset = UNSET
-
     groups: m.SimpleListWrapperGroupName | Unset = UNSET
-
     key: str | Unset = UNSET
-
     locale: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     self_: str | Unset = UNSET
-
     time_zone: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -27,19 +27,12 @@ class UserBean:
     """Unknown fields are kept in ``additional_properties``."""
 
     account_id: str | Unset = UNSET
-
     active: bool | Unset = UNSET
-
     avatar_urls: m.UserBeanAvatarUrls | Unset = UNSET
-
     display_name: str | Unset = UNSET
-
     key: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     self_: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -22,13 +22,9 @@ class UserBeanAvatarUrls:
     """Unknown fields are kept in ``additional_properties``."""
 
     n16x16: str | Unset = UNSET
-
     n24x24: str | Unset = UNSET
-
     n32x32: str | Unset = UNSET
-
     n48x48: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -30,25 +30,15 @@ class UserDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
     account_id: str | Unset = UNSET
-
     account_type: str | Unset = UNSET
-
     active: bool | Unset = UNSET
-
     avatar_urls: m.AvatarUrlsBean | Unset = UNSET
-
     display_name: str | Unset = UNSET
-
     email_address: str | Unset = UNSET
-
     key: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     self_: str | Unset = UNSET
-
     time_zone: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

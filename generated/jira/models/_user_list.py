@@ -25,15 +25,10 @@ class UserList:
     """Unknown fields are kept in ``additional_properties``."""
 
     end_index: int | Unset = UNSET
-
     items: list[m.User] | Unset = UNSET
-
     max_results: int | Unset = UNSET
-
     size: int | Unset = UNSET
-
     start_index: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -15,7 +15,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("archived", "archived"),
     ("description", "description"),
     ("expand", "expand"),
-    ("id_", "id"),
+    ("id", "id"),
     ("issues_status_for_fix_version", "issuesStatusForFixVersion"),
     ("move_unfixed_issues_to", "moveUnfixedIssuesTo"),
     ("name", "name"),
@@ -37,39 +37,22 @@ class Version:
     """Unknown fields are kept in ``additional_properties``."""
 
     archived: bool | Unset = UNSET
-
     description: str | Unset = UNSET
-
     expand: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     issues_status_for_fix_version: m.VersionIssuesStatus | Unset = UNSET
-
     move_unfixed_issues_to: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     operations: list[m.SimpleLink] | Unset = UNSET
-
     overdue: bool | Unset = UNSET
-
     project: str | Unset = UNSET
-
     project_id: int | Unset = UNSET
-
     release_date: str | Unset = UNSET
-
     released: bool | Unset = UNSET
-
     self_: str | Unset = UNSET
-
     start_date: str | Unset = UNSET
-
     user_release_date: str | Unset = UNSET
-
     user_start_date: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -103,7 +86,7 @@ class Version:
                 archived=_c.UNSET if (v := data.get("archived", _c.UNSET)) is _c.UNSET else v,
                 description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
                 expand=_c.UNSET if (v := data.get("expand", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 issues_status_for_fix_version=_c.UNSET
                 if (v := data.get("issuesStatusForFixVersion", _c.UNSET)) is _c.UNSET
                 else m.VersionIssuesStatus.from_dict(v),

@@ -22,13 +22,9 @@ class VersionIssuesStatus:
     """Unknown fields are kept in ``additional_properties``."""
 
     done: int | Unset = UNSET
-
     in_progress: int | Unset = UNSET
-
     to_do: int | Unset = UNSET
-
     unmapped: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

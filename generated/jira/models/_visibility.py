@@ -13,7 +13,7 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("identifier", "identifier"),
-    ("type_", "type"),
+    ("type", "type"),
     ("value", "value"),
 )
 
@@ -23,11 +23,8 @@ class Visibility:
     """Unknown fields are kept in ``additional_properties``."""
 
     identifier: str | Unset | None = UNSET
-
-    type_: m.VisibilityType | str | Unset = UNSET
-
+    type: m.VisibilityType | str | Unset = UNSET
     value: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -45,7 +42,7 @@ class Visibility:
         try:
             return cls(
                 identifier=_c.UNSET if (v := data.get("identifier", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.VisibilityType, v),
                 value=_c.UNSET if (v := data.get("value", _c.UNSET)) is _c.UNSET else v,

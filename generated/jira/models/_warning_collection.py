@@ -17,7 +17,6 @@ class WarningCollection:
     """Unknown fields are kept in ``additional_properties``."""
 
     warnings: list[str] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

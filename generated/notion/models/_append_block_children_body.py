@@ -19,7 +19,6 @@ class AppendBlockChildrenBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     children: list[m.AppendBlockChildrenBodyChildrenItem] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

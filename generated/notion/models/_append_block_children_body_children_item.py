@@ -13,9 +13,9 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("heading_2", "heading_2"),
-    ("object_", "object"),
+    ("object", "object"),
     ("paragraph", "paragraph"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -24,13 +24,9 @@ class AppendBlockChildrenBodyChildrenItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     heading_2: m.AppendBlockChildrenBodyChildrenItemHeading2 | Unset = UNSET
-
-    object_: str | Unset = UNSET
-
+    object: str | Unset = UNSET
     paragraph: m.AppendBlockChildrenBodyChildrenItemParagraph | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -51,11 +47,11 @@ class AppendBlockChildrenBodyChildrenItem:
                 heading_2=_c.UNSET
                 if (v := data.get("heading_2", _c.UNSET)) is _c.UNSET
                 else m.AppendBlockChildrenBodyChildrenItemHeading2.from_dict(v),
-                object_=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
+                object=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
                 paragraph=_c.UNSET
                 if (v := data.get("paragraph", _c.UNSET)) is _c.UNSET
                 else m.AppendBlockChildrenBodyChildrenItemParagraph.from_dict(v),
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

@@ -19,7 +19,6 @@ class AppendBlockChildrenBodyChildrenItemParagraph:
     """Unknown fields are kept in ``additional_properties``."""
 
     rich_text: list[m.AppendBlockChildrenBodyChildrenItemParagraphRichTextItem] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

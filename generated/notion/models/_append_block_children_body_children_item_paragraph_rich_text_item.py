@@ -13,7 +13,7 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("text", "text"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -22,9 +22,7 @@ class AppendBlockChildrenBodyChildrenItemParagraphRichTextItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     text: m.AppendBlockChildrenBodyChildrenItemParagraphRichTextItemText | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -43,7 +41,7 @@ class AppendBlockChildrenBodyChildrenItemParagraphRichTextItem:
                 text=_c.UNSET
                 if (v := data.get("text", _c.UNSET)) is _c.UNSET
                 else m.AppendBlockChildrenBodyChildrenItemParagraphRichTextItemText.from_dict(v),
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

@@ -22,9 +22,7 @@ class AppendBlockChildrenBodyChildrenItemParagraphRichTextItemText:
     """Unknown fields are kept in ``additional_properties``."""
 
     content: str | Unset = UNSET
-
     link: m.AppendBlockChildrenBodyChildrenItemParagraphRichTextItemTextLink | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -17,7 +17,6 @@ class AppendBlockChildrenBodyChildrenItemParagraphRichTextItemTextLink:
     """Unknown fields are kept in ``additional_properties``."""
 
     url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

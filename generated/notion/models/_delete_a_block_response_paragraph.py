@@ -19,7 +19,6 @@ class DeleteABlockResponseParagraph:
     """Unknown fields are kept in ``additional_properties``."""
 
     text: list[m.DeleteABlockResponseParagraphTextItem] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -11,15 +11,14 @@ from connectory.core._codec import UNSET, Unset
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("filter_", "filter"),)
+_FIELDS: tuple[tuple[str, str], ...] = (("filter", "filter"),)
 
 
 @attrs.define(kw_only=True)
 class QueryADatabaseBody:
     """Unknown fields are kept in ``additional_properties``."""
 
-    filter_: m.QueryADatabaseBodyFilter | Unset = UNSET
-
+    filter: m.QueryADatabaseBodyFilter | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -34,7 +33,7 @@ class QueryADatabaseBody:
         data = _c.expect_object("QueryADatabaseBody", data)
         try:
             return cls(
-                filter_=_c.UNSET
+                filter=_c.UNSET
                 if (v := data.get("filter", _c.UNSET)) is _c.UNSET
                 else m.QueryADatabaseBodyFilter.from_dict(v),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

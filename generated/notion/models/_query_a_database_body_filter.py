@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("property_", "property"),
+    ("property", "property"),
     ("select", "select"),
 )
 
@@ -21,10 +21,8 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class QueryADatabaseBodyFilter:
     """Unknown fields are kept in ``additional_properties``."""
 
-    property_: str | Unset = UNSET
-
+    property: str | Unset = UNSET
     select: m.QueryADatabaseBodyFilterSelect | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -40,7 +38,7 @@ class QueryADatabaseBodyFilter:
         data = _c.expect_object("QueryADatabaseBodyFilter", data)
         try:
             return cls(
-                property_=_c.UNSET if (v := data.get("property", _c.UNSET)) is _c.UNSET else v,
+                property=_c.UNSET if (v := data.get("property", _c.UNSET)) is _c.UNSET else v,
                 select=_c.UNSET
                 if (v := data.get("select", _c.UNSET)) is _c.UNSET
                 else m.QueryADatabaseBodyFilterSelect.from_dict(v),

@@ -14,7 +14,7 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("has_more", "has_more"),
     ("next_cursor", "next_cursor"),
-    ("object_", "object"),
+    ("object", "object"),
     ("results", "results"),
 )
 
@@ -24,13 +24,9 @@ class QueryADatabaseResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     has_more: bool | Unset = UNSET
-
     next_cursor: Any | Unset = UNSET
-
-    object_: str | Unset = UNSET
-
+    object: str | Unset = UNSET
     results: list[m.QueryADatabaseResponseResultsItem] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -50,7 +46,7 @@ class QueryADatabaseResponse:
             return cls(
                 has_more=_c.UNSET if (v := data.get("has_more", _c.UNSET)) is _c.UNSET else v,
                 next_cursor=_c.UNSET if (v := data.get("next_cursor", _c.UNSET)) is _c.UNSET else v,
-                object_=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
+                object=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
                 results=_c.UNSET
                 if (v := data.get("results", _c.UNSET)) is _c.UNSET
                 else [m.QueryADatabaseResponseResultsItem.from_dict(x) for x in v],

@@ -21,7 +21,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("score_5", "Score /5"),
     ("status", "Status"),
     ("summary", "Summary"),
-    ("type_", "Type"),
+    ("type", "Type"),
 )
 
 
@@ -30,27 +30,17 @@ class QueryADatabaseResponseResultsItemProperties:
     """Unknown fields are kept in ``additional_properties``."""
 
     author: m.QueryADatabaseResponseResultsItemPropertiesAuthor | Unset = UNSET
-
     link: m.QueryADatabaseResponseResultsItemPropertiesLink | Unset = UNSET
-
     name: m.QueryADatabaseResponseResultsItemPropertiesName | Unset = UNSET
-
     publisher: m.QueryADatabaseResponseResultsItemPropertiesPublisher | Unset = UNSET
-
     publishing_release_date: (
         m.QueryADatabaseResponseResultsItemPropertiesPublishingReleaseDate | Unset
     ) = UNSET
-
     read: m.QueryADatabaseResponseResultsItemPropertiesRead | Unset = UNSET
-
     score_5: m.QueryADatabaseResponseResultsItemPropertiesScore5 | Unset = UNSET
-
     status: m.QueryADatabaseResponseResultsItemPropertiesStatus | Unset = UNSET
-
     summary: m.QueryADatabaseResponseResultsItemPropertiesSummary | Unset = UNSET
-
-    type_: m.QueryADatabaseResponseResultsItemPropertiesType | Unset = UNSET
-
+    type: m.QueryADatabaseResponseResultsItemPropertiesType | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -103,7 +93,7 @@ class QueryADatabaseResponseResultsItemProperties:
                 summary=_c.UNSET
                 if (v := data.get("Summary", _c.UNSET)) is _c.UNSET
                 else m.QueryADatabaseResponseResultsItemPropertiesSummary.from_dict(v),
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("Type", _c.UNSET)) is _c.UNSET
                 else m.QueryADatabaseResponseResultsItemPropertiesType.from_dict(v),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

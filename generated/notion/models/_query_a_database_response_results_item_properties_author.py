@@ -12,9 +12,9 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
+    ("id", "id"),
     ("multi_select", "multi_select"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -22,14 +22,11 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class QueryADatabaseResponseResultsItemPropertiesAuthor:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     multi_select: (
         list[m.QueryADatabaseResponseResultsItemPropertiesAuthorMultiSelectItem] | Unset
     ) = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -46,14 +43,14 @@ class QueryADatabaseResponseResultsItemPropertiesAuthor:
         data = _c.expect_object("QueryADatabaseResponseResultsItemPropertiesAuthor", data)
         try:
             return cls(
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 multi_select=_c.UNSET
                 if (v := data.get("multi_select", _c.UNSET)) is _c.UNSET
                 else [
                     m.QueryADatabaseResponseResultsItemPropertiesAuthorMultiSelectItem.from_dict(x)
                     for x in v
                 ],
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

@@ -16,7 +16,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("href", "href"),
     ("plain_text", "plain_text"),
     ("text", "text"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -27,15 +27,10 @@ class QueryADatabaseResponseResultsItemPropertiesNameTitleItem:
     annotations: m.QueryADatabaseResponseResultsItemPropertiesNameTitleItemAnnotations | Unset = (
         UNSET
     )
-
     href: Any | Unset = UNSET
-
     plain_text: str | Unset = UNSET
-
     text: m.QueryADatabaseResponseResultsItemPropertiesNameTitleItemText | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -64,7 +59,7 @@ class QueryADatabaseResponseResultsItemPropertiesNameTitleItem:
                 text=_c.UNSET
                 if (v := data.get("text", _c.UNSET)) is _c.UNSET
                 else m.QueryADatabaseResponseResultsItemPropertiesNameTitleItemText.from_dict(v),
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

@@ -24,17 +24,11 @@ class QueryADatabaseResponseResultsItemPropertiesNameTitleItemAnnotations:
     """Unknown fields are kept in ``additional_properties``."""
 
     bold: bool | Unset = UNSET
-
     code: bool | Unset = UNSET
-
     color: str | Unset = UNSET
-
     italic: bool | Unset = UNSET
-
     strikethrough: bool | Unset = UNSET
-
     underline: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -21,11 +21,8 @@ class QueryADatabaseResponseResultsItemPropertiesPublishingReleaseDateDate:
     """Unknown fields are kept in ``additional_properties``."""
 
     end: Any | Unset = UNSET
-
     start: str | Unset = UNSET
-
     time_zone: Any | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -11,8 +11,8 @@ from connectory.core._codec import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("checkbox", "checkbox"),
-    ("id_", "id"),
-    ("type_", "type"),
+    ("id", "id"),
+    ("type", "type"),
 )
 
 
@@ -21,11 +21,8 @@ class QueryADatabaseResponseResultsItemPropertiesRead:
     """Unknown fields are kept in ``additional_properties``."""
 
     checkbox: bool | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
+    type: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -43,8 +40,8 @@ class QueryADatabaseResponseResultsItemPropertiesRead:
         try:
             return cls(
                 checkbox=_c.UNSET if (v := data.get("checkbox", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

@@ -10,9 +10,9 @@ from connectory.core import _codec as _c
 from connectory.core._codec import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
+    ("id", "id"),
     ("rich_text", "rich_text"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -20,12 +20,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class QueryADatabaseResponseResultsItemPropertiesSummary:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     rich_text: list[Any] | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -42,11 +39,11 @@ class QueryADatabaseResponseResultsItemPropertiesSummary:
         data = _c.expect_object("QueryADatabaseResponseResultsItemPropertiesSummary", data)
         try:
             return cls(
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 rich_text=_c.UNSET
                 if (v := data.get("rich_text", _c.UNSET)) is _c.UNSET
                 else list(v),
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

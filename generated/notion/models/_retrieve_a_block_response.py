@@ -14,11 +14,11 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("created_time", "created_time"),
     ("has_children", "has_children"),
-    ("id_", "id"),
+    ("id", "id"),
     ("last_edited_time", "last_edited_time"),
-    ("object_", "object"),
+    ("object", "object"),
     ("paragraph", "paragraph"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -27,19 +27,12 @@ class RetrieveABlockResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     created_time: str | Unset = UNSET
-
     has_children: bool | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     last_edited_time: str | Unset = UNSET
-
-    object_: str | Unset = UNSET
-
+    object: str | Unset = UNSET
     paragraph: m.RetrieveABlockResponseParagraph | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -66,15 +59,15 @@ class RetrieveABlockResponse:
                 has_children=_c.UNSET
                 if (v := data.get("has_children", _c.UNSET)) is _c.UNSET
                 else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 last_edited_time=_c.UNSET
                 if (v := data.get("last_edited_time", _c.UNSET)) is _c.UNSET
                 else v,
-                object_=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
+                object=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
                 paragraph=_c.UNSET
                 if (v := data.get("paragraph", _c.UNSET)) is _c.UNSET
                 else m.RetrieveABlockResponseParagraph.from_dict(v),
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

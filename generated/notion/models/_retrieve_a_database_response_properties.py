@@ -21,7 +21,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("score_5", "Score /5"),
     ("status", "Status"),
     ("summary", "Summary"),
-    ("type_", "Type"),
+    ("type", "Type"),
 )
 
 
@@ -30,27 +30,17 @@ class RetrieveADatabaseResponseProperties:
     """Unknown fields are kept in ``additional_properties``."""
 
     author: m.RetrieveADatabaseResponsePropertiesAuthor | Unset = UNSET
-
     link: m.RetrieveADatabaseResponsePropertiesLink | Unset = UNSET
-
     name: m.RetrieveADatabaseResponsePropertiesName | Unset = UNSET
-
     publisher: m.RetrieveADatabaseResponsePropertiesPublisher | Unset = UNSET
-
     publishing_release_date: m.RetrieveADatabaseResponsePropertiesPublishingReleaseDate | Unset = (
         UNSET
     )
-
     read: m.RetrieveADatabaseResponsePropertiesRead | Unset = UNSET
-
     score_5: m.RetrieveADatabaseResponsePropertiesScore5 | Unset = UNSET
-
     status: m.RetrieveADatabaseResponsePropertiesStatus | Unset = UNSET
-
     summary: m.RetrieveADatabaseResponsePropertiesSummary | Unset = UNSET
-
-    type_: m.RetrieveADatabaseResponsePropertiesType | Unset = UNSET
-
+    type: m.RetrieveADatabaseResponsePropertiesType | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -101,7 +91,7 @@ class RetrieveADatabaseResponseProperties:
                 summary=_c.UNSET
                 if (v := data.get("Summary", _c.UNSET)) is _c.UNSET
                 else m.RetrieveADatabaseResponsePropertiesSummary.from_dict(v),
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("Type", _c.UNSET)) is _c.UNSET
                 else m.RetrieveADatabaseResponsePropertiesType.from_dict(v),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

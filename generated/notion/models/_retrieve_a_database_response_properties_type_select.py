@@ -19,7 +19,6 @@ class RetrieveADatabaseResponsePropertiesTypeSelect:
     """Unknown fields are kept in ``additional_properties``."""
 
     options: list[m.RetrieveADatabaseResponsePropertiesTypeSelectOptionsItem] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -17,10 +17,10 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("created_by", "created_by"),
     ("created_time", "created_time"),
     ("icon", "icon"),
-    ("id_", "id"),
+    ("id", "id"),
     ("last_edited_by", "last_edited_by"),
     ("last_edited_time", "last_edited_time"),
-    ("object_", "object"),
+    ("object", "object"),
     ("parent", "parent"),
     ("properties", "properties"),
     ("url", "url"),
@@ -32,29 +32,17 @@ class RetrieveAPageResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     archived: bool | Unset = UNSET
-
     cover: Any | Unset = UNSET
-
     created_by: m.RetrieveAPageResponseCreatedBy | Unset = UNSET
-
     created_time: str | Unset = UNSET
-
     icon: m.RetrieveAPageResponseIcon | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     last_edited_by: m.RetrieveAPageResponseLastEditedBy | Unset = UNSET
-
     last_edited_time: str | Unset = UNSET
-
-    object_: str | Unset = UNSET
-
+    object: str | Unset = UNSET
     parent: m.RetrieveAPageResponseParent | Unset = UNSET
-
     properties: m.RetrieveAPageResponseProperties | Unset = UNSET
-
     url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -91,14 +79,14 @@ class RetrieveAPageResponse:
                 icon=_c.UNSET
                 if (v := data.get("icon", _c.UNSET)) is _c.UNSET
                 else m.RetrieveAPageResponseIcon.from_dict(v),
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 last_edited_by=_c.UNSET
                 if (v := data.get("last_edited_by", _c.UNSET)) is _c.UNSET
                 else m.RetrieveAPageResponseLastEditedBy.from_dict(v),
                 last_edited_time=_c.UNSET
                 if (v := data.get("last_edited_time", _c.UNSET)) is _c.UNSET
                 else v,
-                object_=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
+                object=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
                 parent=_c.UNSET
                 if (v := data.get("parent", _c.UNSET)) is _c.UNSET
                 else m.RetrieveAPageResponseParent.from_dict(v),

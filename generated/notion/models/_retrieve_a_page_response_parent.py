@@ -11,7 +11,7 @@ from connectory.core._codec import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("page_id", "page_id"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -20,9 +20,7 @@ class RetrieveAPageResponseParent:
     """Unknown fields are kept in ``additional_properties``."""
 
     page_id: str | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -39,7 +37,7 @@ class RetrieveAPageResponseParent:
         try:
             return cls(
                 page_id=_c.UNSET if (v := data.get("page_id", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

@@ -19,7 +19,6 @@ class RetrieveAPageResponseProperties:
     """Unknown fields are kept in ``additional_properties``."""
 
     title: m.RetrieveAPageResponsePropertiesTitle | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

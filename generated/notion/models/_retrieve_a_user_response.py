@@ -13,11 +13,11 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("avatar_url", "avatar_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("name", "name"),
-    ("object_", "object"),
+    ("object", "object"),
     ("person", "person"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -26,17 +26,11 @@ class RetrieveAUserResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     avatar_url: Any | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     name: str | Unset = UNSET
-
-    object_: str | Unset = UNSET
-
+    object: str | Unset = UNSET
     person: m.RetrieveAUserResponsePerson | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -57,13 +51,13 @@ class RetrieveAUserResponse:
         try:
             return cls(
                 avatar_url=_c.UNSET if (v := data.get("avatar_url", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                object_=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
+                object=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
                 person=_c.UNSET
                 if (v := data.get("person", _c.UNSET)) is _c.UNSET
                 else m.RetrieveAUserResponsePerson.from_dict(v),
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

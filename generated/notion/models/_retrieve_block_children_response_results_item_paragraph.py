@@ -19,7 +19,6 @@ class RetrieveBlockChildrenResponseResultsItemParagraph:
     """Unknown fields are kept in ``additional_properties``."""
 
     text: list[m.RetrieveBlockChildrenResponseResultsItemParagraphTextItem] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -15,9 +15,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("comment", "comment"),
     ("has_more", "has_more"),
     ("next_cursor", "next_cursor"),
-    ("object_", "object"),
+    ("object", "object"),
     ("results", "results"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -26,17 +26,11 @@ class RetrieveCommentsResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     comment: dict[str, Any] | Unset = UNSET
-
     has_more: bool | Unset = UNSET
-
     next_cursor: Any | Unset = UNSET
-
-    object_: str | Unset = UNSET
-
+    object: str | Unset = UNSET
     results: list[m.RetrieveCommentsResponseResultsItem] | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -59,11 +53,11 @@ class RetrieveCommentsResponse:
                 comment=_c.UNSET if (v := data.get("comment", _c.UNSET)) is _c.UNSET else dict(v),
                 has_more=_c.UNSET if (v := data.get("has_more", _c.UNSET)) is _c.UNSET else v,
                 next_cursor=_c.UNSET if (v := data.get("next_cursor", _c.UNSET)) is _c.UNSET else v,
-                object_=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
+                object=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
                 results=_c.UNSET
                 if (v := data.get("results", _c.UNSET)) is _c.UNSET
                 else [m.RetrieveCommentsResponseResultsItem.from_dict(x) for x in v],
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

@@ -15,9 +15,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("created_by", "created_by"),
     ("created_time", "created_time"),
     ("discussion_id", "discussion_id"),
-    ("id_", "id"),
+    ("id", "id"),
     ("last_edited_time", "last_edited_time"),
-    ("object_", "object"),
+    ("object", "object"),
     ("parent", "parent"),
     ("rich_text", "rich_text"),
 )
@@ -28,21 +28,13 @@ class RetrieveCommentsResponseResultsItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     created_by: m.RetrieveCommentsResponseResultsItemCreatedBy | Unset = UNSET
-
     created_time: str | Unset = UNSET
-
     discussion_id: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     last_edited_time: str | Unset = UNSET
-
-    object_: str | Unset = UNSET
-
+    object: str | Unset = UNSET
     parent: m.RetrieveCommentsResponseResultsItemParent | Unset = UNSET
-
     rich_text: list[m.RetrieveCommentsResponseResultsItemRichTextItem] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -73,11 +65,11 @@ class RetrieveCommentsResponseResultsItem:
                 discussion_id=_c.UNSET
                 if (v := data.get("discussion_id", _c.UNSET)) is _c.UNSET
                 else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 last_edited_time=_c.UNSET
                 if (v := data.get("last_edited_time", _c.UNSET)) is _c.UNSET
                 else v,
-                object_=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
+                object=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
                 parent=_c.UNSET
                 if (v := data.get("parent", _c.UNSET)) is _c.UNSET
                 else m.RetrieveCommentsResponseResultsItemParent.from_dict(v),

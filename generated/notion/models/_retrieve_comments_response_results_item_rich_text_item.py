@@ -16,7 +16,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("href", "href"),
     ("plain_text", "plain_text"),
     ("text", "text"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -25,15 +25,10 @@ class RetrieveCommentsResponseResultsItemRichTextItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     annotations: m.RetrieveCommentsResponseResultsItemRichTextItemAnnotations | Unset = UNSET
-
     href: Any | Unset = UNSET
-
     plain_text: str | Unset = UNSET
-
     text: m.RetrieveCommentsResponseResultsItemRichTextItemText | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -60,7 +55,7 @@ class RetrieveCommentsResponseResultsItemRichTextItem:
                 text=_c.UNSET
                 if (v := data.get("text", _c.UNSET)) is _c.UNSET
                 else m.RetrieveCommentsResponseResultsItemRichTextItemText.from_dict(v),
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

@@ -19,7 +19,6 @@ class UpdateABlockBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     paragraph: m.UpdateABlockBodyParagraph | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -19,7 +19,6 @@ class UpdateABlockResponseParagraph:
     """Unknown fields are kept in ``additional_properties``."""
 
     text: list[m.UpdateABlockResponseParagraphTextItem] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -22,9 +22,7 @@ class UpdateADatabaseBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     properties: m.UpdateADatabaseBodyProperties | Unset = UNSET
-
     title: list[m.UpdateADatabaseBodyTitleItem] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -19,7 +19,6 @@ class UpdateADatabaseBodyProperties:
     """Unknown fields are kept in ``additional_properties``."""
 
     wine_pairing: m.UpdateADatabaseBodyPropertiesWinePairing | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -17,7 +17,6 @@ class UpdateADatabaseBodyPropertiesWinePairing:
     """Unknown fields are kept in ``additional_properties``."""
 
     rich_text: dict[str, Any] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

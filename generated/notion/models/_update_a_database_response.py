@@ -17,10 +17,10 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("created_by", "created_by"),
     ("created_time", "created_time"),
     ("icon", "icon"),
-    ("id_", "id"),
+    ("id", "id"),
     ("last_edited_by", "last_edited_by"),
     ("last_edited_time", "last_edited_time"),
-    ("object_", "object"),
+    ("object", "object"),
     ("parent", "parent"),
     ("properties", "properties"),
     ("title", "title"),
@@ -33,31 +33,18 @@ class UpdateADatabaseResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     archived: bool | Unset = UNSET
-
     cover: Any | Unset = UNSET
-
     created_by: m.UpdateADatabaseResponseCreatedBy | Unset = UNSET
-
     created_time: str | Unset = UNSET
-
     icon: Any | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     last_edited_by: m.UpdateADatabaseResponseLastEditedBy | Unset = UNSET
-
     last_edited_time: str | Unset = UNSET
-
-    object_: str | Unset = UNSET
-
+    object: str | Unset = UNSET
     parent: m.UpdateADatabaseResponseParent | Unset = UNSET
-
     properties: m.UpdateADatabaseResponseProperties | Unset = UNSET
-
     title: list[m.UpdateADatabaseResponseTitleItem] | Unset = UNSET
-
     url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -93,14 +80,14 @@ class UpdateADatabaseResponse:
                 if (v := data.get("created_time", _c.UNSET)) is _c.UNSET
                 else v,
                 icon=_c.UNSET if (v := data.get("icon", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 last_edited_by=_c.UNSET
                 if (v := data.get("last_edited_by", _c.UNSET)) is _c.UNSET
                 else m.UpdateADatabaseResponseLastEditedBy.from_dict(v),
                 last_edited_time=_c.UNSET
                 if (v := data.get("last_edited_time", _c.UNSET)) is _c.UNSET
                 else v,
-                object_=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
+                object=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
                 parent=_c.UNSET
                 if (v := data.get("parent", _c.UNSET)) is _c.UNSET
                 else m.UpdateADatabaseResponseParent.from_dict(v),

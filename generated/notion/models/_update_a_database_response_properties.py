@@ -21,7 +21,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("score_5", "Score /5"),
     ("status", "Status"),
     ("summary", "Summary"),
-    ("type_", "Type"),
+    ("type", "Type"),
     ("wine_pairing", "Wine Pairing"),
 )
 
@@ -31,29 +31,18 @@ class UpdateADatabaseResponseProperties:
     """Unknown fields are kept in ``additional_properties``."""
 
     author: m.UpdateADatabaseResponsePropertiesAuthor | Unset = UNSET
-
     link: m.UpdateADatabaseResponsePropertiesLink | Unset = UNSET
-
     name: m.UpdateADatabaseResponsePropertiesName | Unset = UNSET
-
     publisher: m.UpdateADatabaseResponsePropertiesPublisher | Unset = UNSET
-
     publishing_release_date: m.UpdateADatabaseResponsePropertiesPublishingReleaseDate | Unset = (
         UNSET
     )
-
     read: m.UpdateADatabaseResponsePropertiesRead | Unset = UNSET
-
     score_5: m.UpdateADatabaseResponsePropertiesScore5 | Unset = UNSET
-
     status: m.UpdateADatabaseResponsePropertiesStatus | Unset = UNSET
-
     summary: m.UpdateADatabaseResponsePropertiesSummary | Unset = UNSET
-
-    type_: m.UpdateADatabaseResponsePropertiesType | Unset = UNSET
-
+    type: m.UpdateADatabaseResponsePropertiesType | Unset = UNSET
     wine_pairing: m.UpdateADatabaseResponsePropertiesWinePairing | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -105,7 +94,7 @@ class UpdateADatabaseResponseProperties:
                 summary=_c.UNSET
                 if (v := data.get("Summary", _c.UNSET)) is _c.UNSET
                 else m.UpdateADatabaseResponsePropertiesSummary.from_dict(v),
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("Type", _c.UNSET)) is _c.UNSET
                 else m.UpdateADatabaseResponsePropertiesType.from_dict(v),
                 wine_pairing=_c.UNSET

@@ -12,10 +12,10 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
+    ("id", "id"),
     ("name", "name"),
     ("select", "select"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -23,14 +23,10 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class UpdateADatabaseResponsePropertiesPublisher:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     name: str | Unset = UNSET
-
     select: m.UpdateADatabaseResponsePropertiesPublisherSelect | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -48,12 +44,12 @@ class UpdateADatabaseResponsePropertiesPublisher:
         data = _c.expect_object("UpdateADatabaseResponsePropertiesPublisher", data)
         try:
             return cls(
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 select=_c.UNSET
                 if (v := data.get("select", _c.UNSET)) is _c.UNSET
                 else m.UpdateADatabaseResponsePropertiesPublisherSelect.from_dict(v),
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

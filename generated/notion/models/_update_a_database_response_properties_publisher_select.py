@@ -19,7 +19,6 @@ class UpdateADatabaseResponsePropertiesPublisherSelect:
     """Unknown fields are kept in ``additional_properties``."""
 
     options: list[m.UpdateADatabaseResponsePropertiesPublisherSelectOptionsItem] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

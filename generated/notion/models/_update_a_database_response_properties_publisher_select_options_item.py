@@ -11,7 +11,7 @@ from connectory.core._codec import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("color", "color"),
-    ("id_", "id"),
+    ("id", "id"),
     ("name", "name"),
 )
 
@@ -21,11 +21,8 @@ class UpdateADatabaseResponsePropertiesPublisherSelectOptionsItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     color: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     name: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -43,7 +40,7 @@ class UpdateADatabaseResponsePropertiesPublisherSelectOptionsItem:
         try:
             return cls(
                 color=_c.UNSET if (v := data.get("color", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )

@@ -11,9 +11,9 @@ from connectory.core._codec import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("date", "date"),
-    ("id_", "id"),
+    ("id", "id"),
     ("name", "name"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -22,13 +22,9 @@ class UpdateADatabaseResponsePropertiesPublishingReleaseDate:
     """Unknown fields are kept in ``additional_properties``."""
 
     date: dict[str, Any] | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     name: str | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -47,9 +43,9 @@ class UpdateADatabaseResponsePropertiesPublishingReleaseDate:
         try:
             return cls(
                 date=_c.UNSET if (v := data.get("date", _c.UNSET)) is _c.UNSET else dict(v),
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

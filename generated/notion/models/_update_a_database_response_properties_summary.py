@@ -10,10 +10,10 @@ from connectory.core import _codec as _c
 from connectory.core._codec import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
+    ("id", "id"),
     ("name", "name"),
     ("rich_text", "rich_text"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -21,14 +21,10 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class UpdateADatabaseResponsePropertiesSummary:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     name: str | Unset = UNSET
-
     rich_text: dict[str, Any] | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -46,12 +42,12 @@ class UpdateADatabaseResponsePropertiesSummary:
         data = _c.expect_object("UpdateADatabaseResponsePropertiesSummary", data)
         try:
             return cls(
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 rich_text=_c.UNSET
                 if (v := data.get("rich_text", _c.UNSET)) is _c.UNSET
                 else dict(v),
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

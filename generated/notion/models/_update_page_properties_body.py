@@ -19,7 +19,6 @@ class UpdatePagePropertiesBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     properties: m.UpdatePagePropertiesBodyProperties | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -19,7 +19,6 @@ class UpdatePagePropertiesBodyPropertiesStatus:
     """Unknown fields are kept in ``additional_properties``."""
 
     select: m.UpdatePagePropertiesBodyPropertiesStatusSelect | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

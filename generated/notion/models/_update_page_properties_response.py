@@ -14,9 +14,9 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("archived", "archived"),
     ("created_time", "created_time"),
-    ("id_", "id"),
+    ("id", "id"),
     ("last_edited_time", "last_edited_time"),
-    ("object_", "object"),
+    ("object", "object"),
     ("parent", "parent"),
     ("properties", "properties"),
 )
@@ -27,19 +27,12 @@ class UpdatePagePropertiesResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     archived: bool | Unset = UNSET
-
     created_time: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     last_edited_time: str | Unset = UNSET
-
-    object_: str | Unset = UNSET
-
+    object: str | Unset = UNSET
     parent: m.UpdatePagePropertiesResponseParent | Unset = UNSET
-
     properties: m.UpdatePagePropertiesResponseProperties | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -64,11 +57,11 @@ class UpdatePagePropertiesResponse:
                 created_time=_c.UNSET
                 if (v := data.get("created_time", _c.UNSET)) is _c.UNSET
                 else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 last_edited_time=_c.UNSET
                 if (v := data.get("last_edited_time", _c.UNSET)) is _c.UNSET
                 else v,
-                object_=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
+                object=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
                 parent=_c.UNSET
                 if (v := data.get("parent", _c.UNSET)) is _c.UNSET
                 else m.UpdatePagePropertiesResponseParent.from_dict(v),

@@ -21,7 +21,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("score_5", "Score /5"),
     ("status", "Status"),
     ("summary", "Summary"),
-    ("type_", "Type"),
+    ("type", "Type"),
 )
 
 
@@ -30,27 +30,17 @@ class UpdatePagePropertiesResponseProperties:
     """Unknown fields are kept in ``additional_properties``."""
 
     author: m.UpdatePagePropertiesResponsePropertiesAuthor | Unset = UNSET
-
     link: m.UpdatePagePropertiesResponsePropertiesLink | Unset = UNSET
-
     name: m.UpdatePagePropertiesResponsePropertiesName | Unset = UNSET
-
     publisher: m.UpdatePagePropertiesResponsePropertiesPublisher | Unset = UNSET
-
     publishing_release_date: (
         m.UpdatePagePropertiesResponsePropertiesPublishingReleaseDate | Unset
     ) = UNSET
-
     read: m.UpdatePagePropertiesResponsePropertiesRead | Unset = UNSET
-
     score_5: m.UpdatePagePropertiesResponsePropertiesScore5 | Unset = UNSET
-
     status: m.UpdatePagePropertiesResponsePropertiesStatus | Unset = UNSET
-
     summary: m.UpdatePagePropertiesResponsePropertiesSummary | Unset = UNSET
-
-    type_: m.UpdatePagePropertiesResponsePropertiesType | Unset = UNSET
-
+    type: m.UpdatePagePropertiesResponsePropertiesType | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -101,7 +91,7 @@ class UpdatePagePropertiesResponseProperties:
                 summary=_c.UNSET
                 if (v := data.get("Summary", _c.UNSET)) is _c.UNSET
                 else m.UpdatePagePropertiesResponsePropertiesSummary.from_dict(v),
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("Type", _c.UNSET)) is _c.UNSET
                 else m.UpdatePagePropertiesResponsePropertiesType.from_dict(v),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

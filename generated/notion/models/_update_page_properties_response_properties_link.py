@@ -10,8 +10,8 @@ from connectory.core import _codec as _c
 from connectory.core._codec import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
-    ("type_", "type"),
+    ("id", "id"),
+    ("type", "type"),
     ("url", "url"),
 )
 
@@ -20,12 +20,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class UpdatePagePropertiesResponsePropertiesLink:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
+    type: str | Unset = UNSET
     url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -42,8 +39,8 @@ class UpdatePagePropertiesResponsePropertiesLink:
         data = _c.expect_object("UpdatePagePropertiesResponsePropertiesLink", data)
         try:
             return cls(
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )

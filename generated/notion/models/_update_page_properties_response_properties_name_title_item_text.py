@@ -20,9 +20,7 @@ class UpdatePagePropertiesResponsePropertiesNameTitleItemText:
     """Unknown fields are kept in ``additional_properties``."""
 
     content: str | Unset = UNSET
-
     link: Any | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -13,8 +13,8 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("date", "date"),
-    ("id_", "id"),
-    ("type_", "type"),
+    ("id", "id"),
+    ("type", "type"),
 )
 
 
@@ -23,11 +23,8 @@ class UpdatePagePropertiesResponsePropertiesPublishingReleaseDate:
     """Unknown fields are kept in ``additional_properties``."""
 
     date: m.UpdatePagePropertiesResponsePropertiesPublishingReleaseDateDate | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
+    type: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -47,8 +44,8 @@ class UpdatePagePropertiesResponsePropertiesPublishingReleaseDate:
                 date=_c.UNSET
                 if (v := data.get("date", _c.UNSET)) is _c.UNSET
                 else m.UpdatePagePropertiesResponsePropertiesPublishingReleaseDateDate.from_dict(v),
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

@@ -20,9 +20,7 @@ class UpdatePagePropertiesResponsePropertiesPublishingReleaseDateDate:
     """Unknown fields are kept in ``additional_properties``."""
 
     end: Any | Unset = UNSET
-
     start: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

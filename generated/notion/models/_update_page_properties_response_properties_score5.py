@@ -12,9 +12,9 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
+    ("id", "id"),
     ("select", "select"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -22,12 +22,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class UpdatePagePropertiesResponsePropertiesScore5:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     select: m.UpdatePagePropertiesResponsePropertiesScore5Select | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -44,11 +41,11 @@ class UpdatePagePropertiesResponsePropertiesScore5:
         data = _c.expect_object("UpdatePagePropertiesResponsePropertiesScore5", data)
         try:
             return cls(
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 select=_c.UNSET
                 if (v := data.get("select", _c.UNSET)) is _c.UNSET
                 else m.UpdatePagePropertiesResponsePropertiesScore5Select.from_dict(v),
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

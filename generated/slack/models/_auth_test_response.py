@@ -26,21 +26,13 @@ class AuthTestResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     ok: bool
-
     team: str
-
     team_id: str
-
     url: str
-
     user: str
-
     user_id: str
-
     bot_id: str | Unset = UNSET
-
     is_enterprise_install: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

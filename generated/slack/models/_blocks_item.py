@@ -8,15 +8,14 @@ import attrs
 
 from connectory.core import _codec as _c
 
-_FIELDS: tuple[tuple[str, str], ...] = (("type_", "type"),)
+_FIELDS: tuple[tuple[str, str], ...] = (("type", "type"),)
 
 
 @attrs.define(kw_only=True)
 class BlocksItem:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: str
-
+    type: str
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -35,7 +34,7 @@ class BlocksItem:
         data = _c.expect_object("BlocksItem", data)
         try:
             return cls(
-                type_=data["type"],
+                type=data["type"],
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

@@ -20,11 +20,8 @@ class ChatDeleteResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     channel: str
-
     ok: bool
-
     ts: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -20,11 +20,8 @@ class ChatGetPermalinkResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     channel: str
-
     ok: bool
-
     permalink: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -23,11 +23,8 @@ class ChatGetPermalinkResponseDefault:
     """Unknown fields are kept in ``additional_properties``."""
 
     error: m.ChatGetPermalinkResponseDefaultError | str
-
     ok: bool
-
     callstack: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -23,13 +23,9 @@ class ChatPostMessageResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     channel: str
-
     message: m.ObjsMessage
-
     ok: bool
-
     ts: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -23,11 +23,8 @@ class ChatPostMessageResponseDefault:
     """Unknown fields are kept in ``additional_properties``."""
 
     error: m.ChatPostMessageResponseDefaultError | str
-
     ok: bool
-
     callstack: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -24,15 +24,10 @@ class ChatUpdateResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     channel: str
-
     message: m.ChatUpdateResponseMessage
-
     ok: bool
-
     text: str
-
     ts: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

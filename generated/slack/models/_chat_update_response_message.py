@@ -21,11 +21,8 @@ class ChatUpdateResponseMessage:
     """Unknown fields are kept in ``additional_properties``."""
 
     text: str
-
     attachments: list[dict[str, Any]] | Unset = UNSET
-
     blocks: dict[str, Any] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

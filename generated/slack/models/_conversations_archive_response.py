@@ -16,7 +16,6 @@ class ConversationsArchiveResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     ok: bool
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -25,9 +25,7 @@ class ConversationsCreateResponse:
         | m.ObjsConversationItemOption2
         | m.ObjsConversationItemOption3
     ]
-
     ok: bool
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -26,17 +26,11 @@ class ConversationsCreateResponseDefault:
     """Unknown fields are kept in ``additional_properties``."""
 
     error: m.ConversationsCreateResponseDefaultError | str
-
     ok: bool
-
     callstack: str | Unset = UNSET
-
     detail: str | Unset = UNSET
-
     needed: str | Unset = UNSET
-
     provided: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -25,17 +25,11 @@ class ConversationsHistoryResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     channel_actions_count: int
-
     channel_actions_ts: list[Any]
-
     has_more: bool
-
     messages: list[m.ObjsMessage]
-
     ok: bool
-
     pin_count: int
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

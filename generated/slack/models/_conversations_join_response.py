@@ -28,13 +28,9 @@ class ConversationsJoinResponse:
         | m.ObjsConversationItemOption2
         | m.ObjsConversationItemOption3
     ]
-
     ok: bool
-
     response_metadata: m.ConversationsJoinResponseResponseMetadata | Unset = UNSET
-
     warning: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

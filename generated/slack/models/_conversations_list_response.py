@@ -29,11 +29,8 @@ class ConversationsListResponse:
             | m.ObjsConversationItemOption3
         ]
     ]
-
     ok: bool
-
     response_metadata: m.ConversationsListResponseResponseMetadata | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -22,11 +22,8 @@ class ConversationsMembersResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     members: list[str]
-
     ok: bool
-
     response_metadata: m.ConversationsMembersResponseResponseMetadata
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -28,11 +28,8 @@ class ConversationsRepliesResponse:
             | m.ConversationsRepliesResponseMessagesItemItemOption2
         ]
     ]
-
     ok: bool
-
     has_more: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

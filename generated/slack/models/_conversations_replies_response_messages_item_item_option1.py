@@ -17,7 +17,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("text", "text"),
     ("thread_ts", "thread_ts"),
     ("ts", "ts"),
-    ("type_", "type"),
+    ("type", "type"),
     ("user", "user"),
     ("last_read", "last_read"),
     ("latest_reply", "latest_reply"),
@@ -36,37 +36,21 @@ class ConversationsRepliesResponseMessagesItemItemOption1:
     """Unknown fields are kept in ``additional_properties``."""
 
     reply_count: int
-
     subscribed: bool
-
     text: str
-
     thread_ts: str
-
     ts: str
-
-    type_: str
-
+    type: str
     user: str
-
     last_read: str | Unset = UNSET
-
     latest_reply: str | Unset = UNSET
-
     reply_users: list[str] | Unset = UNSET
-
     reply_users_count: int | Unset = UNSET
-
     source_team: str | Unset = UNSET
-
     team: str | Unset = UNSET
-
     unread_count: int | Unset = UNSET
-
     user_profile: m.ObjsUserProfileShort | Unset = UNSET
-
     user_team: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -111,7 +95,7 @@ class ConversationsRepliesResponseMessagesItemItemOption1:
                 text=data["text"],
                 thread_ts=data["thread_ts"],
                 ts=data["ts"],
-                type_=data["type"],
+                type=data["type"],
                 user=data["user"],
                 last_read=_c.UNSET if (v := data.get("last_read", _c.UNSET)) is _c.UNSET else v,
                 latest_reply=_c.UNSET

@@ -16,7 +16,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("text", "text"),
     ("thread_ts", "thread_ts"),
     ("ts", "ts"),
-    ("type_", "type"),
+    ("type", "type"),
     ("user", "user"),
     ("is_starred", "is_starred"),
     ("source_team", "source_team"),
@@ -31,27 +31,16 @@ class ConversationsRepliesResponseMessagesItemItemOption2:
     """Unknown fields are kept in ``additional_properties``."""
 
     parent_user_id: str
-
     text: str
-
     thread_ts: str
-
     ts: str
-
-    type_: str
-
+    type: str
     user: str
-
     is_starred: bool | Unset = UNSET
-
     source_team: str | Unset = UNSET
-
     team: str | Unset = UNSET
-
     user_profile: m.ObjsUserProfileShort | Unset = UNSET
-
     user_team: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -89,7 +78,7 @@ class ConversationsRepliesResponseMessagesItemItemOption2:
                 text=data["text"],
                 thread_ts=data["thread_ts"],
                 ts=data["ts"],
-                type_=data["type"],
+                type=data["type"],
                 user=data["user"],
                 is_starred=_c.UNSET if (v := data.get("is_starred", _c.UNSET)) is _c.UNSET else v,
                 source_team=_c.UNSET if (v := data.get("source_team", _c.UNSET)) is _c.UNSET else v,

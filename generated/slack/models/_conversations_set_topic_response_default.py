@@ -25,15 +25,10 @@ class ConversationsSetTopicResponseDefault:
     """Unknown fields are kept in ``additional_properties``."""
 
     error: m.ConversationsSetTopicResponseDefaultError | str
-
     ok: bool
-
     callstack: str | Unset = UNSET
-
     needed: str | Unset = UNSET
-
     provided: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -27,17 +27,11 @@ class FilesInfoResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     comments: list[Any]
-
     file: m.ObjsFile
-
     ok: bool
-
     content_html: Any | Unset = UNSET
-
     editor: str | Unset = UNSET
-
     paging: m.ObjsPaging | Unset = UNSET
-
     response_metadata: (
         list[
             m.ObjsResponseMetadataItemOption1
@@ -46,7 +40,6 @@ class FilesInfoResponse:
         ]
         | Unset
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

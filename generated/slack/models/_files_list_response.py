@@ -22,11 +22,8 @@ class FilesListResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     files: list[m.ObjsFile]
-
     ok: bool
-
     paging: m.ObjsPaging
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

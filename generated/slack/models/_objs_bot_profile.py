@@ -14,7 +14,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("app_id", "app_id"),
     ("deleted", "deleted"),
     ("icons", "icons"),
-    ("id_", "id"),
+    ("id", "id"),
     ("name", "name"),
     ("team_id", "team_id"),
     ("updated", "updated"),
@@ -26,19 +26,12 @@ class ObjsBotProfile:
     """Unknown fields are kept in ``additional_properties``."""
 
     app_id: str
-
     deleted: bool
-
     icons: m.ObjsBotProfileIcons
-
-    id_: str
-
+    id: str
     name: str
-
     team_id: str
-
     updated: int
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -72,7 +65,7 @@ class ObjsBotProfile:
                 app_id=data["app_id"],
                 deleted=data["deleted"],
                 icons=m.ObjsBotProfileIcons.from_dict(data["icons"]),
-                id_=data["id"],
+                id=data["id"],
                 name=data["name"],
                 team_id=data["team_id"],
                 updated=data["updated"],

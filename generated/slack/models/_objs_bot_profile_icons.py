@@ -20,11 +20,8 @@ class ObjsBotProfileIcons:
     """Unknown fields are kept in ``additional_properties``."""
 
     image_36: str
-
     image_48: str
-
     image_72: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

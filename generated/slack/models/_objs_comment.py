@@ -14,7 +14,7 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("comment", "comment"),
     ("created", "created"),
-    ("id_", "id"),
+    ("id", "id"),
     ("is_intro", "is_intro"),
     ("timestamp", "timestamp"),
     ("user", "user"),
@@ -31,27 +31,16 @@ class ObjsComment:
     """Unknown fields are kept in ``additional_properties``."""
 
     comment: str
-
     created: int
-
-    id_: str
-
+    id: str
     is_intro: bool
-
     timestamp: int
-
     user: str
-
     is_starred: bool | Unset = UNSET
-
     num_stars: int | Unset = UNSET
-
     pinned_info: dict[str, Any] | Unset = UNSET
-
     pinned_to: list[str] | Unset = UNSET
-
     reactions: list[m.ObjsReaction] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -87,7 +76,7 @@ class ObjsComment:
             return cls(
                 comment=data["comment"],
                 created=data["created"],
-                id_=data["id"],
+                id=data["id"],
                 is_intro=data["is_intro"],
                 timestamp=data["timestamp"],
                 user=data["user"],

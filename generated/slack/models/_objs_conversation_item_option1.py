@@ -14,7 +14,7 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("created", "created"),
     ("creator", "creator"),
-    ("id_", "id"),
+    ("id", "id"),
     ("is_archived", "is_archived"),
     ("is_channel", "is_channel"),
     ("is_general", "is_general"),
@@ -75,115 +75,60 @@ class ObjsConversationItemOption1:
     """Unknown fields are kept in ``additional_properties``."""
 
     created: int
-
     creator: str
-
-    id_: str
-
+    id: str
     is_archived: bool
-
     is_channel: bool
-
     is_general: bool
-
     is_group: bool
-
     is_im: bool
-
     is_mpim: bool
-
     is_org_shared: bool
-
     is_private: bool
-
     is_shared: bool
-
     name: str
-
     name_normalized: str
-
     purpose: m.ObjsConversationItemOption1Purpose
-
     topic: m.ObjsConversationItemOption1Topic
-
     accepted_user: str | Unset = UNSET
-
     connected_team_ids: list[str] | Unset = UNSET
-
     conversation_host_id: str | Unset = UNSET
-
     display_counts: m.ObjsConversationItemOption1DisplayCounts | Unset = UNSET
-
     enterprise_id: str | Unset = UNSET
-
     has_pins: bool | Unset = UNSET
-
     internal_team_ids: list[str] | Unset = UNSET
-
     is_ext_shared: bool | Unset = UNSET
-
     is_frozen: bool | Unset = UNSET
-
     is_global_shared: bool | Unset = UNSET
-
     is_member: bool | Unset = UNSET
-
     is_moved: int | Unset = UNSET
-
     is_non_threadable: bool | Unset = UNSET
-
     is_open: bool | Unset = UNSET
-
     is_org_default: bool | Unset = UNSET
-
     is_org_mandatory: bool | Unset = UNSET
-
     is_pending_ext_shared: bool | Unset = UNSET
-
     is_read_only: bool | Unset = UNSET
-
     is_starred: bool | Unset = UNSET
-
     is_thread_only: bool | Unset = UNSET
-
     last_read: str | Unset = UNSET
-
     latest: list[Any] | Unset = UNSET
-
     members: list[str] | Unset = UNSET
-
     num_members: int | Unset = UNSET
-
     parent_conversation: list[Any] | Unset = UNSET
-
     pending_connected_team_ids: list[str] | Unset = UNSET
-
     pending_shared: list[str] | Unset = UNSET
-
     pin_count: int | Unset = UNSET
-
     previous_names: list[str] | Unset = UNSET
-
     priority: float | Unset = UNSET
-
     shared_team_ids: list[str] | Unset = UNSET
-
     shares: list[m.ObjsConversationItemOption1SharesItem] | Unset = UNSET
-
     timezone_count: int | Unset = UNSET
-
     unlinked: int | Unset = UNSET
-
     unread_count: int | Unset = UNSET
-
     unread_count_display: int | Unset = UNSET
-
     use_case: str | Unset = UNSET
-
     user: str | Unset = UNSET
-
     version: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -273,7 +218,7 @@ class ObjsConversationItemOption1:
             return cls(
                 created=data["created"],
                 creator=data["creator"],
-                id_=data["id"],
+                id=data["id"],
                 is_archived=data["is_archived"],
                 is_channel=data["is_channel"],
                 is_general=data["is_general"],

@@ -19,9 +19,7 @@ class ObjsConversationItemOption1DisplayCounts:
     """Unknown fields are kept in ``additional_properties``."""
 
     display_counts: int
-
     guest_counts: int
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -24,13 +24,9 @@ class ObjsConversationItemOption1SharesItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     is_active: bool
-
     team: m.ObjsTeam
-
     user: str
-
     accepted_user: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -20,11 +20,8 @@ class ObjsConversationItemOption2Topic:
     """Unknown fields are kept in ``additional_properties``."""
 
     creator: str
-
     last_set: int
-
     value: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -13,7 +13,7 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("created", "created"),
-    ("id_", "id"),
+    ("id", "id"),
     ("is_im", "is_im"),
     ("is_org_shared", "is_org_shared"),
     ("priority", "priority"),
@@ -42,49 +42,27 @@ class ObjsConversationItemOption3:
     """Unknown fields are kept in ``additional_properties``."""
 
     created: int
-
-    id_: str
-
+    id: str
     is_im: bool
-
     is_org_shared: bool
-
     priority: float
-
     user: str
-
     has_pins: bool | Unset = UNSET
-
     is_archived: bool | Unset = UNSET
-
     is_ext_shared: bool | Unset = UNSET
-
     is_frozen: bool | Unset = UNSET
-
     is_open: bool | Unset = UNSET
-
     is_shared: bool | Unset = UNSET
-
     is_starred: bool | Unset = UNSET
-
     is_user_deleted: bool | Unset = UNSET
-
     last_read: str | Unset = UNSET
-
     latest: list[Any] | Unset = UNSET
-
     parent_conversation: list[Any] | Unset = UNSET
-
     pin_count: int | Unset = UNSET
-
     shares: list[m.ObjsConversationItemOption3SharesItem] | Unset = UNSET
-
     unread_count: int | Unset = UNSET
-
     unread_count_display: int | Unset = UNSET
-
     version: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -130,7 +108,7 @@ class ObjsConversationItemOption3:
         try:
             return cls(
                 created=data["created"],
-                id_=data["id"],
+                id=data["id"],
                 is_im=data["is_im"],
                 is_org_shared=data["is_org_shared"],
                 priority=_c.to_float(data["priority"]),

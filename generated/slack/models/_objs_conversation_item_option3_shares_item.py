@@ -12,7 +12,7 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("date_create", "date_create"),
-    ("id_", "id"),
+    ("id", "id"),
     ("is_active", "is_active"),
     ("name", "name"),
     ("team", "team"),
@@ -24,15 +24,10 @@ class ObjsConversationItemOption3SharesItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     date_create: int
-
-    id_: str
-
+    id: str
     is_active: bool
-
     name: str
-
     team: m.ObjsTeam
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -60,7 +55,7 @@ class ObjsConversationItemOption3SharesItem:
         try:
             return cls(
                 date_create=data["date_create"],
-                id_=data["id"],
+                id=data["id"],
                 is_active=data["is_active"],
                 name=data["name"],
                 team=m.ObjsTeam.from_dict(data["team"]),

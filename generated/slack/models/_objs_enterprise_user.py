@@ -11,7 +11,7 @@ from connectory.core import _codec as _c
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("enterprise_id", "enterprise_id"),
     ("enterprise_name", "enterprise_name"),
-    ("id_", "id"),
+    ("id", "id"),
     ("is_admin", "is_admin"),
     ("is_owner", "is_owner"),
     ("teams", "teams"),
@@ -23,17 +23,11 @@ class ObjsEnterpriseUser:
     """Unknown fields are kept in ``additional_properties``."""
 
     enterprise_id: str
-
     enterprise_name: str
-
-    id_: str
-
+    id: str
     is_admin: bool
-
     is_owner: bool
-
     teams: list[str]
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -64,7 +58,7 @@ class ObjsEnterpriseUser:
             return cls(
                 enterprise_id=data["enterprise_id"],
                 enterprise_name=data["enterprise_name"],
-                id_=data["id"],
+                id=data["id"],
                 is_admin=data["is_admin"],
                 is_owner=data["is_owner"],
                 teams=list(data["teams"]),

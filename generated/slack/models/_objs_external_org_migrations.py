@@ -21,9 +21,7 @@ class ObjsExternalOrgMigrations:
     """Unknown fields are kept in ``additional_properties``."""
 
     current: list[m.ObjsExternalOrgMigrationsCurrentItem]
-
     date_updated: int
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

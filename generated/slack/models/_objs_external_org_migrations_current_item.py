@@ -19,9 +19,7 @@ class ObjsExternalOrgMigrationsCurrentItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     date_started: int
-
     team_id: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -25,7 +25,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("filetype", "filetype"),
     ("groups", "groups"),
     ("has_rich_preview", "has_rich_preview"),
-    ("id_", "id"),
+    ("id", "id"),
     ("image_exif_rotation", "image_exif_rotation"),
     ("ims", "ims"),
     ("is_external", "is_external"),
@@ -90,145 +90,75 @@ class ObjsFile:
     """Unknown fields are kept in ``additional_properties``."""
 
     channels: list[str] | Unset = UNSET
-
     comments_count: int | Unset = UNSET
-
     created: int | Unset = UNSET
-
     date_delete: int | Unset = UNSET
-
     display_as_bot: bool | Unset = UNSET
-
     editable: bool | Unset = UNSET
-
     editor: str | Unset = UNSET
-
     external_id: str | Unset = UNSET
-
     external_type: str | Unset = UNSET
-
     external_url: str | Unset = UNSET
-
     filetype: str | Unset = UNSET
-
     groups: list[str] | Unset = UNSET
-
     has_rich_preview: bool | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     image_exif_rotation: int | Unset = UNSET
-
     ims: list[str] | Unset = UNSET
-
     is_external: bool | Unset = UNSET
-
     is_public: bool | Unset = UNSET
-
     is_starred: bool | Unset = UNSET
-
     is_tombstoned: bool | Unset = UNSET
-
     last_editor: str | Unset = UNSET
-
     mimetype: str | Unset = UNSET
-
     mode: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     non_owner_editable: bool | Unset = UNSET
-
     num_stars: int | Unset = UNSET
-
     original_h: int | Unset = UNSET
-
     original_w: int | Unset = UNSET
-
     permalink: str | Unset = UNSET
-
     permalink_public: str | Unset = UNSET
-
     pinned_info: dict[str, Any] | Unset = UNSET
-
     pinned_to: list[str] | Unset = UNSET
-
     pretty_type: str | Unset = UNSET
-
     preview: str | Unset = UNSET
-
     public_url_shared: bool | Unset = UNSET
-
     reactions: list[m.ObjsReaction] | Unset = UNSET
-
     shares: m.ObjsFileShares | Unset = UNSET
-
     size: int | Unset = UNSET
-
     source_team: str | Unset = UNSET
-
     state: str | Unset = UNSET
-
     thumb_1024: str | Unset = UNSET
-
     thumb_1024_h: int | Unset = UNSET
-
     thumb_1024_w: int | Unset = UNSET
-
     thumb_160: str | Unset = UNSET
-
     thumb_360: str | Unset = UNSET
-
     thumb_360_h: int | Unset = UNSET
-
     thumb_360_w: int | Unset = UNSET
-
     thumb_480: str | Unset = UNSET
-
     thumb_480_h: int | Unset = UNSET
-
     thumb_480_w: int | Unset = UNSET
-
     thumb_64: str | Unset = UNSET
-
     thumb_720: str | Unset = UNSET
-
     thumb_720_h: int | Unset = UNSET
-
     thumb_720_w: int | Unset = UNSET
-
     thumb_80: str | Unset = UNSET
-
     thumb_800: str | Unset = UNSET
-
     thumb_800_h: int | Unset = UNSET
-
     thumb_800_w: int | Unset = UNSET
-
     thumb_960: str | Unset = UNSET
-
     thumb_960_h: int | Unset = UNSET
-
     thumb_960_w: int | Unset = UNSET
-
     thumb_tiny: str | Unset = UNSET
-
     timestamp: int | Unset = UNSET
-
     title: str | Unset = UNSET
-
     updated: int | Unset = UNSET
-
     url_private: str | Unset = UNSET
-
     url_private_download: str | Unset = UNSET
-
     user: str | Unset = UNSET
-
     user_team: str | Unset = UNSET
-
     username: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -335,7 +265,7 @@ class ObjsFile:
                 has_rich_preview=_c.UNSET
                 if (v := data.get("has_rich_preview", _c.UNSET)) is _c.UNSET
                 else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 image_exif_rotation=_c.UNSET
                 if (v := data.get("image_exif_rotation", _c.UNSET)) is _c.UNSET
                 else v,

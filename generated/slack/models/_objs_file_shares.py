@@ -20,9 +20,7 @@ class ObjsFileShares:
     """Unknown fields are kept in ``additional_properties``."""
 
     private: dict[str, Any] | Unset = UNSET
-
     public: dict[str, Any] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -26,21 +26,13 @@ class ObjsIcon:
     """Unknown fields are kept in ``additional_properties``."""
 
     image_102: str | Unset = UNSET
-
     image_132: str | Unset = UNSET
-
     image_230: str | Unset = UNSET
-
     image_34: str | Unset = UNSET
-
     image_44: str | Unset = UNSET
-
     image_68: str | Unset = UNSET
-
     image_88: str | Unset = UNSET
-
     image_default: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

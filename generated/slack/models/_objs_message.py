@@ -14,7 +14,7 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("text", "text"),
     ("ts", "ts"),
-    ("type_", "type"),
+    ("type", "type"),
     ("attachments", "attachments"),
     ("blocks", "blocks"),
     ("bot_id", "bot_id"),
@@ -61,87 +61,46 @@ class ObjsMessage:
     """Unknown fields are kept in ``additional_properties``."""
 
     text: str
-
     ts: str
-
-    type_: str
-
+    type: str
     attachments: list[m.ObjsMessageAttachmentsItem] | Unset = UNSET
-
     blocks: list[m.BlocksItem] | Unset = UNSET
-
     bot_id: list[Any] | Unset = UNSET
-
     bot_profile: m.ObjsBotProfile | Unset = UNSET
-
     client_msg_id: str | Unset = UNSET
-
     comment: m.ObjsComment | Unset = UNSET
-
     display_as_bot: bool | Unset = UNSET
-
     file: m.ObjsFile | Unset = UNSET
-
     files: list[m.ObjsFile] | Unset = UNSET
-
     icons: m.ObjsMessageIcons | Unset = UNSET
-
     inviter: str | Unset = UNSET
-
     is_delayed_message: bool | Unset = UNSET
-
     is_intro: bool | Unset = UNSET
-
     is_starred: bool | Unset = UNSET
-
     last_read: str | Unset = UNSET
-
     latest_reply: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     old_name: str | Unset = UNSET
-
     parent_user_id: str | Unset = UNSET
-
     permalink: str | Unset = UNSET
-
     pinned_to: list[str] | Unset = UNSET
-
     purpose: str | Unset = UNSET
-
     reactions: list[m.ObjsReaction] | Unset = UNSET
-
     reply_count: int | Unset = UNSET
-
     reply_users: list[str] | Unset = UNSET
-
     reply_users_count: int | Unset = UNSET
-
     source_team: str | Unset = UNSET
-
     subscribed: bool | Unset = UNSET
-
     subtype: str | Unset = UNSET
-
     team: str | Unset = UNSET
-
     thread_ts: str | Unset = UNSET
-
     topic: str | Unset = UNSET
-
     unread_count: int | Unset = UNSET
-
     upload: bool | Unset = UNSET
-
     user: str | Unset = UNSET
-
     user_profile: m.ObjsUserProfileShort | Unset = UNSET
-
     user_team: str | Unset = UNSET
-
     username: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -204,7 +163,7 @@ class ObjsMessage:
             return cls(
                 text=data["text"],
                 ts=data["ts"],
-                type_=data["type"],
+                type=data["type"],
                 attachments=_c.UNSET
                 if (v := data.get("attachments", _c.UNSET)) is _c.UNSET
                 else [m.ObjsMessageAttachmentsItem.from_dict(x) for x in v],

@@ -10,7 +10,7 @@ from connectory.core import _codec as _c
 from connectory.core._codec import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
+    ("id", "id"),
     ("fallback", "fallback"),
     ("image_bytes", "image_bytes"),
     ("image_height", "image_height"),
@@ -23,18 +23,12 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class ObjsMessageAttachmentsItem:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: int
-
+    id: int
     fallback: str | Unset = UNSET
-
     image_bytes: int | Unset = UNSET
-
     image_height: int | Unset = UNSET
-
     image_url: str | Unset = UNSET
-
     image_width: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -58,7 +52,7 @@ class ObjsMessageAttachmentsItem:
         data = _c.expect_object("ObjsMessageAttachmentsItem", data)
         try:
             return cls(
-                id_=data["id"],
+                id=data["id"],
                 fallback=_c.UNSET if (v := data.get("fallback", _c.UNSET)) is _c.UNSET else v,
                 image_bytes=_c.UNSET if (v := data.get("image_bytes", _c.UNSET)) is _c.UNSET else v,
                 image_height=_c.UNSET

@@ -20,9 +20,7 @@ class ObjsMessageIcons:
     """Unknown fields are kept in ``additional_properties``."""
 
     emoji: str | Unset = UNSET
-
     image_64: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -24,17 +24,11 @@ class ObjsPaging:
     """Unknown fields are kept in ``additional_properties``."""
 
     page: int
-
     total: int
-
     count: int | Unset = UNSET
-
     pages: int | Unset = UNSET
-
     per_page: int | Unset = UNSET
-
     spill: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -10,7 +10,7 @@ from connectory.core import _codec as _c
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("email", "email"),
-    ("id_", "id"),
+    ("id", "id"),
 )
 
 
@@ -19,9 +19,7 @@ class ObjsPrimaryOwner:
     """Unknown fields are kept in ``additional_properties``."""
 
     email: str
-
-    id_: str
-
+    id: str
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -43,7 +41,7 @@ class ObjsPrimaryOwner:
         try:
             return cls(
                 email=data["email"],
-                id_=data["id"],
+                id=data["id"],
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

@@ -20,11 +20,8 @@ class ObjsReaction:
     """Unknown fields are kept in ``additional_properties``."""
 
     count: int
-
     name: str
-
     users: list[str]
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -16,7 +16,6 @@ class ObjsResponseMetadataItemOption1:
     """Unknown fields are kept in ``additional_properties``."""
 
     next_cursor: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

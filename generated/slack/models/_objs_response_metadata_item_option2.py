@@ -21,9 +21,7 @@ class ObjsResponseMetadataItemOption2:
     """Unknown fields are kept in ``additional_properties``."""
 
     messages: list[str]
-
     warnings: list[m.ObjsResponseMetadataItemOption2WarningsItem | str]
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

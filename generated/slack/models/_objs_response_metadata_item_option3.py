@@ -22,11 +22,8 @@ class ObjsResponseMetadataItemOption3:
     """Unknown fields are kept in ``additional_properties``."""
 
     messages: list[str]
-
     next_cursor: str
-
     warnings: list[m.ObjsResponseMetadataItemOption3WarningsItem | str]
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

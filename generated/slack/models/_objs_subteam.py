@@ -22,7 +22,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("description", "description"),
     ("enterprise_subteam_id", "enterprise_subteam_id"),
     ("handle", "handle"),
-    ("id_", "id"),
+    ("id", "id"),
     ("is_external", "is_external"),
     ("is_subteam", "is_subteam"),
     ("is_usergroup", "is_usergroup"),
@@ -41,47 +41,26 @@ class ObjsSubteam:
     """Unknown fields are kept in ``additional_properties``."""
 
     auto_provision: bool
-
     auto_type: list[Any]
-
     created_by: str
-
     date_create: int
-
     date_delete: int
-
     date_update: int
-
     deleted_by: list[Any]
-
     description: str
-
     enterprise_subteam_id: str
-
     handle: str
-
-    id_: str
-
+    id: str
     is_external: bool
-
     is_subteam: bool
-
     is_usergroup: bool
-
     name: str
-
     prefs: m.ObjsSubteamPrefs
-
     team_id: str
-
     updated_by: str
-
     channel_count: int | Unset = UNSET
-
     user_count: int | Unset = UNSET
-
     users: list[str] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -168,7 +147,7 @@ class ObjsSubteam:
                 description=data["description"],
                 enterprise_subteam_id=data["enterprise_subteam_id"],
                 handle=data["handle"],
-                id_=data["id"],
+                id=data["id"],
                 is_external=data["is_external"],
                 is_subteam=data["is_subteam"],
                 is_usergroup=data["is_usergroup"],

@@ -19,9 +19,7 @@ class ObjsSubteamPrefs:
     """Unknown fields are kept in ``additional_properties``."""
 
     channels: list[str]
-
     groups: list[str]
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

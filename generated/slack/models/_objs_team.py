@@ -15,7 +15,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("domain", "domain"),
     ("email_domain", "email_domain"),
     ("icon", "icon"),
-    ("id_", "id"),
+    ("id", "id"),
     ("name", "name"),
     ("archived", "archived"),
     ("avatar_base_url", "avatar_base_url"),
@@ -49,63 +49,34 @@ class ObjsTeam:
     """Unknown fields are kept in ``additional_properties``."""
 
     domain: str
-
     email_domain: str
-
     icon: m.ObjsIcon
-
-    id_: str
-
+    id: str
     name: str
-
     archived: bool | Unset = UNSET
-
     avatar_base_url: str | Unset = UNSET
-
     created: int | Unset = UNSET
-
     date_create: int | Unset = UNSET
-
     deleted: bool | Unset = UNSET
-
     description: str | Unset | None = UNSET
-
     discoverable: list[Any] | Unset = UNSET
-
     enterprise_id: str | Unset = UNSET
-
     enterprise_name: str | Unset = UNSET
-
     external_org_migrations: m.ObjsExternalOrgMigrations | Unset = UNSET
-
     has_compliance_export: bool | Unset = UNSET
-
     is_assigned: bool | Unset = UNSET
-
     is_enterprise: int | Unset = UNSET
-
     is_over_storage_limit: bool | Unset = UNSET
-
     limit_ts: int | Unset = UNSET
-
     locale: str | Unset = UNSET
-
     messages_count: int | Unset = UNSET
-
     msg_edit_window_mins: int | Unset = UNSET
-
     over_integrations_limit: bool | Unset = UNSET
-
     over_storage_limit: bool | Unset = UNSET
-
     pay_prod_cur: str | Unset = UNSET
-
     plan: m.ObjsTeamPlan | str | Unset = UNSET
-
     primary_owner: m.ObjsPrimaryOwner | Unset = UNSET
-
     sso_provider: m.ObjsTeamSsoProvider | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -159,7 +130,7 @@ class ObjsTeam:
                 domain=data["domain"],
                 email_domain=data["email_domain"],
                 icon=m.ObjsIcon.from_dict(data["icon"]),
-                id_=data["id"],
+                id=data["id"],
                 name=data["name"],
                 archived=_c.UNSET if (v := data.get("archived", _c.UNSET)) is _c.UNSET else v,
                 avatar_base_url=_c.UNSET

@@ -13,10 +13,10 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("hint", "hint"),
-    ("id_", "id"),
+    ("id", "id"),
     ("label", "label"),
     ("ordering", "ordering"),
-    ("type_", "type"),
+    ("type", "type"),
     ("field_name", "field_name"),
     ("is_hidden", "is_hidden"),
     ("options", "options"),
@@ -29,23 +29,14 @@ class ObjsTeamProfileField:
     """Unknown fields are kept in ``additional_properties``."""
 
     hint: str
-
-    id_: str
-
+    id: str
     label: str
-
     ordering: float
-
-    type_: m.ObjsTeamProfileFieldType | str
-
+    type: m.ObjsTeamProfileFieldType | str
     field_name: str | Unset | None = UNSET
-
     is_hidden: bool | Unset = UNSET
-
     options: list[Any] | Unset = UNSET
-
     possible_values: list[str] | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -77,10 +68,10 @@ class ObjsTeamProfileField:
         try:
             return cls(
                 hint=data["hint"],
-                id_=data["id"],
+                id=data["id"],
                 label=data["label"],
                 ordering=_c.to_float(data["ordering"]),
-                type_=_c.enum_value(m.ObjsTeamProfileFieldType, data["type"]),
+                type=_c.enum_value(m.ObjsTeamProfileFieldType, data["type"]),
                 field_name=_c.UNSET if (v := data.get("field_name", _c.UNSET)) is _c.UNSET else v,
                 is_hidden=_c.UNSET if (v := data.get("is_hidden", _c.UNSET)) is _c.UNSET else v,
                 options=_c.UNSET

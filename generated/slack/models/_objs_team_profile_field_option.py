@@ -22,13 +22,9 @@ class ObjsTeamProfileFieldOption:
     """Unknown fields are kept in ``additional_properties``."""
 
     is_custom: bool | Unset | None = UNSET
-
     is_multiple_entry: bool | Unset | None = UNSET
-
     is_protected: bool | Unset | None = UNSET
-
     is_scim: bool | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("label", "label"),
     ("name", "name"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -21,11 +21,8 @@ class ObjsTeamSsoProvider:
     """Unknown fields are kept in ``additional_properties``."""
 
     label: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -44,7 +41,7 @@ class ObjsTeamSsoProvider:
             return cls(
                 label=_c.UNSET if (v := data.get("label", _c.UNSET)) is _c.UNSET else v,
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

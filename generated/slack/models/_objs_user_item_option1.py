@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
+    ("id", "id"),
     ("is_app_user", "is_app_user"),
     ("is_bot", "is_bot"),
     ("name", "name"),
@@ -48,64 +48,35 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class ObjsUserItemOption1:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str
-
+    id: str
     is_app_user: bool
-
     is_bot: bool
-
     name: str
-
     profile: m.ObjsUserProfile
-
     updated: float
-
     color: str | Unset = UNSET
-
     deleted: bool | Unset = UNSET
-
     enterprise_user: m.ObjsEnterpriseUser | Unset = UNSET
-
     has_2fa: bool | Unset = UNSET
-
     is_admin: bool | Unset = UNSET
-
     is_external: bool | Unset = UNSET
-
     is_forgotten: bool | Unset = UNSET
-
     is_invited_user: bool | Unset = UNSET
-
     is_owner: bool | Unset = UNSET
-
     is_primary_owner: bool | Unset = UNSET
-
     is_restricted: bool | Unset = UNSET
-
     is_stranger: bool | Unset = UNSET
-
     is_ultra_restricted: bool | Unset = UNSET
-
     locale: str | Unset = UNSET
-
     presence: str | Unset = UNSET
-
     real_name: str | Unset = UNSET
-
     team: str | Unset = UNSET
-
     team_id: str | Unset = UNSET
-
     team_profile: m.ObjsUserItemOption1TeamProfile | Unset = UNSET
-
     two_factor_type: str | Unset = UNSET
-
     tz: list[Any] | Unset = UNSET
-
     tz_label: str | Unset = UNSET
-
     tz_offset: float | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -157,7 +128,7 @@ class ObjsUserItemOption1:
         data = _c.expect_object("ObjsUserItemOption1", data)
         try:
             return cls(
-                id_=data["id"],
+                id=data["id"],
                 is_app_user=data["is_app_user"],
                 is_bot=data["is_bot"],
                 name=data["name"],

@@ -18,7 +18,6 @@ class ObjsUserItemOption1TeamProfile:
     """Unknown fields are kept in ``additional_properties``."""
 
     fields: list[m.ObjsTeamProfileField]
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -62,93 +62,49 @@ class ObjsUserProfile:
     """Unknown fields are kept in ``additional_properties``."""
 
     avatar_hash: str
-
     display_name: str
-
     display_name_normalized: str
-
     fields: dict[str, Any] | list[Any] | None
-
     phone: str
-
     real_name: str
-
     real_name_normalized: str
-
     skype: str
-
     status_emoji: str
-
     status_text: str
-
     title: str
-
     always_active: bool | Unset = UNSET
-
     api_app_id: str | Unset = UNSET
-
     bot_id: str | Unset = UNSET
-
     email: str | Unset | None = UNSET
-
     first_name: str | Unset | None = UNSET
-
     guest_expiration_ts: int | Unset | None = UNSET
-
     guest_invited_by: str | Unset | None = UNSET
-
     image_1024: str | Unset | None = UNSET
-
     image_192: str | Unset | None = UNSET
-
     image_24: str | Unset | None = UNSET
-
     image_32: str | Unset | None = UNSET
-
     image_48: str | Unset | None = UNSET
-
     image_512: str | Unset | None = UNSET
-
     image_72: str | Unset | None = UNSET
-
     image_original: str | Unset | None = UNSET
-
     is_app_user: bool | Unset = UNSET
-
     is_custom_image: bool | Unset = UNSET
-
     is_restricted: bool | Unset | None = UNSET
-
     is_ultra_restricted: bool | Unset | None = UNSET
-
     last_avatar_image_hash: str | Unset = UNSET
-
     last_name: str | Unset | None = UNSET
-
     memberships_count: int | Unset = UNSET
-
     name: str | Unset | None = UNSET
-
     pronouns: str | Unset = UNSET
-
     status_default_emoji: str | Unset = UNSET
-
     status_default_text: str | Unset = UNSET
-
     status_default_text_canonical: str | Unset | None = UNSET
-
     status_expiration: int | Unset = UNSET
-
     status_text_canonical: str | Unset | None = UNSET
-
     team: str | Unset = UNSET
-
     updated: int | Unset = UNSET
-
     user_id: str | Unset = UNSET
-
     username: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -29,27 +29,16 @@ class ObjsUserProfileShort:
     """Unknown fields are kept in ``additional_properties``."""
 
     avatar_hash: str
-
     display_name: str
-
     first_name: str | None
-
     image_72: str
-
     is_restricted: bool
-
     is_ultra_restricted: bool
-
     name: str
-
     real_name: str
-
     team: str
-
     display_name_normalized: str | Unset = UNSET
-
     real_name_normalized: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -21,9 +21,7 @@ class TeamInfoResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     ok: bool
-
     team: m.ObjsTeam
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -21,9 +21,7 @@ class UsergroupsListResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     ok: bool
-
     usergroups: list[m.ObjsSubteam]
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

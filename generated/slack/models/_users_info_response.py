@@ -21,9 +21,7 @@ class UsersInfoResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     ok: bool
-
     user: list[m.ObjsUserItemOption1 | m.ObjsUserItemOption2]
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -24,11 +24,8 @@ class UsersListResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     cache_ts: int
-
     members: list[list[m.ObjsUserItemOption1 | m.ObjsUserItemOption2]]
-
     ok: bool
-
     response_metadata: (
         list[
             m.ObjsResponseMetadataItemOption1
@@ -37,7 +34,6 @@ class UsersListResponse:
         ]
         | Unset
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

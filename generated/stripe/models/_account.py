@@ -12,8 +12,8 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
-    ("object_", "object"),
+    ("id", "id"),
+    ("object", "object"),
     ("business_profile", "business_profile"),
     ("business_type", "business_type"),
     ("capabilities", "capabilities"),
@@ -33,7 +33,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("requirements", "requirements"),
     ("settings", "settings"),
     ("tos_acceptance", "tos_acceptance"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -41,50 +41,28 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class Account:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str
-
-    object_: m.AccountObject | str
-
+    id: str
+    object: m.AccountObject | str
     business_profile: m.AccountBusinessProfile | Unset | None = UNSET
-
     business_type: m.AccountBusinessType | str | Unset | None = UNSET
-
     capabilities: m.AccountCapabilities | Unset = UNSET
-
     charges_enabled: bool | Unset = UNSET
-
     company: m.LegalEntityCompany | Unset = UNSET
-
     controller: m.AccountUnificationAccountController | Unset = UNSET
-
     country: str | Unset = UNSET
-
     created: int | Unset = UNSET
-
     default_currency: str | Unset = UNSET
-
     details_submitted: bool | Unset = UNSET
-
     email: str | Unset | None = UNSET
-
     external_accounts: m.AccountExternalAccounts | Unset = UNSET
-
     future_requirements: m.AccountFutureRequirements | Unset = UNSET
-
     individual: m.Person | Unset = UNSET
-
     metadata: dict[str, str] | Unset = UNSET
-
     payouts_enabled: bool | Unset = UNSET
-
     requirements: m.AccountRequirements | Unset = UNSET
-
     settings: m.AccountSettings | Unset | None = UNSET
-
     tos_acceptance: m.AccountTosAcceptance | Unset = UNSET
-
-    type_: m.AccountType | str | Unset = UNSET
-
+    type: m.AccountType | str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -125,8 +103,8 @@ class Account:
         data = _c.expect_object("Account", data)
         try:
             return cls(
-                id_=data["id"],
-                object_=_c.enum_value(m.AccountObject, data["object"]),
+                id=data["id"],
+                object=_c.enum_value(m.AccountObject, data["object"]),
                 business_profile=_c.UNSET
                 if (v := data.get("business_profile", _c.UNSET)) is _c.UNSET
                 else None
@@ -182,7 +160,7 @@ class Account:
                 tos_acceptance=_c.UNSET
                 if (v := data.get("tos_acceptance", _c.UNSET)) is _c.UNSET
                 else m.AccountTosAcceptance.from_dict(v),
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.AccountType, v),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

@@ -24,13 +24,9 @@ class AccountBrandingSettings:
     """Unknown fields are kept in ``additional_properties``."""
 
     icon: str | m.File | Unset | None = UNSET
-
     logo: str | m.File | Unset | None = UNSET
-
     primary_color: str | Unset | None = UNSET
-
     secondary_color: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

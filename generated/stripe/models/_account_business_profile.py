@@ -28,21 +28,13 @@ class AccountBusinessProfile:
     """Unknown fields are kept in ``additional_properties``."""
 
     mcc: str | Unset | None = UNSET
-
     name: str | Unset | None = UNSET
-
     product_description: str | Unset | None = UNSET
-
     support_address: m.Address | Unset | None = UNSET
-
     support_email: str | Unset | None = UNSET
-
     support_phone: str | Unset | None = UNSET
-
     support_url: str | Unset | None = UNSET
-
     url: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

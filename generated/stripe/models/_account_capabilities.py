@@ -55,79 +55,44 @@ class AccountCapabilities:
     """Unknown fields are kept in ``additional_properties``."""
 
     acss_debit_payments: m.AccountCapabilitiesAcssDebitPayments | str | Unset = UNSET
-
     affirm_payments: m.AccountCapabilitiesAffirmPayments | str | Unset = UNSET
-
     afterpay_clearpay_payments: m.AccountCapabilitiesAfterpayClearpayPayments | str | Unset = UNSET
-
     au_becs_debit_payments: m.AccountCapabilitiesAuBecsDebitPayments | str | Unset = UNSET
-
     bacs_debit_payments: m.AccountCapabilitiesBacsDebitPayments | str | Unset = UNSET
-
     bancontact_payments: m.AccountCapabilitiesBancontactPayments | str | Unset = UNSET
-
     bank_transfer_payments: m.AccountCapabilitiesBankTransferPayments | str | Unset = UNSET
-
     blik_payments: m.AccountCapabilitiesBlikPayments | str | Unset = UNSET
-
     boleto_payments: m.AccountCapabilitiesBoletoPayments | str | Unset = UNSET
-
     card_issuing: m.AccountCapabilitiesCardIssuing | str | Unset = UNSET
-
     card_payments: m.AccountCapabilitiesCardPayments | str | Unset = UNSET
-
     cartes_bancaires_payments: m.AccountCapabilitiesCartesBancairesPayments | str | Unset = UNSET
-
     cashapp_payments: m.AccountCapabilitiesCashappPayments | str | Unset = UNSET
-
     eps_payments: m.AccountCapabilitiesEpsPayments | str | Unset = UNSET
-
     fpx_payments: m.AccountCapabilitiesFpxPayments | str | Unset = UNSET
-
     giropay_payments: m.AccountCapabilitiesGiropayPayments | str | Unset = UNSET
-
     grabpay_payments: m.AccountCapabilitiesGrabpayPayments | str | Unset = UNSET
-
     ideal_payments: m.AccountCapabilitiesIdealPayments | str | Unset = UNSET
-
     india_international_payments: m.AccountCapabilitiesIndiaInternationalPayments | str | Unset = (
         UNSET
     )
-
     jcb_payments: m.AccountCapabilitiesJcbPayments | str | Unset = UNSET
-
     klarna_payments: m.AccountCapabilitiesKlarnaPayments | str | Unset = UNSET
-
     konbini_payments: m.AccountCapabilitiesKonbiniPayments | str | Unset = UNSET
-
     legacy_payments: m.AccountCapabilitiesLegacyPayments | str | Unset = UNSET
-
     link_payments: m.AccountCapabilitiesLinkPayments | str | Unset = UNSET
-
     oxxo_payments: m.AccountCapabilitiesOxxoPayments | str | Unset = UNSET
-
     p24_payments: m.AccountCapabilitiesP24Payments | str | Unset = UNSET
-
     paynow_payments: m.AccountCapabilitiesPaynowPayments | str | Unset = UNSET
-
     promptpay_payments: m.AccountCapabilitiesPromptpayPayments | str | Unset = UNSET
-
     sepa_debit_payments: m.AccountCapabilitiesSepaDebitPayments | str | Unset = UNSET
-
     sofort_payments: m.AccountCapabilitiesSofortPayments | str | Unset = UNSET
-
     tax_reporting_us_1099_k: m.AccountCapabilitiesTaxReportingUs1099K | str | Unset = UNSET
-
     tax_reporting_us_1099_misc: m.AccountCapabilitiesTaxReportingUs1099Misc | str | Unset = UNSET
-
     transfers: m.AccountCapabilitiesTransfers | str | Unset = UNSET
-
     treasury: m.AccountCapabilitiesTreasury | str | Unset = UNSET
-
     us_bank_account_ach_payments: m.AccountCapabilitiesUsBankAccountAchPayments | str | Unset = (
         UNSET
     )
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -24,13 +24,9 @@ class AccountCardPaymentsSettings:
     """Unknown fields are kept in ``additional_properties``."""
 
     decline_on: m.AccountDeclineChargeOn | Unset = UNSET
-
     statement_descriptor_prefix: str | Unset | None = UNSET
-
     statement_descriptor_prefix_kana: str | Unset | None = UNSET
-
     statement_descriptor_prefix_kanji: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

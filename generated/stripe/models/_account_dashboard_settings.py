@@ -20,9 +20,7 @@ class AccountDashboardSettings:
     """Unknown fields are kept in ``additional_properties``."""
 
     display_name: str | Unset | None = UNSET
-
     timezone: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -19,9 +19,7 @@ class AccountDeclineChargeOn:
     """Unknown fields are kept in ``additional_properties``."""
 
     avs_failure: bool
-
     cvc_failure: bool
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -28,21 +28,13 @@ class AccountFutureRequirements:
     """Unknown fields are kept in ``additional_properties``."""
 
     alternatives: list[m.AccountRequirementsAlternative] | Unset | None = UNSET
-
     current_deadline: int | Unset | None = UNSET
-
     currently_due: list[str] | Unset | None = UNSET
-
     disabled_reason: str | Unset | None = UNSET
-
     errors: list[m.AccountRequirementsError] | Unset | None = UNSET
-
     eventually_due: list[str] | Unset | None = UNSET
-
     past_due: list[str] | Unset | None = UNSET
-
     pending_verification: list[str] | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -23,15 +23,10 @@ class AccountPaymentsSettings:
     """Unknown fields are kept in ``additional_properties``."""
 
     statement_descriptor: str | Unset | None = UNSET
-
     statement_descriptor_kana: str | Unset | None = UNSET
-
     statement_descriptor_kanji: str | Unset | None = UNSET
-
     statement_descriptor_prefix_kana: str | Unset | None = UNSET
-
     statement_descriptor_prefix_kanji: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

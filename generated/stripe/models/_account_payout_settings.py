@@ -23,11 +23,8 @@ class AccountPayoutSettings:
     """Unknown fields are kept in ``additional_properties``."""
 
     debit_negative_balances: bool
-
     schedule: m.TransferSchedule
-
     statement_descriptor: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

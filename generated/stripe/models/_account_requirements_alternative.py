@@ -19,9 +19,7 @@ class AccountRequirementsAlternative:
     """Unknown fields are kept in ``additional_properties``."""
 
     alternative_fields_due: list[str]
-
     original_fields_due: list[str]
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -22,11 +22,8 @@ class AccountRequirementsError:
     """Unknown fields are kept in ``additional_properties``."""
 
     code: m.AccountRequirementsErrorCode | str
-
     reason: str
-
     requirement: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -29,23 +29,14 @@ class AccountSettings:
     """Unknown fields are kept in ``additional_properties``."""
 
     branding: m.AccountBrandingSettings
-
     card_payments: m.AccountCardPaymentsSettings
-
     dashboard: m.AccountDashboardSettings
-
     payments: m.AccountPaymentsSettings
-
     bacs_debit_payments: m.AccountBacsDebitPaymentsSettings | Unset = UNSET
-
     card_issuing: m.AccountCardIssuingSettings | Unset = UNSET
-
     payouts: m.AccountPayoutSettings | Unset = UNSET
-
     sepa_debit_payments: m.AccountSepaDebitPaymentsSettings | Unset = UNSET
-
     treasury: m.AccountTreasurySettings | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

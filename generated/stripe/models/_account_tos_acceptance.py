@@ -22,13 +22,9 @@ class AccountTosAcceptance:
     """Unknown fields are kept in ``additional_properties``."""
 
     date: int | Unset | None = UNSET
-
     ip: str | Unset | None = UNSET
-
     service_agreement: str | Unset = UNSET
-
     user_agent: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

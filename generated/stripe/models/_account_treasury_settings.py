@@ -19,7 +19,6 @@ class AccountTreasurySettings:
     """Unknown fields are kept in ``additional_properties``."""
 
     tos_acceptance: m.AccountTermsOfService | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

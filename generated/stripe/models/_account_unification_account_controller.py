@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
+    ("type", "type"),
     ("is_controller", "is_controller"),
 )
 
@@ -21,10 +21,8 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class AccountUnificationAccountController:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: m.AccountUnificationAccountControllerType | str
-
+    type: m.AccountUnificationAccountControllerType | str
     is_controller: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -44,7 +42,7 @@ class AccountUnificationAccountController:
         data = _c.expect_object("AccountUnificationAccountController", data)
         try:
             return cls(
-                type_=_c.enum_value(m.AccountUnificationAccountControllerType, data["type"]),
+                type=_c.enum_value(m.AccountUnificationAccountControllerType, data["type"]),
                 is_controller=_c.UNSET
                 if (v := data.get("is_controller", _c.UNSET)) is _c.UNSET
                 else v,

@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
+    ("type", "type"),
     ("charge", "charge"),
     ("code", "code"),
     ("decline_code", "decline_code"),
@@ -32,32 +32,19 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class ApiErrors:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: m.ApiErrorsType | str
-
+    type: m.ApiErrorsType | str
     charge: str | Unset = UNSET
-
     code: str | Unset = UNSET
-
     decline_code: str | Unset = UNSET
-
     doc_url: str | Unset = UNSET
-
     message: str | Unset = UNSET
-
     param: str | Unset = UNSET
-
     payment_intent: m.PaymentIntent | Unset = UNSET
-
     payment_method: m.PaymentMethod | Unset = UNSET
-
     payment_method_type: str | Unset = UNSET
-
     request_log_url: str | Unset = UNSET
-
     setup_intent: m.SetupIntent | Unset = UNSET
-
     source: m.BankAccount | m.Card | m.Source | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -88,7 +75,7 @@ class ApiErrors:
         data = _c.expect_object("ApiErrors", data)
         try:
             return cls(
-                type_=_c.enum_value(m.ApiErrorsType, data["type"]),
+                type=_c.enum_value(m.ApiErrorsType, data["type"]),
                 charge=_c.UNSET if (v := data.get("charge", _c.UNSET)) is _c.UNSET else v,
                 code=_c.UNSET if (v := data.get("code", _c.UNSET)) is _c.UNSET else v,
                 decline_code=_c.UNSET

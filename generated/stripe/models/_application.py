@@ -12,8 +12,8 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
-    ("object_", "object"),
+    ("id", "id"),
+    ("object", "object"),
     ("name", "name"),
 )
 
@@ -22,12 +22,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class Application:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str
-
-    object_: m.ApplicationObject | str
-
+    id: str
+    object: m.ApplicationObject | str
     name: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -49,8 +46,8 @@ class Application:
         data = _c.expect_object("Application", data)
         try:
             return cls(
-                id_=data["id"],
-                object_=_c.enum_value(m.ApplicationObject, data["object"]),
+                id=data["id"],
+                object=_c.enum_value(m.ApplicationObject, data["object"]),
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )

@@ -19,9 +19,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("charge", "charge"),
     ("created", "created"),
     ("currency", "currency"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
-    ("object_", "object"),
+    ("object", "object"),
     ("refunded", "refunded"),
     ("refunds", "refunds"),
     ("balance_transaction", "balance_transaction"),
@@ -34,33 +34,19 @@ class ApplicationFee:
     """Unknown fields are kept in ``additional_properties``."""
 
     account: str | m.Account
-
     amount: int
-
     amount_refunded: int
-
     application: str | m.Application
-
     charge: str | m.Charge
-
     created: int
-
     currency: str
-
-    id_: str
-
+    id: str
     livemode: bool
-
-    object_: m.ApplicationFeeObject | str
-
+    object: m.ApplicationFeeObject | str
     refunded: bool
-
     refunds: m.ApplicationFeeRefunds
-
     balance_transaction: str | m.BalanceTransaction | Unset | None = UNSET
-
     originating_transaction: str | m.Charge | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -128,9 +114,9 @@ class ApplicationFee:
                 ),
                 created=data["created"],
                 currency=data["currency"],
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
-                object_=_c.enum_value(m.ApplicationFeeObject, data["object"]),
+                object=_c.enum_value(m.ApplicationFeeObject, data["object"]),
                 refunded=data["refunded"],
                 refunds=m.ApplicationFeeRefunds.from_dict(data["refunds"]),
                 balance_transaction=_c.UNSET

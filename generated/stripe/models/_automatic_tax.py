@@ -22,9 +22,7 @@ class AutomaticTax:
     """Unknown fields are kept in ``additional_properties``."""
 
     enabled: bool
-
     status: m.AutomaticTaxStatus | str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

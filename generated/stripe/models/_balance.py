@@ -14,7 +14,7 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("available", "available"),
     ("livemode", "livemode"),
-    ("object_", "object"),
+    ("object", "object"),
     ("pending", "pending"),
     ("connect_reserved", "connect_reserved"),
     ("instant_available", "instant_available"),
@@ -27,19 +27,12 @@ class Balance:
     """Unknown fields are kept in ``additional_properties``."""
 
     available: list[m.BalanceAmount]
-
     livemode: bool
-
-    object_: m.BalanceObject | str
-
+    object: m.BalanceObject | str
     pending: list[m.BalanceAmount]
-
     connect_reserved: list[m.BalanceAmount] | Unset = UNSET
-
     instant_available: list[m.BalanceAmount] | Unset = UNSET
-
     issuing: m.BalanceDetail | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -69,7 +62,7 @@ class Balance:
             return cls(
                 available=[m.BalanceAmount.from_dict(x) for x in data["available"]],
                 livemode=data["livemode"],
-                object_=_c.enum_value(m.BalanceObject, data["object"]),
+                object=_c.enum_value(m.BalanceObject, data["object"]),
                 pending=[m.BalanceAmount.from_dict(x) for x in data["pending"]],
                 connect_reserved=_c.UNSET
                 if (v := data.get("connect_reserved", _c.UNSET)) is _c.UNSET

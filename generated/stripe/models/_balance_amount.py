@@ -23,11 +23,8 @@ class BalanceAmount:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     currency: str
-
     source_types: m.BalanceAmountBySourceType | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -21,11 +21,8 @@ class BalanceAmountBySourceType:
     """Unknown fields are kept in ``additional_properties``."""
 
     bank_account: int | Unset = UNSET
-
     card: int | Unset = UNSET
-
     fpx: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

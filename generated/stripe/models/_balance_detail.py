@@ -18,7 +18,6 @@ class BalanceDetail:
     """Unknown fields are kept in ``additional_properties``."""
 
     available: list[m.BalanceAmount]
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -18,12 +18,12 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("currency", "currency"),
     ("fee", "fee"),
     ("fee_details", "fee_details"),
-    ("id_", "id"),
+    ("id", "id"),
     ("net", "net"),
-    ("object_", "object"),
+    ("object", "object"),
     ("reporting_category", "reporting_category"),
     ("status", "status"),
-    ("type_", "type"),
+    ("type", "type"),
     ("description", "description"),
     ("exchange_rate", "exchange_rate"),
     ("source", "source"),
@@ -35,33 +35,19 @@ class BalanceTransaction:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     available_on: int
-
     created: int
-
     currency: str
-
     fee: int
-
     fee_details: list[m.Fee]
-
-    id_: str
-
+    id: str
     net: int
-
-    object_: m.BalanceTransactionObject | str
-
+    object: m.BalanceTransactionObject | str
     reporting_category: str
-
     status: str
-
-    type_: m.BalanceTransactionType | str
-
+    type: m.BalanceTransactionType | str
     description: str | Unset | None = UNSET
-
     exchange_rate: float | Unset | None = UNSET
-
     source: (
         str
         | m.ApplicationFee
@@ -83,7 +69,6 @@ class BalanceTransaction:
         | Unset
         | None
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -133,12 +118,12 @@ class BalanceTransaction:
                 currency=data["currency"],
                 fee=data["fee"],
                 fee_details=[m.Fee.from_dict(x) for x in data["fee_details"]],
-                id_=data["id"],
+                id=data["id"],
                 net=data["net"],
-                object_=_c.enum_value(m.BalanceTransactionObject, data["object"]),
+                object=_c.enum_value(m.BalanceTransactionObject, data["object"]),
                 reporting_category=data["reporting_category"],
                 status=data["status"],
-                type_=_c.enum_value(m.BalanceTransactionType, data["type"]),
+                type=_c.enum_value(m.BalanceTransactionType, data["type"]),
                 description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
                 exchange_rate=_c.UNSET
                 if (v := data.get("exchange_rate", _c.UNSET)) is _c.UNSET

@@ -14,9 +14,9 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("country", "country"),
     ("currency", "currency"),
-    ("id_", "id"),
+    ("id", "id"),
     ("last4", "last4"),
-    ("object_", "object"),
+    ("object", "object"),
     ("status", "status"),
     ("account", "account"),
     ("account_holder_name", "account_holder_name"),
@@ -39,45 +39,26 @@ class BankAccount:
     """Unknown fields are kept in ``additional_properties``."""
 
     country: str
-
     currency: str
-
-    id_: str
-
+    id: str
     last4: str
-
-    object_: m.BankAccountObject | str
-
+    object: m.BankAccountObject | str
     status: str
-
     account: str | m.Account | Unset | None = UNSET
-
     account_holder_name: str | Unset | None = UNSET
-
     account_holder_type: str | Unset | None = UNSET
-
     account_type: str | Unset | None = UNSET
-
     available_payout_methods: list[m.BankAccountAvailablePayoutMethodsItem | str] | Unset | None = (
         UNSET
     )
-
     bank_name: str | Unset | None = UNSET
-
     customer: str | m.Customer | m.DeletedCustomer | Unset | None = UNSET
-
     default_for_currency: bool | Unset | None = UNSET
-
     fingerprint: str | Unset | None = UNSET
-
     future_requirements: m.ExternalAccountRequirements | Unset | None = UNSET
-
     metadata: dict[str, str] | Unset | None = UNSET
-
     requirements: m.ExternalAccountRequirements | Unset | None = UNSET
-
     routing_number: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -121,9 +102,9 @@ class BankAccount:
             return cls(
                 country=data["country"],
                 currency=data["currency"],
-                id_=data["id"],
+                id=data["id"],
                 last4=data["last4"],
-                object_=_c.enum_value(m.BankAccountObject, data["object"]),
+                object=_c.enum_value(m.BankAccountObject, data["object"]),
                 status=data["status"],
                 account=_c.UNSET
                 if (v := data.get("account", _c.UNSET)) is _c.UNSET

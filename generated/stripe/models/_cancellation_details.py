@@ -23,11 +23,8 @@ class CancellationDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
     comment: str | Unset | None = UNSET
-
     feedback: m.CancellationDetailsFeedback | str | Unset | None = UNSET
-
     reason: m.CancellationDetailsReason | str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -16,9 +16,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("exp_month", "exp_month"),
     ("exp_year", "exp_year"),
     ("funding", "funding"),
-    ("id_", "id"),
+    ("id", "id"),
     ("last4", "last4"),
-    ("object_", "object"),
+    ("object", "object"),
     ("account", "account"),
     ("address_city", "address_city"),
     ("address_country", "address_country"),
@@ -48,61 +48,33 @@ class Card:
     """Unknown fields are kept in ``additional_properties``."""
 
     brand: str
-
     exp_month: int
-
     exp_year: int
-
     funding: str
-
-    id_: str
-
+    id: str
     last4: str
-
-    object_: m.CardObject | str
-
+    object: m.CardObject | str
     account: str | m.Account | Unset | None = UNSET
-
     address_city: str | Unset | None = UNSET
-
     address_country: str | Unset | None = UNSET
-
     address_line1: str | Unset | None = UNSET
-
     address_line1_check: str | Unset | None = UNSET
-
     address_line2: str | Unset | None = UNSET
-
     address_state: str | Unset | None = UNSET
-
     address_zip: str | Unset | None = UNSET
-
     address_zip_check: str | Unset | None = UNSET
-
     available_payout_methods: list[m.CardAvailablePayoutMethodsItem | str] | Unset | None = UNSET
-
     country: str | Unset | None = UNSET
-
     currency: str | Unset | None = UNSET
-
     customer: str | m.Customer | m.DeletedCustomer | Unset | None = UNSET
-
     cvc_check: str | Unset | None = UNSET
-
     default_for_currency: bool | Unset | None = UNSET
-
     dynamic_last4: str | Unset | None = UNSET
-
     fingerprint: str | Unset | None = UNSET
-
     metadata: dict[str, str] | Unset | None = UNSET
-
     name: str | Unset | None = UNSET
-
     status: str | Unset | None = UNSET
-
     tokenization_method: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -158,9 +130,9 @@ class Card:
                 exp_month=data["exp_month"],
                 exp_year=data["exp_year"],
                 funding=data["funding"],
-                id_=data["id"],
+                id=data["id"],
                 last4=data["last4"],
-                object_=_c.enum_value(m.CardObject, data["object"]),
+                object=_c.enum_value(m.CardObject, data["object"]),
                 account=_c.UNSET
                 if (v := data.get("account", _c.UNSET)) is _c.UNSET
                 else None

@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
+    ("type", "type"),
     ("card_present", "card_present"),
 )
 
@@ -21,10 +21,8 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class CardGeneratedFromPaymentMethodDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: str
-
+    type: str
     card_present: m.PaymentMethodDetailsCardPresent | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -44,7 +42,7 @@ class CardGeneratedFromPaymentMethodDetails:
         data = _c.expect_object("CardGeneratedFromPaymentMethodDetails", data)
         try:
             return cls(
-                type_=data["type"],
+                type=data["type"],
                 card_present=_c.UNSET
                 if (v := data.get("card_present", _c.UNSET)) is _c.UNSET
                 else m.PaymentMethodDetailsCardPresent.from_dict(v),

@@ -21,11 +21,8 @@ class CardIssuingAccountTermsOfService:
     """Unknown fields are kept in ``additional_properties``."""
 
     date: int | Unset | None = UNSET
-
     ip: str | Unset | None = UNSET
-
     user_agent: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -14,7 +14,7 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("customer", "customer"),
     ("livemode", "livemode"),
-    ("object_", "object"),
+    ("object", "object"),
     ("settings", "settings"),
     ("available", "available"),
 )
@@ -25,15 +25,10 @@ class CashBalance:
     """Unknown fields are kept in ``additional_properties``."""
 
     customer: str
-
     livemode: bool
-
-    object_: m.CashBalanceObject | str
-
+    object: m.CashBalanceObject | str
     settings: m.CustomerBalanceCustomerBalanceSettings
-
     available: dict[str, int] | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -61,7 +56,7 @@ class CashBalance:
             return cls(
                 customer=data["customer"],
                 livemode=data["livemode"],
-                object_=_c.enum_value(m.CashBalanceObject, data["object"]),
+                object=_c.enum_value(m.CashBalanceObject, data["object"]),
                 settings=m.CustomerBalanceCustomerBalanceSettings.from_dict(data["settings"]),
                 available=_c.UNSET
                 if (v := data.get("available", _c.UNSET)) is _c.UNSET

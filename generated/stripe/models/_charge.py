@@ -20,10 +20,10 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("created", "created"),
     ("currency", "currency"),
     ("disputed", "disputed"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
     ("metadata", "metadata"),
-    ("object_", "object"),
+    ("object", "object"),
     ("paid", "paid"),
     ("refunded", "refunded"),
     ("status", "status"),
@@ -65,95 +65,50 @@ class Charge:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     amount_captured: int
-
     amount_refunded: int
-
     billing_details: m.BillingDetails
-
     captured: bool
-
     created: int
-
     currency: str
-
     disputed: bool
-
-    id_: str
-
+    id: str
     livemode: bool
-
     metadata: dict[str, str]
-
-    object_: m.ChargeObject | str
-
+    object: m.ChargeObject | str
     paid: bool
-
     refunded: bool
-
     status: m.ChargeStatus | str
-
     application: str | m.Application | Unset | None = UNSET
-
     application_fee: str | m.ApplicationFee | Unset | None = UNSET
-
     application_fee_amount: int | Unset | None = UNSET
-
     balance_transaction: str | m.BalanceTransaction | Unset | None = UNSET
-
     calculated_statement_descriptor: str | Unset | None = UNSET
-
     customer: str | m.Customer | m.DeletedCustomer | Unset | None = UNSET
-
     description: str | Unset | None = UNSET
-
     failure_balance_transaction: str | m.BalanceTransaction | Unset | None = UNSET
-
     failure_code: str | Unset | None = UNSET
-
     failure_message: str | Unset | None = UNSET
-
     fraud_details: m.ChargeFraudDetails | Unset | None = UNSET
-
     invoice: str | m.Invoice | Unset | None = UNSET
-
     on_behalf_of: str | m.Account | Unset | None = UNSET
-
     outcome: m.ChargeOutcome | Unset | None = UNSET
-
     payment_intent: str | m.PaymentIntent | Unset | None = UNSET
-
     payment_method: str | Unset | None = UNSET
-
     payment_method_details: m.PaymentMethodDetails | Unset | None = UNSET
-
     radar_options: m.RadarRadarOptions | Unset = UNSET
-
     receipt_email: str | Unset | None = UNSET
-
     receipt_number: str | Unset | None = UNSET
-
     receipt_url: str | Unset | None = UNSET
-
     refunds: m.ChargeRefunds | Unset | None = UNSET
-
     review: str | m.Review | Unset | None = UNSET
-
     shipping: m.Shipping | Unset | None = UNSET
-
     source_transfer: str | m.Transfer | Unset | None = UNSET
-
     statement_descriptor: str | Unset | None = UNSET
-
     statement_descriptor_suffix: str | Unset | None = UNSET
-
     transfer: str | m.Transfer | Unset = UNSET
-
     transfer_data: m.ChargeTransferData | Unset | None = UNSET
-
     transfer_group: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -238,10 +193,10 @@ class Charge:
                 created=data["created"],
                 currency=data["currency"],
                 disputed=data["disputed"],
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
                 metadata=dict(data["metadata"]),
-                object_=_c.enum_value(m.ChargeObject, data["object"]),
+                object=_c.enum_value(m.ChargeObject, data["object"]),
                 paid=data["paid"],
                 refunded=data["refunded"],
                 status=_c.enum_value(m.ChargeStatus, data["status"]),

@@ -20,9 +20,7 @@ class ChargeFraudDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
     stripe_report: str | Unset = UNSET
-
     user_report: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
+    ("type", "type"),
     ("network_status", "network_status"),
     ("reason", "reason"),
     ("risk_level", "risk_level"),
@@ -26,20 +26,13 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class ChargeOutcome:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: str
-
+    type: str
     network_status: str | Unset | None = UNSET
-
     reason: str | Unset | None = UNSET
-
     risk_level: str | Unset = UNSET
-
     risk_score: int | Unset = UNSET
-
     rule: str | m.Rule | Unset = UNSET
-
     seller_message: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -64,7 +57,7 @@ class ChargeOutcome:
         data = _c.expect_object("ChargeOutcome", data)
         try:
             return cls(
-                type_=data["type"],
+                type=data["type"],
                 network_status=_c.UNSET
                 if (v := data.get("network_status", _c.UNSET)) is _c.UNSET
                 else v,

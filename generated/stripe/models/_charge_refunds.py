@@ -13,7 +13,7 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("data", "data"),
     ("has_more", "has_more"),
-    ("object_", "object"),
+    ("object", "object"),
     ("url", "url"),
 )
 
@@ -23,13 +23,9 @@ class ChargeRefunds:
     """Unknown fields are kept in ``additional_properties``."""
 
     data: list[m.Refund]
-
     has_more: bool
-
-    object_: m.ChargeRefundsObject | str
-
+    object: m.ChargeRefundsObject | str
     url: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -56,7 +52,7 @@ class ChargeRefunds:
             return cls(
                 data=[m.Refund.from_dict(x) for x in data["data"]],
                 has_more=data["has_more"],
-                object_=_c.enum_value(m.ChargeRefundsObject, data["object"]),
+                object=_c.enum_value(m.ChargeRefundsObject, data["object"]),
                 url=data["url"],
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )

@@ -14,9 +14,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("amount", "amount"),
     ("currency", "currency"),
     ("destination", "destination"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
-    ("object_", "object"),
+    ("object", "object"),
 )
 
 
@@ -25,17 +25,11 @@ class ConnectCollectionTransfer:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     currency: str
-
     destination: str | m.Account
-
-    id_: str
-
+    id: str
     livemode: bool
-
-    object_: m.ConnectCollectionTransferObject | str
-
+    object: m.ConnectCollectionTransferObject | str
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -73,9 +67,9 @@ class ConnectCollectionTransfer:
                         _c.model_choice(m.Account),
                     ),
                 ),
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
-                object_=_c.enum_value(m.ConnectCollectionTransferObject, data["object"]),
+                object=_c.enum_value(m.ConnectCollectionTransferObject, data["object"]),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

@@ -14,9 +14,9 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("created", "created"),
     ("duration", "duration"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
-    ("object_", "object"),
+    ("object", "object"),
     ("times_redeemed", "times_redeemed"),
     ("valid", "valid"),
     ("amount_off", "amount_off"),
@@ -37,39 +37,22 @@ class Coupon:
     """Unknown fields are kept in ``additional_properties``."""
 
     created: int
-
     duration: m.CouponDuration | str
-
-    id_: str
-
+    id: str
     livemode: bool
-
-    object_: m.CouponObject | str
-
+    object: m.CouponObject | str
     times_redeemed: int
-
     valid: bool
-
     amount_off: int | Unset | None = UNSET
-
     applies_to: m.CouponAppliesTo | Unset = UNSET
-
     currency: str | Unset | None = UNSET
-
     currency_options: dict[str, m.CouponCurrencyOption] | Unset = UNSET
-
     duration_in_months: int | Unset | None = UNSET
-
     max_redemptions: int | Unset | None = UNSET
-
     metadata: dict[str, str] | Unset | None = UNSET
-
     name: str | Unset | None = UNSET
-
     percent_off: float | Unset | None = UNSET
-
     redeem_by: int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -112,9 +95,9 @@ class Coupon:
             return cls(
                 created=data["created"],
                 duration=_c.enum_value(m.CouponDuration, data["duration"]),
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
-                object_=_c.enum_value(m.CouponObject, data["object"]),
+                object=_c.enum_value(m.CouponObject, data["object"]),
                 times_redeemed=data["times_redeemed"],
                 valid=data["valid"],
                 amount_off=_c.UNSET if (v := data.get("amount_off", _c.UNSET)) is _c.UNSET else v,

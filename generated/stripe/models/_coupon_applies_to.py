@@ -16,7 +16,6 @@ class CouponAppliesTo:
     """Unknown fields are kept in ``additional_properties``."""
 
     products: list[str]
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

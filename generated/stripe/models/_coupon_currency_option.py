@@ -16,7 +16,6 @@ class CouponCurrencyOption:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount_off: int
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

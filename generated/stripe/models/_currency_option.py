@@ -25,15 +25,10 @@ class CurrencyOption:
     """Unknown fields are kept in ``additional_properties``."""
 
     custom_unit_amount: m.CustomUnitAmount | Unset | None = UNSET
-
     tax_behavior: m.CurrencyOptionTaxBehavior | str | Unset | None = UNSET
-
     tiers: list[m.PriceTier] | Unset = UNSET
-
     unit_amount: int | Unset | None = UNSET
-
     unit_amount_decimal: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -21,11 +21,8 @@ class CustomUnitAmount:
     """Unknown fields are kept in ``additional_properties``."""
 
     maximum: int | Unset | None = UNSET
-
     minimum: int | Unset | None = UNSET
-
     preset: int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

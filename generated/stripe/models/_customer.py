@@ -13,9 +13,9 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("created", "created"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
-    ("object_", "object"),
+    ("object", "object"),
     ("address", "address"),
     ("balance", "balance"),
     ("cash_balance", "cash_balance"),
@@ -48,61 +48,33 @@ class Customer:
     """Unknown fields are kept in ``additional_properties``."""
 
     created: int
-
-    id_: str
-
+    id: str
     livemode: bool
-
-    object_: m.CustomerObject | str
-
+    object: m.CustomerObject | str
     address: m.Address | Unset | None = UNSET
-
     balance: int | Unset = UNSET
-
     cash_balance: m.CashBalance | Unset | None = UNSET
-
     currency: str | Unset | None = UNSET
-
     default_source: str | m.BankAccount | m.Card | m.Source | Unset | None = UNSET
-
     delinquent: bool | Unset | None = UNSET
-
     description: str | Unset | None = UNSET
-
     discount: m.Discount | Unset | None = UNSET
-
     email: str | Unset | None = UNSET
-
     invoice_credit_balance: dict[str, int] | Unset = UNSET
-
     invoice_prefix: str | Unset | None = UNSET
-
     invoice_settings: m.InvoiceSettingCustomerSetting | Unset = UNSET
-
     metadata: dict[str, str] | Unset = UNSET
-
     name: str | Unset | None = UNSET
-
     next_invoice_sequence: int | Unset = UNSET
-
     phone: str | Unset | None = UNSET
-
     preferred_locales: list[str] | Unset | None = UNSET
-
     shipping: m.Shipping | Unset | None = UNSET
-
     sources: m.CustomerSources | Unset = UNSET
-
     subscriptions: m.CustomerSubscriptions | Unset = UNSET
-
     tax: m.CustomerTax | Unset = UNSET
-
     tax_exempt: m.CustomerTaxExempt | str | Unset | None = UNSET
-
     tax_ids: m.CustomerTaxIds | Unset = UNSET
-
     test_clock: str | m.TestHelpersTestClock | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -152,9 +124,9 @@ class Customer:
         try:
             return cls(
                 created=data["created"],
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
-                object_=_c.enum_value(m.CustomerObject, data["object"]),
+                object=_c.enum_value(m.CustomerObject, data["object"]),
                 address=_c.UNSET
                 if (v := data.get("address", _c.UNSET)) is _c.UNSET
                 else None

@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
+    ("type", "type"),
     ("accepted_at", "accepted_at"),
     ("offline", "offline"),
     ("online", "online"),
@@ -23,14 +23,10 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class CustomerAcceptance:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: m.CustomerAcceptanceType | str
-
+    type: m.CustomerAcceptanceType | str
     accepted_at: int | Unset | None = UNSET
-
     offline: dict[str, Any] | Unset = UNSET
-
     online: m.OnlineAcceptance | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -52,7 +48,7 @@ class CustomerAcceptance:
         data = _c.expect_object("CustomerAcceptance", data)
         try:
             return cls(
-                type_=_c.enum_value(m.CustomerAcceptanceType, data["type"]),
+                type=_c.enum_value(m.CustomerAcceptanceType, data["type"]),
                 accepted_at=_c.UNSET if (v := data.get("accepted_at", _c.UNSET)) is _c.UNSET else v,
                 offline=_c.UNSET if (v := data.get("offline", _c.UNSET)) is _c.UNSET else dict(v),
                 online=_c.UNSET

@@ -21,9 +21,7 @@ class CustomerBalanceCustomerBalanceSettings:
     """Unknown fields are kept in ``additional_properties``."""
 
     reconciliation_mode: m.CustomerBalanceCustomerBalanceSettingsReconciliationMode | str
-
     using_merchant_default: bool
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

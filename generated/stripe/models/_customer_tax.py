@@ -23,11 +23,8 @@ class CustomerTax:
     """Unknown fields are kept in ``additional_properties``."""
 
     automatic_tax: m.CustomerTaxAutomaticTax | str
-
     ip_address: str | Unset | None = UNSET
-
     location: m.CustomerTaxLocation | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -23,11 +23,8 @@ class CustomerTaxLocation:
     """Unknown fields are kept in ``additional_properties``."""
 
     country: str
-
     source: m.CustomerTaxLocationSource | str
-
     state: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -13,8 +13,8 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("deleted", "deleted"),
-    ("id_", "id"),
-    ("object_", "object"),
+    ("id", "id"),
+    ("object", "object"),
     ("currency", "currency"),
 )
 
@@ -24,13 +24,9 @@ class DeletedBankAccount:
     """Unknown fields are kept in ``additional_properties``."""
 
     deleted: bool
-
-    id_: str
-
-    object_: m.DeletedBankAccountObject | str
-
+    id: str
+    object: m.DeletedBankAccountObject | str
     currency: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -55,8 +51,8 @@ class DeletedBankAccount:
         try:
             return cls(
                 deleted=data["deleted"],
-                id_=data["id"],
-                object_=_c.enum_value(m.DeletedBankAccountObject, data["object"]),
+                id=data["id"],
+                object=_c.enum_value(m.DeletedBankAccountObject, data["object"]),
                 currency=_c.UNSET if (v := data.get("currency", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )

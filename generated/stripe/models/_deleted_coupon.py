@@ -12,8 +12,8 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("deleted", "deleted"),
-    ("id_", "id"),
-    ("object_", "object"),
+    ("id", "id"),
+    ("object", "object"),
 )
 
 
@@ -22,11 +22,8 @@ class DeletedCoupon:
     """Unknown fields are kept in ``additional_properties``."""
 
     deleted: bool
-
-    id_: str
-
-    object_: m.DeletedCouponObject | str
-
+    id: str
+    object: m.DeletedCouponObject | str
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -50,8 +47,8 @@ class DeletedCoupon:
         try:
             return cls(
                 deleted=data["deleted"],
-                id_=data["id"],
-                object_=_c.enum_value(m.DeletedCouponObject, data["object"]),
+                id=data["id"],
+                object=_c.enum_value(m.DeletedCouponObject, data["object"]),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

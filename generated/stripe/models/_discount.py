@@ -13,8 +13,8 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("coupon", "coupon"),
-    ("id_", "id"),
-    ("object_", "object"),
+    ("id", "id"),
+    ("object", "object"),
     ("start", "start"),
     ("checkout_session", "checkout_session"),
     ("customer", "customer"),
@@ -31,27 +31,16 @@ class Discount:
     """Unknown fields are kept in ``additional_properties``."""
 
     coupon: m.Coupon
-
-    id_: str
-
-    object_: m.DiscountObject | str
-
+    id: str
+    object: m.DiscountObject | str
     start: int
-
     checkout_session: str | Unset | None = UNSET
-
     customer: str | m.Customer | m.DeletedCustomer | Unset | None = UNSET
-
     end: int | Unset | None = UNSET
-
     invoice: str | Unset | None = UNSET
-
     invoice_item: str | Unset | None = UNSET
-
     promotion_code: str | m.PromotionCode | Unset | None = UNSET
-
     subscription: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -84,8 +73,8 @@ class Discount:
         try:
             return cls(
                 coupon=m.Coupon.from_dict(data["coupon"]),
-                id_=data["id"],
-                object_=_c.enum_value(m.DiscountObject, data["object"]),
+                id=data["id"],
+                object=_c.enum_value(m.DiscountObject, data["object"]),
                 start=data["start"],
                 checkout_session=_c.UNSET
                 if (v := data.get("checkout_session", _c.UNSET)) is _c.UNSET

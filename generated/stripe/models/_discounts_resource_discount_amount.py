@@ -21,9 +21,7 @@ class DiscountsResourceDiscountAmount:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     discount: str | m.Discount | m.DeletedDiscount
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -19,11 +19,11 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("currency", "currency"),
     ("evidence", "evidence"),
     ("evidence_details", "evidence_details"),
-    ("id_", "id"),
+    ("id", "id"),
     ("is_charge_refundable", "is_charge_refundable"),
     ("livemode", "livemode"),
     ("metadata", "metadata"),
-    ("object_", "object"),
+    ("object", "object"),
     ("reason", "reason"),
     ("status", "status"),
     ("payment_intent", "payment_intent"),
@@ -35,35 +35,20 @@ class Dispute:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     balance_transactions: list[m.BalanceTransaction]
-
     charge: str | m.Charge
-
     created: int
-
     currency: str
-
     evidence: m.DisputeEvidence
-
     evidence_details: m.DisputeEvidenceDetails
-
-    id_: str
-
+    id: str
     is_charge_refundable: bool
-
     livemode: bool
-
     metadata: dict[str, str]
-
-    object_: m.DisputeObject | str
-
+    object: m.DisputeObject | str
     reason: str
-
     status: m.DisputeStatus | str
-
     payment_intent: str | m.PaymentIntent | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -124,11 +109,11 @@ class Dispute:
                 currency=data["currency"],
                 evidence=m.DisputeEvidence.from_dict(data["evidence"]),
                 evidence_details=m.DisputeEvidenceDetails.from_dict(data["evidence_details"]),
-                id_=data["id"],
+                id=data["id"],
                 is_charge_refundable=data["is_charge_refundable"],
                 livemode=data["livemode"],
                 metadata=dict(data["metadata"]),
-                object_=_c.enum_value(m.DisputeObject, data["object"]),
+                object=_c.enum_value(m.DisputeObject, data["object"]),
                 reason=data["reason"],
                 status=_c.enum_value(m.DisputeStatus, data["status"]),
                 payment_intent=_c.UNSET

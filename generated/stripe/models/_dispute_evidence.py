@@ -47,59 +47,32 @@ class DisputeEvidence:
     """Unknown fields are kept in ``additional_properties``."""
 
     access_activity_log: str | Unset | None = UNSET
-
     billing_address: str | Unset | None = UNSET
-
     cancellation_policy: str | m.File | Unset | None = UNSET
-
     cancellation_policy_disclosure: str | Unset | None = UNSET
-
     cancellation_rebuttal: str | Unset | None = UNSET
-
     customer_communication: str | m.File | Unset | None = UNSET
-
     customer_email_address: str | Unset | None = UNSET
-
     customer_name: str | Unset | None = UNSET
-
     customer_purchase_ip: str | Unset | None = UNSET
-
     customer_signature: str | m.File | Unset | None = UNSET
-
     duplicate_charge_documentation: str | m.File | Unset | None = UNSET
-
     duplicate_charge_explanation: str | Unset | None = UNSET
-
     duplicate_charge_id: str | Unset | None = UNSET
-
     product_description: str | Unset | None = UNSET
-
     receipt: str | m.File | Unset | None = UNSET
-
     refund_policy: str | m.File | Unset | None = UNSET
-
     refund_policy_disclosure: str | Unset | None = UNSET
-
     refund_refusal_explanation: str | Unset | None = UNSET
-
     service_date: str | Unset | None = UNSET
-
     service_documentation: str | m.File | Unset | None = UNSET
-
     shipping_address: str | Unset | None = UNSET
-
     shipping_carrier: str | Unset | None = UNSET
-
     shipping_date: str | Unset | None = UNSET
-
     shipping_documentation: str | m.File | Unset | None = UNSET
-
     shipping_tracking_number: str | Unset | None = UNSET
-
     uncategorized_file: str | m.File | Unset | None = UNSET
-
     uncategorized_text: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -22,13 +22,9 @@ class DisputeEvidenceDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
     has_evidence: bool
-
     past_due: bool
-
     submission_count: int
-
     due_by: int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

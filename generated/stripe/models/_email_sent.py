@@ -19,9 +19,7 @@ class EmailSent:
     """Unknown fields are kept in ``additional_properties``."""
 
     email_sent_at: int
-
     email_sent_to: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -18,7 +18,6 @@ class Error:
     """Unknown fields are kept in ``additional_properties``."""
 
     error: m.ApiErrors
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

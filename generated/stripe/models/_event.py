@@ -14,11 +14,11 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("created", "created"),
     ("data", "data"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
-    ("object_", "object"),
+    ("object", "object"),
     ("pending_webhooks", "pending_webhooks"),
-    ("type_", "type"),
+    ("type", "type"),
     ("account", "account"),
     ("api_version", "api_version"),
     ("request", "request"),
@@ -30,25 +30,15 @@ class Event:
     """Unknown fields are kept in ``additional_properties``."""
 
     created: int
-
     data: m.NotificationEventData
-
-    id_: str
-
+    id: str
     livemode: bool
-
-    object_: m.EventObject | str
-
+    object: m.EventObject | str
     pending_webhooks: int
-
-    type_: str
-
+    type: str
     account: str | Unset = UNSET
-
     api_version: str | Unset | None = UNSET
-
     request: m.NotificationEventRequest | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -84,11 +74,11 @@ class Event:
             return cls(
                 created=data["created"],
                 data=m.NotificationEventData.from_dict(data["data"]),
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
-                object_=_c.enum_value(m.EventObject, data["object"]),
+                object=_c.enum_value(m.EventObject, data["object"]),
                 pending_webhooks=data["pending_webhooks"],
-                type_=data["type"],
+                type=data["type"],
                 account=_c.UNSET if (v := data.get("account", _c.UNSET)) is _c.UNSET else v,
                 api_version=_c.UNSET if (v := data.get("api_version", _c.UNSET)) is _c.UNSET else v,
                 request=_c.UNSET

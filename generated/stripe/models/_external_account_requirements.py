@@ -24,13 +24,9 @@ class ExternalAccountRequirements:
     """Unknown fields are kept in ``additional_properties``."""
 
     currently_due: list[str] | Unset | None = UNSET
-
     errors: list[m.AccountRequirementsError] | Unset | None = UNSET
-
     past_due: list[str] | Unset | None = UNSET
-
     pending_verification: list[str] | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("amount", "amount"),
     ("currency", "currency"),
-    ("type_", "type"),
+    ("type", "type"),
     ("application", "application"),
     ("description", "description"),
 )
@@ -23,15 +23,10 @@ class Fee:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     currency: str
-
-    type_: str
-
+    type: str
     application: str | Unset | None = UNSET
-
     description: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -58,7 +53,7 @@ class Fee:
             return cls(
                 amount=data["amount"],
                 currency=data["currency"],
-                type_=data["type"],
+                type=data["type"],
                 application=_c.UNSET if (v := data.get("application", _c.UNSET)) is _c.UNSET else v,
                 description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

@@ -16,8 +16,8 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("created", "created"),
     ("currency", "currency"),
     ("fee", "fee"),
-    ("id_", "id"),
-    ("object_", "object"),
+    ("id", "id"),
+    ("object", "object"),
     ("balance_transaction", "balance_transaction"),
     ("metadata", "metadata"),
 )
@@ -28,21 +28,13 @@ class FeeRefund:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     created: int
-
     currency: str
-
     fee: str | m.ApplicationFee
-
-    id_: str
-
-    object_: m.FeeRefundObject | str
-
+    id: str
+    object: m.FeeRefundObject | str
     balance_transaction: str | m.BalanceTransaction | Unset | None = UNSET
-
     metadata: dict[str, str] | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -83,8 +75,8 @@ class FeeRefund:
                         _c.model_choice(m.ApplicationFee),
                     ),
                 ),
-                id_=data["id"],
-                object_=_c.enum_value(m.FeeRefundObject, data["object"]),
+                id=data["id"],
+                object=_c.enum_value(m.FeeRefundObject, data["object"]),
                 balance_transaction=_c.UNSET
                 if (v := data.get("balance_transaction", _c.UNSET)) is _c.UNSET
                 else None

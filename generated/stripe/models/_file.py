@@ -13,15 +13,15 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("created", "created"),
-    ("id_", "id"),
-    ("object_", "object"),
+    ("id", "id"),
+    ("object", "object"),
     ("purpose", "purpose"),
     ("size", "size"),
     ("expires_at", "expires_at"),
     ("filename", "filename"),
     ("links", "links"),
     ("title", "title"),
-    ("type_", "type"),
+    ("type", "type"),
     ("url", "url"),
 )
 
@@ -31,27 +31,16 @@ class File:
     """Unknown fields are kept in ``additional_properties``."""
 
     created: int
-
-    id_: str
-
-    object_: m.FileObject | str
-
+    id: str
+    object: m.FileObject | str
     purpose: m.FilePurpose | str
-
     size: int
-
     expires_at: int | Unset | None = UNSET
-
     filename: str | Unset | None = UNSET
-
     links: m.FileLinks | Unset | None = UNSET
-
     title: str | Unset | None = UNSET
-
-    type_: str | Unset | None = UNSET
-
+    type: str | Unset | None = UNSET
     url: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -85,8 +74,8 @@ class File:
         try:
             return cls(
                 created=data["created"],
-                id_=data["id"],
-                object_=_c.enum_value(m.FileObject, data["object"]),
+                id=data["id"],
+                object=_c.enum_value(m.FileObject, data["object"]),
                 purpose=_c.enum_value(m.FilePurpose, data["purpose"]),
                 size=data["size"],
                 expires_at=_c.UNSET if (v := data.get("expires_at", _c.UNSET)) is _c.UNSET else v,
@@ -97,7 +86,7 @@ class File:
                 if v is None
                 else m.FileLinks.from_dict(v),
                 title=_c.UNSET if (v := data.get("title", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )

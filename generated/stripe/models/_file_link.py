@@ -15,10 +15,10 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("created", "created"),
     ("expired", "expired"),
     ("file", "file"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
     ("metadata", "metadata"),
-    ("object_", "object"),
+    ("object", "object"),
     ("expires_at", "expires_at"),
     ("url", "url"),
 )
@@ -29,23 +29,14 @@ class FileLink:
     """Unknown fields are kept in ``additional_properties``."""
 
     created: int
-
     expired: bool
-
     file: str | m.File
-
-    id_: str
-
+    id: str
     livemode: bool
-
     metadata: dict[str, str]
-
-    object_: m.FileLinkObject | str
-
+    object: m.FileLinkObject | str
     expires_at: int | Unset | None = UNSET
-
     url: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -87,10 +78,10 @@ class FileLink:
                         _c.model_choice(m.File),
                     ),
                 ),
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
                 metadata=dict(data["metadata"]),
-                object_=_c.enum_value(m.FileLinkObject, data["object"]),
+                object=_c.enum_value(m.FileLinkObject, data["object"]),
                 expires_at=_c.UNSET if (v := data.get("expires_at", _c.UNSET)) is _c.UNSET else v,
                 url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
+    ("type", "type"),
     ("iban", "iban"),
     ("sort_code", "sort_code"),
     ("spei", "spei"),
@@ -25,20 +25,14 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class FundingInstructionsBankTransferFinancialAddress:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: m.FundingInstructionsBankTransferFinancialAddressType | str
-
+    type: m.FundingInstructionsBankTransferFinancialAddressType | str
     iban: m.FundingInstructionsBankTransferIbanRecord | Unset = UNSET
-
     sort_code: m.FundingInstructionsBankTransferSortCodeRecord | Unset = UNSET
-
     spei: m.FundingInstructionsBankTransferSpeiRecord | Unset = UNSET
-
     supported_networks: (
         list[m.FundingInstructionsBankTransferFinancialAddressSupportedNetworksItem | str] | Unset
     ) = UNSET
-
     zengin: m.FundingInstructionsBankTransferZenginRecord | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -62,7 +56,7 @@ class FundingInstructionsBankTransferFinancialAddress:
         data = _c.expect_object("FundingInstructionsBankTransferFinancialAddress", data)
         try:
             return cls(
-                type_=_c.enum_value(
+                type=_c.enum_value(
                     m.FundingInstructionsBankTransferFinancialAddressType, data["type"]
                 ),
                 iban=_c.UNSET

@@ -21,13 +21,9 @@ class FundingInstructionsBankTransferIbanRecord:
     """Unknown fields are kept in ``additional_properties``."""
 
     account_holder_name: str
-
     bic: str
-
     country: str
-
     iban: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

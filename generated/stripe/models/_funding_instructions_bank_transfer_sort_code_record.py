@@ -20,11 +20,8 @@ class FundingInstructionsBankTransferSortCodeRecord:
     """Unknown fields are kept in ``additional_properties``."""
 
     account_holder_name: str
-
     account_number: str
-
     sort_code: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

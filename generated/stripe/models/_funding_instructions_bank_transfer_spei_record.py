@@ -20,11 +20,8 @@ class FundingInstructionsBankTransferSpeiRecord:
     """Unknown fields are kept in ``additional_properties``."""
 
     bank_code: str
-
     bank_name: str
-
     clabe: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

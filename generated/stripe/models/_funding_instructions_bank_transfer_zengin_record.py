@@ -25,19 +25,12 @@ class FundingInstructionsBankTransferZenginRecord:
     """Unknown fields are kept in ``additional_properties``."""
 
     account_holder_name: str | Unset | None = UNSET
-
     account_number: str | Unset | None = UNSET
-
     account_type: str | Unset | None = UNSET
-
     bank_code: str | Unset | None = UNSET
-
     bank_name: str | Unset | None = UNSET
-
     branch_code: str | Unset | None = UNSET
-
     branch_name: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -22,13 +22,9 @@ class GetEventsCreatedOption1:
     """Unknown fields are kept in ``additional_properties``."""
 
     gt: int | Unset = UNSET
-
     gte: int | Unset = UNSET
-
     lt: int | Unset = UNSET
-
     lte: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -22,9 +22,7 @@ class GetPricesRecurring:
     """Unknown fields are kept in ``additional_properties``."""
 
     interval: m.GetPricesRecurringInterval | str | Unset = UNSET
-
     usage_type: m.GetPricesRecurringUsageType | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -25,7 +25,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("default_tax_rates", "default_tax_rates"),
     ("lines", "lines"),
     ("livemode", "livemode"),
-    ("object_", "object"),
+    ("object", "object"),
     ("paid", "paid"),
     ("paid_out_of_band", "paid_out_of_band"),
     ("payment_settings", "payment_settings"),
@@ -65,7 +65,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("footer", "footer"),
     ("from_invoice", "from_invoice"),
     ("hosted_invoice_url", "hosted_invoice_url"),
-    ("id_", "id"),
+    ("id", "id"),
     ("invoice_pdf", "invoice_pdf"),
     ("last_finalization_error", "last_finalization_error"),
     ("latest_revision", "latest_revision"),
@@ -99,163 +99,84 @@ class Invoice:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount_due: int
-
     amount_paid: int
-
     amount_remaining: int
-
     amount_shipping: int
-
     attempt_count: int
-
     attempted: bool
-
     automatic_tax: m.AutomaticTax
-
     collection_method: m.InvoiceCollectionMethod | str
-
     created: int
-
     currency: str
-
     default_tax_rates: list[m.TaxRate]
-
     lines: m.InvoiceLines
-
     livemode: bool
-
-    object_: m.InvoiceObject | str
-
+    object: m.InvoiceObject | str
     paid: bool
-
     paid_out_of_band: bool
-
     payment_settings: m.InvoicesPaymentSettings
-
     period_end: int
-
     period_start: int
-
     post_payment_credit_notes_amount: int
-
     pre_payment_credit_notes_amount: int
-
     starting_balance: int
-
     status_transitions: m.InvoicesStatusTransitions
-
     subtotal: int
-
     total: int
-
     total_tax_amounts: list[m.InvoiceTaxAmount]
-
     account_country: str | Unset | None = UNSET
-
     account_name: str | Unset | None = UNSET
-
     account_tax_ids: list[str | m.TaxId | m.DeletedTaxId] | Unset | None = UNSET
-
     application: str | m.Application | m.DeletedApplication | Unset | None = UNSET
-
     application_fee_amount: int | Unset | None = UNSET
-
     auto_advance: bool | Unset = UNSET
-
     billing_reason: m.InvoiceBillingReason | str | Unset | None = UNSET
-
     charge: str | m.Charge | Unset | None = UNSET
-
     custom_fields: list[m.InvoiceSettingCustomField] | Unset | None = UNSET
-
     customer: str | m.Customer | m.DeletedCustomer | Unset | None = UNSET
-
     customer_address: m.Address | Unset | None = UNSET
-
     customer_email: str | Unset | None = UNSET
-
     customer_name: str | Unset | None = UNSET
-
     customer_phone: str | Unset | None = UNSET
-
     customer_shipping: m.Shipping | Unset | None = UNSET
-
     customer_tax_exempt: m.InvoiceCustomerTaxExempt | str | Unset | None = UNSET
-
     customer_tax_ids: list[m.InvoicesResourceInvoiceTaxId] | Unset | None = UNSET
-
     default_payment_method: str | m.PaymentMethod | Unset | None = UNSET
-
     default_source: str | m.BankAccount | m.Card | m.Source | Unset | None = UNSET
-
     description: str | Unset | None = UNSET
-
     discount: m.Discount | Unset | None = UNSET
-
     discounts: list[str | m.Discount | m.DeletedDiscount] | Unset | None = UNSET
-
     due_date: int | Unset | None = UNSET
-
     ending_balance: int | Unset | None = UNSET
-
     footer: str | Unset | None = UNSET
-
     from_invoice: m.InvoicesFromInvoice | Unset | None = UNSET
-
     hosted_invoice_url: str | Unset | None = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     invoice_pdf: str | Unset | None = UNSET
-
     last_finalization_error: m.ApiErrors | Unset | None = UNSET
-
     latest_revision: str | m.Invoice | Unset | None = UNSET
-
     metadata: dict[str, str] | Unset | None = UNSET
-
     next_payment_attempt: int | Unset | None = UNSET
-
     number: str | Unset | None = UNSET
-
     on_behalf_of: str | m.Account | Unset | None = UNSET
-
     payment_intent: str | m.PaymentIntent | Unset | None = UNSET
-
     quote: str | m.Quote | Unset | None = UNSET
-
     receipt_number: str | Unset | None = UNSET
-
     rendering_options: m.InvoiceSettingRenderingOptions | Unset | None = UNSET
-
     shipping_cost: m.InvoicesShippingCost | Unset | None = UNSET
-
     shipping_details: m.Shipping | Unset | None = UNSET
-
     statement_descriptor: str | Unset | None = UNSET
-
     status: m.InvoiceStatus | str | Unset | None = UNSET
-
     subscription: str | m.Subscription | Unset | None = UNSET
-
     subscription_proration_date: int | Unset = UNSET
-
     subtotal_excluding_tax: int | Unset | None = UNSET
-
     tax: int | Unset | None = UNSET
-
     test_clock: str | m.TestHelpersTestClock | Unset | None = UNSET
-
     threshold_reason: m.InvoiceThresholdReason | Unset = UNSET
-
     total_discount_amounts: list[m.DiscountsResourceDiscountAmount] | Unset | None = UNSET
-
     total_excluding_tax: int | Unset | None = UNSET
-
     transfer_data: m.InvoiceTransferData | Unset | None = UNSET
-
     webhooks_delivered_at: int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -392,7 +313,7 @@ class Invoice:
                 default_tax_rates=[m.TaxRate.from_dict(x) for x in data["default_tax_rates"]],
                 lines=m.InvoiceLines.from_dict(data["lines"]),
                 livemode=data["livemode"],
-                object_=_c.enum_value(m.InvoiceObject, data["object"]),
+                object=_c.enum_value(m.InvoiceObject, data["object"]),
                 paid=data["paid"],
                 paid_out_of_band=data["paid_out_of_band"],
                 payment_settings=m.InvoicesPaymentSettings.from_dict(data["payment_settings"]),
@@ -568,7 +489,7 @@ class Invoice:
                 hosted_invoice_url=_c.UNSET
                 if (v := data.get("hosted_invoice_url", _c.UNSET)) is _c.UNSET
                 else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 invoice_pdf=_c.UNSET if (v := data.get("invoice_pdf", _c.UNSET)) is _c.UNSET else v,
                 last_finalization_error=_c.UNSET
                 if (v := data.get("last_finalization_error", _c.UNSET)) is _c.UNSET

@@ -19,9 +19,7 @@ class InvoiceItemThresholdReason:
     """Unknown fields are kept in ``additional_properties``."""
 
     line_item_ids: list[str]
-
     usage_gte: int
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

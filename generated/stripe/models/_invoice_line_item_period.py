@@ -19,9 +19,7 @@ class InvoiceLineItemPeriod:
     """Unknown fields are kept in ``additional_properties``."""
 
     end: int
-
     start: int
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -23,11 +23,8 @@ class InvoiceMandateOptionsCard:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int | Unset | None = UNSET
-
     amount_type: m.InvoiceMandateOptionsCardAmountType | str | Unset | None = UNSET
-
     description: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -22,11 +22,9 @@ class InvoicePaymentMethodOptionsAcssDebit:
     """Unknown fields are kept in ``additional_properties``."""
 
     mandate_options: m.InvoicePaymentMethodOptionsAcssDebitMandateOptions | Unset = UNSET
-
     verification_method: m.InvoicePaymentMethodOptionsAcssDebitVerificationMethod | str | Unset = (
         UNSET
     )
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

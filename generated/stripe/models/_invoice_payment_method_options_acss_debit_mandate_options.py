@@ -21,7 +21,6 @@ class InvoicePaymentMethodOptionsAcssDebitMandateOptions:
     transaction_type: (
         m.InvoicePaymentMethodOptionsAcssDebitMandateOptionsTransactionType | str | Unset | None
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -18,7 +18,6 @@ class InvoicePaymentMethodOptionsBancontact:
     """Unknown fields are kept in ``additional_properties``."""
 
     preferred_language: m.InvoicePaymentMethodOptionsBancontactPreferredLanguage | str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

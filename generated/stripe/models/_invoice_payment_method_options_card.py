@@ -22,11 +22,9 @@ class InvoicePaymentMethodOptionsCard:
     """Unknown fields are kept in ``additional_properties``."""
 
     installments: m.InvoiceInstallmentsCard | Unset = UNSET
-
     request_three_d_secure: (
         m.InvoicePaymentMethodOptionsCardRequestThreeDSecure | str | Unset | None
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -22,11 +22,9 @@ class InvoicePaymentMethodOptionsCustomerBalance:
     """Unknown fields are kept in ``additional_properties``."""
 
     bank_transfer: m.InvoicePaymentMethodOptionsCustomerBalanceBankTransfer | Unset = UNSET
-
     funding_type: m.InvoicePaymentMethodOptionsCustomerBalanceFundingType | str | Unset | None = (
         UNSET
     )
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

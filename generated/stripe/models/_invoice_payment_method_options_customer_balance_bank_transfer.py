@@ -13,7 +13,7 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("eu_bank_transfer", "eu_bank_transfer"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -24,9 +24,7 @@ class InvoicePaymentMethodOptionsCustomerBalanceBankTransfer:
     eu_bank_transfer: (
         m.InvoicePaymentMethodOptionsCustomerBalanceBankTransferEuBankTransfer | Unset
     ) = UNSET
-
-    type_: str | Unset | None = UNSET
-
+    type: str | Unset | None = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -47,7 +45,7 @@ class InvoicePaymentMethodOptionsCustomerBalanceBankTransfer:
                 else m.InvoicePaymentMethodOptionsCustomerBalanceBankTransferEuBankTransfer.from_dict(
                     v
                 ),
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

@@ -18,7 +18,6 @@ class InvoicePaymentMethodOptionsCustomerBalanceBankTransferEuBankTransfer:
     """Unknown fields are kept in ``additional_properties``."""
 
     country: m.InvoicePaymentMethodOptionsCustomerBalanceBankTransferEuBankTransferCountry | str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

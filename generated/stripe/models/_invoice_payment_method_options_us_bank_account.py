@@ -24,11 +24,9 @@ class InvoicePaymentMethodOptionsUsBankAccount:
     financial_connections: (
         m.InvoicePaymentMethodOptionsUsBankAccountLinkedAccountOptions | Unset
     ) = UNSET
-
     verification_method: (
         m.InvoicePaymentMethodOptionsUsBankAccountVerificationMethod | str | Unset
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -22,7 +22,6 @@ class InvoicePaymentMethodOptionsUsBankAccountLinkedAccountOptions:
         list[m.InvoicePaymentMethodOptionsUsBankAccountLinkedAccountOptionsPermissionsItem | str]
         | Unset
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

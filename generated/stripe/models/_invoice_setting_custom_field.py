@@ -19,9 +19,7 @@ class InvoiceSettingCustomField:
     """Unknown fields are kept in ``additional_properties``."""
 
     name: str
-
     value: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -24,13 +24,9 @@ class InvoiceSettingCustomerSetting:
     """Unknown fields are kept in ``additional_properties``."""
 
     custom_fields: list[m.InvoiceSettingCustomField] | Unset | None = UNSET
-
     default_payment_method: str | m.PaymentMethod | Unset | None = UNSET
-
     footer: str | Unset | None = UNSET
-
     rendering_options: m.InvoiceSettingRenderingOptions | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -17,7 +17,6 @@ class InvoiceSettingSubscriptionScheduleSetting:
     """Unknown fields are kept in ``additional_properties``."""
 
     days_until_due: int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -22,11 +22,8 @@ class InvoiceTaxAmount:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     inclusive: bool
-
     tax_rate: str | m.TaxRate
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -22,9 +22,7 @@ class InvoiceThresholdReason:
     """Unknown fields are kept in ``additional_properties``."""
 
     item_reasons: list[m.InvoiceItemThresholdReason]
-
     amount_gte: int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

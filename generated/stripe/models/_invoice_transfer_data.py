@@ -22,9 +22,7 @@ class InvoiceTransferData:
     """Unknown fields are kept in ``additional_properties``."""
 
     destination: str | m.Account
-
     amount: int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -21,9 +21,7 @@ class InvoicesFromInvoice:
     """Unknown fields are kept in ``additional_properties``."""
 
     action: str
-
     invoice: str | m.Invoice
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -19,9 +19,7 @@ class InvoicesLineItemsCreditedItems:
     """Unknown fields are kept in ``additional_properties``."""
 
     invoice: str
-
     invoice_line_items: list[str]
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -19,7 +19,6 @@ class InvoicesLineItemsProrationDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
     credited_items: m.InvoicesLineItemsCreditedItems | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -23,13 +23,10 @@ class InvoicesPaymentSettings:
     """Unknown fields are kept in ``additional_properties``."""
 
     default_mandate: str | Unset | None = UNSET
-
     payment_method_options: m.InvoicesPaymentMethodOptions | Unset | None = UNSET
-
     payment_method_types: (
         list[m.InvoicesPaymentSettingsPaymentMethodTypesItem | str] | Unset | None
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
+    ("type", "type"),
     ("value", "value"),
 )
 
@@ -21,10 +21,8 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class InvoicesResourceInvoiceTaxId:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: m.InvoicesResourceInvoiceTaxIdType | str
-
+    type: m.InvoicesResourceInvoiceTaxIdType | str
     value: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -44,7 +42,7 @@ class InvoicesResourceInvoiceTaxId:
         data = _c.expect_object("InvoicesResourceInvoiceTaxId", data)
         try:
             return cls(
-                type_=_c.enum_value(m.InvoicesResourceInvoiceTaxIdType, data["type"]),
+                type=_c.enum_value(m.InvoicesResourceInvoiceTaxIdType, data["type"]),
                 value=_c.UNSET if (v := data.get("value", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )

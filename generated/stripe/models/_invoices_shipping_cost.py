@@ -25,15 +25,10 @@ class InvoicesShippingCost:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount_subtotal: int
-
     amount_tax: int
-
     amount_total: int
-
     shipping_rate: str | m.ShippingRate | Unset | None = UNSET
-
     taxes: list[m.LineItemsTaxAmount] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -22,13 +22,9 @@ class InvoicesStatusTransitions:
     """Unknown fields are kept in ``additional_properties``."""
 
     finalized_at: int | Unset | None = UNSET
-
     marked_uncollectible_at: int | Unset | None = UNSET
-
     paid_at: int | Unset | None = UNSET
-
     voided_at: int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -19,13 +19,13 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("card", "card"),
     ("created", "created"),
     ("currency", "currency"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
     ("merchant_amount", "merchant_amount"),
     ("merchant_currency", "merchant_currency"),
     ("merchant_data", "merchant_data"),
     ("metadata", "metadata"),
-    ("object_", "object"),
+    ("object", "object"),
     ("request_history", "request_history"),
     ("status", "status"),
     ("transactions", "transactions"),
@@ -44,53 +44,29 @@ class IssuingAuthorization:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     approved: bool
-
     authorization_method: m.IssuingAuthorizationAuthorizationMethod | str
-
     balance_transactions: list[m.BalanceTransaction]
-
     card: m.IssuingCard
-
     created: int
-
     currency: str
-
-    id_: str
-
+    id: str
     livemode: bool
-
     merchant_amount: int
-
     merchant_currency: str
-
     merchant_data: m.IssuingAuthorizationMerchantData
-
     metadata: dict[str, str]
-
-    object_: m.IssuingAuthorizationObject | str
-
+    object: m.IssuingAuthorizationObject | str
     request_history: list[m.IssuingAuthorizationRequest]
-
     status: m.IssuingAuthorizationStatus | str
-
     transactions: list[m.IssuingTransaction]
-
     verification_data: m.IssuingAuthorizationVerificationData
-
     amount_details: m.IssuingAuthorizationAmountDetails | Unset | None = UNSET
-
     cardholder: str | m.IssuingCardholder | Unset | None = UNSET
-
     network_data: m.IssuingAuthorizationNetworkData | Unset | None = UNSET
-
     pending_request: m.IssuingAuthorizationPendingRequest | Unset | None = UNSET
-
     treasury: m.IssuingAuthorizationTreasury | Unset | None = UNSET
-
     wallet: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -160,13 +136,13 @@ class IssuingAuthorization:
                 card=m.IssuingCard.from_dict(data["card"]),
                 created=data["created"],
                 currency=data["currency"],
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
                 merchant_amount=data["merchant_amount"],
                 merchant_currency=data["merchant_currency"],
                 merchant_data=m.IssuingAuthorizationMerchantData.from_dict(data["merchant_data"]),
                 metadata=dict(data["metadata"]),
-                object_=_c.enum_value(m.IssuingAuthorizationObject, data["object"]),
+                object=_c.enum_value(m.IssuingAuthorizationObject, data["object"]),
                 request_history=[
                     m.IssuingAuthorizationRequest.from_dict(x) for x in data["request_history"]
                 ],

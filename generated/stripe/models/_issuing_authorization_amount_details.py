@@ -17,7 +17,6 @@ class IssuingAuthorizationAmountDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
     atm_fee: int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -26,21 +26,13 @@ class IssuingAuthorizationMerchantData:
     """Unknown fields are kept in ``additional_properties``."""
 
     category: str
-
     category_code: str
-
     network_id: str
-
     city: str | Unset | None = UNSET
-
     country: str | Unset | None = UNSET
-
     name: str | Unset | None = UNSET
-
     postal_code: str | Unset | None = UNSET
-
     state: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

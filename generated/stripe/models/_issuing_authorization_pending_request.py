@@ -26,17 +26,11 @@ class IssuingAuthorizationPendingRequest:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     currency: str
-
     is_amount_controllable: bool
-
     merchant_amount: int
-
     merchant_currency: str
-
     amount_details: m.IssuingAuthorizationAmountDetails | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

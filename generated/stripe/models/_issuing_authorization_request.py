@@ -29,23 +29,14 @@ class IssuingAuthorizationRequest:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     approved: bool
-
     created: int
-
     currency: str
-
     merchant_amount: int
-
     merchant_currency: str
-
     reason: m.IssuingAuthorizationRequestReason | str
-
     amount_details: m.IssuingAuthorizationAmountDetails | Unset | None = UNSET
-
     reason_message: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

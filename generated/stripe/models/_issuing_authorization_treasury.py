@@ -21,11 +21,8 @@ class IssuingAuthorizationTreasury:
     """Unknown fields are kept in ``additional_properties``."""
 
     received_credits: list[str]
-
     received_debits: list[str]
-
     transaction: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

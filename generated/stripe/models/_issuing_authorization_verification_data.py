@@ -23,13 +23,9 @@ class IssuingAuthorizationVerificationData:
     """Unknown fields are kept in ``additional_properties``."""
 
     address_line1_check: m.IssuingAuthorizationVerificationDataAddressLine1Check | str
-
     address_postal_code_check: m.IssuingAuthorizationVerificationDataAddressPostalCodeCheck | str
-
     cvc_check: m.IssuingAuthorizationVerificationDataCvcCheck | str
-
     expiry_check: m.IssuingAuthorizationVerificationDataExpiryCheck | str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

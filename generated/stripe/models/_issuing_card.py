@@ -18,14 +18,14 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("currency", "currency"),
     ("exp_month", "exp_month"),
     ("exp_year", "exp_year"),
-    ("id_", "id"),
+    ("id", "id"),
     ("last4", "last4"),
     ("livemode", "livemode"),
     ("metadata", "metadata"),
-    ("object_", "object"),
+    ("object", "object"),
     ("spending_controls", "spending_controls"),
     ("status", "status"),
-    ("type_", "type"),
+    ("type", "type"),
     ("cancellation_reason", "cancellation_reason"),
     ("cvc", "cvc"),
     ("financial_account", "financial_account"),
@@ -43,51 +43,28 @@ class IssuingCard:
     """Unknown fields are kept in ``additional_properties``."""
 
     brand: str
-
     cardholder: m.IssuingCardholder
-
     created: int
-
     currency: str
-
     exp_month: int
-
     exp_year: int
-
-    id_: str
-
+    id: str
     last4: str
-
     livemode: bool
-
     metadata: dict[str, str]
-
-    object_: m.IssuingCardObject | str
-
+    object: m.IssuingCardObject | str
     spending_controls: m.IssuingCardAuthorizationControls
-
     status: m.IssuingCardStatus | str
-
-    type_: m.IssuingCardType | str
-
+    type: m.IssuingCardType | str
     cancellation_reason: m.IssuingCardCancellationReason | str | Unset | None = UNSET
-
     cvc: str | Unset = UNSET
-
     financial_account: str | Unset | None = UNSET
-
     number: str | Unset = UNSET
-
     replaced_by: str | m.IssuingCard | Unset | None = UNSET
-
     replacement_for: str | m.IssuingCard | Unset | None = UNSET
-
     replacement_reason: m.IssuingCardReplacementReason | str | Unset | None = UNSET
-
     shipping: m.IssuingCardShipping | Unset | None = UNSET
-
     wallets: m.IssuingCardWallets | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -147,16 +124,16 @@ class IssuingCard:
                 currency=data["currency"],
                 exp_month=data["exp_month"],
                 exp_year=data["exp_year"],
-                id_=data["id"],
+                id=data["id"],
                 last4=data["last4"],
                 livemode=data["livemode"],
                 metadata=dict(data["metadata"]),
-                object_=_c.enum_value(m.IssuingCardObject, data["object"]),
+                object=_c.enum_value(m.IssuingCardObject, data["object"]),
                 spending_controls=m.IssuingCardAuthorizationControls.from_dict(
                     data["spending_controls"]
                 ),
                 status=_c.enum_value(m.IssuingCardStatus, data["status"]),
-                type_=_c.enum_value(m.IssuingCardType, data["type"]),
+                type=_c.enum_value(m.IssuingCardType, data["type"]),
                 cancellation_reason=_c.UNSET
                 if (v := data.get("cancellation_reason", _c.UNSET)) is _c.UNSET
                 else None

@@ -22,9 +22,7 @@ class IssuingCardApplePay:
     """Unknown fields are kept in ``additional_properties``."""
 
     eligible: bool
-
     ineligible_reason: m.IssuingCardApplePayIneligibleReason | str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

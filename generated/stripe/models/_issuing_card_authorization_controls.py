@@ -26,15 +26,11 @@ class IssuingCardAuthorizationControls:
     allowed_categories: (
         list[m.IssuingCardAuthorizationControlsAllowedCategoriesItem | str] | Unset | None
     ) = UNSET
-
     blocked_categories: (
         list[m.IssuingCardAuthorizationControlsBlockedCategoriesItem | str] | Unset | None
     ) = UNSET
-
     spending_limits: list[m.IssuingCardSpendingLimit] | Unset | None = UNSET
-
     spending_limits_currency: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

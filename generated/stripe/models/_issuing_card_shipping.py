@@ -15,7 +15,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("address", "address"),
     ("name", "name"),
     ("service", "service"),
-    ("type_", "type"),
+    ("type", "type"),
     ("carrier", "carrier"),
     ("customs", "customs"),
     ("eta", "eta"),
@@ -32,29 +32,17 @@ class IssuingCardShipping:
     """Unknown fields are kept in ``additional_properties``."""
 
     address: m.Address
-
     name: str
-
     service: m.IssuingCardShippingService | str
-
-    type_: m.IssuingCardShippingType | str
-
+    type: m.IssuingCardShippingType | str
     carrier: m.IssuingCardShippingCarrier | str | Unset | None = UNSET
-
     customs: m.IssuingCardShippingCustoms | Unset | None = UNSET
-
     eta: int | Unset | None = UNSET
-
     phone_number: str | Unset | None = UNSET
-
     require_signature: bool | Unset | None = UNSET
-
     status: m.IssuingCardShippingStatus | str | Unset | None = UNSET
-
     tracking_number: str | Unset | None = UNSET
-
     tracking_url: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -90,7 +78,7 @@ class IssuingCardShipping:
                 address=m.Address.from_dict(data["address"]),
                 name=data["name"],
                 service=_c.enum_value(m.IssuingCardShippingService, data["service"]),
-                type_=_c.enum_value(m.IssuingCardShippingType, data["type"]),
+                type=_c.enum_value(m.IssuingCardShippingType, data["type"]),
                 carrier=_c.UNSET
                 if (v := data.get("carrier", _c.UNSET)) is _c.UNSET
                 else None

@@ -23,11 +23,8 @@ class IssuingCardSpendingLimit:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     interval: m.IssuingCardSpendingLimitInterval | str
-
     categories: list[m.IssuingCardSpendingLimitCategoriesItem | str] | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

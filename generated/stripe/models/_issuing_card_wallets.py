@@ -23,11 +23,8 @@ class IssuingCardWallets:
     """Unknown fields are kept in ``additional_properties``."""
 
     apple_pay: m.IssuingCardApplePay
-
     google_pay: m.IssuingCardGooglePay
-
     primary_account_identifier: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -14,14 +14,14 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("billing", "billing"),
     ("created", "created"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
     ("metadata", "metadata"),
     ("name", "name"),
-    ("object_", "object"),
+    ("object", "object"),
     ("requirements", "requirements"),
     ("status", "status"),
-    ("type_", "type"),
+    ("type", "type"),
     ("company", "company"),
     ("email", "email"),
     ("individual", "individual"),
@@ -35,35 +35,20 @@ class IssuingCardholder:
     """Unknown fields are kept in ``additional_properties``."""
 
     billing: m.IssuingCardholderAddress
-
     created: int
-
-    id_: str
-
+    id: str
     livemode: bool
-
     metadata: dict[str, str]
-
     name: str
-
-    object_: m.IssuingCardholderObject | str
-
+    object: m.IssuingCardholderObject | str
     requirements: m.IssuingCardholderRequirements
-
     status: m.IssuingCardholderStatus | str
-
-    type_: m.IssuingCardholderType | str
-
+    type: m.IssuingCardholderType | str
     company: m.IssuingCardholderCompany | Unset | None = UNSET
-
     email: str | Unset | None = UNSET
-
     individual: m.IssuingCardholderIndividual | Unset | None = UNSET
-
     phone_number: str | Unset | None = UNSET
-
     spending_controls: m.IssuingCardholderAuthorizationControls | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -107,14 +92,14 @@ class IssuingCardholder:
             return cls(
                 billing=m.IssuingCardholderAddress.from_dict(data["billing"]),
                 created=data["created"],
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
                 metadata=dict(data["metadata"]),
                 name=data["name"],
-                object_=_c.enum_value(m.IssuingCardholderObject, data["object"]),
+                object=_c.enum_value(m.IssuingCardholderObject, data["object"]),
                 requirements=m.IssuingCardholderRequirements.from_dict(data["requirements"]),
                 status=_c.enum_value(m.IssuingCardholderStatus, data["status"]),
-                type_=_c.enum_value(m.IssuingCardholderType, data["type"]),
+                type=_c.enum_value(m.IssuingCardholderType, data["type"]),
                 company=_c.UNSET
                 if (v := data.get("company", _c.UNSET)) is _c.UNSET
                 else None

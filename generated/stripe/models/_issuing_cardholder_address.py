@@ -18,7 +18,6 @@ class IssuingCardholderAddress:
     """Unknown fields are kept in ``additional_properties``."""
 
     address: m.Address
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -26,15 +26,11 @@ class IssuingCardholderAuthorizationControls:
     allowed_categories: (
         list[m.IssuingCardholderAuthorizationControlsAllowedCategoriesItem | str] | Unset | None
     ) = UNSET
-
     blocked_categories: (
         list[m.IssuingCardholderAuthorizationControlsBlockedCategoriesItem | str] | Unset | None
     ) = UNSET
-
     spending_limits: list[m.IssuingCardholderSpendingLimit] | Unset | None = UNSET
-
     spending_limits_currency: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -19,7 +19,6 @@ class IssuingCardholderCardIssuing:
     """Unknown fields are kept in ``additional_properties``."""
 
     user_terms_acceptance: m.IssuingCardholderUserTermsAcceptance | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -16,7 +16,6 @@ class IssuingCardholderCompany:
     """Unknown fields are kept in ``additional_properties``."""
 
     tax_id_provided: bool
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -22,9 +22,7 @@ class IssuingCardholderIdDocument:
     """Unknown fields are kept in ``additional_properties``."""
 
     back: str | m.File | Unset | None = UNSET
-
     front: str | m.File | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

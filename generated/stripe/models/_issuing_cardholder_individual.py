@@ -25,15 +25,10 @@ class IssuingCardholderIndividual:
     """Unknown fields are kept in ``additional_properties``."""
 
     card_issuing: m.IssuingCardholderCardIssuing | Unset | None = UNSET
-
     dob: m.IssuingCardholderIndividualDob | Unset | None = UNSET
-
     first_name: str | Unset | None = UNSET
-
     last_name: str | Unset | None = UNSET
-
     verification: m.IssuingCardholderVerification | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -22,9 +22,7 @@ class IssuingCardholderRequirements:
     """Unknown fields are kept in ``additional_properties``."""
 
     disabled_reason: m.IssuingCardholderRequirementsDisabledReason | str | Unset | None = UNSET
-
     past_due: list[m.IssuingCardholderRequirementsPastDueItem | str] | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

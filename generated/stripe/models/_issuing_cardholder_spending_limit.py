@@ -23,11 +23,8 @@ class IssuingCardholderSpendingLimit:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     interval: m.IssuingCardholderSpendingLimitInterval | str
-
     categories: list[m.IssuingCardholderSpendingLimitCategoriesItem | str] | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

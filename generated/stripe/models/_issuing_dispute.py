@@ -16,10 +16,10 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("created", "created"),
     ("currency", "currency"),
     ("evidence", "evidence"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
     ("metadata", "metadata"),
-    ("object_", "object"),
+    ("object", "object"),
     ("status", "status"),
     ("transaction", "transaction"),
     ("balance_transactions", "balance_transactions"),
@@ -32,29 +32,17 @@ class IssuingDispute:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     created: int
-
     currency: str
-
     evidence: m.IssuingDisputeEvidence
-
-    id_: str
-
+    id: str
     livemode: bool
-
     metadata: dict[str, str]
-
-    object_: m.IssuingDisputeObject | str
-
+    object: m.IssuingDisputeObject | str
     status: m.IssuingDisputeStatus | str
-
     transaction: str | m.IssuingTransaction
-
     balance_transactions: list[m.BalanceTransaction] | Unset | None = UNSET
-
     treasury: m.IssuingDisputeTreasury | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -97,10 +85,10 @@ class IssuingDispute:
                 created=data["created"],
                 currency=data["currency"],
                 evidence=m.IssuingDisputeEvidence.from_dict(data["evidence"]),
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
                 metadata=dict(data["metadata"]),
-                object_=_c.enum_value(m.IssuingDisputeObject, data["object"]),
+                object=_c.enum_value(m.IssuingDisputeObject, data["object"]),
                 status=_c.enum_value(m.IssuingDisputeStatus, data["status"]),
                 transaction=_c.decode_union(
                     data["transaction"],

@@ -30,25 +30,15 @@ class IssuingDisputeCanceledEvidence:
     """Unknown fields are kept in ``additional_properties``."""
 
     additional_documentation: str | m.File | Unset | None = UNSET
-
     canceled_at: int | Unset | None = UNSET
-
     cancellation_policy_provided: bool | Unset | None = UNSET
-
     cancellation_reason: str | Unset | None = UNSET
-
     expected_at: int | Unset | None = UNSET
-
     explanation: str | Unset | None = UNSET
-
     product_description: str | Unset | None = UNSET
-
     product_type: m.IssuingDisputeCanceledEvidenceProductType | str | Unset | None = UNSET
-
     return_status: m.IssuingDisputeCanceledEvidenceReturnStatus | str | Unset | None = UNSET
-
     returned_at: int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

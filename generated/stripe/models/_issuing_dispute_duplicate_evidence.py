@@ -26,17 +26,11 @@ class IssuingDisputeDuplicateEvidence:
     """Unknown fields are kept in ``additional_properties``."""
 
     additional_documentation: str | m.File | Unset | None = UNSET
-
     card_statement: str | m.File | Unset | None = UNSET
-
     cash_receipt: str | m.File | Unset | None = UNSET
-
     check_image: str | m.File | Unset | None = UNSET
-
     explanation: str | Unset | None = UNSET
-
     original_transaction: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

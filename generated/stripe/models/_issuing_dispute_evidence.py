@@ -28,21 +28,13 @@ class IssuingDisputeEvidence:
     """Unknown fields are kept in ``additional_properties``."""
 
     reason: m.IssuingDisputeEvidenceReason | str
-
     canceled: m.IssuingDisputeCanceledEvidence | Unset = UNSET
-
     duplicate: m.IssuingDisputeDuplicateEvidence | Unset = UNSET
-
     fraudulent: m.IssuingDisputeFraudulentEvidence | Unset = UNSET
-
     merchandise_not_as_described: m.IssuingDisputeMerchandiseNotAsDescribedEvidence | Unset = UNSET
-
     not_received: m.IssuingDisputeNotReceivedEvidence | Unset = UNSET
-
     other: m.IssuingDisputeOtherEvidence | Unset = UNSET
-
     service_not_as_described: m.IssuingDisputeServiceNotAsDescribedEvidence | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

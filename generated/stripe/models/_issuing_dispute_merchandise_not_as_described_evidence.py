@@ -26,19 +26,13 @@ class IssuingDisputeMerchandiseNotAsDescribedEvidence:
     """Unknown fields are kept in ``additional_properties``."""
 
     additional_documentation: str | m.File | Unset | None = UNSET
-
     explanation: str | Unset | None = UNSET
-
     received_at: int | Unset | None = UNSET
-
     return_description: str | Unset | None = UNSET
-
     return_status: (
         m.IssuingDisputeMerchandiseNotAsDescribedEvidenceReturnStatus | str | Unset | None
     ) = UNSET
-
     returned_at: int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -25,15 +25,10 @@ class IssuingDisputeNotReceivedEvidence:
     """Unknown fields are kept in ``additional_properties``."""
 
     additional_documentation: str | m.File | Unset | None = UNSET
-
     expected_at: int | Unset | None = UNSET
-
     explanation: str | Unset | None = UNSET
-
     product_description: str | Unset | None = UNSET
-
     product_type: m.IssuingDisputeNotReceivedEvidenceProductType | str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -24,13 +24,9 @@ class IssuingDisputeOtherEvidence:
     """Unknown fields are kept in ``additional_properties``."""
 
     additional_documentation: str | m.File | Unset | None = UNSET
-
     explanation: str | Unset | None = UNSET
-
     product_description: str | Unset | None = UNSET
-
     product_type: m.IssuingDisputeOtherEvidenceProductType | str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -25,15 +25,10 @@ class IssuingDisputeServiceNotAsDescribedEvidence:
     """Unknown fields are kept in ``additional_properties``."""
 
     additional_documentation: str | m.File | Unset | None = UNSET
-
     canceled_at: int | Unset | None = UNSET
-
     cancellation_reason: str | Unset | None = UNSET
-
     explanation: str | Unset | None = UNSET
-
     received_at: int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -20,9 +20,7 @@ class IssuingDisputeTreasury:
     """Unknown fields are kept in ``additional_properties``."""
 
     received_debit: str
-
     debit_reversal: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

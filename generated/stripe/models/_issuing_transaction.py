@@ -16,14 +16,14 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("card", "card"),
     ("created", "created"),
     ("currency", "currency"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
     ("merchant_amount", "merchant_amount"),
     ("merchant_currency", "merchant_currency"),
     ("merchant_data", "merchant_data"),
     ("metadata", "metadata"),
-    ("object_", "object"),
-    ("type_", "type"),
+    ("object", "object"),
+    ("type", "type"),
     ("amount_details", "amount_details"),
     ("authorization", "authorization"),
     ("balance_transaction", "balance_transaction"),
@@ -40,45 +40,25 @@ class IssuingTransaction:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     card: str | m.IssuingCard
-
     created: int
-
     currency: str
-
-    id_: str
-
+    id: str
     livemode: bool
-
     merchant_amount: int
-
     merchant_currency: str
-
     merchant_data: m.IssuingAuthorizationMerchantData
-
     metadata: dict[str, str]
-
-    object_: m.IssuingTransactionObject | str
-
-    type_: m.IssuingTransactionType | str
-
+    object: m.IssuingTransactionObject | str
+    type: m.IssuingTransactionType | str
     amount_details: m.IssuingTransactionAmountDetails | Unset | None = UNSET
-
     authorization: str | m.IssuingAuthorization | Unset | None = UNSET
-
     balance_transaction: str | m.BalanceTransaction | Unset | None = UNSET
-
     cardholder: str | m.IssuingCardholder | Unset | None = UNSET
-
     dispute: str | m.IssuingDispute | Unset | None = UNSET
-
     purchase_details: m.IssuingTransactionPurchaseDetails | Unset | None = UNSET
-
     treasury: m.IssuingTransactionTreasury | Unset | None = UNSET
-
     wallet: m.IssuingTransactionWallet | str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -137,14 +117,14 @@ class IssuingTransaction:
                 ),
                 created=data["created"],
                 currency=data["currency"],
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
                 merchant_amount=data["merchant_amount"],
                 merchant_currency=data["merchant_currency"],
                 merchant_data=m.IssuingAuthorizationMerchantData.from_dict(data["merchant_data"]),
                 metadata=dict(data["metadata"]),
-                object_=_c.enum_value(m.IssuingTransactionObject, data["object"]),
-                type_=_c.enum_value(m.IssuingTransactionType, data["type"]),
+                object=_c.enum_value(m.IssuingTransactionObject, data["object"]),
+                type=_c.enum_value(m.IssuingTransactionType, data["type"]),
                 amount_details=_c.UNSET
                 if (v := data.get("amount_details", _c.UNSET)) is _c.UNSET
                 else None

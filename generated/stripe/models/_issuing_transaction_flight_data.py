@@ -25,15 +25,10 @@ class IssuingTransactionFlightData:
     """Unknown fields are kept in ``additional_properties``."""
 
     departure_at: int | Unset | None = UNSET
-
     passenger_name: str | Unset | None = UNSET
-
     refundable: bool | Unset | None = UNSET
-
     segments: list[m.IssuingTransactionFlightDataLeg] | Unset | None = UNSET
-
     travel_agency: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -24,17 +24,11 @@ class IssuingTransactionFlightDataLeg:
     """Unknown fields are kept in ``additional_properties``."""
 
     arrival_airport_code: str | Unset | None = UNSET
-
     carrier: str | Unset | None = UNSET
-
     departure_airport_code: str | Unset | None = UNSET
-
     flight_number: str | Unset | None = UNSET
-
     service_class: str | Unset | None = UNSET
-
     stopover_allowed: bool | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -10,7 +10,7 @@ from connectory.core import _codec as _c
 from connectory.core._codec import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
+    ("type", "type"),
     ("unit", "unit"),
     ("unit_cost_decimal", "unit_cost_decimal"),
     ("volume_decimal", "volume_decimal"),
@@ -21,14 +21,10 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class IssuingTransactionFuelData:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: str
-
+    type: str
     unit: str
-
     unit_cost_decimal: str
-
     volume_decimal: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -52,7 +48,7 @@ class IssuingTransactionFuelData:
         data = _c.expect_object("IssuingTransactionFuelData", data)
         try:
             return cls(
-                type_=data["type"],
+                type=data["type"],
                 unit=data["unit"],
                 unit_cost_decimal=data["unit_cost_decimal"],
                 volume_decimal=_c.UNSET

@@ -20,9 +20,7 @@ class IssuingTransactionLodgingData:
     """Unknown fields are kept in ``additional_properties``."""
 
     check_in_at: int | Unset | None = UNSET
-
     nights: int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

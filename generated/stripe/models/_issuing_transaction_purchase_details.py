@@ -25,15 +25,10 @@ class IssuingTransactionPurchaseDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
     flight: m.IssuingTransactionFlightData | Unset | None = UNSET
-
     fuel: m.IssuingTransactionFuelData | Unset | None = UNSET
-
     lodging: m.IssuingTransactionLodgingData | Unset | None = UNSET
-
     receipt: list[m.IssuingTransactionReceiptData] | Unset | None = UNSET
-
     reference: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

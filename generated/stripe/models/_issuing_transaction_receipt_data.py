@@ -22,13 +22,9 @@ class IssuingTransactionReceiptData:
     """Unknown fields are kept in ``additional_properties``."""
 
     description: str | Unset | None = UNSET
-
     quantity: float | Unset | None = UNSET
-
     total: int | Unset | None = UNSET
-
     unit_cost: int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

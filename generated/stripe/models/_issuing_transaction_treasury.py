@@ -20,9 +20,7 @@ class IssuingTransactionTreasury:
     """Unknown fields are kept in ``additional_properties``."""
 
     received_credit: str | Unset | None = UNSET
-
     received_debit: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

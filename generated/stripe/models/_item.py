@@ -18,8 +18,8 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("amount_total", "amount_total"),
     ("currency", "currency"),
     ("description", "description"),
-    ("id_", "id"),
-    ("object_", "object"),
+    ("id", "id"),
+    ("object", "object"),
     ("discounts", "discounts"),
     ("price", "price"),
     ("quantity", "quantity"),
@@ -32,29 +32,17 @@ class Item:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount_discount: int
-
     amount_subtotal: int
-
     amount_tax: int
-
     amount_total: int
-
     currency: str
-
     description: str
-
-    id_: str
-
-    object_: m.ItemObject | str
-
+    id: str
+    object: m.ItemObject | str
     discounts: list[m.LineItemsDiscountAmount] | Unset = UNSET
-
     price: m.Price | Unset | None = UNSET
-
     quantity: int | Unset | None = UNSET
-
     taxes: list[m.LineItemsTaxAmount] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -97,8 +85,8 @@ class Item:
                 amount_total=data["amount_total"],
                 currency=data["currency"],
                 description=data["description"],
-                id_=data["id"],
-                object_=_c.enum_value(m.ItemObject, data["object"]),
+                id=data["id"],
+                object=_c.enum_value(m.ItemObject, data["object"]),
                 discounts=_c.UNSET
                 if (v := data.get("discounts", _c.UNSET)) is _c.UNSET
                 else [m.LineItemsDiscountAmount.from_dict(x) for x in v],

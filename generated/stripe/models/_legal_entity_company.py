@@ -38,41 +38,23 @@ class LegalEntityCompany:
     """Unknown fields are kept in ``additional_properties``."""
 
     address: m.Address | Unset = UNSET
-
     address_kana: m.LegalEntityJapanAddress | Unset | None = UNSET
-
     address_kanji: m.LegalEntityJapanAddress | Unset | None = UNSET
-
     directors_provided: bool | Unset = UNSET
-
     executives_provided: bool | Unset = UNSET
-
     export_license_id: str | Unset = UNSET
-
     export_purpose_code: str | Unset = UNSET
-
     name: str | Unset | None = UNSET
-
     name_kana: str | Unset | None = UNSET
-
     name_kanji: str | Unset | None = UNSET
-
     owners_provided: bool | Unset = UNSET
-
     ownership_declaration: m.LegalEntityUboDeclaration | Unset | None = UNSET
-
     phone: str | Unset | None = UNSET
-
     structure: m.LegalEntityCompanyStructure | str | Unset = UNSET
-
     tax_id_provided: bool | Unset = UNSET
-
     tax_id_registrar: str | Unset = UNSET
-
     vat_id_provided: bool | Unset = UNSET
-
     verification: m.LegalEntityCompanyVerification | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

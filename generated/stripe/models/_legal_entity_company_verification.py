@@ -18,7 +18,6 @@ class LegalEntityCompanyVerification:
     """Unknown fields are kept in ``additional_properties``."""
 
     document: m.LegalEntityCompanyVerificationDocument
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -25,19 +25,12 @@ class LegalEntityJapanAddress:
     """Unknown fields are kept in ``additional_properties``."""
 
     city: str | Unset | None = UNSET
-
     country: str | Unset | None = UNSET
-
     line1: str | Unset | None = UNSET
-
     line2: str | Unset | None = UNSET
-
     postal_code: str | Unset | None = UNSET
-
     state: str | Unset | None = UNSET
-
     town: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

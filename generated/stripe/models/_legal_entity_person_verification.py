@@ -25,15 +25,10 @@ class LegalEntityPersonVerification:
     """Unknown fields are kept in ``additional_properties``."""
 
     status: str
-
     additional_document: m.LegalEntityPersonVerificationDocument | Unset | None = UNSET
-
     details: str | Unset | None = UNSET
-
     details_code: str | Unset | None = UNSET
-
     document: m.LegalEntityPersonVerificationDocument | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

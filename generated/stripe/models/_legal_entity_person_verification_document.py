@@ -24,13 +24,9 @@ class LegalEntityPersonVerificationDocument:
     """Unknown fields are kept in ``additional_properties``."""
 
     back: str | m.File | Unset | None = UNSET
-
     details: str | Unset | None = UNSET
-
     details_code: str | Unset | None = UNSET
-
     front: str | m.File | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -15,13 +15,13 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("amount", "amount"),
     ("currency", "currency"),
     ("discountable", "discountable"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
     ("metadata", "metadata"),
-    ("object_", "object"),
+    ("object", "object"),
     ("period", "period"),
     ("proration", "proration"),
-    ("type_", "type"),
+    ("type", "type"),
     ("amount_excluding_tax", "amount_excluding_tax"),
     ("description", "description"),
     ("discount_amounts", "discount_amounts"),
@@ -43,51 +43,28 @@ class LineItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     currency: str
-
     discountable: bool
-
-    id_: str
-
+    id: str
     livemode: bool
-
     metadata: dict[str, str]
-
-    object_: m.LineItemObject | str
-
+    object: m.LineItemObject | str
     period: m.InvoiceLineItemPeriod
-
     proration: bool
-
-    type_: m.LineItemType | str
-
+    type: m.LineItemType | str
     amount_excluding_tax: int | Unset | None = UNSET
-
     description: str | Unset | None = UNSET
-
     discount_amounts: list[m.DiscountsResourceDiscountAmount] | Unset | None = UNSET
-
     discounts: list[str | m.Discount] | Unset | None = UNSET
-
     invoice_item: str | Unset = UNSET
-
     price: m.Price | Unset | None = UNSET
-
     proration_details: m.InvoicesLineItemsProrationDetails | Unset | None = UNSET
-
     quantity: int | Unset | None = UNSET
-
     subscription: str | Unset | None = UNSET
-
     subscription_item: str | Unset = UNSET
-
     tax_amounts: list[m.InvoiceTaxAmount] | Unset = UNSET
-
     tax_rates: list[m.TaxRate] | Unset = UNSET
-
     unit_amount_excluding_tax: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -140,13 +117,13 @@ class LineItem:
                 amount=data["amount"],
                 currency=data["currency"],
                 discountable=data["discountable"],
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
                 metadata=dict(data["metadata"]),
-                object_=_c.enum_value(m.LineItemObject, data["object"]),
+                object=_c.enum_value(m.LineItemObject, data["object"]),
                 period=m.InvoiceLineItemPeriod.from_dict(data["period"]),
                 proration=data["proration"],
-                type_=_c.enum_value(m.LineItemType, data["type"]),
+                type=_c.enum_value(m.LineItemType, data["type"]),
                 amount_excluding_tax=_c.UNSET
                 if (v := data.get("amount_excluding_tax", _c.UNSET)) is _c.UNSET
                 else v,

@@ -21,9 +21,7 @@ class LineItemsDiscountAmount:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     discount: m.Discount
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

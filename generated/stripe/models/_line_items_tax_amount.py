@@ -21,9 +21,7 @@ class LineItemsTaxAmount:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     rate: m.TaxRate
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -22,9 +22,7 @@ class LinkedAccountOptionsUsBankAccount:
     """Unknown fields are kept in ``additional_properties``."""
 
     permissions: list[m.LinkedAccountOptionsUsBankAccountPermissionsItem | str] | Unset = UNSET
-
     return_url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -13,13 +13,13 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("customer_acceptance", "customer_acceptance"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
-    ("object_", "object"),
+    ("object", "object"),
     ("payment_method", "payment_method"),
     ("payment_method_details", "payment_method_details"),
     ("status", "status"),
-    ("type_", "type"),
+    ("type", "type"),
     ("multi_use", "multi_use"),
     ("single_use", "single_use"),
 )
@@ -30,25 +30,15 @@ class Mandate:
     """Unknown fields are kept in ``additional_properties``."""
 
     customer_acceptance: m.CustomerAcceptance
-
-    id_: str
-
+    id: str
     livemode: bool
-
-    object_: m.MandateObject | str
-
+    object: m.MandateObject | str
     payment_method: str | m.PaymentMethod
-
     payment_method_details: m.MandatePaymentMethodDetails
-
     status: m.MandateStatus | str
-
-    type_: m.MandateType | str
-
+    type: m.MandateType | str
     multi_use: dict[str, Any] | Unset = UNSET
-
     single_use: m.MandateSingleUse | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -84,9 +74,9 @@ class Mandate:
         try:
             return cls(
                 customer_acceptance=m.CustomerAcceptance.from_dict(data["customer_acceptance"]),
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
-                object_=_c.enum_value(m.MandateObject, data["object"]),
+                object=_c.enum_value(m.MandateObject, data["object"]),
                 payment_method=_c.decode_union(
                     data["payment_method"],
                     (
@@ -98,7 +88,7 @@ class Mandate:
                     data["payment_method_details"]
                 ),
                 status=_c.enum_value(m.MandateStatus, data["status"]),
-                type_=_c.enum_value(m.MandateType, data["type"]),
+                type=_c.enum_value(m.MandateType, data["type"]),
                 multi_use=_c.UNSET
                 if (v := data.get("multi_use", _c.UNSET)) is _c.UNSET
                 else dict(v),

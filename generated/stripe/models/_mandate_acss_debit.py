@@ -24,13 +24,9 @@ class MandateAcssDebit:
     """Unknown fields are kept in ``additional_properties``."""
 
     payment_schedule: m.MandateAcssDebitPaymentSchedule | str
-
     transaction_type: m.MandateAcssDebitTransactionType | str
-
     default_for: list[m.MandateAcssDebitDefaultForItem | str] | Unset = UNSET
-
     interval_description: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

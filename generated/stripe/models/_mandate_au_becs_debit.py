@@ -16,7 +16,6 @@ class MandateAuBecsDebit:
     """Unknown fields are kept in ``additional_properties``."""
 
     url: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

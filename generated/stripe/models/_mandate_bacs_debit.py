@@ -22,11 +22,8 @@ class MandateBacsDebit:
     """Unknown fields are kept in ``additional_properties``."""
 
     network_status: m.MandateBacsDebitNetworkStatus | str
-
     reference: str
-
     url: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

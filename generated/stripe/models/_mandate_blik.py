@@ -14,7 +14,7 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("expires_after", "expires_after"),
     ("off_session", "off_session"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -23,11 +23,8 @@ class MandateBlik:
     """Unknown fields are kept in ``additional_properties``."""
 
     expires_after: int | Unset | None = UNSET
-
     off_session: m.MandateOptionsOffSessionDetailsBlik | Unset = UNSET
-
-    type_: m.MandateBlikType | str | Unset | None = UNSET
-
+    type: m.MandateBlikType | str | Unset | None = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -50,7 +47,7 @@ class MandateBlik:
                 off_session=_c.UNSET
                 if (v := data.get("off_session", _c.UNSET)) is _c.UNSET
                 else m.MandateOptionsOffSessionDetailsBlik.from_dict(v),
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else None
                 if v is None

@@ -24,13 +24,9 @@ class MandateOptionsOffSessionDetailsBlik:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int | Unset | None = UNSET
-
     currency: str | Unset | None = UNSET
-
     interval: m.MandateOptionsOffSessionDetailsBlikInterval | str | Unset | None = UNSET
-
     interval_count: int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
+    ("type", "type"),
     ("acss_debit", "acss_debit"),
     ("au_becs_debit", "au_becs_debit"),
     ("bacs_debit", "bacs_debit"),
@@ -29,26 +29,16 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class MandatePaymentMethodDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: str
-
+    type: str
     acss_debit: m.MandateAcssDebit | Unset = UNSET
-
     au_becs_debit: m.MandateAuBecsDebit | Unset = UNSET
-
     bacs_debit: m.MandateBacsDebit | Unset = UNSET
-
     blik: m.MandateBlik | Unset = UNSET
-
     card: dict[str, Any] | Unset = UNSET
-
     cashapp: dict[str, Any] | Unset = UNSET
-
     link: dict[str, Any] | Unset = UNSET
-
     sepa_debit: m.MandateSepaDebit | Unset = UNSET
-
     us_bank_account: dict[str, Any] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -76,7 +66,7 @@ class MandatePaymentMethodDetails:
         data = _c.expect_object("MandatePaymentMethodDetails", data)
         try:
             return cls(
-                type_=data["type"],
+                type=data["type"],
                 acss_debit=_c.UNSET
                 if (v := data.get("acss_debit", _c.UNSET)) is _c.UNSET
                 else m.MandateAcssDebit.from_dict(v),

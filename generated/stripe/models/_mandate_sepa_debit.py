@@ -19,9 +19,7 @@ class MandateSepaDebit:
     """Unknown fields are kept in ``additional_properties``."""
 
     reference: str
-
     url: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

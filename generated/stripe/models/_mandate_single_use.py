@@ -19,9 +19,7 @@ class MandateSingleUse:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     currency: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -20,9 +20,7 @@ class Networks:
     """Unknown fields are kept in ``additional_properties``."""
 
     available: list[str]
-
     preferred: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

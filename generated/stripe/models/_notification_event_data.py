@@ -10,7 +10,7 @@ from connectory.core import _codec as _c
 from connectory.core._codec import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("object_", "object"),
+    ("object", "object"),
     ("previous_attributes", "previous_attributes"),
 )
 
@@ -19,10 +19,8 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class NotificationEventData:
     """Unknown fields are kept in ``additional_properties``."""
 
-    object_: dict[str, Any]
-
+    object: dict[str, Any]
     previous_attributes: dict[str, Any] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -42,7 +40,7 @@ class NotificationEventData:
         data = _c.expect_object("NotificationEventData", data)
         try:
             return cls(
-                object_=dict(data["object"]),
+                object=dict(data["object"]),
                 previous_attributes=_c.UNSET
                 if (v := data.get("previous_attributes", _c.UNSET)) is _c.UNSET
                 else dict(v),

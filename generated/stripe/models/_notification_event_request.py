@@ -10,7 +10,7 @@ from connectory.core import _codec as _c
 from connectory.core._codec import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
+    ("id", "id"),
     ("idempotency_key", "idempotency_key"),
 )
 
@@ -19,10 +19,8 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class NotificationEventRequest:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str | Unset | None = UNSET
-
+    id: str | Unset | None = UNSET
     idempotency_key: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -38,7 +36,7 @@ class NotificationEventRequest:
         data = _c.expect_object("NotificationEventRequest", data)
         try:
             return cls(
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 idempotency_key=_c.UNSET
                 if (v := data.get("idempotency_key", _c.UNSET)) is _c.UNSET
                 else v,

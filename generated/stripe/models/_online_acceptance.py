@@ -20,9 +20,7 @@ class OnlineAcceptance:
     """Unknown fields are kept in ``additional_properties``."""
 
     ip_address: str | Unset | None = UNSET
-
     user_agent: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

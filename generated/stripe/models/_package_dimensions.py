@@ -21,13 +21,9 @@ class PackageDimensions:
     """Unknown fields are kept in ``additional_properties``."""
 
     height: float
-
     length: float
-
     weight: float
-
     width: float
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

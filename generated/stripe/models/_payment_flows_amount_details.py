@@ -19,7 +19,6 @@ class PaymentFlowsAmountDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
     tip: m.PaymentFlowsAmountDetailsResourceTip | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

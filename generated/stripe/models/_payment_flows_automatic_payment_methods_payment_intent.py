@@ -16,7 +16,6 @@ class PaymentFlowsAutomaticPaymentMethodsPaymentIntent:
     """Unknown fields are kept in ``additional_properties``."""
 
     enabled: bool
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -22,9 +22,7 @@ class PaymentFlowsInstallmentOptions:
     """Unknown fields are kept in ``additional_properties``."""
 
     enabled: bool
-
     plan: m.PaymentMethodDetailsCardInstallmentsPlan | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -21,11 +21,8 @@ class PaymentFlowsPrivatePaymentMethodsAlipayDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
     buyer_id: str | Unset = UNSET
-
     fingerprint: str | Unset | None = UNSET
-
     transaction_id: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -21,11 +21,8 @@ class PaymentFlowsPrivatePaymentMethodsKlarnaDob:
     """Unknown fields are kept in ``additional_properties``."""
 
     day: int | Unset | None = UNSET
-
     month: int | Unset | None = UNSET
-
     year: int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

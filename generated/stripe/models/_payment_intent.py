@@ -17,9 +17,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("confirmation_method", "confirmation_method"),
     ("created", "created"),
     ("currency", "currency"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
-    ("object_", "object"),
+    ("object", "object"),
     ("payment_method_types", "payment_method_types"),
     ("status", "status"),
     ("amount_capturable", "amount_capturable"),
@@ -58,83 +58,45 @@ class PaymentIntent:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     capture_method: m.PaymentIntentCaptureMethod | str
-
     confirmation_method: m.PaymentIntentConfirmationMethod | str
-
     created: int
-
     currency: str
-
-    id_: str
-
+    id: str
     livemode: bool
-
-    object_: m.PaymentIntentObject | str
-
+    object: m.PaymentIntentObject | str
     payment_method_types: list[str]
-
     status: m.PaymentIntentStatus | str
-
     amount_capturable: int | Unset = UNSET
-
     amount_details: m.PaymentFlowsAmountDetails | Unset = UNSET
-
     amount_received: int | Unset = UNSET
-
     application: str | m.Application | Unset | None = UNSET
-
     application_fee_amount: int | Unset | None = UNSET
-
     automatic_payment_methods: m.PaymentFlowsAutomaticPaymentMethodsPaymentIntent | Unset | None = (
         UNSET
     )
-
     canceled_at: int | Unset | None = UNSET
-
     cancellation_reason: m.PaymentIntentCancellationReason | str | Unset | None = UNSET
-
     client_secret: str | Unset | None = UNSET
-
     customer: str | m.Customer | m.DeletedCustomer | Unset | None = UNSET
-
     description: str | Unset | None = UNSET
-
     invoice: str | m.Invoice | Unset | None = UNSET
-
     last_payment_error: m.ApiErrors | Unset | None = UNSET
-
     latest_charge: str | m.Charge | Unset | None = UNSET
-
     metadata: dict[str, str] | Unset = UNSET
-
     next_action: m.PaymentIntentNextAction | Unset | None = UNSET
-
     on_behalf_of: str | m.Account | Unset | None = UNSET
-
     payment_method: str | m.PaymentMethod | Unset | None = UNSET
-
     payment_method_options: m.PaymentIntentPaymentMethodOptions | Unset | None = UNSET
-
     processing: m.PaymentIntentProcessing | Unset | None = UNSET
-
     receipt_email: str | Unset | None = UNSET
-
     review: str | m.Review | Unset | None = UNSET
-
     setup_future_usage: m.PaymentIntentSetupFutureUsage | str | Unset | None = UNSET
-
     shipping: m.Shipping | Unset | None = UNSET
-
     statement_descriptor: str | Unset | None = UNSET
-
     statement_descriptor_suffix: str | Unset | None = UNSET
-
     transfer_data: m.TransferData | Unset | None = UNSET
-
     transfer_group: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -206,9 +168,9 @@ class PaymentIntent:
                 ),
                 created=data["created"],
                 currency=data["currency"],
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
-                object_=_c.enum_value(m.PaymentIntentObject, data["object"]),
+                object=_c.enum_value(m.PaymentIntentObject, data["object"]),
                 payment_method_types=list(data["payment_method_types"]),
                 status=_c.enum_value(m.PaymentIntentStatus, data["status"]),
                 amount_capturable=_c.UNSET

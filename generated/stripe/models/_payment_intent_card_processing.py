@@ -19,7 +19,6 @@ class PaymentIntentCardProcessing:
     """Unknown fields are kept in ``additional_properties``."""
 
     customer_notification: m.PaymentIntentProcessingCustomerNotification | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
+    ("type", "type"),
     ("alipay_handle_redirect", "alipay_handle_redirect"),
     ("boleto_display_details", "boleto_display_details"),
     ("card_await_notification", "card_await_notification"),
@@ -36,48 +36,31 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class PaymentIntentNextAction:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: str
-
+    type: str
     alipay_handle_redirect: m.PaymentIntentNextActionAlipayHandleRedirect | Unset = UNSET
-
     boleto_display_details: m.PaymentIntentNextActionBoleto | Unset = UNSET
-
     card_await_notification: m.PaymentIntentNextActionCardAwaitNotification | Unset = UNSET
-
     cashapp_handle_redirect_or_display_qr_code: (
         m.PaymentIntentNextActionCashappHandleRedirectOrDisplayQrCode | Unset
     ) = UNSET
-
     display_bank_transfer_instructions: (
         m.PaymentIntentNextActionDisplayBankTransferInstructions | Unset
     ) = UNSET
-
     konbini_display_details: m.PaymentIntentNextActionKonbini | Unset = UNSET
-
     oxxo_display_details: m.PaymentIntentNextActionDisplayOxxoDetails | Unset = UNSET
-
     paynow_display_qr_code: m.PaymentIntentNextActionPaynowDisplayQrCode | Unset = UNSET
-
     pix_display_qr_code: m.PaymentIntentNextActionPixDisplayQrCode | Unset = UNSET
-
     promptpay_display_qr_code: m.PaymentIntentNextActionPromptpayDisplayQrCode | Unset = UNSET
-
     redirect_to_url: m.PaymentIntentNextActionRedirectToUrl | Unset = UNSET
-
     use_stripe_sdk: dict[str, Any] | Unset = UNSET
-
     verify_with_microdeposits: m.PaymentIntentNextActionVerifyWithMicrodeposits | Unset = UNSET
-
     wechat_pay_display_qr_code: m.PaymentIntentNextActionWechatPayDisplayQrCode | Unset = UNSET
-
     wechat_pay_redirect_to_android_app: (
         m.PaymentIntentNextActionWechatPayRedirectToAndroidApp | Unset
     ) = UNSET
-
     wechat_pay_redirect_to_ios_app: m.PaymentIntentNextActionWechatPayRedirectToIosApp | Unset = (
         UNSET
     )
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -112,7 +95,7 @@ class PaymentIntentNextAction:
         data = _c.expect_object("PaymentIntentNextAction", data)
         try:
             return cls(
-                type_=data["type"],
+                type=data["type"],
                 alipay_handle_redirect=_c.UNSET
                 if (v := data.get("alipay_handle_redirect", _c.UNSET)) is _c.UNSET
                 else m.PaymentIntentNextActionAlipayHandleRedirect.from_dict(v),

@@ -22,13 +22,9 @@ class PaymentIntentNextActionAlipayHandleRedirect:
     """Unknown fields are kept in ``additional_properties``."""
 
     native_data: str | Unset | None = UNSET
-
     native_url: str | Unset | None = UNSET
-
     return_url: str | Unset | None = UNSET
-
     url: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -22,13 +22,9 @@ class PaymentIntentNextActionBoleto:
     """Unknown fields are kept in ``additional_properties``."""
 
     expires_at: int | Unset | None = UNSET
-
     hosted_voucher_url: str | Unset | None = UNSET
-
     number: str | Unset | None = UNSET
-
     pdf: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -20,9 +20,7 @@ class PaymentIntentNextActionCardAwaitNotification:
     """Unknown fields are kept in ``additional_properties``."""
 
     charge_attempt_at: int | Unset | None = UNSET
-
     customer_approval_required: bool | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -22,11 +22,8 @@ class PaymentIntentNextActionCashappHandleRedirectOrDisplayQrCode:
     """Unknown fields are kept in ``additional_properties``."""
 
     hosted_instructions_url: str
-
     mobile_auth_url: str
-
     qr_code: m.PaymentIntentNextActionCashappQrCode
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

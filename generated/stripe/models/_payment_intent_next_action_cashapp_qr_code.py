@@ -20,11 +20,8 @@ class PaymentIntentNextActionCashappQrCode:
     """Unknown fields are kept in ``additional_properties``."""
 
     expires_at: int
-
     image_url_png: str
-
     image_url_svg: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
+    ("type", "type"),
     ("amount_remaining", "amount_remaining"),
     ("currency", "currency"),
     ("financial_addresses", "financial_addresses"),
@@ -25,18 +25,12 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class PaymentIntentNextActionDisplayBankTransferInstructions:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: m.PaymentIntentNextActionDisplayBankTransferInstructionsType | str
-
+    type: m.PaymentIntentNextActionDisplayBankTransferInstructionsType | str
     amount_remaining: int | Unset | None = UNSET
-
     currency: str | Unset | None = UNSET
-
     financial_addresses: list[m.FundingInstructionsBankTransferFinancialAddress] | Unset = UNSET
-
     hosted_instructions_url: str | Unset | None = UNSET
-
     reference: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -60,7 +54,7 @@ class PaymentIntentNextActionDisplayBankTransferInstructions:
         data = _c.expect_object("PaymentIntentNextActionDisplayBankTransferInstructions", data)
         try:
             return cls(
-                type_=_c.enum_value(
+                type=_c.enum_value(
                     m.PaymentIntentNextActionDisplayBankTransferInstructionsType, data["type"]
                 ),
                 amount_remaining=_c.UNSET

@@ -21,11 +21,8 @@ class PaymentIntentNextActionDisplayOxxoDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
     expires_after: int | Unset | None = UNSET
-
     hosted_voucher_url: str | Unset | None = UNSET
-
     number: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -23,11 +23,8 @@ class PaymentIntentNextActionKonbini:
     """Unknown fields are kept in ``additional_properties``."""
 
     expires_at: int
-
     stores: m.PaymentIntentNextActionKonbiniStores
-
     hosted_voucher_url: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -20,9 +20,7 @@ class PaymentIntentNextActionKonbiniMinistop:
     """Unknown fields are kept in ``additional_properties``."""
 
     payment_code: str
-
     confirmation_number: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

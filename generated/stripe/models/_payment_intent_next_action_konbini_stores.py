@@ -24,13 +24,9 @@ class PaymentIntentNextActionKonbiniStores:
     """Unknown fields are kept in ``additional_properties``."""
 
     familymart: m.PaymentIntentNextActionKonbiniFamilymart | Unset | None = UNSET
-
     lawson: m.PaymentIntentNextActionKonbiniLawson | Unset | None = UNSET
-
     ministop: m.PaymentIntentNextActionKonbiniMinistop | Unset | None = UNSET
-
     seicomart: m.PaymentIntentNextActionKonbiniSeicomart | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -22,13 +22,9 @@ class PaymentIntentNextActionPaynowDisplayQrCode:
     """Unknown fields are kept in ``additional_properties``."""
 
     data: str
-
     image_url_png: str
-
     image_url_svg: str
-
     hosted_instructions_url: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

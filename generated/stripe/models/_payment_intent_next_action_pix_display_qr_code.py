@@ -23,15 +23,10 @@ class PaymentIntentNextActionPixDisplayQrCode:
     """Unknown fields are kept in ``additional_properties``."""
 
     data: str | Unset = UNSET
-
     expires_at: int | Unset = UNSET
-
     hosted_instructions_url: str | Unset = UNSET
-
     image_url_png: str | Unset = UNSET
-
     image_url_svg: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -23,13 +23,10 @@ class PaymentIntentNextActionVerifyWithMicrodeposits:
     """Unknown fields are kept in ``additional_properties``."""
 
     arrival_date: int
-
     hosted_verification_url: str
-
     microdeposit_type: (
         m.PaymentIntentNextActionVerifyWithMicrodepositsMicrodepositType | str | Unset | None
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

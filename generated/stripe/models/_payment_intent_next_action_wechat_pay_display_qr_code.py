@@ -22,15 +22,10 @@ class PaymentIntentNextActionWechatPayDisplayQrCode:
     """Unknown fields are kept in ``additional_properties``."""
 
     data: str
-
     hosted_instructions_url: str
-
     image_data_url: str
-
     image_url_png: str
-
     image_url_svg: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

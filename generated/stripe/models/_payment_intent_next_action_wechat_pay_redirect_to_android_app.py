@@ -24,19 +24,12 @@ class PaymentIntentNextActionWechatPayRedirectToAndroidApp:
     """Unknown fields are kept in ``additional_properties``."""
 
     app_id: str
-
     nonce_str: str
-
     package: str
-
     partner_id: str
-
     prepay_id: str
-
     sign: str
-
     timestamp: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

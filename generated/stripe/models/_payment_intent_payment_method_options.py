@@ -55,159 +55,128 @@ class PaymentIntentPaymentMethodOptions:
         | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient
         | Unset
     ) = UNSET
-
     affirm: (
         m.PaymentMethodOptionsAffirm | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient | Unset
     ) = UNSET
-
     afterpay_clearpay: (
         m.PaymentMethodOptionsAfterpayClearpay
         | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient
         | Unset
     ) = UNSET
-
     alipay: (
         m.PaymentMethodOptionsAlipay | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient | Unset
     ) = UNSET
-
     au_becs_debit: (
         m.PaymentIntentPaymentMethodOptionsAuBecsDebit
         | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient
         | Unset
     ) = UNSET
-
     bacs_debit: (
         m.PaymentMethodOptionsBacsDebit
         | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient
         | Unset
     ) = UNSET
-
     bancontact: (
         m.PaymentMethodOptionsBancontact
         | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient
         | Unset
     ) = UNSET
-
     blik: dict[str, Any] | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient | Unset = UNSET
-
     boleto: (
         m.PaymentMethodOptionsBoleto | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient | Unset
     ) = UNSET
-
     card: (
         m.PaymentIntentPaymentMethodOptionsCard
         | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient
         | Unset
     ) = UNSET
-
     card_present: (
         m.PaymentMethodOptionsCardPresent
         | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient
         | Unset
     ) = UNSET
-
     cashapp: (
         m.PaymentMethodOptionsCashapp
         | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient
         | Unset
     ) = UNSET
-
     customer_balance: (
         m.PaymentMethodOptionsCustomerBalance
         | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient
         | Unset
     ) = UNSET
-
     eps: (
         m.PaymentIntentPaymentMethodOptionsEps
         | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient
         | Unset
     ) = UNSET
-
     fpx: (
         m.PaymentMethodOptionsFpx | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient | Unset
     ) = UNSET
-
     giropay: (
         m.PaymentMethodOptionsGiropay
         | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient
         | Unset
     ) = UNSET
-
     grabpay: (
         m.PaymentMethodOptionsGrabpay
         | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient
         | Unset
     ) = UNSET
-
     ideal: (
         m.PaymentMethodOptionsIdeal | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient | Unset
     ) = UNSET
-
     interac_present: (
         dict[str, Any] | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient | Unset
     ) = UNSET
-
     klarna: (
         m.PaymentMethodOptionsKlarna | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient | Unset
     ) = UNSET
-
     konbini: (
         m.PaymentMethodOptionsKonbini
         | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient
         | Unset
     ) = UNSET
-
     link: (
         m.PaymentIntentPaymentMethodOptionsLink
         | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient
         | Unset
     ) = UNSET
-
     oxxo: (
         m.PaymentMethodOptionsOxxo | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient | Unset
     ) = UNSET
-
     p24: (
         m.PaymentMethodOptionsP24 | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient | Unset
     ) = UNSET
-
     paynow: (
         m.PaymentMethodOptionsPaynow | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient | Unset
     ) = UNSET
-
     pix: (
         m.PaymentMethodOptionsPix | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient | Unset
     ) = UNSET
-
     promptpay: (
         m.PaymentMethodOptionsPromptpay
         | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient
         | Unset
     ) = UNSET
-
     sepa_debit: (
         m.PaymentIntentPaymentMethodOptionsSepaDebit
         | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient
         | Unset
     ) = UNSET
-
     sofort: (
         m.PaymentMethodOptionsSofort | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient | Unset
     ) = UNSET
-
     us_bank_account: (
         m.PaymentIntentPaymentMethodOptionsUsBankAccount
         | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient
         | Unset
     ) = UNSET
-
     wechat_pay: (
         m.PaymentMethodOptionsWechatPay
         | m.PaymentIntentTypeSpecificPaymentMethodOptionsClient
         | Unset
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

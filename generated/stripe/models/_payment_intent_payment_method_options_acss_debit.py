@@ -23,15 +23,12 @@ class PaymentIntentPaymentMethodOptionsAcssDebit:
     """Unknown fields are kept in ``additional_properties``."""
 
     mandate_options: m.PaymentIntentPaymentMethodOptionsMandateOptionsAcssDebit | Unset = UNSET
-
     setup_future_usage: (
         m.PaymentIntentPaymentMethodOptionsAcssDebitSetupFutureUsage | str | Unset
     ) = UNSET
-
     verification_method: (
         m.PaymentIntentPaymentMethodOptionsAcssDebitVerificationMethod | str | Unset
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -21,7 +21,6 @@ class PaymentIntentPaymentMethodOptionsAuBecsDebit:
     setup_future_usage: (
         m.PaymentIntentPaymentMethodOptionsAuBecsDebitSetupFutureUsage | str | Unset
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

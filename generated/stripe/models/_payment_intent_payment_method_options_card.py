@@ -28,25 +28,17 @@ class PaymentIntentPaymentMethodOptionsCard:
     """Unknown fields are kept in ``additional_properties``."""
 
     capture_method: m.PaymentIntentPaymentMethodOptionsCardCaptureMethod | str | Unset = UNSET
-
     installments: m.PaymentMethodOptionsCardInstallments | Unset | None = UNSET
-
     mandate_options: m.PaymentMethodOptionsCardMandateOptions | Unset | None = UNSET
-
     network: m.PaymentIntentPaymentMethodOptionsCardNetwork | str | Unset | None = UNSET
-
     request_three_d_secure: (
         m.PaymentIntentPaymentMethodOptionsCardRequestThreeDSecure | str | Unset | None
     ) = UNSET
-
     setup_future_usage: m.PaymentIntentPaymentMethodOptionsCardSetupFutureUsage | str | Unset = (
         UNSET
     )
-
     statement_descriptor_suffix_kana: str | Unset = UNSET
-
     statement_descriptor_suffix_kanji: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

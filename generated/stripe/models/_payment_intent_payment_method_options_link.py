@@ -23,13 +23,10 @@ class PaymentIntentPaymentMethodOptionsLink:
     """Unknown fields are kept in ``additional_properties``."""
 
     capture_method: m.PaymentIntentPaymentMethodOptionsLinkCaptureMethod | str | Unset = UNSET
-
     persistent_token: str | Unset | None = UNSET
-
     setup_future_usage: m.PaymentIntentPaymentMethodOptionsLinkSetupFutureUsage | str | Unset = (
         UNSET
     )
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

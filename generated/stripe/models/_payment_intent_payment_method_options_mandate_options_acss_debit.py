@@ -24,23 +24,19 @@ class PaymentIntentPaymentMethodOptionsMandateOptionsAcssDebit:
     """Unknown fields are kept in ``additional_properties``."""
 
     custom_mandate_url: str | Unset = UNSET
-
     interval_description: str | Unset | None = UNSET
-
     payment_schedule: (
         m.PaymentIntentPaymentMethodOptionsMandateOptionsAcssDebitPaymentSchedule
         | str
         | Unset
         | None
     ) = UNSET
-
     transaction_type: (
         m.PaymentIntentPaymentMethodOptionsMandateOptionsAcssDebitTransactionType
         | str
         | Unset
         | None
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -22,11 +22,9 @@ class PaymentIntentPaymentMethodOptionsSepaDebit:
     """Unknown fields are kept in ``additional_properties``."""
 
     mandate_options: dict[str, Any] | Unset = UNSET
-
     setup_future_usage: (
         m.PaymentIntentPaymentMethodOptionsSepaDebitSetupFutureUsage | str | Unset
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -23,15 +23,12 @@ class PaymentIntentPaymentMethodOptionsUsBankAccount:
     """Unknown fields are kept in ``additional_properties``."""
 
     financial_connections: m.LinkedAccountOptionsUsBankAccount | Unset = UNSET
-
     setup_future_usage: (
         m.PaymentIntentPaymentMethodOptionsUsBankAccountSetupFutureUsage | str | Unset
     ) = UNSET
-
     verification_method: (
         m.PaymentIntentPaymentMethodOptionsUsBankAccountVerificationMethod | str | Unset
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

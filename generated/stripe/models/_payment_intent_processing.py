@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
+    ("type", "type"),
     ("card", "card"),
 )
 
@@ -21,10 +21,8 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class PaymentIntentProcessing:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: m.PaymentIntentProcessingType | str
-
+    type: m.PaymentIntentProcessingType | str
     card: m.PaymentIntentCardProcessing | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -44,7 +42,7 @@ class PaymentIntentProcessing:
         data = _c.expect_object("PaymentIntentProcessing", data)
         try:
             return cls(
-                type_=_c.enum_value(m.PaymentIntentProcessingType, data["type"]),
+                type=_c.enum_value(m.PaymentIntentProcessingType, data["type"]),
                 card=_c.UNSET
                 if (v := data.get("card", _c.UNSET)) is _c.UNSET
                 else m.PaymentIntentCardProcessing.from_dict(v),

@@ -20,9 +20,7 @@ class PaymentIntentProcessingCustomerNotification:
     """Unknown fields are kept in ``additional_properties``."""
 
     approval_requested: bool | Unset | None = UNSET
-
     completes_at: int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -26,17 +26,13 @@ class PaymentIntentTypeSpecificPaymentMethodOptionsClient:
     capture_method: (
         m.PaymentIntentTypeSpecificPaymentMethodOptionsClientCaptureMethod | str | Unset
     ) = UNSET
-
     installments: m.PaymentFlowsInstallmentOptions | Unset = UNSET
-
     setup_future_usage: (
         m.PaymentIntentTypeSpecificPaymentMethodOptionsClientSetupFutureUsage | str | Unset
     ) = UNSET
-
     verification_method: (
         m.PaymentIntentTypeSpecificPaymentMethodOptionsClientVerificationMethod | str | Unset
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -14,10 +14,10 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("billing_details", "billing_details"),
     ("created", "created"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
-    ("object_", "object"),
-    ("type_", "type"),
+    ("object", "object"),
+    ("type", "type"),
     ("acss_debit", "acss_debit"),
     ("affirm", "affirm"),
     ("afterpay_clearpay", "afterpay_clearpay"),
@@ -60,85 +60,45 @@ class PaymentMethod:
     """Unknown fields are kept in ``additional_properties``."""
 
     billing_details: m.BillingDetails
-
     created: int
-
-    id_: str
-
+    id: str
     livemode: bool
-
-    object_: m.PaymentMethodObject | str
-
-    type_: m.PaymentMethodType | str
-
+    object: m.PaymentMethodObject | str
+    type: m.PaymentMethodType | str
     acss_debit: m.PaymentMethodAcssDebit | Unset = UNSET
-
     affirm: dict[str, Any] | Unset = UNSET
-
     afterpay_clearpay: dict[str, Any] | Unset = UNSET
-
     alipay: dict[str, Any] | Unset = UNSET
-
     au_becs_debit: m.PaymentMethodAuBecsDebit | Unset = UNSET
-
     bacs_debit: m.PaymentMethodBacsDebit | Unset = UNSET
-
     bancontact: dict[str, Any] | Unset = UNSET
-
     blik: dict[str, Any] | Unset = UNSET
-
     boleto: m.PaymentMethodBoleto | Unset = UNSET
-
     card: m.PaymentMethodCard | Unset = UNSET
-
     card_present: dict[str, Any] | Unset = UNSET
-
     cashapp: dict[str, Any] | Unset = UNSET
-
     customer: str | m.Customer | Unset | None = UNSET
-
     customer_balance: dict[str, Any] | Unset = UNSET
-
     eps: m.PaymentMethodEps | Unset = UNSET
-
     fpx: m.PaymentMethodFpx | Unset = UNSET
-
     giropay: dict[str, Any] | Unset = UNSET
-
     grabpay: dict[str, Any] | Unset = UNSET
-
     ideal: m.PaymentMethodIdeal | Unset = UNSET
-
     interac_present: dict[str, Any] | Unset = UNSET
-
     klarna: m.PaymentMethodKlarna | Unset = UNSET
-
     konbini: dict[str, Any] | Unset = UNSET
-
     link: m.PaymentMethodLink | Unset = UNSET
-
     metadata: dict[str, str] | Unset | None = UNSET
-
     oxxo: dict[str, Any] | Unset = UNSET
-
     p24: m.PaymentMethodP24 | Unset = UNSET
-
     paynow: dict[str, Any] | Unset = UNSET
-
     pix: dict[str, Any] | Unset = UNSET
-
     promptpay: dict[str, Any] | Unset = UNSET
-
     radar_options: m.RadarRadarOptions | Unset = UNSET
-
     sepa_debit: m.PaymentMethodSepaDebit | Unset = UNSET
-
     sofort: m.PaymentMethodSofort | Unset = UNSET
-
     us_bank_account: m.PaymentMethodUsBankAccount | Unset = UNSET
-
     wechat_pay: dict[str, Any] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -203,10 +163,10 @@ class PaymentMethod:
             return cls(
                 billing_details=m.BillingDetails.from_dict(data["billing_details"]),
                 created=data["created"],
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
-                object_=_c.enum_value(m.PaymentMethodObject, data["object"]),
-                type_=_c.enum_value(m.PaymentMethodType, data["type"]),
+                object=_c.enum_value(m.PaymentMethodObject, data["object"]),
+                type=_c.enum_value(m.PaymentMethodType, data["type"]),
                 acss_debit=_c.UNSET
                 if (v := data.get("acss_debit", _c.UNSET)) is _c.UNSET
                 else m.PaymentMethodAcssDebit.from_dict(v),

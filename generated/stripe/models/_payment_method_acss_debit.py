@@ -23,15 +23,10 @@ class PaymentMethodAcssDebit:
     """Unknown fields are kept in ``additional_properties``."""
 
     bank_name: str | Unset | None = UNSET
-
     fingerprint: str | Unset | None = UNSET
-
     institution_number: str | Unset | None = UNSET
-
     last4: str | Unset | None = UNSET
-
     transit_number: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

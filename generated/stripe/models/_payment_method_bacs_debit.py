@@ -21,11 +21,8 @@ class PaymentMethodBacsDebit:
     """Unknown fields are kept in ``additional_properties``."""
 
     fingerprint: str | Unset | None = UNSET
-
     last4: str | Unset | None = UNSET
-
     sort_code: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -32,29 +32,17 @@ class PaymentMethodCard:
     """Unknown fields are kept in ``additional_properties``."""
 
     brand: str
-
     exp_month: int
-
     exp_year: int
-
     funding: str
-
     last4: str
-
     checks: m.PaymentMethodCardChecks | Unset | None = UNSET
-
     country: str | Unset | None = UNSET
-
     fingerprint: str | Unset | None = UNSET
-
     generated_from: m.PaymentMethodCardGeneratedCard | Unset | None = UNSET
-
     networks: m.Networks | Unset | None = UNSET
-
     three_d_secure_usage: m.ThreeDSecureUsage | Unset | None = UNSET
-
     wallet: m.PaymentMethodCardWallet | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

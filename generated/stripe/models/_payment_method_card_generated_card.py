@@ -23,11 +23,8 @@ class PaymentMethodCardGeneratedCard:
     """Unknown fields are kept in ``additional_properties``."""
 
     charge: str | Unset | None = UNSET
-
     payment_method_details: m.CardGeneratedFromPaymentMethodDetails | Unset | None = UNSET
-
     setup_attempt: str | m.SetupAttempt | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
+    ("type", "type"),
     ("ach_credit_transfer", "ach_credit_transfer"),
     ("ach_debit", "ach_debit"),
     ("acss_debit", "acss_debit"),
@@ -56,80 +56,43 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class PaymentMethodDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: str
-
+    type: str
     ach_credit_transfer: m.PaymentMethodDetailsAchCreditTransfer | Unset = UNSET
-
     ach_debit: m.PaymentMethodDetailsAchDebit | Unset = UNSET
-
     acss_debit: m.PaymentMethodDetailsAcssDebit | Unset = UNSET
-
     affirm: dict[str, Any] | Unset = UNSET
-
     afterpay_clearpay: m.PaymentMethodDetailsAfterpayClearpay | Unset = UNSET
-
     alipay: m.PaymentFlowsPrivatePaymentMethodsAlipayDetails | Unset = UNSET
-
     au_becs_debit: m.PaymentMethodDetailsAuBecsDebit | Unset = UNSET
-
     bacs_debit: m.PaymentMethodDetailsBacsDebit | Unset = UNSET
-
     bancontact: m.PaymentMethodDetailsBancontact | Unset = UNSET
-
     blik: dict[str, Any] | Unset = UNSET
-
     boleto: m.PaymentMethodDetailsBoleto | Unset = UNSET
-
     card: m.PaymentMethodDetailsCard | Unset = UNSET
-
     card_present: m.PaymentMethodDetailsCardPresent | Unset = UNSET
-
     cashapp: dict[str, Any] | Unset = UNSET
-
     customer_balance: dict[str, Any] | Unset = UNSET
-
     eps: m.PaymentMethodDetailsEps | Unset = UNSET
-
     fpx: m.PaymentMethodDetailsFpx | Unset = UNSET
-
     giropay: m.PaymentMethodDetailsGiropay | Unset = UNSET
-
     grabpay: m.PaymentMethodDetailsGrabpay | Unset = UNSET
-
     ideal: m.PaymentMethodDetailsIdeal | Unset = UNSET
-
     interac_present: m.PaymentMethodDetailsInteracPresent | Unset = UNSET
-
     klarna: m.PaymentMethodDetailsKlarna | Unset = UNSET
-
     konbini: m.PaymentMethodDetailsKonbini | Unset = UNSET
-
     link: m.PaymentMethodDetailsLink | Unset = UNSET
-
     multibanco: m.PaymentMethodDetailsMultibanco | Unset = UNSET
-
     oxxo: m.PaymentMethodDetailsOxxo | Unset = UNSET
-
     p24: m.PaymentMethodDetailsP24 | Unset = UNSET
-
     paynow: m.PaymentMethodDetailsPaynow | Unset = UNSET
-
     pix: m.PaymentMethodDetailsPix | Unset = UNSET
-
     promptpay: m.PaymentMethodDetailsPromptpay | Unset = UNSET
-
     sepa_debit: m.PaymentMethodDetailsSepaDebit | Unset = UNSET
-
     sofort: m.PaymentMethodDetailsSofort | Unset = UNSET
-
     stripe_account: dict[str, Any] | Unset = UNSET
-
     us_bank_account: m.PaymentMethodDetailsUsBankAccount | Unset = UNSET
-
     wechat: dict[str, Any] | Unset = UNSET
-
     wechat_pay: m.PaymentMethodDetailsWechatPay | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -184,7 +147,7 @@ class PaymentMethodDetails:
         data = _c.expect_object("PaymentMethodDetails", data)
         try:
             return cls(
-                type_=data["type"],
+                type=data["type"],
                 ach_credit_transfer=_c.UNSET
                 if (v := data.get("ach_credit_transfer", _c.UNSET)) is _c.UNSET
                 else m.PaymentMethodDetailsAchCreditTransfer.from_dict(v),

@@ -28,17 +28,11 @@ class PaymentMethodDetailsAchDebit:
     account_holder_type: m.PaymentMethodDetailsAchDebitAccountHolderType | str | Unset | None = (
         UNSET
     )
-
     bank_name: str | Unset | None = UNSET
-
     country: str | Unset | None = UNSET
-
     fingerprint: str | Unset | None = UNSET
-
     last4: str | Unset | None = UNSET
-
     routing_number: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -28,23 +28,15 @@ class PaymentMethodDetailsBancontact:
     """Unknown fields are kept in ``additional_properties``."""
 
     bank_code: str | Unset | None = UNSET
-
     bank_name: str | Unset | None = UNSET
-
     bic: str | Unset | None = UNSET
-
     generated_sepa_debit: str | m.PaymentMethod | Unset | None = UNSET
-
     generated_sepa_debit_mandate: str | m.Mandate | Unset | None = UNSET
-
     iban_last4: str | Unset | None = UNSET
-
     preferred_language: m.PaymentMethodDetailsBancontactPreferredLanguage | str | Unset | None = (
         UNSET
     )
-
     verified_name: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

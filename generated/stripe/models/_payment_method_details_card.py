@@ -33,31 +33,18 @@ class PaymentMethodDetailsCard:
     """Unknown fields are kept in ``additional_properties``."""
 
     exp_month: int
-
     exp_year: int
-
     brand: str | Unset | None = UNSET
-
     checks: m.PaymentMethodDetailsCardChecks | Unset | None = UNSET
-
     country: str | Unset | None = UNSET
-
     fingerprint: str | Unset | None = UNSET
-
     funding: str | Unset | None = UNSET
-
     installments: m.PaymentMethodDetailsCardInstallments | Unset | None = UNSET
-
     last4: str | Unset | None = UNSET
-
     mandate: str | Unset | None = UNSET
-
     network: str | Unset | None = UNSET
-
     three_d_secure: m.ThreeDSecureDetails | Unset | None = UNSET
-
     wallet: m.PaymentMethodDetailsCardWallet | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

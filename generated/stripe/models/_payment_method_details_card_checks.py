@@ -21,11 +21,8 @@ class PaymentMethodDetailsCardChecks:
     """Unknown fields are kept in ``additional_properties``."""
 
     address_line1_check: str | Unset | None = UNSET
-
     address_postal_code_check: str | Unset | None = UNSET
-
     cvc_check: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

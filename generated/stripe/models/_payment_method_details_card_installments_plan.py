@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
+    ("type", "type"),
     ("count", "count"),
     ("interval", "interval"),
 )
@@ -22,12 +22,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class PaymentMethodDetailsCardInstallmentsPlan:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: m.PaymentMethodDetailsCardInstallmentsPlanType | str
-
+    type: m.PaymentMethodDetailsCardInstallmentsPlanType | str
     count: int | Unset | None = UNSET
-
     interval: m.PaymentMethodDetailsCardInstallmentsPlanInterval | str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -48,7 +45,7 @@ class PaymentMethodDetailsCardInstallmentsPlan:
         data = _c.expect_object("PaymentMethodDetailsCardInstallmentsPlan", data)
         try:
             return cls(
-                type_=_c.enum_value(m.PaymentMethodDetailsCardInstallmentsPlanType, data["type"]),
+                type=_c.enum_value(m.PaymentMethodDetailsCardInstallmentsPlanType, data["type"]),
                 count=_c.UNSET if (v := data.get("count", _c.UNSET)) is _c.UNSET else v,
                 interval=_c.UNSET
                 if (v := data.get("interval", _c.UNSET)) is _c.UNSET

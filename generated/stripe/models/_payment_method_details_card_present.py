@@ -37,39 +37,22 @@ class PaymentMethodDetailsCardPresent:
     """Unknown fields are kept in ``additional_properties``."""
 
     exp_month: int
-
     exp_year: int
-
     incremental_authorization_supported: bool
-
     overcapture_supported: bool
-
     amount_authorized: int | Unset | None = UNSET
-
     brand: str | Unset | None = UNSET
-
     capture_before: int | Unset = UNSET
-
     cardholder_name: str | Unset | None = UNSET
-
     country: str | Unset | None = UNSET
-
     emv_auth_data: str | Unset | None = UNSET
-
     fingerprint: str | Unset | None = UNSET
-
     funding: str | Unset | None = UNSET
-
     generated_card: str | Unset | None = UNSET
-
     last4: str | Unset | None = UNSET
-
     network: str | Unset | None = UNSET
-
     read_method: m.PaymentMethodDetailsCardPresentReadMethod | str | Unset | None = UNSET
-
     receipt: m.PaymentMethodDetailsCardPresentReceipt | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

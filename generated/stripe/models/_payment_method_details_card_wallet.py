@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
+    ("type", "type"),
     ("amex_express_checkout", "amex_express_checkout"),
     ("apple_pay", "apple_pay"),
     ("dynamic_last4", "dynamic_last4"),
@@ -27,22 +27,14 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class PaymentMethodDetailsCardWallet:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: m.PaymentMethodDetailsCardWalletType | str
-
+    type: m.PaymentMethodDetailsCardWalletType | str
     amex_express_checkout: dict[str, Any] | Unset = UNSET
-
     apple_pay: dict[str, Any] | Unset = UNSET
-
     dynamic_last4: str | Unset | None = UNSET
-
     google_pay: dict[str, Any] | Unset = UNSET
-
     masterpass: m.PaymentMethodDetailsCardWalletMasterpass | Unset = UNSET
-
     samsung_pay: dict[str, Any] | Unset = UNSET
-
     visa_checkout: m.PaymentMethodDetailsCardWalletVisaCheckout | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -68,7 +60,7 @@ class PaymentMethodDetailsCardWallet:
         data = _c.expect_object("PaymentMethodDetailsCardWallet", data)
         try:
             return cls(
-                type_=_c.enum_value(m.PaymentMethodDetailsCardWalletType, data["type"]),
+                type=_c.enum_value(m.PaymentMethodDetailsCardWalletType, data["type"]),
                 amex_express_checkout=_c.UNSET
                 if (v := data.get("amex_express_checkout", _c.UNSET)) is _c.UNSET
                 else dict(v),

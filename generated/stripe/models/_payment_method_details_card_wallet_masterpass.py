@@ -24,13 +24,9 @@ class PaymentMethodDetailsCardWalletMasterpass:
     """Unknown fields are kept in ``additional_properties``."""
 
     billing_address: m.Address | Unset | None = UNSET
-
     email: str | Unset | None = UNSET
-
     name: str | Unset | None = UNSET
-
     shipping_address: m.Address | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -22,9 +22,7 @@ class PaymentMethodDetailsEps:
     """Unknown fields are kept in ``additional_properties``."""
 
     bank: m.PaymentMethodDetailsEpsBank | str | Unset | None = UNSET
-
     verified_name: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -22,9 +22,7 @@ class PaymentMethodDetailsFpx:
     """Unknown fields are kept in ``additional_properties``."""
 
     bank: m.PaymentMethodDetailsFpxBank | str
-
     transaction_id: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

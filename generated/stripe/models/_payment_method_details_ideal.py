@@ -26,17 +26,11 @@ class PaymentMethodDetailsIdeal:
     """Unknown fields are kept in ``additional_properties``."""
 
     bank: m.PaymentMethodDetailsIdealBank | str | Unset | None = UNSET
-
     bic: m.PaymentMethodDetailsIdealBic | str | Unset | None = UNSET
-
     generated_sepa_debit: str | m.PaymentMethod | Unset | None = UNSET
-
     generated_sepa_debit_mandate: str | m.Mandate | Unset | None = UNSET
-
     iban_last4: str | Unset | None = UNSET
-
     verified_name: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

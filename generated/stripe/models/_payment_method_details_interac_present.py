@@ -34,33 +34,19 @@ class PaymentMethodDetailsInteracPresent:
     """Unknown fields are kept in ``additional_properties``."""
 
     exp_month: int
-
     exp_year: int
-
     brand: str | Unset | None = UNSET
-
     cardholder_name: str | Unset | None = UNSET
-
     country: str | Unset | None = UNSET
-
     emv_auth_data: str | Unset | None = UNSET
-
     fingerprint: str | Unset | None = UNSET
-
     funding: str | Unset | None = UNSET
-
     generated_card: str | Unset | None = UNSET
-
     last4: str | Unset | None = UNSET
-
     network: str | Unset | None = UNSET
-
     preferred_locales: list[str] | Unset | None = UNSET
-
     read_method: m.PaymentMethodDetailsInteracPresentReadMethod | str | Unset | None = UNSET
-
     receipt: m.PaymentMethodDetailsInteracPresentReceipt | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

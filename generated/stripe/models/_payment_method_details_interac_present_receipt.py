@@ -29,23 +29,14 @@ class PaymentMethodDetailsInteracPresentReceipt:
     """Unknown fields are kept in ``additional_properties``."""
 
     account_type: m.PaymentMethodDetailsInteracPresentReceiptAccountType | str | Unset = UNSET
-
     application_cryptogram: str | Unset | None = UNSET
-
     application_preferred_name: str | Unset | None = UNSET
-
     authorization_code: str | Unset | None = UNSET
-
     authorization_response_code: str | Unset | None = UNSET
-
     cardholder_verification_method: str | Unset | None = UNSET
-
     dedicated_file_name: str | Unset | None = UNSET
-
     terminal_verification_results: str | Unset | None = UNSET
-
     transaction_status_information: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

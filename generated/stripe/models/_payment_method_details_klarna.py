@@ -20,9 +20,7 @@ class PaymentMethodDetailsKlarna:
     """Unknown fields are kept in ``additional_properties``."""
 
     payment_method_category: str | Unset | None = UNSET
-
     preferred_locale: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -19,7 +19,6 @@ class PaymentMethodDetailsKonbini:
     """Unknown fields are kept in ``additional_properties``."""
 
     store: m.PaymentMethodDetailsKonbiniStore | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -19,7 +19,6 @@ class PaymentMethodDetailsKonbiniStore:
     """Unknown fields are kept in ``additional_properties``."""
 
     chain: m.PaymentMethodDetailsKonbiniStoreChain | str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

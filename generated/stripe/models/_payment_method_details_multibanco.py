@@ -20,9 +20,7 @@ class PaymentMethodDetailsMultibanco:
     """Unknown fields are kept in ``additional_properties``."""
 
     entity: str | Unset | None = UNSET
-
     reference: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

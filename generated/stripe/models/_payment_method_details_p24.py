@@ -23,11 +23,8 @@ class PaymentMethodDetailsP24:
     """Unknown fields are kept in ``additional_properties``."""
 
     bank: m.PaymentMethodDetailsP24Bank | str | Unset | None = UNSET
-
     reference: str | Unset | None = UNSET
-
     verified_name: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

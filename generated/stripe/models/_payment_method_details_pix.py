@@ -17,7 +17,6 @@ class PaymentMethodDetailsPix:
     """Unknown fields are kept in ``additional_properties``."""
 
     bank_transaction_id: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

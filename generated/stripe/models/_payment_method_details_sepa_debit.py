@@ -24,17 +24,11 @@ class PaymentMethodDetailsSepaDebit:
     """Unknown fields are kept in ``additional_properties``."""
 
     bank_code: str | Unset | None = UNSET
-
     branch_code: str | Unset | None = UNSET
-
     country: str | Unset | None = UNSET
-
     fingerprint: str | Unset | None = UNSET
-
     last4: str | Unset | None = UNSET
-
     mandate: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

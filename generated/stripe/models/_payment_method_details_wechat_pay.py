@@ -20,9 +20,7 @@ class PaymentMethodDetailsWechatPay:
     """Unknown fields are kept in ``additional_properties``."""
 
     fingerprint: str | Unset | None = UNSET
-
     transaction_id: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

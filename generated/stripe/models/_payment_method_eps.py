@@ -19,7 +19,6 @@ class PaymentMethodEps:
     """Unknown fields are kept in ``additional_properties``."""
 
     bank: m.PaymentMethodEpsBank | str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

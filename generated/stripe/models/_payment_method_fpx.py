@@ -18,7 +18,6 @@ class PaymentMethodFpx:
     """Unknown fields are kept in ``additional_properties``."""
 
     bank: m.PaymentMethodFpxBank | str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -22,9 +22,7 @@ class PaymentMethodIdeal:
     """Unknown fields are kept in ``additional_properties``."""
 
     bank: m.PaymentMethodIdealBank | str | Unset | None = UNSET
-
     bic: m.PaymentMethodIdealBic | str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -19,7 +19,6 @@ class PaymentMethodKlarna:
     """Unknown fields are kept in ``additional_properties``."""
 
     dob: m.PaymentFlowsPrivatePaymentMethodsKlarnaDob | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -23,11 +23,8 @@ class PaymentMethodOptionsAffirm:
     """Unknown fields are kept in ``additional_properties``."""
 
     capture_method: m.PaymentMethodOptionsAffirmCaptureMethod | str | Unset = UNSET
-
     preferred_locale: str | Unset = UNSET
-
     setup_future_usage: m.PaymentMethodOptionsAffirmSetupFutureUsage | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

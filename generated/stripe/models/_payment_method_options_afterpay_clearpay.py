@@ -23,11 +23,8 @@ class PaymentMethodOptionsAfterpayClearpay:
     """Unknown fields are kept in ``additional_properties``."""
 
     capture_method: m.PaymentMethodOptionsAfterpayClearpayCaptureMethod | str | Unset = UNSET
-
     reference: str | Unset | None = UNSET
-
     setup_future_usage: m.PaymentMethodOptionsAfterpayClearpaySetupFutureUsage | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -22,9 +22,7 @@ class PaymentMethodOptionsBancontact:
     """Unknown fields are kept in ``additional_properties``."""
 
     preferred_language: m.PaymentMethodOptionsBancontactPreferredLanguage | str
-
     setup_future_usage: m.PaymentMethodOptionsBancontactSetupFutureUsage | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -22,9 +22,7 @@ class PaymentMethodOptionsBoleto:
     """Unknown fields are kept in ``additional_properties``."""
 
     expires_after_days: int
-
     setup_future_usage: m.PaymentMethodOptionsBoletoSetupFutureUsage | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

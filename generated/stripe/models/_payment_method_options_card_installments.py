@@ -23,11 +23,8 @@ class PaymentMethodOptionsCardInstallments:
     """Unknown fields are kept in ``additional_properties``."""
 
     enabled: bool
-
     available_plans: list[m.PaymentMethodDetailsCardInstallmentsPlan] | Unset | None = UNSET
-
     plan: m.PaymentMethodDetailsCardInstallmentsPlan | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

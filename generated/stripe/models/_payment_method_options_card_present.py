@@ -20,9 +20,7 @@ class PaymentMethodOptionsCardPresent:
     """Unknown fields are kept in ``additional_properties``."""
 
     request_extended_authorization: bool | Unset | None = UNSET
-
     request_incremental_authorization_support: bool | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -22,9 +22,7 @@ class PaymentMethodOptionsCashapp:
     """Unknown fields are kept in ``additional_properties``."""
 
     capture_method: m.PaymentMethodOptionsCashappCaptureMethod | str | Unset = UNSET
-
     setup_future_usage: m.PaymentMethodOptionsCashappSetupFutureUsage | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -23,11 +23,8 @@ class PaymentMethodOptionsCustomerBalance:
     """Unknown fields are kept in ``additional_properties``."""
 
     bank_transfer: m.PaymentMethodOptionsCustomerBalanceBankTransfer | Unset = UNSET
-
     funding_type: m.PaymentMethodOptionsCustomerBalanceFundingType | str | Unset | None = UNSET
-
     setup_future_usage: m.PaymentMethodOptionsCustomerBalanceSetupFutureUsage | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

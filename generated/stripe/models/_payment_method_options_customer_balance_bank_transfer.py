@@ -14,7 +14,7 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("eu_bank_transfer", "eu_bank_transfer"),
     ("requested_address_types", "requested_address_types"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -23,14 +23,11 @@ class PaymentMethodOptionsCustomerBalanceBankTransfer:
     """Unknown fields are kept in ``additional_properties``."""
 
     eu_bank_transfer: m.PaymentMethodOptionsCustomerBalanceEuBankAccount | Unset = UNSET
-
     requested_address_types: (
         list[m.PaymentMethodOptionsCustomerBalanceBankTransferRequestedAddressTypesItem | str]
         | Unset
     ) = UNSET
-
-    type_: m.PaymentMethodOptionsCustomerBalanceBankTransferType | str | Unset | None = UNSET
-
+    type: m.PaymentMethodOptionsCustomerBalanceBankTransferType | str | Unset | None = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -59,7 +56,7 @@ class PaymentMethodOptionsCustomerBalanceBankTransfer:
                     )
                     for x in v
                 ],
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else None
                 if v is None

@@ -23,11 +23,8 @@ class PaymentMethodOptionsKlarna:
     """Unknown fields are kept in ``additional_properties``."""
 
     capture_method: m.PaymentMethodOptionsKlarnaCaptureMethod | str | Unset = UNSET
-
     preferred_locale: str | Unset | None = UNSET
-
     setup_future_usage: m.PaymentMethodOptionsKlarnaSetupFutureUsage | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

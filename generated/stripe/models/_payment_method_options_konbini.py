@@ -25,15 +25,10 @@ class PaymentMethodOptionsKonbini:
     """Unknown fields are kept in ``additional_properties``."""
 
     confirmation_number: str | Unset | None = UNSET
-
     expires_after_days: int | Unset | None = UNSET
-
     expires_at: int | Unset | None = UNSET
-
     product_description: str | Unset | None = UNSET
-
     setup_future_usage: m.PaymentMethodOptionsKonbiniSetupFutureUsage | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

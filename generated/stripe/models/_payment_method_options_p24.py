@@ -19,7 +19,6 @@ class PaymentMethodOptionsP24:
     """Unknown fields are kept in ``additional_properties``."""
 
     setup_future_usage: m.PaymentMethodOptionsP24SetupFutureUsage | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -23,11 +23,8 @@ class PaymentMethodOptionsPix:
     """Unknown fields are kept in ``additional_properties``."""
 
     expires_after_seconds: int | Unset | None = UNSET
-
     expires_at: int | Unset | None = UNSET
-
     setup_future_usage: m.PaymentMethodOptionsPixSetupFutureUsage | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

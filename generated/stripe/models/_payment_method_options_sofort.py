@@ -22,9 +22,7 @@ class PaymentMethodOptionsSofort:
     """Unknown fields are kept in ``additional_properties``."""
 
     preferred_language: m.PaymentMethodOptionsSofortPreferredLanguage | str | Unset | None = UNSET
-
     setup_future_usage: m.PaymentMethodOptionsSofortSetupFutureUsage | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

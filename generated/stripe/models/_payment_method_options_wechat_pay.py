@@ -23,11 +23,8 @@ class PaymentMethodOptionsWechatPay:
     """Unknown fields are kept in ``additional_properties``."""
 
     app_id: str | Unset | None = UNSET
-
     client: m.PaymentMethodOptionsWechatPayClient | str | Unset | None = UNSET
-
     setup_future_usage: m.PaymentMethodOptionsWechatPaySetupFutureUsage | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

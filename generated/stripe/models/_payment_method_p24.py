@@ -19,7 +19,6 @@ class PaymentMethodP24:
     """Unknown fields are kept in ``additional_properties``."""
 
     bank: m.PaymentMethodP24Bank | str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -26,17 +26,11 @@ class PaymentMethodSepaDebit:
     """Unknown fields are kept in ``additional_properties``."""
 
     bank_code: str | Unset | None = UNSET
-
     branch_code: str | Unset | None = UNSET
-
     country: str | Unset | None = UNSET
-
     fingerprint: str | Unset | None = UNSET
-
     generated_from: m.SepaDebitGeneratedFrom | Unset | None = UNSET
-
     last4: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

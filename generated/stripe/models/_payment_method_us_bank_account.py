@@ -29,23 +29,14 @@ class PaymentMethodUsBankAccount:
     """Unknown fields are kept in ``additional_properties``."""
 
     account_holder_type: m.PaymentMethodUsBankAccountAccountHolderType | str | Unset | None = UNSET
-
     account_type: m.PaymentMethodUsBankAccountAccountType | str | Unset | None = UNSET
-
     bank_name: str | Unset | None = UNSET
-
     financial_connections_account: str | Unset | None = UNSET
-
     fingerprint: str | Unset | None = UNSET
-
     last4: str | Unset | None = UNSET
-
     networks: m.UsBankAccountNetworks | Unset | None = UNSET
-
     routing_number: str | Unset | None = UNSET
-
     status_details: m.PaymentMethodUsBankAccountStatusDetails | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

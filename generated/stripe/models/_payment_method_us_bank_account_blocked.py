@@ -22,9 +22,7 @@ class PaymentMethodUsBankAccountBlocked:
     """Unknown fields are kept in ``additional_properties``."""
 
     network_code: m.PaymentMethodUsBankAccountBlockedNetworkCode | str | Unset | None = UNSET
-
     reason: m.PaymentMethodUsBankAccountBlockedReason | str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -19,7 +19,6 @@ class PaymentMethodUsBankAccountStatusDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
     blocked: m.PaymentMethodUsBankAccountBlocked | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -17,14 +17,14 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("automatic", "automatic"),
     ("created", "created"),
     ("currency", "currency"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
     ("method", "method"),
-    ("object_", "object"),
+    ("object", "object"),
     ("reconciliation_status", "reconciliation_status"),
     ("source_type", "source_type"),
     ("status", "status"),
-    ("type_", "type"),
+    ("type", "type"),
     ("balance_transaction", "balance_transaction"),
     ("description", "description"),
     ("destination", "destination"),
@@ -43,53 +43,30 @@ class Payout:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     arrival_date: int
-
     automatic: bool
-
     created: int
-
     currency: str
-
-    id_: str
-
+    id: str
     livemode: bool
-
     method: str
-
-    object_: m.PayoutObject | str
-
+    object: m.PayoutObject | str
     reconciliation_status: m.PayoutReconciliationStatus | str
-
     source_type: str
-
     status: str
-
-    type_: m.PayoutType | str
-
+    type: m.PayoutType | str
     balance_transaction: str | m.BalanceTransaction | Unset | None = UNSET
-
     description: str | Unset | None = UNSET
-
     destination: (
         str | m.BankAccount | m.Card | m.DeletedBankAccount | m.DeletedCard | Unset | None
     ) = UNSET
-
     failure_balance_transaction: str | m.BalanceTransaction | Unset | None = UNSET
-
     failure_code: str | Unset | None = UNSET
-
     failure_message: str | Unset | None = UNSET
-
     metadata: dict[str, str] | Unset | None = UNSET
-
     original_payout: str | m.Payout | Unset | None = UNSET
-
     reversed_by: str | m.Payout | Unset | None = UNSET
-
     statement_descriptor: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -147,16 +124,16 @@ class Payout:
                 automatic=data["automatic"],
                 created=data["created"],
                 currency=data["currency"],
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
                 method=data["method"],
-                object_=_c.enum_value(m.PayoutObject, data["object"]),
+                object=_c.enum_value(m.PayoutObject, data["object"]),
                 reconciliation_status=_c.enum_value(
                     m.PayoutReconciliationStatus, data["reconciliation_status"]
                 ),
                 source_type=data["source_type"],
                 status=data["status"],
-                type_=_c.enum_value(m.PayoutType, data["type"]),
+                type=_c.enum_value(m.PayoutType, data["type"]),
                 balance_transaction=_c.UNSET
                 if (v := data.get("balance_transaction", _c.UNSET)) is _c.UNSET
                 else None

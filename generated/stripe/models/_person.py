@@ -14,8 +14,8 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("account", "account"),
     ("created", "created"),
-    ("id_", "id"),
-    ("object_", "object"),
+    ("id", "id"),
+    ("object", "object"),
     ("address", "address"),
     ("address_kana", "address_kana"),
     ("address_kanji", "address_kanji"),
@@ -50,65 +50,35 @@ class Person:
     """Unknown fields are kept in ``additional_properties``."""
 
     account: str
-
     created: int
-
-    id_: str
-
-    object_: m.PersonObject | str
-
+    id: str
+    object: m.PersonObject | str
     address: m.Address | Unset = UNSET
-
     address_kana: m.LegalEntityJapanAddress | Unset | None = UNSET
-
     address_kanji: m.LegalEntityJapanAddress | Unset | None = UNSET
-
     dob: m.LegalEntityDob | Unset = UNSET
-
     email: str | Unset | None = UNSET
-
     first_name: str | Unset | None = UNSET
-
     first_name_kana: str | Unset | None = UNSET
-
     first_name_kanji: str | Unset | None = UNSET
-
     full_name_aliases: list[str] | Unset = UNSET
-
     future_requirements: m.PersonFutureRequirements | Unset | None = UNSET
-
     gender: str | Unset | None = UNSET
-
     id_number_provided: bool | Unset = UNSET
-
     id_number_secondary_provided: bool | Unset = UNSET
-
     last_name: str | Unset | None = UNSET
-
     last_name_kana: str | Unset | None = UNSET
-
     last_name_kanji: str | Unset | None = UNSET
-
     maiden_name: str | Unset | None = UNSET
-
     metadata: dict[str, str] | Unset = UNSET
-
     nationality: str | Unset | None = UNSET
-
     phone: str | Unset | None = UNSET
-
     political_exposure: m.PersonPoliticalExposure | str | Unset = UNSET
-
     registered_address: m.Address | Unset = UNSET
-
     relationship: m.PersonRelationship | Unset = UNSET
-
     requirements: m.PersonRequirements | Unset | None = UNSET
-
     ssn_last_4_provided: bool | Unset = UNSET
-
     verification: m.LegalEntityPersonVerification | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -161,8 +131,8 @@ class Person:
             return cls(
                 account=data["account"],
                 created=data["created"],
-                id_=data["id"],
-                object_=_c.enum_value(m.PersonObject, data["object"]),
+                id=data["id"],
+                object=_c.enum_value(m.PersonObject, data["object"]),
                 address=_c.UNSET
                 if (v := data.get("address", _c.UNSET)) is _c.UNSET
                 else m.Address.from_dict(v),

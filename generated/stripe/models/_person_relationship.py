@@ -24,17 +24,11 @@ class PersonRelationship:
     """Unknown fields are kept in ``additional_properties``."""
 
     director: bool | Unset | None = UNSET
-
     executive: bool | Unset | None = UNSET
-
     owner: bool | Unset | None = UNSET
-
     percent_ownership: float | Unset | None = UNSET
-
     representative: bool | Unset | None = UNSET
-
     title: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

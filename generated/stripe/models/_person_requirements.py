@@ -26,17 +26,11 @@ class PersonRequirements:
     """Unknown fields are kept in ``additional_properties``."""
 
     currently_due: list[str]
-
     errors: list[m.AccountRequirementsError]
-
     eventually_due: list[str]
-
     past_due: list[str]
-
     pending_verification: list[str]
-
     alternatives: list[m.AccountRequirementsAlternative] | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -12,10 +12,10 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("account", "account"),
-    ("id_", "id"),
-    ("object_", "object"),
+    ("id", "id"),
+    ("object", "object"),
     ("source_transaction", "source_transaction"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -24,15 +24,10 @@ class PlatformTaxFee:
     """Unknown fields are kept in ``additional_properties``."""
 
     account: str
-
-    id_: str
-
-    object_: m.PlatformTaxFeeObject | str
-
+    id: str
+    object: m.PlatformTaxFeeObject | str
     source_transaction: str
-
-    type_: str
-
+    type: str
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -60,10 +55,10 @@ class PlatformTaxFee:
         try:
             return cls(
                 account=data["account"],
-                id_=data["id"],
-                object_=_c.enum_value(m.PlatformTaxFeeObject, data["object"]),
+                id=data["id"],
+                object=_c.enum_value(m.PlatformTaxFeeObject, data["object"]),
                 source_transaction=data["source_transaction"],
-                type_=data["type"],
+                type=data["type"],
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

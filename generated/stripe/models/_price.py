@@ -16,12 +16,12 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("billing_scheme", "billing_scheme"),
     ("created", "created"),
     ("currency", "currency"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
     ("metadata", "metadata"),
-    ("object_", "object"),
+    ("object", "object"),
     ("product", "product"),
-    ("type_", "type"),
+    ("type", "type"),
     ("currency_options", "currency_options"),
     ("custom_unit_amount", "custom_unit_amount"),
     ("lookup_key", "lookup_key"),
@@ -41,47 +41,26 @@ class Price:
     """Unknown fields are kept in ``additional_properties``."""
 
     active: bool
-
     billing_scheme: m.PriceBillingScheme | str
-
     created: int
-
     currency: str
-
-    id_: str
-
+    id: str
     livemode: bool
-
     metadata: dict[str, str]
-
-    object_: m.PriceObject | str
-
+    object: m.PriceObject | str
     product: str | m.Product | m.DeletedProduct
-
-    type_: m.PriceType | str
-
+    type: m.PriceType | str
     currency_options: dict[str, m.CurrencyOption] | Unset = UNSET
-
     custom_unit_amount: m.CustomUnitAmount | Unset | None = UNSET
-
     lookup_key: str | Unset | None = UNSET
-
     nickname: str | Unset | None = UNSET
-
     recurring: m.Recurring | Unset | None = UNSET
-
     tax_behavior: m.PriceTaxBehavior | str | Unset | None = UNSET
-
     tiers: list[m.PriceTier] | Unset = UNSET
-
     tiers_mode: m.PriceTiersMode | str | Unset | None = UNSET
-
     transform_quantity: m.TransformQuantity | Unset | None = UNSET
-
     unit_amount: int | Unset | None = UNSET
-
     unit_amount_decimal: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -133,10 +112,10 @@ class Price:
                 billing_scheme=_c.enum_value(m.PriceBillingScheme, data["billing_scheme"]),
                 created=data["created"],
                 currency=data["currency"],
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
                 metadata=dict(data["metadata"]),
-                object_=_c.enum_value(m.PriceObject, data["object"]),
+                object=_c.enum_value(m.PriceObject, data["object"]),
                 product=_c.decode_union(
                     data["product"],
                     (
@@ -145,7 +124,7 @@ class Price:
                         _c.model_choice(m.DeletedProduct),
                     ),
                 ),
-                type_=_c.enum_value(m.PriceType, data["type"]),
+                type=_c.enum_value(m.PriceType, data["type"]),
                 currency_options=_c.UNSET
                 if (v := data.get("currency_options", _c.UNSET)) is _c.UNSET
                 else {k: m.CurrencyOption.from_dict(x) for k, x in v.items()},

@@ -23,15 +23,10 @@ class PriceTier:
     """Unknown fields are kept in ``additional_properties``."""
 
     flat_amount: int | Unset | None = UNSET
-
     flat_amount_decimal: str | Unset | None = UNSET
-
     unit_amount: int | Unset | None = UNSET
-
     unit_amount_decimal: str | Unset | None = UNSET
-
     up_to: int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -14,12 +14,12 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("active", "active"),
     ("created", "created"),
-    ("id_", "id"),
+    ("id", "id"),
     ("images", "images"),
     ("livemode", "livemode"),
     ("metadata", "metadata"),
     ("name", "name"),
-    ("object_", "object"),
+    ("object", "object"),
     ("updated", "updated"),
     ("default_price", "default_price"),
     ("description", "description"),
@@ -37,39 +37,22 @@ class Product:
     """Unknown fields are kept in ``additional_properties``."""
 
     active: bool
-
     created: int
-
-    id_: str
-
+    id: str
     images: list[str]
-
     livemode: bool
-
     metadata: dict[str, str]
-
     name: str
-
-    object_: m.ProductObject | str
-
+    object: m.ProductObject | str
     updated: int
-
     default_price: str | m.Price | Unset | None = UNSET
-
     description: str | Unset | None = UNSET
-
     package_dimensions: m.PackageDimensions | Unset | None = UNSET
-
     shippable: bool | Unset | None = UNSET
-
     statement_descriptor: str | Unset | None = UNSET
-
     tax_code: str | m.TaxCode | Unset | None = UNSET
-
     unit_label: str | Unset | None = UNSET
-
     url: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -114,12 +97,12 @@ class Product:
             return cls(
                 active=data["active"],
                 created=data["created"],
-                id_=data["id"],
+                id=data["id"],
                 images=list(data["images"]),
                 livemode=data["livemode"],
                 metadata=dict(data["metadata"]),
                 name=data["name"],
-                object_=_c.enum_value(m.ProductObject, data["object"]),
+                object=_c.enum_value(m.ProductObject, data["object"]),
                 updated=data["updated"],
                 default_price=_c.UNSET
                 if (v := data.get("default_price", _c.UNSET)) is _c.UNSET

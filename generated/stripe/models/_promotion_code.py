@@ -16,9 +16,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("code", "code"),
     ("coupon", "coupon"),
     ("created", "created"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
-    ("object_", "object"),
+    ("object", "object"),
     ("restrictions", "restrictions"),
     ("times_redeemed", "times_redeemed"),
     ("customer", "customer"),
@@ -33,31 +33,18 @@ class PromotionCode:
     """Unknown fields are kept in ``additional_properties``."""
 
     active: bool
-
     code: str
-
     coupon: m.Coupon
-
     created: int
-
-    id_: str
-
+    id: str
     livemode: bool
-
-    object_: m.PromotionCodeObject | str
-
+    object: m.PromotionCodeObject | str
     restrictions: m.PromotionCodesResourceRestrictions
-
     times_redeemed: int
-
     customer: str | m.Customer | m.DeletedCustomer | Unset | None = UNSET
-
     expires_at: int | Unset | None = UNSET
-
     max_redemptions: int | Unset | None = UNSET
-
     metadata: dict[str, str] | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -100,9 +87,9 @@ class PromotionCode:
                 code=data["code"],
                 coupon=m.Coupon.from_dict(data["coupon"]),
                 created=data["created"],
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
-                object_=_c.enum_value(m.PromotionCodeObject, data["object"]),
+                object=_c.enum_value(m.PromotionCodeObject, data["object"]),
                 restrictions=m.PromotionCodesResourceRestrictions.from_dict(data["restrictions"]),
                 times_redeemed=data["times_redeemed"],
                 customer=_c.UNSET

@@ -16,7 +16,6 @@ class PromotionCodeCurrencyOption:
     """Unknown fields are kept in ``additional_properties``."""
 
     minimum_amount: int
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

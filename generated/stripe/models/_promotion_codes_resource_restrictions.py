@@ -24,13 +24,9 @@ class PromotionCodesResourceRestrictions:
     """Unknown fields are kept in ``additional_properties``."""
 
     first_time_transaction: bool
-
     currency_options: dict[str, m.PromotionCodeCurrencyOption] | Unset = UNSET
-
     minimum_amount: int | Unset | None = UNSET
-
     minimum_amount_currency: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

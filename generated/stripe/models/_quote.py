@@ -20,10 +20,10 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("created", "created"),
     ("discounts", "discounts"),
     ("expires_at", "expires_at"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
     ("metadata", "metadata"),
-    ("object_", "object"),
+    ("object", "object"),
     ("status", "status"),
     ("status_transitions", "status_transitions"),
     ("subscription_data", "subscription_data"),
@@ -55,75 +55,40 @@ class Quote:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount_subtotal: int
-
     amount_total: int
-
     automatic_tax: m.QuotesResourceAutomaticTax
-
     collection_method: m.QuoteCollectionMethod | str
-
     computed: m.QuotesResourceComputed
-
     created: int
-
     discounts: list[str | m.Discount]
-
     expires_at: int
-
-    id_: str
-
+    id: str
     livemode: bool
-
     metadata: dict[str, str]
-
-    object_: m.QuoteObject | str
-
+    object: m.QuoteObject | str
     status: m.QuoteStatus | str
-
     status_transitions: m.QuotesResourceStatusTransitions
-
     subscription_data: m.QuotesResourceSubscriptionDataSubscriptionData
-
     total_details: m.QuotesResourceTotalDetails
-
     application: str | m.Application | m.DeletedApplication | Unset | None = UNSET
-
     application_fee_amount: int | Unset | None = UNSET
-
     application_fee_percent: float | Unset | None = UNSET
-
     currency: str | Unset | None = UNSET
-
     customer: str | m.Customer | m.DeletedCustomer | Unset | None = UNSET
-
     default_tax_rates: list[str | m.TaxRate] | Unset = UNSET
-
     description: str | Unset | None = UNSET
-
     footer: str | Unset | None = UNSET
-
     from_quote: m.QuotesResourceFromQuote | Unset | None = UNSET
-
     header: str | Unset | None = UNSET
-
     invoice: str | m.Invoice | m.DeletedInvoice | Unset | None = UNSET
-
     invoice_settings: m.InvoiceSettingQuoteSetting | Unset | None = UNSET
-
     line_items: m.QuoteLineItems | Unset = UNSET
-
     number: str | Unset | None = UNSET
-
     on_behalf_of: str | m.Account | Unset | None = UNSET
-
     subscription: str | m.Subscription | Unset | None = UNSET
-
     subscription_schedule: str | m.SubscriptionSchedule | Unset | None = UNSET
-
     test_clock: str | m.TestHelpersTestClock | Unset | None = UNSET
-
     transfer_data: m.QuotesResourceTransferData | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -208,10 +173,10 @@ class Quote:
                     for x in data["discounts"]
                 ],
                 expires_at=data["expires_at"],
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
                 metadata=dict(data["metadata"]),
-                object_=_c.enum_value(m.QuoteObject, data["object"]),
+                object=_c.enum_value(m.QuoteObject, data["object"]),
                 status=_c.enum_value(m.QuoteStatus, data["status"]),
                 status_transitions=m.QuotesResourceStatusTransitions.from_dict(
                     data["status_transitions"]

@@ -22,9 +22,7 @@ class QuotesResourceAutomaticTax:
     """Unknown fields are kept in ``additional_properties``."""
 
     enabled: bool
-
     status: m.QuotesResourceAutomaticTaxStatus | str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

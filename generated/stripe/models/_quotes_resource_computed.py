@@ -22,9 +22,7 @@ class QuotesResourceComputed:
     """Unknown fields are kept in ``additional_properties``."""
 
     upfront: m.QuotesResourceUpfront
-
     recurring: m.QuotesResourceRecurring | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

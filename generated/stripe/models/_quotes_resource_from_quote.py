@@ -21,9 +21,7 @@ class QuotesResourceFromQuote:
     """Unknown fields are kept in ``additional_properties``."""
 
     is_revision: bool
-
     quote: str | m.Quote
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -24,15 +24,10 @@ class QuotesResourceRecurring:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount_subtotal: int
-
     amount_total: int
-
     interval: m.QuotesResourceRecurringInterval | str
-
     interval_count: int
-
     total_details: m.QuotesResourceTotalDetails
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

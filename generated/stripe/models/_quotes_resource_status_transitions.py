@@ -21,11 +21,8 @@ class QuotesResourceStatusTransitions:
     """Unknown fields are kept in ``additional_properties``."""
 
     accepted_at: int | Unset | None = UNSET
-
     canceled_at: int | Unset | None = UNSET
-
     finalized_at: int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -21,11 +21,8 @@ class QuotesResourceSubscriptionDataSubscriptionData:
     """Unknown fields are kept in ``additional_properties``."""
 
     description: str | Unset | None = UNSET
-
     effective_date: int | Unset | None = UNSET
-
     trial_period_days: int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

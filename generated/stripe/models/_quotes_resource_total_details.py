@@ -24,13 +24,9 @@ class QuotesResourceTotalDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount_discount: int
-
     amount_tax: int
-
     amount_shipping: int | Unset | None = UNSET
-
     breakdown: m.QuotesResourceTotalDetailsResourceBreakdown | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

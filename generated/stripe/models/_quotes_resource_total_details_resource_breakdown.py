@@ -21,9 +21,7 @@ class QuotesResourceTotalDetailsResourceBreakdown:
     """Unknown fields are kept in ``additional_properties``."""
 
     discounts: list[m.LineItemsDiscountAmount]
-
     taxes: list[m.LineItemsTaxAmount]
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -23,11 +23,8 @@ class QuotesResourceTransferData:
     """Unknown fields are kept in ``additional_properties``."""
 
     destination: str | m.Account
-
     amount: int | Unset | None = UNSET
-
     amount_percent: float | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -24,13 +24,9 @@ class QuotesResourceUpfront:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount_subtotal: int
-
     amount_total: int
-
     total_details: m.QuotesResourceTotalDetails
-
     line_items: m.QuotesResourceUpfrontLineItems | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -23,15 +23,10 @@ class RadarReviewResourceLocation:
     """Unknown fields are kept in ``additional_properties``."""
 
     city: str | Unset | None = UNSET
-
     country: str | Unset | None = UNSET
-
     latitude: float | Unset | None = UNSET
-
     longitude: float | Unset | None = UNSET
-
     region: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -22,13 +22,9 @@ class RadarReviewResourceSession:
     """Unknown fields are kept in ``additional_properties``."""
 
     browser: str | Unset | None = UNSET
-
     device: str | Unset | None = UNSET
-
     platform: str | Unset | None = UNSET
-
     version: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

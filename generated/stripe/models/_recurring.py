@@ -24,13 +24,9 @@ class Recurring:
     """Unknown fields are kept in ``additional_properties``."""
 
     interval: m.RecurringInterval | str
-
     interval_count: int
-
     usage_type: m.RecurringUsageType | str
-
     aggregate_usage: m.RecurringAggregateUsage | str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -15,8 +15,8 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("amount", "amount"),
     ("created", "created"),
     ("currency", "currency"),
-    ("id_", "id"),
-    ("object_", "object"),
+    ("id", "id"),
+    ("object", "object"),
     ("balance_transaction", "balance_transaction"),
     ("charge", "charge"),
     ("description", "description"),
@@ -39,43 +39,24 @@ class Refund:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     created: int
-
     currency: str
-
-    id_: str
-
-    object_: m.RefundObject | str
-
+    id: str
+    object: m.RefundObject | str
     balance_transaction: str | m.BalanceTransaction | Unset | None = UNSET
-
     charge: str | m.Charge | Unset | None = UNSET
-
     description: str | Unset = UNSET
-
     failure_balance_transaction: str | m.BalanceTransaction | Unset = UNSET
-
     failure_reason: str | Unset = UNSET
-
     instructions_email: str | Unset = UNSET
-
     metadata: dict[str, str] | Unset | None = UNSET
-
     next_action: m.RefundNextAction | Unset = UNSET
-
     payment_intent: str | m.PaymentIntent | Unset | None = UNSET
-
     reason: m.RefundReason | str | Unset | None = UNSET
-
     receipt_number: str | Unset | None = UNSET
-
     source_transfer_reversal: str | m.TransferReversal | Unset | None = UNSET
-
     status: str | Unset | None = UNSET
-
     transfer_reversal: str | m.TransferReversal | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -119,8 +100,8 @@ class Refund:
                 amount=data["amount"],
                 created=data["created"],
                 currency=data["currency"],
-                id_=data["id"],
-                object_=_c.enum_value(m.RefundObject, data["object"]),
+                id=data["id"],
+                object=_c.enum_value(m.RefundObject, data["object"]),
                 balance_transaction=_c.UNSET
                 if (v := data.get("balance_transaction", _c.UNSET)) is _c.UNSET
                 else None

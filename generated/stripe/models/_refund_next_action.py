@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
+    ("type", "type"),
     ("display_details", "display_details"),
 )
 
@@ -21,10 +21,8 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class RefundNextAction:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: str
-
+    type: str
     display_details: m.RefundNextActionDisplayDetails | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -44,7 +42,7 @@ class RefundNextAction:
         data = _c.expect_object("RefundNextAction", data)
         try:
             return cls(
-                type_=data["type"],
+                type=data["type"],
                 display_details=_c.UNSET
                 if (v := data.get("display_details", _c.UNSET)) is _c.UNSET
                 else None

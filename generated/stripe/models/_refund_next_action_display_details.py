@@ -21,9 +21,7 @@ class RefundNextActionDisplayDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
     email_sent: m.EmailSent
-
     expires_at: int
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

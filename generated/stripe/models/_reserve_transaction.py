@@ -14,8 +14,8 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("amount", "amount"),
     ("currency", "currency"),
-    ("id_", "id"),
-    ("object_", "object"),
+    ("id", "id"),
+    ("object", "object"),
     ("description", "description"),
 )
 
@@ -25,15 +25,10 @@ class ReserveTransaction:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     currency: str
-
-    id_: str
-
-    object_: m.ReserveTransactionObject | str
-
+    id: str
+    object: m.ReserveTransactionObject | str
     description: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -61,8 +56,8 @@ class ReserveTransaction:
             return cls(
                 amount=data["amount"],
                 currency=data["currency"],
-                id_=data["id"],
-                object_=_c.enum_value(m.ReserveTransactionObject, data["object"]),
+                id=data["id"],
+                object=_c.enum_value(m.ReserveTransactionObject, data["object"]),
                 description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )

@@ -13,10 +13,10 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("created", "created"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
-    ("object_", "object"),
-    ("open_", "open"),
+    ("object", "object"),
+    ("open", "open"),
     ("opened_reason", "opened_reason"),
     ("reason", "reason"),
     ("billing_zip", "billing_zip"),
@@ -34,33 +34,19 @@ class Review:
     """Unknown fields are kept in ``additional_properties``."""
 
     created: int
-
-    id_: str
-
+    id: str
     livemode: bool
-
-    object_: m.ReviewObject | str
-
-    open_: bool
-
+    object: m.ReviewObject | str
+    open: bool
     opened_reason: m.ReviewOpenedReason | str
-
     reason: str
-
     billing_zip: str | Unset | None = UNSET
-
     charge: str | m.Charge | Unset | None = UNSET
-
     closed_reason: m.ReviewClosedReason | str | Unset | None = UNSET
-
     ip_address: str | Unset | None = UNSET
-
     ip_address_location: m.RadarReviewResourceLocation | Unset | None = UNSET
-
     payment_intent: str | m.PaymentIntent | Unset = UNSET
-
     session: m.RadarReviewResourceSession | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -99,10 +85,10 @@ class Review:
         try:
             return cls(
                 created=data["created"],
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
-                object_=_c.enum_value(m.ReviewObject, data["object"]),
-                open_=data["open"],
+                object=_c.enum_value(m.ReviewObject, data["object"]),
+                open=data["open"],
                 opened_reason=_c.enum_value(m.ReviewOpenedReason, data["opened_reason"]),
                 reason=data["reason"],
                 billing_zip=_c.UNSET if (v := data.get("billing_zip", _c.UNSET)) is _c.UNSET else v,

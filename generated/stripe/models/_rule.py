@@ -10,7 +10,7 @@ from connectory.core import _codec as _c
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("action", "action"),
-    ("id_", "id"),
+    ("id", "id"),
     ("predicate", "predicate"),
 )
 
@@ -20,11 +20,8 @@ class Rule:
     """Unknown fields are kept in ``additional_properties``."""
 
     action: str
-
-    id_: str
-
+    id: str
     predicate: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -48,7 +45,7 @@ class Rule:
         try:
             return cls(
                 action=data["action"],
-                id_=data["id"],
+                id=data["id"],
                 predicate=data["predicate"],
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )

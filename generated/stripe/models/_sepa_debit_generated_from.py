@@ -22,9 +22,7 @@ class SepaDebitGeneratedFrom:
     """Unknown fields are kept in ``additional_properties``."""
 
     charge: str | m.Charge | Unset | None = UNSET
-
     setup_attempt: str | m.SetupAttempt | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -13,9 +13,9 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("created", "created"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
-    ("object_", "object"),
+    ("object", "object"),
     ("payment_method", "payment_method"),
     ("payment_method_details", "payment_method_details"),
     ("setup_intent", "setup_intent"),
@@ -35,35 +35,20 @@ class SetupAttempt:
     """Unknown fields are kept in ``additional_properties``."""
 
     created: int
-
-    id_: str
-
+    id: str
     livemode: bool
-
-    object_: m.SetupAttemptObject | str
-
+    object: m.SetupAttemptObject | str
     payment_method: str | m.PaymentMethod
-
     payment_method_details: m.SetupAttemptPaymentMethodDetails
-
     setup_intent: str | m.SetupIntent
-
     status: str
-
     usage: str
-
     application: str | m.Application | Unset | None = UNSET
-
     attach_to_self: bool | Unset = UNSET
-
     customer: str | m.Customer | m.DeletedCustomer | Unset | None = UNSET
-
     flow_directions: list[m.SetupAttemptFlowDirectionsItem | str] | Unset | None = UNSET
-
     on_behalf_of: str | m.Account | Unset | None = UNSET
-
     setup_error: m.ApiErrors | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -105,9 +90,9 @@ class SetupAttempt:
         try:
             return cls(
                 created=data["created"],
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
-                object_=_c.enum_value(m.SetupAttemptObject, data["object"]),
+                object=_c.enum_value(m.SetupAttemptObject, data["object"]),
                 payment_method=_c.decode_union(
                     data["payment_method"],
                     (

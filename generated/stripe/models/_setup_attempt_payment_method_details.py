@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
+    ("type", "type"),
     ("acss_debit", "acss_debit"),
     ("au_becs_debit", "au_becs_debit"),
     ("bacs_debit", "bacs_debit"),
@@ -35,38 +35,22 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class SetupAttemptPaymentMethodDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: str
-
+    type: str
     acss_debit: dict[str, Any] | Unset = UNSET
-
     au_becs_debit: dict[str, Any] | Unset = UNSET
-
     bacs_debit: dict[str, Any] | Unset = UNSET
-
     bancontact: m.SetupAttemptPaymentMethodDetailsBancontact | Unset = UNSET
-
     blik: dict[str, Any] | Unset = UNSET
-
     boleto: dict[str, Any] | Unset = UNSET
-
     card: m.SetupAttemptPaymentMethodDetailsCard | Unset = UNSET
-
     card_present: m.SetupAttemptPaymentMethodDetailsCardPresent | Unset = UNSET
-
     cashapp: dict[str, Any] | Unset = UNSET
-
     ideal: m.SetupAttemptPaymentMethodDetailsIdeal | Unset = UNSET
-
     klarna: dict[str, Any] | Unset = UNSET
-
     link: dict[str, Any] | Unset = UNSET
-
     sepa_debit: dict[str, Any] | Unset = UNSET
-
     sofort: m.SetupAttemptPaymentMethodDetailsSofort | Unset = UNSET
-
     us_bank_account: dict[str, Any] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -100,7 +84,7 @@ class SetupAttemptPaymentMethodDetails:
         data = _c.expect_object("SetupAttemptPaymentMethodDetails", data)
         try:
             return cls(
-                type_=data["type"],
+                type=data["type"],
                 acss_debit=_c.UNSET
                 if (v := data.get("acss_debit", _c.UNSET)) is _c.UNSET
                 else dict(v),

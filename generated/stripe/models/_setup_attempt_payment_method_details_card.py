@@ -22,9 +22,7 @@ class SetupAttemptPaymentMethodDetailsCard:
     """Unknown fields are kept in ``additional_properties``."""
 
     checks: m.PaymentMethodDetailsCardChecks | Unset | None = UNSET
-
     three_d_secure: m.ThreeDSecureDetails | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -19,7 +19,6 @@ class SetupAttemptPaymentMethodDetailsCardPresent:
     """Unknown fields are kept in ``additional_properties``."""
 
     generated_card: str | m.PaymentMethod | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -13,9 +13,9 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("created", "created"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
-    ("object_", "object"),
+    ("object", "object"),
     ("payment_method_types", "payment_method_types"),
     ("status", "status"),
     ("usage", "usage"),
@@ -44,55 +44,31 @@ class SetupIntent:
     """Unknown fields are kept in ``additional_properties``."""
 
     created: int
-
-    id_: str
-
+    id: str
     livemode: bool
-
-    object_: m.SetupIntentObject | str
-
+    object: m.SetupIntentObject | str
     payment_method_types: list[str]
-
     status: m.SetupIntentStatus | str
-
     usage: str
-
     application: str | m.Application | Unset | None = UNSET
-
     attach_to_self: bool | Unset = UNSET
-
     automatic_payment_methods: m.PaymentFlowsAutomaticPaymentMethodsSetupIntent | Unset | None = (
         UNSET
     )
-
     cancellation_reason: m.SetupIntentCancellationReason | str | Unset | None = UNSET
-
     client_secret: str | Unset | None = UNSET
-
     customer: str | m.Customer | m.DeletedCustomer | Unset | None = UNSET
-
     description: str | Unset | None = UNSET
-
     flow_directions: list[m.SetupIntentFlowDirectionsItem | str] | Unset | None = UNSET
-
     last_setup_error: m.ApiErrors | Unset | None = UNSET
-
     latest_attempt: str | m.SetupAttempt | Unset | None = UNSET
-
     mandate: str | m.Mandate | Unset | None = UNSET
-
     metadata: dict[str, str] | Unset | None = UNSET
-
     next_action: m.SetupIntentNextAction | Unset | None = UNSET
-
     on_behalf_of: str | m.Account | Unset | None = UNSET
-
     payment_method: str | m.PaymentMethod | Unset | None = UNSET
-
     payment_method_options: m.SetupIntentPaymentMethodOptions | Unset | None = UNSET
-
     single_use_mandate: str | m.Mandate | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -141,9 +117,9 @@ class SetupIntent:
         try:
             return cls(
                 created=data["created"],
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
-                object_=_c.enum_value(m.SetupIntentObject, data["object"]),
+                object=_c.enum_value(m.SetupIntentObject, data["object"]),
                 payment_method_types=list(data["payment_method_types"]),
                 status=_c.enum_value(m.SetupIntentStatus, data["status"]),
                 usage=data["usage"],

@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
+    ("type", "type"),
     ("cashapp_handle_redirect_or_display_qr_code", "cashapp_handle_redirect_or_display_qr_code"),
     ("redirect_to_url", "redirect_to_url"),
     ("use_stripe_sdk", "use_stripe_sdk"),
@@ -24,18 +24,13 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class SetupIntentNextAction:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: str
-
+    type: str
     cashapp_handle_redirect_or_display_qr_code: (
         m.PaymentIntentNextActionCashappHandleRedirectOrDisplayQrCode | Unset
     ) = UNSET
-
     redirect_to_url: m.SetupIntentNextActionRedirectToUrl | Unset = UNSET
-
     use_stripe_sdk: dict[str, Any] | Unset = UNSET
-
     verify_with_microdeposits: m.SetupIntentNextActionVerifyWithMicrodeposits | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -58,7 +53,7 @@ class SetupIntentNextAction:
         data = _c.expect_object("SetupIntentNextAction", data)
         try:
             return cls(
-                type_=data["type"],
+                type=data["type"],
                 cashapp_handle_redirect_or_display_qr_code=_c.UNSET
                 if (v := data.get("cashapp_handle_redirect_or_display_qr_code", _c.UNSET))
                 is _c.UNSET

@@ -20,9 +20,7 @@ class SetupIntentNextActionRedirectToUrl:
     """Unknown fields are kept in ``additional_properties``."""
 
     return_url: str | Unset | None = UNSET
-
     url: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -30,33 +30,27 @@ class SetupIntentPaymentMethodOptions:
         | m.SetupIntentTypeSpecificPaymentMethodOptionsClient
         | Unset
     ) = UNSET
-
     blik: (
         m.SetupIntentPaymentMethodOptionsBlik
         | m.SetupIntentTypeSpecificPaymentMethodOptionsClient
         | Unset
     ) = UNSET
-
     card: m.SetupIntentPaymentMethodOptionsCard | Unset = UNSET
-
     link: (
         m.SetupIntentPaymentMethodOptionsLink
         | m.SetupIntentTypeSpecificPaymentMethodOptionsClient
         | Unset
     ) = UNSET
-
     sepa_debit: (
         m.SetupIntentPaymentMethodOptionsSepaDebit
         | m.SetupIntentTypeSpecificPaymentMethodOptionsClient
         | Unset
     ) = UNSET
-
     us_bank_account: (
         m.SetupIntentPaymentMethodOptionsUsBankAccount
         | m.SetupIntentTypeSpecificPaymentMethodOptionsClient
         | Unset
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -23,13 +23,10 @@ class SetupIntentPaymentMethodOptionsAcssDebit:
     """Unknown fields are kept in ``additional_properties``."""
 
     currency: m.SetupIntentPaymentMethodOptionsAcssDebitCurrency | str | Unset | None = UNSET
-
     mandate_options: m.SetupIntentPaymentMethodOptionsMandateOptionsAcssDebit | Unset = UNSET
-
     verification_method: (
         m.SetupIntentPaymentMethodOptionsAcssDebitVerificationMethod | str | Unset
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

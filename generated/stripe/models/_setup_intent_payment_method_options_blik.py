@@ -19,7 +19,6 @@ class SetupIntentPaymentMethodOptionsBlik:
     """Unknown fields are kept in ``additional_properties``."""
 
     mandate_options: m.SetupIntentPaymentMethodOptionsMandateOptionsBlik | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -23,13 +23,10 @@ class SetupIntentPaymentMethodOptionsCard:
     """Unknown fields are kept in ``additional_properties``."""
 
     mandate_options: m.SetupIntentPaymentMethodOptionsCardMandateOptions | Unset | None = UNSET
-
     network: m.SetupIntentPaymentMethodOptionsCardNetwork | str | Unset | None = UNSET
-
     request_three_d_secure: (
         m.SetupIntentPaymentMethodOptionsCardRequestThreeDSecure | str | Unset | None
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

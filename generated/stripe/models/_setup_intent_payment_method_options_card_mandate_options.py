@@ -30,29 +30,19 @@ class SetupIntentPaymentMethodOptionsCardMandateOptions:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     amount_type: m.SetupIntentPaymentMethodOptionsCardMandateOptionsAmountType | str
-
     currency: str
-
     interval: m.SetupIntentPaymentMethodOptionsCardMandateOptionsInterval | str
-
     reference: str
-
     start_date: int
-
     description: str | Unset | None = UNSET
-
     end_date: int | Unset | None = UNSET
-
     interval_count: int | Unset | None = UNSET
-
     supported_types: (
         list[m.SetupIntentPaymentMethodOptionsCardMandateOptionsSupportedTypesItem | str]
         | Unset
         | None
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -17,7 +17,6 @@ class SetupIntentPaymentMethodOptionsLink:
     """Unknown fields are kept in ``additional_properties``."""
 
     persistent_token: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

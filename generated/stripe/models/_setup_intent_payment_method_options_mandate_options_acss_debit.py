@@ -25,21 +25,16 @@ class SetupIntentPaymentMethodOptionsMandateOptionsAcssDebit:
     """Unknown fields are kept in ``additional_properties``."""
 
     custom_mandate_url: str | Unset = UNSET
-
     default_for: (
         list[m.SetupIntentPaymentMethodOptionsMandateOptionsAcssDebitDefaultForItem | str] | Unset
     ) = UNSET
-
     interval_description: str | Unset | None = UNSET
-
     payment_schedule: (
         m.SetupIntentPaymentMethodOptionsMandateOptionsAcssDebitPaymentSchedule | str | Unset | None
     ) = UNSET
-
     transaction_type: (
         m.SetupIntentPaymentMethodOptionsMandateOptionsAcssDebitTransactionType | str | Unset | None
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

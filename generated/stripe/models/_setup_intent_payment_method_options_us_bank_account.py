@@ -22,11 +22,9 @@ class SetupIntentPaymentMethodOptionsUsBankAccount:
     """Unknown fields are kept in ``additional_properties``."""
 
     financial_connections: m.LinkedAccountOptionsUsBankAccount | Unset = UNSET
-
     verification_method: (
         m.SetupIntentPaymentMethodOptionsUsBankAccountVerificationMethod | str | Unset
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -21,7 +21,6 @@ class SetupIntentTypeSpecificPaymentMethodOptionsClient:
     verification_method: (
         m.SetupIntentTypeSpecificPaymentMethodOptionsClientVerificationMethod | str | Unset
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -25,15 +25,10 @@ class Shipping:
     """Unknown fields are kept in ``additional_properties``."""
 
     address: m.Address | Unset = UNSET
-
     carrier: str | Unset | None = UNSET
-
     name: str | Unset = UNSET
-
     phone: str | Unset | None = UNSET
-
     tracking_number: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

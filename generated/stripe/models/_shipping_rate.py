@@ -14,11 +14,11 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("active", "active"),
     ("created", "created"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
     ("metadata", "metadata"),
-    ("object_", "object"),
-    ("type_", "type"),
+    ("object", "object"),
+    ("type", "type"),
     ("delivery_estimate", "delivery_estimate"),
     ("display_name", "display_name"),
     ("fixed_amount", "fixed_amount"),
@@ -32,29 +32,17 @@ class ShippingRate:
     """Unknown fields are kept in ``additional_properties``."""
 
     active: bool
-
     created: int
-
-    id_: str
-
+    id: str
     livemode: bool
-
     metadata: dict[str, str]
-
-    object_: m.ShippingRateObject | str
-
-    type_: m.ShippingRateType | str
-
+    object: m.ShippingRateObject | str
+    type: m.ShippingRateType | str
     delivery_estimate: m.ShippingRateDeliveryEstimate | Unset | None = UNSET
-
     display_name: str | Unset | None = UNSET
-
     fixed_amount: m.ShippingRateFixedAmount | Unset = UNSET
-
     tax_behavior: m.ShippingRateTaxBehavior | str | Unset | None = UNSET
-
     tax_code: str | m.TaxCode | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -92,11 +80,11 @@ class ShippingRate:
             return cls(
                 active=data["active"],
                 created=data["created"],
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
                 metadata=dict(data["metadata"]),
-                object_=_c.enum_value(m.ShippingRateObject, data["object"]),
-                type_=_c.enum_value(m.ShippingRateType, data["type"]),
+                object=_c.enum_value(m.ShippingRateObject, data["object"]),
+                type=_c.enum_value(m.ShippingRateType, data["type"]),
                 delivery_estimate=_c.UNSET
                 if (v := data.get("delivery_estimate", _c.UNSET)) is _c.UNSET
                 else None

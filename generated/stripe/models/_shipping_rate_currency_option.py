@@ -21,9 +21,7 @@ class ShippingRateCurrencyOption:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     tax_behavior: m.ShippingRateCurrencyOptionTaxBehavior | str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

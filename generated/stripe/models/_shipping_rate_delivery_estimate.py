@@ -22,9 +22,7 @@ class ShippingRateDeliveryEstimate:
     """Unknown fields are kept in ``additional_properties``."""
 
     maximum: m.ShippingRateDeliveryEstimateBound | Unset | None = UNSET
-
     minimum: m.ShippingRateDeliveryEstimateBound | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

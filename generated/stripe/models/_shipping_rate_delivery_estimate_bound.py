@@ -21,9 +21,7 @@ class ShippingRateDeliveryEstimateBound:
     """Unknown fields are kept in ``additional_properties``."""
 
     unit: m.ShippingRateDeliveryEstimateBoundUnit | str
-
     value: int
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -23,11 +23,8 @@ class ShippingRateFixedAmount:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     currency: str
-
     currency_options: dict[str, m.ShippingRateCurrencyOption] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

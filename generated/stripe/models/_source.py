@@ -15,11 +15,11 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("client_secret", "client_secret"),
     ("created", "created"),
     ("flow", "flow"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
-    ("object_", "object"),
+    ("object", "object"),
     ("status", "status"),
-    ("type_", "type"),
+    ("type", "type"),
     ("ach_credit_transfer", "ach_credit_transfer"),
     ("ach_debit", "ach_debit"),
     ("acss_debit", "acss_debit"),
@@ -57,79 +57,42 @@ class Source:
     """Unknown fields are kept in ``additional_properties``."""
 
     client_secret: str
-
     created: int
-
     flow: str
-
-    id_: str
-
+    id: str
     livemode: bool
-
-    object_: m.SourceObject | str
-
+    object: m.SourceObject | str
     status: str
-
-    type_: m.SourceType | str
-
+    type: m.SourceType | str
     ach_credit_transfer: m.SourceTypeAchCreditTransfer | Unset = UNSET
-
     ach_debit: m.SourceTypeAchDebit | Unset = UNSET
-
     acss_debit: m.SourceTypeAcssDebit | Unset = UNSET
-
     alipay: m.SourceTypeAlipay | Unset = UNSET
-
     amount: int | Unset | None = UNSET
-
     au_becs_debit: m.SourceTypeAuBecsDebit | Unset = UNSET
-
     bancontact: m.SourceTypeBancontact | Unset = UNSET
-
     card: m.SourceTypeCard | Unset = UNSET
-
     card_present: m.SourceTypeCardPresent | Unset = UNSET
-
     code_verification: m.SourceCodeVerificationFlow | Unset = UNSET
-
     currency: str | Unset | None = UNSET
-
     customer: str | Unset = UNSET
-
     eps: m.SourceTypeEps | Unset = UNSET
-
     giropay: m.SourceTypeGiropay | Unset = UNSET
-
     ideal: m.SourceTypeIdeal | Unset = UNSET
-
     klarna: m.SourceTypeKlarna | Unset = UNSET
-
     metadata: dict[str, str] | Unset | None = UNSET
-
     multibanco: m.SourceTypeMultibanco | Unset = UNSET
-
     owner: m.SourceOwner | Unset | None = UNSET
-
     p24: m.SourceTypeP24 | Unset = UNSET
-
     receiver: m.SourceReceiverFlow | Unset = UNSET
-
     redirect: m.SourceRedirectFlow | Unset = UNSET
-
     sepa_debit: m.SourceTypeSepaDebit | Unset = UNSET
-
     sofort: m.SourceTypeSofort | Unset = UNSET
-
     source_order: m.SourceOrder | Unset = UNSET
-
     statement_descriptor: str | Unset | None = UNSET
-
     three_d_secure: m.SourceTypeThreeDSecure | Unset = UNSET
-
     usage: str | Unset | None = UNSET
-
     wechat: m.SourceTypeWechat | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -194,11 +157,11 @@ class Source:
                 client_secret=data["client_secret"],
                 created=data["created"],
                 flow=data["flow"],
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
-                object_=_c.enum_value(m.SourceObject, data["object"]),
+                object=_c.enum_value(m.SourceObject, data["object"]),
                 status=data["status"],
-                type_=_c.enum_value(m.SourceType, data["type"]),
+                type=_c.enum_value(m.SourceType, data["type"]),
                 ach_credit_transfer=_c.UNSET
                 if (v := data.get("ach_credit_transfer", _c.UNSET)) is _c.UNSET
                 else m.SourceTypeAchCreditTransfer.from_dict(v),

@@ -19,9 +19,7 @@ class SourceCodeVerificationFlow:
     """Unknown fields are kept in ``additional_properties``."""
 
     attempts_remaining: int
-
     status: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -25,15 +25,10 @@ class SourceOrder:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     currency: str
-
     email: str | Unset = UNSET
-
     items: list[m.SourceOrderItem] | Unset | None = UNSET
-
     shipping: m.Shipping | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

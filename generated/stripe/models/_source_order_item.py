@@ -15,7 +15,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("description", "description"),
     ("parent", "parent"),
     ("quantity", "quantity"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -24,17 +24,11 @@ class SourceOrderItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int | Unset | None = UNSET
-
     currency: str | Unset | None = UNSET
-
     description: str | Unset | None = UNSET
-
     parent: str | Unset | None = UNSET
-
     quantity: int | Unset = UNSET
-
-    type_: str | Unset | None = UNSET
-
+    type: str | Unset | None = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -59,7 +53,7 @@ class SourceOrderItem:
                 description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
                 parent=_c.UNSET if (v := data.get("parent", _c.UNSET)) is _c.UNSET else v,
                 quantity=_c.UNSET if (v := data.get("quantity", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

@@ -28,21 +28,13 @@ class SourceOwner:
     """Unknown fields are kept in ``additional_properties``."""
 
     address: m.Address | Unset | None = UNSET
-
     email: str | Unset | None = UNSET
-
     name: str | Unset | None = UNSET
-
     phone: str | Unset | None = UNSET
-
     verified_address: m.Address | Unset | None = UNSET
-
     verified_email: str | Unset | None = UNSET
-
     verified_name: str | Unset | None = UNSET
-
     verified_phone: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

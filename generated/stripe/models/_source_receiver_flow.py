@@ -24,17 +24,11 @@ class SourceReceiverFlow:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount_charged: int
-
     amount_received: int
-
     amount_returned: int
-
     refund_attributes_method: str
-
     refund_attributes_status: str
-
     address: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

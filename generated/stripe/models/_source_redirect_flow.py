@@ -22,13 +22,9 @@ class SourceRedirectFlow:
     """Unknown fields are kept in ``additional_properties``."""
 
     return_url: str
-
     status: str
-
     url: str
-
     failure_reason: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -26,21 +26,13 @@ class SourceTypeAchCreditTransfer:
     """Unknown fields are kept in ``additional_properties``."""
 
     account_number: str | Unset | None = UNSET
-
     bank_name: str | Unset | None = UNSET
-
     fingerprint: str | Unset | None = UNSET
-
     refund_account_holder_name: str | Unset | None = UNSET
-
     refund_account_holder_type: str | Unset | None = UNSET
-
     refund_routing_number: str | Unset | None = UNSET
-
     routing_number: str | Unset | None = UNSET
-
     swift_code: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -15,7 +15,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("fingerprint", "fingerprint"),
     ("last4", "last4"),
     ("routing_number", "routing_number"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -24,17 +24,11 @@ class SourceTypeAchDebit:
     """Unknown fields are kept in ``additional_properties``."""
 
     bank_name: str | Unset | None = UNSET
-
     country: str | Unset | None = UNSET
-
     fingerprint: str | Unset | None = UNSET
-
     last4: str | Unset | None = UNSET
-
     routing_number: str | Unset | None = UNSET
-
-    type_: str | Unset | None = UNSET
-
+    type: str | Unset | None = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -61,7 +55,7 @@ class SourceTypeAchDebit:
                 routing_number=_c.UNSET
                 if (v := data.get("routing_number", _c.UNSET)) is _c.UNSET
                 else v,
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

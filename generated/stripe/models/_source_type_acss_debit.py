@@ -28,25 +28,15 @@ class SourceTypeAcssDebit:
     """Unknown fields are kept in ``additional_properties``."""
 
     bank_address_city: str | Unset | None = UNSET
-
     bank_address_line_1: str | Unset | None = UNSET
-
     bank_address_line_2: str | Unset | None = UNSET
-
     bank_address_postal_code: str | Unset | None = UNSET
-
     bank_name: str | Unset | None = UNSET
-
     category: str | Unset | None = UNSET
-
     country: str | Unset | None = UNSET
-
     fingerprint: str | Unset | None = UNSET
-
     last4: str | Unset | None = UNSET
-
     routing_number: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

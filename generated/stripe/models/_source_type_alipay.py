@@ -21,11 +21,8 @@ class SourceTypeAlipay:
     """Unknown fields are kept in ``additional_properties``."""
 
     data_string: str | Unset | None = UNSET
-
     native_url: str | Unset | None = UNSET
-
     statement_descriptor: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -21,11 +21,8 @@ class SourceTypeAuBecsDebit:
     """Unknown fields are kept in ``additional_properties``."""
 
     bsb_number: str | Unset | None = UNSET
-
     fingerprint: str | Unset | None = UNSET
-
     last4: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -41,51 +41,28 @@ class SourceTypeCardPresent:
     """Unknown fields are kept in ``additional_properties``."""
 
     application_cryptogram: str | Unset = UNSET
-
     application_preferred_name: str | Unset = UNSET
-
     authorization_code: str | Unset | None = UNSET
-
     authorization_response_code: str | Unset = UNSET
-
     brand: str | Unset | None = UNSET
-
     country: str | Unset | None = UNSET
-
     cvm_type: str | Unset = UNSET
-
     data_type: str | Unset | None = UNSET
-
     dedicated_file_name: str | Unset = UNSET
-
     emv_auth_data: str | Unset = UNSET
-
     evidence_customer_signature: str | Unset | None = UNSET
-
     evidence_transaction_certificate: str | Unset | None = UNSET
-
     exp_month: int | Unset | None = UNSET
-
     exp_year: int | Unset | None = UNSET
-
     fingerprint: str | Unset = UNSET
-
     funding: str | Unset | None = UNSET
-
     last4: str | Unset | None = UNSET
-
     pos_device_id: str | Unset | None = UNSET
-
     pos_entry_mode: str | Unset = UNSET
-
     read_method: str | Unset | None = UNSET
-
     reader: str | Unset | None = UNSET
-
     terminal_verification_results: str | Unset = UNSET
-
     transaction_status_information: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -20,9 +20,7 @@ class SourceTypeEps:
     """Unknown fields are kept in ``additional_properties``."""
 
     reference: str | Unset | None = UNSET
-
     statement_descriptor: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -22,13 +22,9 @@ class SourceTypeIdeal:
     """Unknown fields are kept in ``additional_properties``."""
 
     bank: str | Unset | None = UNSET
-
     bic: str | Unset | None = UNSET
-
     iban_last4: str | Unset | None = UNSET
-
     statement_descriptor: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

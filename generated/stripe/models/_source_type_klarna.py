@@ -44,57 +44,31 @@ class SourceTypeKlarna:
     """Unknown fields are kept in ``additional_properties``."""
 
     background_image_url: str | Unset = UNSET
-
     client_token: str | Unset | None = UNSET
-
     first_name: str | Unset = UNSET
-
     last_name: str | Unset = UNSET
-
     locale: str | Unset = UNSET
-
     logo_url: str | Unset = UNSET
-
     page_title: str | Unset = UNSET
-
     pay_later_asset_urls_descriptive: str | Unset = UNSET
-
     pay_later_asset_urls_standard: str | Unset = UNSET
-
     pay_later_name: str | Unset = UNSET
-
     pay_later_redirect_url: str | Unset = UNSET
-
     pay_now_asset_urls_descriptive: str | Unset = UNSET
-
     pay_now_asset_urls_standard: str | Unset = UNSET
-
     pay_now_name: str | Unset = UNSET
-
     pay_now_redirect_url: str | Unset = UNSET
-
     pay_over_time_asset_urls_descriptive: str | Unset = UNSET
-
     pay_over_time_asset_urls_standard: str | Unset = UNSET
-
     pay_over_time_name: str | Unset = UNSET
-
     pay_over_time_redirect_url: str | Unset = UNSET
-
     payment_method_categories: str | Unset = UNSET
-
     purchase_country: str | Unset = UNSET
-
     purchase_type: str | Unset = UNSET
-
     redirect_url: str | Unset = UNSET
-
     shipping_delay: int | Unset = UNSET
-
     shipping_first_name: str | Unset = UNSET
-
     shipping_last_name: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -28,25 +28,15 @@ class SourceTypeMultibanco:
     """Unknown fields are kept in ``additional_properties``."""
 
     entity: str | Unset | None = UNSET
-
     reference: str | Unset | None = UNSET
-
     refund_account_holder_address_city: str | Unset | None = UNSET
-
     refund_account_holder_address_country: str | Unset | None = UNSET
-
     refund_account_holder_address_line1: str | Unset | None = UNSET
-
     refund_account_holder_address_line2: str | Unset | None = UNSET
-
     refund_account_holder_address_postal_code: str | Unset | None = UNSET
-
     refund_account_holder_address_state: str | Unset | None = UNSET
-
     refund_account_holder_name: str | Unset | None = UNSET
-
     refund_iban: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

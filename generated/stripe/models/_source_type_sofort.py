@@ -25,19 +25,12 @@ class SourceTypeSofort:
     """Unknown fields are kept in ``additional_properties``."""
 
     bank_code: str | Unset | None = UNSET
-
     bank_name: str | Unset | None = UNSET
-
     bic: str | Unset | None = UNSET
-
     country: str | Unset | None = UNSET
-
     iban_last4: str | Unset | None = UNSET
-
     preferred_language: str | Unset | None = UNSET
-
     statement_descriptor: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

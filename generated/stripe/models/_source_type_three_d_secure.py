@@ -35,39 +35,22 @@ class SourceTypeThreeDSecure:
     """Unknown fields are kept in ``additional_properties``."""
 
     address_line1_check: str | Unset | None = UNSET
-
     address_zip_check: str | Unset | None = UNSET
-
     authenticated: bool | Unset | None = UNSET
-
     brand: str | Unset | None = UNSET
-
     card: str | Unset | None = UNSET
-
     country: str | Unset | None = UNSET
-
     customer: str | Unset | None = UNSET
-
     cvc_check: str | Unset | None = UNSET
-
     dynamic_last4: str | Unset | None = UNSET
-
     exp_month: int | Unset | None = UNSET
-
     exp_year: int | Unset | None = UNSET
-
     fingerprint: str | Unset = UNSET
-
     funding: str | Unset | None = UNSET
-
     last4: str | Unset | None = UNSET
-
     name: str | Unset | None = UNSET
-
     three_d_secure: str | Unset = UNSET
-
     tokenization_method: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

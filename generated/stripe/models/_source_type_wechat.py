@@ -21,11 +21,8 @@ class SourceTypeWechat:
     """Unknown fields are kept in ``additional_properties``."""
 
     prepay_id: str | Unset = UNSET
-
     qr_code_url: str | Unset | None = UNSET
-
     statement_descriptor: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

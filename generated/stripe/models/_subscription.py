@@ -21,11 +21,11 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("current_period_end", "current_period_end"),
     ("current_period_start", "current_period_start"),
     ("customer", "customer"),
-    ("id_", "id"),
+    ("id", "id"),
     ("items", "items"),
     ("livemode", "livemode"),
     ("metadata", "metadata"),
-    ("object_", "object"),
+    ("object", "object"),
     ("start_date", "start_date"),
     ("status", "status"),
     ("application", "application"),
@@ -63,91 +63,48 @@ class Subscription:
     """Unknown fields are kept in ``additional_properties``."""
 
     automatic_tax: m.SubscriptionAutomaticTax
-
     billing_cycle_anchor: int
-
     cancel_at_period_end: bool
-
     collection_method: m.SubscriptionCollectionMethod | str
-
     created: int
-
     currency: str
-
     current_period_end: int
-
     current_period_start: int
-
     customer: str | m.Customer | m.DeletedCustomer
-
-    id_: str
-
+    id: str
     items: m.SubscriptionItems
-
     livemode: bool
-
     metadata: dict[str, str]
-
-    object_: m.SubscriptionObject | str
-
+    object: m.SubscriptionObject | str
     start_date: int
-
     status: m.SubscriptionStatus | str
-
     application: str | m.Application | m.DeletedApplication | Unset | None = UNSET
-
     application_fee_percent: float | Unset | None = UNSET
-
     billing_thresholds: m.SubscriptionBillingThresholds | Unset | None = UNSET
-
     cancel_at: int | Unset | None = UNSET
-
     canceled_at: int | Unset | None = UNSET
-
     cancellation_details: m.CancellationDetails | Unset | None = UNSET
-
     days_until_due: int | Unset | None = UNSET
-
     default_payment_method: str | m.PaymentMethod | Unset | None = UNSET
-
     default_source: str | m.BankAccount | m.Card | m.Source | Unset | None = UNSET
-
     default_tax_rates: list[m.TaxRate] | Unset | None = UNSET
-
     description: str | Unset | None = UNSET
-
     discount: m.Discount | Unset | None = UNSET
-
     ended_at: int | Unset | None = UNSET
-
     latest_invoice: str | m.Invoice | Unset | None = UNSET
-
     next_pending_invoice_item_invoice: int | Unset | None = UNSET
-
     on_behalf_of: str | m.Account | Unset | None = UNSET
-
     pause_collection: m.SubscriptionsResourcePauseCollection | Unset | None = UNSET
-
     payment_settings: m.SubscriptionsResourcePaymentSettings | Unset | None = UNSET
-
     pending_invoice_item_interval: m.SubscriptionPendingInvoiceItemInterval | Unset | None = UNSET
-
     pending_setup_intent: str | m.SetupIntent | Unset | None = UNSET
-
     pending_update: m.SubscriptionsResourcePendingUpdate | Unset | None = UNSET
-
     schedule: str | m.SubscriptionSchedule | Unset | None = UNSET
-
     test_clock: str | m.TestHelpersTestClock | Unset | None = UNSET
-
     transfer_data: m.SubscriptionTransferData | Unset | None = UNSET
-
     trial_end: int | Unset | None = UNSET
-
     trial_settings: m.SubscriptionsTrialsResourceTrialSettings | Unset | None = UNSET
-
     trial_start: int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -241,11 +198,11 @@ class Subscription:
                         _c.model_choice(m.DeletedCustomer),
                     ),
                 ),
-                id_=data["id"],
+                id=data["id"],
                 items=m.SubscriptionItems.from_dict(data["items"]),
                 livemode=data["livemode"],
                 metadata=dict(data["metadata"]),
-                object_=_c.enum_value(m.SubscriptionObject, data["object"]),
+                object=_c.enum_value(m.SubscriptionObject, data["object"]),
                 start_date=data["start_date"],
                 status=_c.enum_value(m.SubscriptionStatus, data["status"]),
                 application=_c.UNSET

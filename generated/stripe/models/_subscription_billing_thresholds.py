@@ -20,9 +20,7 @@ class SubscriptionBillingThresholds:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount_gte: int | Unset | None = UNSET
-
     reset_billing_cycle_anchor: bool | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -13,9 +13,9 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("created", "created"),
-    ("id_", "id"),
+    ("id", "id"),
     ("metadata", "metadata"),
-    ("object_", "object"),
+    ("object", "object"),
     ("price", "price"),
     ("subscription", "subscription"),
     ("billing_thresholds", "billing_thresholds"),
@@ -29,23 +29,14 @@ class SubscriptionItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     created: int
-
-    id_: str
-
+    id: str
     metadata: dict[str, str]
-
-    object_: m.SubscriptionItemObject | str
-
+    object: m.SubscriptionItemObject | str
     price: m.Price
-
     subscription: str
-
     billing_thresholds: m.SubscriptionItemBillingThresholds | Unset | None = UNSET
-
     quantity: int | Unset = UNSET
-
     tax_rates: list[m.TaxRate] | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -78,9 +69,9 @@ class SubscriptionItem:
         try:
             return cls(
                 created=data["created"],
-                id_=data["id"],
+                id=data["id"],
                 metadata=dict(data["metadata"]),
-                object_=_c.enum_value(m.SubscriptionItemObject, data["object"]),
+                object=_c.enum_value(m.SubscriptionItemObject, data["object"]),
                 price=m.Price.from_dict(data["price"]),
                 subscription=data["subscription"],
                 billing_thresholds=_c.UNSET

@@ -17,7 +17,6 @@ class SubscriptionItemBillingThresholds:
     """Unknown fields are kept in ``additional_properties``."""
 
     usage_gte: int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

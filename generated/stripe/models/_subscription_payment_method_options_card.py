@@ -23,13 +23,10 @@ class SubscriptionPaymentMethodOptionsCard:
     """Unknown fields are kept in ``additional_properties``."""
 
     mandate_options: m.InvoiceMandateOptionsCard | Unset = UNSET
-
     network: m.SubscriptionPaymentMethodOptionsCardNetwork | str | Unset | None = UNSET
-
     request_three_d_secure: (
         m.SubscriptionPaymentMethodOptionsCardRequestThreeDSecure | str | Unset | None
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -21,9 +21,7 @@ class SubscriptionPendingInvoiceItemInterval:
     """Unknown fields are kept in ``additional_properties``."""
 
     interval: m.SubscriptionPendingInvoiceItemIntervalInterval | str
-
     interval_count: int
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -16,9 +16,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("customer", "customer"),
     ("default_settings", "default_settings"),
     ("end_behavior", "end_behavior"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
-    ("object_", "object"),
+    ("object", "object"),
     ("phases", "phases"),
     ("status", "status"),
     ("application", "application"),
@@ -38,41 +38,23 @@ class SubscriptionSchedule:
     """Unknown fields are kept in ``additional_properties``."""
 
     created: int
-
     customer: str | m.Customer | m.DeletedCustomer
-
     default_settings: m.SubscriptionSchedulesResourceDefaultSettings
-
     end_behavior: m.SubscriptionScheduleEndBehavior | str
-
-    id_: str
-
+    id: str
     livemode: bool
-
-    object_: m.SubscriptionScheduleObject | str
-
+    object: m.SubscriptionScheduleObject | str
     phases: list[m.SubscriptionSchedulePhaseConfiguration]
-
     status: m.SubscriptionScheduleStatus | str
-
     application: str | m.Application | m.DeletedApplication | Unset | None = UNSET
-
     canceled_at: int | Unset | None = UNSET
-
     completed_at: int | Unset | None = UNSET
-
     current_phase: m.SubscriptionScheduleCurrentPhase | Unset | None = UNSET
-
     metadata: dict[str, str] | Unset | None = UNSET
-
     released_at: int | Unset | None = UNSET
-
     released_subscription: str | Unset | None = UNSET
-
     subscription: str | m.Subscription | Unset | None = UNSET
-
     test_clock: str | m.TestHelpersTestClock | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -129,9 +111,9 @@ class SubscriptionSchedule:
                     data["default_settings"]
                 ),
                 end_behavior=_c.enum_value(m.SubscriptionScheduleEndBehavior, data["end_behavior"]),
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
-                object_=_c.enum_value(m.SubscriptionScheduleObject, data["object"]),
+                object=_c.enum_value(m.SubscriptionScheduleObject, data["object"]),
                 phases=[
                     m.SubscriptionSchedulePhaseConfiguration.from_dict(x) for x in data["phases"]
                 ],

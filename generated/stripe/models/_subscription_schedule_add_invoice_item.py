@@ -23,11 +23,8 @@ class SubscriptionScheduleAddInvoiceItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     price: str | m.Price | m.DeletedPrice
-
     quantity: int | Unset | None = UNSET
-
     tax_rates: list[m.TaxRate] | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

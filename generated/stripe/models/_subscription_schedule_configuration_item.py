@@ -25,15 +25,10 @@ class SubscriptionScheduleConfigurationItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     price: str | m.Price | m.DeletedPrice
-
     billing_thresholds: m.SubscriptionItemBillingThresholds | Unset | None = UNSET
-
     metadata: dict[str, str] | Unset | None = UNSET
-
     quantity: int | Unset = UNSET
-
     tax_rates: list[m.TaxRate] | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

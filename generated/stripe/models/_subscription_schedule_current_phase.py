@@ -19,9 +19,7 @@ class SubscriptionScheduleCurrentPhase:
     """Unknown fields are kept in ``additional_properties``."""
 
     end_date: int
-
     start_date: int
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -40,49 +40,29 @@ class SubscriptionSchedulePhaseConfiguration:
     """Unknown fields are kept in ``additional_properties``."""
 
     add_invoice_items: list[m.SubscriptionScheduleAddInvoiceItem]
-
     currency: str
-
     end_date: int
-
     items: list[m.SubscriptionScheduleConfigurationItem]
-
     proration_behavior: m.SubscriptionSchedulePhaseConfigurationProrationBehavior | str
-
     start_date: int
-
     application_fee_percent: float | Unset | None = UNSET
-
     automatic_tax: m.SchedulesPhaseAutomaticTax | Unset = UNSET
-
     billing_cycle_anchor: (
         m.SubscriptionSchedulePhaseConfigurationBillingCycleAnchor | str | Unset | None
     ) = UNSET
-
     billing_thresholds: m.SubscriptionBillingThresholds | Unset | None = UNSET
-
     collection_method: (
         m.SubscriptionSchedulePhaseConfigurationCollectionMethod | str | Unset | None
     ) = UNSET
-
     coupon: str | m.Coupon | m.DeletedCoupon | Unset | None = UNSET
-
     default_payment_method: str | m.PaymentMethod | Unset | None = UNSET
-
     default_tax_rates: list[m.TaxRate] | Unset | None = UNSET
-
     description: str | Unset | None = UNSET
-
     invoice_settings: m.InvoiceSettingPhaseSetting | Unset | None = UNSET
-
     metadata: dict[str, str] | Unset | None = UNSET
-
     on_behalf_of: str | m.Account | Unset | None = UNSET
-
     transfer_data: m.SubscriptionTransferData | Unset | None = UNSET
-
     trial_end: int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

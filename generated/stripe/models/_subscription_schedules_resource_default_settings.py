@@ -30,27 +30,17 @@ class SubscriptionSchedulesResourceDefaultSettings:
     """Unknown fields are kept in ``additional_properties``."""
 
     billing_cycle_anchor: m.SubscriptionSchedulesResourceDefaultSettingsBillingCycleAnchor | str
-
     application_fee_percent: float | Unset | None = UNSET
-
     automatic_tax: m.SubscriptionSchedulesResourceDefaultSettingsAutomaticTax | Unset = UNSET
-
     billing_thresholds: m.SubscriptionBillingThresholds | Unset | None = UNSET
-
     collection_method: (
         m.SubscriptionSchedulesResourceDefaultSettingsCollectionMethod | str | Unset | None
     ) = UNSET
-
     default_payment_method: str | m.PaymentMethod | Unset | None = UNSET
-
     description: str | Unset | None = UNSET
-
     invoice_settings: m.InvoiceSettingSubscriptionScheduleSetting | Unset | None = UNSET
-
     on_behalf_of: str | m.Account | Unset | None = UNSET
-
     transfer_data: m.SubscriptionTransferData | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -22,9 +22,7 @@ class SubscriptionsResourcePauseCollection:
     """Unknown fields are kept in ``additional_properties``."""
 
     behavior: m.SubscriptionsResourcePauseCollectionBehavior | str
-
     resumes_at: int | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

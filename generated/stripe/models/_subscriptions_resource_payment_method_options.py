@@ -26,17 +26,11 @@ class SubscriptionsResourcePaymentMethodOptions:
     """Unknown fields are kept in ``additional_properties``."""
 
     acss_debit: m.InvoicePaymentMethodOptionsAcssDebit | Unset | None = UNSET
-
     bancontact: m.InvoicePaymentMethodOptionsBancontact | Unset | None = UNSET
-
     card: m.SubscriptionPaymentMethodOptionsCard | Unset | None = UNSET
-
     customer_balance: m.InvoicePaymentMethodOptionsCustomerBalance | Unset | None = UNSET
-
     konbini: dict[str, Any] | Unset | None = UNSET
-
     us_bank_account: m.InvoicePaymentMethodOptionsUsBankAccount | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

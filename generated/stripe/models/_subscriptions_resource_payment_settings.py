@@ -23,15 +23,12 @@ class SubscriptionsResourcePaymentSettings:
     """Unknown fields are kept in ``additional_properties``."""
 
     payment_method_options: m.SubscriptionsResourcePaymentMethodOptions | Unset | None = UNSET
-
     payment_method_types: (
         list[m.SubscriptionsResourcePaymentSettingsPaymentMethodTypesItem | str] | Unset | None
     ) = UNSET
-
     save_default_payment_method: (
         m.SubscriptionsResourcePaymentSettingsSaveDefaultPaymentMethod | str | Unset | None
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -25,15 +25,10 @@ class SubscriptionsResourcePendingUpdate:
     """Unknown fields are kept in ``additional_properties``."""
 
     expires_at: int
-
     billing_cycle_anchor: int | Unset | None = UNSET
-
     subscription_items: list[m.SubscriptionItem] | Unset | None = UNSET
-
     trial_end: int | Unset | None = UNSET
-
     trial_from_plan: bool | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -18,7 +18,6 @@ class SubscriptionsTrialsResourceEndBehavior:
     """Unknown fields are kept in ``additional_properties``."""
 
     missing_payment_method: m.SubscriptionsTrialsResourceEndBehaviorMissingPaymentMethod | str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

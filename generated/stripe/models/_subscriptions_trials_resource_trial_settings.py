@@ -18,7 +18,6 @@ class SubscriptionsTrialsResourceTrialSettings:
     """Unknown fields are kept in ``additional_properties``."""
 
     end_behavior: m.SubscriptionsTrialsResourceEndBehavior
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -12,9 +12,9 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("description", "description"),
-    ("id_", "id"),
+    ("id", "id"),
     ("name", "name"),
-    ("object_", "object"),
+    ("object", "object"),
 )
 
 
@@ -23,13 +23,9 @@ class TaxCode:
     """Unknown fields are kept in ``additional_properties``."""
 
     description: str
-
-    id_: str
-
+    id: str
     name: str
-
-    object_: m.TaxCodeObject | str
-
+    object: m.TaxCodeObject | str
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -55,9 +51,9 @@ class TaxCode:
         try:
             return cls(
                 description=data["description"],
-                id_=data["id"],
+                id=data["id"],
                 name=data["name"],
-                object_=_c.enum_value(m.TaxCodeObject, data["object"]),
+                object=_c.enum_value(m.TaxCodeObject, data["object"]),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

@@ -11,8 +11,8 @@ from connectory.core import _codec as _c
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
-    ("object_", "object"),
+    ("id", "id"),
+    ("object", "object"),
     ("period_end", "period_end"),
     ("period_start", "period_start"),
     ("tax_deduction_account_number", "tax_deduction_account_number"),
@@ -23,16 +23,11 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class TaxDeductedAtSource:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: str
-
-    object_: m.TaxDeductedAtSourceObject | str
-
+    id: str
+    object: m.TaxDeductedAtSourceObject | str
     period_end: int
-
     period_start: int
-
     tax_deduction_account_number: str
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -59,8 +54,8 @@ class TaxDeductedAtSource:
         data = _c.expect_object("TaxDeductedAtSource", data)
         try:
             return cls(
-                id_=data["id"],
-                object_=_c.enum_value(m.TaxDeductedAtSourceObject, data["object"]),
+                id=data["id"],
+                object=_c.enum_value(m.TaxDeductedAtSourceObject, data["object"]),
                 period_end=data["period_end"],
                 period_start=data["period_start"],
                 tax_deduction_account_number=data["tax_deduction_account_number"],

@@ -13,10 +13,10 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("created", "created"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
-    ("object_", "object"),
-    ("type_", "type"),
+    ("object", "object"),
+    ("type", "type"),
     ("value", "value"),
     ("country", "country"),
     ("customer", "customer"),
@@ -29,23 +29,14 @@ class TaxId:
     """Unknown fields are kept in ``additional_properties``."""
 
     created: int
-
-    id_: str
-
+    id: str
     livemode: bool
-
-    object_: m.TaxIdObject | str
-
-    type_: m.TaxIdType | str
-
+    object: m.TaxIdObject | str
+    type: m.TaxIdType | str
     value: str
-
     country: str | Unset | None = UNSET
-
     customer: str | m.Customer | Unset | None = UNSET
-
     verification: m.TaxIdVerification | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -78,10 +69,10 @@ class TaxId:
         try:
             return cls(
                 created=data["created"],
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
-                object_=_c.enum_value(m.TaxIdObject, data["object"]),
-                type_=_c.enum_value(m.TaxIdType, data["type"]),
+                object=_c.enum_value(m.TaxIdObject, data["object"]),
+                type=_c.enum_value(m.TaxIdType, data["type"]),
                 value=data["value"],
                 country=_c.UNSET if (v := data.get("country", _c.UNSET)) is _c.UNSET else v,
                 customer=_c.UNSET

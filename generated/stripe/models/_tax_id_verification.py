@@ -23,11 +23,8 @@ class TaxIdVerification:
     """Unknown fields are kept in ``additional_properties``."""
 
     status: m.TaxIdVerificationStatus | str
-
     verified_address: str | Unset | None = UNSET
-
     verified_name: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -15,10 +15,10 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("active", "active"),
     ("created", "created"),
     ("display_name", "display_name"),
-    ("id_", "id"),
+    ("id", "id"),
     ("inclusive", "inclusive"),
     ("livemode", "livemode"),
-    ("object_", "object"),
+    ("object", "object"),
     ("percentage", "percentage"),
     ("country", "country"),
     ("description", "description"),
@@ -34,33 +34,19 @@ class TaxRate:
     """Unknown fields are kept in ``additional_properties``."""
 
     active: bool
-
     created: int
-
     display_name: str
-
-    id_: str
-
+    id: str
     inclusive: bool
-
     livemode: bool
-
-    object_: m.TaxRateObject | str
-
+    object: m.TaxRateObject | str
     percentage: float
-
     country: str | Unset | None = UNSET
-
     description: str | Unset | None = UNSET
-
     jurisdiction: str | Unset | None = UNSET
-
     metadata: dict[str, str] | Unset | None = UNSET
-
     state: str | Unset | None = UNSET
-
     tax_type: m.TaxRateTaxType | str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -102,10 +88,10 @@ class TaxRate:
                 active=data["active"],
                 created=data["created"],
                 display_name=data["display_name"],
-                id_=data["id"],
+                id=data["id"],
                 inclusive=data["inclusive"],
                 livemode=data["livemode"],
-                object_=_c.enum_value(m.TaxRateObject, data["object"]),
+                object=_c.enum_value(m.TaxRateObject, data["object"]),
                 percentage=_c.to_float(data["percentage"]),
                 country=_c.UNSET if (v := data.get("country", _c.UNSET)) is _c.UNSET else v,
                 description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,

@@ -15,9 +15,9 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("created", "created"),
     ("deletes_after", "deletes_after"),
     ("frozen_time", "frozen_time"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
-    ("object_", "object"),
+    ("object", "object"),
     ("status", "status"),
     ("name", "name"),
 )
@@ -28,21 +28,13 @@ class TestHelpersTestClock:
     """Unknown fields are kept in ``additional_properties``."""
 
     created: int
-
     deletes_after: int
-
     frozen_time: int
-
-    id_: str
-
+    id: str
     livemode: bool
-
-    object_: m.TestHelpersTestClockObject | str
-
+    object: m.TestHelpersTestClockObject | str
     status: m.TestHelpersTestClockStatus | str
-
     name: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -77,9 +69,9 @@ class TestHelpersTestClock:
                 created=data["created"],
                 deletes_after=data["deletes_after"],
                 frozen_time=data["frozen_time"],
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
-                object_=_c.enum_value(m.TestHelpersTestClockObject, data["object"]),
+                object=_c.enum_value(m.TestHelpersTestClockObject, data["object"]),
                 status=_c.enum_value(m.TestHelpersTestClockStatus, data["status"]),
                 name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

@@ -24,13 +24,9 @@ class ThreeDSecureDetails:
     """Unknown fields are kept in ``additional_properties``."""
 
     authentication_flow: m.ThreeDSecureDetailsAuthenticationFlow | str | Unset | None = UNSET
-
     result: m.ThreeDSecureDetailsResult | str | Unset | None = UNSET
-
     result_reason: m.ThreeDSecureDetailsResultReason | str | Unset | None = UNSET
-
     version: m.ThreeDSecureDetailsVersion | str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

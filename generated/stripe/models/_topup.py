@@ -15,10 +15,10 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("amount", "amount"),
     ("created", "created"),
     ("currency", "currency"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
     ("metadata", "metadata"),
-    ("object_", "object"),
+    ("object", "object"),
     ("status", "status"),
     ("balance_transaction", "balance_transaction"),
     ("description", "description"),
@@ -36,37 +36,21 @@ class Topup:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     created: int
-
     currency: str
-
-    id_: str
-
+    id: str
     livemode: bool
-
     metadata: dict[str, str]
-
-    object_: m.TopupObject | str
-
+    object: m.TopupObject | str
     status: m.TopupStatus | str
-
     balance_transaction: str | m.BalanceTransaction | Unset | None = UNSET
-
     description: str | Unset | None = UNSET
-
     expected_availability_date: int | Unset | None = UNSET
-
     failure_code: str | Unset | None = UNSET
-
     failure_message: str | Unset | None = UNSET
-
     source: m.Source | Unset | None = UNSET
-
     statement_descriptor: str | Unset | None = UNSET
-
     transfer_group: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -110,10 +94,10 @@ class Topup:
                 amount=data["amount"],
                 created=data["created"],
                 currency=data["currency"],
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
                 metadata=dict(data["metadata"]),
-                object_=_c.enum_value(m.TopupObject, data["object"]),
+                object=_c.enum_value(m.TopupObject, data["object"]),
                 status=_c.enum_value(m.TopupStatus, data["status"]),
                 balance_transaction=_c.UNSET
                 if (v := data.get("balance_transaction", _c.UNSET)) is _c.UNSET

@@ -16,12 +16,12 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("amount_reversed", "amount_reversed"),
     ("created", "created"),
     ("currency", "currency"),
-    ("id_", "id"),
+    ("id", "id"),
     ("livemode", "livemode"),
     ("metadata", "metadata"),
-    ("object_", "object"),
+    ("object", "object"),
     ("reversals", "reversals"),
-    ("reversed_", "reversed"),
+    ("reversed", "reversed"),
     ("balance_transaction", "balance_transaction"),
     ("description", "description"),
     ("destination", "destination"),
@@ -37,39 +37,22 @@ class Transfer:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     amount_reversed: int
-
     created: int
-
     currency: str
-
-    id_: str
-
+    id: str
     livemode: bool
-
     metadata: dict[str, str]
-
-    object_: m.TransferObject | str
-
+    object: m.TransferObject | str
     reversals: m.TransferReversals
-
-    reversed_: bool
-
+    reversed: bool
     balance_transaction: str | m.BalanceTransaction | Unset | None = UNSET
-
     description: str | Unset | None = UNSET
-
     destination: str | m.Account | Unset | None = UNSET
-
     destination_payment: str | m.Charge | Unset = UNSET
-
     source_transaction: str | m.Charge | Unset | None = UNSET
-
     source_type: str | Unset = UNSET
-
     transfer_group: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -117,12 +100,12 @@ class Transfer:
                 amount_reversed=data["amount_reversed"],
                 created=data["created"],
                 currency=data["currency"],
-                id_=data["id"],
+                id=data["id"],
                 livemode=data["livemode"],
                 metadata=dict(data["metadata"]),
-                object_=_c.enum_value(m.TransferObject, data["object"]),
+                object=_c.enum_value(m.TransferObject, data["object"]),
                 reversals=m.TransferReversals.from_dict(data["reversals"]),
-                reversed_=data["reversed"],
+                reversed=data["reversed"],
                 balance_transaction=_c.UNSET
                 if (v := data.get("balance_transaction", _c.UNSET)) is _c.UNSET
                 else None

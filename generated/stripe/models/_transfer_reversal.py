@@ -15,8 +15,8 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("amount", "amount"),
     ("created", "created"),
     ("currency", "currency"),
-    ("id_", "id"),
-    ("object_", "object"),
+    ("id", "id"),
+    ("object", "object"),
     ("transfer", "transfer"),
     ("balance_transaction", "balance_transaction"),
     ("destination_payment_refund", "destination_payment_refund"),
@@ -30,25 +30,15 @@ class TransferReversal:
     """Unknown fields are kept in ``additional_properties``."""
 
     amount: int
-
     created: int
-
     currency: str
-
-    id_: str
-
-    object_: m.TransferReversalObject | str
-
+    id: str
+    object: m.TransferReversalObject | str
     transfer: str | m.Transfer
-
     balance_transaction: str | m.BalanceTransaction | Unset | None = UNSET
-
     destination_payment_refund: str | m.Refund | Unset | None = UNSET
-
     metadata: dict[str, str] | Unset | None = UNSET
-
     source_refund: str | m.Refund | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -84,8 +74,8 @@ class TransferReversal:
                 amount=data["amount"],
                 created=data["created"],
                 currency=data["currency"],
-                id_=data["id"],
-                object_=_c.enum_value(m.TransferReversalObject, data["object"]),
+                id=data["id"],
+                object=_c.enum_value(m.TransferReversalObject, data["object"]),
                 transfer=_c.decode_union(
                     data["transfer"],
                     (

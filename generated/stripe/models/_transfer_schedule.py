@@ -22,13 +22,9 @@ class TransferSchedule:
     """Unknown fields are kept in ``additional_properties``."""
 
     delay_days: int
-
     interval: str
-
     monthly_anchor: int | Unset = UNSET
-
     weekly_anchor: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -12,7 +12,7 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("divide_by", "divide_by"),
-    ("round_", "round"),
+    ("round", "round"),
 )
 
 
@@ -21,9 +21,7 @@ class TransformQuantity:
     """Unknown fields are kept in ``additional_properties``."""
 
     divide_by: int
-
-    round_: m.TransformQuantityRound | str
-
+    round: m.TransformQuantityRound | str
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -45,7 +43,7 @@ class TransformQuantity:
         try:
             return cls(
                 divide_by=data["divide_by"],
-                round_=_c.enum_value(m.TransformQuantityRound, data["round"]),
+                round=_c.enum_value(m.TransformQuantityRound, data["round"]),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
         except KeyError as error:

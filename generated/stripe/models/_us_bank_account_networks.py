@@ -22,9 +22,7 @@ class UsBankAccountNetworks:
     """Unknown fields are kept in ``additional_properties``."""
 
     supported: list[m.UsBankAccountNetworksSupportedItem | str]
-
     preferred: str | Unset | None = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

@@ -49,67 +49,36 @@ class Boards:
     """Unknown fields are kept in ``additional_properties``."""
 
     closed: str | Unset = UNSET
-
     desc: str | Unset = UNSET
-
     id_board_source: str | Unset = UNSET
-
     id_organization: str | Unset = UNSET
-
     keep_from_source: str | Unset = UNSET
-
     label_names_blue: str | Unset = UNSET
-
     label_names_green: str | Unset = UNSET
-
     label_names_orange: str | Unset = UNSET
-
     label_names_purple: str | Unset = UNSET
-
     label_names_red: str | Unset = UNSET
-
     label_names_yellow: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     power_ups: str | Unset = UNSET
-
     prefs_background: str | Unset = UNSET
-
     prefs_calendar_feed_enabled: str | Unset = UNSET
-
     prefs_card_aging: str | Unset = UNSET
-
     prefs_card_covers: str | Unset = UNSET
-
     prefs_comments: str | Unset = UNSET
-
     prefs_invitations: str | Unset = UNSET
-
     prefs_permission_level: str | Unset = UNSET
-
     prefs_self_join: str | Unset = UNSET
-
     prefs_voting: str | Unset = UNSET
-
     prefs_background2: str | Unset = UNSET
-
     prefs_card_aging2: str | Unset = UNSET
-
     prefs_card_covers2: str | Unset = UNSET
-
     prefs_comments2: str | Unset = UNSET
-
     prefs_invitations2: str | Unset = UNSET
-
     prefs_permission_level2: str | Unset = UNSET
-
     prefs_self_join2: str | Unset = UNSET
-
     prefs_voting2: str | Unset = UNSET
-
     subscribed: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -34,37 +34,21 @@ class Cards:
     """Unknown fields are kept in ``additional_properties``."""
 
     closed: str | Unset = UNSET
-
     desc: str | Unset = UNSET
-
     due: str | Unset = UNSET
-
     file_source: str | Unset = UNSET
-
     id_attachment_cover: str | Unset = UNSET
-
     id_board: str | Unset = UNSET
-
     id_card_source: str | Unset = UNSET
-
     id_labels: str | Unset = UNSET
-
     id_list: str | Unset = UNSET
-
     id_members: str | Unset = UNSET
-
     keep_from_source: str | Unset = UNSET
-
     labels: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     pos: str | Unset = UNSET
-
     subscribed: str | Unset = UNSET
-
     url_source: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

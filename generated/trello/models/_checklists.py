@@ -23,15 +23,10 @@ class Checklists:
     """Unknown fields are kept in ``additional_properties``."""
 
     id_board: str | Unset = UNSET
-
     id_card: str | Unset = UNSET
-
     id_checklist_source: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     pos: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

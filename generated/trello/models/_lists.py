@@ -24,17 +24,11 @@ class Lists:
     """Unknown fields are kept in ``additional_properties``."""
 
     closed: str | Unset = UNSET
-
     id_board: str | Unset = UNSET
-
     id_list_source: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     pos: str | Unset = UNSET
-
     subscribed: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

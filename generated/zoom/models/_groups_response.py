@@ -22,9 +22,7 @@ class GroupsResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     groups: list[m.GroupsResponseGroupsItem] | Unset = UNSET
-
     total_records: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

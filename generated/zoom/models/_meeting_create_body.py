@@ -23,7 +23,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("timezone", "timezone"),
     ("topic", "topic"),
     ("tracking_fields", "tracking_fields"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -32,29 +32,17 @@ class MeetingCreateBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     agenda: str | Unset = UNSET
-
     duration: int | Unset = UNSET
-
     password: str | Unset = UNSET
-
     recurrence: m.MeetingCreateBodyRecurrence | Unset = UNSET
-
     schedule_for: str | Unset = UNSET
-
     settings: m.MeetingCreateBodySettings | Unset = UNSET
-
     start_time: str | Unset = UNSET
-
     template_id: str | Unset = UNSET
-
     timezone: str | Unset = UNSET
-
     topic: str | Unset = UNSET
-
     tracking_fields: list[m.MeetingCreateBodyTrackingFieldsItem] | Unset = UNSET
-
-    type_: m.MeetingCreateBodyType | int | Unset = UNSET
-
+    type: m.MeetingCreateBodyType | int | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -99,7 +87,7 @@ class MeetingCreateBody:
                 tracking_fields=_c.UNSET
                 if (v := data.get("tracking_fields", _c.UNSET)) is _c.UNSET
                 else [m.MeetingCreateBodyTrackingFieldsItem.from_dict(x) for x in v],
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.MeetingCreateBodyType, v),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

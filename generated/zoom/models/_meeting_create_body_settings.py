@@ -51,69 +51,38 @@ class MeetingCreateBodySettings:
     """Unknown fields are kept in ``additional_properties``."""
 
     additional_data_center_regions: list[str] | Unset = UNSET
-
     allow_multiple_devices: bool | Unset = UNSET
-
     alternative_hosts: str | Unset = UNSET
-
     alternative_hosts_email_notification: bool | Unset = UNSET
-
     approval_type: m.MeetingCreateBodySettingsApprovalType | int | Unset = UNSET
-
     approved_or_denied_countries_or_regions: (
         m.MeetingCreateBodySettingsApprovedOrDeniedCountriesOrRegions | Unset
     ) = UNSET
-
     audio: m.MeetingCreateBodySettingsAudio | str | Unset = UNSET
-
     authentication_domains: str | Unset = UNSET
-
     authentication_option: str | Unset = UNSET
-
     auto_recording: m.MeetingCreateBodySettingsAutoRecording | str | Unset = UNSET
-
     breakout_room: m.MeetingCreateBodySettingsBreakoutRoom | Unset = UNSET
-
     close_registration: bool | Unset = UNSET
-
     cn_meeting: bool | Unset = UNSET
-
     contact_email: str | Unset = UNSET
-
     contact_name: str | Unset = UNSET
-
     encryption_type: m.MeetingCreateBodySettingsEncryptionType | str | Unset = UNSET
-
     global_dial_in_countries: list[str] | Unset = UNSET
-
     host_video: bool | Unset = UNSET
-
     in_meeting: bool | Unset = UNSET
-
     jbh_time: m.MeetingCreateBodySettingsJbhTime | int | Unset = UNSET
-
     join_before_host: bool | Unset = UNSET
-
     language_interpretation: m.MeetingCreateBodySettingsLanguageInterpretation | Unset = UNSET
-
     meeting_authentication: bool | Unset = UNSET
-
     mute_upon_entry: bool | Unset = UNSET
-
     participant_video: bool | Unset = UNSET
-
     registrants_email_notification: bool | Unset = UNSET
-
     registration_type: m.MeetingCreateBodySettingsRegistrationType | int | Unset = UNSET
-
     show_share_button: bool | Unset = UNSET
-
     use_pmi: bool | Unset = UNSET
-
     waiting_room: bool | Unset = UNSET
-
     watermark: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

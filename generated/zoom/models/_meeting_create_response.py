@@ -14,7 +14,7 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("assistant_id", "assistant_id"),
     ("host_email", "host_email"),
-    ("id_", "id"),
+    ("id", "id"),
     ("registration_url", "registration_url"),
     ("agenda", "agenda"),
     ("created_at", "created_at"),
@@ -31,7 +31,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("timezone", "timezone"),
     ("topic", "topic"),
     ("tracking_fields", "tracking_fields"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -40,45 +40,25 @@ class MeetingCreateResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     assistant_id: str | Unset = UNSET
-
     host_email: str | Unset = UNSET
-
-    id_: int | Unset = UNSET
-
+    id: int | Unset = UNSET
     registration_url: str | Unset = UNSET
-
     agenda: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     duration: int | Unset = UNSET
-
     h323_password: str | Unset = UNSET
-
     join_url: str | Unset = UNSET
-
     occurrences: list[m.MeetingCreateResponseOccurrencesItem] | Unset = UNSET
-
     password: str | Unset = UNSET
-
     pmi: int | Unset = UNSET
-
     recurrence: m.MeetingCreateResponseRecurrence | Unset = UNSET
-
     settings: m.MeetingCreateResponseSettings | Unset = UNSET
-
     start_time: str | Unset = UNSET
-
     start_url: str | Unset = UNSET
-
     timezone: str | Unset = UNSET
-
     topic: str | Unset = UNSET
-
     tracking_fields: list[m.MeetingCreateResponseTrackingFieldsItem] | Unset = UNSET
-
-    type_: m.MeetingCreateResponseType | int | Unset = UNSET
-
+    type: m.MeetingCreateResponseType | int | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -116,7 +96,7 @@ class MeetingCreateResponse:
                 if (v := data.get("assistant_id", _c.UNSET)) is _c.UNSET
                 else v,
                 host_email=_c.UNSET if (v := data.get("host_email", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 registration_url=_c.UNSET
                 if (v := data.get("registration_url", _c.UNSET)) is _c.UNSET
                 else v,
@@ -145,7 +125,7 @@ class MeetingCreateResponse:
                 tracking_fields=_c.UNSET
                 if (v := data.get("tracking_fields", _c.UNSET)) is _c.UNSET
                 else [m.MeetingCreateResponseTrackingFieldsItem.from_dict(x) for x in v],
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.MeetingCreateResponseType, v),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

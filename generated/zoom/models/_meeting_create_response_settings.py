@@ -57,85 +57,48 @@ class MeetingCreateResponseSettings:
     """Unknown fields are kept in ``additional_properties``."""
 
     allow_multiple_devices: bool | Unset = UNSET
-
     alternative_hosts: str | Unset = UNSET
-
     alternative_hosts_email_notification: bool | Unset = UNSET
-
     approval_type: m.MeetingCreateResponseSettingsApprovalType | int | Unset = UNSET
-
     approved_or_denied_countries_or_regions: (
         m.MeetingCreateResponseSettingsApprovedOrDeniedCountriesOrRegions | Unset
     ) = UNSET
-
     audio: m.MeetingCreateResponseSettingsAudio | str | Unset = UNSET
-
     authentication_domains: str | Unset = UNSET
-
     authentication_exception: (
         list[m.MeetingCreateResponseSettingsAuthenticationExceptionItem] | Unset
     ) = UNSET
-
     authentication_name: str | Unset = UNSET
-
     authentication_option: str | Unset = UNSET
-
     auto_recording: m.MeetingCreateResponseSettingsAutoRecording | str | Unset = UNSET
-
     breakout_room: m.MeetingCreateResponseSettingsBreakoutRoom | Unset = UNSET
-
     close_registration: bool | Unset = UNSET
-
     cn_meeting: bool | Unset = UNSET
-
     contact_email: str | Unset = UNSET
-
     contact_name: str | Unset = UNSET
-
     custom_keys: list[m.MeetingCreateResponseSettingsCustomKeysItem] | Unset = UNSET
-
     encryption_type: m.MeetingCreateResponseSettingsEncryptionType | str | Unset = UNSET
-
     enforce_login: bool | Unset = UNSET
-
     enforce_login_domains: str | Unset = UNSET
-
     global_dial_in_countries: list[str] | Unset = UNSET
-
     global_dial_in_numbers: list[m.MeetingCreateResponseSettingsGlobalDialInNumbersItem] | Unset = (
         UNSET
     )
-
     host_video: bool | Unset = UNSET
-
     in_meeting: bool | Unset = UNSET
-
     jbh_time: m.MeetingCreateResponseSettingsJbhTime | int | Unset = UNSET
-
     join_before_host: bool | Unset = UNSET
-
     language_interpretation: m.MeetingCreateResponseSettingsLanguageInterpretation | Unset = UNSET
-
     meeting_authentication: bool | Unset = UNSET
-
     mute_upon_entry: bool | Unset = UNSET
-
     participant_video: bool | Unset = UNSET
-
     registrants_confirmation_email: bool | Unset = UNSET
-
     registrants_email_notification: bool | Unset = UNSET
-
     registration_type: m.MeetingCreateResponseSettingsRegistrationType | int | Unset = UNSET
-
     show_share_button: bool | Unset = UNSET
-
     use_pmi: bool | Unset = UNSET
-
     waiting_room: bool | Unset = UNSET
-
     watermark: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -24,15 +24,11 @@ class MeetingCreateResponseSettingsApprovedOrDeniedCountriesOrRegions:
     """Unknown fields are kept in ``additional_properties``."""
 
     approved_list: list[str] | Unset = UNSET
-
     denied_list: list[str] | Unset = UNSET
-
     enable: bool | Unset = UNSET
-
     method: (
         m.MeetingCreateResponseSettingsApprovedOrDeniedCountriesOrRegionsMethod | str | Unset
     ) = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

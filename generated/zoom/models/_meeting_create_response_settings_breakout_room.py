@@ -22,9 +22,7 @@ class MeetingCreateResponseSettingsBreakoutRoom:
     """Unknown fields are kept in ``additional_properties``."""
 
     enable: bool | Unset = UNSET
-
     rooms: list[m.MeetingCreateResponseSettingsBreakoutRoomRoomsItem] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -16,7 +16,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("country", "country"),
     ("country_name", "country_name"),
     ("number", "number"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -25,15 +25,10 @@ class MeetingCreateResponseSettingsGlobalDialInNumbersItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     city: str | Unset = UNSET
-
     country: str | Unset = UNSET
-
     country_name: str | Unset = UNSET
-
     number: str | Unset = UNSET
-
-    type_: m.MeetingCreateResponseSettingsGlobalDialInNumbersItemType | str | Unset = UNSET
-
+    type: m.MeetingCreateResponseSettingsGlobalDialInNumbersItemType | str | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -58,7 +53,7 @@ class MeetingCreateResponseSettingsGlobalDialInNumbersItem:
                 if (v := data.get("country_name", _c.UNSET)) is _c.UNSET
                 else v,
                 number=_c.UNSET if (v := data.get("number", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.MeetingCreateResponseSettingsGlobalDialInNumbersItemType, v),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

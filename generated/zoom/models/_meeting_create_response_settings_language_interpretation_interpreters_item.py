@@ -20,9 +20,7 @@ class MeetingCreateResponseSettingsLanguageInterpretationInterpretersItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     email: str | Unset = UNSET
-
     languages: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

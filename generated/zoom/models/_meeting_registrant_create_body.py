@@ -28,7 +28,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("purchasing_time_frame", "purchasing_time_frame"),
     ("role_in_purchase_process", "role_in_purchase_process"),
     ("state", "state"),
-    ("zip_", "zip"),
+    ("zip", "zip"),
     ("language", "language"),
     ("auto_approve", "auto_approve"),
 )
@@ -39,43 +39,24 @@ class MeetingRegistrantCreateBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     email: str
-
     first_name: str
-
     address: str | Unset = UNSET
-
     city: str | Unset = UNSET
-
     comments: str | Unset = UNSET
-
     country: str | Unset = UNSET
-
     custom_questions: list[m.MeetingRegistrantCreateBodyCustomQuestionsItem] | Unset = UNSET
-
     industry: str | Unset = UNSET
-
     job_title: str | Unset = UNSET
-
     last_name: str | Unset = UNSET
-
     no_of_employees: str | Unset = UNSET
-
     org: str | Unset = UNSET
-
     phone: str | Unset = UNSET
-
     purchasing_time_frame: str | Unset = UNSET
-
     role_in_purchase_process: str | Unset = UNSET
-
     state: str | Unset = UNSET
-
-    zip_: str | Unset = UNSET
-
+    zip: str | Unset = UNSET
     language: str | Unset = UNSET
-
     auto_approve: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -137,7 +118,7 @@ class MeetingRegistrantCreateBody:
                 if (v := data.get("role_in_purchase_process", _c.UNSET)) is _c.UNSET
                 else v,
                 state=_c.UNSET if (v := data.get("state", _c.UNSET)) is _c.UNSET else v,
-                zip_=_c.UNSET if (v := data.get("zip", _c.UNSET)) is _c.UNSET else v,
+                zip=_c.UNSET if (v := data.get("zip", _c.UNSET)) is _c.UNSET else v,
                 language=_c.UNSET if (v := data.get("language", _c.UNSET)) is _c.UNSET else v,
                 auto_approve=_c.UNSET
                 if (v := data.get("auto_approve", _c.UNSET)) is _c.UNSET

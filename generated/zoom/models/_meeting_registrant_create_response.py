@@ -10,7 +10,7 @@ from connectory.core import _codec as _c
 from connectory.core._codec import UNSET, Unset
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_", "id"),
+    ("id", "id"),
     ("join_url", "join_url"),
     ("registrant_id", "registrant_id"),
     ("start_time", "start_time"),
@@ -22,16 +22,11 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class MeetingRegistrantCreateResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
-    id_: int | Unset = UNSET
-
+    id: int | Unset = UNSET
     join_url: str | Unset = UNSET
-
     registrant_id: str | Unset = UNSET
-
     start_time: str | Unset = UNSET
-
     topic: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -50,7 +45,7 @@ class MeetingRegistrantCreateResponse:
         data = _c.expect_object("MeetingRegistrantCreateResponse", data)
         try:
             return cls(
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 join_url=_c.UNSET if (v := data.get("join_url", _c.UNSET)) is _c.UNSET else v,
                 registrant_id=_c.UNSET
                 if (v := data.get("registrant_id", _c.UNSET)) is _c.UNSET

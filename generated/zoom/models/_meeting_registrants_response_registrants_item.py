@@ -14,7 +14,7 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("email", "email"),
     ("first_name", "first_name"),
-    ("id_", "id"),
+    ("id", "id"),
     ("address", "address"),
     ("city", "city"),
     ("comments", "comments"),
@@ -29,7 +29,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("purchasing_time_frame", "purchasing_time_frame"),
     ("role_in_purchase_process", "role_in_purchase_process"),
     ("state", "state"),
-    ("zip_", "zip"),
+    ("zip", "zip"),
     ("create_time", "create_time"),
     ("join_url", "join_url"),
     ("status", "status"),
@@ -41,49 +41,28 @@ class MeetingRegistrantsResponseRegistrantsItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     email: str
-
     first_name: str
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     address: str | Unset = UNSET
-
     city: str | Unset = UNSET
-
     comments: str | Unset = UNSET
-
     country: str | Unset = UNSET
-
     custom_questions: (
         list[m.MeetingRegistrantsResponseRegistrantsItemCustomQuestionsItem] | Unset
     ) = UNSET
-
     industry: str | Unset = UNSET
-
     job_title: str | Unset = UNSET
-
     last_name: str | Unset = UNSET
-
     no_of_employees: str | Unset = UNSET
-
     org: str | Unset = UNSET
-
     phone: str | Unset = UNSET
-
     purchasing_time_frame: str | Unset = UNSET
-
     role_in_purchase_process: str | Unset = UNSET
-
     state: str | Unset = UNSET
-
-    zip_: str | Unset = UNSET
-
+    zip: str | Unset = UNSET
     create_time: str | Unset = UNSET
-
     join_url: str | Unset = UNSET
-
     status: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -125,7 +104,7 @@ class MeetingRegistrantsResponseRegistrantsItem:
             return cls(
                 email=data["email"],
                 first_name=data["first_name"],
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 address=_c.UNSET if (v := data.get("address", _c.UNSET)) is _c.UNSET else v,
                 city=_c.UNSET if (v := data.get("city", _c.UNSET)) is _c.UNSET else v,
                 comments=_c.UNSET if (v := data.get("comments", _c.UNSET)) is _c.UNSET else v,
@@ -151,7 +130,7 @@ class MeetingRegistrantsResponseRegistrantsItem:
                 if (v := data.get("role_in_purchase_process", _c.UNSET)) is _c.UNSET
                 else v,
                 state=_c.UNSET if (v := data.get("state", _c.UNSET)) is _c.UNSET else v,
-                zip_=_c.UNSET if (v := data.get("zip", _c.UNSET)) is _c.UNSET else v,
+                zip=_c.UNSET if (v := data.get("zip", _c.UNSET)) is _c.UNSET else v,
                 create_time=_c.UNSET if (v := data.get("create_time", _c.UNSET)) is _c.UNSET else v,
                 join_url=_c.UNSET if (v := data.get("join_url", _c.UNSET)) is _c.UNSET else v,
                 status=_c.UNSET if (v := data.get("status", _c.UNSET)) is _c.UNSET else v,

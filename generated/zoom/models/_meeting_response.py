@@ -15,7 +15,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("assistant_id", "assistant_id"),
     ("host_email", "host_email"),
     ("host_id", "host_id"),
-    ("id_", "id"),
+    ("id", "id"),
     ("uuid", "uuid"),
     ("agenda", "agenda"),
     ("created_at", "created_at"),
@@ -34,7 +34,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("timezone", "timezone"),
     ("topic", "topic"),
     ("tracking_fields", "tracking_fields"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -43,51 +43,28 @@ class MeetingResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     assistant_id: str | Unset = UNSET
-
     host_email: str | Unset = UNSET
-
     host_id: str | Unset = UNSET
-
-    id_: int | Unset = UNSET
-
+    id: int | Unset = UNSET
     uuid: str | Unset = UNSET
-
     agenda: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     duration: int | Unset = UNSET
-
     encrypted_password: str | Unset = UNSET
-
     h323_password: str | Unset = UNSET
-
     join_url: str | Unset = UNSET
-
     occurrences: list[m.MeetingResponseOccurrencesItem] | Unset = UNSET
-
     password: str | Unset = UNSET
-
     pmi: int | Unset = UNSET
-
     recurrence: m.MeetingResponseRecurrence | Unset = UNSET
-
     settings: m.MeetingResponseSettings | Unset = UNSET
-
     start_time: str | Unset = UNSET
-
     start_url: str | Unset = UNSET
-
     status: m.MeetingResponseStatus | str | Unset = UNSET
-
     timezone: str | Unset = UNSET
-
     topic: str | Unset = UNSET
-
     tracking_fields: list[m.MeetingResponseTrackingFieldsItem] | Unset = UNSET
-
-    type_: m.MeetingResponseType | int | Unset = UNSET
-
+    type: m.MeetingResponseType | int | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -129,7 +106,7 @@ class MeetingResponse:
                 else v,
                 host_email=_c.UNSET if (v := data.get("host_email", _c.UNSET)) is _c.UNSET else v,
                 host_id=_c.UNSET if (v := data.get("host_id", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 uuid=_c.UNSET if (v := data.get("uuid", _c.UNSET)) is _c.UNSET else v,
                 agenda=_c.UNSET if (v := data.get("agenda", _c.UNSET)) is _c.UNSET else v,
                 created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
@@ -162,7 +139,7 @@ class MeetingResponse:
                 tracking_fields=_c.UNSET
                 if (v := data.get("tracking_fields", _c.UNSET)) is _c.UNSET
                 else [m.MeetingResponseTrackingFieldsItem.from_dict(x) for x in v],
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.MeetingResponseType, v),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

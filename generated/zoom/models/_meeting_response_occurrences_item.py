@@ -22,13 +22,9 @@ class MeetingResponseOccurrencesItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     duration: int | Unset = UNSET
-
     occurrence_id: str | Unset = UNSET
-
     start_time: str | Unset = UNSET
-
     status: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -22,11 +22,9 @@ class MeetingResponseSettingsLanguageInterpretation:
     """Unknown fields are kept in ``additional_properties``."""
 
     enable: bool | Unset = UNSET
-
     interpreters: list[m.MeetingResponseSettingsLanguageInterpretationInterpretersItem] | Unset = (
         UNSET
     )
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -21,11 +21,8 @@ class MeetingResponseTrackingFieldsItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     field: str | Unset = UNSET
-
     value: str | Unset = UNSET
-
     visible: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -23,7 +23,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("timezone", "timezone"),
     ("topic", "topic"),
     ("tracking_fields", "tracking_fields"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -32,29 +32,17 @@ class MeetingUpdateBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     schedule_for: str | Unset = UNSET
-
     agenda: str | Unset = UNSET
-
     duration: int | Unset = UNSET
-
     password: str | Unset = UNSET
-
     recurrence: m.MeetingUpdateBodyRecurrence | Unset = UNSET
-
     settings: m.MeetingUpdateBodySettings | Unset = UNSET
-
     start_time: str | Unset = UNSET
-
     template_id: str | Unset = UNSET
-
     timezone: str | Unset = UNSET
-
     topic: str | Unset = UNSET
-
     tracking_fields: list[m.MeetingUpdateBodyTrackingFieldsItem] | Unset = UNSET
-
-    type_: m.MeetingUpdateBodyType | int | Unset = UNSET
-
+    type: m.MeetingUpdateBodyType | int | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -99,7 +87,7 @@ class MeetingUpdateBody:
                 tracking_fields=_c.UNSET
                 if (v := data.get("tracking_fields", _c.UNSET)) is _c.UNSET
                 else [m.MeetingUpdateBodyTrackingFieldsItem.from_dict(x) for x in v],
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.MeetingUpdateBodyType, v),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

@@ -12,7 +12,7 @@ from connectory.core._codec import UNSET, Unset
 from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
-    ("type_", "type"),
+    ("type", "type"),
     ("end_date_time", "end_date_time"),
     ("end_times", "end_times"),
     ("monthly_day", "monthly_day"),
@@ -27,22 +27,14 @@ _FIELDS: tuple[tuple[str, str], ...] = (
 class MeetingUpdateBodyRecurrence:
     """Unknown fields are kept in ``additional_properties``."""
 
-    type_: m.MeetingUpdateBodyRecurrenceType | int
-
+    type: m.MeetingUpdateBodyRecurrenceType | int
     end_date_time: str | Unset = UNSET
-
     end_times: int | Unset = UNSET
-
     monthly_day: int | Unset = UNSET
-
     monthly_week: m.MeetingUpdateBodyRecurrenceMonthlyWeek | int | Unset = UNSET
-
     monthly_week_day: m.MeetingUpdateBodyRecurrenceMonthlyWeekDay | int | Unset = UNSET
-
     repeat_interval: int | Unset = UNSET
-
     weekly_days: m.MeetingUpdateBodyRecurrenceWeeklyDays | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -68,7 +60,7 @@ class MeetingUpdateBodyRecurrence:
         data = _c.expect_object("MeetingUpdateBodyRecurrence", data)
         try:
             return cls(
-                type_=_c.enum_value(m.MeetingUpdateBodyRecurrenceType, data["type"]),
+                type=_c.enum_value(m.MeetingUpdateBodyRecurrenceType, data["type"]),
                 end_date_time=_c.UNSET
                 if (v := data.get("end_date_time", _c.UNSET)) is _c.UNSET
                 else v,

@@ -20,9 +20,7 @@ class MeetingUpdateBodySettingsBreakoutRoomRoomsItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     name: str | Unset = UNSET
-
     participants: list[str] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -20,9 +20,7 @@ class MeetingUpdateBodySettingsCustomKeysItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     key: str | Unset = UNSET
-
     value: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

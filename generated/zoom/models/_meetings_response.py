@@ -26,17 +26,11 @@ class MeetingsResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     next_page_token: str | Unset = UNSET
-
     page_count: int | Unset = UNSET
-
     page_number: int | Unset = UNSET
-
     page_size: int | Unset = UNSET
-
     total_records: int | Unset = UNSET
-
     meetings: list[m.MeetingsResponseMeetingsItem] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -13,12 +13,12 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("duration", "duration"),
     ("end_time", "end_time"),
     ("host_id", "host_id"),
-    ("id_", "id"),
+    ("id", "id"),
     ("participants_count", "participants_count"),
     ("start_time", "start_time"),
     ("topic", "topic"),
     ("total_minutes", "total_minutes"),
-    ("type_", "type"),
+    ("type", "type"),
     ("user_email", "user_email"),
     ("user_name", "user_name"),
     ("uuid", "uuid"),
@@ -30,29 +30,17 @@ class PastMeetingDetailsResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     duration: int | Unset = UNSET
-
     end_time: str | Unset = UNSET
-
     host_id: str | Unset = UNSET
-
-    id_: int | Unset = UNSET
-
+    id: int | Unset = UNSET
     participants_count: int | Unset = UNSET
-
     start_time: str | Unset = UNSET
-
     topic: str | Unset = UNSET
-
     total_minutes: int | Unset = UNSET
-
-    type_: int | Unset = UNSET
-
+    type: int | Unset = UNSET
     user_email: str | Unset = UNSET
-
     user_name: str | Unset = UNSET
-
     uuid: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -81,7 +69,7 @@ class PastMeetingDetailsResponse:
                 duration=_c.UNSET if (v := data.get("duration", _c.UNSET)) is _c.UNSET else v,
                 end_time=_c.UNSET if (v := data.get("end_time", _c.UNSET)) is _c.UNSET else v,
                 host_id=_c.UNSET if (v := data.get("host_id", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 participants_count=_c.UNSET
                 if (v := data.get("participants_count", _c.UNSET)) is _c.UNSET
                 else v,
@@ -90,7 +78,7 @@ class PastMeetingDetailsResponse:
                 total_minutes=_c.UNSET
                 if (v := data.get("total_minutes", _c.UNSET)) is _c.UNSET
                 else v,
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 user_email=_c.UNSET if (v := data.get("user_email", _c.UNSET)) is _c.UNSET else v,
                 user_name=_c.UNSET if (v := data.get("user_name", _c.UNSET)) is _c.UNSET else v,
                 uuid=_c.UNSET if (v := data.get("uuid", _c.UNSET)) is _c.UNSET else v,

@@ -15,12 +15,12 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("account_id", "account_id"),
     ("duration", "duration"),
     ("host_id", "host_id"),
-    ("id_", "id"),
+    ("id", "id"),
     ("recording_count", "recording_count"),
     ("start_time", "start_time"),
     ("topic", "topic"),
     ("total_size", "total_size"),
-    ("type_", "type"),
+    ("type", "type"),
     ("uuid", "uuid"),
     ("recording_files", "recording_files"),
     ("download_access_token", "download_access_token"),
@@ -32,29 +32,17 @@ class RecordingGetResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     account_id: str | Unset = UNSET
-
     duration: int | Unset = UNSET
-
     host_id: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     recording_count: str | Unset = UNSET
-
     start_time: str | Unset = UNSET
-
     topic: str | Unset = UNSET
-
     total_size: str | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     uuid: str | Unset = UNSET
-
     recording_files: list[m.RecordingGetResponseRecordingFilesItem] | Unset = UNSET
-
     download_access_token: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -83,14 +71,14 @@ class RecordingGetResponse:
                 account_id=_c.UNSET if (v := data.get("account_id", _c.UNSET)) is _c.UNSET else v,
                 duration=_c.UNSET if (v := data.get("duration", _c.UNSET)) is _c.UNSET else v,
                 host_id=_c.UNSET if (v := data.get("host_id", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 recording_count=_c.UNSET
                 if (v := data.get("recording_count", _c.UNSET)) is _c.UNSET
                 else v,
                 start_time=_c.UNSET if (v := data.get("start_time", _c.UNSET)) is _c.UNSET else v,
                 topic=_c.UNSET if (v := data.get("topic", _c.UNSET)) is _c.UNSET else v,
                 total_size=_c.UNSET if (v := data.get("total_size", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 uuid=_c.UNSET if (v := data.get("uuid", _c.UNSET)) is _c.UNSET else v,
                 recording_files=_c.UNSET
                 if (v := data.get("recording_files", _c.UNSET)) is _c.UNSET

@@ -16,7 +16,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("download_url", "download_url"),
     ("file_size", "file_size"),
     ("file_type", "file_type"),
-    ("id_", "id"),
+    ("id", "id"),
     ("meeting_id", "meeting_id"),
     ("play_url", "play_url"),
     ("recording_end", "recording_end"),
@@ -31,27 +31,16 @@ class RecordingGetResponseRecordingFilesItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     deleted_time: str | Unset = UNSET
-
     download_url: str | Unset = UNSET
-
     file_size: float | Unset = UNSET
-
     file_type: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     meeting_id: str | Unset = UNSET
-
     play_url: str | Unset = UNSET
-
     recording_end: str | Unset = UNSET
-
     recording_start: str | Unset = UNSET
-
     recording_type: str | Unset = UNSET
-
     status: m.RecordingGetResponseRecordingFilesItemStatus | str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -86,7 +75,7 @@ class RecordingGetResponseRecordingFilesItem:
                 if (v := data.get("file_size", _c.UNSET)) is _c.UNSET
                 else _c.to_float(v),
                 file_type=_c.UNSET if (v := data.get("file_type", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 meeting_id=_c.UNSET if (v := data.get("meeting_id", _c.UNSET)) is _c.UNSET else v,
                 play_url=_c.UNSET if (v := data.get("play_url", _c.UNSET)) is _c.UNSET else v,
                 recording_end=_c.UNSET

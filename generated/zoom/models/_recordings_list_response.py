@@ -27,19 +27,12 @@ class RecordingsListResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     from_: str | Unset = UNSET
-
     to: str | Unset = UNSET
-
     next_page_token: str | Unset = UNSET
-
     page_count: int | Unset = UNSET
-
     page_size: int | Unset = UNSET
-
     total_records: int | Unset = UNSET
-
     meetings: list[m.RecordingsListResponseMeetingsItem] | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -22,9 +22,7 @@ class UserCreateBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     action: m.UserCreateBodyAction | str
-
     user_info: m.UserCreateBodyUserInfo | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(

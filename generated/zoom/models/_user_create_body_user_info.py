@@ -13,7 +13,7 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("email", "email"),
-    ("type_", "type"),
+    ("type", "type"),
     ("first_name", "first_name"),
     ("last_name", "last_name"),
     ("password", "password"),
@@ -25,15 +25,10 @@ class UserCreateBodyUserInfo:
     """Unknown fields are kept in ``additional_properties``."""
 
     email: str
-
-    type_: m.UserCreateBodyUserInfoType | int
-
+    type: m.UserCreateBodyUserInfoType | int
     first_name: str | Unset = UNSET
-
     last_name: str | Unset = UNSET
-
     password: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -58,7 +53,7 @@ class UserCreateBodyUserInfo:
         try:
             return cls(
                 email=data["email"],
-                type_=_c.enum_value(m.UserCreateBodyUserInfoType, data["type"]),
+                type=_c.enum_value(m.UserCreateBodyUserInfoType, data["type"]),
                 first_name=_c.UNSET if (v := data.get("first_name", _c.UNSET)) is _c.UNSET else v,
                 last_name=_c.UNSET if (v := data.get("last_name", _c.UNSET)) is _c.UNSET else v,
                 password=_c.UNSET if (v := data.get("password", _c.UNSET)) is _c.UNSET else v,

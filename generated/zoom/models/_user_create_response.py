@@ -14,9 +14,9 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("email", "email"),
     ("first_name", "first_name"),
-    ("id_", "id"),
+    ("id", "id"),
     ("last_name", "last_name"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -25,15 +25,10 @@ class UserCreateResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     email: str | Unset = UNSET
-
     first_name: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     last_name: str | Unset = UNSET
-
-    type_: m.UserCreateResponseType | int | Unset = UNSET
-
+    type: m.UserCreateResponseType | int | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -54,9 +49,9 @@ class UserCreateResponse:
             return cls(
                 email=_c.UNSET if (v := data.get("email", _c.UNSET)) is _c.UNSET else v,
                 first_name=_c.UNSET if (v := data.get("first_name", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 last_name=_c.UNSET if (v := data.get("last_name", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.UserCreateResponseType, v),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

@@ -13,8 +13,8 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("email", "email"),
-    ("type_", "type"),
-    ("id_", "id"),
+    ("type", "type"),
+    ("id", "id"),
     ("dept", "dept"),
     ("first_name", "first_name"),
     ("last_client_version", "last_client_version"),
@@ -56,77 +56,41 @@ class UserResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     email: str
-
-    type_: m.UserResponseType | int
-
-    id_: str | Unset = UNSET
-
+    type: m.UserResponseType | int
+    id: str | Unset = UNSET
     dept: str | Unset = UNSET
-
     first_name: str | Unset = UNSET
-
     last_client_version: str | Unset = UNSET
-
     last_login_time: str | Unset = UNSET
-
     last_name: str | Unset = UNSET
-
     pmi: int | Unset = UNSET
-
     role_name: str | Unset = UNSET
-
     timezone: str | Unset = UNSET
-
     account_id: str | Unset = UNSET
-
     cms_user_id: str | Unset = UNSET
-
     company: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     custom_attributes: m.UserResponseCustomAttributes | Unset = UNSET
-
     group_ids: list[str] | Unset = UNSET
-
     host_key: str | Unset = UNSET
-
     im_group_ids: list[str] | Unset = UNSET
-
     jid: str | Unset = UNSET
-
     job_title: str | Unset = UNSET
-
     language: str | Unset = UNSET
-
     location: str | Unset = UNSET
-
     login_type: m.UserResponseLoginType | int | Unset = UNSET
-
     manager: str | Unset = UNSET
-
     personal_meeting_url: str | Unset = UNSET
-
     phone_country: str | Unset = UNSET
-
     phone_number: str | Unset = UNSET
-
     phone_numbers: m.UserResponsePhoneNumbers | Unset = UNSET
-
     pic_url: str | Unset = UNSET
-
     plan_united_type: str | Unset = UNSET
-
     role_id: str | Unset = UNSET
-
     status: m.UserResponseStatus | str | Unset = UNSET
-
     use_pmi: bool | Unset = UNSET
-
     vanity_url: str | Unset = UNSET
-
     verified: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -182,8 +146,8 @@ class UserResponse:
         try:
             return cls(
                 email=data["email"],
-                type_=_c.enum_value(m.UserResponseType, data["type"]),
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                type=_c.enum_value(m.UserResponseType, data["type"]),
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 dept=_c.UNSET if (v := data.get("dept", _c.UNSET)) is _c.UNSET else v,
                 first_name=_c.UNSET if (v := data.get("first_name", _c.UNSET)) is _c.UNSET else v,
                 last_client_version=_c.UNSET

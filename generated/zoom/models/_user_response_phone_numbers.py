@@ -22,13 +22,9 @@ class UserResponsePhoneNumbers:
     """Unknown fields are kept in ``additional_properties``."""
 
     code: str | Unset = UNSET
-
     country: str | Unset = UNSET
-
     number: str | Unset = UNSET
-
     verified: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

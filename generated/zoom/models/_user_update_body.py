@@ -29,7 +29,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("phone_numbers", "phone_numbers"),
     ("pmi", "pmi"),
     ("timezone", "timezone"),
-    ("type_", "type"),
+    ("type", "type"),
     ("use_pmi", "use_pmi"),
     ("vanity_name", "vanity_name"),
 )
@@ -40,45 +40,25 @@ class UserUpdateBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     cms_user_id: str | Unset = UNSET
-
     company: str | Unset = UNSET
-
     custom_attributes: m.UserUpdateBodyCustomAttributes | Unset = UNSET
-
     dept: str | Unset = UNSET
-
     first_name: str | Unset = UNSET
-
     group_id: str | Unset = UNSET
-
     host_key: str | Unset = UNSET
-
     job_title: str | Unset = UNSET
-
     language: str | Unset = UNSET
-
     last_name: str | Unset = UNSET
-
     location: str | Unset = UNSET
-
     manager: str | Unset = UNSET
-
     phone_country: str | Unset = UNSET
-
     phone_number: str | Unset = UNSET
-
     phone_numbers: m.UserUpdateBodyPhoneNumbers | Unset = UNSET
-
     pmi: int | Unset = UNSET
-
     timezone: str | Unset = UNSET
-
-    type_: m.UserUpdateBodyType | int | Unset = UNSET
-
+    type: m.UserUpdateBodyType | int | Unset = UNSET
     use_pmi: bool | Unset = UNSET
-
     vanity_name: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -137,7 +117,7 @@ class UserUpdateBody:
                 else m.UserUpdateBodyPhoneNumbers.from_dict(v),
                 pmi=_c.UNSET if (v := data.get("pmi", _c.UNSET)) is _c.UNSET else v,
                 timezone=_c.UNSET if (v := data.get("timezone", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.UserUpdateBodyType, v),
                 use_pmi=_c.UNSET if (v := data.get("use_pmi", _c.UNSET)) is _c.UNSET else v,

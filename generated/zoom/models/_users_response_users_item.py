@@ -13,14 +13,14 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("email", "email"),
-    ("type_", "type"),
+    ("type", "type"),
     ("created_at", "created_at"),
     ("custom_attributes", "custom_attributes"),
     ("dept", "dept"),
     ("first_name", "first_name"),
     ("group_ids", "group_ids"),
     ("host_key", "host_key"),
-    ("id_", "id"),
+    ("id", "id"),
     ("im_group_ids", "im_group_ids"),
     ("last_client_version", "last_client_version"),
     ("last_login_time", "last_login_time"),
@@ -39,43 +39,24 @@ class UsersResponseUsersItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     email: str
-
-    type_: int
-
+    type: int
     created_at: str | Unset = UNSET
-
     custom_attributes: list[m.UsersResponseUsersItemCustomAttributesItem] | Unset = UNSET
-
     dept: str | Unset = UNSET
-
     first_name: str | Unset = UNSET
-
     group_ids: list[str] | Unset = UNSET
-
     host_key: str | Unset = UNSET
-
-    id_: str | Unset = UNSET
-
+    id: str | Unset = UNSET
     im_group_ids: list[str] | Unset = UNSET
-
     last_client_version: str | Unset = UNSET
-
     last_login_time: str | Unset = UNSET
-
     last_name: str | Unset = UNSET
-
     plan_united_type: str | Unset = UNSET
-
     pmi: int | Unset = UNSET
-
     role_id: str | Unset = UNSET
-
     status: str | Unset = UNSET
-
     timezone: str | Unset = UNSET
-
     verified: int | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
@@ -114,7 +95,7 @@ class UsersResponseUsersItem:
         try:
             return cls(
                 email=data["email"],
-                type_=data["type"],
+                type=data["type"],
                 created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
                 custom_attributes=_c.UNSET
                 if (v := data.get("custom_attributes", _c.UNSET)) is _c.UNSET
@@ -125,7 +106,7 @@ class UsersResponseUsersItem:
                 if (v := data.get("group_ids", _c.UNSET)) is _c.UNSET
                 else list(v),
                 host_key=_c.UNSET if (v := data.get("host_key", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 im_group_ids=_c.UNSET
                 if (v := data.get("im_group_ids", _c.UNSET)) is _c.UNSET
                 else list(v),

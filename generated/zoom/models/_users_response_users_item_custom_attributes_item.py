@@ -21,11 +21,8 @@ class UsersResponseUsersItemCustomAttributesItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     key: str | Unset = UNSET
-
     name: str | Unset = UNSET
-
     value: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

@@ -21,7 +21,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("timezone", "timezone"),
     ("topic", "topic"),
     ("tracking_fields", "tracking_fields"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -30,25 +30,15 @@ class WebinarCreateBody:
     """Unknown fields are kept in ``additional_properties``."""
 
     agenda: str | Unset = UNSET
-
     duration: int | Unset = UNSET
-
     password: str | Unset = UNSET
-
     recurrence: m.WebinarCreateBodyRecurrence | Unset = UNSET
-
     settings: m.WebinarCreateBodySettings | Unset = UNSET
-
     start_time: str | Unset = UNSET
-
     timezone: str | Unset = UNSET
-
     topic: str | Unset = UNSET
-
     tracking_fields: list[m.WebinarCreateBodyTrackingFieldsItem] | Unset = UNSET
-
-    type_: m.WebinarCreateBodyType | int | Unset = UNSET
-
+    type: m.WebinarCreateBodyType | int | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -87,7 +77,7 @@ class WebinarCreateBody:
                 tracking_fields=_c.UNSET
                 if (v := data.get("tracking_fields", _c.UNSET)) is _c.UNSET
                 else [m.WebinarCreateBodyTrackingFieldsItem.from_dict(x) for x in v],
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.WebinarCreateBodyType, v),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

@@ -14,7 +14,7 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("host_email", "host_email"),
     ("host_id", "host_id"),
-    ("id_", "id"),
+    ("id", "id"),
     ("registrants_confirmation_email", "registrants_confirmation_email"),
     ("template_id", "template_id"),
     ("uuid", "uuid"),
@@ -31,7 +31,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("timezone", "timezone"),
     ("topic", "topic"),
     ("tracking_fields", "tracking_fields"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -40,45 +40,25 @@ class WebinarCreateResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     host_email: str | Unset = UNSET
-
     host_id: str | Unset = UNSET
-
-    id_: int | Unset = UNSET
-
+    id: int | Unset = UNSET
     registrants_confirmation_email: bool | Unset = UNSET
-
     template_id: str | Unset = UNSET
-
     uuid: str | Unset = UNSET
-
     agenda: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     duration: int | Unset = UNSET
-
     join_url: str | Unset = UNSET
-
     occurrences: list[m.WebinarCreateResponseOccurrencesItem] | Unset = UNSET
-
     password: str | Unset = UNSET
-
     recurrence: m.WebinarCreateResponseRecurrence | Unset = UNSET
-
     settings: m.WebinarCreateResponseSettings | Unset = UNSET
-
     start_time: str | Unset = UNSET
-
     start_url: str | Unset = UNSET
-
     timezone: str | Unset = UNSET
-
     topic: str | Unset = UNSET
-
     tracking_fields: list[m.WebinarCreateResponseTrackingFieldsItem] | Unset = UNSET
-
-    type_: m.WebinarCreateResponseType | int | Unset = UNSET
-
+    type: m.WebinarCreateResponseType | int | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -114,7 +94,7 @@ class WebinarCreateResponse:
             return cls(
                 host_email=_c.UNSET if (v := data.get("host_email", _c.UNSET)) is _c.UNSET else v,
                 host_id=_c.UNSET if (v := data.get("host_id", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 registrants_confirmation_email=_c.UNSET
                 if (v := data.get("registrants_confirmation_email", _c.UNSET)) is _c.UNSET
                 else v,
@@ -141,7 +121,7 @@ class WebinarCreateResponse:
                 tracking_fields=_c.UNSET
                 if (v := data.get("tracking_fields", _c.UNSET)) is _c.UNSET
                 else [m.WebinarCreateResponseTrackingFieldsItem.from_dict(x) for x in v],
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.WebinarCreateResponseType, v),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

@@ -57,79 +57,45 @@ class WebinarCreateResponseSettings:
     """Unknown fields are kept in ``additional_properties``."""
 
     allow_multiple_devices: bool | Unset = UNSET
-
     alternative_hosts: str | Unset = UNSET
-
     approval_type: m.WebinarCreateResponseSettingsApprovalType | int | Unset = UNSET
-
     attendees_and_panelists_reminder_email_notification: (
         m.WebinarCreateResponseSettingsAttendeesAndPanelistsReminderEmailNotification | Unset
     ) = UNSET
-
     audio: m.WebinarCreateResponseSettingsAudio | str | Unset = UNSET
-
     authentication_domains: str | Unset = UNSET
-
     authentication_name: str | Unset = UNSET
-
     authentication_option: str | Unset = UNSET
-
     auto_recording: m.WebinarCreateResponseSettingsAutoRecording | str | Unset = UNSET
-
     close_registration: bool | Unset = UNSET
-
     contact_email: str | Unset = UNSET
-
     contact_name: str | Unset = UNSET
-
     email_language: str | Unset = UNSET
-
     enforce_login: bool | Unset = UNSET
-
     enforce_login_domains: str | Unset = UNSET
-
     follow_up_absentees_email_notification: (
         m.WebinarCreateResponseSettingsFollowUpAbsenteesEmailNotification | Unset
     ) = UNSET
-
     follow_up_attendees_email_notification: (
         m.WebinarCreateResponseSettingsFollowUpAttendeesEmailNotification | Unset
     ) = UNSET
-
     global_dial_in_countries: list[str] | Unset = UNSET
-
     hd_video: bool | Unset = UNSET
-
     host_video: bool | Unset = UNSET
-
     meeting_authentication: bool | Unset = UNSET
-
     notify_registrants: bool | Unset = UNSET
-
     on_demand: bool | Unset = UNSET
-
     panelists_invitation_email_notification: bool | Unset = UNSET
-
     panelists_video: bool | Unset = UNSET
-
     post_webinar_survey: bool | Unset = UNSET
-
     practice_session: bool | Unset = UNSET
-
     question_and_answer: m.WebinarCreateResponseSettingsQuestionAndAnswer | Unset = UNSET
-
     registrants_confirmation_email: bool | Unset = UNSET
-
     registrants_email_notification: bool | Unset = UNSET
-
     registrants_restrict_number: int | Unset = UNSET
-
     registration_type: m.WebinarCreateResponseSettingsRegistrationType | int | Unset = UNSET
-
     show_share_button: bool | Unset = UNSET
-
     survey_url: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

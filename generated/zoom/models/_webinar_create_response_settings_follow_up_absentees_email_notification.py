@@ -13,7 +13,7 @@ from .. import models as m
 
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("enable", "enable"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -22,11 +22,9 @@ class WebinarCreateResponseSettingsFollowUpAbsenteesEmailNotification:
     """Unknown fields are kept in ``additional_properties``."""
 
     enable: bool | Unset = UNSET
-
-    type_: m.WebinarCreateResponseSettingsFollowUpAbsenteesEmailNotificationType | int | Unset = (
+    type: m.WebinarCreateResponseSettingsFollowUpAbsenteesEmailNotificationType | int | Unset = (
         UNSET
     )
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -47,7 +45,7 @@ class WebinarCreateResponseSettingsFollowUpAbsenteesEmailNotification:
         try:
             return cls(
                 enable=_c.UNSET if (v := data.get("enable", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(
                     m.WebinarCreateResponseSettingsFollowUpAbsenteesEmailNotificationType, v

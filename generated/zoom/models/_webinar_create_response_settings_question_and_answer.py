@@ -25,17 +25,12 @@ class WebinarCreateResponseSettingsQuestionAndAnswer:
     """Unknown fields are kept in ``additional_properties``."""
 
     allow_anonymous_questions: bool | Unset = UNSET
-
     answer_questions: (
         m.WebinarCreateResponseSettingsQuestionAndAnswerAnswerQuestions | str | Unset
     ) = UNSET
-
     attendees_can_comment: bool | Unset = UNSET
-
     attendees_can_upvote: bool | Unset = UNSET
-
     enable: bool | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})

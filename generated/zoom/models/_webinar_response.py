@@ -14,7 +14,7 @@ from .. import models as m
 _FIELDS: tuple[tuple[str, str], ...] = (
     ("host_email", "host_email"),
     ("host_id", "host_id"),
-    ("id_", "id"),
+    ("id", "id"),
     ("uuid", "uuid"),
     ("agenda", "agenda"),
     ("created_at", "created_at"),
@@ -29,7 +29,7 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("timezone", "timezone"),
     ("topic", "topic"),
     ("tracking_fields", "tracking_fields"),
-    ("type_", "type"),
+    ("type", "type"),
 )
 
 
@@ -38,41 +38,23 @@ class WebinarResponse:
     """Unknown fields are kept in ``additional_properties``."""
 
     host_email: str | Unset = UNSET
-
     host_id: str | Unset = UNSET
-
-    id_: int | Unset = UNSET
-
+    id: int | Unset = UNSET
     uuid: str | Unset = UNSET
-
     agenda: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     duration: int | Unset = UNSET
-
     join_url: str | Unset = UNSET
-
     occurrences: list[m.WebinarResponseOccurrencesItem] | Unset = UNSET
-
     password: str | Unset = UNSET
-
     recurrence: m.WebinarResponseRecurrence | Unset = UNSET
-
     settings: m.WebinarResponseSettings | Unset = UNSET
-
     start_time: str | Unset = UNSET
-
     start_url: str | Unset = UNSET
-
     timezone: str | Unset = UNSET
-
     topic: str | Unset = UNSET
-
     tracking_fields: list[m.WebinarResponseTrackingFieldsItem] | Unset = UNSET
-
-    type_: m.WebinarResponseType | int | Unset = UNSET
-
+    type: m.WebinarResponseType | int | Unset = UNSET
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -106,7 +88,7 @@ class WebinarResponse:
             return cls(
                 host_email=_c.UNSET if (v := data.get("host_email", _c.UNSET)) is _c.UNSET else v,
                 host_id=_c.UNSET if (v := data.get("host_id", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 uuid=_c.UNSET if (v := data.get("uuid", _c.UNSET)) is _c.UNSET else v,
                 agenda=_c.UNSET if (v := data.get("agenda", _c.UNSET)) is _c.UNSET else v,
                 created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
@@ -129,7 +111,7 @@ class WebinarResponse:
                 tracking_fields=_c.UNSET
                 if (v := data.get("tracking_fields", _c.UNSET)) is _c.UNSET
                 else [m.WebinarResponseTrackingFieldsItem.from_dict(x) for x in v],
-                type_=_c.UNSET
+                type=_c.UNSET
                 if (v := data.get("type", _c.UNSET)) is _c.UNSET
                 else _c.enum_value(m.WebinarResponseType, v),
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),

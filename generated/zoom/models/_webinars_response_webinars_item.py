@@ -14,12 +14,12 @@ _FIELDS: tuple[tuple[str, str], ...] = (
     ("created_at", "created_at"),
     ("duration", "duration"),
     ("host_id", "host_id"),
-    ("id_", "id"),
+    ("id", "id"),
     ("join_url", "join_url"),
     ("start_time", "start_time"),
     ("timezone", "timezone"),
     ("topic", "topic"),
-    ("type_", "type"),
+    ("type", "type"),
     ("uuid", "uuid"),
 )
 
@@ -29,27 +29,16 @@ class WebinarsResponseWebinarsItem:
     """Unknown fields are kept in ``additional_properties``."""
 
     agenda: str | Unset = UNSET
-
     created_at: str | Unset = UNSET
-
     duration: int | Unset = UNSET
-
     host_id: str | Unset = UNSET
-
-    id_: int | Unset = UNSET
-
+    id: int | Unset = UNSET
     join_url: str | Unset = UNSET
-
     start_time: str | Unset = UNSET
-
     timezone: str | Unset = UNSET
-
     topic: str | Unset = UNSET
-
-    type_: str | Unset = UNSET
-
+    type: str | Unset = UNSET
     uuid: str | Unset = UNSET
-
     additional_properties: dict[str, Any] = attrs.field(factory=dict)
 
     REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
@@ -78,12 +67,12 @@ class WebinarsResponseWebinarsItem:
                 created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
                 duration=_c.UNSET if (v := data.get("duration", _c.UNSET)) is _c.UNSET else v,
                 host_id=_c.UNSET if (v := data.get("host_id", _c.UNSET)) is _c.UNSET else v,
-                id_=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
+                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
                 join_url=_c.UNSET if (v := data.get("join_url", _c.UNSET)) is _c.UNSET else v,
                 start_time=_c.UNSET if (v := data.get("start_time", _c.UNSET)) is _c.UNSET else v,
                 timezone=_c.UNSET if (v := data.get("timezone", _c.UNSET)) is _c.UNSET else v,
                 topic=_c.UNSET if (v := data.get("topic", _c.UNSET)) is _c.UNSET else v,
-                type_=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
+                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
                 uuid=_c.UNSET if (v := data.get("uuid", _c.UNSET)) is _c.UNSET else v,
                 additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
             )
