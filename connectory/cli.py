@@ -166,7 +166,10 @@ def generate(
         Path | None, typer.Option(help="Generate from this spec file instead (with --name, --out).")
     ] = None,
     name: Annotated[str | None, typer.Option(help="Package name, with --spec.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Output folder, with --spec.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="With --spec: the folder to write the package <name>/ into."),
+    ] = None,
     report: Annotated[
         Path | None, typer.Option(help="Write the coverage report (JSON) here.")
     ] = None,
@@ -201,7 +204,7 @@ def _generate_spec(spec: Path, name: str, out: Path, report: Path | None) -> Non
     from connectory.generator import generate_spec
 
     started = time.perf_counter()
-    result = generate_spec(spec, name, out, report=report)
+    result = generate_spec(spec, name, out / name, report=report)
     _print_reports([result.report], time.perf_counter() - started)
 
 

@@ -8,6 +8,7 @@ the factory loads one only when it is first asked for.
 from __future__ import annotations
 
 import logging
+import pkgutil
 from collections.abc import Mapping
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
@@ -45,6 +46,28 @@ class ConnectorRegistration:
     config: ConnectorConfig
 
 
+def _installed_entry_points() -> dict[str, EntryPoint]:
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def _generated_packages() -> dict[str, EntryPoint]:
+    """Connector packages under ``connectory.connectors``, registered or not: a connector
+    generated a moment ago is usable before the project is reinstalled."""
+    try:
+        import connectory.connectors as package
+    except ImportError:  # pragma: no cover - a core installed without the connectors
+        return {}
+    return {
+        module.name: EntryPoint(
+            module.name,
+            f"{package.__name__}.{module.name}.connector:REGISTRATION",
+            ENTRY_POINT_GROUP,
+        )
+        for module in pkgutil.iter_modules(package.__path__)
+        if module.ispkg
+    }
+
+
 class UniversalConnectorFactory(IConnectorFactory):
     """Creates any registered connector, wired to its http client, limiter and monitor."""
 
@@ -54,7 +77,7 @@ class UniversalConnectorFactory(IConnectorFactory):
         self._registry: dict[ConnectorType, ConnectorRegistration] = {}
         self._entry_points: dict[str, EntryPoint] = {}
         if discover:
-            self._entry_points = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+            self._entry_points = {**_generated_packages(), **_installed_entry_points()}
 
     def __repr__(self) -> str:
         return f"UniversalConnectorFactory({len(self.available())} connectors)"
