@@ -58,7 +58,21 @@ RESERVED_METHODS = frozenset(
         "config",
         "logger",
         "auth_service",
+        # names the class body's annotations use (`-> list[m.Item]`): a method called `list`
+        # or `m` would shadow them for type checkers
+        "m",
+        "str",
+        "int",
+        "float",
+        "bool",
+        "bytes",
+        "list",
+        "dict",
     }
+)
+# Names a model's class body uses (annotations, `attrs.field`): a field must not shadow them.
+CLASS_SCOPE_NAMES = frozenset(
+    {"attrs", "m", "str", "int", "float", "bool", "bytes", "list", "dict", "frozenset"}
 )
 _PRIMITIVES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
 
@@ -419,10 +433,13 @@ class SchemaBuilder:
         for prop, (prop_schema, prop_base, prop_pointer) in properties.items():
             prop_type = self.type_of(prop_schema, prop_base, f"{name}{pascal(prop)}", prop_pointer)
             resolved = prop_schema if isinstance(prop_schema, dict) else {}
+            field_name = safe_field(prop)
+            if field_name in CLASS_SCOPE_NAMES:
+                field_name += "_"
             fields.append(
                 Field(
                     json_name=prop,
-                    name=field_names.claim(safe_field(prop)),
+                    name=field_names.claim(field_name),
                     type=prop_type,
                     required=prop in required,
                     read_only=bool(resolved.get("readOnly")),

@@ -57,6 +57,7 @@ class ModelView:
     name: str
     fields: tuple[FieldView, ...]
     extra_annotation: str
+    extra_decode: str
     uses_models: bool
     uses_unset: bool
 
@@ -80,10 +81,16 @@ def model_view(model: ModelDef) -> ModelView:
     mentioned = set().union(*(model_names(f.type) for f in model.fields)) if model.fields else set()
     extra = annotation(model.extra, models_prefix=MODELS) if model.extra is not None else "Any"
     mentioned |= model_names(model.extra) if model.extra is not None else set()
+    # Unknown fields are decoded as what `additionalProperties` says they are (a model, a
+    # float...), so that they match their annotation.
+    extra_decode = "_c.unknown_fields(data, cls.KNOWN_FIELDS)"
+    if model.extra is not None and (item := decoder(model.extra, "x", models_prefix=MODELS)) != "x":
+        extra_decode = f"{{k: {item} for k, x in {extra_decode}.items()}}"
     return ModelView(
         name=model.name,
         fields=tuple(views),
         extra_annotation=extra,
+        extra_decode=extra_decode,
         uses_models=bool(mentioned),
         uses_unset=any(not f.required for f in model.fields),
     )

@@ -57,6 +57,8 @@ NAME_MAPS = frozenset(
         "$defs",
     }
 )
+# Fields whose values are JSON data (a default, the allowed values), kept exactly as written.
+LITERALS = frozenset({"default", "enum", "const"})
 
 
 def _strip(node: Any, *, names: bool = False) -> Any:
@@ -65,7 +67,10 @@ def _strip(node: Any, *, names: bool = False) -> Any:
         for key, value in node.items():
             if not names and (key in PROSE or (key.startswith("x-") and key != "x-nullable")):
                 continue
-            if key == "scopes" and isinstance(value, dict):
+            if not names and key in LITERALS:
+                out[key] = value
+                continue
+            if not names and key == "scopes" and isinstance(value, dict):
                 out[key] = dict.fromkeys(value, "")  # scope names only, not their prose
                 continue
             out[key] = _strip(value, names=(not names and key in NAME_MAPS))
@@ -138,7 +143,7 @@ def trim(source: Path, operation_ids: Iterable[str] | None) -> dict[str, Any]:
             "title": (document.get("info") or {}).get("title", ""),
             "version": (document.get("info") or {}).get("version", ""),
         },
-        "servers": document.get("servers") or [],
+        "servers": _strip(document.get("servers") or []),
         "paths": paths,
     }
     if document.get("security"):

@@ -14,6 +14,9 @@ from ._errors import GeneratorError
 
 # The project's own formatter settings: generated code passes `ruff format --check`.
 RUFF_SETTINGS = ("--line-length", "100", "--target-version", "py311")
+# Import sorting must not depend on the working directory: left alone, ruff calls
+# `connectory` first-party only when run from the repository (its `src` is the cwd).
+ISORT_SETTINGS = ("--config", "lint.isort.known-first-party = ['connectory']")
 
 
 def format_tree(root: Path) -> None:
@@ -25,6 +28,7 @@ def format_tree(root: Path) -> None:
             "check",
             "--isolated",
             *RUFF_SETTINGS,
+            *ISORT_SETTINGS,
             "--select",
             "I,F401",
             "--fix",

@@ -138,9 +138,13 @@ def test_sequential_admissions_follow_the_sliding_log(
             await limiter.acquire("op")
             admitted.append(clock.now)
             if expected == start:
-                # Room in every window: admitted at once, without a single sleep.
-                assert clock.now == start
-                assert len(clock.sleeps) == sleeps_before
+                # Room in every window: admitted at once. Exactly on a window's edge,
+                # float rounding may leave the oldest entry a hair inside its window; the
+                # limiter then errs on the safe side with its one minimum wait (1 ms).
+                assert start <= clock.now <= start + SLACK
+                assert len(clock.sleeps) - sleeps_before <= 1
+                if clock.now > start:
+                    assert clock.sleeps[-1] == pytest.approx(0.001)
             else:
                 # Full: admitted as soon as the oldest blocking admission leaves its
                 # window, not (noticeably) later.

@@ -1,0 +1,148 @@
+"""Shared by the benchmarks against openapi-python-client: paths, skip rule, child runner.
+
+The GitHub spec lives in `../shared/specs` next to the repository, which exists on the
+benchmark machine but not on a fresh clone; `skip_reason()` says why a benchmark cannot run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SPECS = REPO.parent / "shared" / "specs"
+SPEC = SPECS / "business" / "github.json"
+# The venv's bin folder, not resolved: it holds `connectory`, `openapi-python-client`, `ruff`.
+BIN = Path(sys.executable).parent
+PYTHON = sys.executable
+CONNECTORY = BIN / "connectory"
+PEER = BIN / "openapi-python-client"
+PEER_VERSION = "0.29.1"
+OUR_NAME = "github_full"
+
+
+def skip_reason() -> str | None:
+    """Why the benchmark cannot run here, or None."""
+    if not SPECS.is_dir():
+        return f"{SPECS} is absent (the spec corpus exists only on the benchmark machine)"
+    if not SPEC.is_file():
+        return f"{SPEC} is absent"
+    if not CONNECTORY.is_file():
+        return f"{CONNECTORY} is absent: install the repository (pip install -e '.[dev]')"
+    if not PEER.is_file():
+        return (
+            f"{PEER} is absent: install the dev extra "
+            f"(pip install openapi-python-client=={PEER_VERSION})"
+        )
+    return None
+
+
+def skip_if_needed() -> None:
+    reason = skip_reason()
+    if reason is not None:
+        print(f"SKIPPED: {reason}")
+        sys.exit(0)
+
+
+def child_env() -> dict[str, str]:
+    """The children's environment: bytecode caching on, the venv's bin first on PATH.
+
+    This machine sets PYTHONDONTWRITEBYTECODE=1, under which every module without a cached
+    .pyc is compiled again in every process; a user's install caches bytecode, so the
+    children run without it. The peer runs `ruff` from PATH as its post-generation hooks
+    (ruff is its own dependency), so the venv's bin goes first, as in an activated venv.
+    """
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    wall_s: float
+    cpu_s: float
+    max_rss_mb: float
+    returncode: int
+
+
+def run_child(argv: list[str], stdout: Path, stderr: Path, cwd: Path) -> ChildRun:
+    """Run one command, returning its wall time and its own rusage from `os.wait4`.
+
+    On Linux the rusage of a reaped child covers the child and the descendants it waited
+    for (ruff, run by both generators), and `ru_maxrss` is the peak RSS of the largest
+    single process among them, in KiB.
+    """
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        start = time.perf_counter()
+        # The argv is built here from fixed paths.
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=cwd, env=child_env())  # noqa: S603
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return ChildRun(
+        wall_s=wall,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        max_rss_mb=usage.ru_maxrss / 1024,
+        returncode=proc.returncode,
+    )
+
+
+def ours_argv(out_parent: Path, report: Path) -> list[str]:
+    """`connectory generate --spec`: the package is written to `out_parent / OUR_NAME`."""
+    return [
+        str(CONNECTORY),
+        "generate",
+        "--spec",
+        str(SPEC),
+        "--name",
+        OUR_NAME,
+        "--out",
+        str(out_parent),
+        "--report",
+        str(report),
+    ]
+
+
+def peer_argv(out_dir: Path, config: Path | None = None) -> list[str]:
+    argv = [str(PEER), "generate", "--path", str(SPEC), "--output-path", str(out_dir)]
+    argv.append("--overwrite")
+    if config is not None:
+        argv += ["--config", str(config)]
+    return argv
+
+
+def peer_package(out_dir: Path) -> Path:
+    """The peer's generated package: the one folder with an __init__.py in its output."""
+    packages = sorted(p.parent for p in out_dir.glob("*/__init__.py"))
+    if len(packages) != 1:
+        raise RuntimeError(f"expected one package in {out_dir}, found {packages}")
+    return packages[0]
+
+
+def git_state() -> dict[str, object]:
+    """The commit measured, and whether the working tree differed from it."""
+
+    def git(*args: str) -> str:
+        completed = subprocess.run(  # noqa: S603
+            ["git", *args],  # noqa: S607
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return completed.stdout.strip()
+
+    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(git("status", "--short"))}
+
+
+def emit(result: dict[str, object], json_path: str | None) -> None:
+    text = json.dumps(result, indent=2)
+    print(text)
+    if json_path:
+        Path(json_path).write_text(text + "\n", encoding="utf-8")

@@ -1,0 +1,1 @@
+"""Tests of the generator: specs in, typed connector packages out."""

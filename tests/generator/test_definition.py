@@ -1,0 +1,246 @@
+"""connector.yaml: each malformed field is a DefinitionError naming the file and the field."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from connectory.core import UniversalConnectorFactory
+from connectory.generator import (
+    DefinitionError,
+    build_api,
+    definition_for_spec,
+    generate,
+    load_definition,
+)
+from tests.generator._support import FIXTURES, Recorder, forget_package, unique_name
+
+SPEC = FIXTURES / "operations.json"
+
+VALID: dict[str, Any] = {
+    "name": "ops",
+    "display_name": "Ops",
+    "connector_type": "custom",
+    "spec": str(SPEC),
+    "base_url": "https://ops.example.test/api",
+    "auth": {"type": "api_key", "api_key": {"name": "X-Api-Key", "in": "header"}},
+    "health_check": "listItems",
+    "pagination": {"style": "offset_limit", "page_size": 2},
+    "resources": {
+        "items": {
+            "list": "listItems",
+            "get": "getItem",
+            "description": "Items",
+        },
+    },
+    "operations": ["createItem"],
+    "overrides": {"operations": {"getItem": {"name": "fetch_one"}}},
+}
+
+
+def _write(tmp_path: Path, raw: Any) -> Path:
+    path = tmp_path / "connector.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _variant(**changes: Any) -> dict[str, Any]:
+    raw = copy.deepcopy(VALID)
+    for key, value in changes.items():
+        if value is None:
+            del raw[key]
+        else:
+            raw[key] = value
+    return raw
+
+
+def test_a_valid_definition_loads(tmp_path: Path) -> None:
+    definition = load_definition(_write(tmp_path, VALID))
+    assert definition.name == "ops"
+    assert definition.spec == SPEC
+    assert definition.class_prefix == "Ops"
+    assert [r.name for r in definition.resources] == ["items"]
+    assert definition.resources[0].pagination.expression() == "OffsetLimit(page_size=2)"
+    assert definition.renames == {"getItem": "fetch_one"}
+    assert definition.operations == ("createItem",)
+
+
+@pytest.mark.parametrize(
+    ("raw", "field", "message"),
+    [
+        (
+            _variant(pagination={"style": "telepathy"}),
+            "pagination.style",
+            "unknown style 'telepathy'",
+        ),
+        (
+            _variant(pagination={"style": "link_header", "page_size": 5}),
+            "pagination.page_size",
+            "not a setting of link_header",
+        ),
+        (
+            _variant(
+                resources={"items": {"list": "listItems", "pagination": {"style": "none", "x": 1}}}
+            ),
+            "resources.items.pagination.x",
+            "not a setting of none",
+        ),
+        (
+            _variant(pagination={"style": "offset_limit", "page_size": 0}),
+            "pagination",
+            "page_size must be at least 1, not 0",
+        ),
+        (_variant(auth={"type": "carrier_pigeon"}), "auth.type", "unknown value 'carrier_pigeon'"),
+        (_variant(auth="token"), "auth", "expected a mapping with a 'type'"),
+        (_variant(name="Bad-Name"), "name", "'Bad-Name' is not a lower-case Python identifier"),
+        (_variant(connector_type="myspace"), "connector_type", "'myspace' is not a ConnectorType"),
+        (
+            _variant(resources={"items": {"get": "getItem"}}),
+            "resources.items",
+            "expected a mapping with a 'list' operation",
+        ),
+        (_variant(base_url=None), "base_url", "missing"),
+        (_variant(operations="some"), "operations", "expected 'all' or a list of operationIds"),
+        (
+            _variant(base_url="ftp://ops.example.test"),
+            "config",
+            "base_url: expected an absolute http(s) URL",
+        ),
+    ],
+)
+def test_malformed_fields_are_named(tmp_path: Path, raw: Any, field: str, message: str) -> None:
+    path = _write(tmp_path, raw)
+    with pytest.raises(DefinitionError) as caught:
+        load_definition(path)
+    assert str(caught.value).startswith(f"{path}: {field}: {message}")
+
+
+def test_a_definition_that_is_not_a_mapping(tmp_path: Path) -> None:
+    path = _write(tmp_path, ["name", "ops"])
+    with pytest.raises(DefinitionError, match=r": \(top\): expected a mapping$"):
+        load_definition(path)
+
+
+def test_operations_not_in_the_spec_are_named(tmp_path: Path) -> None:
+    path = _write(tmp_path, _variant(operations=["createItem", "nope", "alsoNope"]))
+    definition = load_definition(path)
+    with pytest.raises(DefinitionError) as caught:
+        build_api(SPEC, definition)
+    assert str(caught.value) == f"{path}: operations not in operations.json: alsoNope, nope"
+
+
+def test_a_resource_operation_missing_from_the_spec_is_named(tmp_path: Path) -> None:
+    raw = _variant(operations=None, resources={"things": {"list": "listThings"}})
+    definition = load_definition(_write(tmp_path, raw))
+    with pytest.raises(DefinitionError, match=r"resources\.things\.list: operation 'listThings'"):
+        generate(definition, tmp_path / "out" / "ops")
+    assert not (tmp_path / "out" / "ops").exists()
+
+
+def test_a_health_check_with_path_parameters_is_refused(tmp_path: Path) -> None:
+    definition = load_definition(_write(tmp_path, _variant(health_check="getItem")))
+    with pytest.raises(DefinitionError, match=r"health_check: 'getItem' must be a GET operation"):
+        generate(definition, tmp_path / "out" / "ops")
+
+
+async def test_a_definition_generates_resources_config_and_renames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = unique_name("ops")
+    definition = load_definition(_write(tmp_path, _variant(name=name)))
+    result = generate(definition, tmp_path / name)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        package = importlib.import_module(name)
+        config = package.CONFIG
+        service = package.REGISTRATION.data_service_class
+        # only the listed operations, the resources' and the health check's
+        assert sorted(op.operation_id for op in package.OPERATIONS) == [
+            "createItem",
+            "getItem",
+            "listItems",
+        ]
+        assert result.report["operations_total"] == 3
+        assert hasattr(service, "fetch_one")
+        assert not hasattr(service, "get_item")
+        (resource,) = service.RESOURCES
+        assert (resource.list_path, resource.get_path) == ("/items", "/items/{item_id}")
+        assert (resource.id_param, resource.get_operation) == ("item_id", "fetch_one")
+        assert config.health_check_path == "/items"
+        assert (config.api_key_name, config.base_url) == (
+            "X-Api-Key",
+            "https://ops.example.test/api",
+        )
+
+        pages = {"0": [{"id": "a"}, {"id": "b"}], "2": [{"id": "c"}]}
+
+        def respond(request: httpx.Request) -> httpx.Response:
+            return httpx.Response(200, json=pages.get(request.url.params.get("offset", "0"), []))
+
+        recorder = Recorder(respond)
+        factory = UniversalConnectorFactory(discover=False)
+        factory.register(package.REGISTRATION)
+        transport = httpx.MockTransport(recorder)
+        async with factory.create_connector(
+            package.REGISTRATION.connector_type, config, transport=transport
+        ) as connector:
+            assert await connector.connect({"api_key": "k"})
+            items = await connector.data_service.list_items("/items")
+    finally:
+        forget_package(name)
+    assert [item["id"] for item in items] == ["a", "b", "c"]
+    assert recorder.requests[0].url.path == "/api/items"  # the health check
+    offsets = [r.url.params.get("offset") for r in recorder.requests[1:]]
+    assert offsets == ["0", "2"]
+    assert {r.url.params.get("limit") for r in recorder.requests[1:]} == {"2"}
+
+
+# -- a definition made from the spec alone (generate --spec) ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("schemes", "auth"),
+    [
+        ({}, {"type": "none"}),
+        ({"t": {"type": "http", "scheme": "bearer"}}, {"type": "bearer_token"}),
+        ({"b": {"type": "http", "scheme": "Basic"}}, {"type": "basic"}),
+        (
+            {"k": {"type": "apiKey", "in": "query", "name": "key"}},
+            {"type": "api_key", "api_key": {"name": "key", "in": "query"}},
+        ),
+        (
+            {
+                "o": {
+                    "type": "oauth2",
+                    "flows": {"clientCredentials": {"tokenUrl": "https://id.test/token"}},
+                }
+            },
+            {"type": "oauth2", "token_url": "https://id.test/token"},
+        ),
+        (
+            {"o": {"type": "openIdConnect", "openIdConnectUrl": "https://id.test"}},
+            {"type": "bearer_token"},
+        ),
+    ],
+)
+def test_auth_is_inferred_from_the_security_schemes(
+    tmp_path: Path, schemes: dict[str, Any], auth: dict[str, Any]
+) -> None:
+    spec = tmp_path / "spec.yaml"
+    document = {"openapi": "3.0.3", "info": {"title": "T"}, "paths": {}}
+    if schemes:
+        document["components"] = {"securitySchemes": schemes}
+    spec.write_text(yaml.safe_dump(document), encoding="utf-8")
+    assert dict(definition_for_spec(spec, "t").auth) == auth
+
+
+def test_base_url_comes_from_the_first_server_with_its_variables(tmp_path: Path) -> None:
+    definition = definition_for_spec(SPEC, "ops")
+    assert definition.base_url == "https://eu.ops.example.test/api"
+    assert (definition.display_name, definition.class_prefix) == ("Operations Fixture", "Ops")
