@@ -15,7 +15,7 @@ from connectory.core import AuthenticationType, ConnectorType
 
 from ._definition import ConnectorDefinition, included_operations, load_definition
 from ._errors import DefinitionError, GeneratorError
-from ._loader import Resolver, check_version, read_document
+from ._loader import Resolver, load_openapi
 from ._model import Api
 from ._naming import pascal
 from ._parse import ApiBuilder
@@ -36,8 +36,7 @@ class GenerationResult:
 
 
 def build_api(spec: Path, definition: ConnectorDefinition | None = None) -> Api:
-    document = read_document(spec)
-    check_version(document, str(spec))
+    document, _ = load_openapi(spec)
     include = included_operations(definition) if definition else None
     renames = definition.renames if definition else None
     api = ApiBuilder(document, Resolver(document, spec), include=include, renames=renames).build()
@@ -73,8 +72,7 @@ def definition_for_spec(spec: Path, name: str) -> ConnectorDefinition:
     """A definition made from the spec alone: its first server, its first security scheme."""
     if not name.isidentifier() or name != name.lower():
         raise DefinitionError(f"--name: {name!r} is not a lower-case Python identifier")
-    document = read_document(spec)
-    check_version(document, str(spec))
+    document, _ = load_openapi(spec)
     api = ApiBuilder(document, Resolver(document, spec), include=set()).build()
     return ConnectorDefinition(
         name=name,

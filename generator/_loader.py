@@ -50,12 +50,14 @@ def read_document(path: Path) -> Any:
 
 
 def check_version(document: Any, source: str) -> str:
-    """The document's OpenAPI version ("3.0" or "3.1"); a clear error for anything else."""
+    """The document's version ("2.0", "3.0" or "3.1"); a clear error for anything else."""
     if not isinstance(document, dict):
         raise SpecError("the document is not a mapping", source=source)
     if "swagger" in document:
+        if str(document["swagger"]).startswith("2."):
+            return "2.0"
         raise SpecError(
-            f"Swagger {document['swagger']} is not supported; convert it to OpenAPI 3 first",
+            f"Swagger {document['swagger']} is not supported (supported: 2.0, OpenAPI 3.0, 3.1)",
             source=source,
         )
     version = document.get("openapi")
@@ -67,6 +69,18 @@ def check_version(document: Any, source: str) -> str:
     if not isinstance(document.get("paths", {}), dict):
         raise SpecError("'paths' must be a mapping", source=source, pointer="/paths")
     return major_minor
+
+
+def load_openapi(path: Path) -> tuple[Any, str]:
+    """Read a spec and bring it to OpenAPI 3: Swagger 2.0 is converted in memory."""
+    document = read_document(path)
+    version = check_version(document, str(path))
+    if version == "2.0":
+        from ._swagger import convert
+
+        document = convert(document)
+        version = "3.0"
+    return document, version
 
 
 def _pointer_parts(pointer: str) -> list[str]:

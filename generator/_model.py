@@ -80,8 +80,7 @@ def annotation(t: TypeExpr, *, models_prefix: str = "") -> str:
         case UnionOf(options):
             parts: list[str] = []
             for option in options:
-                text = annotation(option, models_prefix=models_prefix)
-                for part in text.split(" | "):
+                for part in split_top(annotation(option, models_prefix=models_prefix)):
                     if part not in parts:
                         parts.append(part)
             return union_text(parts)
@@ -99,10 +98,26 @@ def union_text(parts: list[str]) -> str:
     return " | ".join(ordered)
 
 
+def split_top(text: str) -> list[str]:
+    """The members of a union annotation, not splitting inside brackets."""
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    for index, char in enumerate(text):
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(text[start:index].strip())
+            start = index + 1
+    parts.append(text[start:].strip())
+    return parts
+
+
 def with_unset(text: str) -> str:
     """`text` | Unset, keeping None last."""
-    parts = text.split(" | ")
-    return union_text([*parts, "Unset"]) if text != "Any" else "Any | Unset"
+    return union_text([*split_top(text), "Unset"]) if text != "Any" else "Any | Unset"
 
 
 def decoder(t: TypeExpr, value: str, *, models_prefix: str = "") -> str:

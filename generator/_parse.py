@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import SpecError
-from ._loader import Resolver, check_version, escape_pointer_token, read_document
+from ._loader import Resolver, check_version, escape_pointer_token, load_openapi
 from ._model import (
     ANY,
     BYTES,
@@ -112,6 +112,10 @@ class SchemaBuilder:
     def __init__(self, resolver: Resolver) -> None:
         self.resolver = resolver
         self._by_target: dict[str, TypeExpr] = {}
+        # Targets being built right now. A model is cached before its fields, so recursion
+        # through a model ends at its name; recursion through an alias (a union or an array
+        # that contains itself) ends here, as Any: a JSON value of that shape.
+        self._building: set[str] = set()
         self._class_names = NameRegistry()
         self._module_names = NameRegistry({"_base"})
         self.models: dict[str, ModelDef] = {}
@@ -159,9 +163,15 @@ class SchemaBuilder:
         assert final_target is not None
         if final_target != target and final_target in self._by_target:
             result = self._by_target[final_target]
+        elif final_target in self._building:
+            return ANY
         else:
             hint = final_target.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
-            result = self._build(node, node_base, hint, final_target, target=final_target)
+            self._building.add(final_target)
+            try:
+                result = self._build(node, node_base, hint, final_target, target=final_target)
+            finally:
+                self._building.discard(final_target)
         self._by_target[target] = result
         return result
 
@@ -798,7 +808,6 @@ def load_api(
     renames: Mapping[str, str] | None = None,
 ) -> Api:
     """Read the spec at `path` and build its model."""
-    document = read_document(path)
+    document, _ = load_openapi(path)
     resolver = Resolver(document, path)
-    check_version(document, str(path))
     return ApiBuilder(document, resolver, include=include, renames=renames).build()

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import SpecError
-from ._loader import Resolver, check_version, read_document
+from ._loader import Resolver, load_openapi
 from ._parse import HTTP_METHODS
 
 # Keys dropped wherever they name a field of an OpenAPI object.
@@ -82,8 +82,7 @@ def _strip(node: Any, *, names: bool = False) -> Any:
 
 def trim(source: Path, operation_ids: Iterable[str] | None) -> dict[str, Any]:
     """The trimmed document: `operation_ids` (None: all) and what they reference."""
-    document = read_document(source)
-    check_version(document, str(source))
+    document, _ = load_openapi(source)
     wanted = set(operation_ids) if operation_ids is not None else None
     paths: dict[str, Any] = {}
     found: set[str] = set()

@@ -59,13 +59,13 @@ def test_generate_from_a_spec_writes_the_package_and_the_report(tmp_path: Path) 
 def test_generate_from_a_bad_spec_exits_1_with_the_reason(tmp_path: Path) -> None:
     spec = tmp_path / "swagger.yaml"
     spec.write_text(
-        "swagger: '2.0'\ninfo: {title: Old, version: '1'}\npaths: {}\n", encoding="utf-8"
+        "swagger: '1.2'\ninfo: {title: Old, version: '1'}\npaths: {}\n", encoding="utf-8"
     )
     result = runner.invoke(
         app, ["generate", "--spec", str(spec), "--name", "old", "--out", str(tmp_path / "out")]
     )
     assert result.exit_code == 1
-    assert f"error:{spec}:Swagger2.0isnotsupported" in _squeezed(result)
+    assert f"error:{spec}:Swagger1.2isnotsupported" in _squeezed(result)
     assert not (tmp_path / "out").exists()
 
 

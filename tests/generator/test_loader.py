@@ -70,15 +70,15 @@ def test_an_unreadable_file_is_a_spec_error_naming_it(tmp_path: Path) -> None:
     assert str(caught.value).startswith(str(path))
 
 
-def test_swagger_2_is_refused_naming_the_version(tmp_path: Path) -> None:
+def test_swagger_1_is_refused_naming_the_version(tmp_path: Path) -> None:
     path = tmp_path / "swagger.json"
-    path.write_text(json.dumps({"swagger": "2.0", "info": {}, "paths": {}}), encoding="utf-8")
+    path.write_text(json.dumps({"swagger": "1.2", "info": {}, "paths": {}}), encoding="utf-8")
     out = tmp_path / "out" / "pkg"
     with pytest.raises(SpecError) as caught:
         generate_spec(path, "pkg", out)
     message = str(caught.value)
     assert message.startswith(str(path))
-    assert "Swagger 2.0 is not supported" in message
+    assert "Swagger 1.2 is not supported" in message
     assert "OpenAPI 3" in message
     assert not out.exists()
 
