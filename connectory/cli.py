@@ -236,16 +236,16 @@ def _generate_many(selected: dict[str, Path], root: Path, report: Path | None) -
 
 def _print_reports(reports: list[dict[str, Any]], seconds: float) -> None:
     table = Table(title=f"generated in {seconds:.2f} s")
-    for column in ("connector", "operations", "typed", "degraded", "models", "enums"):
+    for column in ("connector", "operations", "typed", "untyped (spec)", "degraded", "models"):
         table.add_column(column)
     for item in reports:
         table.add_row(
             item["connector"],
             str(item["operations_total"]),
             str(item["operations_typed"]),
+            str(len(item["operations_untyped"])),
             str(len(item["operations_degraded"])),
-            str(item["models_generated"]),
-            str(item["enums_generated"]),
+            str(item["models_generated"] + item["enums_generated"]),
         )
     console.print(table)
 

@@ -28,4 +28,5 @@ class OperationInfo:
     response_content_type: str | None
     response_type: str
     typed: bool
-    degraded: tuple[str, ...] = ()
+    degraded: tuple[str, ...] = ()  # parts the generator could not type
+    untyped: tuple[str, ...] = ()  # parts the spec gives no type

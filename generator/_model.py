@@ -285,11 +285,15 @@ class Operation:
     success: ResponseDef
     responses: tuple[ResponseDef, ...]
     deprecated: bool = False
-    degraded: tuple[str, ...] = ()  # one reason per part that could not be typed
+    # one reason per part the generator could not type although the spec describes it
+    degraded: tuple[str, ...] = ()
+    # one reason per part the spec itself gives no type (kept as parsed JSON)
+    untyped: tuple[str, ...] = ()
 
     @property
     def typed(self) -> bool:
-        return not self.degraded
+        """Request and success response fully typed."""
+        return not self.degraded and not self.untyped
 
 
 @attrs.frozen

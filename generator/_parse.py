@@ -672,18 +672,20 @@ class ApiBuilder:
         parameters.sort(key=lambda p: (not p.required, p.location != "path"))
 
         body = self._body(raw.get("requestBody"), base, hint, pointer, degraded)
-        responses, success = self._responses(raw.get("responses"), base, hint, pointer, degraded)
+        untyped: list[str] = []
+        responses, success = self._responses(
+            raw.get("responses"), base, hint, pointer, degraded, untyped
+        )
 
         for problem in self.schemas.problems[problems_before:]:
             degraded.append(f"schema: {problem}")
-        if body is not None and is_untyped(body.type) and body.kind == "json":
-            degraded.append("request body: no usable schema (sent as given)")
-        if (
-            success.kind == "json"
-            and is_untyped(success.type)
-            and not any(d.startswith(f"response {success.status}:") for d in degraded)
-        ):
-            degraded.append("response: no usable schema (returned as parsed JSON)")
+        # What the spec itself leaves untyped (no schema, or one that allows any value) is
+        # kept as parsed JSON and listed apart from the generator's own fallbacks.
+        if not degraded:
+            if body is not None and is_untyped(body.type) and body.kind == "json":
+                untyped.append("request body: the spec gives no schema (sent as given)")
+            if success.kind == "json" and is_untyped(success.type) and not untyped:
+                untyped.append("response: the spec gives no schema (returned as parsed JSON)")
         summary = raw.get("summary")
         return Operation(
             operation_id=operation_id,
@@ -697,6 +699,7 @@ class ApiBuilder:
             responses=tuple(responses),
             deprecated=bool(raw.get("deprecated")),
             degraded=tuple(dict.fromkeys(degraded)),
+            untyped=tuple(dict.fromkeys(untyped)),
         )
 
     def _body(
@@ -731,8 +734,15 @@ class ApiBuilder:
         return Body(content_type, kind, body_type, bool(node.get("required")))
 
     def _responses(
-        self, raw: Any, base: str, hint: str, pointer: str, degraded: list[str]
+        self,
+        raw: Any,
+        base: str,
+        hint: str,
+        pointer: str,
+        degraded: list[str],
+        untyped: list[str],
     ) -> tuple[list[ResponseDef], ResponseDef]:
+        no_content: set[str] = set()
         responses: list[ResponseDef] = []
         if not isinstance(raw, dict):
             raw = {}
@@ -751,7 +761,7 @@ class ApiBuilder:
                 else:
                     # A success the spec gives no content: the body (if any) is still
                     # returned, as parsed JSON, rather than thrown away.
-                    degraded.append(f"response {status}: the spec declares no content")
+                    no_content.add(str(status))
                     responses.append(ResponseDef(str(status), None, "json", ANY))
                 continue
             content_type, media = picked
@@ -779,7 +789,11 @@ class ApiBuilder:
         if success is None:
             success = ResponseDef("200", None, "json", ANY)
             if not responses:
-                degraded.append("response: the spec declares no response")
+                untyped.append("response: the spec declares no response (returned as parsed JSON)")
+        elif success.status in no_content:
+            untyped.append(
+                f"response {success.status}: the spec declares no content (returned as parsed JSON)"
+            )
         return responses, success
 
 

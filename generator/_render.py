@@ -402,6 +402,7 @@ def _operation_info(op: Operation) -> dict[str, Any]:
         else {"text": "str", "bytes": "bytes", "empty": "None"}.get(op.success.kind, "Any"),
         "typed": op.typed,
         "degraded": op.degraded,
+        "untyped": op.untyped,
     }
 
 

@@ -30,6 +30,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetProjectsResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="create_project",
@@ -46,6 +47,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="CreateProjectResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_project",
@@ -63,6 +65,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetProjectResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="update_project",
@@ -80,6 +83,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="UpdateProjectResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="delete_project",
@@ -97,6 +101,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="DeleteProjectResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_sections_for_project",
@@ -116,6 +121,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetSectionsForProjectResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_tasks_for_project",
@@ -136,6 +142,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetTasksForProjectResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_section",
@@ -153,6 +160,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetSectionResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_tag",
@@ -172,6 +180,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetTagResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_tasks",
@@ -196,6 +205,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetTasksResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="create_task",
@@ -212,6 +222,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="CreateTaskResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_task",
@@ -229,6 +240,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetTaskResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="update_task",
@@ -246,6 +258,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="UpdateTaskResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="delete_task",
@@ -263,6 +276,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="DeleteTaskResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_stories_for_task",
@@ -282,6 +296,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetStoriesForTaskResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="create_story_for_task",
@@ -299,6 +314,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="CreateStoryForTaskResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_subtasks_for_task",
@@ -318,6 +334,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetSubtasksForTaskResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_team",
@@ -337,6 +354,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetTeamResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_users",
@@ -357,6 +375,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetUsersResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_user",
@@ -374,6 +393,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetUserResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_workspaces",
@@ -392,6 +412,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetWorkspacesResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_workspace",
@@ -409,6 +430,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetWorkspaceResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_tags_for_workspace",
@@ -428,6 +450,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetTagsForWorkspaceResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_teams_for_workspace",
@@ -447,5 +470,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetTeamsForWorkspaceResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
 )

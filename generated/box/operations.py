@@ -25,6 +25,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Collaboration",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_collaborations_id",
@@ -41,6 +42,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Collaboration",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="post_comments",
@@ -54,6 +56,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Comment",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_comments_id",
@@ -70,6 +73,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="CommentFull",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_events",
@@ -94,6 +98,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Events",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_files_id",
@@ -113,6 +118,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="FileFull",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="put_files_id",
@@ -130,6 +136,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="FileFull",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="delete_files_id",
@@ -146,6 +153,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="None",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_files_id_comments",
@@ -164,6 +172,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Comments",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="post_files_id_copy",
@@ -180,6 +189,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="FileFull",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_files_id_versions",
@@ -198,6 +208,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="FileVersions",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="post_folders",
@@ -211,6 +222,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="FolderFull",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_folders_id",
@@ -229,6 +241,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="FolderFull",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="put_folders_id",
@@ -246,6 +259,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="FolderFull",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="delete_folders_id",
@@ -263,6 +277,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="None",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_folders_id_collaborations",
@@ -279,6 +294,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Collaborations",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_folders_id_items",
@@ -304,6 +320,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Items",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_groups",
@@ -322,6 +339,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Groups",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_groups_id",
@@ -338,6 +356,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GroupFull",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_search",
@@ -387,6 +406,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="SearchResults | SearchResultsWithSharedLinks",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_users",
@@ -409,6 +429,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Users",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_users_me",
@@ -422,6 +443,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="UserFull",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_users_id",
@@ -438,6 +460,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="UserFull",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_webhooks",
@@ -454,6 +477,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Webhooks",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="post_webhooks",
@@ -467,6 +491,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Webhook",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_webhooks_id",
@@ -480,5 +505,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Webhook",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
 )

@@ -22,6 +22,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="OrganizationFull",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="orgs_list_members",
@@ -41,6 +42,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="list[SimpleUser]",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="repos_list_for_org",
@@ -63,6 +65,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="list[MinimalRepository]",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="repos_get",
@@ -79,6 +82,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="FullRepository",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="repos_update",
@@ -95,6 +99,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="FullRepository",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="repos_list_branches",
@@ -114,6 +119,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="list[ShortBranch]",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="repos_list_commits",
@@ -137,6 +143,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="list[Commit]",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="repos_get_commit",
@@ -156,6 +163,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Commit",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="repos_get_content",
@@ -174,6 +182,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="list[ContentDirectoryItem] | ContentFile | ContentSymlink | ContentSubmodule",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="issues_list_for_repo",
@@ -203,6 +212,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="list[Issue]",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="issues_create",
@@ -219,6 +229,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Issue",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="issues_get",
@@ -236,6 +247,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Issue",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="issues_update",
@@ -253,6 +265,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Issue",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="issues_list_comments",
@@ -273,6 +286,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="list[IssueComment]",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="issues_create_comment",
@@ -290,6 +304,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="IssueComment",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="pulls_list",
@@ -313,6 +328,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="list[PullRequestSimple]",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="pulls_create",
@@ -329,6 +345,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="PullRequest",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="pulls_get",
@@ -346,6 +363,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="PullRequest",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="pulls_list_files",
@@ -365,6 +383,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="list[DiffEntry]",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="pulls_merge",
@@ -382,6 +401,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="PullRequestMergeResult",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="repos_list_releases",
@@ -400,6 +420,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="list[Release]",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="users_get_authenticated",
@@ -413,6 +434,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="PrivateUser | PublicUser",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="orgs_list_for_authenticated_user",
@@ -429,6 +451,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="list[OrganizationSimple]",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="repos_list_for_authenticated_user",
@@ -468,6 +491,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="list[Repository]",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="repos_create_for_authenticated_user",
@@ -481,6 +505,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Repository",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="users_get_by_username",
@@ -494,5 +519,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="PrivateUser | PublicUser",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
 )

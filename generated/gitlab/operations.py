@@ -30,6 +30,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Group",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_v3_groups_id",
@@ -43,6 +44,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GroupDetail",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_v3_issues",
@@ -64,6 +66,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Issue",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_v3_projects",
@@ -88,6 +91,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="BasicProjectDetails",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="post_v3_projects",
@@ -101,6 +105,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Project",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_v3_projects_id",
@@ -114,6 +119,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="ProjectWithAccess",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="put_v3_projects_id",
@@ -127,6 +133,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Project",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_v3_projects_id_issues",
@@ -152,6 +159,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Issue",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="post_v3_projects_id_issues",
@@ -165,6 +173,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Issue",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_v3_projects_id_issues_issue_id",
@@ -181,6 +190,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Issue",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="put_v3_projects_id_issues_issue_id",
@@ -197,6 +207,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Issue",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_v3_projects_id_issues_noteable_id_notes",
@@ -215,6 +226,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Note",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="post_v3_projects_id_issues_noteable_id_notes",
@@ -231,6 +243,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Note",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_v3_projects_id_merge_requests",
@@ -255,6 +268,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="MergeRequest",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="post_v3_projects_id_merge_requests",
@@ -268,6 +282,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="MergeRequest",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_v3_projects_id_merge_requests_merge_request_id",
@@ -284,6 +299,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="MergeRequest",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_v3_projects_id_merge_requests_noteable_id_notes",
@@ -302,6 +318,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Note",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_v3_projects_id_pipelines",
@@ -320,6 +337,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Pipeline",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_v3_projects_id_pipelines_pipeline_id",
@@ -336,6 +354,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Pipeline",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_v3_projects_id_repository_branches",
@@ -349,6 +368,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="RepoBranch",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_v3_projects_id_repository_branches_branch",
@@ -365,6 +385,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="RepoBranch",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_v3_projects_id_repository_commits",
@@ -386,6 +407,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="RepoCommit",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_v3_projects_id_repository_commits_sha",
@@ -402,6 +424,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="RepoCommitDetail",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_v3_user",
@@ -415,6 +438,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="UserPublic",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_v3_users",
@@ -436,6 +460,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="UserBasic",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_v3_users_id",
@@ -449,5 +474,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="UserBasic",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
 )

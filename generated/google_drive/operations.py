@@ -34,6 +34,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="About",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="drive_changes_list",
@@ -81,6 +82,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="ChangeList",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="drive_changes_get_start_page_token",
@@ -112,6 +114,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="StartPageToken",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="drive_drives_list",
@@ -143,6 +146,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="DriveList",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="drive_drives_get",
@@ -172,6 +176,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Drive",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="drive_files_list",
@@ -218,6 +223,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="FileList",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="drive_files_create",
@@ -258,6 +264,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="File",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="drive_files_get",
@@ -291,6 +298,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="File",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="drive_files_delete",
@@ -319,7 +327,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="drive_files_update",
@@ -360,6 +369,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="File",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="drive_comments_list",
@@ -390,6 +400,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="CommentList",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="drive_comments_create",
@@ -416,6 +427,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Comment",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="drive_comments_get",
@@ -444,6 +456,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Comment",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="drive_files_copy",
@@ -482,6 +495,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="File",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="drive_files_export",
@@ -508,7 +522,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="drive_permissions_list",
@@ -545,6 +560,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="PermissionList",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="drive_permissions_create",
@@ -583,6 +599,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Permission",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="drive_permissions_get",
@@ -615,6 +632,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Permission",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="drive_permissions_delete",
@@ -646,7 +664,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="drive_revisions_list",
@@ -675,6 +694,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="RevisionList",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="drive_revisions_get",
@@ -703,5 +723,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Revision",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
 )

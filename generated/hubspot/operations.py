@@ -22,6 +22,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="IntegratorCardPayloadResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="list_cards",
@@ -35,6 +36,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="CardListResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="create_card",
@@ -48,6 +50,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="CardResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_card",
@@ -64,6 +67,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="CardResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="delete_card",
@@ -80,6 +84,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="None",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="update_card",
@@ -96,5 +101,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="CardResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
 )

@@ -22,6 +22,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="list[FieldDetails]",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_filters_paginated",
@@ -52,6 +53,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="PageBeanFilterDetails",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_filter",
@@ -71,6 +73,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Filter",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="create_issue",
@@ -84,6 +87,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="CreatedIssue",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_issue",
@@ -104,6 +108,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="IssueBean",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="edit_issue",
@@ -123,7 +128,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type="application/json",
         response_type="Any",
         typed=False,
-        degraded=("response: no usable schema (returned as parsed JSON)",),
+        degraded=(),
+        untyped=("response: the spec gives no schema (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="delete_issue",
@@ -146,6 +152,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="None",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="assign_issue",
@@ -158,7 +165,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type="application/json",
         response_type="Any",
         typed=False,
-        degraded=("response: no usable schema (returned as parsed JSON)",),
+        degraded=(),
+        untyped=("response: the spec gives no schema (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="get_comments",
@@ -178,6 +186,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="PageOfComments",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="add_comment",
@@ -194,6 +203,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Comment",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_comment",
@@ -211,6 +221,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Comment",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="update_comment",
@@ -230,6 +241,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Comment",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_transitions",
@@ -260,6 +272,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Transitions",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="do_transition",
@@ -272,7 +285,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type="application/json",
         response_type="Any",
         typed=False,
-        degraded=("response: no usable schema (returned as parsed JSON)",),
+        degraded=(),
+        untyped=("response: the spec gives no schema (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="get_issue_all_types",
@@ -286,6 +300,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="list[IssueTypeDetails]",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_current_user",
@@ -299,6 +314,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="User",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_priorities",
@@ -312,6 +328,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="list[Priority]",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="search_projects",
@@ -341,6 +358,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="PageBeanProject",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_project",
@@ -358,6 +376,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Project",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="search_for_issues_using_jql",
@@ -386,6 +405,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="SearchResults",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="search_for_issues_using_jql_post",
@@ -399,6 +419,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="SearchResults",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_statuses",
@@ -412,6 +433,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="list[StatusDetails]",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_user",
@@ -430,6 +452,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="User",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="find_users",
@@ -450,6 +473,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="list[User]",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_all_users",
@@ -466,5 +490,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="list[User]",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
 )

@@ -25,6 +25,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="RetrieveABlockResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="delete_a_block",
@@ -41,6 +42,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="DeleteABlockResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="update_a_block",
@@ -57,6 +59,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="UpdateABlockResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="retrieve_block_children",
@@ -74,6 +77,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="RetrieveBlockChildrenResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="append_block_children",
@@ -90,6 +94,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="AppendBlockChildrenResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="retrieve_comments",
@@ -107,6 +112,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="RetrieveCommentsResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="retrieve_a_database",
@@ -123,6 +129,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="RetrieveADatabaseResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="update_a_database",
@@ -139,6 +146,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="UpdateADatabaseResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="query_a_database",
@@ -155,6 +163,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="QueryADatabaseResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="retrieve_a_page",
@@ -172,6 +181,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="RetrieveAPageResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="update_page_properties",
@@ -188,6 +198,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="UpdatePagePropertiesResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="retrieve_a_page_property_item",
@@ -204,6 +215,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="RetrieveAPagePropertyItemResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="retrieve_a_user",
@@ -220,5 +232,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="RetrieveAUserResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
 )

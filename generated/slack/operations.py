@@ -22,6 +22,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="AuthTestResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="chat_delete",
@@ -35,6 +36,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="ChatDeleteResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="chat_get_permalink",
@@ -52,6 +54,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="ChatGetPermalinkResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="chat_post_message",
@@ -65,6 +68,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="ChatPostMessageResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="chat_update",
@@ -78,6 +82,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="ChatUpdateResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="conversations_archive",
@@ -91,6 +96,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="ConversationsArchiveResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="conversations_create",
@@ -104,6 +110,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="ConversationsCreateResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="conversations_history",
@@ -125,6 +132,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="ConversationsHistoryResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="conversations_info",
@@ -143,6 +151,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="ConversationsInfoResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="conversations_join",
@@ -156,6 +165,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="ConversationsJoinResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="conversations_list",
@@ -175,6 +185,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="ConversationsListResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="conversations_members",
@@ -193,6 +204,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="ConversationsMembersResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="conversations_replies",
@@ -215,6 +227,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="ConversationsRepliesResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="conversations_set_topic",
@@ -228,6 +241,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="ConversationsSetTopicResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="files_info",
@@ -248,6 +262,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="FilesInfoResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="files_list",
@@ -273,6 +288,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="FilesListResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="reactions_add",
@@ -286,6 +302,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="ReactionsAddResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="team_info",
@@ -302,6 +319,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="TeamInfoResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="usergroups_list",
@@ -320,6 +338,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="UsergroupsListResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="users_info",
@@ -337,6 +356,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="UsersInfoResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="users_list",
@@ -355,6 +375,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="UsersListResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="users_lookup_by_email",
@@ -371,5 +392,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="UsersLookupByEmailResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
 )

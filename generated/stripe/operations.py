@@ -22,6 +22,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Account",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_balance",
@@ -35,6 +36,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Balance",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_charges",
@@ -57,6 +59,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetChargesResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_charges_charge",
@@ -73,6 +76,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Charge",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_customers",
@@ -94,6 +98,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetCustomersResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="post_customers",
@@ -107,6 +112,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Customer",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_customers_customer",
@@ -123,6 +129,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Customer | DeletedCustomer",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="post_customers_customer",
@@ -136,6 +143,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Customer",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="delete_customers_customer",
@@ -149,6 +157,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="DeletedCustomer",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_events",
@@ -171,6 +180,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetEventsResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_events_id",
@@ -187,6 +197,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Event",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_invoices",
@@ -219,6 +230,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetInvoicesResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_invoices_invoice",
@@ -235,6 +247,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Invoice",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_payment_intents",
@@ -257,6 +270,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetPaymentIntentsResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="post_payment_intents",
@@ -270,6 +284,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="PaymentIntent",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_payment_intents_intent",
@@ -287,6 +302,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="PaymentIntent",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_prices",
@@ -312,6 +328,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetPricesResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="post_prices",
@@ -325,6 +342,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Price",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_prices_price",
@@ -341,6 +359,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Price",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_products",
@@ -364,6 +383,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetProductsResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="post_products",
@@ -377,6 +397,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Product",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_products_id",
@@ -393,6 +414,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Product",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_refunds",
@@ -414,6 +436,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetRefundsResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="post_refunds",
@@ -427,6 +450,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Refund",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_refunds_refund",
@@ -443,6 +467,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Refund",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_subscriptions",
@@ -489,6 +514,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GetSubscriptionsResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="get_subscriptions_subscription_exposed_id",
@@ -507,6 +533,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Subscription",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="delete_subscriptions_subscription_exposed_id",
@@ -524,5 +551,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="Subscription",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
 )

@@ -24,7 +24,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="get_boards_by_id_board",
@@ -86,7 +87,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="update_boards_by_id_board",
@@ -103,7 +105,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="get_boards_cards_by_id_board",
@@ -133,7 +136,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="get_boards_labels_by_id_board",
@@ -152,7 +156,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="get_boards_lists_by_id_board",
@@ -173,7 +178,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="get_boards_members_by_id_board",
@@ -193,7 +199,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="add_cards",
@@ -209,7 +216,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="get_cards_by_id_card",
@@ -253,7 +261,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="update_cards_by_id_card",
@@ -270,7 +279,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="delete_cards_by_id_card",
@@ -287,7 +297,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="get_cards_actions_by_id_card",
@@ -318,7 +329,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="add_cards_actions_comments_by_id_card",
@@ -335,7 +347,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="get_cards_checklists_by_id_card",
@@ -358,7 +371,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="add_checklists",
@@ -374,7 +388,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="get_checklists_by_id_checklist",
@@ -396,7 +411,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="add_lists",
@@ -412,7 +428,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="get_lists_by_id_list",
@@ -434,7 +451,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="update_lists_by_id_list",
@@ -451,7 +469,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="get_lists_cards_by_id_list",
@@ -481,7 +500,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="get_members_by_id_member",
@@ -572,7 +592,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="get_members_boards_by_id_member",
@@ -601,7 +622,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="get_members_organizations_by_id_member",
@@ -621,7 +643,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="get_organizations_by_id_org",
@@ -667,7 +690,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="get_search",
@@ -703,6 +727,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
 )

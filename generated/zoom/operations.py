@@ -22,6 +22,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GroupsResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="group",
@@ -35,6 +36,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="GroupResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="meeting",
@@ -54,6 +56,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="MeetingResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="meeting_delete",
@@ -74,6 +77,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="None",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="meeting_update",
@@ -90,6 +94,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="None",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="recording_get",
@@ -107,6 +112,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="RecordingGetResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="meeting_registrants",
@@ -127,6 +133,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="MeetingRegistrantsResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="meeting_registrant_create",
@@ -143,6 +150,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="MeetingRegistrantCreateResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="past_meeting_details",
@@ -156,6 +164,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="PastMeetingDetailsResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="users",
@@ -176,6 +185,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="UsersResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="user_create",
@@ -189,6 +199,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="UserCreateResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="user",
@@ -205,6 +216,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="UserResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="user_update",
@@ -221,6 +233,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="None",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="meetings",
@@ -240,6 +253,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="MeetingsResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="meeting_create",
@@ -253,6 +267,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="MeetingCreateResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="recordings_list",
@@ -275,6 +290,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="RecordingsListResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="webinars",
@@ -292,6 +308,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="WebinarsResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="webinar_create",
@@ -305,6 +322,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="WebinarCreateResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="webinar",
@@ -324,6 +342,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="WebinarResponse",
         typed=True,
         degraded=(),
+        untyped=(),
     ),
     OperationInfo(
         name="webinar_delete",
@@ -342,7 +361,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
     OperationInfo(
         name="webinar_update",
@@ -358,6 +378,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_content_type=None,
         response_type="Any",
         typed=False,
-        degraded=("response 200: the spec declares no content",),
+        degraded=(),
+        untyped=("response 200: the spec declares no content (returned as parsed JSON)",),
     ),
 )

@@ -210,7 +210,10 @@ async def test_success_without_declared_content_returns_parsed_json(
     assert await _call(operations_pkg, recorder, "no_content") == {"surprise": [1, 2]}
     info = operations_pkg.operation("noContent")
     assert not info.typed
-    assert info.degraded == ("response 200: the spec declares no content",)
+    assert info.degraded == ()  # nothing the generator failed at: the spec says nothing
+    assert info.untyped == (
+        "response 200: the spec declares no content (returned as parsed JSON)",
+    )
 
 
 def test_sync_twins_work_without_an_event_loop(operations_pkg: Generated) -> None:
@@ -250,17 +253,24 @@ def test_report_counts(operations_pkg: Generated) -> None:
     report = operations_pkg.report
     assert report["operations_total"] == 14
     assert report["operations_typed"] == 10
+    # the generator's own fallbacks...
     assert report["operations_degraded"] == [
-        {
-            "operation": "uploadFile",
-            "reason": "response: no usable schema (returned as parsed JSON)",
-        },
-        {"operation": "noContent", "reason": "response 200: the spec declares no content"},
-        {"operation": "noSchema", "reason": "response: no usable schema (returned as parsed JSON)"},
         {"operation": "badLocation", "reason": "parameter 'payload': unknown location 'body'"},
     ]
-    assert report["reasons"] == {"parameter 'payload'": 1, "response": 2, "response 200": 1}
-    assert report["degraded_share"] == round(4 / 14, 4)
+    assert report["reasons"] == {"parameter 'payload'": 1}
+    assert report["degraded_share"] == round(1 / 14, 4)
+    # ...apart from what the spec leaves untyped
+    no_schema = "response: the spec gives no schema (returned as parsed JSON)"
+    assert report["operations_untyped"] == [
+        {"operation": "uploadFile", "reason": no_schema},
+        {
+            "operation": "noContent",
+            "reason": "response 200: the spec declares no content (returned as parsed JSON)",
+        },
+        {"operation": "noSchema", "reason": no_schema},
+    ]
+    assert report["untyped_reasons"] == {"response": 2, "response 200": 1}
+    assert report["untyped_share"] == round(3 / 14, 4)
     assert report["models_generated"] == 2
     typed = [op for op in operations_pkg.module.OPERATIONS if op.typed]
     assert len(typed) == report["operations_typed"]
