@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,20 +70,39 @@ class ChildRun:
     cpu_s: float
     max_rss_mb: float
     returncode: int
+    timed_out: bool = False
 
 
-def run_child(argv: list[str], stdout: Path, stderr: Path, cwd: Path) -> ChildRun:
+def run_child(
+    argv: list[str],
+    stdout: Path,
+    stderr: Path,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    timeout_s: float | None = None,
+) -> ChildRun:
     """Run one command, returning its wall time and its own rusage from `os.wait4`.
 
     On Linux the rusage of a reaped child covers the child and the descendants it waited
     for (ruff, run by both generators), and `ru_maxrss` is the peak RSS of the largest
-    single process among them, in KiB.
+    single process among them, in KiB. `env` defaults to `child_env()`. With `timeout_s`,
+    the child is killed (SIGKILL, the child alone) once that many seconds have passed, and
+    the run is marked `timed_out`.
     """
     with stdout.open("wb") as out, stderr.open("wb") as err:
         start = time.perf_counter()
         # The argv is built here from fixed paths.
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=cwd, env=child_env())  # noqa: S603
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc = subprocess.Popen(  # noqa: S603
+            argv, stdout=out, stderr=err, cwd=cwd, env=child_env() if env is None else env
+        )
+        timer = threading.Timer(timeout_s, proc.kill) if timeout_s is not None else None
+        if timer is not None:
+            timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            if timer is not None:
+                timer.cancel()
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     return ChildRun(
@@ -90,6 +110,7 @@ def run_child(argv: list[str], stdout: Path, stderr: Path, cwd: Path) -> ChildRu
         cpu_s=usage.ru_utime + usage.ru_stime,
         max_rss_mb=usage.ru_maxrss / 1024,
         returncode=proc.returncode,
+        timed_out=timeout_s is not None and wall >= timeout_s and proc.returncode < 0,
     )
 
 

@@ -587,6 +587,14 @@ class ApiBuilder:
             )
         return tuple(schemes)
 
+    def _claim_method(self, wanted: str) -> str:
+        """A method name that is free together with its blocking twin ``<name>_sync``."""
+        name, counter = wanted, 2
+        while name in self._method_names or f"{name}_sync" in self._method_names:
+            name, counter = f"{wanted}{counter}", counter + 1
+        self._method_names.claim(f"{name}_sync")
+        return self._method_names.claim(name)
+
     def _operation(
         self,
         path: str,
@@ -600,9 +608,7 @@ class ApiBuilder:
         hint = pascal(operation_id)
         degraded: list[str] = []
         problems_before = len(self.schemas.problems)
-        method_name = self._method_names.claim(
-            self.renames.get(operation_id) or snake(operation_id)
-        )
+        method_name = self._claim_method(self.renames.get(operation_id) or snake(operation_id))
 
         parameters: list[Parameter] = []
         # the generated method's own locals and module names must not be shadowed
