@@ -196,10 +196,6 @@ class ConnectorHttpClient:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    def close_sync(self) -> None:
-        if self.sync.started:
-            self.sync.run(self.aclose())
-        self.sync.close()
 
 
 def _query(params: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -17,6 +17,7 @@ from connectory.core import (
     ConnectorRegistration,
     ConnectorType,
     MonitoringService,
+    NotFoundError,
     RateLimiter,
     RateLimits,
     UniversalConnectorFactory,
@@ -158,3 +159,35 @@ async def test_manager_raises_when_the_connection_test_fails() -> None:
             transport=httpx.MockTransport(handler),
         )
     assert manager.get_active_connectors() == []
+
+
+async def test_http_stream_hands_back_an_unread_body_and_maps_errors(
+    factory: UniversalConnectorFactory,
+) -> None:
+    chunks = [b"part-1;", b"part-2;", b"part-3"]
+
+    async def body() -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield chunk
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/missing"):
+            return httpx.Response(404, json={"error": "nope"})
+        return httpx.Response(200, content=body())
+
+    connector = factory.create_connector(
+        ConnectorType.SLACK, transport=httpx.MockTransport(handler)
+    )
+    await connector.connect({"bot_token": fv.CHAT_BOT_TOKEN})
+    response = await connector.http.stream("GET", "files/big", operation="download")
+    try:
+        assert not response.is_stream_consumed
+        received = [chunk async for chunk in response.aiter_bytes()]
+    finally:
+        await response.aclose()
+    assert b"".join(received) == b"".join(chunks)
+    with pytest.raises(NotFoundError) as caught:
+        await connector.http.stream("GET", "files/missing", operation="download")
+    assert caught.value.body_excerpt == '{"error":"nope"}'
+    assert connector.monitoring_service.operations["download"].requests == 2
+    await connector.close()
