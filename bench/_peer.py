@@ -85,7 +85,10 @@ def run_child(
 
     On Linux the rusage of a reaped child covers the child and the descendants it waited
     for (ruff, run by both generators), and `ru_maxrss` is the peak RSS of the largest
-    single process among them, in KiB. `env` defaults to `child_env()`. With `timeout_s`,
+    single process among them, in KiB. That figure cannot be below the parent's own peak
+    RSS: subprocess starts children with vfork, and the exec records the high-water mark of
+    the memory it replaces, which is the parent's. A parent measuring children must stay
+    small (load no large spec itself). `env` defaults to `child_env()`. With `timeout_s`,
     the child is killed (SIGKILL, the child alone) once that many seconds have passed, and
     the run is marked `timed_out`.
     """
