@@ -194,18 +194,64 @@ def encode_fields(
 
 
 def path_segment(value: Any) -> str:
-    """A path parameter, percent-encoded (a '/' in an id stays inside its segment)."""
+    """A path parameter, percent-encoded: a '/' stays inside its segment, and '.' or '..'
+    (which URL normalisation would remove) are sent as %2E."""
     if isinstance(value, enum.Enum):
         value = value.value
     if isinstance(value, bool):
         value = "true" if value else "false"
-    return _quote(str(value), safe="")
+    text = str(value)
+    if text in (".", ".."):
+        return text.replace(".", "%2E")
+    return _quote(text, safe="")
 
 
-def query_value(value: Any, *, explode: bool = True) -> Any:
-    """A query parameter as httpx takes it: enums as values, arrays joined unless exploded."""
+class _Exploded(dict[str, Any]):
+    """An object parameter sent as one query parameter per property (form, exploded)."""
+
+
+class _DeepObject(dict[str, Any]):
+    """An object parameter sent as ``name[key]=value`` pairs (deepObject)."""
+
+
+def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    """``prefix[key][sub]=value`` pairs (deepObject and Rails-style form encoding)."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _flatten(f"{prefix}[{key}]", item, out)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _flatten(f"{prefix}[{index}]", item, out)
+    else:
+        out[prefix] = _scalar(value)
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    return value
+
+
+def query_value(value: Any, *, explode: bool = True, style: str | None = None) -> Any:
+    """A query parameter as httpx takes it: enums as values, arrays joined unless exploded,
+    objects expanded as their style says (``deepObject``: ``name[key]=value``; ``form``
+    exploded: one parameter per property; not exploded: ``key,value,...``)."""
     if value is UNSET or value is None:
         return None
+    if attrs.has(type(value)):
+        value = encode(value)
+    if isinstance(value, Mapping):
+        if style == "deepObject":
+            pairs = _DeepObject()
+            _flatten("", value, pairs)
+            return pairs
+        if explode:
+            return _Exploded({k: _scalar(v) for k, v in value.items()})
+        return ",".join(f"{k},{_scalar(v)}" for k, v in value.items())
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, bool):
@@ -217,7 +263,38 @@ def query_value(value: Any, *, explode: bool = True) -> Any:
 
 
 def query(params: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in params.items() if v is not UNSET and v is not None}
+    """The query of a request: unset arguments left out, expanded objects spread out."""
+    out: dict[str, Any] = {}
+    for name, value in params.items():
+        if value is UNSET or value is None:
+            continue
+        if isinstance(value, _DeepObject):
+            out.update({f"{name}{key}": item for key, item in value.items()})
+        elif isinstance(value, _Exploded):
+            out.update(value)
+        else:
+            out[name] = value
+    return out
+
+
+def form(body: Any) -> dict[str, Any]:
+    """A form body (application/x-www-form-urlencoded): nested objects and arrays of
+    objects in bracket notation (``metadata[order]=42``, ``items[0][price]=p``), arrays of
+    scalars as repeated fields."""
+    data = encode(body)
+    if not isinstance(data, Mapping):
+        raise TypeError(f"a form body must be an object, got {type(data).__name__}")
+    out: dict[str, Any] = {}
+    for name, value in data.items():
+        if value is None:
+            continue
+        if isinstance(value, list | tuple) and not any(
+            isinstance(v, Mapping | list | tuple) for v in value
+        ):
+            out[name] = [_scalar(v) for v in value]
+        else:
+            _flatten(name, value, out)
+    return out
 
 
 def headers(values: Mapping[str, Any]) -> dict[str, str]:

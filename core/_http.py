@@ -197,7 +197,6 @@ class ConnectorHttpClient:
         await self._client.aclose()
 
 
-
 def _query(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """Query parameters as httpx wants them: no Nones, booleans as true/false."""
     if not params:

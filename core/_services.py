@@ -10,7 +10,6 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import quote
 
 import attrs
 import httpx
@@ -23,6 +22,7 @@ from ._auth import (
     OAuth2Token,
     TokenStore,
 )
+from ._codec import path_segment
 from ._config import AuthenticationType, ConnectorConfig, ConnectorType
 from ._errors import (
     AuthenticationError,
@@ -398,7 +398,7 @@ class BaseDataService(IDataService):
         for key in list(params):
             token = "{" + key + "}"
             if token in path:
-                path = path.replace(token, quote(str(params.pop(key)), safe=""))
+                path = path.replace(token, path_segment(params.pop(key)))
         if "{" in path:
             missing = path[path.index("{") + 1 : path.index("}")]
             raise ConfigurationError(f"missing path parameter {missing!r} for {template!r}")

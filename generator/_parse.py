@@ -644,6 +644,9 @@ class ApiBuilder:
             raw_params = []
         for node, node_base, _ in raw_params:
             location = str(node["in"])
+            if not str(node["name"]).strip():
+                degraded.append(f"parameter in {location} without a name: left out")
+                continue
             if location not in ("path", "query", "header", "cookie"):
                 degraded.append(f"parameter {node['name']!r}: unknown location {location!r}")
                 continue

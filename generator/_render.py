@@ -189,7 +189,11 @@ def operation_view(op: Operation) -> OperationView:
         parts.append("*")
         parts.extend(kw_parts)
     params = tuple(
-        ArgView(p.name, f"_c.query_value({p.py_name}, explode={p.explode})")
+        ArgView(
+            p.name,
+            f"_c.query_value({p.py_name}, explode={p.explode}"
+            + (f", style={p.style!r})" if p.style and p.style != "form" else ")"),
+        )
         for p in op.parameters
         if p.location == "query"
     )
@@ -204,7 +208,7 @@ def operation_view(op: Operation) -> OperationView:
         if body.kind == "json":
             body_kwarg = f"json={unless_unset}_c.encode(body)"
         elif body.kind == "form":
-            body_kwarg = f"data={unless_unset}_c.encode(body)"
+            body_kwarg = f"data={unless_unset}_c.form(body)"
         elif body.kind == "multipart":
             body_kwarg = "**_c.multipart_kwargs(body)"
         elif body.kind == "text":

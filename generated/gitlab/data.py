@@ -139,7 +139,7 @@ class GitLabDataService(BaseDataService):
                     "per_page": _c.query_value(per_page, explode=True),
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.Group = m.Group.from_dict(payload)
@@ -308,7 +308,7 @@ class GitLabDataService(BaseDataService):
             "POST",
             "/v3/projects",
             operation="post_v3_projects",
-            data=_c.encode(body),
+            data=_c.form(body),
         )
         payload = _c.json_body(response)
         result: m.Project = m.Project.from_dict(payload)
@@ -341,7 +341,7 @@ class GitLabDataService(BaseDataService):
             "PUT",
             "/v3/projects/" + _c.path_segment(id),
             operation="put_v3_projects_id",
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.Project = m.Project.from_dict(payload)
@@ -422,7 +422,7 @@ class GitLabDataService(BaseDataService):
             "POST",
             "/v3/projects/" + _c.path_segment(id) + "/issues",
             operation="post_v3_projects_id_issues",
-            data=_c.encode(body),
+            data=_c.form(body),
         )
         payload = _c.json_body(response)
         result: m.Issue = m.Issue.from_dict(payload)
@@ -455,7 +455,7 @@ class GitLabDataService(BaseDataService):
             "PUT",
             "/v3/projects/" + _c.path_segment(id) + "/issues/" + _c.path_segment(issue_id),
             operation="put_v3_projects_id_issues_issue_id",
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.Issue = m.Issue.from_dict(payload)
@@ -512,7 +512,7 @@ class GitLabDataService(BaseDataService):
             + _c.path_segment(noteable_id)
             + "/notes",
             operation="post_v3_projects_id_issues_noteable_id_notes",
-            data=_c.encode(body),
+            data=_c.form(body),
         )
         payload = _c.json_body(response)
         result: m.Note = m.Note.from_dict(payload)
@@ -551,7 +551,7 @@ class GitLabDataService(BaseDataService):
                     "per_page": _c.query_value(per_page, explode=True),
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.MergeRequest = m.MergeRequest.from_dict(payload)
@@ -589,7 +589,7 @@ class GitLabDataService(BaseDataService):
             "POST",
             "/v3/projects/" + _c.path_segment(id) + "/merge_requests",
             operation="post_v3_projects_id_merge_requests",
-            data=_c.encode(body),
+            data=_c.form(body),
         )
         payload = _c.json_body(response)
         result: m.MergeRequest = m.MergeRequest.from_dict(payload)

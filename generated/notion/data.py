@@ -259,7 +259,7 @@ class NotionDataService(BaseDataService):
                     "Notion-Version": notion_version,
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.RetrieveCommentsResponse = m.RetrieveCommentsResponse.from_dict(payload)
@@ -375,7 +375,7 @@ class NotionDataService(BaseDataService):
         )
 
     async def retrieve_a_page(
-        self, id: str, *, notion_version: str | Unset = UNSET, value: str | Unset = UNSET
+        self, id: str, *, notion_version: str | Unset = UNSET
     ) -> m.RetrieveAPageResponse:
         """Retrieve a Page."""
         response = await self.http.request(
@@ -385,7 +385,6 @@ class NotionDataService(BaseDataService):
             headers=_c.headers(
                 {
                     "Notion-Version": notion_version,
-                    "": value,
                 }
             ),
         )
@@ -394,12 +393,10 @@ class NotionDataService(BaseDataService):
         return result
 
     def retrieve_a_page_sync(
-        self, id: str, *, notion_version: str | Unset = UNSET, value: str | Unset = UNSET
+        self, id: str, *, notion_version: str | Unset = UNSET
     ) -> m.RetrieveAPageResponse:
         """Blocking twin of `retrieve_a_page`."""
-        return self.http.sync.run(
-            self.retrieve_a_page(id, notion_version=notion_version, value=value)
-        )
+        return self.http.sync.run(self.retrieve_a_page(id, notion_version=notion_version))
 
     async def update_page_properties(
         self,
@@ -470,7 +467,7 @@ class NotionDataService(BaseDataService):
                     "Notion-Version": notion_version,
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.RetrieveAUserResponse = m.RetrieveAUserResponse.from_dict(payload)

@@ -173,14 +173,13 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         parameters=(
             ParameterInfo("id", "id", "path", True, "str"),
             ParameterInfo("Notion-Version", "notion_version", "header", False, "str"),
-            ParameterInfo("", "value", "header", False, "str"),
         ),
         body_content_type=None,
         body_type=None,
         response_content_type="application/json",
         response_type="RetrieveAPageResponse",
-        typed=True,
-        degraded=(),
+        typed=False,
+        degraded=("parameter in header without a name: left out",),
         untyped=(),
     ),
     OperationInfo(

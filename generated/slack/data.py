@@ -119,7 +119,7 @@ class SlackDataService(BaseDataService):
                     "token": token,
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.ChatDeleteResponse = m.ChatDeleteResponse.from_dict(payload)
@@ -172,7 +172,7 @@ class SlackDataService(BaseDataService):
                     "token": token,
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.ChatPostMessageResponse = m.ChatPostMessageResponse.from_dict(payload)
@@ -197,7 +197,7 @@ class SlackDataService(BaseDataService):
                     "token": token,
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.ChatUpdateResponse = m.ChatUpdateResponse.from_dict(payload)
@@ -222,7 +222,7 @@ class SlackDataService(BaseDataService):
                     "token": token,
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.ConversationsArchiveResponse = m.ConversationsArchiveResponse.from_dict(payload)
@@ -247,7 +247,7 @@ class SlackDataService(BaseDataService):
                     "token": token,
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.ConversationsCreateResponse = m.ConversationsCreateResponse.from_dict(payload)
@@ -372,7 +372,7 @@ class SlackDataService(BaseDataService):
                     "token": token,
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.ConversationsJoinResponse = m.ConversationsJoinResponse.from_dict(payload)
@@ -544,7 +544,7 @@ class SlackDataService(BaseDataService):
                     "token": token,
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.ConversationsSetTopicResponse = m.ConversationsSetTopicResponse.from_dict(payload)
@@ -680,7 +680,7 @@ class SlackDataService(BaseDataService):
                     "token": token,
                 }
             ),
-            data=_c.encode(body),
+            data=_c.form(body),
         )
         payload = _c.json_body(response)
         result: m.ReactionsAddResponse = m.ReactionsAddResponse.from_dict(payload)

@@ -197,10 +197,10 @@ class StripeDataService(BaseDataService):
             operation="get_account",
             params=_c.query(
                 {
-                    "expand": _c.query_value(expand, explode=True),
+                    "expand": _c.query_value(expand, explode=True, style="deepObject"),
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.Account = m.Account.from_dict(payload)
@@ -222,10 +222,10 @@ class StripeDataService(BaseDataService):
             operation="get_balance",
             params=_c.query(
                 {
-                    "expand": _c.query_value(expand, explode=True),
+                    "expand": _c.query_value(expand, explode=True, style="deepObject"),
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.Balance = m.Balance.from_dict(payload)
@@ -257,17 +257,17 @@ class StripeDataService(BaseDataService):
             operation="get_charges",
             params=_c.query(
                 {
-                    "created": _c.query_value(created, explode=True),
+                    "created": _c.query_value(created, explode=True, style="deepObject"),
                     "customer": _c.query_value(customer, explode=True),
                     "ending_before": _c.query_value(ending_before, explode=True),
-                    "expand": _c.query_value(expand, explode=True),
+                    "expand": _c.query_value(expand, explode=True, style="deepObject"),
                     "limit": _c.query_value(limit, explode=True),
                     "payment_intent": _c.query_value(payment_intent, explode=True),
                     "starting_after": _c.query_value(starting_after, explode=True),
                     "transfer_group": _c.query_value(transfer_group, explode=True),
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.GetChargesResponse = m.GetChargesResponse.from_dict(payload)
@@ -315,10 +315,10 @@ class StripeDataService(BaseDataService):
             operation="get_charges_charge",
             params=_c.query(
                 {
-                    "expand": _c.query_value(expand, explode=True),
+                    "expand": _c.query_value(expand, explode=True, style="deepObject"),
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.Charge = m.Charge.from_dict(payload)
@@ -353,16 +353,16 @@ class StripeDataService(BaseDataService):
             operation="get_customers",
             params=_c.query(
                 {
-                    "created": _c.query_value(created, explode=True),
+                    "created": _c.query_value(created, explode=True, style="deepObject"),
                     "email": _c.query_value(email, explode=True),
                     "ending_before": _c.query_value(ending_before, explode=True),
-                    "expand": _c.query_value(expand, explode=True),
+                    "expand": _c.query_value(expand, explode=True, style="deepObject"),
                     "limit": _c.query_value(limit, explode=True),
                     "starting_after": _c.query_value(starting_after, explode=True),
                     "test_clock": _c.query_value(test_clock, explode=True),
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.GetCustomersResponse = m.GetCustomersResponse.from_dict(payload)
@@ -400,7 +400,7 @@ class StripeDataService(BaseDataService):
             "POST",
             "/v1/customers",
             operation="post_customers",
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.Customer = m.Customer.from_dict(payload)
@@ -424,10 +424,10 @@ class StripeDataService(BaseDataService):
             operation="get_customers_customer",
             params=_c.query(
                 {
-                    "expand": _c.query_value(expand, explode=True),
+                    "expand": _c.query_value(expand, explode=True, style="deepObject"),
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.Customer | m.DeletedCustomer = _c.decode_union(
@@ -457,7 +457,7 @@ class StripeDataService(BaseDataService):
             "POST",
             "/v1/customers/" + _c.path_segment(customer),
             operation="post_customers_customer",
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.Customer = m.Customer.from_dict(payload)
@@ -477,7 +477,7 @@ class StripeDataService(BaseDataService):
             "DELETE",
             "/v1/customers/" + _c.path_segment(customer),
             operation="delete_customers_customer",
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.DeletedCustomer = m.DeletedCustomer.from_dict(payload)
@@ -509,17 +509,17 @@ class StripeDataService(BaseDataService):
             operation="get_events",
             params=_c.query(
                 {
-                    "created": _c.query_value(created, explode=True),
+                    "created": _c.query_value(created, explode=True, style="deepObject"),
                     "delivery_success": _c.query_value(delivery_success, explode=True),
                     "ending_before": _c.query_value(ending_before, explode=True),
-                    "expand": _c.query_value(expand, explode=True),
+                    "expand": _c.query_value(expand, explode=True, style="deepObject"),
                     "limit": _c.query_value(limit, explode=True),
                     "starting_after": _c.query_value(starting_after, explode=True),
                     "type": _c.query_value(type, explode=True),
-                    "types": _c.query_value(types, explode=True),
+                    "types": _c.query_value(types, explode=True, style="deepObject"),
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.GetEventsResponse = m.GetEventsResponse.from_dict(payload)
@@ -563,10 +563,10 @@ class StripeDataService(BaseDataService):
             operation="get_events_id",
             params=_c.query(
                 {
-                    "expand": _c.query_value(expand, explode=True),
+                    "expand": _c.query_value(expand, explode=True, style="deepObject"),
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.Event = m.Event.from_dict(payload)
@@ -601,18 +601,18 @@ class StripeDataService(BaseDataService):
             params=_c.query(
                 {
                     "collection_method": _c.query_value(collection_method, explode=True),
-                    "created": _c.query_value(created, explode=True),
+                    "created": _c.query_value(created, explode=True, style="deepObject"),
                     "customer": _c.query_value(customer, explode=True),
-                    "due_date": _c.query_value(due_date, explode=True),
+                    "due_date": _c.query_value(due_date, explode=True, style="deepObject"),
                     "ending_before": _c.query_value(ending_before, explode=True),
-                    "expand": _c.query_value(expand, explode=True),
+                    "expand": _c.query_value(expand, explode=True, style="deepObject"),
                     "limit": _c.query_value(limit, explode=True),
                     "starting_after": _c.query_value(starting_after, explode=True),
                     "status": _c.query_value(status, explode=True),
                     "subscription": _c.query_value(subscription, explode=True),
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.GetInvoicesResponse = m.GetInvoicesResponse.from_dict(payload)
@@ -664,10 +664,10 @@ class StripeDataService(BaseDataService):
             operation="get_invoices_invoice",
             params=_c.query(
                 {
-                    "expand": _c.query_value(expand, explode=True),
+                    "expand": _c.query_value(expand, explode=True, style="deepObject"),
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.Invoice = m.Invoice.from_dict(payload)
@@ -701,15 +701,15 @@ class StripeDataService(BaseDataService):
             operation="get_payment_intents",
             params=_c.query(
                 {
-                    "created": _c.query_value(created, explode=True),
+                    "created": _c.query_value(created, explode=True, style="deepObject"),
                     "customer": _c.query_value(customer, explode=True),
                     "ending_before": _c.query_value(ending_before, explode=True),
-                    "expand": _c.query_value(expand, explode=True),
+                    "expand": _c.query_value(expand, explode=True, style="deepObject"),
                     "limit": _c.query_value(limit, explode=True),
                     "starting_after": _c.query_value(starting_after, explode=True),
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.GetPaymentIntentsResponse = m.GetPaymentIntentsResponse.from_dict(payload)
@@ -745,7 +745,7 @@ class StripeDataService(BaseDataService):
             "POST",
             "/v1/payment_intents",
             operation="post_payment_intents",
-            data=_c.encode(body),
+            data=_c.form(body),
         )
         payload = _c.json_body(response)
         result: m.PaymentIntent = m.PaymentIntent.from_dict(payload)
@@ -771,10 +771,10 @@ class StripeDataService(BaseDataService):
             params=_c.query(
                 {
                     "client_secret": _c.query_value(client_secret, explode=True),
-                    "expand": _c.query_value(expand, explode=True),
+                    "expand": _c.query_value(expand, explode=True, style="deepObject"),
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.PaymentIntent = m.PaymentIntent.from_dict(payload)
@@ -819,19 +819,19 @@ class StripeDataService(BaseDataService):
             params=_c.query(
                 {
                     "active": _c.query_value(active, explode=True),
-                    "created": _c.query_value(created, explode=True),
+                    "created": _c.query_value(created, explode=True, style="deepObject"),
                     "currency": _c.query_value(currency, explode=True),
                     "ending_before": _c.query_value(ending_before, explode=True),
-                    "expand": _c.query_value(expand, explode=True),
+                    "expand": _c.query_value(expand, explode=True, style="deepObject"),
                     "limit": _c.query_value(limit, explode=True),
-                    "lookup_keys": _c.query_value(lookup_keys, explode=True),
+                    "lookup_keys": _c.query_value(lookup_keys, explode=True, style="deepObject"),
                     "product": _c.query_value(product, explode=True),
-                    "recurring": _c.query_value(recurring, explode=True),
+                    "recurring": _c.query_value(recurring, explode=True, style="deepObject"),
                     "starting_after": _c.query_value(starting_after, explode=True),
                     "type": _c.query_value(type, explode=True),
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.GetPricesResponse = m.GetPricesResponse.from_dict(payload)
@@ -877,7 +877,7 @@ class StripeDataService(BaseDataService):
             "POST",
             "/v1/prices",
             operation="post_prices",
-            data=_c.encode(body),
+            data=_c.form(body),
         )
         payload = _c.json_body(response)
         result: m.Price = m.Price.from_dict(payload)
@@ -897,10 +897,10 @@ class StripeDataService(BaseDataService):
             operation="get_prices_price",
             params=_c.query(
                 {
-                    "expand": _c.query_value(expand, explode=True),
+                    "expand": _c.query_value(expand, explode=True, style="deepObject"),
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.Price = m.Price.from_dict(payload)
@@ -934,17 +934,17 @@ class StripeDataService(BaseDataService):
             params=_c.query(
                 {
                     "active": _c.query_value(active, explode=True),
-                    "created": _c.query_value(created, explode=True),
+                    "created": _c.query_value(created, explode=True, style="deepObject"),
                     "ending_before": _c.query_value(ending_before, explode=True),
-                    "expand": _c.query_value(expand, explode=True),
-                    "ids": _c.query_value(ids, explode=True),
+                    "expand": _c.query_value(expand, explode=True, style="deepObject"),
+                    "ids": _c.query_value(ids, explode=True, style="deepObject"),
                     "limit": _c.query_value(limit, explode=True),
                     "shippable": _c.query_value(shippable, explode=True),
                     "starting_after": _c.query_value(starting_after, explode=True),
                     "url": _c.query_value(url, explode=True),
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.GetProductsResponse = m.GetProductsResponse.from_dict(payload)
@@ -986,7 +986,7 @@ class StripeDataService(BaseDataService):
             "POST",
             "/v1/products",
             operation="post_products",
-            data=_c.encode(body),
+            data=_c.form(body),
         )
         payload = _c.json_body(response)
         result: m.Product = m.Product.from_dict(payload)
@@ -1006,10 +1006,10 @@ class StripeDataService(BaseDataService):
             operation="get_products_id",
             params=_c.query(
                 {
-                    "expand": _c.query_value(expand, explode=True),
+                    "expand": _c.query_value(expand, explode=True, style="deepObject"),
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.Product = m.Product.from_dict(payload)
@@ -1041,15 +1041,15 @@ class StripeDataService(BaseDataService):
             params=_c.query(
                 {
                     "charge": _c.query_value(charge, explode=True),
-                    "created": _c.query_value(created, explode=True),
+                    "created": _c.query_value(created, explode=True, style="deepObject"),
                     "ending_before": _c.query_value(ending_before, explode=True),
-                    "expand": _c.query_value(expand, explode=True),
+                    "expand": _c.query_value(expand, explode=True, style="deepObject"),
                     "limit": _c.query_value(limit, explode=True),
                     "payment_intent": _c.query_value(payment_intent, explode=True),
                     "starting_after": _c.query_value(starting_after, explode=True),
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.GetRefundsResponse = m.GetRefundsResponse.from_dict(payload)
@@ -1087,7 +1087,7 @@ class StripeDataService(BaseDataService):
             "POST",
             "/v1/refunds",
             operation="post_refunds",
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.Refund = m.Refund.from_dict(payload)
@@ -1111,10 +1111,10 @@ class StripeDataService(BaseDataService):
             operation="get_refunds_refund",
             params=_c.query(
                 {
-                    "expand": _c.query_value(expand, explode=True),
+                    "expand": _c.query_value(expand, explode=True, style="deepObject"),
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.Refund = m.Refund.from_dict(payload)
@@ -1155,12 +1155,16 @@ class StripeDataService(BaseDataService):
             params=_c.query(
                 {
                     "collection_method": _c.query_value(collection_method, explode=True),
-                    "created": _c.query_value(created, explode=True),
-                    "current_period_end": _c.query_value(current_period_end, explode=True),
-                    "current_period_start": _c.query_value(current_period_start, explode=True),
+                    "created": _c.query_value(created, explode=True, style="deepObject"),
+                    "current_period_end": _c.query_value(
+                        current_period_end, explode=True, style="deepObject"
+                    ),
+                    "current_period_start": _c.query_value(
+                        current_period_start, explode=True, style="deepObject"
+                    ),
                     "customer": _c.query_value(customer, explode=True),
                     "ending_before": _c.query_value(ending_before, explode=True),
-                    "expand": _c.query_value(expand, explode=True),
+                    "expand": _c.query_value(expand, explode=True, style="deepObject"),
                     "limit": _c.query_value(limit, explode=True),
                     "price": _c.query_value(price, explode=True),
                     "starting_after": _c.query_value(starting_after, explode=True),
@@ -1168,7 +1172,7 @@ class StripeDataService(BaseDataService):
                     "test_clock": _c.query_value(test_clock, explode=True),
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.GetSubscriptionsResponse = m.GetSubscriptionsResponse.from_dict(payload)
@@ -1224,10 +1228,10 @@ class StripeDataService(BaseDataService):
             operation="get_subscriptions_subscription_exposed_id",
             params=_c.query(
                 {
-                    "expand": _c.query_value(expand, explode=True),
+                    "expand": _c.query_value(expand, explode=True, style="deepObject"),
                 }
             ),
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.Subscription = m.Subscription.from_dict(payload)
@@ -1255,7 +1259,7 @@ class StripeDataService(BaseDataService):
             "DELETE",
             "/v1/subscriptions/" + _c.path_segment(subscription_exposed_id),
             operation="delete_subscriptions_subscription_exposed_id",
-            data=None if body is UNSET else _c.encode(body),
+            data=None if body is UNSET else _c.form(body),
         )
         payload = _c.json_body(response)
         result: m.Subscription = m.Subscription.from_dict(payload)
