@@ -134,20 +134,41 @@ def model_choice(model: Any) -> Choice:
 ANY_CHOICE: Final = Choice(lambda v: 1, lambda v: v)
 
 
+def _typed_depth(value: Any) -> int:
+    """How many models a decoded value holds: a deeper match decodes more of the data."""
+    if attrs.has(type(value)):
+        return 1 + sum(_typed_depth(getattr(value, f.name)) for f in attrs.fields(type(value)))
+    if isinstance(value, list):
+        return sum(_typed_depth(v) for v in value)
+    if isinstance(value, dict):
+        return sum(_typed_depth(v) for v in value.values())
+    return 0
+
+
 def decode_union(value: Any, choices: Sequence[Choice]) -> Any:
-    """Decode `value` as the best-matching candidate; the raw value if none matches."""
-    best: Choice | None = None
-    best_score = 0
-    for choice in choices:
-        score = choice.check(value)
-        if score > best_score:
-            best, best_score = choice, score
-    if best is None:
+    """Decode `value` as the best-matching candidate; the raw value if none matches.
+
+    Candidates are ranked on the top-level keys; when several tie, each is decoded and the
+    one that turns more of the nested data into models wins (two shapes often differ only
+    below the top level).
+    """
+    scored = [(choice.check(value), index, choice) for index, choice in enumerate(choices)]
+    best_score = max((score for score, _, _ in scored), default=0)
+    if best_score == 0:
         return value
-    try:
-        return best.decode(value)
-    except DecodeError:
+    tied = [choice for score, _, choice in scored if score == best_score]
+    decoded: list[tuple[int, int, Any]] = []
+    for order, choice in enumerate(tied):
+        try:
+            result = choice.decode(value)
+        except DecodeError:
+            continue
+        if len(tied) == 1:
+            return result
+        decoded.append((_typed_depth(result), -order, result))
+    if not decoded:
         return value
+    return max(decoded, key=lambda item: (item[0], item[1]))[2]
 
 
 def decode_discriminated(

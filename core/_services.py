@@ -22,7 +22,7 @@ from ._auth import (
     OAuth2Token,
     TokenStore,
 )
-from ._codec import path_segment
+from ._codec import json_body, path_segment
 from ._config import AuthenticationType, ConnectorConfig, ConnectorType
 from ._errors import (
     AuthenticationError,
@@ -470,7 +470,8 @@ class BaseDataService(IDataService):
             )
         except NotFoundError:
             return None
-        item = get_path(response.json(), target.item_path)
+        # An empty body (some specs allow one) reads as None, like the generated methods.
+        item = get_path(json_body(response), target.item_path)
         return item if isinstance(item, dict) else {"value": item}
 
     # sync twins

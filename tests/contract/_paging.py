@@ -1,0 +1,238 @@
+"""Two-page listings for a resource's paginator, drawn from its list response schema.
+
+Each plan serves a first page that asks for more in the resource's own way (a cursor in
+the body or a header, ``has_more``, a full page of ``page_size`` items with a total, a
+``Link`` header) and a last page that ends the listing, and says what the second request
+must carry. A resource without pagination gets one page. The pages are response bodies
+drawn from the spec, with only the paging fields set.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any, Final
+
+import attrs
+import httpx
+from hypothesis import strategies as st
+
+from connectory.core import (
+    CursorInBody,
+    CursorInHeader,
+    LastItemCursor,
+    LinkHeader,
+    NextUrlInBody,
+    NoPagination,
+    OffsetLimit,
+    PageNumber,
+    Resource,
+)
+from connectory.core._pagination import get_path
+
+from ._fake import Draw, Exchange, Reply
+from ._spec import ConnectorSpec, SpecOperation
+
+CURSOR: Final = "contract-cursor-2"
+LAST_ID: Final = "contract-last-id"
+
+
+def set_path(data: Any, path: str, value: Any) -> None:
+    """Set a dotted path in a JSON object, making the objects on the way."""
+    *parents, leaf = path.split(".")
+    node = data
+    for part in parents:
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
+        node = node[part]
+    node[leaf] = value
+
+
+def clear_path(data: Any, path: str) -> None:
+    """Null a dotted path where it exists (a missing one already reads as None)."""
+    *parents, leaf = path.split(".")
+    node = data
+    for part in parents:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict) and leaf in node:
+        node[leaf] = None
+
+
+def items_of(body: Any, items_path: str | None) -> list[Any]:
+    items = get_path(body, items_path)
+    assert isinstance(items, list)
+    return items
+
+
+def _with_items(body: Any, items_path: str | None, items: list[Any]) -> Any:
+    if items_path is None:
+        return items
+    set_path(body, items_path, items)
+    return body
+
+
+@attrs.define
+class PagePlan:
+    """The pages of one listing and what the request for the second must carry."""
+
+    operation: SpecOperation
+    paginator: Any
+    items_path: str | None
+    bodies: list[Any]
+    headers: list[dict[str, str]]
+    next_link: str | None = None  # LinkHeader / NextUrlInBody: the query param to add
+    expected_next: dict[str, str] = attrs.field(factory=dict)
+    next_in_body: bool = False
+    served: int = 0
+
+    @property
+    def items(self) -> list[Any]:
+        return [item for body in self.bodies for item in items_of(body, self.items_path)]
+
+    def respond(self, exchange: Exchange) -> Reply:
+        index, self.served = self.served, self.served + 1
+        if index >= len(self.bodies):
+            return Reply(500, {"error": f"the plan has {len(self.bodies)} pages only"})
+        body, headers = self.bodies[index], dict(self.headers[index])
+        if index == 0 and self.next_link is not None and len(self.bodies) > 1:
+            url = exchange.request.url.copy_merge_params({self.next_link: "2"})
+            self.expected_next = dict(url.params.multi_items())
+            if isinstance(self.paginator, LinkHeader):
+                headers["link"] = f'<{url}>; rel="{self.paginator.rel}"'
+            else:
+                set_path(body, self.paginator.next_path, str(url))
+        return Reply(self.operation.status, body, headers)
+
+
+def page_strategy(
+    spec: ConnectorSpec, operation: SpecOperation, items_path: str | None, *, min_items: int
+) -> st.SearchStrategy[Any]:
+    """List responses of `operation` with at least `min_items` items at `items_path`."""
+    if operation.response_schema is None:
+        if items_path is not None:
+            raise NotImplementedError("an items path in a body without a schema")
+        return st.lists(spec.any_json(), min_size=min_items, max_size=3)
+
+    def enough(body: Any) -> bool:
+        items = get_path(body, items_path)
+        return isinstance(items, list) and len(items) >= min_items
+
+    return spec.response_strategy(operation).filter(enough)
+
+
+def can_hold_list(schema: Any, path: str | None) -> bool:
+    """Whether instances of a converted schema can have a list at the dotted `path`."""
+    if not isinstance(schema, dict):
+        return schema is True
+    branches = [*schema.get("allOf", ()), *schema.get("anyOf", ()), *schema.get("oneOf", ())]
+    if any(can_hold_list(branch, path) for branch in branches):
+        return True
+    if not path:
+        kind = schema.get("type")
+        return kind is None or kind == "array" or (isinstance(kind, list) and "array" in kind)
+    head, _, rest = path.partition(".")
+    properties = schema.get("properties", {})
+    if head in properties:
+        return can_hold_list(properties[head], rest or None)
+    return False
+
+
+def plan_pages(
+    spec: ConnectorSpec, resource: Resource, operation: SpecOperation, draw: Draw[Any]
+) -> PagePlan:
+    paginator = resource.paginator
+    path = resource.items_path
+    schema = operation.response_schema
+    if schema is not None and not can_hold_list(spec.converter.to_json_schema(schema), path):
+        # The spec leaves no room for the items where the resource looks for them: serve
+        # what the spec says and let list_items show what it makes of it.
+        return PagePlan(
+            operation, NoPagination(), path, [draw(spec.response_strategy(operation))], [{}]
+        )
+
+    def page(min_items: int = 0) -> Any:
+        return draw(page_strategy(spec, operation, path, min_items=min_items))
+
+    if isinstance(paginator, NoPagination):
+        plan = PagePlan(operation, paginator, path, [page()], [{}])
+    elif isinstance(paginator, CursorInBody):
+        first, last = page(), page()
+        set_path(first, paginator.cursor_path, CURSOR)
+        if paginator.has_more_path is not None:
+            set_path(first, paginator.has_more_path, True)
+            set_path(last, paginator.has_more_path, False)
+        else:
+            clear_path(last, paginator.cursor_path)
+        plan = PagePlan(operation, paginator, path, [first, last], [{}, {}])
+        plan.expected_next = {paginator.cursor_param: CURSOR}
+        plan.next_in_body = paginator.in_body
+    elif isinstance(paginator, LastItemCursor):
+        first = draw(
+            page_strategy(spec, operation, path, min_items=1).filter(
+                lambda body: isinstance(items_of(body, path)[-1], dict)
+            )
+        )
+        set_path(items_of(first, path)[-1], paginator.id_field, LAST_ID)
+        last = page()
+        if paginator.has_more_path is not None:
+            set_path(first, paginator.has_more_path, True)
+            set_path(last, paginator.has_more_path, False)
+        else:
+            last = _with_items(last, path, [])
+        plan = PagePlan(operation, paginator, path, [first, last], [{}, {}])
+        plan.expected_next = {paginator.cursor_param: LAST_ID}
+    elif isinstance(paginator, OffsetLimit | PageNumber):
+        size = paginator.page_size
+        first = page(min_items=1)
+        # With a total, a full first page and an empty second one make a total of one
+        # page size, and the listing rightly ends without asking for the second page.
+        totals = isinstance(paginator, OffsetLimit) and paginator.total_path is not None
+        last = page(min_items=1 if totals else 0)
+        if size is None:  # PageNumber with an unknown size: an empty page ends it
+            last = _with_items(last, path, [])
+        else:
+            full = list(itertools.islice(itertools.cycle(items_of(first, path)), size))
+            first = _with_items(first, path, full)
+            last = _with_items(last, path, items_of(last, path)[: size - 1])
+        if isinstance(paginator, OffsetLimit):
+            if paginator.total_path is not None and size is not None:
+                total = size + len(items_of(last, path))
+                set_path(first, paginator.total_path, total)
+                set_path(last, paginator.total_path, total)
+            expected = {paginator.offset_param: str(size), paginator.limit_param: str(size)}
+        else:
+            if paginator.total_pages_path is not None:
+                set_path(first, paginator.total_pages_path, 2)
+                set_path(last, paginator.total_pages_path, 2)
+            expected = {paginator.page_param: str(paginator.start + 1)}
+        plan = PagePlan(operation, paginator, path, [first, last], [{}, {}])
+        plan.expected_next = expected
+    elif isinstance(paginator, LinkHeader | NextUrlInBody):
+        declared = {p.name for p in operation.parameters if p.location == "query"}
+        if "page" in declared:
+            first = page()
+            # A second page equal to the first is refused by iterate_pages (it means the
+            # server ignores the paging params), so the pages differ.
+            last = draw(
+                page_strategy(spec, operation, path, min_items=0).filter(lambda b: b != first)
+            )
+            plan = PagePlan(operation, paginator, path, [first, last], [{}, {}], next_link="page")
+        else:
+            plan = PagePlan(operation, paginator, path, [page()], [{}])
+    elif isinstance(paginator, CursorInHeader):
+        plan = PagePlan(
+            operation, paginator, path, [page(), page()], [{paginator.header: CURSOR}, {}]
+        )
+        plan.expected_next = {paginator.cursor_param: CURSOR}
+    else:
+        raise NotImplementedError(f"no page plan for {paginator!r}")
+    return plan
+
+
+def sent_params(exchange: Exchange, in_body: bool) -> dict[str, str]:
+    """The query params of a page request (or the fields of its JSON body), as strings."""
+    request: httpx.Request = exchange.request
+    if in_body:
+        body = json.loads(request.content or b"{}")
+        return {key: str(value) for key, value in body.items()}
+    return dict(request.url.params.multi_items())
