@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -24,26 +24,6 @@ from connectory.core import (
 )
 from connectory.demo import DEMO_TOKEN, REGISTRATION, serve_demo
 from tests import fake_vendors as fv
-from tests.local_server import LocalServer, serve
-
-
-@pytest.fixture
-def server() -> Iterator[LocalServer]:
-    with serve(fv.vendor_route) as running:
-        yield running
-
-
-@pytest.fixture
-def factory(server: LocalServer) -> UniversalConnectorFactory:
-    factory = UniversalConnectorFactory(discover=False)
-    factory.register_connector_implementation(
-        ConnectorType.SLACK,
-        fv.SlackConnector,
-        fv.SlackAuthenticationService,
-        fv.SlackDataService,
-        fv.chat_config(server.url),
-    )
-    return factory
 
 
 def test_installed_connectors_are_discovered_through_entry_points() -> None:

@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from connectory.core import ConnectorError, ConnectorType, UniversalConnectorFactory
 from tests import fake_vendors as fv
-from tests.local_server import LocalServer, serve
-
-
-@pytest.fixture
-def server() -> Iterator[LocalServer]:
-    with serve(fv.vendor_route) as running:
-        yield running
-
-
-@pytest.fixture
-def factory(server: LocalServer) -> UniversalConnectorFactory:
-    factory = UniversalConnectorFactory(discover=False)
-    factory.register_connector_implementation(
-        ConnectorType.SLACK,
-        fv.SlackConnector,
-        fv.SlackAuthenticationService,
-        fv.SlackDataService,
-        fv.chat_config(server.url),
-    )
-    return factory
+from tests.local_server import LocalServer
 
 
 def test_sync_twins_work_without_an_event_loop(

@@ -211,9 +211,7 @@ async def test_success_without_declared_content_returns_parsed_json(
     info = operations_pkg.operation("noContent")
     assert not info.typed
     assert info.degraded == ()  # nothing the generator failed at: the spec says nothing
-    assert info.untyped == (
-        "response 200: the spec declares no content (returned as parsed JSON)",
-    )
+    assert info.untyped == ("response 200: the spec declares no content (returned as parsed JSON)",)
 
 
 def test_sync_twins_work_without_an_event_loop(operations_pkg: Generated) -> None:

@@ -4,7 +4,7 @@ local HTTP server (see tests/fake_vendors.py)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -21,15 +21,9 @@ from connectory.core import (
     UniversalConnectorFactory,
 )
 from tests import fake_vendors as fv
-from tests.local_server import LocalServer, serve
+from tests.local_server import LocalServer
 
 logger = logging.getLogger("tests.seed")
-
-
-@pytest.fixture
-def server() -> Iterator[LocalServer]:
-    with serve(fv.vendor_route) as running:
-        yield running
 
 
 @pytest.fixture
