@@ -138,8 +138,6 @@ class FakeVendor:
         self.draw = draw
         self.exchanges: list[Exchange] = []
         self.responders: dict[str, Responder] = {}
-        # Whether a success response that declares no content may come without a body.
-        self.empty_when_undeclared = True
         self._auth_params = auth_query_params(spec)
 
     @property
@@ -240,7 +238,7 @@ class FakeVendor:
                 )
             # No content declared (Trello's spec): an empty body meets the spec; the real
             # API answers JSON all the same.
-            if self.empty_when_undeclared and self.draw(st.booleans()):
+            if self.draw(st.booleans()):
                 return Reply(operation.status)
             return Reply(operation.status, self.draw(self.spec.any_json()))
         strategy = self.spec.response_strategy(operation)

@@ -1,12 +1,11 @@
 """What the contract harness found that is still open, and how the general run steps round it.
 
-An open generator or core bug (B3, B6) has a deterministic reproduction in
-test_known_bugs.py, marked ``xfail(strict=True)``: it fails today and turns into an
-unexpected pass (a failure of the suite) once the bug is fixed, which is the signal to
-delete its entry here and the avoidance that goes with it. Until then the property tests
-avoid exactly the input that triggers it, so that they keep checking everything else
-about the affected operation. (B1, B2, B4 and B5 are fixed; test_known_bugs.py keeps
-their reproductions as regression tests.)
+An open generator or core bug gets a deterministic reproduction in test_known_bugs.py,
+marked ``xfail(strict=True)``: it fails until the bug is fixed and then turns into an
+unexpected pass (a failure of the suite), the signal to drop the mark and the avoidance
+below. Until then the property tests avoid exactly the input that triggers it (here, a
+response body predicate), so that they keep checking everything else about the affected
+operation. None is open: B1-B6 are fixed and their reproductions are regression tests.
 
 Disagreements between a connector.yaml and its spec (S1, S2) are no code bug; the
 listings they break are marked ``xfail(strict=True)`` in test_resources.py and flip when
@@ -20,19 +19,6 @@ from typing import Any, Final
 
 from ._spec import ConnectorSpec
 
-SHALLOW_UNION: Final = (
-    "B3: _codec.decode_union picks a union member by top-level keys only. Box get_search "
-    "answered {'entries': [{'type': 'search_result', 'accessible_via_shared_link': ...}]}, "
-    "valid only under SearchResultsWithSharedLinks, decodes as SearchResults (the first "
-    "member, same score), whose entries stay raw dicts (no File | Folder | WebLink matches)."
-)
-EMPTY_ITEM_BODY: Final = (
-    "B6: BaseDataService.get_item_metadata parses the get response with response.json(), "
-    "so a 200 without a body, which Trello's spec allows (its responses declare no "
-    "content), raises a bare json.JSONDecodeError instead of a ConnectorError or a "
-    "result; the generated methods read the same answer as None (_codec.json_body). "
-    "Trello get_item_metadata('c1', resource='checklists', token='t')."
-)
 GITLAB_LISTS: Final = (
     "S1: GitLab's trimmed spec declares a single object as the response of every list "
     "operation (GET /v3/projects -> BasicProjectDetails, /v3/users -> UserBasic, ...), "
@@ -56,9 +42,8 @@ LISTING_MISMATCHES: Final[Mapping[tuple[str, str], str]] = {
     ("notion", "comments"): NOTION_CURSOR,
 }
 
-# Response bodies the general run does not send, per (connector, operation name).
-# Response bodies the general run does not send, per (connector, operation name): none
-# left since B3 was fixed; an entry names its bug and a predicate on the body.
+# Response bodies the general run does not send, per (connector, operation name): an
+# entry names its bug and a predicate the bodies must meet. None left since B3 was fixed.
 _RESPONSE_AVOID: Final[Mapping[tuple[str, str], tuple[str, Callable[[Any], bool]]]] = {}
 
 

@@ -1,8 +1,8 @@
 """Deterministic reproductions of what the contract harness found in generated and core code.
 
 An open bug is marked ``xfail(strict=True)``: fixing it makes the test pass, which fails
-the suite until the mark (and the avoidance in _known_bugs.py) goes. Fixed bugs stay as
-regression tests.
+the suite until the mark (and the avoidance in _known_bugs.py) goes. B1-B6 are fixed;
+their reproductions stay as regression tests.
 """
 
 from __future__ import annotations
