@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, Protocol, TypeVar
+from typing import Any, Final, TypeVar
 from urllib.parse import quote as _quote
 
 import attrs
@@ -39,13 +39,6 @@ UNSET: Final = Unset.UNSET
 
 class DecodeError(ConnectorError):
     """A response body does not have the shape the spec promised."""
-
-
-class Model(Protocol):
-    @classmethod
-    def from_dict(cls: type[T], data: Any) -> T: ...
-
-    def to_dict(self) -> dict[str, Any]: ...
 
 
 def to_float(value: Any) -> Any:

@@ -50,16 +50,12 @@ def build_api(spec: Path, definition: ConnectorDefinition | None = None) -> Api:
     return api
 
 
-def _files(api: Api, definition: ConnectorDefinition) -> dict[str, str]:
-    return render(api, definition)
-
-
 def generate(
     definition: ConnectorDefinition, out: Path, *, report: Path | None = None
 ) -> GenerationResult:
     """Generate the package of `definition` into `out` (atomically)."""
     api = build_api(definition.spec, definition)
-    files = _files(api, definition)
+    files = render(api, definition)
     write_package(files, out)
     summary = build_report(api, name=definition.name, spec=str(definition.spec.name))
     if report is not None:
@@ -153,7 +149,7 @@ def check(definitions: Iterable[ConnectorDefinition], generated_dir: Path) -> li
         for definition in definitions:
             api = build_api(definition.spec, definition)
             staging = Path(scratch) / definition.name
-            for relative, text in _files(api, definition).items():
+            for relative, text in render(api, definition).items():
                 target = staging / relative
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8")

@@ -12,7 +12,6 @@ import jinja2
 from ._definition import PAGINATION_STYLES, ConnectorDefinition, Pagination
 from ._errors import DefinitionError
 from ._model import (
-    ANY,
     Api,
     EnumDef,
     Field,
@@ -410,4 +409,4 @@ def _operation_info(op: Operation) -> dict[str, Any]:
     }
 
 
-__all__ = ["ANY", "render"]
+__all__ = ["render"]
