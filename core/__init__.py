@@ -1,24 +1,32 @@
 """connectory's hand-written runtime: the seed's public names over httpx's extension points.
 
-Everything a connector needs at run time is exported here; the modules behind it are
-private. ``connectory.core.testing`` holds the switch that turns off all waiting.
+What users touch is exported here (a test pins the list); the modules behind it are
+private. Public submodules: ``connectory.core.models`` (models and decoding) and
+``connectory.core.resources`` (typed operations and pagers), which generated connectors
+are made of, ``connectory.core.testing`` (the switch that turns off all waiting) and
+``connectory.core.webhooks`` (verifying signed webhook deliveries).
 """
 
 from ._auth import ApiKeyAuth, BasicAuth, BearerAuth, OAuth2Auth, OAuth2Token, TokenStore
-from ._codec import UNSET, DecodeError, Unset
+from ._auth_service import BaseAuthenticationService
 from ._config import (
     ApiKeyLocation,
     AuthenticationType,
+    AuthScheme,
     ConnectorConfig,
-    ConnectorType,
     RateLimits,
     RetryPolicy,
 )
+from ._connector import BaseConnectorService, ConnectorOptions
+from ._connector_types import ConnectorType
+from ._data_service import BaseDataService, Resource
+from ._error_service import BaseErrorHandlingService
 from ._errors import (
     AuthenticationError,
     ConfigurationError,
     ConflictError,
     ConnectorError,
+    DecodeError,
     NotFoundError,
     PaginationError,
     PermissionDeniedError,
@@ -35,9 +43,17 @@ from ._factory import (
     ConnectorRegistration,
     UniversalConnectorFactory,
 )
-from ._http import ConnectorHttpClient
+from ._http import RequestOptions
+from ._interfaces import (
+    IAuthenticationService,
+    IConnectorFactory,
+    IConnectorService,
+    IDataService,
+    IErrorHandlingService,
+    IMonitoringService,
+)
 from ._monitoring import MonitoringService
-from ._operations import OperationInfo, ParameterInfo
+from ._operations import ConnectorInfo, OperationInfo, ParameterInfo
 from ._pagination import (
     CursorInBody,
     CursorInHeader,
@@ -53,27 +69,18 @@ from ._pagination import (
     iterate_items,
     iterate_pages,
 )
-from ._ratelimit import InMemoryRateLimitBackend, RateLimitBackend, RateLimiter
+from ._ratelimit import InMemoryRateLimitBackend, Permit, RateLimitBackend, RateLimiter
 from ._redact import redact
-from ._services import (
-    BaseAuthenticationService,
-    BaseConnectorService,
-    BaseDataService,
-    BaseErrorHandlingService,
-    IAuthenticationService,
-    IConnectorFactory,
-    IConnectorService,
-    IDataService,
-    IErrorHandlingService,
-    IMonitoringService,
-    Resource,
-)
-from ._transport import ConnectorTransport
+from .models import UNSET, Deviation, Model, Unset, deviations
+from .resources import AsyncPager, RawResponse, SyncPager
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "UNSET",
     "ApiKeyAuth",
     "ApiKeyLocation",
+    "AsyncPager",
+    "AuthScheme",
     "AuthenticationError",
     "AuthenticationType",
     "BaseAuthenticationService",
@@ -87,18 +94,15 @@ __all__ = [
     "ConnectorBuilder",
     "ConnectorConfig",
     "ConnectorError",
-    "ConnectorHttpClient",
+    "ConnectorInfo",
     "ConnectorManager",
+    "ConnectorOptions",
     "ConnectorRegistration",
-    "ConnectorTransport",
-    "DecodeError",
-    "OperationInfo",
-    "ParameterInfo",
-    "UNSET",
-    "Unset",
     "ConnectorType",
     "CursorInBody",
     "CursorInHeader",
+    "DecodeError",
+    "Deviation",
     "IAuthenticationService",
     "IConnectorFactory",
     "IConnectorService",
@@ -108,6 +112,7 @@ __all__ = [
     "InMemoryRateLimitBackend",
     "LastItemCursor",
     "LinkHeader",
+    "Model",
     "MonitoringService",
     "NextUrlInBody",
     "NoPagination",
@@ -115,23 +120,31 @@ __all__ = [
     "OAuth2Auth",
     "OAuth2Token",
     "OffsetLimit",
+    "OperationInfo",
     "Page",
     "PageNumber",
     "PageRequest",
     "PaginationError",
     "Paginator",
+    "ParameterInfo",
     "PermissionDeniedError",
+    "Permit",
     "RateLimitBackend",
     "RateLimitError",
     "RateLimiter",
     "RateLimits",
+    "RawResponse",
+    "RequestOptions",
     "Resource",
     "RetryPolicy",
     "ServerError",
+    "SyncPager",
     "TokenStore",
     "TransportError",
     "UniversalConnectorFactory",
+    "Unset",
     "ValidationError",
+    "deviations",
     "error_for_response",
     "iterate_items",
     "iterate_pages",

@@ -2,8 +2,12 @@
 
 API key (header, query or cookie), bearer token, basic, and OAuth2 with the refresh-token
 and client-credentials grants. OAuth2 refreshes shortly before expiry and once on a 401,
-with exactly one token request in flight per credential however many requests wait for it;
-a new token (and a rotated refresh token) is handed to the `token_store` callback.
+with exactly one token request in flight per credential however many requests wait for
+it; the outcome of that request, a new token or a failure, is shared by every request that
+waited for it. A refresh the token endpoint rejects for good (``invalid_grant``, a bad
+client) is final: later requests fail at once, without a token request, until new
+credentials are given. A new token (and a rotated refresh token) is handed to the
+`token_store` callback.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import attrs
 import httpx
 
 from ._config import ApiKeyLocation
-from ._errors import AuthenticationError, ConnectorError, error_for_response
+from ._errors import AuthenticationError, ConnectorError, TransportError, error_for_response
 from ._redact import MASK, register_secrets, unregister_secrets
 
 OPERATION_EXTENSION = "connectory.operation"
@@ -37,7 +41,6 @@ class ApiKeyAuth(httpx.Auth):
         location: ApiKeyLocation | str = ApiKeyLocation.HEADER,
         prefix: str | None = None,
     ) -> None:
-        self._key = key
         self.name = name
         self.location = ApiKeyLocation(location)
         self._value = f"{prefix} {key}" if prefix else key
@@ -121,6 +124,11 @@ class OAuth2Token:
 TokenStore = Callable[[OAuth2Token], Awaitable[None] | None]
 """Called with every new token; persist it (a rotated refresh token replaces the old one)."""
 
+# Token-endpoint error codes that no retry will cure (RFC 6749, section 5.2).
+_FINAL_ERRORS = frozenset(
+    {"invalid_grant", "invalid_client", "unauthorized_client", "unsupported_grant_type"}
+)
+
 
 class OAuth2Auth(httpx.Auth):
     """OAuth2 bearer auth that keeps its access token fresh.
@@ -155,9 +163,16 @@ class OAuth2Auth(httpx.Auth):
         self.token_store = token_store
         self.refresh_margin = refresh_margin
         self._clock = clock
-        self._async_lock = asyncio.Lock()
+        self._async_lock: asyncio.Lock | None = None
         self._sync_lock = threading.Lock()
         self.refresh_count = 0
+        # Every finished refresh attempt bumps `_attempts`; a request that waited for the
+        # lock while one ran takes its outcome (`_failure` or the new token) instead of
+        # sending a token request of its own.
+        self._attempts = 0
+        self._failure: AuthenticationError | ConnectorError | None = None
+        # Set when the endpoint rejected the grant for good: every request fails at once.
+        self._final: AuthenticationError | None = None
         # What this auth registered as secrets in use, so it releases exactly that even if
         # `_token` is replaced from outside. The client secret is included: token
         # endpoints echo it in their error bodies.
@@ -214,17 +229,24 @@ class OAuth2Auth(httpx.Auth):
         return request
 
     def _accept(self, response: httpx.Response) -> OAuth2Token:
+        """The token a token-endpoint response carries; raises its failure otherwise."""
         if response.status_code >= 400:
             error = error_for_response(response, operation="oauth2_token")
+            code = _error_code(response)
             if response.status_code in (400, 401, 403):
-                raise AuthenticationError(
-                    f"token request rejected ({self.grant} grant)",
+                rejected = AuthenticationError(
+                    f"token request rejected ({self.grant} grant"
+                    + (f", {code}" if code else "")
+                    + ")",
                     status_code=error.status_code,
                     method=error.method,
                     url=error.url,
                     body_excerpt=error.body_excerpt,
                     operation="oauth2_token",
                 )
+                if code in _FINAL_ERRORS or response.status_code == 401:
+                    self._final = rejected
+                raise rejected
             raise error
         try:
             payload = response.json()
@@ -232,11 +254,11 @@ class OAuth2Auth(httpx.Auth):
             raise ConnectorError(
                 "token endpoint answered with a body that is not JSON",
                 status_code=response.status_code,
+                operation="oauth2_token",
             ) from None
         if not isinstance(payload, dict):
             raise AuthenticationError("token endpoint answered with a non-object JSON body")
-        previous = self._token
-        token = OAuth2Token.from_response(payload, previous=previous, now=self._clock())
+        token = OAuth2Token.from_response(payload, previous=self._token, now=self._clock())
         self._hold(token)
         self._token = token
         self.refresh_count += 1
@@ -253,19 +275,63 @@ class OAuth2Auth(httpx.Auth):
         unregister_secrets(self._held)
         self._held = values
 
+    def _check_final(self) -> None:
+        if self._final is not None:
+            raise AuthenticationError(
+                f"{self._final.message}; give new credentials to continue",
+                status_code=self._final.status_code,
+                operation="oauth2_token",
+            )
+
+    def _outcome(self, attempts_seen: int, token: OAuth2Token) -> bool:
+        """Under the lock: True if the token this request used was already replaced (by a
+        refresh that finished while it waited, or from outside); raises the failure of a
+        refresh that finished meanwhile; False if this request must refresh itself."""
+        if self._token is not token:
+            return True
+        if self._attempts != attempts_seen and self._failure is not None:
+            raise _copy_error(self._failure)
+        self._check_final()
+        return False
+
+    def _record(self, failure: AuthenticationError | ConnectorError | None) -> None:
+        self._attempts += 1
+        self._failure = failure
+
+    def _finish(self, response: httpx.Response) -> OAuth2Token:
+        """Accept a token response, recording the outcome for the requests that wait."""
+        try:
+            token = self._accept(response)
+        except ConnectorError as exc:
+            self._record(exc)
+            raise
+        self._record(None)
+        return token
+
     def use_refresh_token(self, refresh_token: str) -> None:
         """Refresh with `refresh_token` from now on (one issued outside this object)."""
         self._token = attrs.evolve(self._token, refresh_token=refresh_token)
+        self._final = None
         self._hold(self._token)
+
+    def _lock(self) -> asyncio.Lock:
+        if self._async_lock is None:
+            self._async_lock = asyncio.Lock()
+        return self._async_lock
 
     async def refresh(
         self, send: Callable[[httpx.Request], Awaitable[httpx.Response]]
     ) -> OAuth2Token:
         """Obtain a new token now with `send` (the connector's client), under the lock."""
-        async with self._async_lock:
-            response = await send(self.build_token_request())
-            await response.aread()
-            token = self._accept(response)
+        self._check_final()
+        async with self._lock():
+            try:
+                response = await send(self.build_token_request())
+                await response.aread()
+            except ConnectorError as exc:
+                self._record(exc)
+                raise
+            token = self._finish(response)
             await self._store(token)
             return token
 
@@ -285,52 +351,54 @@ class OAuth2Auth(httpx.Auth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        self._check_final()
+        seen = self._attempts
         token = self._token
-        if self._stale(token):
-            async with self._async_lock:
-                if self._token is token:  # nobody refreshed while we waited for the lock
-                    response = yield self.build_token_request()
-                    await response.aread()
-                    await self._store(self._accept(response))
-                token = self._token
-        self._apply(request, token)
-        response = yield request
-        if response.status_code != 401 or not self.can_refresh():
-            return
-        async with self._async_lock:
-            if self._token is token:
-                await response.aclose()
-                token_response = yield self.build_token_request()
-                await token_response.aread()
-                await self._store(self._accept(token_response))
-            token = self._token
-        self._apply(request, token)
-        yield request
+        refresh = self._stale(token)
+        for _ in range(2):  # at most one refresh after a 401, then the answer stands
+            if refresh:
+                async with self._lock():
+                    if not self._outcome(seen, token):
+                        try:
+                            response = yield self.build_token_request()
+                        except GeneratorExit:  # httpx gave up on the token request
+                            self._record(TransportError("the token request got no answer"))
+                            raise
+                        await response.aread()
+                        await self._store(self._finish(response))
+                seen, token = self._attempts, self._token
+            self._apply(request, token)
+            response = yield request
+            if response.status_code != 401 or not self.can_refresh() or refresh:
+                # The 401's body is left for httpx to read: closing it here would make
+                # httpx's own read of it fail on a real connection.
+                return
+            refresh = True
 
     def sync_auth_flow(
         self, request: httpx.Request
     ) -> Generator[httpx.Request, httpx.Response, None]:
+        self._check_final()
+        seen = self._attempts
         token = self._token
-        if self._stale(token):
-            with self._sync_lock:
-                if self._token is token:
-                    response = yield self.build_token_request()
-                    response.read()
-                    self._store_sync(self._accept(response))
-                token = self._token
-        self._apply(request, token)
-        response = yield request
-        if response.status_code != 401 or not self.can_refresh():
-            return
-        with self._sync_lock:
-            if self._token is token:
-                response.close()
-                token_response = yield self.build_token_request()
-                token_response.read()
-                self._store_sync(self._accept(token_response))
-            token = self._token
-        self._apply(request, token)
-        yield request
+        refresh = self._stale(token)
+        for _ in range(2):
+            if refresh:
+                with self._sync_lock:
+                    if not self._outcome(seen, token):
+                        try:
+                            response = yield self.build_token_request()
+                        except GeneratorExit:
+                            self._record(TransportError("the token request got no answer"))
+                            raise
+                        response.read()
+                        self._store_sync(self._finish(response))
+                seen, token = self._attempts, self._token
+            self._apply(request, token)
+            response = yield request
+            if response.status_code != 401 or not self.can_refresh() or refresh:
+                return
+            refresh = True
 
     def _store_sync(self, token: OAuth2Token) -> None:
         if self.token_store is not None:
@@ -340,3 +408,20 @@ class OAuth2Auth(httpx.Auth):
                 if close is not None:
                     close()  # never awaited: close it rather than leak a warning
                 raise TypeError("an async token_store needs the async client")
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    try:
+        payload = response.json()
+    except (ValueError, httpx.ResponseNotRead):
+        return None
+    code = payload.get("error") if isinstance(payload, dict) else None
+    return code if isinstance(code, str) else None
+
+
+def _copy_error(error: ConnectorError) -> ConnectorError:
+    """A fresh exception of the same kind for another waiter (tracebacks differ)."""
+    copy = type(error).__new__(type(error))
+    copy.__dict__.update(error.__dict__)
+    Exception.__init__(copy, error.message)
+    return copy

@@ -1,4 +1,4 @@
-"""Connector configuration: the seed's `ConnectorConfig` and the enums it names.
+"""Connector configuration: the seed's `ConnectorConfig` and the values it holds.
 
 Everything is validated at construction, so a bad value fails where it is written,
 with a message naming the field, instead of at the first request.
@@ -8,112 +8,15 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping
-from typing import Any, TypeVar
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, TypeVar
 
 import attrs
 import httpx
 
+from ._connector_types import ConnectorType
 from ._errors import ConfigurationError
-
-
-class ConnectorType(enum.StrEnum):
-    """Every business app connectory has, or is building, a connector for."""
-
-    # File storage and collaboration
-    GOOGLE_DRIVE = "google_drive"
-    ONEDRIVE = "onedrive"
-    DROPBOX = "dropbox"
-    BOX = "box"
-    NOTION = "notion"
-    CONFLUENCE = "confluence"
-    # Communication and messaging
-    SLACK = "slack"
-    MICROSOFT_TEAMS = "microsoft_teams"
-    DISCORD = "discord"
-    ZOOM = "zoom"
-    # Project management
-    JIRA = "jira"
-    TRELLO = "trello"
-    ASANA = "asana"
-    CLICKUP = "clickup"
-    LINEAR = "linear"
-    SHORTCUT = "shortcut"
-    # Design and development
-    FIGMA = "figma"
-    GITHUB = "github"
-    GITLAB = "gitlab"
-    BITBUCKET = "bitbucket"
-    GITEA = "gitea"
-    CIRCLECI = "circleci"
-    AZURE_DEVOPS = "azure_devops"
-    # CRM and sales
-    SALESFORCE = "salesforce"
-    HUBSPOT = "hubspot"
-    ZENDESK = "zendesk"
-    INTERCOM = "intercom"
-    SALESLOFT = "salesloft"
-    APIDECK_CRM = "apideck_crm"
-    # Data and analytics
-    CLICKHOUSE = "clickhouse"
-    SNOWFLAKE = "snowflake"
-    DATABRICKS = "databricks"
-    BIGQUERY = "bigquery"
-    AIRBYTE = "airbyte"
-    AIRFLOW = "airflow"
-    INFLUXDB = "influxdb"
-    # Payments and finance
-    STRIPE = "stripe"
-    SQUARE = "square"
-    PLAID = "plaid"
-    BREX = "brex"
-    XERO = "xero"
-    ZUORA = "zuora"
-    INCREASE = "increase"
-    # Google Workspace
-    GMAIL = "gmail"
-    GOOGLE_CALENDAR = "google_calendar"
-    GOOGLE_SHEETS = "google_sheets"
-    GOOGLE_DOCS = "google_docs"
-    GOOGLE_ADMIN = "google_admin"
-    GOOGLE_CHAT = "google_chat"
-    GOOGLE_FORMS = "google_forms"
-    GOOGLE_PEOPLE = "google_people"
-    GOOGLE_TASKS = "google_tasks"
-    YOUTUBE = "youtube"
-    # Microsoft
-    MICROSOFT_GRAPH = "microsoft_graph"
-    # Email, marketing and messaging platforms
-    MAILCHIMP = "mailchimp"
-    SENDGRID = "sendgrid"
-    POSTMARK = "postmark"
-    MANDRILL = "mandrill"
-    TWILIO = "twilio"
-    TELNYX = "telnyx"
-    CLICKSEND = "clicksend"
-    BRAZE = "braze"
-    # Infrastructure and operations
-    DIGITALOCEAN = "digitalocean"
-    LINODE = "linode"
-    HETZNER = "hetzner"
-    KUBERNETES = "kubernetes"
-    NETLIFY = "netlify"
-    VERCEL = "vercel"
-    VICTOROPS = "victorops"
-    LAUNCHDARKLY = "launchdarkly"
-    SNYK = "snyk"
-    KEYCLOAK = "keycloak"
-    OKTA = "okta"
-    # Commerce and other business apps
-    SHOPIFY = "shopify"
-    MAGENTO = "magento"
-    DOCUSIGN = "docusign"
-    SPOTIFY = "spotify"
-    TWITTER = "twitter"
-    OPENAI = "openai"
-    # The embedded demo (a local fake "tasks" service), and connectors defined elsewhere
-    DEMO = "demo"
-    CUSTOM = "custom"
 
 
 class AuthenticationType(enum.StrEnum):
@@ -134,6 +37,7 @@ class ApiKeyLocation(enum.StrEnum):
 
 
 _E = TypeVar("_E", bound=enum.StrEnum)
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def _to_enum(enum_type: type[_E], field: str, value: Any) -> _E:
@@ -148,8 +52,20 @@ def _to_enum(enum_type: type[_E], field: str, value: Any) -> _E:
         ) from None
 
 
-def _to_connector_type(value: Any) -> ConnectorType:
-    return _to_enum(ConnectorType, "connector_type", value)
+def connector_key(value: Any) -> str:
+    """A connector's registry key: a `ConnectorType` member when connectory ships that
+    connector, else the plain name (a connector generated from any spec)."""
+    if isinstance(value, ConnectorType):
+        return value
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise ConfigurationError(
+            f"connector_type: {value!r} is not a connector name (lower-case letters, digits "
+            "and underscores, starting with a letter)"
+        )
+    try:
+        return ConnectorType(value)
+    except ValueError:
+        return value
 
 
 def _to_authentication_type(value: Any) -> AuthenticationType:
@@ -160,7 +76,7 @@ def _to_api_key_location(value: Any) -> ApiKeyLocation:
     return _to_enum(ApiKeyLocation, "api_key_location", value)
 
 
-def _optional_rate(field: str) -> Any:
+def _number_check(field: str) -> Any:
     def check(_: Any, __: Any, value: float | None) -> None:
         if value is None:
             return
@@ -172,30 +88,70 @@ def _optional_rate(field: str) -> Any:
     return check
 
 
+def _to_windows(value: Any) -> tuple[tuple[float, int], ...]:
+    """Extra windows as (seconds, requests) pairs, from pairs or {seconds, requests} maps."""
+    windows: list[tuple[float, int]] = []
+    for index, item in enumerate(value or ()):
+        where = f"rate_limits.windows[{index}]"
+        if isinstance(item, Mapping):
+            unknown = sorted(set(item) - {"seconds", "requests"})
+            if unknown:
+                raise ConfigurationError(f"{where}: unknown key {unknown[0]!r}")
+            pair = (item.get("seconds"), item.get("requests"))
+        elif isinstance(item, Sequence) and len(item) == 2:
+            pair = (item[0], item[1])
+        else:
+            raise ConfigurationError(f"{where}: expected {{seconds: N, requests: M}}")
+        for name, number in zip(("seconds", "requests"), pair, strict=True):
+            _number_check(f"{where}.{name}")(None, None, number)
+        windows.append((float(pair[0]), int(pair[1])))  # type: ignore[arg-type]
+    return tuple(windows)
+
+
 @attrs.frozen(kw_only=True)
 class RateLimits:
-    """Requests allowed per second, minute and day; None means no limit on that window."""
+    """Requests allowed per second, minute, hour and day, plus windows of any length.
+
+    None means no limit on that window. Each limit holds for every interval of its
+    length, as the vendor's server counts arrivals (see `RateLimiter`).
+    """
 
     requests_per_second: float | None = attrs.field(
-        default=None, validator=_optional_rate("rate_limits.requests_per_second")
+        default=None, validator=_number_check("rate_limits.requests_per_second")
     )
     requests_per_minute: float | None = attrs.field(
-        default=None, validator=_optional_rate("rate_limits.requests_per_minute")
+        default=None, validator=_number_check("rate_limits.requests_per_minute")
+    )
+    requests_per_hour: float | None = attrs.field(
+        default=None, validator=_number_check("rate_limits.requests_per_hour")
     )
     requests_per_day: float | None = attrs.field(
-        default=None, validator=_optional_rate("rate_limits.requests_per_day")
+        default=None, validator=_number_check("rate_limits.requests_per_day")
     )
+    extra_windows: tuple[tuple[float, int], ...] = attrs.field(default=(), converter=_to_windows)
 
     def windows(self) -> tuple[tuple[float, int], ...]:
         """(window length in seconds, requests allowed) for each limited window."""
         pairs = (
             (1.0, self.requests_per_second),
             (60.0, self.requests_per_minute),
+            (3_600.0, self.requests_per_hour),
             (86_400.0, self.requests_per_day),
         )
-        return tuple(
+        named = tuple(
             (seconds, max(1, math.floor(limit))) for seconds, limit in pairs if limit is not None
         )
+        return tuple(sorted({*named, *self.extra_windows}))
+
+
+_RATE_KEYS = {
+    "requests_per_second",
+    "requests_per_minute",
+    "requests_per_hour",
+    "requests_per_day",
+    "windows",
+    "extra_windows",
+}
 
 
 def _to_rate_limits(value: Any) -> RateLimits:
@@ -205,13 +161,16 @@ def _to_rate_limits(value: Any) -> RateLimits:
         return value
     if not isinstance(value, Mapping):
         raise ConfigurationError(f"rate_limits: expected a mapping, got {type(value).__name__}")
-    known = {field.name for field in attrs.fields(RateLimits)}
-    unknown = sorted(str(key) for key in value if key not in known)
+    unknown = sorted(str(key) for key in value if key not in _RATE_KEYS)
     if unknown:
         raise ConfigurationError(
-            f"rate_limits: unknown key {unknown[0]!r}; expected {', '.join(sorted(known))}"
+            f"rate_limits: unknown key {unknown[0]!r}; expected "
+            f"{', '.join(sorted(_RATE_KEYS - {'extra_windows'}))}"
         )
-    return RateLimits(**value)
+    values = {k: v for k, v in value.items() if v is not None}
+    if "windows" in values:
+        values["extra_windows"] = values.pop("windows")
+    return RateLimits(**values)
 
 
 def _positive(field: str) -> Any:
@@ -269,13 +228,22 @@ def _to_retry_policy(value: Any) -> RetryPolicy:
     raise ConfigurationError(f"retry: expected a RetryPolicy or mapping, got {value!r}")
 
 
-def _check_base_url(_: Any, __: Any, value: str) -> None:
+_PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+def check_url(field: str, value: str) -> None:
+    """An absolute http(s) URL (``{name}`` placeholders allowed), or `ConfigurationError`
+    naming `field`."""
     try:
-        url = httpx.URL(value)
+        url = httpx.URL(_PLACEHOLDER.sub("x", value))
     except (httpx.InvalidURL, TypeError) as exc:
-        raise ConfigurationError(f"base_url: not a URL: {value!r} ({exc})") from None
+        raise ConfigurationError(f"{field}: not a URL: {value!r} ({exc})") from None
     if url.scheme not in ("http", "https") or not url.host:
-        raise ConfigurationError(f"base_url: expected an absolute http(s) URL, got {value!r}")
+        raise ConfigurationError(f"{field}: expected an absolute http(s) URL, got {value!r}")
+
+
+def _check_base_url(_: Any, __: Any, value: str) -> None:
+    check_url("base_url", value)
 
 
 def _check_names(field: str) -> Any:
@@ -293,83 +261,101 @@ def _str_tuple(value: Any) -> tuple[str, ...]:
     return tuple(value or ())
 
 
-def _frozen_headers(value: Any) -> Mapping[str, str]:
-    return dict(value or {})
+def _checked_headers(value: Any) -> Mapping[str, str]:
+    headers = dict(value or {})
+    for name, text in headers.items():
+        check_header_value(f"default_headers[{name!r}]", str(name), str(text))
+    return headers
+
+
+def check_header_value(field: str, name: str, value: str) -> None:
+    """Refuse a header that would split the request (CR or LF) before anything is sent.
+
+    The message names the field, never the value: a header value may be a credential.
+    """
+    if any(c in name for c in "\r\n:") or not name.strip():
+        raise ConfigurationError(f"{field}: invalid header name")
+    if "\r" in value or "\n" in value or "\x00" in value:
+        raise ConfigurationError(f"{field}: header value contains CR, LF or NUL")
+
+
+_MIN_CREDENTIAL_FIELDS: dict[AuthenticationType, int] = {
+    AuthenticationType.NONE: 0,
+    AuthenticationType.API_KEY: 1,
+    AuthenticationType.BEARER_TOKEN: 1,
+    AuthenticationType.BASIC: 2,
+    AuthenticationType.OAUTH2: 0,
+    AuthenticationType.OAUTH2_CLIENT_CREDENTIALS: 0,
+}
+
+
+def _to_extra(value: Any) -> tuple[tuple[str, str, str], ...]:
+    extra: list[tuple[str, str, str]] = []
+    for index, item in enumerate(value or ()):
+        where = f"extra_credentials[{index}]"
+        if isinstance(item, Mapping):
+            item = (item.get("field"), item.get("in", "header"), item.get("name"))
+        if not (isinstance(item, Sequence) and len(item) == 3 and all(isinstance(x, str) for x in item)):
+            raise ConfigurationError(f"{where}: expected {{field: F, in: header|query, name: N}}")
+        field, location, name = item
+        if location not in ("header", "query"):
+            raise ConfigurationError(f"{where}.in: expected header or query, got {location!r}")
+        extra.append((field, location, name))
+    return tuple(extra)
 
 
 @attrs.frozen(kw_only=True)
-class ConnectorConfig:
-    """Everything about a connector that is not a credential.
+class AuthScheme:
+    """One way a connector can authenticate: its kind, credential fields and details."""
 
-    The seed's fields, plus `credential_fields` (the credential keys the connector accepts;
-    the first ones listed as `required_credentials` must be present) and the settings the
-    core's auth, retry and rate-limit parts read.
-    """
-
-    connector_type: ConnectorType = attrs.field(converter=_to_connector_type)
-    authentication_type: AuthenticationType = attrs.field(converter=_to_authentication_type)
-    base_url: str = attrs.field(validator=_check_base_url)
-    api_version: str | None = None
-    rate_limits: RateLimits = attrs.field(factory=RateLimits, converter=_to_rate_limits)
-    scopes: tuple[str, ...] = attrs.field(factory=tuple, converter=_str_tuple)
-    webhook_support: bool = False
-    batch_operations: bool = False
-    real_time_sync: bool = False
+    type: AuthenticationType = attrs.field(converter=_to_authentication_type)
     credential_fields: tuple[str, ...] = attrs.field(
-        default=attrs.Factory(
-            lambda self: DEFAULT_CREDENTIAL_FIELDS[self.authentication_type], takes_self=True
-        ),
+        default=attrs.Factory(lambda self: default_credential_fields(self.type), takes_self=True),
         converter=_str_tuple,
         validator=_check_names("credential_fields"),
     )
-    # Auth details
     api_key_name: str = "X-API-Key"
     api_key_location: ApiKeyLocation = attrs.field(
         default=ApiKeyLocation.HEADER, converter=_to_api_key_location
     )
     api_key_prefix: str | None = None
-    token_url: str | None = attrs.field(default=None)
+    token_url: str | None = None
     authorization_url: str | None = None
-    # Transport
-    name: str | None = None
-    display_name: str | None = None
-    timeout: float = attrs.field(default=30.0, validator=_positive("timeout"))
-    retry: RetryPolicy = attrs.field(factory=RetryPolicy, converter=_to_retry_policy)
-    default_headers: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_headers)
-    health_check_path: str | None = None
+    scopes: tuple[str, ...] = attrs.field(factory=tuple, converter=_str_tuple)
+    # How the client id and secret reach the token endpoint: form fields or HTTP Basic.
+    client_auth: Literal["body", "basic"] = "body"
+    # Credentials sent beside the scheme's own: (credential field, header|query, name).
+    extra_credentials: tuple[tuple[str, str, str], ...] = attrs.field(
+        default=(), converter=_to_extra
+    )
 
-    @credential_fields.validator
-    def _check_enough_fields(self, _: Any, value: tuple[str, ...]) -> None:
-        needed = _MIN_CREDENTIAL_FIELDS[self.authentication_type]
-        if len(value) < needed:
+    def __attrs_post_init__(self) -> None:
+        needed = _MIN_CREDENTIAL_FIELDS[self.type]
+        if len(self.credential_fields) < needed:
             raise ConfigurationError(
-                f"credential_fields: authentication_type {self.authentication_type.value} "
-                f"needs at least {needed} field(s), got {list(value)}"
+                f"credential_fields: authentication_type {self.type.value} "
+                f"needs at least {needed} field(s), got {list(self.credential_fields)}"
+            )
+        oauth = (AuthenticationType.OAUTH2, AuthenticationType.OAUTH2_CLIENT_CREDENTIALS)
+        if self.type is AuthenticationType.OAUTH2_CLIENT_CREDENTIALS and self.token_url is None:
+            raise ConfigurationError(
+                "token_url: required for authentication_type oauth2_client_credentials"
+            )
+        if self.type in oauth and self.token_url is not None:
+            check_url("token_url", self.token_url)
+        for credential, _, _ in self.extra_credentials:
+            if credential not in self.credential_fields:
+                raise ConfigurationError(
+                    f"extra_credentials: {credential!r} is not one of the credential_fields "
+                    f"{list(self.credential_fields)}"
+                )
+        if self.client_auth not in ("body", "basic"):
+            raise ConfigurationError(
+                f"client_auth: expected 'body' or 'basic', got {self.client_auth!r}"
             )
 
-    @token_url.validator
-    def _check_token_url(self, _: Any, value: str | None) -> None:
-        oauth = (AuthenticationType.OAUTH2, AuthenticationType.OAUTH2_CLIENT_CREDENTIALS)
-        if value is None:
-            if self.authentication_type is AuthenticationType.OAUTH2_CLIENT_CREDENTIALS:
-                raise ConfigurationError(
-                    "token_url: required for authentication_type oauth2_client_credentials"
-                )
-            return
-        if self.authentication_type in oauth and not value.startswith(("http://", "https://")):
-            raise ConfigurationError(f"token_url: expected an absolute URL, got {value!r}")
 
-    @property
-    def slug(self) -> str:
-        """The connector's name: `name` if set, else the connector type's value."""
-        return self.name or self.connector_type.value
-
-    def evolve(self, **changes: Any) -> ConnectorConfig:
-        """A copy with some fields changed, validated again."""
-        return attrs.evolve(self, **changes)
-
-
-# Credential keys a connector accepts when its config names none. For API key and bearer
+# Credential keys a scheme accepts when its config names none. For API key and bearer
 # auth the first field holds the key or token; for basic auth the first two are user name
 # and password (Jira's are email and API token). OAuth2's names are the RFC 6749 ones.
 DEFAULT_CREDENTIAL_FIELDS: dict[AuthenticationType, tuple[str, ...]] = {
@@ -386,11 +372,140 @@ DEFAULT_CREDENTIAL_FIELDS: dict[AuthenticationType, tuple[str, ...]] = {
     ),
     AuthenticationType.OAUTH2_CLIENT_CREDENTIALS: ("client_id", "client_secret"),
 }
-_MIN_CREDENTIAL_FIELDS: dict[AuthenticationType, int] = {
-    AuthenticationType.NONE: 0,
-    AuthenticationType.API_KEY: 1,
-    AuthenticationType.BEARER_TOKEN: 1,
-    AuthenticationType.BASIC: 2,
-    AuthenticationType.OAUTH2: 0,
-    AuthenticationType.OAUTH2_CLIENT_CREDENTIALS: 0,
-}
+
+
+def default_credential_fields(kind: AuthenticationType) -> tuple[str, ...]:
+    return DEFAULT_CREDENTIAL_FIELDS[kind]
+
+
+def _to_schemes(value: Any) -> tuple[AuthScheme, ...]:
+    schemes: list[AuthScheme] = []
+    for index, item in enumerate(value or ()):
+        if isinstance(item, AuthScheme):
+            schemes.append(item)
+        elif isinstance(item, Mapping):
+            try:
+                schemes.append(AuthScheme(**item))
+            except TypeError as exc:
+                raise ConfigurationError(f"alternative_auth[{index}]: {exc}") from None
+        else:
+            raise ConfigurationError(f"alternative_auth[{index}]: expected an AuthScheme")
+    return tuple(schemes)
+
+
+@attrs.frozen(kw_only=True)
+class ConnectorConfig:
+    """Everything about a connector that is not a credential.
+
+    The seed's fields, plus the credential fields the connector accepts, the details of
+    its auth scheme (and of alternative schemes), and the settings the core's retry,
+    rate-limit and decoding parts read.
+    """
+
+    connector_type: str = attrs.field(converter=connector_key)
+    authentication_type: AuthenticationType = attrs.field(converter=_to_authentication_type)
+    base_url: str = attrs.field(validator=_check_base_url)
+    api_version: str | None = None
+    rate_limits: RateLimits = attrs.field(factory=RateLimits, converter=_to_rate_limits)
+    scopes: tuple[str, ...] = attrs.field(factory=tuple, converter=_str_tuple)
+    webhook_support: bool = False
+    batch_operations: bool = False
+    real_time_sync: bool = False
+    credential_fields: tuple[str, ...] = attrs.field(
+        default=attrs.Factory(
+            lambda self: default_credential_fields(self.authentication_type), takes_self=True
+        ),
+        converter=_str_tuple,
+        validator=_check_names("credential_fields"),
+    )
+    # Details of the auth scheme
+    api_key_name: str = "X-API-Key"
+    api_key_location: ApiKeyLocation = attrs.field(
+        default=ApiKeyLocation.HEADER, converter=_to_api_key_location
+    )
+    api_key_prefix: str | None = None
+    token_url: str | None = attrs.field(default=None)
+    authorization_url: str | None = None
+    client_auth: Literal["body", "basic"] = "body"
+    extra_credentials: tuple[tuple[str, str, str], ...] = attrs.field(
+        default=(), converter=_to_extra
+    )
+    alternative_auth: tuple[AuthScheme, ...] = attrs.field(default=(), converter=_to_schemes)
+    # Per-tenant hosts: base_url_template names {variables} the caller fills
+    base_url_template: str | None = None
+    url_variables: tuple[str, ...] = attrs.field(factory=tuple, converter=_str_tuple)
+    # Transport
+    name: str | None = None
+    display_name: str | None = None
+    timeout: float = attrs.field(default=30.0, validator=_positive("timeout"))
+    retry: RetryPolicy = attrs.field(factory=RetryPolicy, converter=_to_retry_policy)
+    default_headers: Mapping[str, str] = attrs.field(factory=dict, converter=_checked_headers)
+    health_check_path: str | None = None
+    idempotency_header: str = "Idempotency-Key"
+    strict_decoding: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        self.auth_schemes  # noqa: B018 - validates the primary scheme now, naming the field
+
+    @property
+    def auth_schemes(self) -> tuple[AuthScheme, ...]:
+        """The primary scheme (the seed's flat fields), then the alternatives."""
+        primary = AuthScheme(
+            type=self.authentication_type,
+            credential_fields=self.credential_fields,
+            api_key_name=self.api_key_name,
+            api_key_location=self.api_key_location,
+            api_key_prefix=self.api_key_prefix,
+            token_url=self.token_url,
+            authorization_url=self.authorization_url,
+            scopes=self.scopes,
+            client_auth=self.client_auth,
+            extra_credentials=self.extra_credentials,
+        )
+        return (primary, *self.alternative_auth)
+
+    @property
+    def slug(self) -> str:
+        """The connector's name: `name` if set, else the connector type's value."""
+        return self.name or str(self.connector_type)
+
+    def evolve(self, **changes: Any) -> ConnectorConfig:
+        """A copy with some fields changed, validated again."""
+        return attrs.evolve(self, **changes)
+
+    def with_url_variables(self, values: Mapping[str, str]) -> ConnectorConfig:
+        """The config with `base_url` built from its template and `values`."""
+        if self.base_url_template is None:
+            raise ConfigurationError(f"{self.slug}: base URL has no variables to fill")
+        missing = [name for name in self.url_variables if not values.get(name)]
+        if missing:
+            raise ConfigurationError(f"{self.slug}: missing URL variable {missing[0]!r}")
+        for name in self.url_variables:
+            text = str(values[name])
+            if not re.fullmatch(r"[A-Za-z0-9.\-_:]+", text) or text in (".", ".."):
+                raise ConfigurationError(
+                    f"{self.slug}: URL variable {name!r} must be a host name, host label or "
+                    "path segment (letters, digits, '.', '-', '_', ':')"
+                )
+
+        def fill(url: str | None) -> str | None:
+            if url is None:
+                return None
+            for name in self.url_variables:
+                url = url.replace("{" + name + "}", str(values[name]))
+            return url
+
+        alternatives = tuple(
+            attrs.evolve(
+                scheme,
+                token_url=fill(scheme.token_url),
+                authorization_url=fill(scheme.authorization_url),
+            )
+            for scheme in self.alternative_auth
+        )
+        return self.evolve(
+            base_url=fill(self.base_url_template),
+            token_url=fill(self.token_url),
+            authorization_url=fill(self.authorization_url),
+            alternative_auth=alternatives,
+        )

@@ -101,6 +101,15 @@ class TransportError(ConnectorError):
     """No HTTP response: connection refused or reset, DNS failure, timeout."""
 
 
+class DecodeError(ConnectorError):
+    """A response body does not have the shape its spec promised (strict decoding), or a
+    body is not the JSON it claims to be. ``path`` is the JSON path where it differs."""
+
+    def __init__(self, message: str, *, path: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.path = path
+
+
 class PaginationError(ConnectorError):
     """A paginated listing misbehaved: a repeated cursor or a next link to another origin."""
 

@@ -1,8 +1,12 @@
-"""The seed's factory, builder and manager, over a plain registry dict.
+"""The seed's factory, builder and manager, over a plain registry dict keyed by name.
 
 Connectors installed as packages announce themselves in the ``connectory.connectors``
-entry-point group (name: the connector type's value; object: a `ConnectorRegistration`);
-the factory loads one only when it is first asked for.
+entry-point group (name: the connector's name; object: a `ConnectorRegistration`); the
+factory loads one only when it is first asked for. Naming the connector class (or its
+typed registration) instead of a `ConnectorType` gives back the precise connector type::
+
+    github = factory.create_connector(GitHubConnector)        # GitHubConnector
+    slack = factory.create_connector(ConnectorType.SLACK)     # BaseConnectorService
 """
 
 from __future__ import annotations
@@ -11,39 +15,70 @@ import logging
 import pkgutil
 from collections.abc import Mapping
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any
+from typing import Any, Generic, TypeVar, Unpack, overload
 
 import attrs
 import httpx
 
 from ._auth import TokenStore
-from ._config import ConnectorConfig, ConnectorType
+from ._auth_service import BaseAuthenticationService
+from ._config import ConnectorConfig, connector_key
+from ._connector import BaseConnectorService, ConnectorOptions, assemble
+from ._data_service import BaseDataService
 from ._errors import ConfigurationError, ConnectorError
-from ._http import ConnectorHttpClient
+from ._interfaces import IConnectorFactory, IErrorHandlingService
 from ._monitoring import MonitoringService
 from ._ratelimit import RateLimitBackend, RateLimiter
 from ._redact import get_logger, install_log_redaction
-from ._services import (
-    BaseAuthenticationService,
-    BaseConnectorService,
-    BaseDataService,
-    BaseErrorHandlingService,
-    IConnectorFactory,
-    IErrorHandlingService,
-)
 
 ENTRY_POINT_GROUP = "connectory.connectors"
 
+C = TypeVar("C", bound=BaseConnectorService)
+C2 = TypeVar("C2", bound=BaseConnectorService)
+
 
 @attrs.frozen(kw_only=True)
-class ConnectorRegistration:
-    """What the factory needs to build one kind of connector."""
+class ConnectorRegistration(Generic[C]):
+    """What the factory needs to build one kind of connector.
 
-    connector_type: ConnectorType
-    connector_class: type[BaseConnectorService]
-    auth_service_class: type[BaseAuthenticationService]
-    data_service_class: type[BaseDataService]
+    ``connector_type`` is its registry key (a `ConnectorType` member or any connector
+    name). A generated connector's registration is typed with its class, so the factory
+    hands back that class.
+    """
+
+    connector_type: str = attrs.field(converter=connector_key)
+    connector_class: type[C]
     config: ConnectorConfig
+    auth_service_class: type[BaseAuthenticationService] = BaseAuthenticationService
+    data_service_class: type[BaseDataService] = BaseDataService
+
+    @property
+    def name(self) -> str:
+        return str(self.connector_type)
+
+    def build(self, config: ConnectorConfig | None = None, **options: Any) -> C:
+        """A new connector; the keyword options are those of `ConnectorOptions`."""
+        config = config or self.config
+        cls = self.connector_class
+        if cls.keyword_constructor:
+            return cls(config=config, **options)
+        parts = assemble(
+            config,
+            auth_service_class=self.auth_service_class,
+            data_service_class=self.data_service_class,
+            **options,
+        )
+        return cls(
+            parts.logger,
+            self.connector_type,
+            parts.config,
+            parts.auth_service,
+            parts.data_service,
+            error_service=parts.error_service,
+            monitoring_service=parts.monitoring_service,
+            rate_limiter=parts.rate_limiter,
+            http=parts.http,
+        )
 
 
 def _installed_entry_points() -> dict[str, EntryPoint]:
@@ -68,13 +103,16 @@ def _generated_packages() -> dict[str, EntryPoint]:
     }
 
 
+ConnectorSpecifier = str | type[BaseConnectorService] | ConnectorRegistration[Any]
+
+
 class UniversalConnectorFactory(IConnectorFactory):
     """Creates any registered connector, wired to its http client, limiter and monitor."""
 
     def __init__(self, logger: logging.Logger | None = None, *, discover: bool = True) -> None:
         install_log_redaction()
         self.logger = logger or get_logger("connectory.factory")
-        self._registry: dict[ConnectorType, ConnectorRegistration] = {}
+        self._registry: dict[str, ConnectorRegistration[Any]] = {}
         self._entry_points: dict[str, EntryPoint] = {}
         if discover:
             self._entry_points = {**_generated_packages(), **_installed_entry_points()}
@@ -84,16 +122,16 @@ class UniversalConnectorFactory(IConnectorFactory):
 
     def register_connector_implementation(
         self,
-        connector_type: ConnectorType,
+        connector_type: str,
         connector_class: type[BaseConnectorService],
         auth_service_class: type[BaseAuthenticationService],
         data_service_class: type[BaseDataService],
         config: ConnectorConfig,
     ) -> None:
-        """Register (or replace) the implementation of `connector_type`."""
+        """Register (or replace) the implementation of `connector_type` (the seed's form)."""
         self.register(
             ConnectorRegistration(
-                connector_type=ConnectorType(connector_type),
+                connector_type=connector_type,
                 connector_class=connector_class,
                 auth_service_class=auth_service_class,
                 data_service_class=data_service_class,
@@ -101,21 +139,23 @@ class UniversalConnectorFactory(IConnectorFactory):
             )
         )
 
-    def register(self, registration: ConnectorRegistration) -> None:
-        self._registry[registration.connector_type] = registration
+    def register(self, registration: ConnectorRegistration[Any]) -> None:
+        self._registry[registration.name] = registration
 
     def available(self) -> list[str]:
         """Names of every connector this factory can create, registered or installed."""
-        return sorted({t.value for t in self._registry} | set(self._entry_points))
+        return sorted(set(self._registry) | set(self._entry_points))
 
-    def registration(self, connector_type: ConnectorType | str) -> ConnectorRegistration:
-        try:
-            kind = ConnectorType(connector_type)
-        except ValueError:
-            kind = None
-        if kind is not None and kind in self._registry:
-            return self._registry[kind]
-        name = kind.value if kind is not None else str(connector_type)
+    def registration(self, connector: ConnectorSpecifier) -> ConnectorRegistration[Any]:
+        """The registration of a connector named by key, class or registration."""
+        if isinstance(connector, ConnectorRegistration):
+            return connector
+        if isinstance(connector, type):
+            return self._registration_of_class(connector)
+        name = str(connector)
+        found = self._registry.get(name)
+        if found is not None:
+            return found
         entry_point = self._entry_points.get(name)
         if entry_point is None:
             raise ConfigurationError(
@@ -130,95 +170,119 @@ class UniversalConnectorFactory(IConnectorFactory):
         self.register(loaded)
         return loaded
 
+    def _registration_of_class(self, cls: type[BaseConnectorService]) -> ConnectorRegistration[Any]:
+        for registration in self._registry.values():
+            if registration.connector_class is cls:
+                return registration
+        if cls.connector_name is not None and cls.default_config is not None:
+            registration = ConnectorRegistration(
+                connector_type=cls.connector_name, connector_class=cls, config=cls.default_config
+            )
+            self.register(registration)
+            return registration
+        raise ConfigurationError(
+            f"{cls.__name__} is not registered with this factory; register it first"
+        )
+
+    @overload
     def create_connector(
         self,
-        connector_type: ConnectorType | str,
+        connector_type: type[C],
         config: ConnectorConfig | None = None,
-        *,
-        error_service: IErrorHandlingService | None = None,
-        monitoring_service: MonitoringService | None = None,
-        rate_limiter: RateLimiter | None = None,
-        rate_limit_backend: RateLimitBackend | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        token_store: TokenStore | None = None,
+        **options: Unpack[ConnectorOptions],
+    ) -> C: ...
+    @overload
+    def create_connector(
+        self,
+        connector_type: ConnectorRegistration[C],
+        config: ConnectorConfig | None = None,
+        **options: Unpack[ConnectorOptions],
+    ) -> C: ...
+    @overload
+    def create_connector(
+        self,
+        connector_type: str,
+        config: ConnectorConfig | None = None,
+        **options: Unpack[ConnectorOptions],
+    ) -> BaseConnectorService: ...
+    def create_connector(
+        self,
+        connector_type: ConnectorSpecifier,
+        config: ConnectorConfig | None = None,
+        **options: Unpack[ConnectorOptions],
     ) -> BaseConnectorService:
-        """Build a connector of `connector_type`, with `config` or its registered one."""
-        registration = self.registration(connector_type)
-        config = config or registration.config
-        slug = config.slug
-        logger = get_logger(f"connectory.{slug}")
-        errors = error_service or BaseErrorHandlingService(logger)
-        monitor = monitoring_service or MonitoringService(slug)
-        limiter = rate_limiter or RateLimiter(
-            config.rate_limits,
-            key=slug,
-            backend=rate_limit_backend,
-            max_wait=config.retry.retry_after_cap,
-        )
-        http = ConnectorHttpClient(
-            config, error_service=errors, monitor=monitor, limiter=limiter, transport=transport
-        )
-        auth = registration.auth_service_class(logger, config, token_store=token_store)
-        auth.http = http
-        data = registration.data_service_class(logger, config, auth, http)
-        return registration.connector_class(
-            logger,
-            registration.connector_type,
-            config,
-            auth,
-            data,
-            error_service=errors,
-            monitoring_service=monitor,
-            rate_limiter=limiter,
-            http=http,
-        )
+        """Build a connector, with `config` or its registered one.
+
+        `connector_type` is a `ConnectorType` member or name (the seed's form), a
+        generated connector class, or its typed registration.
+        """
+        connector: BaseConnectorService = self.registration(connector_type).build(config, **options)
+        return connector
 
 
 @attrs.frozen
-class ConnectorBuilder:
+class ConnectorBuilder(Generic[C]):
     """Fluent, immutable construction: every step returns a new builder.
 
     ``ConnectorBuilder(factory).for_connector_type(ConnectorType.SLACK).with_config(cfg)
-    .with_custom_error_service(svc).build()``
+    .with_custom_error_service(svc).build()``; naming a connector class
+    (``.for_connector_type(GitHubConnector)``) makes `build` return that class.
     """
 
     factory: UniversalConnectorFactory
-    connector_type: ConnectorType | str | None = None
+    connector_type: ConnectorSpecifier | None = None
     config: ConnectorConfig | None = None
     options: Mapping[str, Any] = attrs.field(factory=dict)
 
-    def for_connector_type(self, connector_type: ConnectorType | str) -> ConnectorBuilder:
+    @overload
+    def for_connector_type(self, connector_type: type[C2]) -> ConnectorBuilder[C2]: ...
+    @overload
+    def for_connector_type(
+        self, connector_type: ConnectorRegistration[C2]
+    ) -> ConnectorBuilder[C2]: ...
+    @overload
+    def for_connector_type(self, connector_type: str) -> ConnectorBuilder[BaseConnectorService]: ...
+    def for_connector_type(self, connector_type: ConnectorSpecifier) -> ConnectorBuilder[Any]:
         return attrs.evolve(self, connector_type=connector_type)
 
-    def with_config(self, config: ConnectorConfig) -> ConnectorBuilder:
+    def with_config(self, config: ConnectorConfig) -> ConnectorBuilder[C]:
         return attrs.evolve(self, config=config)
 
-    def _with(self, **option: Any) -> ConnectorBuilder:
+    def _with(self, **option: Any) -> ConnectorBuilder[C]:
         return attrs.evolve(self, options={**self.options, **option})
 
-    def with_custom_error_service(self, error_service: IErrorHandlingService) -> ConnectorBuilder:
+    def with_custom_error_service(
+        self, error_service: IErrorHandlingService
+    ) -> ConnectorBuilder[C]:
         return self._with(error_service=error_service)
 
-    def with_monitoring_service(self, monitoring_service: MonitoringService) -> ConnectorBuilder:
+    def with_monitoring_service(self, monitoring_service: MonitoringService) -> ConnectorBuilder[C]:
         return self._with(monitoring_service=monitoring_service)
 
-    def with_rate_limiter(self, rate_limiter: RateLimiter) -> ConnectorBuilder:
+    def with_rate_limiter(self, rate_limiter: RateLimiter) -> ConnectorBuilder[C]:
         return self._with(rate_limiter=rate_limiter)
 
-    def with_rate_limit_backend(self, backend: RateLimitBackend) -> ConnectorBuilder:
+    def with_rate_limit_backend(self, backend: RateLimitBackend) -> ConnectorBuilder[C]:
         return self._with(rate_limit_backend=backend)
 
-    def with_transport(self, transport: httpx.AsyncBaseTransport) -> ConnectorBuilder:
+    def with_transport(self, transport: httpx.AsyncBaseTransport) -> ConnectorBuilder[C]:
         """Send requests through `transport` (a MockTransport in tests, a proxy, ...)."""
         return self._with(transport=transport)
 
-    def with_token_store(self, token_store: TokenStore) -> ConnectorBuilder:
+    def with_token_store(self, token_store: TokenStore) -> ConnectorBuilder[C]:
         return self._with(token_store=token_store)
 
-    def build(self) -> BaseConnectorService:
+    def with_options(self, **options: Unpack[ConnectorOptions]) -> ConnectorBuilder[C]:
+        return self._with(**options)
+
+    def build(self) -> C:
         if self.connector_type is None:
             raise ConfigurationError("ConnectorBuilder: call for_connector_type() before build()")
-        return self.factory.create_connector(self.connector_type, self.config, **self.options)
+        return self.factory.create_connector(  # type: ignore[return-value]
+            self.connector_type,
+            self.config,
+            **self.options,
+        )
 
 
 class ConnectorManager:
@@ -231,12 +295,36 @@ class ConnectorManager:
     def __repr__(self) -> str:
         return f"ConnectorManager({len(self._active)} active)"
 
+    @overload
     async def create_and_connect(
         self,
-        connector_type: ConnectorType | str,
+        connector_type: type[C],
         credentials: Mapping[str, Any],
         config: ConnectorConfig | None = None,
-        **options: Any,
+        **options: Unpack[ConnectorOptions],
+    ) -> C: ...
+    @overload
+    async def create_and_connect(
+        self,
+        connector_type: ConnectorRegistration[C],
+        credentials: Mapping[str, Any],
+        config: ConnectorConfig | None = None,
+        **options: Unpack[ConnectorOptions],
+    ) -> C: ...
+    @overload
+    async def create_and_connect(
+        self,
+        connector_type: str,
+        credentials: Mapping[str, Any],
+        config: ConnectorConfig | None = None,
+        **options: Unpack[ConnectorOptions],
+    ) -> BaseConnectorService: ...
+    async def create_and_connect(
+        self,
+        connector_type: ConnectorSpecifier,
+        credentials: Mapping[str, Any],
+        config: ConnectorConfig | None = None,
+        **options: Unpack[ConnectorOptions],
     ) -> BaseConnectorService:
         """Create a connector and connect it; raise if it cannot connect."""
         connector = self.factory.create_connector(connector_type, config, **options)

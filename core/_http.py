@@ -1,27 +1,27 @@
 """The connector's HTTP client: one httpx.AsyncClient over the transport pipeline.
 
-Generated data services call `request()` with an operation name; it returns the response
-of a successful call and raises the mapped `ConnectorError` for any other.
+Everything a connector sends goes through `ConnectorHttpClient.request` (or `stream`): it
+applies per-call options, refuses header values that would split a request before anything
+is sent, and maps any failure to a `ConnectorError`.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 
 from ._auth import OPERATION_EXTENSION
-from ._codec import UNSET
-from ._config import ApiKeyLocation, AuthenticationType, ConnectorConfig
-from ._errors import ConnectorError
+from ._config import ConnectorConfig, check_header_value
+from ._errors import ConfigurationError, ConnectorError
+from ._interfaces import IErrorHandlingService
 from ._monitoring import MonitoringService
 from ._pagination import PageRequest
 from ._ratelimit import RateLimiter
-from ._services import IErrorHandlingService
 from ._sync import SyncRunner
-from ._transport import ConnectorTransport, origin_of
+from ._transport import ATTEMPTS_EXTENSION, STREAM_EXTENSION, ConnectorTransport
 
 try:
     from importlib.metadata import version as _version
@@ -31,6 +31,35 @@ except Exception:  # pragma: no cover - running from a source tree without metad
     _USER_AGENT = "connectory"
 
 
+class RequestOptions(TypedDict, total=False):
+    """Per-call options every operation takes as keyword arguments.
+
+    ``timeout``: seconds (or an `httpx.Timeout`) for this call; ``extra_headers`` and
+    ``extra_query``: sent as well (they win over the operation's own); ``idempotency_key``:
+    sent in the connector's idempotency header, which also makes a POST safe to retry;
+    ``max_retries``: 0 turns retries off for this call; ``strict``: raise `DecodeError` on
+    a response that deviates from its schema instead of recording the deviation.
+    """
+
+    timeout: float | httpx.Timeout | None
+    extra_headers: Mapping[str, str]
+    extra_query: Mapping[str, Any]
+    idempotency_key: str
+    max_retries: int
+    strict: bool
+
+
+_OPTION_NAMES = frozenset(RequestOptions.__annotations__)
+
+
+def check_options(options: Mapping[str, Any]) -> None:
+    unknown = sorted(set(options) - _OPTION_NAMES)
+    if unknown:
+        raise ConfigurationError(
+            f"unknown option {unknown[0]!r}; options: {', '.join(sorted(_OPTION_NAMES))}"
+        )
+
+
 class ConnectorHttpClient:
     """Sends a connector's requests: auth, limits, retries, metrics, error mapping."""
 
@@ -38,40 +67,24 @@ class ConnectorHttpClient:
         self,
         config: ConnectorConfig,
         *,
+        transport: ConnectorTransport,
+        auth: httpx.Auth | None,
         error_service: IErrorHandlingService,
         monitor: MonitoringService | None = None,
         limiter: RateLimiter | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.config = config
         self.error_service = error_service
         self.monitor = monitor
         self.limiter = limiter
+        self.transport = transport
         self.sync = SyncRunner(config.slug)
-        trusted = [origin_of(config.base_url)]
-        if config.token_url:
-            trusted.append(origin_of(config.token_url))
-        credential_headers = ["authorization", "cookie"]
-        credential_params: list[str] = []
-        if config.authentication_type is AuthenticationType.API_KEY:
-            if config.api_key_location is ApiKeyLocation.HEADER:
-                credential_headers.append(config.api_key_name.lower())
-            elif config.api_key_location is ApiKeyLocation.QUERY:
-                credential_params.append(config.api_key_name)
-        self._transport = ConnectorTransport(
-            transport or httpx.AsyncHTTPTransport(),
-            retry=config.retry,
-            limiter=limiter,
-            monitor=monitor,
-            trusted_origins=tuple(trusted),
-            credential_headers=tuple(credential_headers),
-            credential_params=tuple(credential_params),
-        )
         headers = {"User-Agent": _USER_AGENT, "Accept": "application/json"}
         headers.update(config.default_headers)
         self._client = httpx.AsyncClient(
             base_url=config.base_url,
-            transport=self._transport,
+            transport=transport,
+            auth=auth,
             timeout=config.timeout,
             headers=headers,
             follow_redirects=True,
@@ -85,9 +98,6 @@ class ConnectorHttpClient:
     def base_url(self) -> httpx.URL:
         return self._client.base_url
 
-    def set_auth(self, auth: httpx.Auth | None) -> None:
-        self._client.auth = auth  # type: ignore[assignment]  # httpx accepts None here
-
     def _check_loop(self) -> None:
         loop = asyncio.get_running_loop()
         if self._loop is None:
@@ -98,37 +108,98 @@ class ConnectorHttpClient:
                 "create one connector per event loop (sync *_sync methods run on their own)"
             )
 
+    def build(
+        self,
+        method: str,
+        url: str,
+        *,
+        operation: str = "request",
+        params: Any = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        files: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        options: Mapping[str, Any] | None = None,
+        stream: bool = False,
+    ) -> httpx.Request:
+        """The request `request` would send, with the per-call `options` applied."""
+        extensions: dict[str, Any] = {OPERATION_EXTENSION: operation}
+        if stream:
+            extensions[STREAM_EXTENSION] = True
+        timeout: Any = httpx.USE_CLIENT_DEFAULT
+        all_headers: dict[str, str] = dict(headers or {})
+        if options:
+            check_options(options)
+            if "timeout" in options:
+                timeout = options["timeout"]
+            if options.get("extra_headers"):
+                all_headers.update(options["extra_headers"])
+            if options.get("idempotency_key"):
+                all_headers[self.config.idempotency_header] = str(options["idempotency_key"])
+            if "max_retries" in options:
+                extensions[ATTEMPTS_EXTENSION] = max(0, int(options["max_retries"])) + 1
+            extra_query = options.get("extra_query")
+            if extra_query:
+                params = _merged_query(params, extra_query)
+        for name, value in all_headers.items():
+            check_header_value(f"header {name!r}", name, value)
+        return self._client.build_request(
+            method,
+            url,
+            params=params,
+            json=json,
+            data=data,
+            files=files,
+            content=content,
+            headers=all_headers or None,
+            timeout=timeout,
+            extensions=extensions,
+        )
+
     async def request(
         self,
         method: str,
         url: str,
         *,
         operation: str = "request",
-        params: Mapping[str, Any] | None = None,
+        params: Any = None,
         json: Any = None,
         data: Mapping[str, Any] | None = None,
         files: Any = None,
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
-        """Send one request and return its successful response; raise a `ConnectorError`."""
+        """Send one request and return its successful response (body read); raise a
+        `ConnectorError` for anything else."""
+        request = self.build(
+            method,
+            url,
+            operation=operation,
+            params=params,
+            json=json,
+            data=data,
+            files=files,
+            content=content,
+            headers=headers,
+            options=options,
+        )
+        return await self.send(request, operation=operation)
+
+    async def send(
+        self, request: httpx.Request, *, operation: str, stream: bool = False
+    ) -> httpx.Response:
         if self._loop is not asyncio.get_running_loop():
             self._check_loop()
         try:
-            response = await self._client.request(
-                method,
-                url,
-                params=_query(params),
-                json=json,
-                data=data,
-                files=files,
-                content=content,
-                headers=headers,
-                extensions={OPERATION_EXTENSION: operation},
-            )
-        except httpx.TransportError as exc:
-            raise self._fail(exc, operation, method, url) from exc
+            response = await self._client.send(request, stream=stream)
+        except (httpx.TransportError, ConnectorError) as exc:
+            # ConnectorError: raised by an auth scheme (a refused token refresh).
+            raise self._fail(exc, operation, request.method, str(request.url)) from exc
         if response.status_code >= 400:
+            if stream:
+                await response.aread()
             raise self._fail_response(response, operation)
         return response
 
@@ -138,27 +209,21 @@ class ConnectorHttpClient:
         url: str,
         *,
         operation: str = "request",
-        params: Mapping[str, Any] | None = None,
+        params: Any = None,
         headers: Mapping[str, str] | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
         """Like `request`, but the body is not read: iterate it, then `aclose()` it."""
-        if self._loop is not asyncio.get_running_loop():
-            self._check_loop()
-        request = self._client.build_request(
+        request = self.build(
             method,
             url,
-            params=_query(params),
+            operation=operation,
+            params=params,
             headers=headers,
-            extensions={OPERATION_EXTENSION: operation},
+            options=options,
+            stream=True,
         )
-        try:
-            response = await self._client.send(request, stream=True)
-        except httpx.TransportError as exc:
-            raise self._fail(exc, operation, method, url) from exc
-        if response.status_code >= 400:
-            await response.aread()
-            raise self._fail_response(response, operation)
-        return response
+        return await self.send(request, operation=operation, stream=True)
 
     async def send_page(self, page: PageRequest, *, operation: str) -> httpx.Response:
         """The `send` function the paginators use."""
@@ -166,9 +231,10 @@ class ConnectorHttpClient:
             page.method,
             page.url,
             operation=operation,
-            params=page.params,
+            params=page.params or None,
             json=page.json,
             headers=page.headers or None,
+            options=page.options or None,
         )
 
     async def send_raw(self, request: httpx.Request) -> httpx.Response:
@@ -197,16 +263,12 @@ class ConnectorHttpClient:
         await self._client.aclose()
 
 
-def _query(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """Query parameters as httpx wants them: no Nones, booleans as true/false."""
-    if not params:
-        return None
-    query: dict[str, Any] = {}
-    for key, value in params.items():
-        if value is None or value is UNSET:
-            continue
-        if isinstance(value, bool):
-            query[key] = "true" if value else "false"
-        else:
-            query[key] = value
-    return query
+def _merged_query(params: Any, extra: Mapping[str, Any]) -> Any:
+    merged = httpx.QueryParams(params) if params is not None else httpx.QueryParams()
+    for key, value in extra.items():
+        merged = (
+            merged.set(key, value)
+            if not isinstance(value, list)
+            else merged.remove(key).merge({key: value})
+        )
+    return merged

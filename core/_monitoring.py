@@ -7,6 +7,7 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
+from ._interfaces import IMonitoringService
 from ._redact import MASK, SENSITIVE_NAMES, redact
 
 _RECENT = 200  # requests the health status looks back over
@@ -60,7 +61,7 @@ def _percentile(ordered: list[float], q: float) -> float:
     return ordered[index]
 
 
-class MonitoringService:
+class MonitoringService(IMonitoringService):
     """The seed's monitoring service, kept in memory per connector.
 
     The transport calls `record_request` for every attempt; users and services may record

@@ -18,7 +18,7 @@ class ParameterInfo:
 class OperationInfo:
     """One operation of a generated connector: enough to call it or check it against a spec."""
 
-    name: str  # the generated method (its sync twin is name + "_sync")
+    name: str  # "<resource>.<method>" (its sync twin is the method + "_sync")
     operation_id: str
     method: str
     path: str
@@ -27,6 +27,22 @@ class OperationInfo:
     body_type: str | None
     response_content_type: str | None
     response_type: str
+    paged: bool
+    deprecated: bool
     typed: bool
     degraded: tuple[str, ...] = ()  # parts the generator could not type
     untyped: tuple[str, ...] = ()  # parts the spec gives no type
+
+
+@attrs.frozen
+class ConnectorInfo:
+    """What a generated connector is: for `connectory list`, CONNECTORS.md and tools."""
+
+    name: str
+    display_name: str
+    category: str
+    spec_source: str  # the vendor spec it was trimmed from, or "own" for a spec of ours
+    spec_title: str
+    spec_version: str
+    operations: int
+    notes: str | None = None

@@ -12,7 +12,9 @@ strategy, including one written by a connector author, gets them for free:
   ignoring the paging parameters, typically because they are misnamed;
 * a request leaving the origin of ``base_url`` is never sent, because `send` attaches the
   connector's credentials to whatever it is given;
-* ``max_pages`` bounds the walk.
+* ``max_pages`` bounds the walk; without it, a walk that goes past `DEFAULT_PAGE_BUDGET`
+  pages, or gets `EMPTY_PAGE_LIMIT` empty pages in a row that still point to a next one
+  (a cursor that is new on every page of nothing), raises instead of running forever.
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ import contextlib
 import json as jsonlib
 import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
-from typing import Any, Protocol, TypeAlias
+from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
 import attrs
 import httpx
 
 from ._errors import PaginationError, error_for_response
 from ._redact import redact_url
+
+T = TypeVar("T")
 
 __all__ = [
     "CursorInBody",
@@ -63,15 +67,18 @@ class PageRequest:
     params: Mapping[str, Any] = attrs.field(factory=dict)
     json: Any = None
     headers: Mapping[str, str] = attrs.field(factory=dict)
+    options: Mapping[str, Any] = attrs.field(factory=dict)  # per-call options
 
 
 @attrs.frozen
-class Page:
-    """One page of a listing: its items, the response they came from, its 1-based number."""
+class Page(Generic[T]):
+    """One page of a listing: its items, the response they came from, its 1-based number,
+    and where its items deviated from their schema (see `connectory.core.models`)."""
 
-    items: list[Any]
+    items: list[T]
     response: httpx.Response
     number: int
+    deviations: tuple[Any, ...] = ()
 
 
 # Sends one page request with the connector's client (auth, retries, rate limits included)
@@ -114,6 +121,16 @@ def get_path(data: Any, path: str | None) -> Any:
         if head.isascii() and head.isdigit() and int(head) < len(data):
             return get_path(data[int(head)], rest)
     return None
+
+
+def _json(response: httpx.Response) -> Any:
+    """The parsed body, None when it is empty or not JSON (then no next page is found)."""
+    if not response.content.strip():
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def _with_param(request: PageRequest, name: str, value: Any) -> PageRequest:
@@ -198,7 +215,7 @@ class CursorInBody:
     def next_request(
         self, request: PageRequest, response: httpx.Response, items: Sequence[Any]
     ) -> PageRequest | None:
-        body = response.json()
+        body = _json(response)
         if self.has_more_path is not None and not get_path(body, self.has_more_path):
             return None
         cursor = get_path(body, self.cursor_path)
@@ -230,7 +247,7 @@ class LastItemCursor:
     ) -> PageRequest | None:
         if not items:
             return None
-        if self.has_more_path is not None and not get_path(response.json(), self.has_more_path):
+        if self.has_more_path is not None and not get_path(_json(response), self.has_more_path):
             return None
         cursor = get_path(items[-1], self.id_field)
         if cursor is None or cursor == "":
@@ -283,7 +300,7 @@ class OffsetLimit:
             return None
         offset = int(request.params.get(self.offset_param, 0)) + len(items)
         if self.total_path is not None:
-            total = _as_int(get_path(response.json(), self.total_path))
+            total = _as_int(get_path(_json(response), self.total_path))
             if total is not None and offset >= total:
                 return None
         return _with_param(request, self.offset_param, offset)
@@ -319,7 +336,7 @@ class PageNumber:
             return None
         page = int(request.params.get(self.page_param, self.start))
         if self.total_pages_path is not None:
-            total = _as_int(get_path(response.json(), self.total_pages_path))
+            total = _as_int(get_path(_json(response), self.total_pages_path))
             if total is not None and page - self.start + 1 >= total:
                 return None
         return _with_param(request, self.page_param, page + 1)
@@ -384,7 +401,7 @@ class NextUrlInBody:
     def next_request(
         self, request: PageRequest, response: httpx.Response, items: Sequence[Any]
     ) -> PageRequest | None:
-        link = get_path(response.json(), self.next_path)
+        link = get_path(_json(response), self.next_path)
         if not isinstance(link, str) or not link.strip():
             return None
         return _page_link(request, response, link.strip())
@@ -441,15 +458,23 @@ def _fingerprint(request: PageRequest, url: httpx.URL) -> _Fingerprint:
     return request.method.upper(), _origin(url), path, query, body, headers
 
 
+DEFAULT_PAGE_BUDGET = 10_000
+EMPTY_PAGE_LIMIT = 10
+
+
 def _items(
     response: httpx.Response, items_path: str | None, number: int, method: str, url: httpx.URL
 ) -> list[Any]:
     where = f"at {items_path!r}" if items_path else "at the top level"
+    if not response.content.strip():
+        return []  # an empty body: a page of nothing
     try:
         body = response.json()
     except ValueError:  # json.JSONDecodeError and UnicodeDecodeError both.
         raise PaginationError(f"page {number} is not JSON", method=method, url=str(url)) from None
     items = get_path(body, items_path)
+    if items is None:
+        return []  # null, or no items field: a page of nothing
     if not isinstance(items, list):
         raise PaginationError(
             f"page {number} has no list of items {where} of its body"
@@ -468,15 +493,19 @@ async def iterate_pages(
     base_url: str | httpx.URL,
     items_path: str | None = None,
     max_pages: int | None = None,
-) -> AsyncGenerator[Page, None]:
+    page_budget: int = DEFAULT_PAGE_BUDGET,
+    empty_page_limit: int = EMPTY_PAGE_LIMIT,
+) -> AsyncGenerator[Page[Any], None]:
     """Yield the pages of a listing, fetching each only when the consumer asks for it.
 
     Items are the list at `items_path` in each JSON body (None: the body is the list).
     Error responses raise the matching `ConnectorError`, in case `send` does not raise
     them itself. Raises `PaginationError` before sending a request that leaves the origin
     of `base_url` or repeats an earlier one, and on a page that repeats the previous page.
-    Stops quietly after `max_pages` pages. The result is an async generator, so a consumer
-    that stops early can ``aclose()`` it.
+    Stops quietly after `max_pages` pages (the caller's bound); raises `PaginationError`
+    past `page_budget` pages or after `empty_page_limit` empty pages in a row that still
+    lead on (the safety bounds). The result is an async generator, so a consumer that
+    stops early can ``aclose()`` it.
     """
     if max_pages is not None and max_pages < 1:
         raise ValueError(f"max_pages must be at least 1, not {max_pages}")
@@ -486,10 +515,17 @@ async def iterate_pages(
     sent: set[_Fingerprint] = set()
     previous_body: bytes | None = None
     number = 0
+    empty_run = 0
     pending: PageRequest | None = paginator.first_request(request)
     while pending is not None:
         current, number = pending, number + 1
         url = _target(base, current)
+        if max_pages is None and number > page_budget:
+            raise PaginationError(
+                f"more than {page_budget} pages: stopped (pass max_pages to walk further)",
+                method=current.method,
+                url=str(url),
+            )
         if _origin(url) != _origin(base):
             raise PaginationError(
                 f"page {number} is on another origin than {redact_url(base)}; not sent",
@@ -519,6 +555,13 @@ async def iterate_pages(
         if number == max_pages:
             return
         pending = paginator.next_request(current, response, items)
+        empty_run = empty_run + 1 if not items else 0
+        if pending is not None and empty_run >= empty_page_limit:
+            raise PaginationError(
+                f"{empty_run} empty pages in a row, each pointing to another: stopped",
+                method=current.method,
+                url=str(url),
+            )
 
 
 async def iterate_items(
@@ -529,12 +572,22 @@ async def iterate_items(
     base_url: str | httpx.URL,
     items_path: str | None = None,
     max_pages: int | None = None,
+    max_items: int | None = None,
 ) -> AsyncGenerator[Any, None]:
-    """The items of `iterate_pages`, flattened; still fetched a page at a time."""
+    """The items of `iterate_pages`, flattened; still fetched a page at a time. Stops
+    quietly after `max_items` items."""
+    if max_items is not None and max_items < 0:
+        raise ValueError(f"max_items must be at least 0, not {max_items}")
+    if max_items == 0:
+        return
     pages = iterate_pages(
         send, request, paginator, base_url=base_url, items_path=items_path, max_pages=max_pages
     )
+    count = 0
     async with contextlib.aclosing(pages):
         async for page in pages:
             for item in page.items:
                 yield item
+                count += 1
+                if count == max_items:
+                    return

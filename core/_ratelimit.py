@@ -1,26 +1,45 @@
-"""Client-side rate limiting: per-second/minute/day windows, tightened by the vendor's headers.
+"""Client-side rate limiting that holds as the vendor's server counts arrivals.
 
-Each window is an exact sliding log: a request is admitted only if fewer than N requests
-were admitted in the last W seconds, so no interval of W seconds ever holds more than N
-(a fixed-window counter would allow 2N across a boundary). The state lives behind
-`RateLimitBackend` so that a shared backend (Redis) can replace the in-memory one
-without changing the limiter.
+What counts is how many requests the server sees in each of its windows, and a request
+arrives at the server some time after the client lets it go (connection set-up, TLS,
+scheduling), by an amount the client cannot know. So a permit is held from the moment a
+request is admitted until its response arrives (the request certainly reached the server
+by then), and it keeps counting for one window length after that. A new request is admitted
+only while fewer than N permits are in flight or finished within the last W seconds.
 
-Written here rather than taken from a library: the hot path must cost a few microseconds,
-waits must be awaited rather than polled, and limits must tighten at run time from
-``Retry-After`` and ``X-RateLimit-*`` headers, which the usual libraries do not do.
+Why that is enough: take any W-second interval of the server's clock and, among the
+requests that arrived in it, the one admitted last. When it was admitted, every other one
+had been admitted before, and each either was still in flight or had finished at or after
+the start of the interval, which is at most W seconds before that admission. All of them
+were counted, and there were fewer than N, so the interval holds at most N arrivals,
+however the network delayed them. The cost is throughput: a permit occupies W plus one
+round trip, so the rate reaches N / (W + latency).
+
+The state lives behind `RateLimitBackend` so a shared backend (Redis) can replace the
+in-memory one without changing the limiter. Windows may have any length (GitHub counts an
+hour); each is an exact log, so no interval ever holds more than N (a fixed-window counter
+would allow 2N across a boundary).
+
+Written here rather than taken from a library: the limit must hold at the server (permits
+released on response, not on admission), waits must be awaited rather than polled, and
+limits tighten at run time from ``Retry-After`` and ``X-RateLimit-*`` headers, which the
+usual libraries do not do.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
+import itertools
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Protocol
 
+import attrs
 import httpx
 
 from ._config import RateLimits
@@ -31,11 +50,25 @@ Window = tuple[float, int]
 """(length in seconds, requests allowed in any interval of that length)."""
 
 
-class RateLimitBackend(Protocol):
-    """Where admission state lives. Implementations must make `reserve` atomic per key."""
+@attrs.frozen
+class Permit:
+    """A request admitted by a limiter; give it back with `RateLimiter.release`."""
 
-    async def reserve(self, key: str, windows: Sequence[Window]) -> float:
-        """Admit one request now (record it, return 0.0) or return the seconds to wait."""
+    key: str
+    id: int
+
+
+class RateLimitBackend(Protocol):
+    """Where admission state lives. Implementations make each call atomic per key."""
+
+    async def reserve(self, key: str, windows: Sequence[Window], lease: float) -> int | float:
+        """Admit one request now and return its permit id (an int), or return the seconds
+        to wait (a float) before asking again. An admitted request counts as in flight
+        until `complete` is called, or until `lease` seconds pass (a crashed holder)."""
+        ...
+
+    async def complete(self, key: str, permit: int) -> None:
+        """The response of permit's request arrived: it counts for one window from now."""
         ...
 
     async def block(self, key: str, seconds: float) -> None:
@@ -48,46 +81,82 @@ class RateLimitBackend(Protocol):
 
 
 class _KeyState:
-    __slots__ = ("blocked_until", "logs")
+    __slots__ = ("blocked_until", "done", "in_flight", "windows")
 
     def __init__(self, windows: Sequence[Window]) -> None:
-        self.logs: list[deque[float]] = [deque() for _ in windows]
+        self.windows = tuple(windows)
+        # Completion times per window, oldest first; one log per window because each
+        # forgets at its own horizon.
+        self.done: list[deque[float]] = [deque() for _ in self.windows]
+        self.in_flight: dict[int, float] = {}  # permit id -> lease deadline
         self.blocked_until = 0.0
 
 
 class InMemoryRateLimitBackend:
-    """Sliding logs in this process's memory; thread-safe."""
+    """Admission state in this process's memory; thread-safe."""
 
     def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._states: dict[str, _KeyState] = {}
         self._lock = threading.Lock()
+        self._ids = itertools.count(1)
 
-    async def reserve(self, key: str, windows: Sequence[Window]) -> float:
-        return self.reserve_now(key, windows)
+    def _state(self, key: str, windows: Sequence[Window]) -> _KeyState:
+        state = self._states.get(key)
+        if state is None or state.windows != tuple(windows):
+            fresh = _KeyState(windows)
+            if state is not None:
+                fresh.blocked_until = state.blocked_until
+                fresh.in_flight = state.in_flight
+            state = self._states[key] = fresh
+        return state
 
-    def reserve_now(self, key: str, windows: Sequence[Window]) -> float:
+    def reserve_now(self, key: str, windows: Sequence[Window], lease: float) -> int | float:
         with self._lock:
             now = self._clock()
-            state = self._states.get(key)
-            if state is None or len(state.logs) != len(windows):
-                blocked_until = state.blocked_until if state is not None else 0.0
-                state = self._states[key] = _KeyState(windows)
-                # A block set before the first request (observe() creates a log-less state)
-                # must survive the logs being created.
-                state.blocked_until = blocked_until
+            state = self._state(key, windows)
+            self._expire_leases(state, now)
             wait = state.blocked_until - now
-            for (length, limit), log in zip(windows, state.logs, strict=True):
+            in_flight = len(state.in_flight)
+            for (length, limit), done in zip(state.windows, state.done, strict=True):
                 horizon = now - length
-                while log and log[0] <= horizon:
-                    log.popleft()
-                if len(log) >= limit:
-                    wait = max(wait, log[0] - horizon)
+                while done and done[0] < horizon:
+                    done.popleft()
+                if in_flight + len(done) >= limit:
+                    # The earliest moment this window can admit: when its oldest finished
+                    # request leaves it. Requests still in flight finish no earlier than
+                    # now and then count for a whole window.
+                    wait = max(wait, (done[0] - horizon) if done else length)
             if wait > 0:
-                return wait
-            for log in state.logs:
-                log.append(now)
-            return 0.0
+                return float(wait)
+            permit = next(self._ids)
+            state.in_flight[permit] = now + lease
+            return permit
+
+    def _expire_leases(self, state: _KeyState, now: float) -> None:
+        expired = [(pid, deadline) for pid, deadline in state.in_flight.items() if deadline < now]
+        for pid, deadline in expired:
+            del state.in_flight[pid]
+            for done in state.done:
+                bisect.insort(done, deadline)
+
+    async def reserve(self, key: str, windows: Sequence[Window], lease: float) -> int | float:
+        return self.reserve_now(key, windows, lease)
+
+    def complete_now(self, key: str, permit: int) -> None:
+        with self._lock:
+            state = self._states.get(key)
+            if state is None or state.in_flight.pop(permit, None) is None:
+                return  # its lease expired already and was counted then
+            now = self._clock()
+            for done in state.done:
+                if done and done[-1] > now:
+                    bisect.insort(done, now)  # an expired lease was stamped in the future
+                else:
+                    done.append(now)
+
+    async def complete(self, key: str, permit: int) -> None:
+        self.complete_now(key, permit)
 
     async def block(self, key: str, seconds: float) -> None:
         with self._lock:
@@ -99,6 +168,10 @@ class InMemoryRateLimitBackend:
     async def blocked_for(self, key: str) -> float:
         state = self._states.get(key)
         return max(0.0, state.blocked_until - self._clock()) if state else 0.0
+
+    def in_flight(self, key: str) -> int:
+        state = self._states.get(key)
+        return len(state.in_flight) if state else 0
 
 
 # The shortest sleep `RateLimiter.acquire` takes when it must wait at all.
@@ -129,12 +202,15 @@ def backoff_from_headers(headers: httpx.Headers, *, now: float | None = None) ->
 
 
 class RateLimiter:
-    """Admits requests within a connector's configured limits.
+    """Admits requests within a connector's configured limits, as the server counts them.
 
-    ``async with limiter.acquire_permission("list_repos"): ...`` waits until a request
-    may go out. `observe(response)` applies the vendor's own back-off headers. A wait longer
-    than `max_wait` (the factory sets the retry policy's ``retry_after_cap``) is not taken:
+    ``permit = await limiter.acquire("op")`` waits until a request may go out;
+    ``await limiter.release(permit)`` when its response arrived. The seed's form,
+    ``async with limiter.acquire_permission("op"): ...``, does both around the block.
+    `observe(response)` applies the vendor's own back-off headers. A wait longer than
+    `max_wait` (the factory sets the retry policy's ``retry_after_cap``) is not taken:
     `RateLimitError` is raised with ``retry_after`` set, instead of a silent long stall.
+    Waiters queue in arrival order, so a burst of tasks is admitted first come, first served.
     """
 
     def __init__(
@@ -144,8 +220,9 @@ class RateLimiter:
         key: str = "default",
         backend: RateLimitBackend | None = None,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-        max_block: float = 3600.0,
+        max_block: float = 86_400.0,
         max_wait: float | None = None,
+        lease: float = 300.0,
     ) -> None:
         self.limits = limits or RateLimits()
         self.key = key
@@ -154,40 +231,71 @@ class RateLimiter:
         self._sleep = sleep
         self._max_block = max_block
         self.max_wait = max_wait
+        self.lease = lease
+        # One waiting line per event loop (a limiter may be shared by connectors that
+        # run on different loops, such as a sync twin's private loop).
+        self._lines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
         self.waits = 0
         self.waited_seconds = 0.0
 
     def __repr__(self) -> str:
         return f"RateLimiter(key={self.key!r}, limits={self.limits!r})"
 
-    async def acquire(self, operation: str = "request") -> None:
-        """Wait until one more request may be sent, and count it."""
+    @property
+    def unlimited(self) -> bool:
+        return not self._windows
+
+    def _line(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        line = self._lines.get(loop)
+        if line is None:
+            line = self._lines[loop] = asyncio.Lock()
+        return line
+
+    async def acquire(self, operation: str = "request") -> Permit | None:
+        """Wait until one more request may be sent; the permit to release on response.
+
+        None when nothing is counted (no limits, or `testing.no_waiting` in force)."""
         if waiting_disabled():
-            return
-        while True:
-            wait = await self.backend.reserve(self.key, self._windows)
-            if wait <= 0:
-                return
-            # Float rounding can leave a residual wait smaller than the clock can advance
-            # (1e-13 s at t=1000): sleeping it would not get past the horizon, and the loop
-            # would spin. Never sleep less than a millisecond.
-            wait = max(wait, _MIN_WAIT)
-            if self.max_wait is not None and wait > self.max_wait:
-                raise RateLimitError(
-                    f"{self.key}: rate limited for {wait:.1f} s more, longer than the "
-                    f"{self.max_wait:g} s this limiter may wait",
-                    retry_after=wait,
-                    operation=operation,
-                )
-            self.waits += 1
-            self.waited_seconds += wait
-            await self._sleep(wait)
+            return None
+        if not self._windows:
+            blocked = await self.backend.blocked_for(self.key)
+            if blocked <= 0:
+                return None
+        async with self._line():
+            while True:
+                granted = await self.backend.reserve(self.key, self._windows, self.lease)
+                if isinstance(granted, int):
+                    return Permit(self.key, granted)
+                # Float rounding can leave a residual wait smaller than the clock can
+                # advance (1e-13 s at t=1000): never sleep less than a millisecond.
+                wait = max(granted, _MIN_WAIT)
+                if self.max_wait is not None and wait > self.max_wait:
+                    raise RateLimitError(
+                        f"{self.key}: rate limited for {wait:.1f} s more, longer than the "
+                        f"{self.max_wait:g} s this limiter may wait",
+                        retry_after=wait,
+                        operation=operation,
+                    )
+                self.waits += 1
+                self.waited_seconds += wait
+                await self._sleep(wait)
+
+    async def release(self, permit: Permit | None) -> None:
+        """The response of `permit`'s request arrived (or the request failed)."""
+        if permit is not None:
+            await self.backend.complete(permit.key, permit.id)
 
     @asynccontextmanager
     async def acquire_permission(self, operation: str = "request") -> AsyncIterator[None]:
         """The seed's form: ``async with limiter.acquire_permission("op"): ...``."""
-        await self.acquire(operation)
-        yield
+        permit = await self.acquire(operation)
+        try:
+            yield
+        finally:
+            await self.release(permit)
 
     async def observe(self, response: httpx.Response) -> float | None:
         """Tighten the limits from a response's headers; returns the pause applied, if any."""

@@ -1,12 +1,18 @@
 """The transport pipeline under the httpx client: rate limiter -> retry -> metrics -> network.
 
-Each attempt takes a permit from the limiter, so retries count against the vendor's
-limits like any other request. Retries use stamina; the first attempt runs outside it, so a
+Each attempt takes a permit from the limiter and gives it back when its response has
+arrived, so retries count against the vendor's limits like any other request and the limit
+holds as the server counts. Retries use stamina; the first attempt runs outside it, so a
 request that succeeds pays nothing for the retry machinery.
+
+Unless a request is streamed, its body is read inside the attempt: a body cut short by the
+peer (a reset, fewer bytes than its Content-Length) then fails the attempt as a transport
+error, and an idempotent request is retried instead of handing a broken body upward.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 import httpx
@@ -22,6 +28,14 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 # Raised before a single byte reached the server: safe to retry whatever the method.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Request extensions the pipeline reads.
+STREAM_EXTENSION = "connectory.stream"  # True: leave the body unread for the caller
+ATTEMPTS_EXTENSION = "connectory.attempts"  # per-call cap on attempts (1: no retries)
+
+# stamina logs each scheduled retry as a warning on its own logger. A library must not
+# print on the stderr of an application that configured no logging, so the logger gets a
+# NullHandler; an application that configures logging still receives the records.
+logging.getLogger("stamina").addHandler(logging.NullHandler())
 
 
 class _RetryableResponse(Exception):
@@ -69,25 +83,29 @@ class ConnectorTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self._trusted:
             self._strip_credentials_off_origin(request)
-        operation = request.extensions.get(OPERATION_EXTENSION, "request")
+        extensions = request.extensions
+        operation = extensions.get(OPERATION_EXTENSION, "request")
+        attempts = min(extensions.get(ATTEMPTS_EXTENSION) or self._retry.attempts, 1_000)
         try:
             return await self._attempt(request, operation, retry=False)
         except _RetryableResponse as exc:
-            if self._retry.attempts < 2 or not (is_idempotent(request) and _replayable(request)):
+            if attempts < 2 or not (is_idempotent(request) and _replayable(request)):
                 return exc.response
             first: Exception = exc
         except _NOT_SENT as exc:
-            if self._retry.attempts < 2 or not _replayable(request):
+            if attempts < 2 or not _replayable(request):
                 raise
             first = exc
+        except httpx.LocalProtocolError:
+            raise  # our own request is malformed: no retry will fix it
         except httpx.TransportError as exc:
-            if self._retry.attempts < 2 or not (is_idempotent(request) and _replayable(request)):
+            if attempts < 2 or not (is_idempotent(request) and _replayable(request)):
                 raise
             first = exc
-        return await self._retry_after_failure(request, operation, first)
+        return await self._retry_after_failure(request, operation, first, attempts)
 
     async def _retry_after_failure(
-        self, request: httpx.Request, operation: str, first: Exception
+        self, request: httpx.Request, operation: str, first: Exception, attempts: int
     ) -> httpx.Response:
         policy = self._retry
         deadline = time.monotonic() + policy.timeout
@@ -103,13 +121,15 @@ class ConnectorTransport(httpx.AsyncBaseTransport):
                 return delay
             if isinstance(exc, _NOT_SENT):
                 return True
+            if isinstance(exc, httpx.LocalProtocolError):
+                return False
             return idempotent and isinstance(exc, httpx.TransportError)
 
         pending: Exception | None = first
         try:
             async for attempt in stamina.retry_context(
                 on=backoff,
-                attempts=policy.attempts,
+                attempts=attempts,
                 timeout=policy.timeout,
                 wait_initial=policy.wait_initial,
                 wait_max=policy.wait_max,
@@ -129,8 +149,7 @@ class ConnectorTransport(httpx.AsyncBaseTransport):
         self, request: httpx.Request, operation: str, *, retry: bool
     ) -> httpx.Response:
         limiter = self._limiter
-        if limiter is not None:
-            await limiter.acquire(operation)
+        permit = await limiter.acquire(operation) if limiter is not None else None
         monitor = self._monitor
         start = time.perf_counter()
         try:
@@ -139,14 +158,21 @@ class ConnectorTransport(httpx.AsyncBaseTransport):
             if monitor is not None:
                 monitor.record_request(operation, None, time.perf_counter() - start, retry=retry)
             raise
+        finally:
+            if permit is not None:
+                # The response (or the failure) is here: the request reached the server,
+                # or never will.
+                await limiter.release(permit)  # type: ignore[union-attr]
         status = response.status_code
         if monitor is not None:
             monitor.record_request(operation, status, time.perf_counter() - start, retry=retry)
         if limiter is not None:
             await limiter.observe(response)
         if status in RETRY_STATUSES:
-            await response.aread()
+            await _read(response)
             raise _RetryableResponse(response)
+        if not request.extensions.get(STREAM_EXTENSION):
+            await _read(response)
         return response
 
     def _strip_credentials_off_origin(self, request: httpx.Request) -> None:
@@ -168,6 +194,15 @@ class ConnectorTransport(httpx.AsyncBaseTransport):
 
     def __repr__(self) -> str:
         return f"ConnectorTransport(retry={self._retry!r}, limiter={self._limiter!r})"
+
+
+async def _read(response: httpx.Response) -> None:
+    """Read the body; a transfer cut short closes the response and fails the attempt."""
+    try:
+        await response.aread()
+    except BaseException:
+        await response.aclose()
+        raise
 
 
 def origin_of(url: str | httpx.URL) -> str:

@@ -10,9 +10,9 @@ import attrs
 
 from connectory.core import (
     AuthenticationType,
+    AuthScheme,
     ConfigurationError,
     ConnectorConfig,
-    ConnectorType,
     CursorInBody,
     CursorInHeader,
     LastItemCursor,
@@ -21,6 +21,7 @@ from connectory.core import (
     NoPagination,
     OffsetLimit,
     PageNumber,
+    RateLimits,
 )
 
 from ._errors import DefinitionError
@@ -38,6 +39,59 @@ PAGINATION_STYLES: dict[str, type] = {
     "next_url_in_body": NextUrlInBody,
 }
 
+TOP_LEVEL_KEYS = frozenset(
+    {
+        "name",
+        "display_name",
+        "connector_type",
+        "class_prefix",
+        "category",
+        "spec",
+        "source_spec",
+        "notes",
+        "base_url",
+        "url_variables",
+        "api_version",
+        "default_headers",
+        "auth",
+        "health_check",
+        "rate_limits",
+        "pagination",
+        "resources",
+        "webhooks",
+        "operations",
+        "overrides",
+        "spec_gaps",
+        "reserved_path_params",
+    }
+)
+AUTH_KEYS = frozenset(
+    {
+        "type",
+        "extra",
+        "credential_fields",
+        "api_key",
+        "token_url",
+        "authorization_url",
+        "scopes",
+        "client_auth",
+    }
+)
+RESOURCE_KEYS = frozenset(
+    {
+        "list_body",
+        "list",
+        "get",
+        "id_param",
+        "id_field",
+        "items_path",
+        "item_path",
+        "pagination",
+        "incremental",
+        "description",
+    }
+)
+
 
 @attrs.frozen
 class Pagination:
@@ -50,6 +104,25 @@ class Pagination:
         args = ", ".join(f"{k}={v!r}" for k, v in self.settings)
         return f"{cls}({args})"
 
+    def setting(self, name: str) -> Any:
+        """A setting's value, the paginator class's default when not given."""
+        for key, value in self.settings:
+            if key == name:
+                return value
+        for field in attrs.fields(PAGINATION_STYLES[self.style]):
+            if field.name == name:
+                return field.default
+        return None
+
+
+NO_PAGINATION = Pagination("none", ())
+
+
+@attrs.frozen
+class Incremental:
+    param: str
+    field: str
+
 
 @attrs.frozen
 class ResourceDef:
@@ -61,68 +134,141 @@ class ResourceDef:
     items_path: str | None
     item_path: str | None
     pagination: Pagination
+    incremental: Incremental | None
     description: str | None
+    list_body: Mapping[str, Any] | None = None
+
+
+@attrs.frozen
+class OperationOverride:
+    name: str | None = None
+    group: str | None = None
+    pagination: Pagination | None = None
+    items_path: str | None = None
 
 
 @attrs.frozen
 class ConnectorDefinition:
     name: str
     display_name: str
-    connector_type: ConnectorType
     class_prefix: str
+    category: str
     spec: Path
     source_spec: str | None
+    notes: str | None
     base_url: str
+    url_variables: tuple[tuple[str, str], ...]  # (name, example)
     api_version: str | None
     default_headers: tuple[tuple[str, str], ...]
-    auth: Mapping[str, Any]
+    auth: tuple[Mapping[str, Any], ...]
     health_check: str | None
     rate_limits: Mapping[str, Any]
+    pagination: Pagination
+    items_path: str | None
     resources: tuple[ResourceDef, ...]
     operations: tuple[str, ...] | None  # None: all
-    renames: Mapping[str, str]
+    overrides: Mapping[str, OperationOverride]
+    webhooks: str | None
+    spec_gaps: Mapping[str, str]
+    reserved_path_params: frozenset[str]
+    raw: Mapping[str, Any]
     path: Path
 
-    def config_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of the connector's `ConnectorConfig` (health check excluded)."""
-        auth = self.auth
-        kwargs: dict[str, Any] = {
-            "connector_type": self.connector_type,
-            "authentication_type": AuthenticationType(auth["type"]),
-            "base_url": self.base_url,
-            "name": self.name,
-            "display_name": self.display_name,
-        }
-        if self.api_version:
-            kwargs["api_version"] = self.api_version
-        if self.rate_limits:
-            kwargs["rate_limits"] = dict(self.rate_limits)
+    @property
+    def renames(self) -> dict[str, str]:
+        return {op: o.name for op, o in self.overrides.items() if o.name}
+
+    def auth_scheme(self, auth: Mapping[str, Any]) -> AuthScheme:
+        api_key = auth.get("api_key") or {}
+        kwargs: dict[str, Any] = {"type": AuthenticationType(auth["type"])}
         if auth.get("credential_fields"):
             kwargs["credential_fields"] = tuple(auth["credential_fields"])
-        if auth.get("scopes"):
-            kwargs["scopes"] = tuple(auth["scopes"])
-        api_key = auth.get("api_key") or {}
         if api_key.get("name"):
             kwargs["api_key_name"] = api_key["name"]
         if api_key.get("in"):
             kwargs["api_key_location"] = api_key["in"]
         if api_key.get("prefix"):
             kwargs["api_key_prefix"] = api_key["prefix"]
-        for key in ("token_url", "authorization_url"):
+        for key in ("token_url", "authorization_url", "client_auth"):
             if auth.get(key):
                 kwargs[key] = auth[key]
+        if auth.get("extra"):
+            kwargs["extra_credentials"] = tuple(
+                (str(e["field"]), str(e.get("in", "header")), str(e["name"])) for e in auth["extra"]
+            )
+        if auth.get("scopes"):
+            kwargs["scopes"] = tuple(auth["scopes"])
+        return AuthScheme(**kwargs)
+
+    def config_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of the connector's `ConnectorConfig` (health check excluded)."""
+        primary = self.auth_scheme(self.auth[0])
+        kwargs: dict[str, Any] = {
+            "connector_type": self.name,
+            "authentication_type": primary.type,
+            "base_url": self.example_base_url(),
+            "name": self.name,
+            "display_name": self.display_name,
+        }
+        if self.api_version:
+            kwargs["api_version"] = self.api_version
+        if self.rate_limits:
+            kwargs["rate_limits"] = RateLimits(
+                **{
+                    ("extra_windows" if key == "windows" else key): value
+                    for key, value in self.rate_limits.items()
+                }
+            )
+        defaults = AuthScheme(type=primary.type)
+        for field in attrs.fields(AuthScheme):
+            if field.name == "type":
+                continue
+            value = getattr(primary, field.name)
+            if value != getattr(defaults, field.name):
+                kwargs[field.name] = value
+        if len(self.auth) > 1:
+            kwargs["alternative_auth"] = tuple(self.auth_scheme(a) for a in self.auth[1:])
+        if self.url_variables:
+            kwargs["base_url_template"] = self.base_url
+            kwargs["url_variables"] = tuple(name for name, _ in self.url_variables)
         if self.default_headers:
             kwargs["default_headers"] = dict(self.default_headers)
+        if self.webhooks:
+            kwargs["webhook_support"] = True
+        if any(r.incremental for r in self.resources):
+            kwargs["real_time_sync"] = True
         return kwargs
+
+    def example_base_url(self) -> str:
+        """`base_url` with each URL variable replaced by its example."""
+        url = self.base_url
+        for name, example in self.url_variables:
+            url = url.replace("{" + name + "}", example)
+        return url
 
 
 def _fail(path: Path, field: str, message: str) -> DefinitionError:
     return DefinitionError(f"{path}: {field}: {message}")
 
 
-def _pagination(raw: Any, path: Path, field: str) -> Pagination:
+def _closest(word: str, choices: frozenset[str] | set[str]) -> str:
+    import difflib
+
+    matches = difflib.get_close_matches(word, sorted(choices), n=2, cutoff=0.6)
+    return f" (did you mean {' or '.join(matches)}?)" if matches else ""
+
+
+def _check_keys(path: Path, where: str, raw: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    for key in raw:
+        if key not in allowed:
+            prefix = f"{where}." if where else ""
+            raise _fail(path, f"{prefix}{key}", f"unknown key{_closest(str(key), allowed)}")
+
+
+def _pagination(raw: Any, path: Path, field: str) -> tuple[Pagination, str | None]:
+    """A pagination mapping and the items_path it may carry."""
     if raw is None:
-        return Pagination("none", ())
+        return NO_PAGINATION, None
     if not isinstance(raw, Mapping) or "style" not in raw:
         raise _fail(path, field, "expected a mapping with a 'style'")
     style = raw["style"]
@@ -132,7 +278,7 @@ def _pagination(raw: Any, path: Path, field: str) -> Pagination:
             f"{field}.style",
             f"unknown style {style!r}; expected one of {', '.join(PAGINATION_STYLES)}",
         )
-    settings = {k: v for k, v in raw.items() if k != "style"}
+    settings = {k: v for k, v in raw.items() if k not in ("style", "items_path")}
     allowed = {f.name for f in attrs.fields(PAGINATION_STYLES[style])}
     for key in settings:
         if key not in allowed:
@@ -145,7 +291,28 @@ def _pagination(raw: Any, path: Path, field: str) -> Pagination:
         PAGINATION_STYLES[style](**settings)
     except (TypeError, ValueError) as exc:
         raise _fail(path, field, str(exc)) from None
-    return Pagination(style, tuple(sorted(settings.items())))
+    return Pagination(style, tuple(sorted(settings.items()))), raw.get("items_path")
+
+
+def _auth_list(raw: Any, path: Path) -> tuple[Mapping[str, Any], ...]:
+    schemes = raw if isinstance(raw, list) else [raw]
+    if not schemes:
+        raise _fail(path, "auth", "expected a mapping or a non-empty list of mappings")
+    out: list[Mapping[str, Any]] = []
+    for index, scheme in enumerate(schemes):
+        where = "auth" if not isinstance(raw, list) else f"auth[{index}]"
+        if not isinstance(scheme, Mapping) or "type" not in scheme:
+            raise _fail(path, where, "expected a mapping with a 'type'")
+        _check_keys(path, where, scheme, AUTH_KEYS)
+        try:
+            AuthenticationType(scheme["type"])
+        except ValueError:
+            allowed = ", ".join(t.value for t in AuthenticationType)
+            raise _fail(
+                path, f"{where}.type", f"unknown value {scheme['type']!r}; expected {allowed}"
+            ) from None
+        out.append(dict(scheme))
+    return tuple(out)
 
 
 def load_definition(path: Path) -> ConnectorDefinition:
@@ -153,31 +320,33 @@ def load_definition(path: Path) -> ConnectorDefinition:
     raw = read_document(path)
     if not isinstance(raw, Mapping):
         raise _fail(path, "(top)", "expected a mapping")
-    for required in ("name", "connector_type", "base_url", "auth"):
+    _check_keys(path, "", raw, TOP_LEVEL_KEYS)
+    for required in ("name", "base_url", "auth"):
         if required not in raw:
             raise _fail(path, required, "missing")
     name = str(raw["name"])
     if not name.isidentifier() or name != name.lower():
         raise _fail(path, "name", f"{name!r} is not a lower-case Python identifier")
-    try:
-        connector_type = ConnectorType(raw["connector_type"])
-    except ValueError:
-        raise _fail(
-            path, "connector_type", f"{raw['connector_type']!r} is not a ConnectorType value"
-        ) from None
-    auth = raw["auth"]
-    if not isinstance(auth, Mapping) or "type" not in auth:
-        raise _fail(path, "auth", "expected a mapping with a 'type'")
-    try:
-        AuthenticationType(auth["type"])
-    except ValueError:
-        raise _fail(path, "auth.type", f"unknown value {auth['type']!r}") from None
-    default = _pagination(raw.get("pagination"), path, "pagination")
+    if "connector_type" in raw and str(raw["connector_type"]) != name:
+        raise _fail(path, "connector_type", f"must equal the name {name!r} (or be left out)")
+    auth = _auth_list(raw["auth"], path)
+    default, default_items = _pagination(raw.get("pagination"), path, "pagination")
     resources: list[ResourceDef] = []
     for res_name, res in (raw.get("resources") or {}).items():
         field = f"resources.{res_name}"
         if not isinstance(res, Mapping) or "list" not in res:
             raise _fail(path, field, "expected a mapping with a 'list' operation")
+        _check_keys(path, field, res, RESOURCE_KEYS)
+        pagination, _ = (
+            _pagination(res["pagination"], path, f"{field}.pagination")
+            if "pagination" in res
+            else (default, None)
+        )
+        incremental = res.get("incremental")
+        if incremental is not None and (
+            not isinstance(incremental, Mapping) or not incremental.get("param")
+        ):
+            raise _fail(path, f"{field}.incremental", "expected {param: NAME, field: NAME}")
         resources.append(
             ResourceDef(
                 name=str(res_name),
@@ -185,12 +354,16 @@ def load_definition(path: Path) -> ConnectorDefinition:
                 get_op=str(res["get"]) if res.get("get") else None,
                 id_param=str(res["id_param"]) if res.get("id_param") else None,
                 id_field=str(res.get("id_field") or "id"),
-                items_path=res.get("items_path"),
+                items_path=res["items_path"] if "items_path" in res else default_items,
                 item_path=res.get("item_path"),
-                pagination=_pagination(res["pagination"], path, f"{field}.pagination")
-                if "pagination" in res
-                else default,
+                pagination=pagination,
+                incremental=Incremental(
+                    str(incremental["param"]), str(incremental.get("field") or "updated_at")
+                )
+                if incremental
+                else None,
                 description=res.get("description"),
+                list_body=dict(res["list_body"]) if isinstance(res.get("list_body"), Mapping) else None,
             )
         )
     operations = raw.get("operations", "all")
@@ -200,34 +373,59 @@ def load_definition(path: Path) -> ConnectorDefinition:
         ops = tuple(operations)
     else:
         raise _fail(path, "operations", "expected 'all' or a list of operationIds")
-    renames = {
-        str(op): str(v["name"])
-        for op, v in ((raw.get("overrides") or {}).get("operations") or {}).items()
-        if isinstance(v, Mapping) and v.get("name")
-    }
+    overrides: dict[str, OperationOverride] = {}
+    for op_id, spec in ((raw.get("overrides") or {}).get("operations") or {}).items():
+        where = f"overrides.operations.{op_id}"
+        if not isinstance(spec, Mapping):
+            raise _fail(path, where, "expected a mapping")
+        _check_keys(path, where, spec, frozenset({"name", "group", "pagination", "items_path"}))
+        op_pagination = (
+            _pagination(spec["pagination"], path, f"{where}.pagination")[0]
+            if spec.get("pagination")
+            else None
+        )
+        overrides[str(op_id)] = OperationOverride(
+            name=str(spec["name"]) if spec.get("name") else None,
+            group=str(spec["group"]) if spec.get("group") else None,
+            pagination=op_pagination,
+            items_path=spec.get("items_path"),
+        )
+    url_variables = tuple(
+        (str(k), str((v or {}).get("example") or k))
+        for k, v in (raw.get("url_variables") or {}).items()
+    )
+    webhooks = raw.get("webhooks")
     definition = ConnectorDefinition(
         name=name,
         display_name=str(raw.get("display_name") or name),
-        connector_type=connector_type,
         class_prefix=str(raw.get("class_prefix") or pascal(name)),
+        category=str(raw.get("category") or "Other business apps"),
         spec=(path.parent / str(raw.get("spec") or "openapi.json")),
         source_spec=raw.get("source_spec"),
+        notes=" ".join(str(raw["notes"]).split()) if raw.get("notes") else None,
         base_url=str(raw["base_url"]),
+        url_variables=url_variables,
         api_version=str(raw["api_version"]) if raw.get("api_version") else None,
         default_headers=tuple(
             sorted((str(k), str(v)) for k, v in (raw.get("default_headers") or {}).items())
         ),
-        auth=dict(auth),
+        auth=auth,
         health_check=raw.get("health_check"),
         rate_limits={k: v for k, v in (raw.get("rate_limits") or {}).items() if v is not None},
+        pagination=default,
+        items_path=default_items,
         resources=tuple(resources),
         operations=ops,
-        renames=renames,
+        overrides=overrides,
+        webhooks=str(webhooks["scheme"]) if isinstance(webhooks, Mapping) else None,
+        spec_gaps=dict(raw.get("spec_gaps") or {}),
+        reserved_path_params=frozenset(str(p) for p in raw.get("reserved_path_params") or ()),
+        raw=raw,
         path=path,
     )
     try:
         ConnectorConfig(**definition.config_kwargs())
-    except ConfigurationError as exc:
+    except (ConfigurationError, TypeError) as exc:
         raise _fail(path, "config", str(exc)) from None
     return definition
 

@@ -11,35 +11,43 @@ from typing import Any
 
 import attrs
 
-from connectory.core import AuthenticationType, ConnectorType
+from connectory.core import AuthenticationType
 
-from ._definition import ConnectorDefinition, included_operations, load_definition
-from ._errors import DefinitionError, GeneratorError
+from ._checks import check_definition
+from ._definition import NO_PAGINATION, ConnectorDefinition, included_operations, load_definition
+from ._errors import DefinitionError
 from ._loader import Resolver, load_openapi
 from ._model import Api
 from ._naming import pascal
 from ._parse import ApiBuilder
-from ._render import render
-from ._report import build_report
-from ._write import format_tree, read_tree, write_package
+from ._render import connector_types, render
+from ._report import GenerationReport, build_report
+from ._write import format_tree, read_tree, write_file, write_package
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-ENTRY_POINTS_HEADER = '[project.entry-points."connectory.connectors"]'
+CONNECTOR_TYPES = Path("core") / "_connector_types.py"
 
 
 @attrs.frozen
 class GenerationResult:
     name: str
     out: Path
-    report: dict[str, Any]
+    report: GenerationReport
     files: int
 
 
 def build_api(spec: Path, definition: ConnectorDefinition | None = None) -> Api:
+    """The model of `spec`, cut to `definition`'s operations; the definition is checked
+    against the spec first, and nothing is built when it names what the spec lacks."""
     document, _ = load_openapi(spec)
+    resolver = Resolver(document, spec)
     include = included_operations(definition) if definition else None
-    renames = definition.renames if definition else None
-    api = ApiBuilder(document, Resolver(document, spec), include=include, renames=renames).build()
+    if definition is not None:
+        problems = check_definition(definition.raw, document, resolver)
+        if problems:
+            listed = "\n  ".join(str(p) for p in problems)
+            raise DefinitionError(f"{definition.path}: {len(problems)} problem(s):\n  {listed}")
+    api = ApiBuilder(document, resolver, include=include, definition=definition).build()
     if include is not None:
         missing = sorted(include - {op.operation_id for op in api.operations})
         if missing:
@@ -51,16 +59,20 @@ def build_api(spec: Path, definition: ConnectorDefinition | None = None) -> Api:
 
 
 def generate(
-    definition: ConnectorDefinition, out: Path, *, report: Path | None = None
+    definition: ConnectorDefinition,
+    out: Path,
+    *,
+    report: Path | None = None,
+    templates: Path | None = None,
 ) -> GenerationResult:
     """Generate the package of `definition` into `out` (atomically)."""
     api = build_api(definition.spec, definition)
-    files = render(api, definition)
-    write_package(files, out)
+    files = render(api, definition, templates=templates)
     summary = build_report(api, name=definition.name, spec=str(definition.spec.name))
+    write_package(files, out)
     if report is not None:
-        report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        text = json.dumps(summary.to_json(), indent=2, sort_keys=True) + "\n"
+        write_file(report, text)
     return GenerationResult(definition.name, out, summary, len(files))
 
 
@@ -70,22 +82,31 @@ def definition_for_spec(spec: Path, name: str) -> ConnectorDefinition:
         raise DefinitionError(f"--name: {name!r} is not a lower-case Python identifier")
     document, _ = load_openapi(spec)
     api = ApiBuilder(document, Resolver(document, spec), include=set()).build()
+    auth = _auth_from_schemes(api)
     return ConnectorDefinition(
         name=name,
         display_name=str((document.get("info") or {}).get("title") or name),
-        connector_type=ConnectorType.CUSTOM,
         class_prefix=pascal(name),
+        category="Other business apps",
         spec=spec,
         source_spec=None,
+        notes=None,
         base_url=_base_url(document),
+        url_variables=(),
         api_version=None,
         default_headers=(),
-        auth=_auth_from_schemes(api),
+        auth=(auth,),
         health_check=None,
         rate_limits={},
+        pagination=NO_PAGINATION,
+        items_path=None,
         resources=(),
         operations=None,
-        renames={},
+        overrides={},
+        webhooks=None,
+        spec_gaps={},
+        reserved_path_params=frozenset(),
+        raw={"auth": auth},
         path=spec,
     )
 
@@ -131,10 +152,15 @@ def _auth_from_schemes(api: Api) -> dict[str, Any]:
 
 
 def generate_spec(
-    spec: Path, name: str, out: Path, *, report: Path | None = None
+    spec: Path,
+    name: str,
+    out: Path,
+    *,
+    report: Path | None = None,
+    templates: Path | None = None,
 ) -> GenerationResult:
     """`connectory generate --spec`: any spec file, no connector.yaml."""
-    return generate(definition_for_spec(spec, name), out, report=report)
+    return generate(definition_for_spec(spec, name), out, report=report, templates=templates)
 
 
 def find_definitions(specs_dir: Path) -> dict[str, Path]:
@@ -142,14 +168,29 @@ def find_definitions(specs_dir: Path) -> dict[str, Path]:
     return {path.parent.name: path for path in sorted(specs_dir.glob("*/connector.yaml"))}
 
 
-def check(definitions: Iterable[ConnectorDefinition], generated_dir: Path) -> list[str]:
+def write_connector_types(root: Path, names: Iterable[str]) -> bool:
+    """Rewrite core/_connector_types.py for `names`; True when it changed."""
+    target = root / CONNECTOR_TYPES
+    text = connector_types(names)
+    if target.exists() and target.read_text(encoding="utf-8") == text:
+        return False
+    write_file(target, text)
+    return True
+
+
+def check(
+    definitions: Iterable[ConnectorDefinition],
+    generated_dir: Path,
+    *,
+    templates: Path | None = None,
+) -> list[str]:
     """Files under `generated_dir` that differ from what the generator writes today."""
     differing: list[str] = []
     with tempfile.TemporaryDirectory(prefix="connectory-check-") as scratch:
         for definition in definitions:
             api = build_api(definition.spec, definition)
             staging = Path(scratch) / definition.name
-            for relative, text in render(api, definition).items():
+            for relative, text in render(api, definition, templates=templates).items():
                 target = staging / relative
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8")
@@ -162,28 +203,10 @@ def check(definitions: Iterable[ConnectorDefinition], generated_dir: Path) -> li
     return differing
 
 
-def entry_point_lines(names: Iterable[str]) -> list[str]:
-    return [
-        f'{name} = "connectory.connectors.{name}.connector:REGISTRATION"' for name in sorted(names)
-    ]
-
-
-def sync_entry_points(pyproject: Path, names: Iterable[str]) -> bool:
-    """Rewrite the ``connectory.connectors`` entry points: the demo plus `names`.
-    Returns True when the file changed."""
-    text = pyproject.read_text(encoding="utf-8")
-    if ENTRY_POINTS_HEADER not in text:
-        raise GeneratorError(f"{pyproject}: no {ENTRY_POINTS_HEADER} table")
-    head, _, rest = text.partition(ENTRY_POINTS_HEADER + "\n")
-    _table, separator, tail = rest.partition("\n\n")
-    lines = ['demo = "connectory.demo:REGISTRATION"', *entry_point_lines(names)]
-    new = head + ENTRY_POINTS_HEADER + "\n" + "\n".join(lines) + separator + tail
-    if not separator:
-        new += "\n"
-    if new == text:
-        return False
-    pyproject.write_text(new, encoding="utf-8")
-    return True
+def check_connector_types(root: Path, names: Iterable[str]) -> bool:
+    """True when core/_connector_types.py matches `names`."""
+    target = root / CONNECTOR_TYPES
+    return target.exists() and target.read_text(encoding="utf-8") == connector_types(names)
 
 
 __all__ = [
@@ -191,10 +214,11 @@ __all__ = [
     "GenerationResult",
     "build_api",
     "check",
+    "check_connector_types",
     "definition_for_spec",
     "find_definitions",
     "generate",
     "generate_spec",
     "load_definition",
-    "sync_entry_points",
+    "write_connector_types",
 ]

@@ -1,8 +1,8 @@
 """The generator's model of an API: frozen attrs classes, decisions already made.
 
-Everything a template needs is decided here (Python names, type annotations, how a JSON
-value is decoded), so templates only print. The same model serves the coverage report and,
-later, the spec differ.
+Everything a template needs is decided here or in the parser (Python names, type
+annotations, pagination), so templates only print. The same model serves the coverage
+report and the Python-API differ.
 """
 
 from __future__ import annotations
@@ -11,12 +11,27 @@ from typing import Any, Literal
 
 import attrs
 
-# -- types ----------------------------------------------------------------------------
+# -- problems ---------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Problem:
+    """Something the generator could not represent faithfully, where and why."""
+
+    pointer: str  # JSON pointer into the spec
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.message} (at {self.pointer})" if self.pointer else self.message
+
+
+# -- types ------------------------------------------------------------------------------
 
 
 @attrs.frozen
 class Prim:
-    """A primitive Python type: str, int, float, bool, bytes, None, or Any."""
+    """A Python type written by name: str, int, float, bool, None, Any, bytes,
+    dt.datetime, dt.date, FileTypes."""
 
     name: str
 
@@ -45,10 +60,16 @@ class EnumRef:
 
 
 @attrs.frozen
+class AliasRef:
+    """A named union (a discriminated oneOf): ``m.Pet``."""
+
+    name: str
+    module: str
+
+
+@attrs.frozen
 class UnionOf:
     options: tuple[TypeExpr, ...]
-    discriminator: str | None = None
-    mapping: tuple[tuple[str, str], ...] = ()  # discriminator value -> model name
 
 
 @attrs.frozen
@@ -56,12 +77,15 @@ class Nullable:
     inner: TypeExpr
 
 
-TypeExpr = Prim | ListOf | DictOf | ModelRef | EnumRef | UnionOf | Nullable
+TypeExpr = Prim | ListOf | DictOf | ModelRef | EnumRef | AliasRef | UnionOf | Nullable
 
 ANY = Prim("Any")
 NONE = Prim("None")
 BYTES = Prim("bytes")
 STR = Prim("str")
+DATETIME = Prim("dt.datetime")
+DATE = Prim("dt.date")
+FILE = Prim("FileTypes")
 
 
 def annotation(t: TypeExpr, *, models_prefix: str = "") -> str:
@@ -73,7 +97,7 @@ def annotation(t: TypeExpr, *, models_prefix: str = "") -> str:
             return f"list[{annotation(item, models_prefix=models_prefix)}]"
         case DictOf(value):
             return f"dict[str, {annotation(value, models_prefix=models_prefix)}]"
-        case ModelRef(name):
+        case ModelRef(name) | AliasRef(name):
             return f"{models_prefix}{name}"
         case EnumRef(name, _, base):
             return f"{models_prefix}{name} | {base}"
@@ -120,60 +144,6 @@ def with_unset(text: str) -> str:
     return union_text([*split_top(text), "Unset"]) if text != "Any" else "Any | Unset"
 
 
-def decoder(t: TypeExpr, value: str, *, models_prefix: str = "") -> str:
-    """A Python expression turning the JSON value `value` into `t`."""
-    match t:
-        case Prim(name):
-            return f"_c.to_float({value})" if name == "float" else value
-        case ListOf(item):
-            inner = decoder(item, "x", models_prefix=models_prefix)
-            return f"list({value})" if inner == "x" else f"[{inner} for x in {value}]"
-        case DictOf(inner_type):
-            inner = decoder(inner_type, "x", models_prefix=models_prefix)
-            return (
-                f"dict({value})" if inner == "x" else f"{{k: {inner} for k, x in {value}.items()}}"
-            )
-        case ModelRef(name):
-            return f"{models_prefix}{name}.from_dict({value})"
-        case EnumRef(name):
-            return f"_c.enum_value({models_prefix}{name}, {value})"
-        case UnionOf(options, discriminator, mapping):
-            choices = ", ".join(_union_choice(o, models_prefix) for o in options)
-            if discriminator and mapping:
-                table = ", ".join(f"{k!r}: {models_prefix}{v}" for k, v in mapping)
-                return (
-                    f"_c.decode_discriminated({value}, {discriminator!r}, "
-                    f"{{{table}}}, ({choices},))"
-                )
-            return f"_c.decode_union({value}, ({choices},))"
-        case Nullable(inner):
-            decoded = decoder(inner, value, models_prefix=models_prefix)
-            return decoded if decoded == value else f"None if {value} is None else {decoded}"
-    raise AssertionError(t)  # pragma: no cover
-
-
-def _union_choice(t: TypeExpr, models_prefix: str) -> str:
-    """One candidate of a union, as ``_c.Choice`` (a check plus a decoder)."""
-    match t:
-        case ModelRef(name):
-            return f"_c.model_choice({models_prefix}{name})"
-        case Prim(name) if name in ("str", "int", "float", "bool", "None"):
-            return f"_c.prim_choice({name if name != 'None' else 'type(None)'})"
-        case ListOf():
-            return (
-                f"_c.Choice(_c.is_list, lambda x: {decoder(t, 'x', models_prefix=models_prefix)})"
-            )
-        case DictOf():
-            return (
-                f"_c.Choice(_c.is_dict, lambda x: {decoder(t, 'x', models_prefix=models_prefix)})"
-            )
-        case EnumRef(name, _, base):
-            return f"_c.Choice(_c.is_{base}, lambda x: _c.enum_value({models_prefix}{name}, x))"
-        case Nullable(inner):
-            return _union_choice(inner, models_prefix)
-    return "_c.ANY_CHOICE"
-
-
 def is_untyped(t: TypeExpr) -> bool:
     """True when `t` (or a part of it that carries data) fell back to Any."""
     match t:
@@ -191,9 +161,9 @@ def is_untyped(t: TypeExpr) -> bool:
 
 
 def model_names(t: TypeExpr) -> set[str]:
-    """Names of the models and enums `t` mentions."""
+    """Names of the models, enums and aliases `t` mentions."""
     match t:
-        case ModelRef(name) | EnumRef(name):
+        case ModelRef(name) | EnumRef(name) | AliasRef(name):
             return {name}
         case ListOf(item):
             return model_names(item)
@@ -206,7 +176,32 @@ def model_names(t: TypeExpr) -> set[str]:
     return set()
 
 
-# -- schemas --------------------------------------------------------------------------
+def mentions(t: TypeExpr, name: str) -> bool:
+    match t:
+        case Prim(prim):
+            return prim == name
+        case ListOf(item):
+            return mentions(item, name)
+        case DictOf(value):
+            return mentions(value, name)
+        case UnionOf(options):
+            return any(mentions(o, name) for o in options)
+        case Nullable(inner):
+            return mentions(inner, name)
+    return False
+
+
+def list_item(t: TypeExpr) -> TypeExpr | None:
+    """The item type when `t` is a list (possibly nullable), else None."""
+    match t:
+        case ListOf(item):
+            return item
+        case Nullable(ListOf(item)):
+            return item
+    return None
+
+
+# -- schemas ----------------------------------------------------------------------------
 
 
 @attrs.frozen
@@ -214,10 +209,8 @@ class Field:
     json_name: str
     name: str
     type: TypeExpr
-    required: bool
-    read_only: bool = False
-    write_only: bool = False
-    description: str | None = None
+    required: bool  # required to build the model and in every response
+    deprecated: bool = False
 
 
 @attrs.frozen
@@ -227,7 +220,6 @@ class ModelDef:
     fields: tuple[Field, ...]
     extra: TypeExpr | None  # type of additional properties' values; None: not allowed
     source: str  # JSON pointer (or target) it came from
-    description: str | None = None
 
 
 @attrs.frozen
@@ -239,7 +231,19 @@ class EnumDef:
     source: str
 
 
-# -- operations -----------------------------------------------------------------------
+@attrs.frozen
+class AliasDef:
+    """A discriminated union with a name of its own."""
+
+    name: str
+    module: str
+    options: tuple[TypeExpr, ...]
+    discriminator: str
+    mapping: tuple[tuple[str, str], ...]  # discriminator value -> model name
+    source: str
+
+
+# -- operations -------------------------------------------------------------------------
 
 Location = Literal["path", "query", "header", "cookie"]
 BodyKind = Literal["json", "form", "multipart", "bytes", "text"]
@@ -253,8 +257,10 @@ class Parameter:
     location: Location
     required: bool
     type: TypeExpr
-    explode: bool = True
-    style: str | None = None
+    style: str | None = None  # None: the location's default style
+    explode: bool | None = None  # None: the style's default
+    deprecated: bool = False
+    reserved: bool = False  # a path parameter whose value is a path, sent with its slashes
 
 
 @attrs.frozen
@@ -263,6 +269,7 @@ class Body:
     kind: BodyKind
     type: TypeExpr
     required: bool
+    encoding: tuple[tuple[str, str, bool], ...] = ()  # (property, style, explode)
 
 
 @attrs.frozen
@@ -274,26 +281,43 @@ class ResponseDef:
 
 
 @attrs.frozen
+class Paging:
+    """How a list operation pages, as connector.yaml says."""
+
+    expression: str  # the paginator as Python source
+    style: str
+    items_path: str | None
+    item: TypeExpr
+
+
+@attrs.frozen
 class Operation:
     operation_id: str
+    group: str
     method_name: str
     http_method: str
     path: str
     summary: str | None
     parameters: tuple[Parameter, ...]
     body: Body | None
-    success: ResponseDef
+    success: tuple[ResponseDef, ...]  # every 2xx (or the fallback the parser chose)
     responses: tuple[ResponseDef, ...]
     deprecated: bool = False
-    # one reason per part the generator could not type although the spec describes it
-    degraded: tuple[str, ...] = ()
-    # one reason per part the spec itself gives no type (kept as parsed JSON)
-    untyped: tuple[str, ...] = ()
+    paging: Paging | None = None
+    # parts the generator could not type although the spec describes them
+    degraded: tuple[Problem, ...] = ()
+    # parts the spec itself gives no type (kept as parsed JSON)
+    untyped: tuple[Problem, ...] = ()
 
     @property
     def typed(self) -> bool:
         """Request and success response fully typed."""
         return not self.degraded and not self.untyped
+
+    @property
+    def result(self) -> ResponseDef:
+        """The first success response: the one that decides the result's kind."""
+        return self.success[0]
 
 
 @attrs.frozen
@@ -316,5 +340,6 @@ class Api:
     operations: tuple[Operation, ...]
     models: tuple[ModelDef, ...]
     enums: tuple[EnumDef, ...]
+    aliases: tuple[AliasDef, ...]
     security_schemes: tuple[SecurityScheme, ...]
     schemas_total: int

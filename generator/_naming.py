@@ -89,3 +89,112 @@ class NameRegistry:
 
     def __contains__(self, name: str) -> bool:
         return name in self._taken
+
+
+# -- resource groups and method names -----------------------------------------------------
+
+_VERBS = frozenset(
+    {
+        "get",
+        "list",
+        "create",
+        "update",
+        "delete",
+        "post",
+        "put",
+        "patch",
+        "remove",
+        "add",
+        "set",
+        "search",
+        "find",
+        "fetch",
+        "retrieve",
+        "replace",
+        "upload",
+        "download",
+        "send",
+        "check",
+        "query",
+        "read",
+        "write",
+        "cancel",
+        "start",
+        "stop",
+        "run",
+        "archive",
+    }
+)
+_HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "trace"})
+_VERSION = re.compile(r"^(v\d+(\.\d+)*[a-z]*|\d+(\.\d+)*|api|rest|latest|beta|alpha|public)$")
+
+
+def static_segments(path: str) -> list[str]:
+    """The path's literal segments after version-like prefixes (v1, api, rest, 3)."""
+    segments = [s for s in path.split("/") if s]
+    while segments and "{" not in segments[0] and _VERSION.match(segments[0].lower()):
+        segments.pop(0)
+    return segments
+
+
+def path_group(path: str) -> str:
+    """The resource group a path belongs to: its first meaningful literal segment."""
+    for segment in static_segments(path):
+        if "{" in segment:
+            continue
+        name = snake(segment.split(".")[0].split(":")[0])
+        if name and name != "value":
+            return name
+    return "api"
+
+
+def _shape_name(method: str, path: str, group: str) -> str:
+    """list/get/create/update/delete named by method and path shape, plus the literal
+    segments after the group (``list_sources`` for GET /customers/{id}/sources)."""
+    segments = static_segments(path)
+    last_is_param = bool(segments) and segments[-1].startswith("{")
+    literals = [snake(s) for s in segments if not s.startswith("{")]
+    if literals and literals[0] == group:
+        literals = literals[1:]
+    verb = {
+        "GET": "get" if last_is_param else "list",
+        "POST": "update" if last_is_param else "create",
+        "PUT": "replace" if last_is_param else "put",
+        "PATCH": "update",
+        "DELETE": "delete",
+    }.get(method.upper(), method.lower())
+    return "_".join([verb, *literals])
+
+
+def group_and_method(operation_id: str, method: str, path: str) -> tuple[str, str]:
+    """The resource group and method name of an operation, before clashes are resolved.
+
+    ``repos/list-for-org`` -> (repos, list_for_org); ``drive.files.list`` -> (files,
+    list); Slack's ``conversations_list`` -> (conversations, list); ids made mechanically
+    from method and path (Stripe's ``GetCustomersCustomer``, or none at all) -> named by
+    path shape (customers, get); anything else -> the path's first segment and the id.
+    """
+    group = path_group(path)
+    if ":" in operation_id:  # no operationId: the parser named it "get:/path"
+        return group, _shape_name(method, path, group)
+    for separator in ("/", "."):
+        if separator in operation_id:
+            parts = [p for p in operation_id.split(separator) if p]
+            if len(parts) >= 2:
+                return snake(parts[-2]), snake(parts[-1])
+    tokens = snake(operation_id).split("_")
+    if "_" in operation_id:
+        head, _, rest = operation_id.partition("_")
+        if head and head == head.lower() and head not in _VERBS and rest:
+            return snake(head), snake(rest)
+    path_words = set()
+    for segment in static_segments(path):
+        path_words.update(snake(segment.strip("{}")).split("_"))
+    meaningful = {t for t in tokens[1:] if not _VERSION.match(t)}
+    if tokens and tokens[0] in _HTTP_VERBS and meaningful <= path_words:
+        return group, _shape_name(method, path, group)
+    # The group's own words add nothing after the verb: issues.get, not issues.get_issue.
+    remaining = tokens[:1] + [t for t in tokens[1:] if t not in group.split("_")]
+    if remaining == [group] or not remaining:
+        return group, _shape_name(method, path, group)
+    return group, "_".join(remaining)

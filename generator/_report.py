@@ -5,58 +5,104 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from ._model import Api
+import attrs
+
+from ._model import Api, Problem
 
 
-def reason_kind(reason: str) -> str:
-    """The category of a degradation reason: the text before its first colon."""
-    return reason.split(":", 1)[0].strip()
+@attrs.frozen
+class OperationProblems:
+    operation: str
+    problems: tuple[Problem, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "operation": self.operation,
+            "reason": "; ".join(p.message for p in self.problems),
+            "pointers": [p.pointer for p in self.problems],
+        }
 
 
-def _listing(api: Api, attribute: str) -> list[dict[str, str]]:
-    return [
-        {"operation": op.operation_id, "reason": "; ".join(getattr(op, attribute))}
-        for op in api.operations
-        if getattr(op, attribute)
-    ]
+@attrs.frozen
+class GenerationReport:
+    """Counts of what was typed, and every operation that was not, with its problems.
 
-
-def _kinds(api: Api, attribute: str) -> dict[str, int]:
-    counts: Counter[str] = Counter()
-    for op in api.operations:
-        for reason in getattr(op, attribute):
-            counts[reason_kind(reason)] += 1
-    return dict(sorted(counts.items()))
-
-
-def build_report(api: Api, *, name: str, spec: str) -> dict[str, Any]:
-    """Counts of what was typed, and every operation that was not, with its reasons.
-
-    ``operations_degraded``: the generator could not type a part the spec describes (an
-    unresolvable reference, an unreadable schema) and fell back to raw data.
-    ``operations_untyped``: the spec itself gives that part no type (no content declared,
-    no schema, a schema allowing any value); the data is returned as parsed JSON.
+    ``degraded``: the generator could not represent a part the spec describes (an
+    unresolvable reference, an unreadable schema, a construct it does not model) and fell
+    back to raw data. ``untyped``: the spec itself gives that part no type (no content
+    declared, no schema, a schema allowing any value); the data is returned as parsed JSON.
     """
-    degraded = _listing(api, "degraded")
-    untyped = [
-        u
-        for u in _listing(api, "untyped")
-        if u["operation"] not in {d["operation"] for d in degraded}
-    ]
-    total = len(api.operations)
-    return {
-        "connector": name,
-        "spec": spec,
-        "openapi": api.openapi,
-        "operations_total": total,
-        "operations_typed": sum(1 for op in api.operations if op.typed),
-        "operations_degraded": degraded,
-        "operations_untyped": untyped,
-        "degraded_share": round(len(degraded) / total, 4) if total else 0.0,
-        "untyped_share": round(len(untyped) / total, 4) if total else 0.0,
-        "schemas_total": api.schemas_total,
-        "models_generated": len(api.models),
-        "enums_generated": len(api.enums),
-        "reasons": _kinds(api, "degraded"),
-        "untyped_reasons": _kinds(api, "untyped"),
-    }
+
+    connector: str
+    spec: str
+    openapi: str
+    operations_total: int
+    operations_typed: int
+    degraded: tuple[OperationProblems, ...]
+    untyped: tuple[OperationProblems, ...]
+    schemas_total: int
+    models_generated: int
+    enums_generated: int
+    aliases_generated: int
+
+    @property
+    def degraded_share(self) -> float:
+        total = self.operations_total
+        return round(len(self.degraded) / total, 4) if total else 0.0
+
+    @property
+    def untyped_share(self) -> float:
+        total = self.operations_total
+        return round(len(self.untyped) / total, 4) if total else 0.0
+
+    def reasons(self, which: str = "degraded") -> dict[str, int]:
+        """How often each kind of problem occurs (the message's words before a colon)."""
+        counts: Counter[str] = Counter()
+        for entry in getattr(self, which):
+            for problem in entry.problems:
+                counts[problem.message.split(":", 1)[0].strip()] += 1
+        return dict(sorted(counts.items()))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "connector": self.connector,
+            "spec": self.spec,
+            "openapi": self.openapi,
+            "operations_total": self.operations_total,
+            "operations_typed": self.operations_typed,
+            "operations_degraded": [d.to_json() for d in self.degraded],
+            "operations_untyped": [u.to_json() for u in self.untyped],
+            "degraded_share": self.degraded_share,
+            "untyped_share": self.untyped_share,
+            "schemas_total": self.schemas_total,
+            "models_generated": self.models_generated,
+            "enums_generated": self.enums_generated,
+            "aliases_generated": self.aliases_generated,
+            "reasons": self.reasons("degraded"),
+            "untyped_reasons": self.reasons("untyped"),
+        }
+
+
+def build_report(api: Api, *, name: str, spec: str) -> GenerationReport:
+    degraded = tuple(
+        OperationProblems(op.operation_id, op.degraded) for op in api.operations if op.degraded
+    )
+    flagged = {d.operation for d in degraded}
+    untyped = tuple(
+        OperationProblems(op.operation_id, op.untyped)
+        for op in api.operations
+        if op.untyped and op.operation_id not in flagged
+    )
+    return GenerationReport(
+        connector=name,
+        spec=spec,
+        openapi=api.openapi,
+        operations_total=len(api.operations),
+        operations_typed=sum(1 for op in api.operations if op.typed),
+        degraded=degraded,
+        untyped=untyped,
+        schemas_total=api.schemas_total,
+        models_generated=len(api.models),
+        enums_generated=len(api.enums),
+        aliases_generated=len(api.aliases),
+    )

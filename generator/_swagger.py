@@ -23,7 +23,8 @@ _COLLECTION = {
     "multi": ("form", True),
     "ssv": ("spaceDelimited", False),
     "pipes": ("pipeDelimited", False),
-    "tsv": ("form", False),
+    # OpenAPI 3 has no tab-delimited style; connectory's runtime knows it by this name.
+    "tsv": ("tabDelimited", False),
 }
 _SCHEMA_KEYS = (
     "type",
@@ -117,6 +118,7 @@ def _operation(
     produces = op.get("produces") or document.get("produces") or ["application/json"]
     parameters: list[dict[str, Any]] = []
     form: dict[str, Any] = {}
+    form_encoding: dict[str, Any] = {}
     form_required: list[str] = []
     has_file = False
     body: dict[str, Any] | None = None
@@ -134,6 +136,10 @@ def _operation(
             }
         elif where == "formData":
             form[param["name"]] = _param_schema(param)
+            fmt = param.get("collectionFormat")
+            if param.get("type") == "array" and fmt in _COLLECTION:
+                style, explode = _COLLECTION[fmt]
+                form_encoding[param["name"]] = {"style": style, "explode": explode}
             has_file = has_file or param.get("type") == "file"
             if param.get("required"):
                 form_required.append(param["name"])
@@ -150,7 +156,10 @@ def _operation(
         schema: dict[str, Any] = {"type": "object", "properties": form}
         if form_required:
             schema["required"] = form_required
-        body = {"content": {media: {"schema": schema}}, "required": bool(form_required)}
+        content: dict[str, Any] = {"schema": schema}
+        if form_encoding:
+            content["encoding"] = form_encoding
+        body = {"content": {media: content}, "required": bool(form_required)}
     if parameters:
         out["parameters"] = parameters
     if body is not None:

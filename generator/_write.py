@@ -82,3 +82,16 @@ def read_tree(root: Path) -> dict[str, bytes]:
         if path.is_file() and "__pycache__" not in path.parts:
             result[path.relative_to(root).as_posix()] = path.read_bytes()
     return result
+
+
+def write_file(path: Path, text: str) -> None:
+    """Write one file atomically: a failure leaves the previous file untouched."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

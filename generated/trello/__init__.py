@@ -10,28 +10,29 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from . import models as models
-    from .auth import TrelloAuthenticationService as TrelloAuthenticationService
+    from . import resources as resources
     from .connector import CONFIG as CONFIG
     from .connector import REGISTRATION as REGISTRATION
     from .connector import TrelloConnector as TrelloConnector
     from .data import TrelloDataService as TrelloDataService
+    from .operations import INFO as INFO
     from .operations import OPERATIONS as OPERATIONS
 
 _EXPORTS: dict[str, str] = {
     "CONFIG": ".connector",
     "REGISTRATION": ".connector",
     "TrelloConnector": ".connector",
-    "TrelloAuthenticationService": ".auth",
     "TrelloDataService": ".data",
     "OPERATIONS": ".operations",
+    "INFO": ".operations",
 }
 
-__all__ = [*_EXPORTS, "models"]
+__all__ = [*_EXPORTS, "models", "resources"]
 
 
 def __getattr__(name: str) -> Any:
-    if name == "models":
-        return importlib.import_module(".models", __name__)
+    if name in ("models", "resources"):
+        return importlib.import_module(f".{name}", __name__)
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

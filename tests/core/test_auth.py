@@ -639,7 +639,7 @@ def make_connector(
 
 async def test_connect_with_a_wrong_token_fails_after_one_request() -> None:
     config = ConnectorConfig(
-        connector_type=ConnectorType.CUSTOM,
+        connector_type="custom",
         authentication_type=AuthenticationType.BEARER_TOKEN,
         base_url=API,
         health_check_path="me",
@@ -658,7 +658,7 @@ async def test_connect_with_a_wrong_token_fails_after_one_request() -> None:
 
 async def test_connect_with_the_right_token_succeeds() -> None:
     config = ConnectorConfig(
-        connector_type=ConnectorType.CUSTOM,
+        connector_type="custom",
         authentication_type=AuthenticationType.BEARER_TOKEN,
         base_url=API,
         health_check_path="me",
@@ -673,7 +673,7 @@ async def test_connect_with_the_right_token_succeeds() -> None:
 
 async def test_connect_with_a_revoked_refresh_token_fails_after_one_token_request() -> None:
     config = ConnectorConfig(
-        connector_type=ConnectorType.CUSTOM,
+        connector_type="custom",
         authentication_type=AuthenticationType.OAUTH2,
         base_url=API,
         token_url=TOKEN_URL,
@@ -707,7 +707,7 @@ def _config(kind: AuthenticationType, **changes: Any) -> ConnectorConfig:
     if kind is AuthenticationType.OAUTH2_CLIENT_CREDENTIALS:
         changes.setdefault("token_url", TOKEN_URL)
     return ConnectorConfig(
-        connector_type=ConnectorType.CUSTOM, authentication_type=kind, base_url=API, **changes
+        connector_type="custom", authentication_type=kind, base_url=API, **changes
     )
 
 

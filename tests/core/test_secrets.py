@@ -300,7 +300,7 @@ class Scenario:
 
     def config(self, name: str) -> ConnectorConfig:
         return ConnectorConfig(
-            connector_type=ConnectorType.CUSTOM,
+            connector_type="custom",
             name=name,
             authentication_type=self.auth,
             base_url=API,

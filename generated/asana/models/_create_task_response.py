@@ -2,44 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("data", "data"),)
 
-
-@attrs.define(kw_only=True)
-class CreateTaskResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CreateTaskResponse(Model):
+    """Schema ``content`` of the Asana API."""
 
     data: m.TaskResponse | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "data",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CreateTaskResponse:
-        data = _c.expect_object("CreateTaskResponse", data)
-        try:
-            return cls(
-                data=_c.UNSET
-                if (v := data.get("data", _c.UNSET)) is _c.UNSET
-                else m.TaskResponse.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CreateTaskResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("gid", "gid"),
-    ("resource_type", "resource_type"),
-    ("date_value", "date_value"),
-    ("display_value", "display_value"),
-    ("enabled", "enabled"),
-    ("enum_options", "enum_options"),
-    ("enum_value", "enum_value"),
-    ("multi_enum_values", "multi_enum_values"),
-    ("name", "name"),
-    ("number_value", "number_value"),
-    ("resource_subtype", "resource_subtype"),
-    ("text_value", "text_value"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class CustomFieldCompact:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CustomFieldCompact(Model):
+    """Schema ``CustomFieldCompact`` of the Asana API."""
 
     gid: str | Unset = UNSET
     resource_type: str | Unset = UNSET
@@ -45,67 +24,3 @@ class CustomFieldCompact:
     resource_subtype: m.CustomFieldCompactResourceSubtype | str | Unset = UNSET
     text_value: str | Unset = UNSET
     type: m.CustomFieldCompactType | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "gid",
-            "resource_type",
-            "date_value",
-            "display_value",
-            "enabled",
-            "enum_options",
-            "enum_value",
-            "multi_enum_values",
-            "name",
-            "number_value",
-            "resource_subtype",
-            "text_value",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CustomFieldCompact:
-        data = _c.expect_object("CustomFieldCompact", data)
-        try:
-            return cls(
-                gid=_c.UNSET if (v := data.get("gid", _c.UNSET)) is _c.UNSET else v,
-                resource_type=_c.UNSET
-                if (v := data.get("resource_type", _c.UNSET)) is _c.UNSET
-                else v,
-                date_value=_c.UNSET
-                if (v := data.get("date_value", _c.UNSET)) is _c.UNSET
-                else m.CustomFieldCompactDateValue.from_dict(v),
-                display_value=_c.UNSET
-                if (v := data.get("display_value", _c.UNSET)) is _c.UNSET
-                else v,
-                enabled=_c.UNSET if (v := data.get("enabled", _c.UNSET)) is _c.UNSET else v,
-                enum_options=_c.UNSET
-                if (v := data.get("enum_options", _c.UNSET)) is _c.UNSET
-                else [m.EnumOption.from_dict(x) for x in v],
-                enum_value=_c.UNSET
-                if (v := data.get("enum_value", _c.UNSET)) is _c.UNSET
-                else m.CustomFieldCompactEnumValue.from_dict(v),
-                multi_enum_values=_c.UNSET
-                if (v := data.get("multi_enum_values", _c.UNSET)) is _c.UNSET
-                else [m.EnumOption.from_dict(x) for x in v],
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                number_value=_c.UNSET
-                if (v := data.get("number_value", _c.UNSET)) is _c.UNSET
-                else _c.to_float(v),
-                resource_subtype=_c.UNSET
-                if (v := data.get("resource_subtype", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.CustomFieldCompactResourceSubtype, v),
-                text_value=_c.UNSET if (v := data.get("text_value", _c.UNSET)) is _c.UNSET else v,
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.CustomFieldCompactType, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CustomFieldCompact", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,46 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("date", "date"),
-    ("date_time", "date_time"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class CustomFieldCompactDateValue:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CustomFieldCompactDateValue(Model):
+    """Schema ``date_value`` of the Asana API."""
 
     date: str | Unset = UNSET
     date_time: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "date",
-            "date_time",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CustomFieldCompactDateValue:
-        data = _c.expect_object("CustomFieldCompactDateValue", data)
-        try:
-            return cls(
-                date=_c.UNSET if (v := data.get("date", _c.UNSET)) is _c.UNSET else v,
-                date_time=_c.UNSET if (v := data.get("date_time", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CustomFieldCompactDateValue", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,46 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("gid", "gid"),
-    ("resource_type", "resource_type"),
-    ("date_value", "date_value"),
-    ("display_value", "display_value"),
-    ("enabled", "enabled"),
-    ("enum_value", "enum_value"),
-    ("multi_enum_values", "multi_enum_values"),
-    ("name", "name"),
-    ("number_value", "number_value"),
-    ("resource_subtype", "resource_subtype"),
-    ("text_value", "text_value"),
-    ("type", "type"),
-    ("asana_created_field", "asana_created_field"),
-    ("currency_code", "currency_code"),
-    ("custom_label", "custom_label"),
-    ("custom_label_position", "custom_label_position"),
-    ("description", "description"),
-    ("enum_options", "enum_options"),
-    ("format", "format"),
-    ("has_notifications_enabled", "has_notifications_enabled"),
-    ("is_global_to_workspace", "is_global_to_workspace"),
-    ("precision", "precision"),
-    ("created_by", "created_by"),
-    ("people_value", "people_value"),
-)
 
-
-@attrs.define(kw_only=True)
-class CustomFieldResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CustomFieldResponse(Model):
+    """Schema ``CustomFieldResponse`` of the Asana API."""
 
     gid: str | Unset = UNSET
     resource_type: str | Unset = UNSET
@@ -67,109 +35,3 @@ class CustomFieldResponse:
     precision: int | Unset = UNSET
     created_by: m.UserCompact | Unset = UNSET
     people_value: list[m.UserCompact] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "gid",
-            "resource_type",
-            "date_value",
-            "display_value",
-            "enabled",
-            "enum_value",
-            "multi_enum_values",
-            "name",
-            "number_value",
-            "resource_subtype",
-            "text_value",
-            "type",
-            "asana_created_field",
-            "currency_code",
-            "custom_label",
-            "custom_label_position",
-            "description",
-            "enum_options",
-            "format",
-            "has_notifications_enabled",
-            "is_global_to_workspace",
-            "precision",
-            "created_by",
-            "people_value",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CustomFieldResponse:
-        data = _c.expect_object("CustomFieldResponse", data)
-        try:
-            return cls(
-                gid=_c.UNSET if (v := data.get("gid", _c.UNSET)) is _c.UNSET else v,
-                resource_type=_c.UNSET
-                if (v := data.get("resource_type", _c.UNSET)) is _c.UNSET
-                else v,
-                date_value=_c.UNSET
-                if (v := data.get("date_value", _c.UNSET)) is _c.UNSET
-                else m.CustomFieldResponseDateValue.from_dict(v),
-                display_value=_c.UNSET
-                if (v := data.get("display_value", _c.UNSET)) is _c.UNSET
-                else v,
-                enabled=_c.UNSET if (v := data.get("enabled", _c.UNSET)) is _c.UNSET else v,
-                enum_value=_c.UNSET
-                if (v := data.get("enum_value", _c.UNSET)) is _c.UNSET
-                else m.CustomFieldResponseEnumValue.from_dict(v),
-                multi_enum_values=_c.UNSET
-                if (v := data.get("multi_enum_values", _c.UNSET)) is _c.UNSET
-                else [m.EnumOption.from_dict(x) for x in v],
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                number_value=_c.UNSET
-                if (v := data.get("number_value", _c.UNSET)) is _c.UNSET
-                else _c.to_float(v),
-                resource_subtype=_c.UNSET
-                if (v := data.get("resource_subtype", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.CustomFieldResponseResourceSubtype, v),
-                text_value=_c.UNSET if (v := data.get("text_value", _c.UNSET)) is _c.UNSET else v,
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.CustomFieldResponseType, v),
-                asana_created_field=_c.UNSET
-                if (v := data.get("asana_created_field", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.CustomFieldResponseAsanaCreatedField, v),
-                currency_code=_c.UNSET
-                if (v := data.get("currency_code", _c.UNSET)) is _c.UNSET
-                else v,
-                custom_label=_c.UNSET
-                if (v := data.get("custom_label", _c.UNSET)) is _c.UNSET
-                else v,
-                custom_label_position=_c.UNSET
-                if (v := data.get("custom_label_position", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.CustomFieldResponseCustomLabelPosition, v),
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                enum_options=_c.UNSET
-                if (v := data.get("enum_options", _c.UNSET)) is _c.UNSET
-                else [m.EnumOption.from_dict(x) for x in v],
-                format=_c.UNSET
-                if (v := data.get("format", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.CustomFieldResponseFormat, v),
-                has_notifications_enabled=_c.UNSET
-                if (v := data.get("has_notifications_enabled", _c.UNSET)) is _c.UNSET
-                else v,
-                is_global_to_workspace=_c.UNSET
-                if (v := data.get("is_global_to_workspace", _c.UNSET)) is _c.UNSET
-                else v,
-                precision=_c.UNSET if (v := data.get("precision", _c.UNSET)) is _c.UNSET else v,
-                created_by=_c.UNSET
-                if (v := data.get("created_by", _c.UNSET)) is _c.UNSET
-                else m.UserCompact.from_dict(v),
-                people_value=_c.UNSET
-                if (v := data.get("people_value", _c.UNSET)) is _c.UNSET
-                else [m.UserCompact.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CustomFieldResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

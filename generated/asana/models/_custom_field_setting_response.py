@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("gid", "gid"),
-    ("resource_type", "resource_type"),
-    ("custom_field", "custom_field"),
-    ("is_important", "is_important"),
-    ("parent", "parent"),
-    ("project", "project"),
-)
 
-
-@attrs.define(kw_only=True)
-class CustomFieldSettingResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CustomFieldSettingResponse(Model):
+    """Schema ``CustomFieldSettingResponse`` of the Asana API."""
 
     gid: str | Unset = UNSET
     resource_type: str | Unset = UNSET
@@ -31,45 +17,3 @@ class CustomFieldSettingResponse:
     is_important: bool | Unset = UNSET
     parent: m.CustomFieldSettingResponseParent | Unset = UNSET
     project: m.CustomFieldSettingResponseProject | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "gid",
-            "resource_type",
-            "custom_field",
-            "is_important",
-            "parent",
-            "project",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CustomFieldSettingResponse:
-        data = _c.expect_object("CustomFieldSettingResponse", data)
-        try:
-            return cls(
-                gid=_c.UNSET if (v := data.get("gid", _c.UNSET)) is _c.UNSET else v,
-                resource_type=_c.UNSET
-                if (v := data.get("resource_type", _c.UNSET)) is _c.UNSET
-                else v,
-                custom_field=_c.UNSET
-                if (v := data.get("custom_field", _c.UNSET)) is _c.UNSET
-                else m.CustomFieldSettingResponseCustomField.from_dict(v),
-                is_important=_c.UNSET
-                if (v := data.get("is_important", _c.UNSET)) is _c.UNSET
-                else v,
-                parent=_c.UNSET
-                if (v := data.get("parent", _c.UNSET)) is _c.UNSET
-                else m.CustomFieldSettingResponseParent.from_dict(v),
-                project=_c.UNSET
-                if (v := data.get("project", _c.UNSET)) is _c.UNSET
-                else m.CustomFieldSettingResponseProject.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CustomFieldSettingResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

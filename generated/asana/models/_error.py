@@ -2,50 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("help", "help"),
-    ("message", "message"),
-    ("phrase", "phrase"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class Error:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Error(Model):
+    """Schema ``Error`` of the Asana API."""
 
     help: str | Unset = UNSET
     message: str | Unset = UNSET
     phrase: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "help",
-            "message",
-            "phrase",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Error:
-        data = _c.expect_object("Error", data)
-        try:
-            return cls(
-                help=_c.UNSET if (v := data.get("help", _c.UNSET)) is _c.UNSET else v,
-                message=_c.UNSET if (v := data.get("message", _c.UNSET)) is _c.UNSET else v,
-                phrase=_c.UNSET if (v := data.get("phrase", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Error", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,44 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-from .. import models as m
-
-_FIELDS: tuple[tuple[str, str], ...] = (("data", "data"),)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class GetStoriesForTaskResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class GetStoriesForTaskResponse(Model):
+    """Schema ``content`` of the Asana API."""
 
-    data: list[m.StoryCompact] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "data",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> GetStoriesForTaskResponse:
-        data = _c.expect_object("GetStoriesForTaskResponse", data)
-        try:
-            return cls(
-                data=_c.UNSET
-                if (v := data.get("data", _c.UNSET)) is _c.UNSET
-                else [m.StoryCompact.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("GetStoriesForTaskResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    data: Any | Unset = UNSET

@@ -2,50 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("gid", "gid"),
-    ("user", "user"),
-)
 
-
-@attrs.define(kw_only=True)
-class Like:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Like(Model):
+    """Schema ``Like`` of the Asana API."""
 
     gid: str | Unset = UNSET
     user: m.UserCompact | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "gid",
-            "user",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Like:
-        data = _c.expect_object("Like", data)
-        try:
-            return cls(
-                gid=_c.UNSET if (v := data.get("gid", _c.UNSET)) is _c.UNSET else v,
-                user=_c.UNSET
-                if (v := data.get("user", _c.UNSET)) is _c.UNSET
-                else m.UserCompact.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Like", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("fallback", "fallback"),
-    ("footer", "footer"),
-    ("header", "header"),
-    ("header_link", "header_link"),
-    ("html_text", "html_text"),
-    ("text", "text"),
-    ("title", "title"),
-    ("title_link", "title_link"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class Preview:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Preview(Model):
+    """Schema ``Preview`` of the Asana API."""
 
     fallback: str | Unset = UNSET
     footer: str | Unset = UNSET
@@ -33,39 +17,3 @@ class Preview:
     text: str | Unset = UNSET
     title: str | Unset = UNSET
     title_link: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "fallback",
-            "footer",
-            "header",
-            "header_link",
-            "html_text",
-            "text",
-            "title",
-            "title_link",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Preview:
-        data = _c.expect_object("Preview", data)
-        try:
-            return cls(
-                fallback=_c.UNSET if (v := data.get("fallback", _c.UNSET)) is _c.UNSET else v,
-                footer=_c.UNSET if (v := data.get("footer", _c.UNSET)) is _c.UNSET else v,
-                header=_c.UNSET if (v := data.get("header", _c.UNSET)) is _c.UNSET else v,
-                header_link=_c.UNSET if (v := data.get("header_link", _c.UNSET)) is _c.UNSET else v,
-                html_text=_c.UNSET if (v := data.get("html_text", _c.UNSET)) is _c.UNSET else v,
-                text=_c.UNSET if (v := data.get("text", _c.UNSET)) is _c.UNSET else v,
-                title=_c.UNSET if (v := data.get("title", _c.UNSET)) is _c.UNSET else v,
-                title_link=_c.UNSET if (v := data.get("title_link", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Preview", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

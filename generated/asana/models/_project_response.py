@@ -2,76 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("gid", "gid"),
-    ("resource_type", "resource_type"),
-    ("name", "name"),
-    ("archived", "archived"),
-    ("color", "color"),
-    ("created_at", "created_at"),
-    ("current_status", "current_status"),
-    ("current_status_update", "current_status_update"),
-    ("custom_field_settings", "custom_field_settings"),
-    ("default_view", "default_view"),
-    ("due_date", "due_date"),
-    ("due_on", "due_on"),
-    ("html_notes", "html_notes"),
-    ("is_template", "is_template"),
-    ("members", "members"),
-    ("modified_at", "modified_at"),
-    ("notes", "notes"),
-    ("public", "public"),
-    ("start_on", "start_on"),
-    ("workspace", "workspace"),
-    ("completed", "completed"),
-    ("completed_at", "completed_at"),
-    ("completed_by", "completed_by"),
-    ("created_from_template", "created_from_template"),
-    ("custom_fields", "custom_fields"),
-    ("followers", "followers"),
-    ("icon", "icon"),
-    ("owner", "owner"),
-    ("permalink_url", "permalink_url"),
-    ("project_brief", "project_brief"),
-    ("team", "team"),
-)
 
-
-@attrs.define(kw_only=True)
-class ProjectResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ProjectResponse(Model):
+    """Schema ``ProjectResponse`` of the Asana API."""
 
     gid: str | Unset = UNSET
     resource_type: str | Unset = UNSET
     name: str | Unset = UNSET
     archived: bool | Unset = UNSET
     color: m.ProjectResponseColor | str | Unset | None = UNSET
-    created_at: str | Unset = UNSET
+    created_at: dt.datetime | Unset = UNSET
     current_status: m.ProjectStatusResponse | Unset | None = UNSET
     current_status_update: m.StatusUpdateCompact | Unset | None = UNSET
     custom_field_settings: list[m.CustomFieldSettingResponse] | Unset = UNSET
     default_view: m.ProjectResponseDefaultView | str | Unset = UNSET
-    due_date: str | Unset | None = UNSET
-    due_on: str | Unset | None = UNSET
+    due_date: dt.datetime | Unset | None = UNSET
+    due_on: dt.datetime | Unset | None = UNSET
     html_notes: str | Unset = UNSET
     is_template: bool | Unset = UNSET
     members: list[m.UserCompact] | Unset = UNSET
-    modified_at: str | Unset = UNSET
+    modified_at: dt.datetime | Unset = UNSET
     notes: str | Unset = UNSET
     public: bool | Unset = UNSET
-    start_on: str | Unset | None = UNSET
+    start_on: dt.date | Unset | None = UNSET
     workspace: m.ProjectResponseWorkspace | Unset = UNSET
     completed: bool | Unset = UNSET
-    completed_at: str | Unset | None = UNSET
+    completed_at: dt.datetime | Unset | None = UNSET
     completed_by: m.UserCompact | Unset = UNSET
     created_from_template: m.ProjectResponseCreatedFromTemplate | Unset = UNSET
     custom_fields: list[m.CustomFieldCompact] | Unset = UNSET
@@ -81,131 +44,3 @@ class ProjectResponse:
     permalink_url: str | Unset = UNSET
     project_brief: m.ProjectResponseProjectBrief | Unset = UNSET
     team: m.ProjectResponseTeam | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "gid",
-            "resource_type",
-            "name",
-            "archived",
-            "color",
-            "created_at",
-            "current_status",
-            "current_status_update",
-            "custom_field_settings",
-            "default_view",
-            "due_date",
-            "due_on",
-            "html_notes",
-            "is_template",
-            "members",
-            "modified_at",
-            "notes",
-            "public",
-            "start_on",
-            "workspace",
-            "completed",
-            "completed_at",
-            "completed_by",
-            "created_from_template",
-            "custom_fields",
-            "followers",
-            "icon",
-            "owner",
-            "permalink_url",
-            "project_brief",
-            "team",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ProjectResponse:
-        data = _c.expect_object("ProjectResponse", data)
-        try:
-            return cls(
-                gid=_c.UNSET if (v := data.get("gid", _c.UNSET)) is _c.UNSET else v,
-                resource_type=_c.UNSET
-                if (v := data.get("resource_type", _c.UNSET)) is _c.UNSET
-                else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                archived=_c.UNSET if (v := data.get("archived", _c.UNSET)) is _c.UNSET else v,
-                color=_c.UNSET
-                if (v := data.get("color", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.ProjectResponseColor, v),
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                current_status=_c.UNSET
-                if (v := data.get("current_status", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.ProjectStatusResponse.from_dict(v),
-                current_status_update=_c.UNSET
-                if (v := data.get("current_status_update", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.StatusUpdateCompact.from_dict(v),
-                custom_field_settings=_c.UNSET
-                if (v := data.get("custom_field_settings", _c.UNSET)) is _c.UNSET
-                else [m.CustomFieldSettingResponse.from_dict(x) for x in v],
-                default_view=_c.UNSET
-                if (v := data.get("default_view", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.ProjectResponseDefaultView, v),
-                due_date=_c.UNSET if (v := data.get("due_date", _c.UNSET)) is _c.UNSET else v,
-                due_on=_c.UNSET if (v := data.get("due_on", _c.UNSET)) is _c.UNSET else v,
-                html_notes=_c.UNSET if (v := data.get("html_notes", _c.UNSET)) is _c.UNSET else v,
-                is_template=_c.UNSET if (v := data.get("is_template", _c.UNSET)) is _c.UNSET else v,
-                members=_c.UNSET
-                if (v := data.get("members", _c.UNSET)) is _c.UNSET
-                else [m.UserCompact.from_dict(x) for x in v],
-                modified_at=_c.UNSET if (v := data.get("modified_at", _c.UNSET)) is _c.UNSET else v,
-                notes=_c.UNSET if (v := data.get("notes", _c.UNSET)) is _c.UNSET else v,
-                public=_c.UNSET if (v := data.get("public", _c.UNSET)) is _c.UNSET else v,
-                start_on=_c.UNSET if (v := data.get("start_on", _c.UNSET)) is _c.UNSET else v,
-                workspace=_c.UNSET
-                if (v := data.get("workspace", _c.UNSET)) is _c.UNSET
-                else m.ProjectResponseWorkspace.from_dict(v),
-                completed=_c.UNSET if (v := data.get("completed", _c.UNSET)) is _c.UNSET else v,
-                completed_at=_c.UNSET
-                if (v := data.get("completed_at", _c.UNSET)) is _c.UNSET
-                else v,
-                completed_by=_c.UNSET
-                if (v := data.get("completed_by", _c.UNSET)) is _c.UNSET
-                else m.UserCompact.from_dict(v),
-                created_from_template=_c.UNSET
-                if (v := data.get("created_from_template", _c.UNSET)) is _c.UNSET
-                else m.ProjectResponseCreatedFromTemplate.from_dict(v),
-                custom_fields=_c.UNSET
-                if (v := data.get("custom_fields", _c.UNSET)) is _c.UNSET
-                else [m.CustomFieldCompact.from_dict(x) for x in v],
-                followers=_c.UNSET
-                if (v := data.get("followers", _c.UNSET)) is _c.UNSET
-                else [m.UserCompact.from_dict(x) for x in v],
-                icon=_c.UNSET
-                if (v := data.get("icon", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.ProjectResponseIcon, v),
-                owner=_c.UNSET
-                if (v := data.get("owner", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.UserCompact.from_dict(v),
-                permalink_url=_c.UNSET
-                if (v := data.get("permalink_url", _c.UNSET)) is _c.UNSET
-                else v,
-                project_brief=_c.UNSET
-                if (v := data.get("project_brief", _c.UNSET)) is _c.UNSET
-                else m.ProjectResponseProjectBrief.from_dict(v),
-                team=_c.UNSET
-                if (v := data.get("team", _c.UNSET)) is _c.UNSET
-                else m.ProjectResponseTeam.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ProjectResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("color", "color"),
-    ("text", "text"),
-    ("gid", "gid"),
-    ("resource_type", "resource_type"),
-    ("title", "title"),
-    ("html_text", "html_text"),
-    ("author", "author"),
-    ("created_at", "created_at"),
-    ("created_by", "created_by"),
-    ("modified_at", "modified_at"),
-)
 
-
-@attrs.define(kw_only=True)
-class ProjectStatusResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ProjectStatusResponse(Model):
+    """Schema ``ProjectStatusResponse`` of the Asana API."""
 
     color: m.ProjectStatusResponseColor | str
     text: str
@@ -36,57 +20,6 @@ class ProjectStatusResponse:
     title: str | Unset = UNSET
     html_text: str | Unset = UNSET
     author: m.UserCompact | Unset = UNSET
-    created_at: str | Unset = UNSET
+    created_at: dt.datetime | Unset = UNSET
     created_by: m.UserCompact | Unset = UNSET
-    modified_at: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "color",
-            "text",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "color",
-            "text",
-            "gid",
-            "resource_type",
-            "title",
-            "html_text",
-            "author",
-            "created_at",
-            "created_by",
-            "modified_at",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ProjectStatusResponse:
-        data = _c.expect_object("ProjectStatusResponse", data)
-        try:
-            return cls(
-                color=_c.enum_value(m.ProjectStatusResponseColor, data["color"]),
-                text=data["text"],
-                gid=_c.UNSET if (v := data.get("gid", _c.UNSET)) is _c.UNSET else v,
-                resource_type=_c.UNSET
-                if (v := data.get("resource_type", _c.UNSET)) is _c.UNSET
-                else v,
-                title=_c.UNSET if (v := data.get("title", _c.UNSET)) is _c.UNSET else v,
-                html_text=_c.UNSET if (v := data.get("html_text", _c.UNSET)) is _c.UNSET else v,
-                author=_c.UNSET
-                if (v := data.get("author", _c.UNSET)) is _c.UNSET
-                else m.UserCompact.from_dict(v),
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                created_by=_c.UNSET
-                if (v := data.get("created_by", _c.UNSET)) is _c.UNSET
-                else m.UserCompact.from_dict(v),
-                modified_at=_c.UNSET if (v := data.get("modified_at", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ProjectStatusResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    modified_at: dt.datetime | Unset = UNSET

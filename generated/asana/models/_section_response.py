@@ -2,70 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("gid", "gid"),
-    ("resource_type", "resource_type"),
-    ("name", "name"),
-    ("created_at", "created_at"),
-    ("project", "project"),
-    ("projects", "projects"),
-)
 
-
-@attrs.define(kw_only=True)
-class SectionResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SectionResponse(Model):
+    """Schema ``SectionResponse`` of the Asana API."""
 
     gid: str | Unset = UNSET
     resource_type: str | Unset = UNSET
     name: str | Unset = UNSET
-    created_at: str | Unset = UNSET
+    created_at: dt.datetime | Unset = UNSET
     project: m.ProjectCompact | Unset = UNSET
     projects: list[m.ProjectCompact] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "gid",
-            "resource_type",
-            "name",
-            "created_at",
-            "project",
-            "projects",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SectionResponse:
-        data = _c.expect_object("SectionResponse", data)
-        try:
-            return cls(
-                gid=_c.UNSET if (v := data.get("gid", _c.UNSET)) is _c.UNSET else v,
-                resource_type=_c.UNSET
-                if (v := data.get("resource_type", _c.UNSET)) is _c.UNSET
-                else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                project=_c.UNSET
-                if (v := data.get("project", _c.UNSET)) is _c.UNSET
-                else m.ProjectCompact.from_dict(v),
-                projects=_c.UNSET
-                if (v := data.get("projects", _c.UNSET)) is _c.UNSET
-                else [m.ProjectCompact.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SectionResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,78 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("gid", "gid"),
-    ("resource_type", "resource_type"),
-    ("created_at", "created_at"),
-    ("html_text", "html_text"),
-    ("is_pinned", "is_pinned"),
-    ("resource_subtype", "resource_subtype"),
-    ("sticker_name", "sticker_name"),
-    ("text", "text"),
-)
 
-
-@attrs.define(kw_only=True)
-class StoryBase:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class StoryBase(Model):
+    """Schema ``StoryBase`` of the Asana API."""
 
     gid: str | Unset = UNSET
     resource_type: str | Unset = UNSET
-    created_at: str | Unset = UNSET
+    created_at: dt.datetime | Unset = UNSET
     html_text: str | Unset = UNSET
     is_pinned: bool | Unset = UNSET
     resource_subtype: str | Unset = UNSET
     sticker_name: m.StoryBaseStickerName | str | Unset = UNSET
     text: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "gid",
-            "resource_type",
-            "created_at",
-            "html_text",
-            "is_pinned",
-            "resource_subtype",
-            "sticker_name",
-            "text",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> StoryBase:
-        data = _c.expect_object("StoryBase", data)
-        try:
-            return cls(
-                gid=_c.UNSET if (v := data.get("gid", _c.UNSET)) is _c.UNSET else v,
-                resource_type=_c.UNSET
-                if (v := data.get("resource_type", _c.UNSET)) is _c.UNSET
-                else v,
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                html_text=_c.UNSET if (v := data.get("html_text", _c.UNSET)) is _c.UNSET else v,
-                is_pinned=_c.UNSET if (v := data.get("is_pinned", _c.UNSET)) is _c.UNSET else v,
-                resource_subtype=_c.UNSET
-                if (v := data.get("resource_subtype", _c.UNSET)) is _c.UNSET
-                else v,
-                sticker_name=_c.UNSET
-                if (v := data.get("sticker_name", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.StoryBaseStickerName, v),
-                text=_c.UNSET if (v := data.get("text", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("StoryBase", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,70 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("gid", "gid"),
-    ("resource_type", "resource_type"),
-    ("created_at", "created_at"),
-    ("created_by", "created_by"),
-    ("resource_subtype", "resource_subtype"),
-    ("text", "text"),
-)
 
-
-@attrs.define(kw_only=True)
-class StoryCompact:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class StoryCompact(Model):
+    """Schema ``StoryCompact`` of the Asana API."""
 
     gid: str | Unset = UNSET
     resource_type: str | Unset = UNSET
-    created_at: str | Unset = UNSET
+    created_at: dt.datetime | Unset = UNSET
     created_by: m.UserCompact | Unset = UNSET
     resource_subtype: str | Unset = UNSET
     text: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "gid",
-            "resource_type",
-            "created_at",
-            "created_by",
-            "resource_subtype",
-            "text",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> StoryCompact:
-        data = _c.expect_object("StoryCompact", data)
-        try:
-            return cls(
-                gid=_c.UNSET if (v := data.get("gid", _c.UNSET)) is _c.UNSET else v,
-                resource_type=_c.UNSET
-                if (v := data.get("resource_type", _c.UNSET)) is _c.UNSET
-                else v,
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                created_by=_c.UNSET
-                if (v := data.get("created_by", _c.UNSET)) is _c.UNSET
-                else m.UserCompact.from_dict(v),
-                resource_subtype=_c.UNSET
-                if (v := data.get("resource_subtype", _c.UNSET)) is _c.UNSET
-                else v,
-                text=_c.UNSET if (v := data.get("text", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("StoryCompact", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

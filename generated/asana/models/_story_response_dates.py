@@ -2,50 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("due_at", "due_at"),
-    ("due_on", "due_on"),
-    ("start_on", "start_on"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class StoryResponseDates:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class StoryResponseDates(Model):
+    """Schema ``StoryResponseDates`` of the Asana API."""
 
-    due_at: str | Unset | None = UNSET
-    due_on: str | Unset = UNSET
-    start_on: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "due_at",
-            "due_on",
-            "start_on",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> StoryResponseDates:
-        data = _c.expect_object("StoryResponseDates", data)
-        try:
-            return cls(
-                due_at=_c.UNSET if (v := data.get("due_at", _c.UNSET)) is _c.UNSET else v,
-                due_on=_c.UNSET if (v := data.get("due_on", _c.UNSET)) is _c.UNSET else v,
-                start_on=_c.UNSET if (v := data.get("start_on", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("StoryResponseDates", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    due_at: dt.datetime | Unset | None = UNSET
+    due_on: dt.date | Unset = UNSET
+    start_on: dt.date | Unset | None = UNSET

@@ -2,60 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("gid", "gid"),
-    ("resource_type", "resource_type"),
-    ("name", "name"),
-    ("resource_subtype", "resource_subtype"),
-)
 
-
-@attrs.define(kw_only=True)
-class StoryResponseTarget:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class StoryResponseTarget(Model):
+    """Schema ``target`` of the Asana API."""
 
     gid: str | Unset = UNSET
     resource_type: str | Unset = UNSET
     name: str | Unset = UNSET
     resource_subtype: m.StoryResponseTargetResourceSubtype | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "gid",
-            "resource_type",
-            "name",
-            "resource_subtype",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> StoryResponseTarget:
-        data = _c.expect_object("StoryResponseTarget", data)
-        try:
-            return cls(
-                gid=_c.UNSET if (v := data.get("gid", _c.UNSET)) is _c.UNSET else v,
-                resource_type=_c.UNSET
-                if (v := data.get("resource_type", _c.UNSET)) is _c.UNSET
-                else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                resource_subtype=_c.UNSET
-                if (v := data.get("resource_subtype", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.StoryResponseTargetResourceSubtype, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("StoryResponseTarget", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,52 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("gid", "gid"),
-    ("resource_type", "resource_type"),
-    ("name", "name"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class TagCompact:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class TagCompact(Model):
+    """Schema ``TagCompact`` of the Asana API."""
 
     gid: str | Unset = UNSET
     resource_type: str | Unset = UNSET
     name: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "gid",
-            "resource_type",
-            "name",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> TagCompact:
-        data = _c.expect_object("TagCompact", data)
-        try:
-            return cls(
-                gid=_c.UNSET if (v := data.get("gid", _c.UNSET)) is _c.UNSET else v,
-                resource_type=_c.UNSET
-                if (v := data.get("resource_type", _c.UNSET)) is _c.UNSET
-                else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("TagCompact", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,88 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("gid", "gid"),
-    ("resource_type", "resource_type"),
-    ("name", "name"),
-    ("color", "color"),
-    ("notes", "notes"),
-    ("created_at", "created_at"),
-    ("followers", "followers"),
-    ("permalink_url", "permalink_url"),
-    ("workspace", "workspace"),
-)
 
-
-@attrs.define(kw_only=True)
-class TagResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class TagResponse(Model):
+    """Schema ``TagResponse`` of the Asana API."""
 
     gid: str | Unset = UNSET
     resource_type: str | Unset = UNSET
     name: str | Unset = UNSET
     color: m.TagResponseColor | str | Unset | None = UNSET
     notes: str | Unset = UNSET
-    created_at: str | Unset = UNSET
+    created_at: dt.datetime | Unset = UNSET
     followers: list[m.UserCompact] | Unset = UNSET
     permalink_url: str | Unset = UNSET
     workspace: m.WorkspaceCompact | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "gid",
-            "resource_type",
-            "name",
-            "color",
-            "notes",
-            "created_at",
-            "followers",
-            "permalink_url",
-            "workspace",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> TagResponse:
-        data = _c.expect_object("TagResponse", data)
-        try:
-            return cls(
-                gid=_c.UNSET if (v := data.get("gid", _c.UNSET)) is _c.UNSET else v,
-                resource_type=_c.UNSET
-                if (v := data.get("resource_type", _c.UNSET)) is _c.UNSET
-                else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                color=_c.UNSET
-                if (v := data.get("color", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.TagResponseColor, v),
-                notes=_c.UNSET if (v := data.get("notes", _c.UNSET)) is _c.UNSET else v,
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                followers=_c.UNSET
-                if (v := data.get("followers", _c.UNSET)) is _c.UNSET
-                else [m.UserCompact.from_dict(x) for x in v],
-                permalink_url=_c.UNSET
-                if (v := data.get("permalink_url", _c.UNSET)) is _c.UNSET
-                else v,
-                workspace=_c.UNSET
-                if (v := data.get("workspace", _c.UNSET)) is _c.UNSET
-                else m.WorkspaceCompact.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("TagResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

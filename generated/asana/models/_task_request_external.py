@@ -2,46 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("data", "data"),
-    ("gid", "gid"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class TaskRequestExternal:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class TaskRequestExternal(Model):
+    """Schema ``external`` of the Asana API."""
 
     data: str | Unset = UNSET
     gid: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "data",
-            "gid",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> TaskRequestExternal:
-        data = _c.expect_object("TaskRequestExternal", data)
-        try:
-            return cls(
-                data=_c.UNSET if (v := data.get("data", _c.UNSET)) is _c.UNSET else v,
-                gid=_c.UNSET if (v := data.get("gid", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("TaskRequestExternal", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("project", "project"),
-    ("section", "section"),
-)
 
-
-@attrs.define(kw_only=True)
-class TaskRequestMembershipsItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class TaskRequestMembershipsItem(Model):
+    """Schema ``items`` of the Asana API."""
 
     project: m.ProjectCompact | Unset = UNSET
     section: m.SectionCompact | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "project",
-            "section",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> TaskRequestMembershipsItem:
-        data = _c.expect_object("TaskRequestMembershipsItem", data)
-        try:
-            return cls(
-                project=_c.UNSET
-                if (v := data.get("project", _c.UNSET)) is _c.UNSET
-                else m.ProjectCompact.from_dict(v),
-                section=_c.UNSET
-                if (v := data.get("section", _c.UNSET)) is _c.UNSET
-                else m.SectionCompact.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("TaskRequestMembershipsItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

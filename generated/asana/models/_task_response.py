@@ -2,61 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("gid", "gid"),
-    ("resource_type", "resource_type"),
-    ("resource_subtype", "resource_subtype"),
-    ("actual_time_minutes", "actual_time_minutes"),
-    ("approval_status", "approval_status"),
-    ("assignee_status", "assignee_status"),
-    ("completed", "completed"),
-    ("completed_at", "completed_at"),
-    ("completed_by", "completed_by"),
-    ("created_at", "created_at"),
-    ("dependencies", "dependencies"),
-    ("dependents", "dependents"),
-    ("due_at", "due_at"),
-    ("due_on", "due_on"),
-    ("external", "external"),
-    ("hearted", "hearted"),
-    ("hearts", "hearts"),
-    ("html_notes", "html_notes"),
-    ("is_rendered_as_separator", "is_rendered_as_separator"),
-    ("liked", "liked"),
-    ("likes", "likes"),
-    ("memberships", "memberships"),
-    ("modified_at", "modified_at"),
-    ("name", "name"),
-    ("notes", "notes"),
-    ("num_hearts", "num_hearts"),
-    ("num_likes", "num_likes"),
-    ("num_subtasks", "num_subtasks"),
-    ("start_at", "start_at"),
-    ("start_on", "start_on"),
-    ("assignee", "assignee"),
-    ("assignee_section", "assignee_section"),
-    ("custom_fields", "custom_fields"),
-    ("followers", "followers"),
-    ("parent", "parent"),
-    ("permalink_url", "permalink_url"),
-    ("projects", "projects"),
-    ("tags", "tags"),
-    ("workspace", "workspace"),
-)
 
-
-@attrs.define(kw_only=True)
-class TaskResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class TaskResponse(Model):
+    """Schema ``TaskResponse`` of the Asana API."""
 
     gid: str | Unset = UNSET
     resource_type: str | Unset = UNSET
@@ -65,13 +20,13 @@ class TaskResponse:
     approval_status: m.TaskResponseApprovalStatus | str | Unset = UNSET
     assignee_status: m.TaskResponseAssigneeStatus | str | Unset = UNSET
     completed: bool | Unset = UNSET
-    completed_at: str | Unset | None = UNSET
+    completed_at: dt.datetime | Unset | None = UNSET
     completed_by: m.UserCompact | Unset = UNSET
-    created_at: str | Unset = UNSET
+    created_at: dt.datetime | Unset = UNSET
     dependencies: list[m.AsanaResource] | Unset = UNSET
     dependents: list[m.AsanaResource] | Unset = UNSET
-    due_at: str | Unset | None = UNSET
-    due_on: str | Unset | None = UNSET
+    due_at: dt.date | Unset | None = UNSET
+    due_on: dt.date | Unset | None = UNSET
     external: m.TaskResponseExternal | Unset = UNSET
     hearted: bool | Unset = UNSET
     hearts: list[m.Like] | Unset = UNSET
@@ -80,14 +35,14 @@ class TaskResponse:
     liked: bool | Unset = UNSET
     likes: list[m.Like] | Unset = UNSET
     memberships: list[m.TaskResponseMembershipsItem] | Unset = UNSET
-    modified_at: str | Unset = UNSET
+    modified_at: dt.datetime | Unset = UNSET
     name: str | Unset = UNSET
     notes: str | Unset = UNSET
     num_hearts: int | Unset = UNSET
     num_likes: int | Unset = UNSET
     num_subtasks: int | Unset = UNSET
-    start_at: str | Unset | None = UNSET
-    start_on: str | Unset | None = UNSET
+    start_at: dt.date | Unset | None = UNSET
+    start_on: dt.date | Unset | None = UNSET
     assignee: m.UserCompact | Unset | None = UNSET
     assignee_section: m.SectionCompact | Unset | None = UNSET
     custom_fields: list[m.CustomFieldResponse] | Unset = UNSET
@@ -97,155 +52,3 @@ class TaskResponse:
     projects: list[m.ProjectCompact] | Unset = UNSET
     tags: list[m.TagCompact] | Unset = UNSET
     workspace: m.TaskResponseWorkspace | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "gid",
-            "resource_type",
-            "resource_subtype",
-            "actual_time_minutes",
-            "approval_status",
-            "assignee_status",
-            "completed",
-            "completed_at",
-            "completed_by",
-            "created_at",
-            "dependencies",
-            "dependents",
-            "due_at",
-            "due_on",
-            "external",
-            "hearted",
-            "hearts",
-            "html_notes",
-            "is_rendered_as_separator",
-            "liked",
-            "likes",
-            "memberships",
-            "modified_at",
-            "name",
-            "notes",
-            "num_hearts",
-            "num_likes",
-            "num_subtasks",
-            "start_at",
-            "start_on",
-            "assignee",
-            "assignee_section",
-            "custom_fields",
-            "followers",
-            "parent",
-            "permalink_url",
-            "projects",
-            "tags",
-            "workspace",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> TaskResponse:
-        data = _c.expect_object("TaskResponse", data)
-        try:
-            return cls(
-                gid=_c.UNSET if (v := data.get("gid", _c.UNSET)) is _c.UNSET else v,
-                resource_type=_c.UNSET
-                if (v := data.get("resource_type", _c.UNSET)) is _c.UNSET
-                else v,
-                resource_subtype=_c.UNSET
-                if (v := data.get("resource_subtype", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.TaskResponseResourceSubtype, v),
-                actual_time_minutes=_c.UNSET
-                if (v := data.get("actual_time_minutes", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.to_float(v),
-                approval_status=_c.UNSET
-                if (v := data.get("approval_status", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.TaskResponseApprovalStatus, v),
-                assignee_status=_c.UNSET
-                if (v := data.get("assignee_status", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.TaskResponseAssigneeStatus, v),
-                completed=_c.UNSET if (v := data.get("completed", _c.UNSET)) is _c.UNSET else v,
-                completed_at=_c.UNSET
-                if (v := data.get("completed_at", _c.UNSET)) is _c.UNSET
-                else v,
-                completed_by=_c.UNSET
-                if (v := data.get("completed_by", _c.UNSET)) is _c.UNSET
-                else m.UserCompact.from_dict(v),
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                dependencies=_c.UNSET
-                if (v := data.get("dependencies", _c.UNSET)) is _c.UNSET
-                else [m.AsanaResource.from_dict(x) for x in v],
-                dependents=_c.UNSET
-                if (v := data.get("dependents", _c.UNSET)) is _c.UNSET
-                else [m.AsanaResource.from_dict(x) for x in v],
-                due_at=_c.UNSET if (v := data.get("due_at", _c.UNSET)) is _c.UNSET else v,
-                due_on=_c.UNSET if (v := data.get("due_on", _c.UNSET)) is _c.UNSET else v,
-                external=_c.UNSET
-                if (v := data.get("external", _c.UNSET)) is _c.UNSET
-                else m.TaskResponseExternal.from_dict(v),
-                hearted=_c.UNSET if (v := data.get("hearted", _c.UNSET)) is _c.UNSET else v,
-                hearts=_c.UNSET
-                if (v := data.get("hearts", _c.UNSET)) is _c.UNSET
-                else [m.Like.from_dict(x) for x in v],
-                html_notes=_c.UNSET if (v := data.get("html_notes", _c.UNSET)) is _c.UNSET else v,
-                is_rendered_as_separator=_c.UNSET
-                if (v := data.get("is_rendered_as_separator", _c.UNSET)) is _c.UNSET
-                else v,
-                liked=_c.UNSET if (v := data.get("liked", _c.UNSET)) is _c.UNSET else v,
-                likes=_c.UNSET
-                if (v := data.get("likes", _c.UNSET)) is _c.UNSET
-                else [m.Like.from_dict(x) for x in v],
-                memberships=_c.UNSET
-                if (v := data.get("memberships", _c.UNSET)) is _c.UNSET
-                else [m.TaskResponseMembershipsItem.from_dict(x) for x in v],
-                modified_at=_c.UNSET if (v := data.get("modified_at", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                notes=_c.UNSET if (v := data.get("notes", _c.UNSET)) is _c.UNSET else v,
-                num_hearts=_c.UNSET if (v := data.get("num_hearts", _c.UNSET)) is _c.UNSET else v,
-                num_likes=_c.UNSET if (v := data.get("num_likes", _c.UNSET)) is _c.UNSET else v,
-                num_subtasks=_c.UNSET
-                if (v := data.get("num_subtasks", _c.UNSET)) is _c.UNSET
-                else v,
-                start_at=_c.UNSET if (v := data.get("start_at", _c.UNSET)) is _c.UNSET else v,
-                start_on=_c.UNSET if (v := data.get("start_on", _c.UNSET)) is _c.UNSET else v,
-                assignee=_c.UNSET
-                if (v := data.get("assignee", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.UserCompact.from_dict(v),
-                assignee_section=_c.UNSET
-                if (v := data.get("assignee_section", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.SectionCompact.from_dict(v),
-                custom_fields=_c.UNSET
-                if (v := data.get("custom_fields", _c.UNSET)) is _c.UNSET
-                else [m.CustomFieldResponse.from_dict(x) for x in v],
-                followers=_c.UNSET
-                if (v := data.get("followers", _c.UNSET)) is _c.UNSET
-                else [m.UserCompact.from_dict(x) for x in v],
-                parent=_c.UNSET
-                if (v := data.get("parent", _c.UNSET)) is _c.UNSET
-                else m.TaskResponseParent.from_dict(v),
-                permalink_url=_c.UNSET
-                if (v := data.get("permalink_url", _c.UNSET)) is _c.UNSET
-                else v,
-                projects=_c.UNSET
-                if (v := data.get("projects", _c.UNSET)) is _c.UNSET
-                else [m.ProjectCompact.from_dict(x) for x in v],
-                tags=_c.UNSET
-                if (v := data.get("tags", _c.UNSET)) is _c.UNSET
-                else [m.TagCompact.from_dict(x) for x in v],
-                workspace=_c.UNSET
-                if (v := data.get("workspace", _c.UNSET)) is _c.UNSET
-                else m.TaskResponseWorkspace.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("TaskResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

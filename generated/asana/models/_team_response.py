@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("gid", "gid"),
-    ("resource_type", "resource_type"),
-    ("name", "name"),
-    ("description", "description"),
-    ("html_description", "html_description"),
-    ("organization", "organization"),
-    ("permalink_url", "permalink_url"),
-    ("visibility", "visibility"),
-)
 
-
-@attrs.define(kw_only=True)
-class TeamResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class TeamResponse(Model):
+    """Schema ``TeamResponse`` of the Asana API."""
 
     gid: str | Unset = UNSET
     resource_type: str | Unset = UNSET
@@ -35,49 +19,3 @@ class TeamResponse:
     organization: m.TeamResponseOrganization | Unset = UNSET
     permalink_url: str | Unset = UNSET
     visibility: m.TeamResponseVisibility | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "gid",
-            "resource_type",
-            "name",
-            "description",
-            "html_description",
-            "organization",
-            "permalink_url",
-            "visibility",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> TeamResponse:
-        data = _c.expect_object("TeamResponse", data)
-        try:
-            return cls(
-                gid=_c.UNSET if (v := data.get("gid", _c.UNSET)) is _c.UNSET else v,
-                resource_type=_c.UNSET
-                if (v := data.get("resource_type", _c.UNSET)) is _c.UNSET
-                else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                html_description=_c.UNSET
-                if (v := data.get("html_description", _c.UNSET)) is _c.UNSET
-                else v,
-                organization=_c.UNSET
-                if (v := data.get("organization", _c.UNSET)) is _c.UNSET
-                else m.TeamResponseOrganization.from_dict(v),
-                permalink_url=_c.UNSET
-                if (v := data.get("permalink_url", _c.UNSET)) is _c.UNSET
-                else v,
-                visibility=_c.UNSET
-                if (v := data.get("visibility", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.TeamResponseVisibility, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("TeamResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

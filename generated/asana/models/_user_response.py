@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("gid", "gid"),
-    ("resource_type", "resource_type"),
-    ("name", "name"),
-    ("email", "email"),
-    ("photo", "photo"),
-    ("workspaces", "workspaces"),
-)
 
-
-@attrs.define(kw_only=True)
-class UserResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class UserResponse(Model):
+    """Schema ``UserResponse`` of the Asana API."""
 
     gid: str | Unset = UNSET
     resource_type: str | Unset = UNSET
@@ -31,43 +17,3 @@ class UserResponse:
     email: str | Unset = UNSET
     photo: m.UserResponsePhoto | Unset | None = UNSET
     workspaces: list[m.WorkspaceCompact] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "gid",
-            "resource_type",
-            "name",
-            "email",
-            "photo",
-            "workspaces",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UserResponse:
-        data = _c.expect_object("UserResponse", data)
-        try:
-            return cls(
-                gid=_c.UNSET if (v := data.get("gid", _c.UNSET)) is _c.UNSET else v,
-                resource_type=_c.UNSET
-                if (v := data.get("resource_type", _c.UNSET)) is _c.UNSET
-                else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                email=_c.UNSET if (v := data.get("email", _c.UNSET)) is _c.UNSET else v,
-                photo=_c.UNSET
-                if (v := data.get("photo", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.UserResponsePhoto.from_dict(v),
-                workspaces=_c.UNSET
-                if (v := data.get("workspaces", _c.UNSET)) is _c.UNSET
-                else [m.WorkspaceCompact.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UserResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

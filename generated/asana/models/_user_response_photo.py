@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("image_1024x1024", "image_1024x1024"),
-    ("image_128x128", "image_128x128"),
-    ("image_21x21", "image_21x21"),
-    ("image_27x27", "image_27x27"),
-    ("image_36x36", "image_36x36"),
-    ("image_60x60", "image_60x60"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class UserResponsePhoto:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class UserResponsePhoto(Model):
+    """Schema ``photo`` of the Asana API."""
 
     image_1024x1024: str | Unset = UNSET
     image_128x128: str | Unset = UNSET
@@ -29,39 +15,3 @@ class UserResponsePhoto:
     image_27x27: str | Unset = UNSET
     image_36x36: str | Unset = UNSET
     image_60x60: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "image_1024x1024",
-            "image_128x128",
-            "image_21x21",
-            "image_27x27",
-            "image_36x36",
-            "image_60x60",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UserResponsePhoto:
-        data = _c.expect_object("UserResponsePhoto", data)
-        try:
-            return cls(
-                image_1024x1024=_c.UNSET
-                if (v := data.get("image_1024x1024", _c.UNSET)) is _c.UNSET
-                else v,
-                image_128x128=_c.UNSET
-                if (v := data.get("image_128x128", _c.UNSET)) is _c.UNSET
-                else v,
-                image_21x21=_c.UNSET if (v := data.get("image_21x21", _c.UNSET)) is _c.UNSET else v,
-                image_27x27=_c.UNSET if (v := data.get("image_27x27", _c.UNSET)) is _c.UNSET else v,
-                image_36x36=_c.UNSET if (v := data.get("image_36x36", _c.UNSET)) is _c.UNSET else v,
-                image_60x60=_c.UNSET if (v := data.get("image_60x60", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UserResponsePhoto", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

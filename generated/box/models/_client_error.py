@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("code", "code"),
-    ("context_info", "context_info"),
-    ("help_url", "help_url"),
-    ("message", "message"),
-    ("request_id", "request_id"),
-    ("status", "status"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class ClientError:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ClientError(Model):
+    """Schema ``ClientError`` of the Box API."""
 
     code: m.ClientErrorCode | str | Unset = UNSET
     context_info: m.ClientErrorContextInfo | Unset = UNSET
@@ -33,43 +18,3 @@ class ClientError:
     request_id: str | Unset = UNSET
     status: int | Unset = UNSET
     type: m.ClientErrorType | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "code",
-            "context_info",
-            "help_url",
-            "message",
-            "request_id",
-            "status",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ClientError:
-        data = _c.expect_object("ClientError", data)
-        try:
-            return cls(
-                code=_c.UNSET
-                if (v := data.get("code", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.ClientErrorCode, v),
-                context_info=_c.UNSET
-                if (v := data.get("context_info", _c.UNSET)) is _c.UNSET
-                else m.ClientErrorContextInfo.from_dict(v),
-                help_url=_c.UNSET if (v := data.get("help_url", _c.UNSET)) is _c.UNSET else v,
-                message=_c.UNSET if (v := data.get("message", _c.UNSET)) is _c.UNSET else v,
-                request_id=_c.UNSET if (v := data.get("request_id", _c.UNSET)) is _c.UNSET else v,
-                status=_c.UNSET if (v := data.get("status", _c.UNSET)) is _c.UNSET else v,
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.ClientErrorType, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ClientError", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,119 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("acceptance_requirements_status", "acceptance_requirements_status"),
-    ("accessible_by", "accessible_by"),
-    ("acknowledged_at", "acknowledged_at"),
-    ("created_at", "created_at"),
-    ("created_by", "created_by"),
-    ("expires_at", "expires_at"),
-    ("id", "id"),
-    ("invite_email", "invite_email"),
-    ("item", "item"),
-    ("modified_at", "modified_at"),
-    ("role", "role"),
-    ("status", "status"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class Collaboration:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Collaboration(Model):
+    """Schema ``Collaboration`` of the Box API."""
 
     acceptance_requirements_status: m.CollaborationAcceptanceRequirementsStatus | Unset = UNSET
     accessible_by: m.UserCollaborations | Unset = UNSET
-    acknowledged_at: str | Unset = UNSET
-    created_at: str | Unset = UNSET
+    acknowledged_at: dt.datetime | Unset = UNSET
+    created_at: dt.datetime | Unset = UNSET
     created_by: m.UserCollaborations | Unset = UNSET
-    expires_at: str | Unset | None = UNSET
+    expires_at: dt.datetime | Unset | None = UNSET
     id: str | Unset = UNSET
     invite_email: str | Unset | None = UNSET
     item: m.File | m.Folder | m.WebLink | Unset | None = UNSET
-    modified_at: str | Unset = UNSET
+    modified_at: dt.datetime | Unset = UNSET
     role: m.CollaborationRole | str | Unset = UNSET
     status: m.CollaborationStatus | str | Unset = UNSET
     type: m.CollaborationType | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "acceptance_requirements_status",
-            "accessible_by",
-            "acknowledged_at",
-            "created_at",
-            "created_by",
-            "expires_at",
-            "id",
-            "invite_email",
-            "item",
-            "modified_at",
-            "role",
-            "status",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Collaboration:
-        data = _c.expect_object("Collaboration", data)
-        try:
-            return cls(
-                acceptance_requirements_status=_c.UNSET
-                if (v := data.get("acceptance_requirements_status", _c.UNSET)) is _c.UNSET
-                else m.CollaborationAcceptanceRequirementsStatus.from_dict(v),
-                accessible_by=_c.UNSET
-                if (v := data.get("accessible_by", _c.UNSET)) is _c.UNSET
-                else m.UserCollaborations.from_dict(v),
-                acknowledged_at=_c.UNSET
-                if (v := data.get("acknowledged_at", _c.UNSET)) is _c.UNSET
-                else v,
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                created_by=_c.UNSET
-                if (v := data.get("created_by", _c.UNSET)) is _c.UNSET
-                else m.UserCollaborations.from_dict(v),
-                expires_at=_c.UNSET if (v := data.get("expires_at", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                invite_email=_c.UNSET
-                if (v := data.get("invite_email", _c.UNSET)) is _c.UNSET
-                else v,
-                item=_c.UNSET
-                if (v := data.get("item", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.model_choice(m.File),
-                        _c.model_choice(m.Folder),
-                        _c.model_choice(m.WebLink),
-                    ),
-                ),
-                modified_at=_c.UNSET if (v := data.get("modified_at", _c.UNSET)) is _c.UNSET else v,
-                role=_c.UNSET
-                if (v := data.get("role", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.CollaborationRole, v),
-                status=_c.UNSET
-                if (v := data.get("status", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.CollaborationStatus, v),
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.CollaborationType, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Collaboration", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

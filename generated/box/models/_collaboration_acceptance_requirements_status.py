@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("strong_password_requirement", "strong_password_requirement"),
-    ("terms_of_service_requirement", "terms_of_service_requirement"),
-    ("two_factor_authentication_requirement", "two_factor_authentication_requirement"),
-)
 
-
-@attrs.define(kw_only=True)
-class CollaborationAcceptanceRequirementsStatus:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CollaborationAcceptanceRequirementsStatus(Model):
+    """Schema ``acceptance_requirements_status`` of the Box API."""
 
     strong_password_requirement: (
         m.CollaborationAcceptanceRequirementsStatusStrongPasswordRequirement | Unset
@@ -31,41 +20,3 @@ class CollaborationAcceptanceRequirementsStatus:
     two_factor_authentication_requirement: (
         m.CollaborationAcceptanceRequirementsStatusTwoFactorAuthenticationRequirement | Unset
     ) = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "strong_password_requirement",
-            "terms_of_service_requirement",
-            "two_factor_authentication_requirement",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CollaborationAcceptanceRequirementsStatus:
-        data = _c.expect_object("CollaborationAcceptanceRequirementsStatus", data)
-        try:
-            return cls(
-                strong_password_requirement=_c.UNSET
-                if (v := data.get("strong_password_requirement", _c.UNSET)) is _c.UNSET
-                else m.CollaborationAcceptanceRequirementsStatusStrongPasswordRequirement.from_dict(
-                    v
-                ),
-                terms_of_service_requirement=_c.UNSET
-                if (v := data.get("terms_of_service_requirement", _c.UNSET)) is _c.UNSET
-                else m.CollaborationAcceptanceRequirementsStatusTermsOfServiceRequirement.from_dict(
-                    v
-                ),
-                two_factor_authentication_requirement=_c.UNSET
-                if (v := data.get("two_factor_authentication_requirement", _c.UNSET)) is _c.UNSET
-                else m.CollaborationAcceptanceRequirementsStatusTwoFactorAuthenticationRequirement.from_dict(
-                    v
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CollaborationAcceptanceRequirementsStatus", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

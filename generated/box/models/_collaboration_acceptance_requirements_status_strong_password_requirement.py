@@ -2,64 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    (
-        "enterprise_has_strong_password_required_for_external_users",
-        "enterprise_has_strong_password_required_for_external_users",
-    ),
-    ("user_has_strong_password", "user_has_strong_password"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class CollaborationAcceptanceRequirementsStatusStrongPasswordRequirement:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CollaborationAcceptanceRequirementsStatusStrongPasswordRequirement(Model):
+    """Schema ``strong_password_requirement`` of the Box API."""
 
     enterprise_has_strong_password_required_for_external_users: bool | Unset = UNSET
     user_has_strong_password: bool | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "enterprise_has_strong_password_required_for_external_users",
-            "user_has_strong_password",
-        }
-    )
-
-    @classmethod
-    def from_dict(
-        cls, data: Any
-    ) -> CollaborationAcceptanceRequirementsStatusStrongPasswordRequirement:
-        data = _c.expect_object(
-            "CollaborationAcceptanceRequirementsStatusStrongPasswordRequirement", data
-        )
-        try:
-            return cls(
-                enterprise_has_strong_password_required_for_external_users=_c.UNSET
-                if (
-                    v := data.get(
-                        "enterprise_has_strong_password_required_for_external_users", _c.UNSET
-                    )
-                )
-                is _c.UNSET
-                else v,
-                user_has_strong_password=_c.UNSET
-                if (v := data.get("user_has_strong_password", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing(
-                "CollaborationAcceptanceRequirementsStatusStrongPasswordRequirement", error
-            ) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,56 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("is_accepted", "is_accepted"),
-    ("terms_of_service", "terms_of_service"),
-)
 
-
-@attrs.define(kw_only=True)
-class CollaborationAcceptanceRequirementsStatusTermsOfServiceRequirement:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CollaborationAcceptanceRequirementsStatusTermsOfServiceRequirement(Model):
+    """Schema ``terms_of_service_requirement`` of the Box API."""
 
     is_accepted: bool | Unset | None = UNSET
     terms_of_service: m.TermsOfServiceBase | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "is_accepted",
-            "terms_of_service",
-        }
-    )
-
-    @classmethod
-    def from_dict(
-        cls, data: Any
-    ) -> CollaborationAcceptanceRequirementsStatusTermsOfServiceRequirement:
-        data = _c.expect_object(
-            "CollaborationAcceptanceRequirementsStatusTermsOfServiceRequirement", data
-        )
-        try:
-            return cls(
-                is_accepted=_c.UNSET if (v := data.get("is_accepted", _c.UNSET)) is _c.UNSET else v,
-                terms_of_service=_c.UNSET
-                if (v := data.get("terms_of_service", _c.UNSET)) is _c.UNSET
-                else m.TermsOfServiceBase.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing(
-                "CollaborationAcceptanceRequirementsStatusTermsOfServiceRequirement", error
-            ) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

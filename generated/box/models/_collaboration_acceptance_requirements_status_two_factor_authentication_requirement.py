@@ -2,57 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("enterprise_has_two_factor_auth_enabled", "enterprise_has_two_factor_auth_enabled"),
-    ("user_has_two_factor_authentication_enabled", "user_has_two_factor_authentication_enabled"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class CollaborationAcceptanceRequirementsStatusTwoFactorAuthenticationRequirement:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CollaborationAcceptanceRequirementsStatusTwoFactorAuthenticationRequirement(Model):
+    """Schema ``two_factor_authentication_requirement`` of the Box API."""
 
     enterprise_has_two_factor_auth_enabled: bool | Unset = UNSET
     user_has_two_factor_authentication_enabled: bool | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "enterprise_has_two_factor_auth_enabled",
-            "user_has_two_factor_authentication_enabled",
-        }
-    )
-
-    @classmethod
-    def from_dict(
-        cls, data: Any
-    ) -> CollaborationAcceptanceRequirementsStatusTwoFactorAuthenticationRequirement:
-        data = _c.expect_object(
-            "CollaborationAcceptanceRequirementsStatusTwoFactorAuthenticationRequirement", data
-        )
-        try:
-            return cls(
-                enterprise_has_two_factor_auth_enabled=_c.UNSET
-                if (v := data.get("enterprise_has_two_factor_auth_enabled", _c.UNSET)) is _c.UNSET
-                else v,
-                user_has_two_factor_authentication_enabled=_c.UNSET
-                if (v := data.get("user_has_two_factor_authentication_enabled", _c.UNSET))
-                is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing(
-                "CollaborationAcceptanceRequirementsStatusTwoFactorAuthenticationRequirement", error
-            ) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

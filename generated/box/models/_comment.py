@@ -2,80 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("type", "type"),
-    ("created_at", "created_at"),
-    ("created_by", "created_by"),
-    ("is_reply_comment", "is_reply_comment"),
-    ("item", "item"),
-    ("message", "message"),
-    ("modified_at", "modified_at"),
-)
 
-
-@attrs.define(kw_only=True)
-class Comment:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Comment(Model):
+    """Schema ``Comment`` of the Box API."""
 
     id: str | Unset = UNSET
     type: m.CommentType | str | Unset = UNSET
-    created_at: str | Unset = UNSET
+    created_at: dt.datetime | Unset = UNSET
     created_by: m.UserMini | Unset = UNSET
     is_reply_comment: bool | Unset = UNSET
     item: m.CommentItem | Unset = UNSET
     message: str | Unset = UNSET
-    modified_at: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "type",
-            "created_at",
-            "created_by",
-            "is_reply_comment",
-            "item",
-            "message",
-            "modified_at",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Comment:
-        data = _c.expect_object("Comment", data)
-        try:
-            return cls(
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.CommentType, v),
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                created_by=_c.UNSET
-                if (v := data.get("created_by", _c.UNSET)) is _c.UNSET
-                else m.UserMini.from_dict(v),
-                is_reply_comment=_c.UNSET
-                if (v := data.get("is_reply_comment", _c.UNSET)) is _c.UNSET
-                else v,
-                item=_c.UNSET
-                if (v := data.get("item", _c.UNSET)) is _c.UNSET
-                else m.CommentItem.from_dict(v),
-                message=_c.UNSET if (v := data.get("message", _c.UNSET)) is _c.UNSET else v,
-                modified_at=_c.UNSET if (v := data.get("modified_at", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Comment", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    modified_at: dt.datetime | Unset = UNSET

@@ -2,92 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("additional_details", "additional_details"),
-    ("created_at", "created_at"),
-    ("created_by", "created_by"),
-    ("event_id", "event_id"),
-    ("event_type", "event_type"),
-    ("recorded_at", "recorded_at"),
-    ("session_id", "session_id"),
-    ("source", "source"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class Event:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Event(Model):
+    """Schema ``Event`` of the Box API."""
 
     additional_details: dict[str, Any] | Unset = UNSET
-    created_at: str | Unset = UNSET
+    created_at: dt.datetime | Unset = UNSET
     created_by: m.UserMini | Unset = UNSET
     event_id: str | Unset = UNSET
     event_type: m.EventEventType | str | Unset = UNSET
-    recorded_at: str | Unset = UNSET
+    recorded_at: dt.datetime | Unset = UNSET
     session_id: str | Unset = UNSET
     source: m.User | m.EventSource | m.File | m.Folder | Unset = UNSET
     type: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "additional_details",
-            "created_at",
-            "created_by",
-            "event_id",
-            "event_type",
-            "recorded_at",
-            "session_id",
-            "source",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Event:
-        data = _c.expect_object("Event", data)
-        try:
-            return cls(
-                additional_details=_c.UNSET
-                if (v := data.get("additional_details", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                created_by=_c.UNSET
-                if (v := data.get("created_by", _c.UNSET)) is _c.UNSET
-                else m.UserMini.from_dict(v),
-                event_id=_c.UNSET if (v := data.get("event_id", _c.UNSET)) is _c.UNSET else v,
-                event_type=_c.UNSET
-                if (v := data.get("event_type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.EventEventType, v),
-                recorded_at=_c.UNSET if (v := data.get("recorded_at", _c.UNSET)) is _c.UNSET else v,
-                session_id=_c.UNSET if (v := data.get("session_id", _c.UNSET)) is _c.UNSET else v,
-                source=_c.UNSET
-                if (v := data.get("source", _c.UNSET)) is _c.UNSET
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.model_choice(m.User),
-                        _c.model_choice(m.EventSource),
-                        _c.model_choice(m.File),
-                        _c.model_choice(m.Folder),
-                    ),
-                ),
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Event", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

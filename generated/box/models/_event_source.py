@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("item_id", "item_id"),
-    ("item_name", "item_name"),
-    ("item_type", "item_type"),
-    ("classification", "classification"),
-    ("owned_by", "owned_by"),
-    ("parent", "parent"),
-)
 
-
-@attrs.define(kw_only=True)
-class EventSource:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class EventSource(Model):
+    """Schema ``EventSource`` of the Box API."""
 
     item_id: str
     item_name: str
@@ -31,49 +17,3 @@ class EventSource:
     classification: m.EventSourceClassification | Unset = UNSET
     owned_by: m.EventSourceOwnedBy | Unset = UNSET
     parent: m.FolderMini | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "item_id",
-            "item_name",
-            "item_type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "item_id",
-            "item_name",
-            "item_type",
-            "classification",
-            "owned_by",
-            "parent",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> EventSource:
-        data = _c.expect_object("EventSource", data)
-        try:
-            return cls(
-                item_id=data["item_id"],
-                item_name=data["item_name"],
-                item_type=_c.enum_value(m.EventSourceItemType, data["item_type"]),
-                classification=_c.UNSET
-                if (v := data.get("classification", _c.UNSET)) is _c.UNSET
-                else m.EventSourceClassification.from_dict(v),
-                owned_by=_c.UNSET
-                if (v := data.get("owned_by", _c.UNSET)) is _c.UNSET
-                else m.EventSourceOwnedBy.from_dict(v),
-                parent=_c.UNSET
-                if (v := data.get("parent", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.FolderMini.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("EventSource", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

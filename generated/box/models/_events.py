@@ -2,56 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("chunk_size", "chunk_size"),
-    ("entries", "entries"),
-    ("next_stream_position", "next_stream_position"),
-)
 
-
-@attrs.define(kw_only=True)
-class Events:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Events(Model):
+    """Schema ``Events`` of the Box API."""
 
     chunk_size: int | Unset = UNSET
     entries: list[m.Event] | Unset = UNSET
     next_stream_position: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "chunk_size",
-            "entries",
-            "next_stream_position",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Events:
-        data = _c.expect_object("Events", data)
-        try:
-            return cls(
-                chunk_size=_c.UNSET if (v := data.get("chunk_size", _c.UNSET)) is _c.UNSET else v,
-                entries=_c.UNSET
-                if (v := data.get("entries", _c.UNSET)) is _c.UNSET
-                else [m.Event.from_dict(x) for x in v],
-                next_stream_position=_c.UNSET
-                if (v := data.get("next_stream_position", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Events", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,53 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("type", "type"),
-    ("sequence_id", "sequence_id"),
-    ("sha1", "sha1"),
-    ("created_at", "created_at"),
-    ("description", "description"),
-    ("item_status", "item_status"),
-    ("modified_at", "modified_at"),
-    ("modified_by", "modified_by"),
-    ("owned_by", "owned_by"),
-    ("path_collection", "path_collection"),
-    ("size", "size"),
-    ("etag", "etag"),
-    ("file_version", "file_version"),
-    ("name", "name"),
-    ("content_created_at", "content_created_at"),
-    ("content_modified_at", "content_modified_at"),
-    ("created_by", "created_by"),
-    ("parent", "parent"),
-    ("purged_at", "purged_at"),
-    ("shared_link", "shared_link"),
-    ("trashed_at", "trashed_at"),
-)
 
-
-@attrs.define(kw_only=True)
-class File:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class File(Model):
+    """Schema ``File`` of the Box API."""
 
     id: str
     type: m.FileType | str
     sequence_id: str
     sha1: str
-    created_at: str
+    created_at: dt.datetime
     description: str
     item_status: m.FileItemStatus | str
-    modified_at: str
+    modified_at: dt.datetime
     modified_by: m.FileModifiedBy
     owned_by: m.FileOwnedBy
     path_collection: m.FilePathCollection
@@ -56,103 +28,10 @@ class File:
     etag: str | Unset | None = UNSET
     file_version: m.FileVersionMini | Unset = UNSET
     name: str | Unset = UNSET
-    content_created_at: str | Unset | None = UNSET
-    content_modified_at: str | Unset | None = UNSET
+    content_created_at: dt.datetime | Unset | None = UNSET
+    content_modified_at: dt.datetime | Unset | None = UNSET
     created_by: m.UserMini | Unset = UNSET
     parent: m.FolderMini | Unset | None = UNSET
-    purged_at: str | Unset | None = UNSET
+    purged_at: dt.datetime | Unset | None = UNSET
     shared_link: m.FileSharedLink | Unset = UNSET
-    trashed_at: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "type",
-            "sequence_id",
-            "sha1",
-            "created_at",
-            "description",
-            "item_status",
-            "modified_at",
-            "modified_by",
-            "owned_by",
-            "path_collection",
-            "size",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "type",
-            "sequence_id",
-            "sha1",
-            "created_at",
-            "description",
-            "item_status",
-            "modified_at",
-            "modified_by",
-            "owned_by",
-            "path_collection",
-            "size",
-            "etag",
-            "file_version",
-            "name",
-            "content_created_at",
-            "content_modified_at",
-            "created_by",
-            "parent",
-            "purged_at",
-            "shared_link",
-            "trashed_at",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> File:
-        data = _c.expect_object("File", data)
-        try:
-            return cls(
-                id=data["id"],
-                type=_c.enum_value(m.FileType, data["type"]),
-                sequence_id=data["sequence_id"],
-                sha1=data["sha1"],
-                created_at=data["created_at"],
-                description=data["description"],
-                item_status=_c.enum_value(m.FileItemStatus, data["item_status"]),
-                modified_at=data["modified_at"],
-                modified_by=m.FileModifiedBy.from_dict(data["modified_by"]),
-                owned_by=m.FileOwnedBy.from_dict(data["owned_by"]),
-                path_collection=m.FilePathCollection.from_dict(data["path_collection"]),
-                size=data["size"],
-                etag=_c.UNSET if (v := data.get("etag", _c.UNSET)) is _c.UNSET else v,
-                file_version=_c.UNSET
-                if (v := data.get("file_version", _c.UNSET)) is _c.UNSET
-                else m.FileVersionMini.from_dict(v),
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                content_created_at=_c.UNSET
-                if (v := data.get("content_created_at", _c.UNSET)) is _c.UNSET
-                else v,
-                content_modified_at=_c.UNSET
-                if (v := data.get("content_modified_at", _c.UNSET)) is _c.UNSET
-                else v,
-                created_by=_c.UNSET
-                if (v := data.get("created_by", _c.UNSET)) is _c.UNSET
-                else m.UserMini.from_dict(v),
-                parent=_c.UNSET
-                if (v := data.get("parent", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.FolderMini.from_dict(v),
-                purged_at=_c.UNSET if (v := data.get("purged_at", _c.UNSET)) is _c.UNSET else v,
-                shared_link=_c.UNSET
-                if (v := data.get("shared_link", _c.UNSET)) is _c.UNSET
-                else m.FileSharedLink.from_dict(v),
-                trashed_at=_c.UNSET if (v := data.get("trashed_at", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("File", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    trashed_at: dt.datetime | Unset | None = UNSET

@@ -2,73 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("type", "type"),
-    ("sequence_id", "sequence_id"),
-    ("sha1", "sha1"),
-    ("created_at", "created_at"),
-    ("description", "description"),
-    ("item_status", "item_status"),
-    ("modified_at", "modified_at"),
-    ("modified_by", "modified_by"),
-    ("owned_by", "owned_by"),
-    ("path_collection", "path_collection"),
-    ("size", "size"),
-    ("etag", "etag"),
-    ("file_version", "file_version"),
-    ("name", "name"),
-    ("content_created_at", "content_created_at"),
-    ("content_modified_at", "content_modified_at"),
-    ("created_by", "created_by"),
-    ("parent", "parent"),
-    ("purged_at", "purged_at"),
-    ("shared_link", "shared_link"),
-    ("trashed_at", "trashed_at"),
-    ("allowed_invitee_roles", "allowed_invitee_roles"),
-    ("classification", "classification"),
-    ("comment_count", "comment_count"),
-    ("disposition_at", "disposition_at"),
-    ("expires_at", "expires_at"),
-    ("expiring_embed_link", "expiring_embed_link"),
-    ("extension", "extension"),
-    ("has_collaborations", "has_collaborations"),
-    ("is_accessible_via_shared_link", "is_accessible_via_shared_link"),
-    ("is_externally_owned", "is_externally_owned"),
-    ("is_package", "is_package"),
-    ("lock", "lock"),
-    ("metadata", "metadata"),
-    ("permissions", "permissions"),
-    ("representations", "representations"),
-    ("shared_link_permission_options", "shared_link_permission_options"),
-    ("tags", "tags"),
-    ("uploader_display_name", "uploader_display_name"),
-    ("version_number", "version_number"),
-    ("watermark_info", "watermark_info"),
-)
 
-
-@attrs.define(kw_only=True)
-class FileFull:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FileFull(Model):
+    """Schema ``File--Full`` of the Box API."""
 
     id: str
     type: m.FileFullType | str
     sequence_id: str
     sha1: str
-    created_at: str
+    created_at: dt.datetime
     description: str
     item_status: m.FileFullItemStatus | str
-    modified_at: str
+    modified_at: dt.datetime
     modified_by: m.FileFullModifiedBy
     owned_by: m.FileFullOwnedBy
     path_collection: m.FileFullPathCollection
@@ -76,18 +28,18 @@ class FileFull:
     etag: str | Unset | None = UNSET
     file_version: m.FileVersionMini | Unset = UNSET
     name: str | Unset = UNSET
-    content_created_at: str | Unset | None = UNSET
-    content_modified_at: str | Unset | None = UNSET
+    content_created_at: dt.datetime | Unset | None = UNSET
+    content_modified_at: dt.datetime | Unset | None = UNSET
     created_by: m.UserMini | Unset = UNSET
     parent: m.FolderMini | Unset | None = UNSET
-    purged_at: str | Unset | None = UNSET
+    purged_at: dt.datetime | Unset | None = UNSET
     shared_link: m.FileFullSharedLink | Unset = UNSET
-    trashed_at: str | Unset | None = UNSET
+    trashed_at: dt.datetime | Unset | None = UNSET
     allowed_invitee_roles: list[m.FileFullAllowedInviteeRolesItem | str] | Unset = UNSET
     classification: m.FileFullClassification | Unset = UNSET
     comment_count: int | Unset = UNSET
-    disposition_at: str | Unset | None = UNSET
-    expires_at: str | Unset | None = UNSET
+    disposition_at: dt.datetime | Unset | None = UNSET
+    expires_at: dt.datetime | Unset | None = UNSET
     expiring_embed_link: m.FileFullExpiringEmbedLink | Unset = UNSET
     extension: str | Unset = UNSET
     has_collaborations: bool | Unset = UNSET
@@ -105,174 +57,3 @@ class FileFull:
     uploader_display_name: str | Unset = UNSET
     version_number: str | Unset = UNSET
     watermark_info: m.FileFullWatermarkInfo | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "type",
-            "sequence_id",
-            "sha1",
-            "created_at",
-            "description",
-            "item_status",
-            "modified_at",
-            "modified_by",
-            "owned_by",
-            "path_collection",
-            "size",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "type",
-            "sequence_id",
-            "sha1",
-            "created_at",
-            "description",
-            "item_status",
-            "modified_at",
-            "modified_by",
-            "owned_by",
-            "path_collection",
-            "size",
-            "etag",
-            "file_version",
-            "name",
-            "content_created_at",
-            "content_modified_at",
-            "created_by",
-            "parent",
-            "purged_at",
-            "shared_link",
-            "trashed_at",
-            "allowed_invitee_roles",
-            "classification",
-            "comment_count",
-            "disposition_at",
-            "expires_at",
-            "expiring_embed_link",
-            "extension",
-            "has_collaborations",
-            "is_accessible_via_shared_link",
-            "is_externally_owned",
-            "is_package",
-            "lock",
-            "metadata",
-            "permissions",
-            "representations",
-            "shared_link_permission_options",
-            "tags",
-            "uploader_display_name",
-            "version_number",
-            "watermark_info",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FileFull:
-        data = _c.expect_object("FileFull", data)
-        try:
-            return cls(
-                id=data["id"],
-                type=_c.enum_value(m.FileFullType, data["type"]),
-                sequence_id=data["sequence_id"],
-                sha1=data["sha1"],
-                created_at=data["created_at"],
-                description=data["description"],
-                item_status=_c.enum_value(m.FileFullItemStatus, data["item_status"]),
-                modified_at=data["modified_at"],
-                modified_by=m.FileFullModifiedBy.from_dict(data["modified_by"]),
-                owned_by=m.FileFullOwnedBy.from_dict(data["owned_by"]),
-                path_collection=m.FileFullPathCollection.from_dict(data["path_collection"]),
-                size=data["size"],
-                etag=_c.UNSET if (v := data.get("etag", _c.UNSET)) is _c.UNSET else v,
-                file_version=_c.UNSET
-                if (v := data.get("file_version", _c.UNSET)) is _c.UNSET
-                else m.FileVersionMini.from_dict(v),
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                content_created_at=_c.UNSET
-                if (v := data.get("content_created_at", _c.UNSET)) is _c.UNSET
-                else v,
-                content_modified_at=_c.UNSET
-                if (v := data.get("content_modified_at", _c.UNSET)) is _c.UNSET
-                else v,
-                created_by=_c.UNSET
-                if (v := data.get("created_by", _c.UNSET)) is _c.UNSET
-                else m.UserMini.from_dict(v),
-                parent=_c.UNSET
-                if (v := data.get("parent", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.FolderMini.from_dict(v),
-                purged_at=_c.UNSET if (v := data.get("purged_at", _c.UNSET)) is _c.UNSET else v,
-                shared_link=_c.UNSET
-                if (v := data.get("shared_link", _c.UNSET)) is _c.UNSET
-                else m.FileFullSharedLink.from_dict(v),
-                trashed_at=_c.UNSET if (v := data.get("trashed_at", _c.UNSET)) is _c.UNSET else v,
-                allowed_invitee_roles=_c.UNSET
-                if (v := data.get("allowed_invitee_roles", _c.UNSET)) is _c.UNSET
-                else [_c.enum_value(m.FileFullAllowedInviteeRolesItem, x) for x in v],
-                classification=_c.UNSET
-                if (v := data.get("classification", _c.UNSET)) is _c.UNSET
-                else m.FileFullClassification.from_dict(v),
-                comment_count=_c.UNSET
-                if (v := data.get("comment_count", _c.UNSET)) is _c.UNSET
-                else v,
-                disposition_at=_c.UNSET
-                if (v := data.get("disposition_at", _c.UNSET)) is _c.UNSET
-                else v,
-                expires_at=_c.UNSET if (v := data.get("expires_at", _c.UNSET)) is _c.UNSET else v,
-                expiring_embed_link=_c.UNSET
-                if (v := data.get("expiring_embed_link", _c.UNSET)) is _c.UNSET
-                else m.FileFullExpiringEmbedLink.from_dict(v),
-                extension=_c.UNSET if (v := data.get("extension", _c.UNSET)) is _c.UNSET else v,
-                has_collaborations=_c.UNSET
-                if (v := data.get("has_collaborations", _c.UNSET)) is _c.UNSET
-                else v,
-                is_accessible_via_shared_link=_c.UNSET
-                if (v := data.get("is_accessible_via_shared_link", _c.UNSET)) is _c.UNSET
-                else v,
-                is_externally_owned=_c.UNSET
-                if (v := data.get("is_externally_owned", _c.UNSET)) is _c.UNSET
-                else v,
-                is_package=_c.UNSET if (v := data.get("is_package", _c.UNSET)) is _c.UNSET else v,
-                lock=_c.UNSET
-                if (v := data.get("lock", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.FileFullLock.from_dict(v),
-                metadata=_c.UNSET
-                if (v := data.get("metadata", _c.UNSET)) is _c.UNSET
-                else {
-                    k: {k: m.MetadataBase.from_dict(x) for k, x in x.items()} for k, x in v.items()
-                },
-                permissions=_c.UNSET
-                if (v := data.get("permissions", _c.UNSET)) is _c.UNSET
-                else m.FileFullPermissions.from_dict(v),
-                representations=_c.UNSET
-                if (v := data.get("representations", _c.UNSET)) is _c.UNSET
-                else m.FileFullRepresentations.from_dict(v),
-                shared_link_permission_options=_c.UNSET
-                if (v := data.get("shared_link_permission_options", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [_c.enum_value(m.FileFullSharedLinkPermissionOptionsItem, x) for x in v],
-                tags=_c.UNSET if (v := data.get("tags", _c.UNSET)) is _c.UNSET else list(v),
-                uploader_display_name=_c.UNSET
-                if (v := data.get("uploader_display_name", _c.UNSET)) is _c.UNSET
-                else v,
-                version_number=_c.UNSET
-                if (v := data.get("version_number", _c.UNSET)) is _c.UNSET
-                else v,
-                watermark_info=_c.UNSET
-                if (v := data.get("watermark_info", _c.UNSET)) is _c.UNSET
-                else m.FileFullWatermarkInfo.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FileFull", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

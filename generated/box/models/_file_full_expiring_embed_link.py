@@ -2,66 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("access_token", "access_token"),
-    ("expires_in", "expires_in"),
-    ("restricted_to", "restricted_to"),
-    ("token_type", "token_type"),
-    ("url", "url"),
-)
 
-
-@attrs.define(kw_only=True)
-class FileFullExpiringEmbedLink:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FileFullExpiringEmbedLink(Model):
+    """Schema ``0`` of the Box API."""
 
     access_token: str | Unset = UNSET
     expires_in: int | Unset = UNSET
     restricted_to: list[m.FileScope] | Unset = UNSET
     token_type: m.FileFullExpiringEmbedLinkTokenType | str | Unset = UNSET
     url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "access_token",
-            "expires_in",
-            "restricted_to",
-            "token_type",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FileFullExpiringEmbedLink:
-        data = _c.expect_object("FileFullExpiringEmbedLink", data)
-        try:
-            return cls(
-                access_token=_c.UNSET
-                if (v := data.get("access_token", _c.UNSET)) is _c.UNSET
-                else v,
-                expires_in=_c.UNSET if (v := data.get("expires_in", _c.UNSET)) is _c.UNSET else v,
-                restricted_to=_c.UNSET
-                if (v := data.get("restricted_to", _c.UNSET)) is _c.UNSET
-                else [m.FileScope.from_dict(x) for x in v],
-                token_type=_c.UNSET
-                if (v := data.get("token_type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.FileFullExpiringEmbedLinkTokenType, v),
-                url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FileFullExpiringEmbedLink", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,78 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("app_type", "app_type"),
-    ("created_at", "created_at"),
-    ("created_by", "created_by"),
-    ("expired_at", "expired_at"),
-    ("id", "id"),
-    ("is_download_prevented", "is_download_prevented"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class FileFullLock:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FileFullLock(Model):
+    """Schema ``0`` of the Box API."""
 
     app_type: m.FileFullLockAppType | str | Unset | None = UNSET
-    created_at: str | Unset = UNSET
+    created_at: dt.datetime | Unset = UNSET
     created_by: m.UserMini | Unset = UNSET
-    expired_at: str | Unset = UNSET
+    expired_at: dt.datetime | Unset = UNSET
     id: str | Unset = UNSET
     is_download_prevented: bool | Unset = UNSET
     type: m.FileFullLockType | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "app_type",
-            "created_at",
-            "created_by",
-            "expired_at",
-            "id",
-            "is_download_prevented",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FileFullLock:
-        data = _c.expect_object("FileFullLock", data)
-        try:
-            return cls(
-                app_type=_c.UNSET
-                if (v := data.get("app_type", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.FileFullLockAppType, v),
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                created_by=_c.UNSET
-                if (v := data.get("created_by", _c.UNSET)) is _c.UNSET
-                else m.UserMini.from_dict(v),
-                expired_at=_c.UNSET if (v := data.get("expired_at", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                is_download_prevented=_c.UNSET
-                if (v := data.get("is_download_prevented", _c.UNSET)) is _c.UNSET
-                else v,
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.FileFullLockType, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FileFullLock", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

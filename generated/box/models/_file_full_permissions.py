@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("can_delete", "can_delete"),
-    ("can_download", "can_download"),
-    ("can_invite_collaborator", "can_invite_collaborator"),
-    ("can_rename", "can_rename"),
-    ("can_set_share_access", "can_set_share_access"),
-    ("can_share", "can_share"),
-    ("can_annotate", "can_annotate"),
-    ("can_comment", "can_comment"),
-    ("can_preview", "can_preview"),
-    ("can_upload", "can_upload"),
-    ("can_view_annotations_all", "can_view_annotations_all"),
-    ("can_view_annotations_self", "can_view_annotations_self"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class FileFullPermissions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FileFullPermissions(Model):
+    """Schema ``permissions`` of the Box API."""
 
     can_delete: bool
     can_download: bool
@@ -40,62 +21,3 @@ class FileFullPermissions:
     can_upload: bool
     can_view_annotations_all: bool
     can_view_annotations_self: bool
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "can_delete",
-            "can_download",
-            "can_invite_collaborator",
-            "can_rename",
-            "can_set_share_access",
-            "can_share",
-            "can_annotate",
-            "can_comment",
-            "can_preview",
-            "can_upload",
-            "can_view_annotations_all",
-            "can_view_annotations_self",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "can_delete",
-            "can_download",
-            "can_invite_collaborator",
-            "can_rename",
-            "can_set_share_access",
-            "can_share",
-            "can_annotate",
-            "can_comment",
-            "can_preview",
-            "can_upload",
-            "can_view_annotations_all",
-            "can_view_annotations_self",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FileFullPermissions:
-        data = _c.expect_object("FileFullPermissions", data)
-        try:
-            return cls(
-                can_delete=data["can_delete"],
-                can_download=data["can_download"],
-                can_invite_collaborator=data["can_invite_collaborator"],
-                can_rename=data["can_rename"],
-                can_set_share_access=data["can_set_share_access"],
-                can_share=data["can_share"],
-                can_annotate=data["can_annotate"],
-                can_comment=data["can_comment"],
-                can_preview=data["can_preview"],
-                can_upload=data["can_upload"],
-                can_view_annotations_all=data["can_view_annotations_all"],
-                can_view_annotations_self=data["can_view_annotations_self"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FileFullPermissions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,44 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("entries", "entries"),)
 
-
-@attrs.define(kw_only=True)
-class FileFullRepresentations:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FileFullRepresentations(Model):
+    """Schema ``0`` of the Box API."""
 
     entries: list[m.FileFullRepresentationsEntriesItem] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "entries",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FileFullRepresentations:
-        data = _c.expect_object("FileFullRepresentations", data)
-        try:
-            return cls(
-                entries=_c.UNSET
-                if (v := data.get("entries", _c.UNSET)) is _c.UNSET
-                else [m.FileFullRepresentationsEntriesItem.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FileFullRepresentations", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

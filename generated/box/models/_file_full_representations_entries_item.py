@@ -2,70 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("content", "content"),
-    ("info", "info"),
-    ("properties", "properties"),
-    ("representation", "representation"),
-    ("status", "status"),
-)
 
-
-@attrs.define(kw_only=True)
-class FileFullRepresentationsEntriesItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FileFullRepresentationsEntriesItem(Model):
+    """Schema ``items`` of the Box API."""
 
     content: m.FileFullRepresentationsEntriesItemContent | Unset = UNSET
     info: m.FileFullRepresentationsEntriesItemInfo | Unset = UNSET
     properties: m.FileFullRepresentationsEntriesItemProperties | Unset = UNSET
     representation: str | Unset = UNSET
     status: m.FileFullRepresentationsEntriesItemStatus | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "content",
-            "info",
-            "properties",
-            "representation",
-            "status",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FileFullRepresentationsEntriesItem:
-        data = _c.expect_object("FileFullRepresentationsEntriesItem", data)
-        try:
-            return cls(
-                content=_c.UNSET
-                if (v := data.get("content", _c.UNSET)) is _c.UNSET
-                else m.FileFullRepresentationsEntriesItemContent.from_dict(v),
-                info=_c.UNSET
-                if (v := data.get("info", _c.UNSET)) is _c.UNSET
-                else m.FileFullRepresentationsEntriesItemInfo.from_dict(v),
-                properties=_c.UNSET
-                if (v := data.get("properties", _c.UNSET)) is _c.UNSET
-                else m.FileFullRepresentationsEntriesItemProperties.from_dict(v),
-                representation=_c.UNSET
-                if (v := data.get("representation", _c.UNSET)) is _c.UNSET
-                else v,
-                status=_c.UNSET
-                if (v := data.get("status", _c.UNSET)) is _c.UNSET
-                else m.FileFullRepresentationsEntriesItemStatus.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FileFullRepresentationsEntriesItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

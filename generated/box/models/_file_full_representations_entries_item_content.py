@@ -2,42 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (("url_template", "url_template"),)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class FileFullRepresentationsEntriesItemContent:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FileFullRepresentationsEntriesItemContent(Model):
+    """Schema ``content`` of the Box API."""
 
     url_template: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "url_template",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FileFullRepresentationsEntriesItemContent:
-        data = _c.expect_object("FileFullRepresentationsEntriesItemContent", data)
-        try:
-            return cls(
-                url_template=_c.UNSET
-                if (v := data.get("url_template", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FileFullRepresentationsEntriesItemContent", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,50 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("dimensions", "dimensions"),
-    ("paged", "paged"),
-    ("thumb", "thumb"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class FileFullRepresentationsEntriesItemProperties:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FileFullRepresentationsEntriesItemProperties(Model):
+    """Schema ``properties`` of the Box API."""
 
     dimensions: str | Unset = UNSET
     paged: bool | Unset = UNSET
     thumb: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "dimensions",
-            "paged",
-            "thumb",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FileFullRepresentationsEntriesItemProperties:
-        data = _c.expect_object("FileFullRepresentationsEntriesItemProperties", data)
-        try:
-            return cls(
-                dimensions=_c.UNSET if (v := data.get("dimensions", _c.UNSET)) is _c.UNSET else v,
-                paged=_c.UNSET if (v := data.get("paged", _c.UNSET)) is _c.UNSET else v,
-                thumb=_c.UNSET if (v := data.get("thumb", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FileFullRepresentationsEntriesItemProperties", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

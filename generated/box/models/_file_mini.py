@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("type", "type"),
-    ("sequence_id", "sequence_id"),
-    ("sha1", "sha1"),
-    ("etag", "etag"),
-    ("file_version", "file_version"),
-    ("name", "name"),
-)
 
-
-@attrs.define(kw_only=True)
-class FileMini:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FileMini(Model):
+    """Schema ``File--Mini`` of the Box API."""
 
     id: str
     type: m.FileMiniType | str
@@ -33,46 +18,3 @@ class FileMini:
     etag: str | Unset | None = UNSET
     file_version: m.FileVersionMini | Unset = UNSET
     name: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "type",
-            "sequence_id",
-            "sha1",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "type",
-            "sequence_id",
-            "sha1",
-            "etag",
-            "file_version",
-            "name",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FileMini:
-        data = _c.expect_object("FileMini", data)
-        try:
-            return cls(
-                id=data["id"],
-                type=_c.enum_value(m.FileMiniType, data["type"]),
-                sequence_id=data["sequence_id"],
-                sha1=data["sha1"],
-                etag=_c.UNSET if (v := data.get("etag", _c.UNSET)) is _c.UNSET else v,
-                file_version=_c.UNSET
-                if (v := data.get("file_version", _c.UNSET)) is _c.UNSET
-                else m.FileVersionMini.from_dict(v),
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FileMini", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,62 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("type", "type"),
-    ("login", "login"),
-    ("name", "name"),
-    ("id", "id"),
-)
 
-
-@attrs.define(kw_only=True)
-class FileOwnedBy:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FileOwnedBy(Model):
+    """Schema ``owned_by`` of the Box API."""
 
     type: m.FileOwnedByType | str
     login: str
     name: str
     id: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "login",
-            "name",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "login",
-            "name",
-            "id",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FileOwnedBy:
-        data = _c.expect_object("FileOwnedBy", data)
-        try:
-            return cls(
-                type=_c.enum_value(m.FileOwnedByType, data["type"]),
-                login=data["login"],
-                name=data["name"],
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FileOwnedBy", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

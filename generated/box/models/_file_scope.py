@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("object", "object"),
-    ("scope", "scope"),
-)
 
-
-@attrs.define(kw_only=True)
-class FileScope:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FileScope(Model):
+    """Schema ``FileScope`` of the Box API."""
 
     object: m.FileMini | Unset = UNSET
     scope: m.FileScopeScope | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "object",
-            "scope",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FileScope:
-        data = _c.expect_object("FileScope", data)
-        try:
-            return cls(
-                object=_c.UNSET
-                if (v := data.get("object", _c.UNSET)) is _c.UNSET
-                else m.FileMini.from_dict(v),
-                scope=_c.UNSET
-                if (v := data.get("scope", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.FileScopeScope, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FileScope", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,109 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("type", "type"),
-    ("sha1", "sha1"),
-    ("created_at", "created_at"),
-    ("modified_at", "modified_at"),
-    ("modified_by", "modified_by"),
-    ("name", "name"),
-    ("purged_at", "purged_at"),
-    ("restored_at", "restored_at"),
-    ("restored_by", "restored_by"),
-    ("size", "size"),
-    ("trashed_at", "trashed_at"),
-    ("trashed_by", "trashed_by"),
-    ("uploader_display_name", "uploader_display_name"),
-)
 
-
-@attrs.define(kw_only=True)
-class FileVersion:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FileVersion(Model):
+    """Schema ``FileVersion`` of the Box API."""
 
     id: str
     type: m.FileVersionType | str
     sha1: str | Unset = UNSET
-    created_at: str | Unset = UNSET
-    modified_at: str | Unset = UNSET
+    created_at: dt.datetime | Unset = UNSET
+    modified_at: dt.datetime | Unset = UNSET
     modified_by: m.UserMini | Unset = UNSET
     name: str | Unset = UNSET
-    purged_at: str | Unset | None = UNSET
-    restored_at: str | Unset | None = UNSET
+    purged_at: dt.datetime | Unset | None = UNSET
+    restored_at: dt.datetime | Unset | None = UNSET
     restored_by: m.UserMini | Unset = UNSET
     size: int | Unset = UNSET
-    trashed_at: str | Unset | None = UNSET
+    trashed_at: dt.datetime | Unset | None = UNSET
     trashed_by: m.UserMini | Unset = UNSET
     uploader_display_name: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "type",
-            "sha1",
-            "created_at",
-            "modified_at",
-            "modified_by",
-            "name",
-            "purged_at",
-            "restored_at",
-            "restored_by",
-            "size",
-            "trashed_at",
-            "trashed_by",
-            "uploader_display_name",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FileVersion:
-        data = _c.expect_object("FileVersion", data)
-        try:
-            return cls(
-                id=data["id"],
-                type=_c.enum_value(m.FileVersionType, data["type"]),
-                sha1=_c.UNSET if (v := data.get("sha1", _c.UNSET)) is _c.UNSET else v,
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                modified_at=_c.UNSET if (v := data.get("modified_at", _c.UNSET)) is _c.UNSET else v,
-                modified_by=_c.UNSET
-                if (v := data.get("modified_by", _c.UNSET)) is _c.UNSET
-                else m.UserMini.from_dict(v),
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                purged_at=_c.UNSET if (v := data.get("purged_at", _c.UNSET)) is _c.UNSET else v,
-                restored_at=_c.UNSET if (v := data.get("restored_at", _c.UNSET)) is _c.UNSET else v,
-                restored_by=_c.UNSET
-                if (v := data.get("restored_by", _c.UNSET)) is _c.UNSET
-                else m.UserMini.from_dict(v),
-                size=_c.UNSET if (v := data.get("size", _c.UNSET)) is _c.UNSET else v,
-                trashed_at=_c.UNSET if (v := data.get("trashed_at", _c.UNSET)) is _c.UNSET else v,
-                trashed_by=_c.UNSET
-                if (v := data.get("trashed_by", _c.UNSET)) is _c.UNSET
-                else m.UserMini.from_dict(v),
-                uploader_display_name=_c.UNSET
-                if (v := data.get("uploader_display_name", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FileVersion", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,57 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("type", "type"),
-    ("sha1", "sha1"),
-)
 
-
-@attrs.define(kw_only=True)
-class FileVersionMini:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FileVersionMini(Model):
+    """Schema ``FileVersion--Mini`` of the Box API."""
 
     id: str
     type: m.FileVersionMiniType | str
     sha1: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "type",
-            "sha1",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FileVersionMini:
-        data = _c.expect_object("FileVersionMini", data)
-        try:
-            return cls(
-                id=data["id"],
-                type=_c.enum_value(m.FileVersionMiniType, data["type"]),
-                sha1=_c.UNSET if (v := data.get("sha1", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FileVersionMini", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

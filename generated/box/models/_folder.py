@@ -2,44 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("type", "type"),
-    ("created_by", "created_by"),
-    ("item_collection", "item_collection"),
-    ("item_status", "item_status"),
-    ("modified_by", "modified_by"),
-    ("owned_by", "owned_by"),
-    ("path_collection", "path_collection"),
-    ("size", "size"),
-    ("etag", "etag"),
-    ("name", "name"),
-    ("sequence_id", "sequence_id"),
-    ("content_created_at", "content_created_at"),
-    ("content_modified_at", "content_modified_at"),
-    ("created_at", "created_at"),
-    ("description", "description"),
-    ("folder_upload_email", "folder_upload_email"),
-    ("modified_at", "modified_at"),
-    ("parent", "parent"),
-    ("purged_at", "purged_at"),
-    ("shared_link", "shared_link"),
-    ("trashed_at", "trashed_at"),
-)
 
-
-@attrs.define(kw_only=True)
-class Folder:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Folder(Model):
+    """Schema ``Folder`` of the Box API."""
 
     id: str
     type: m.FolderType | str
@@ -53,105 +25,13 @@ class Folder:
     etag: str | Unset | None = UNSET
     name: str | Unset = UNSET
     sequence_id: str | Unset = UNSET
-    content_created_at: str | Unset | None = UNSET
-    content_modified_at: str | Unset | None = UNSET
-    created_at: str | Unset | None = UNSET
+    content_created_at: dt.datetime | Unset | None = UNSET
+    content_modified_at: dt.datetime | Unset | None = UNSET
+    created_at: dt.datetime | Unset | None = UNSET
     description: str | Unset = UNSET
     folder_upload_email: m.FolderFolderUploadEmail | Unset | None = UNSET
-    modified_at: str | Unset | None = UNSET
+    modified_at: dt.datetime | Unset | None = UNSET
     parent: m.FolderMini | Unset | None = UNSET
-    purged_at: str | Unset | None = UNSET
+    purged_at: dt.datetime | Unset | None = UNSET
     shared_link: m.FolderSharedLink | Unset | None = UNSET
-    trashed_at: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "type",
-            "created_by",
-            "item_collection",
-            "item_status",
-            "modified_by",
-            "owned_by",
-            "path_collection",
-            "size",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "type",
-            "created_by",
-            "item_collection",
-            "item_status",
-            "modified_by",
-            "owned_by",
-            "path_collection",
-            "size",
-            "etag",
-            "name",
-            "sequence_id",
-            "content_created_at",
-            "content_modified_at",
-            "created_at",
-            "description",
-            "folder_upload_email",
-            "modified_at",
-            "parent",
-            "purged_at",
-            "shared_link",
-            "trashed_at",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Folder:
-        data = _c.expect_object("Folder", data)
-        try:
-            return cls(
-                id=data["id"],
-                type=_c.enum_value(m.FolderType, data["type"]),
-                created_by=m.FolderCreatedBy.from_dict(data["created_by"]),
-                item_collection=m.FolderItemCollection.from_dict(data["item_collection"]),
-                item_status=_c.enum_value(m.FolderItemStatus, data["item_status"]),
-                modified_by=m.FolderModifiedBy.from_dict(data["modified_by"]),
-                owned_by=m.FolderOwnedBy.from_dict(data["owned_by"]),
-                path_collection=m.FolderPathCollection.from_dict(data["path_collection"]),
-                size=data["size"],
-                etag=_c.UNSET if (v := data.get("etag", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                sequence_id=_c.UNSET if (v := data.get("sequence_id", _c.UNSET)) is _c.UNSET else v,
-                content_created_at=_c.UNSET
-                if (v := data.get("content_created_at", _c.UNSET)) is _c.UNSET
-                else v,
-                content_modified_at=_c.UNSET
-                if (v := data.get("content_modified_at", _c.UNSET)) is _c.UNSET
-                else v,
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                folder_upload_email=_c.UNSET
-                if (v := data.get("folder_upload_email", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.FolderFolderUploadEmail.from_dict(v),
-                modified_at=_c.UNSET if (v := data.get("modified_at", _c.UNSET)) is _c.UNSET else v,
-                parent=_c.UNSET
-                if (v := data.get("parent", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.FolderMini.from_dict(v),
-                purged_at=_c.UNSET if (v := data.get("purged_at", _c.UNSET)) is _c.UNSET else v,
-                shared_link=_c.UNSET
-                if (v := data.get("shared_link", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.FolderSharedLink.from_dict(v),
-                trashed_at=_c.UNSET if (v := data.get("trashed_at", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Folder", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    trashed_at: dt.datetime | Unset | None = UNSET

@@ -2,58 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("type", "type"),
-    ("created_by", "created_by"),
-    ("item_collection", "item_collection"),
-    ("item_status", "item_status"),
-    ("modified_by", "modified_by"),
-    ("owned_by", "owned_by"),
-    ("path_collection", "path_collection"),
-    ("size", "size"),
-    ("etag", "etag"),
-    ("name", "name"),
-    ("sequence_id", "sequence_id"),
-    ("content_created_at", "content_created_at"),
-    ("content_modified_at", "content_modified_at"),
-    ("created_at", "created_at"),
-    ("description", "description"),
-    ("folder_upload_email", "folder_upload_email"),
-    ("modified_at", "modified_at"),
-    ("parent", "parent"),
-    ("purged_at", "purged_at"),
-    ("shared_link", "shared_link"),
-    ("trashed_at", "trashed_at"),
-    ("allowed_invitee_roles", "allowed_invitee_roles"),
-    ("allowed_shared_link_access_levels", "allowed_shared_link_access_levels"),
-    ("can_non_owners_invite", "can_non_owners_invite"),
-    ("can_non_owners_view_collaborators", "can_non_owners_view_collaborators"),
-    ("classification", "classification"),
-    ("has_collaborations", "has_collaborations"),
-    ("is_accessible_via_shared_link", "is_accessible_via_shared_link"),
-    ("is_collaboration_restricted_to_enterprise", "is_collaboration_restricted_to_enterprise"),
-    ("is_externally_owned", "is_externally_owned"),
-    ("metadata", "metadata"),
-    ("permissions", "permissions"),
-    ("sync_state", "sync_state"),
-    ("tags", "tags"),
-    ("watermark_info", "watermark_info"),
-)
 
-
-@attrs.define(kw_only=True)
-class FolderFull:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FolderFull(Model):
+    """Schema ``Folder--Full`` of the Box API."""
 
     id: str
     type: m.FolderFullType | str
@@ -67,16 +25,16 @@ class FolderFull:
     etag: str | Unset | None = UNSET
     name: str | Unset = UNSET
     sequence_id: str | Unset = UNSET
-    content_created_at: str | Unset | None = UNSET
-    content_modified_at: str | Unset | None = UNSET
-    created_at: str | Unset | None = UNSET
+    content_created_at: dt.datetime | Unset | None = UNSET
+    content_modified_at: dt.datetime | Unset | None = UNSET
+    created_at: dt.datetime | Unset | None = UNSET
     description: str | Unset = UNSET
     folder_upload_email: m.FolderFullFolderUploadEmail | Unset | None = UNSET
-    modified_at: str | Unset | None = UNSET
+    modified_at: dt.datetime | Unset | None = UNSET
     parent: m.FolderMini | Unset | None = UNSET
-    purged_at: str | Unset | None = UNSET
+    purged_at: dt.datetime | Unset | None = UNSET
     shared_link: m.FolderFullSharedLink | Unset | None = UNSET
-    trashed_at: str | Unset | None = UNSET
+    trashed_at: dt.datetime | Unset | None = UNSET
     allowed_invitee_roles: list[m.FolderFullAllowedInviteeRolesItem | str] | Unset = UNSET
     allowed_shared_link_access_levels: (
         list[m.FolderFullAllowedSharedLinkAccessLevelsItem | str] | Unset
@@ -93,152 +51,3 @@ class FolderFull:
     sync_state: m.FolderFullSyncState | str | Unset = UNSET
     tags: list[str] | Unset = UNSET
     watermark_info: m.FolderFullWatermarkInfo | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "type",
-            "created_by",
-            "item_collection",
-            "item_status",
-            "modified_by",
-            "owned_by",
-            "path_collection",
-            "size",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "type",
-            "created_by",
-            "item_collection",
-            "item_status",
-            "modified_by",
-            "owned_by",
-            "path_collection",
-            "size",
-            "etag",
-            "name",
-            "sequence_id",
-            "content_created_at",
-            "content_modified_at",
-            "created_at",
-            "description",
-            "folder_upload_email",
-            "modified_at",
-            "parent",
-            "purged_at",
-            "shared_link",
-            "trashed_at",
-            "allowed_invitee_roles",
-            "allowed_shared_link_access_levels",
-            "can_non_owners_invite",
-            "can_non_owners_view_collaborators",
-            "classification",
-            "has_collaborations",
-            "is_accessible_via_shared_link",
-            "is_collaboration_restricted_to_enterprise",
-            "is_externally_owned",
-            "metadata",
-            "permissions",
-            "sync_state",
-            "tags",
-            "watermark_info",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FolderFull:
-        data = _c.expect_object("FolderFull", data)
-        try:
-            return cls(
-                id=data["id"],
-                type=_c.enum_value(m.FolderFullType, data["type"]),
-                created_by=m.FolderFullCreatedBy.from_dict(data["created_by"]),
-                item_collection=m.FolderFullItemCollection.from_dict(data["item_collection"]),
-                item_status=_c.enum_value(m.FolderFullItemStatus, data["item_status"]),
-                modified_by=m.FolderFullModifiedBy.from_dict(data["modified_by"]),
-                owned_by=m.FolderFullOwnedBy.from_dict(data["owned_by"]),
-                path_collection=m.FolderFullPathCollection.from_dict(data["path_collection"]),
-                size=data["size"],
-                etag=_c.UNSET if (v := data.get("etag", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                sequence_id=_c.UNSET if (v := data.get("sequence_id", _c.UNSET)) is _c.UNSET else v,
-                content_created_at=_c.UNSET
-                if (v := data.get("content_created_at", _c.UNSET)) is _c.UNSET
-                else v,
-                content_modified_at=_c.UNSET
-                if (v := data.get("content_modified_at", _c.UNSET)) is _c.UNSET
-                else v,
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                folder_upload_email=_c.UNSET
-                if (v := data.get("folder_upload_email", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.FolderFullFolderUploadEmail.from_dict(v),
-                modified_at=_c.UNSET if (v := data.get("modified_at", _c.UNSET)) is _c.UNSET else v,
-                parent=_c.UNSET
-                if (v := data.get("parent", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.FolderMini.from_dict(v),
-                purged_at=_c.UNSET if (v := data.get("purged_at", _c.UNSET)) is _c.UNSET else v,
-                shared_link=_c.UNSET
-                if (v := data.get("shared_link", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.FolderFullSharedLink.from_dict(v),
-                trashed_at=_c.UNSET if (v := data.get("trashed_at", _c.UNSET)) is _c.UNSET else v,
-                allowed_invitee_roles=_c.UNSET
-                if (v := data.get("allowed_invitee_roles", _c.UNSET)) is _c.UNSET
-                else [_c.enum_value(m.FolderFullAllowedInviteeRolesItem, x) for x in v],
-                allowed_shared_link_access_levels=_c.UNSET
-                if (v := data.get("allowed_shared_link_access_levels", _c.UNSET)) is _c.UNSET
-                else [_c.enum_value(m.FolderFullAllowedSharedLinkAccessLevelsItem, x) for x in v],
-                can_non_owners_invite=_c.UNSET
-                if (v := data.get("can_non_owners_invite", _c.UNSET)) is _c.UNSET
-                else v,
-                can_non_owners_view_collaborators=_c.UNSET
-                if (v := data.get("can_non_owners_view_collaborators", _c.UNSET)) is _c.UNSET
-                else v,
-                classification=_c.UNSET
-                if (v := data.get("classification", _c.UNSET)) is _c.UNSET
-                else m.FolderFullClassification.from_dict(v),
-                has_collaborations=_c.UNSET
-                if (v := data.get("has_collaborations", _c.UNSET)) is _c.UNSET
-                else v,
-                is_accessible_via_shared_link=_c.UNSET
-                if (v := data.get("is_accessible_via_shared_link", _c.UNSET)) is _c.UNSET
-                else v,
-                is_collaboration_restricted_to_enterprise=_c.UNSET
-                if (v := data.get("is_collaboration_restricted_to_enterprise", _c.UNSET))
-                is _c.UNSET
-                else v,
-                is_externally_owned=_c.UNSET
-                if (v := data.get("is_externally_owned", _c.UNSET)) is _c.UNSET
-                else v,
-                metadata=_c.UNSET
-                if (v := data.get("metadata", _c.UNSET)) is _c.UNSET
-                else {
-                    k: {k: m.MetadataBase.from_dict(x) for k, x in x.items()} for k, x in v.items()
-                },
-                permissions=_c.UNSET
-                if (v := data.get("permissions", _c.UNSET)) is _c.UNSET
-                else m.FolderFullPermissions.from_dict(v),
-                sync_state=_c.UNSET
-                if (v := data.get("sync_state", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.FolderFullSyncState, v),
-                tags=_c.UNSET if (v := data.get("tags", _c.UNSET)) is _c.UNSET else list(v),
-                watermark_info=_c.UNSET
-                if (v := data.get("watermark_info", _c.UNSET)) is _c.UNSET
-                else m.FolderFullWatermarkInfo.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FolderFull", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,50 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("access", "access"),
-    ("email", "email"),
-)
 
-
-@attrs.define(kw_only=True)
-class FolderFullFolderUploadEmail:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FolderFullFolderUploadEmail(Model):
+    """Schema ``folder_upload_email`` of the Box API."""
 
     access: m.FolderFullFolderUploadEmailAccess | str | Unset = UNSET
     email: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "access",
-            "email",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FolderFullFolderUploadEmail:
-        data = _c.expect_object("FolderFullFolderUploadEmail", data)
-        try:
-            return cls(
-                access=_c.UNSET
-                if (v := data.get("access", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.FolderFullFolderUploadEmailAccess, v),
-                email=_c.UNSET if (v := data.get("email", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FolderFullFolderUploadEmail", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("entries", "entries"),
-    ("total_count", "total_count"),
-)
 
-
-@attrs.define(kw_only=True)
-class FolderFullPathCollection:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FolderFullPathCollection(Model):
+    """Schema ``path_collection`` of the Box API."""
 
     entries: list[m.FolderMini]
     total_count: int
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "entries",
-            "total_count",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "entries",
-            "total_count",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FolderFullPathCollection:
-        data = _c.expect_object("FolderFullPathCollection", data)
-        try:
-            return cls(
-                entries=[m.FolderMini.from_dict(x) for x in data["entries"]],
-                total_count=data["total_count"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FolderFullPathCollection", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("can_delete", "can_delete"),
-    ("can_download", "can_download"),
-    ("can_invite_collaborator", "can_invite_collaborator"),
-    ("can_rename", "can_rename"),
-    ("can_set_share_access", "can_set_share_access"),
-    ("can_share", "can_share"),
-    ("can_upload", "can_upload"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class FolderFullPermissions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FolderFullPermissions(Model):
+    """Schema ``permissions`` of the Box API."""
 
     can_delete: bool
     can_download: bool
@@ -30,47 +16,3 @@ class FolderFullPermissions:
     can_set_share_access: bool
     can_share: bool
     can_upload: bool
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "can_delete",
-            "can_download",
-            "can_invite_collaborator",
-            "can_rename",
-            "can_set_share_access",
-            "can_share",
-            "can_upload",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "can_delete",
-            "can_download",
-            "can_invite_collaborator",
-            "can_rename",
-            "can_set_share_access",
-            "can_share",
-            "can_upload",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FolderFullPermissions:
-        data = _c.expect_object("FolderFullPermissions", data)
-        try:
-            return cls(
-                can_delete=data["can_delete"],
-                can_download=data["can_download"],
-                can_invite_collaborator=data["can_invite_collaborator"],
-                can_rename=data["can_rename"],
-                can_set_share_access=data["can_set_share_access"],
-                can_share=data["can_share"],
-                can_upload=data["can_upload"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FolderFullPermissions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

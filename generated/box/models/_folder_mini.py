@@ -2,65 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("type", "type"),
-    ("etag", "etag"),
-    ("name", "name"),
-    ("sequence_id", "sequence_id"),
-)
 
-
-@attrs.define(kw_only=True)
-class FolderMini:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FolderMini(Model):
+    """Schema ``Folder--Mini`` of the Box API."""
 
     id: str
     type: m.FolderMiniType | str
     etag: str | Unset | None = UNSET
     name: str | Unset = UNSET
     sequence_id: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "type",
-            "etag",
-            "name",
-            "sequence_id",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FolderMini:
-        data = _c.expect_object("FolderMini", data)
-        try:
-            return cls(
-                id=data["id"],
-                type=_c.enum_value(m.FolderMiniType, data["type"]),
-                etag=_c.UNSET if (v := data.get("etag", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                sequence_id=_c.UNSET if (v := data.get("sequence_id", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FolderMini", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

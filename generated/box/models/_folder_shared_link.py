@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("download_count", "download_count"),
-    ("effective_access", "effective_access"),
-    ("effective_permission", "effective_permission"),
-    ("is_password_enabled", "is_password_enabled"),
-    ("preview_count", "preview_count"),
-    ("url", "url"),
-    ("access", "access"),
-    ("download_url", "download_url"),
-    ("permissions", "permissions"),
-    ("unshared_at", "unshared_at"),
-    ("vanity_name", "vanity_name"),
-    ("vanity_url", "vanity_url"),
-)
 
-
-@attrs.define(kw_only=True)
-class FolderSharedLink:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FolderSharedLink(Model):
+    """Schema ``0`` of the Box API."""
 
     download_count: int
     effective_access: m.FolderSharedLinkEffectiveAccess | str
@@ -40,69 +22,6 @@ class FolderSharedLink:
     access: m.FolderSharedLinkAccess | str | Unset = UNSET
     download_url: str | Unset | None = UNSET
     permissions: m.FolderSharedLinkPermissions | Unset = UNSET
-    unshared_at: str | Unset | None = UNSET
+    unshared_at: dt.datetime | Unset | None = UNSET
     vanity_name: str | Unset | None = UNSET
     vanity_url: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "download_count",
-            "effective_access",
-            "effective_permission",
-            "is_password_enabled",
-            "preview_count",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "download_count",
-            "effective_access",
-            "effective_permission",
-            "is_password_enabled",
-            "preview_count",
-            "url",
-            "access",
-            "download_url",
-            "permissions",
-            "unshared_at",
-            "vanity_name",
-            "vanity_url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FolderSharedLink:
-        data = _c.expect_object("FolderSharedLink", data)
-        try:
-            return cls(
-                download_count=data["download_count"],
-                effective_access=_c.enum_value(
-                    m.FolderSharedLinkEffectiveAccess, data["effective_access"]
-                ),
-                effective_permission=_c.enum_value(
-                    m.FolderSharedLinkEffectivePermission, data["effective_permission"]
-                ),
-                is_password_enabled=data["is_password_enabled"],
-                preview_count=data["preview_count"],
-                url=data["url"],
-                access=_c.UNSET
-                if (v := data.get("access", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.FolderSharedLinkAccess, v),
-                download_url=_c.UNSET
-                if (v := data.get("download_url", _c.UNSET)) is _c.UNSET
-                else v,
-                permissions=_c.UNSET
-                if (v := data.get("permissions", _c.UNSET)) is _c.UNSET
-                else m.FolderSharedLinkPermissions.from_dict(v),
-                unshared_at=_c.UNSET if (v := data.get("unshared_at", _c.UNSET)) is _c.UNSET else v,
-                vanity_name=_c.UNSET if (v := data.get("vanity_name", _c.UNSET)) is _c.UNSET else v,
-                vanity_url=_c.UNSET if (v := data.get("vanity_url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FolderSharedLink", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,55 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("can_download", "can_download"),
-    ("can_edit", "can_edit"),
-    ("can_preview", "can_preview"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class FolderSharedLinkPermissions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FolderSharedLinkPermissions(Model):
+    """Schema ``permissions`` of the Box API."""
 
     can_download: bool
     can_edit: bool
     can_preview: bool
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "can_download",
-            "can_edit",
-            "can_preview",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "can_download",
-            "can_edit",
-            "can_preview",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FolderSharedLinkPermissions:
-        data = _c.expect_object("FolderSharedLinkPermissions", data)
-        try:
-            return cls(
-                can_download=data["can_download"],
-                can_edit=data["can_edit"],
-                can_preview=data["can_preview"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FolderSharedLinkPermissions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,100 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("type", "type"),
-    ("group_type", "group_type"),
-    ("name", "name"),
-    ("created_at", "created_at"),
-    ("modified_at", "modified_at"),
-    ("description", "description"),
-    ("external_sync_identifier", "external_sync_identifier"),
-    ("invitability_level", "invitability_level"),
-    ("member_viewability_level", "member_viewability_level"),
-    ("permissions", "permissions"),
-    ("provenance", "provenance"),
-)
 
-
-@attrs.define(kw_only=True)
-class GroupFull:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class GroupFull(Model):
+    """Schema ``Group--Full`` of the Box API."""
 
     id: str | Unset = UNSET
     type: m.GroupFullType | str | Unset = UNSET
     group_type: m.GroupFullGroupType | str | Unset = UNSET
     name: str | Unset = UNSET
-    created_at: str | Unset = UNSET
-    modified_at: str | Unset = UNSET
+    created_at: dt.datetime | Unset = UNSET
+    modified_at: dt.datetime | Unset = UNSET
     description: str | Unset = UNSET
     external_sync_identifier: str | Unset = UNSET
     invitability_level: m.GroupFullInvitabilityLevel | str | Unset = UNSET
     member_viewability_level: m.GroupFullMemberViewabilityLevel | str | Unset = UNSET
     permissions: m.GroupFullPermissions | Unset = UNSET
     provenance: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "type",
-            "group_type",
-            "name",
-            "created_at",
-            "modified_at",
-            "description",
-            "external_sync_identifier",
-            "invitability_level",
-            "member_viewability_level",
-            "permissions",
-            "provenance",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> GroupFull:
-        data = _c.expect_object("GroupFull", data)
-        try:
-            return cls(
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.GroupFullType, v),
-                group_type=_c.UNSET
-                if (v := data.get("group_type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.GroupFullGroupType, v),
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                modified_at=_c.UNSET if (v := data.get("modified_at", _c.UNSET)) is _c.UNSET else v,
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                external_sync_identifier=_c.UNSET
-                if (v := data.get("external_sync_identifier", _c.UNSET)) is _c.UNSET
-                else v,
-                invitability_level=_c.UNSET
-                if (v := data.get("invitability_level", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.GroupFullInvitabilityLevel, v),
-                member_viewability_level=_c.UNSET
-                if (v := data.get("member_viewability_level", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.GroupFullMemberViewabilityLevel, v),
-                permissions=_c.UNSET
-                if (v := data.get("permissions", _c.UNSET)) is _c.UNSET
-                else m.GroupFullPermissions.from_dict(v),
-                provenance=_c.UNSET if (v := data.get("provenance", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("GroupFull", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

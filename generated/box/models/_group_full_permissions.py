@@ -2,44 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("can_invite_as_collaborator", "can_invite_as_collaborator"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class GroupFullPermissions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class GroupFullPermissions(Model):
+    """Schema ``0`` of the Box API."""
 
     can_invite_as_collaborator: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "can_invite_as_collaborator",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> GroupFullPermissions:
-        data = _c.expect_object("GroupFullPermissions", data)
-        try:
-            return cls(
-                can_invite_as_collaborator=_c.UNSET
-                if (v := data.get("can_invite_as_collaborator", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("GroupFullPermissions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("parent", "$parent"),
-    ("scope", "$scope"),
-    ("template", "$template"),
-    ("version", "$version"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class MetadataBase:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MetadataBase(Model):
+    """Schema ``Metadata--Base`` of the Box API."""
 
-    parent: str | Unset = UNSET
-    scope: str | Unset = UNSET
-    template: str | Unset = UNSET
-    version: int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "$parent",
-            "$scope",
-            "$template",
-            "$version",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MetadataBase:
-        data = _c.expect_object("MetadataBase", data)
-        try:
-            return cls(
-                parent=_c.UNSET if (v := data.get("$parent", _c.UNSET)) is _c.UNSET else v,
-                scope=_c.UNSET if (v := data.get("$scope", _c.UNSET)) is _c.UNSET else v,
-                template=_c.UNSET if (v := data.get("$template", _c.UNSET)) is _c.UNSET else v,
-                version=_c.UNSET if (v := data.get("$version", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MetadataBase", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    parent: str | Unset = field("$parent", default=UNSET)
+    scope: str | Unset = field("$scope", default=UNSET)
+    template: str | Unset = field("$template", default=UNSET)
+    version: int | Unset = field("$version", default=UNSET)

@@ -2,46 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("gt", "gt"),
-    ("lt", "lt"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class MetadataFieldFilterFloatRangeValue:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MetadataFieldFilterFloatRangeValue(Model):
+    """Schema ``additionalProperties`` of the Box API."""
 
     gt: float | Unset = UNSET
     lt: float | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "gt",
-            "lt",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MetadataFieldFilterFloatRangeValue:
-        data = _c.expect_object("MetadataFieldFilterFloatRangeValue", data)
-        try:
-            return cls(
-                gt=_c.UNSET if (v := data.get("gt", _c.UNSET)) is _c.UNSET else _c.to_float(v),
-                lt=_c.UNSET if (v := data.get("lt", _c.UNSET)) is _c.UNSET else _c.to_float(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MetadataFieldFilterFloatRangeValue", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

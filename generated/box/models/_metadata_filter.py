@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("filters", "filters"),
-    ("scope", "scope"),
-    ("template_key", "templateKey"),
-)
 
-
-@attrs.define(kw_only=True)
-class MetadataFilter:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MetadataFilter(Model):
+    """Schema ``MetadataFilter`` of the Box API."""
 
     filters: (
         dict[str, str]
@@ -31,57 +20,4 @@ class MetadataFilter:
         | Unset
     ) = UNSET
     scope: m.MetadataFilterScope | str | Unset = UNSET
-    template_key: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "filters",
-            "scope",
-            "templateKey",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MetadataFilter:
-        data = _c.expect_object("MetadataFilter", data)
-        try:
-            return cls(
-                filters=_c.UNSET
-                if (v := data.get("filters", _c.UNSET)) is _c.UNSET
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.Choice(_c.is_dict, lambda x: dict(x)),
-                        _c.Choice(_c.is_dict, lambda x: {k: _c.to_float(x) for k, x in x.items()}),
-                        _c.Choice(_c.is_dict, lambda x: {k: list(x) for k, x in x.items()}),
-                        _c.Choice(
-                            _c.is_dict,
-                            lambda x: {
-                                k: m.MetadataFieldFilterFloatRangeValue.from_dict(x)
-                                for k, x in x.items()
-                            },
-                        ),
-                        _c.Choice(
-                            _c.is_dict,
-                            lambda x: {
-                                k: m.MetadataFieldFilterDateRangeValue.from_dict(x)
-                                for k, x in x.items()
-                            },
-                        ),
-                    ),
-                ),
-                scope=_c.UNSET
-                if (v := data.get("scope", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.MetadataFilterScope, v),
-                template_key=_c.UNSET
-                if (v := data.get("templateKey", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MetadataFilter", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    template_key: str | Unset = field("templateKey", default=UNSET)

@@ -2,68 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("accessible_by", "accessible_by"),
-    ("item", "item"),
-    ("role", "role"),
-    ("can_view_path", "can_view_path"),
-    ("expires_at", "expires_at"),
-)
 
-
-@attrs.define(kw_only=True)
-class PostCollaborationsBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PostCollaborationsBody(Model):
+    """Schema ``schema`` of the Box API."""
 
     accessible_by: m.PostCollaborationsBodyAccessibleBy
     item: m.PostCollaborationsBodyItem
     role: m.PostCollaborationsBodyRole | str
     can_view_path: bool | Unset = UNSET
-    expires_at: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "accessible_by",
-            "item",
-            "role",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "accessible_by",
-            "item",
-            "role",
-            "can_view_path",
-            "expires_at",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PostCollaborationsBody:
-        data = _c.expect_object("PostCollaborationsBody", data)
-        try:
-            return cls(
-                accessible_by=m.PostCollaborationsBodyAccessibleBy.from_dict(data["accessible_by"]),
-                item=m.PostCollaborationsBodyItem.from_dict(data["item"]),
-                role=_c.enum_value(m.PostCollaborationsBodyRole, data["role"]),
-                can_view_path=_c.UNSET
-                if (v := data.get("can_view_path", _c.UNSET)) is _c.UNSET
-                else v,
-                expires_at=_c.UNSET if (v := data.get("expires_at", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PostCollaborationsBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    expires_at: dt.datetime | Unset = UNSET

@@ -2,56 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("type", "type"),
-    ("id", "id"),
-    ("login", "login"),
-)
 
-
-@attrs.define(kw_only=True)
-class PostCollaborationsBodyAccessibleBy:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PostCollaborationsBodyAccessibleBy(Model):
+    """Schema ``accessible_by`` of the Box API."""
 
     type: m.PostCollaborationsBodyAccessibleByType | str
     id: str | Unset = UNSET
     login: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "id",
-            "login",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PostCollaborationsBodyAccessibleBy:
-        data = _c.expect_object("PostCollaborationsBodyAccessibleBy", data)
-        try:
-            return cls(
-                type=_c.enum_value(m.PostCollaborationsBodyAccessibleByType, data["type"]),
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                login=_c.UNSET if (v := data.get("login", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PostCollaborationsBodyAccessibleBy", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,60 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("message", "message"),
-    ("item", "item"),
-    ("tagged_message", "tagged_message"),
-)
 
-
-@attrs.define(kw_only=True)
-class PostCommentsBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PostCommentsBody(Model):
+    """Schema ``schema`` of the Box API."""
 
     message: str
     item: m.PostCommentsBodyItem | Unset = UNSET
     tagged_message: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "message",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "message",
-            "item",
-            "tagged_message",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PostCommentsBody:
-        data = _c.expect_object("PostCommentsBody", data)
-        try:
-            return cls(
-                message=data["message"],
-                item=_c.UNSET
-                if (v := data.get("item", _c.UNSET)) is _c.UNSET
-                else m.PostCommentsBodyItem.from_dict(v),
-                tagged_message=_c.UNSET
-                if (v := data.get("tagged_message", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PostCommentsBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class PostCommentsBodyItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PostCommentsBodyItem(Model):
+    """Schema ``item`` of the Box API."""
 
     id: str
     type: m.PostCommentsBodyItemType | str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PostCommentsBodyItem:
-        data = _c.expect_object("PostCommentsBodyItem", data)
-        try:
-            return cls(
-                id=data["id"],
-                type=_c.enum_value(m.PostCommentsBodyItemType, data["type"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PostCommentsBodyItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

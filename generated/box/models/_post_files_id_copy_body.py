@@ -2,56 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("parent", "parent"),
-    ("name", "name"),
-    ("version", "version"),
-)
 
-
-@attrs.define(kw_only=True)
-class PostFilesIdCopyBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PostFilesIdCopyBody(Model):
+    """Schema ``schema`` of the Box API."""
 
     parent: m.PostFilesIdCopyBodyParent
     name: str | Unset = UNSET
     version: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "parent",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "parent",
-            "name",
-            "version",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PostFilesIdCopyBody:
-        data = _c.expect_object("PostFilesIdCopyBody", data)
-        try:
-            return cls(
-                parent=m.PostFilesIdCopyBodyParent.from_dict(data["parent"]),
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                version=_c.UNSET if (v := data.get("version", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PostFilesIdCopyBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,43 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (("id", "id"),)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class PostFilesIdCopyBodyParent:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PostFilesIdCopyBodyParent(Model):
+    """Schema ``parent`` of the Box API."""
 
     id: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PostFilesIdCopyBodyParent:
-        data = _c.expect_object("PostFilesIdCopyBodyParent", data)
-        try:
-            return cls(
-                id=data["id"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PostFilesIdCopyBodyParent", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

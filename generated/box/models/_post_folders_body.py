@@ -2,65 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("name", "name"),
-    ("parent", "parent"),
-    ("folder_upload_email", "folder_upload_email"),
-    ("sync_state", "sync_state"),
-)
 
-
-@attrs.define(kw_only=True)
-class PostFoldersBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PostFoldersBody(Model):
+    """Schema ``schema`` of the Box API."""
 
     name: str
     parent: m.PostFoldersBodyParent
     folder_upload_email: m.PostFoldersBodyFolderUploadEmail | Unset = UNSET
     sync_state: m.PostFoldersBodySyncState | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "name",
-            "parent",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "name",
-            "parent",
-            "folder_upload_email",
-            "sync_state",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PostFoldersBody:
-        data = _c.expect_object("PostFoldersBody", data)
-        try:
-            return cls(
-                name=data["name"],
-                parent=m.PostFoldersBodyParent.from_dict(data["parent"]),
-                folder_upload_email=_c.UNSET
-                if (v := data.get("folder_upload_email", _c.UNSET)) is _c.UNSET
-                else m.PostFoldersBodyFolderUploadEmail.from_dict(v),
-                sync_state=_c.UNSET
-                if (v := data.get("sync_state", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.PostFoldersBodySyncState, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PostFoldersBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

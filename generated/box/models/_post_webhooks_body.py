@@ -2,59 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("address", "address"),
-    ("target", "target"),
-    ("triggers", "triggers"),
-)
 
-
-@attrs.define(kw_only=True)
-class PostWebhooksBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PostWebhooksBody(Model):
+    """Schema ``schema`` of the Box API."""
 
     address: str
     target: m.PostWebhooksBodyTarget
     triggers: list[m.PostWebhooksBodyTriggersItem | str]
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "address",
-            "target",
-            "triggers",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "address",
-            "target",
-            "triggers",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PostWebhooksBody:
-        data = _c.expect_object("PostWebhooksBody", data)
-        try:
-            return cls(
-                address=data["address"],
-                target=m.PostWebhooksBodyTarget.from_dict(data["target"]),
-                triggers=[
-                    _c.enum_value(m.PostWebhooksBodyTriggersItem, x) for x in data["triggers"]
-                ],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PostWebhooksBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,82 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("description", "description"),
-    ("disposition_at", "disposition_at"),
-    ("lock", "lock"),
-    ("name", "name"),
-    ("parent", "parent"),
-    ("permissions", "permissions"),
-    ("shared_link", "shared_link"),
-    ("tags", "tags"),
-)
 
-
-@attrs.define(kw_only=True)
-class PutFilesIdBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PutFilesIdBody(Model):
+    """Schema ``schema`` of the Box API."""
 
     description: str | Unset = UNSET
-    disposition_at: str | Unset = UNSET
+    disposition_at: dt.datetime | Unset = UNSET
     lock: m.PutFilesIdBodyLock | Unset = UNSET
     name: str | Unset = UNSET
     parent: m.PutFilesIdBodyParent | Unset = UNSET
     permissions: m.PutFilesIdBodyPermissions | Unset = UNSET
     shared_link: m.PutFilesIdBodySharedLink | Unset = UNSET
     tags: list[str] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "description",
-            "disposition_at",
-            "lock",
-            "name",
-            "parent",
-            "permissions",
-            "shared_link",
-            "tags",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PutFilesIdBody:
-        data = _c.expect_object("PutFilesIdBody", data)
-        try:
-            return cls(
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                disposition_at=_c.UNSET
-                if (v := data.get("disposition_at", _c.UNSET)) is _c.UNSET
-                else v,
-                lock=_c.UNSET
-                if (v := data.get("lock", _c.UNSET)) is _c.UNSET
-                else m.PutFilesIdBodyLock.from_dict(v),
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                parent=_c.UNSET
-                if (v := data.get("parent", _c.UNSET)) is _c.UNSET
-                else m.PutFilesIdBodyParent.from_dict(v),
-                permissions=_c.UNSET
-                if (v := data.get("permissions", _c.UNSET)) is _c.UNSET
-                else m.PutFilesIdBodyPermissions.from_dict(v),
-                shared_link=_c.UNSET
-                if (v := data.get("shared_link", _c.UNSET)) is _c.UNSET
-                else m.PutFilesIdBodySharedLink.from_dict(v),
-                tags=_c.UNSET if (v := data.get("tags", _c.UNSET)) is _c.UNSET else list(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PutFilesIdBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

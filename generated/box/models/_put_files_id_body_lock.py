@@ -2,56 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("access", "access"),
-    ("expires_at", "expires_at"),
-    ("is_download_prevented", "is_download_prevented"),
-)
 
-
-@attrs.define(kw_only=True)
-class PutFilesIdBodyLock:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PutFilesIdBodyLock(Model):
+    """Schema ``lock`` of the Box API."""
 
     access: m.PutFilesIdBodyLockAccess | str | Unset = UNSET
-    expires_at: str | Unset = UNSET
+    expires_at: dt.datetime | Unset = UNSET
     is_download_prevented: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "access",
-            "expires_at",
-            "is_download_prevented",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PutFilesIdBodyLock:
-        data = _c.expect_object("PutFilesIdBodyLock", data)
-        try:
-            return cls(
-                access=_c.UNSET
-                if (v := data.get("access", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.PutFilesIdBodyLockAccess, v),
-                expires_at=_c.UNSET if (v := data.get("expires_at", _c.UNSET)) is _c.UNSET else v,
-                is_download_prevented=_c.UNSET
-                if (v := data.get("is_download_prevented", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PutFilesIdBodyLock", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("can_non_owners_invite", "can_non_owners_invite"),
-    ("can_non_owners_view_collaborators", "can_non_owners_view_collaborators"),
-    ("collections", "collections"),
-    ("description", "description"),
-    ("folder_upload_email", "folder_upload_email"),
-    ("is_collaboration_restricted_to_enterprise", "is_collaboration_restricted_to_enterprise"),
-    ("name", "name"),
-    ("parent", "parent"),
-    ("shared_link", "shared_link"),
-    ("sync_state", "sync_state"),
-    ("tags", "tags"),
-)
 
-
-@attrs.define(kw_only=True)
-class PutFoldersIdBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PutFoldersIdBody(Model):
+    """Schema ``schema`` of the Box API."""
 
     can_non_owners_invite: bool | Unset = UNSET
     can_non_owners_view_collaborators: bool | Unset = UNSET
@@ -41,62 +22,3 @@ class PutFoldersIdBody:
     shared_link: m.PutFoldersIdBodySharedLink | Unset = UNSET
     sync_state: m.PutFoldersIdBodySyncState | str | Unset = UNSET
     tags: list[str] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "can_non_owners_invite",
-            "can_non_owners_view_collaborators",
-            "collections",
-            "description",
-            "folder_upload_email",
-            "is_collaboration_restricted_to_enterprise",
-            "name",
-            "parent",
-            "shared_link",
-            "sync_state",
-            "tags",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PutFoldersIdBody:
-        data = _c.expect_object("PutFoldersIdBody", data)
-        try:
-            return cls(
-                can_non_owners_invite=_c.UNSET
-                if (v := data.get("can_non_owners_invite", _c.UNSET)) is _c.UNSET
-                else v,
-                can_non_owners_view_collaborators=_c.UNSET
-                if (v := data.get("can_non_owners_view_collaborators", _c.UNSET)) is _c.UNSET
-                else v,
-                collections=_c.UNSET
-                if (v := data.get("collections", _c.UNSET)) is _c.UNSET
-                else [m.PutFoldersIdBodyCollectionsItem.from_dict(x) for x in v],
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                folder_upload_email=_c.UNSET
-                if (v := data.get("folder_upload_email", _c.UNSET)) is _c.UNSET
-                else m.PutFoldersIdBodyFolderUploadEmail.from_dict(v),
-                is_collaboration_restricted_to_enterprise=_c.UNSET
-                if (v := data.get("is_collaboration_restricted_to_enterprise", _c.UNSET))
-                is _c.UNSET
-                else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                parent=_c.UNSET
-                if (v := data.get("parent", _c.UNSET)) is _c.UNSET
-                else m.PutFoldersIdBodyParent.from_dict(v),
-                shared_link=_c.UNSET
-                if (v := data.get("shared_link", _c.UNSET)) is _c.UNSET
-                else m.PutFoldersIdBodySharedLink.from_dict(v),
-                sync_state=_c.UNSET
-                if (v := data.get("sync_state", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.PutFoldersIdBodySyncState, v),
-                tags=_c.UNSET if (v := data.get("tags", _c.UNSET)) is _c.UNSET else list(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PutFoldersIdBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

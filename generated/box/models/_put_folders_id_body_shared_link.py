@@ -2,64 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("access", "access"),
-    ("password", "password"),
-    ("permissions", "permissions"),
-    ("unshared_at", "unshared_at"),
-    ("vanity_name", "vanity_name"),
-)
 
-
-@attrs.define(kw_only=True)
-class PutFoldersIdBodySharedLink:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PutFoldersIdBodySharedLink(Model):
+    """Schema ``0`` of the Box API."""
 
     access: m.PutFoldersIdBodySharedLinkAccess | str | Unset = UNSET
     password: str | Unset = UNSET
     permissions: m.PutFoldersIdBodySharedLinkPermissions | Unset = UNSET
-    unshared_at: str | Unset = UNSET
+    unshared_at: dt.datetime | Unset = UNSET
     vanity_name: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "access",
-            "password",
-            "permissions",
-            "unshared_at",
-            "vanity_name",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PutFoldersIdBodySharedLink:
-        data = _c.expect_object("PutFoldersIdBodySharedLink", data)
-        try:
-            return cls(
-                access=_c.UNSET
-                if (v := data.get("access", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.PutFoldersIdBodySharedLinkAccess, v),
-                password=_c.UNSET if (v := data.get("password", _c.UNSET)) is _c.UNSET else v,
-                permissions=_c.UNSET
-                if (v := data.get("permissions", _c.UNSET)) is _c.UNSET
-                else m.PutFoldersIdBodySharedLinkPermissions.from_dict(v),
-                unshared_at=_c.UNSET if (v := data.get("unshared_at", _c.UNSET)) is _c.UNSET else v,
-                vanity_name=_c.UNSET if (v := data.get("vanity_name", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PutFoldersIdBodySharedLink", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,42 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (("can_download", "can_download"),)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PutFoldersIdBodySharedLinkPermissions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PutFoldersIdBodySharedLinkPermissions(Model):
+    """Schema ``permissions`` of the Box API."""
 
     can_download: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "can_download",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PutFoldersIdBodySharedLinkPermissions:
-        data = _c.expect_object("PutFoldersIdBodySharedLinkPermissions", data)
-        try:
-            return cls(
-                can_download=_c.UNSET
-                if (v := data.get("can_download", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PutFoldersIdBodySharedLinkPermissions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,63 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("accessible_via_shared_link", "accessible_via_shared_link"),
-    ("item", "item"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class SearchResultWithSharedLink:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SearchResultWithSharedLink(Model):
+    """Schema ``SearchResultWithSharedLink`` of the Box API."""
 
     accessible_via_shared_link: str | Unset = UNSET
     item: m.File | m.Folder | m.WebLink | Unset = UNSET
     type: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "accessible_via_shared_link",
-            "item",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SearchResultWithSharedLink:
-        data = _c.expect_object("SearchResultWithSharedLink", data)
-        try:
-            return cls(
-                accessible_via_shared_link=_c.UNSET
-                if (v := data.get("accessible_via_shared_link", _c.UNSET)) is _c.UNSET
-                else v,
-                item=_c.UNSET
-                if (v := data.get("item", _c.UNSET)) is _c.UNSET
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.model_choice(m.File),
-                        _c.model_choice(m.Folder),
-                        _c.model_choice(m.WebLink),
-                    ),
-                ),
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SearchResultWithSharedLink", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,54 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("name", "name"),
-    ("type", "type"),
-    ("value", "value"),
-)
 
-
-@attrs.define(kw_only=True)
-class TrackingCode:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class TrackingCode(Model):
+    """Schema ``TrackingCode`` of the Box API."""
 
     name: str | Unset = UNSET
     type: m.TrackingCodeType | str | Unset = UNSET
     value: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "name",
-            "type",
-            "value",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> TrackingCode:
-        data = _c.expect_object("TrackingCode", data)
-        try:
-            return cls(
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.TrackingCodeType, v),
-                value=_c.UNSET if (v := data.get("value", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("TrackingCode", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

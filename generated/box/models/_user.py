@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("type", "type"),
-    ("login", "login"),
-    ("name", "name"),
-    ("id", "id"),
-    ("address", "address"),
-    ("avatar_url", "avatar_url"),
-    ("created_at", "created_at"),
-    ("job_title", "job_title"),
-    ("language", "language"),
-    ("max_upload_size", "max_upload_size"),
-    ("modified_at", "modified_at"),
-    ("notification_email", "notification_email"),
-    ("phone", "phone"),
-    ("space_amount", "space_amount"),
-    ("space_used", "space_used"),
-    ("status", "status"),
-    ("timezone", "timezone"),
-)
 
-
-@attrs.define(kw_only=True)
-class User:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class User(Model):
+    """Schema ``User`` of the Box API."""
 
     type: m.UserType | str
     login: str
@@ -42,84 +19,14 @@ class User:
     id: str | Unset = UNSET
     address: str | Unset = UNSET
     avatar_url: str | Unset = UNSET
-    created_at: str | Unset = UNSET
+    created_at: dt.datetime | Unset = UNSET
     job_title: str | Unset = UNSET
     language: str | Unset = UNSET
     max_upload_size: int | Unset = UNSET
-    modified_at: str | Unset = UNSET
+    modified_at: dt.datetime | Unset = UNSET
     notification_email: m.UserNotificationEmail | Unset | None = UNSET
     phone: str | Unset = UNSET
     space_amount: int | Unset = UNSET
     space_used: int | Unset = UNSET
     status: m.UserStatus | str | Unset = UNSET
     timezone: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "login",
-            "name",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "login",
-            "name",
-            "id",
-            "address",
-            "avatar_url",
-            "created_at",
-            "job_title",
-            "language",
-            "max_upload_size",
-            "modified_at",
-            "notification_email",
-            "phone",
-            "space_amount",
-            "space_used",
-            "status",
-            "timezone",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> User:
-        data = _c.expect_object("User", data)
-        try:
-            return cls(
-                type=_c.enum_value(m.UserType, data["type"]),
-                login=data["login"],
-                name=data["name"],
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                address=_c.UNSET if (v := data.get("address", _c.UNSET)) is _c.UNSET else v,
-                avatar_url=_c.UNSET if (v := data.get("avatar_url", _c.UNSET)) is _c.UNSET else v,
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                job_title=_c.UNSET if (v := data.get("job_title", _c.UNSET)) is _c.UNSET else v,
-                language=_c.UNSET if (v := data.get("language", _c.UNSET)) is _c.UNSET else v,
-                max_upload_size=_c.UNSET
-                if (v := data.get("max_upload_size", _c.UNSET)) is _c.UNSET
-                else v,
-                modified_at=_c.UNSET if (v := data.get("modified_at", _c.UNSET)) is _c.UNSET else v,
-                notification_email=_c.UNSET
-                if (v := data.get("notification_email", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.UserNotificationEmail.from_dict(v),
-                phone=_c.UNSET if (v := data.get("phone", _c.UNSET)) is _c.UNSET else v,
-                space_amount=_c.UNSET
-                if (v := data.get("space_amount", _c.UNSET)) is _c.UNSET
-                else v,
-                space_used=_c.UNSET if (v := data.get("space_used", _c.UNSET)) is _c.UNSET else v,
-                status=_c.UNSET
-                if (v := data.get("status", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.UserStatus, v),
-                timezone=_c.UNSET if (v := data.get("timezone", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("User", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,51 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("type", "type"),
-    ("login", "login"),
-    ("name", "name"),
-    ("id", "id"),
-    ("address", "address"),
-    ("avatar_url", "avatar_url"),
-    ("created_at", "created_at"),
-    ("job_title", "job_title"),
-    ("language", "language"),
-    ("max_upload_size", "max_upload_size"),
-    ("modified_at", "modified_at"),
-    ("notification_email", "notification_email"),
-    ("phone", "phone"),
-    ("space_amount", "space_amount"),
-    ("space_used", "space_used"),
-    ("status", "status"),
-    ("timezone", "timezone"),
-    ("can_see_managed_users", "can_see_managed_users"),
-    ("enterprise", "enterprise"),
-    ("external_app_user_id", "external_app_user_id"),
-    ("hostname", "hostname"),
-    ("is_exempt_from_device_limits", "is_exempt_from_device_limits"),
-    ("is_exempt_from_login_verification", "is_exempt_from_login_verification"),
-    ("is_external_collab_restricted", "is_external_collab_restricted"),
-    ("is_platform_access_only", "is_platform_access_only"),
-    ("is_sync_enabled", "is_sync_enabled"),
-    ("my_tags", "my_tags"),
-    ("role", "role"),
-    ("tracking_codes", "tracking_codes"),
-)
 
-
-@attrs.define(kw_only=True)
-class UserFull:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class UserFull(Model):
+    """Schema ``User--Full`` of the Box API."""
 
     type: m.UserFullType | str
     login: str
@@ -54,11 +19,11 @@ class UserFull:
     id: str | Unset = UNSET
     address: str | Unset = UNSET
     avatar_url: str | Unset = UNSET
-    created_at: str | Unset = UNSET
+    created_at: dt.datetime | Unset = UNSET
     job_title: str | Unset = UNSET
     language: str | Unset = UNSET
     max_upload_size: int | Unset = UNSET
-    modified_at: str | Unset = UNSET
+    modified_at: dt.datetime | Unset = UNSET
     notification_email: m.UserFullNotificationEmail | Unset | None = UNSET
     phone: str | Unset = UNSET
     space_amount: int | Unset = UNSET
@@ -77,117 +42,3 @@ class UserFull:
     my_tags: list[str] | Unset = UNSET
     role: m.UserFullRole | str | Unset = UNSET
     tracking_codes: list[m.TrackingCode] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "login",
-            "name",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "login",
-            "name",
-            "id",
-            "address",
-            "avatar_url",
-            "created_at",
-            "job_title",
-            "language",
-            "max_upload_size",
-            "modified_at",
-            "notification_email",
-            "phone",
-            "space_amount",
-            "space_used",
-            "status",
-            "timezone",
-            "can_see_managed_users",
-            "enterprise",
-            "external_app_user_id",
-            "hostname",
-            "is_exempt_from_device_limits",
-            "is_exempt_from_login_verification",
-            "is_external_collab_restricted",
-            "is_platform_access_only",
-            "is_sync_enabled",
-            "my_tags",
-            "role",
-            "tracking_codes",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UserFull:
-        data = _c.expect_object("UserFull", data)
-        try:
-            return cls(
-                type=_c.enum_value(m.UserFullType, data["type"]),
-                login=data["login"],
-                name=data["name"],
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                address=_c.UNSET if (v := data.get("address", _c.UNSET)) is _c.UNSET else v,
-                avatar_url=_c.UNSET if (v := data.get("avatar_url", _c.UNSET)) is _c.UNSET else v,
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                job_title=_c.UNSET if (v := data.get("job_title", _c.UNSET)) is _c.UNSET else v,
-                language=_c.UNSET if (v := data.get("language", _c.UNSET)) is _c.UNSET else v,
-                max_upload_size=_c.UNSET
-                if (v := data.get("max_upload_size", _c.UNSET)) is _c.UNSET
-                else v,
-                modified_at=_c.UNSET if (v := data.get("modified_at", _c.UNSET)) is _c.UNSET else v,
-                notification_email=_c.UNSET
-                if (v := data.get("notification_email", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.UserFullNotificationEmail.from_dict(v),
-                phone=_c.UNSET if (v := data.get("phone", _c.UNSET)) is _c.UNSET else v,
-                space_amount=_c.UNSET
-                if (v := data.get("space_amount", _c.UNSET)) is _c.UNSET
-                else v,
-                space_used=_c.UNSET if (v := data.get("space_used", _c.UNSET)) is _c.UNSET else v,
-                status=_c.UNSET
-                if (v := data.get("status", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.UserFullStatus, v),
-                timezone=_c.UNSET if (v := data.get("timezone", _c.UNSET)) is _c.UNSET else v,
-                can_see_managed_users=_c.UNSET
-                if (v := data.get("can_see_managed_users", _c.UNSET)) is _c.UNSET
-                else v,
-                enterprise=_c.UNSET
-                if (v := data.get("enterprise", _c.UNSET)) is _c.UNSET
-                else m.UserFullEnterprise.from_dict(v),
-                external_app_user_id=_c.UNSET
-                if (v := data.get("external_app_user_id", _c.UNSET)) is _c.UNSET
-                else v,
-                hostname=_c.UNSET if (v := data.get("hostname", _c.UNSET)) is _c.UNSET else v,
-                is_exempt_from_device_limits=_c.UNSET
-                if (v := data.get("is_exempt_from_device_limits", _c.UNSET)) is _c.UNSET
-                else v,
-                is_exempt_from_login_verification=_c.UNSET
-                if (v := data.get("is_exempt_from_login_verification", _c.UNSET)) is _c.UNSET
-                else v,
-                is_external_collab_restricted=_c.UNSET
-                if (v := data.get("is_external_collab_restricted", _c.UNSET)) is _c.UNSET
-                else v,
-                is_platform_access_only=_c.UNSET
-                if (v := data.get("is_platform_access_only", _c.UNSET)) is _c.UNSET
-                else v,
-                is_sync_enabled=_c.UNSET
-                if (v := data.get("is_sync_enabled", _c.UNSET)) is _c.UNSET
-                else v,
-                my_tags=_c.UNSET if (v := data.get("my_tags", _c.UNSET)) is _c.UNSET else list(v),
-                role=_c.UNSET
-                if (v := data.get("role", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.UserFullRole, v),
-                tracking_codes=_c.UNSET
-                if (v := data.get("tracking_codes", _c.UNSET)) is _c.UNSET
-                else [m.TrackingCode.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UserFull", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,64 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("limit", "limit"),
-    ("offset", "offset"),
-    ("order", "order"),
-    ("total_count", "total_count"),
-    ("entries", "entries"),
-)
 
-
-@attrs.define(kw_only=True)
-class Users:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Users(Model):
+    """Schema ``Users`` of the Box API."""
 
     limit: int | Unset = UNSET
     offset: int | Unset = UNSET
     order: list[m.UsersOrderItem] | Unset = UNSET
     total_count: int | Unset = UNSET
     entries: list[m.User] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "limit",
-            "offset",
-            "order",
-            "total_count",
-            "entries",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Users:
-        data = _c.expect_object("Users", data)
-        try:
-            return cls(
-                limit=_c.UNSET if (v := data.get("limit", _c.UNSET)) is _c.UNSET else v,
-                offset=_c.UNSET if (v := data.get("offset", _c.UNSET)) is _c.UNSET else v,
-                order=_c.UNSET
-                if (v := data.get("order", _c.UNSET)) is _c.UNSET
-                else [m.UsersOrderItem.from_dict(x) for x in v],
-                total_count=_c.UNSET if (v := data.get("total_count", _c.UNSET)) is _c.UNSET else v,
-                entries=_c.UNSET
-                if (v := data.get("entries", _c.UNSET)) is _c.UNSET
-                else [m.User.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Users", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

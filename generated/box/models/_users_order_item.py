@@ -2,50 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("by", "by"),
-    ("direction", "direction"),
-)
 
-
-@attrs.define(kw_only=True)
-class UsersOrderItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class UsersOrderItem(Model):
+    """Schema ``items`` of the Box API."""
 
     by: str | Unset = UNSET
     direction: m.UsersOrderItemDirection | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "by",
-            "direction",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UsersOrderItem:
-        data = _c.expect_object("UsersOrderItem", data)
-        try:
-            return cls(
-                by=_c.UNSET if (v := data.get("by", _c.UNSET)) is _c.UNSET else v,
-                direction=_c.UNSET
-                if (v := data.get("direction", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.UsersOrderItemDirection, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UsersOrderItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,40 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("type", "type"),
-    ("etag", "etag"),
-    ("name", "name"),
-    ("sequence_id", "sequence_id"),
-    ("url", "url"),
-    ("created_at", "created_at"),
-    ("created_by", "created_by"),
-    ("description", "description"),
-    ("item_status", "item_status"),
-    ("modified_at", "modified_at"),
-    ("modified_by", "modified_by"),
-    ("owned_by", "owned_by"),
-    ("parent", "parent"),
-    ("path_collection", "path_collection"),
-    ("purged_at", "purged_at"),
-    ("shared_link", "shared_link"),
-    ("trashed_at", "trashed_at"),
-)
 
-
-@attrs.define(kw_only=True)
-class WebLink:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class WebLink(Model):
+    """Schema ``WebLink`` of the Box API."""
 
     id: str
     type: m.WebLinkType | str
@@ -43,90 +19,15 @@ class WebLink:
     name: str | Unset = UNSET
     sequence_id: str | Unset = UNSET
     url: str | Unset = UNSET
-    created_at: str | Unset = UNSET
+    created_at: dt.datetime | Unset = UNSET
     created_by: m.UserMini | Unset = UNSET
     description: str | Unset = UNSET
     item_status: m.WebLinkItemStatus | str | Unset = UNSET
-    modified_at: str | Unset = UNSET
+    modified_at: dt.datetime | Unset = UNSET
     modified_by: m.UserMini | Unset = UNSET
     owned_by: m.UserMini | Unset = UNSET
     parent: m.FolderMini | Unset = UNSET
     path_collection: m.WebLinkPathCollection | Unset = UNSET
-    purged_at: str | Unset | None = UNSET
+    purged_at: dt.datetime | Unset | None = UNSET
     shared_link: m.WebLinkSharedLink | Unset = UNSET
-    trashed_at: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "type",
-            "etag",
-            "name",
-            "sequence_id",
-            "url",
-            "created_at",
-            "created_by",
-            "description",
-            "item_status",
-            "modified_at",
-            "modified_by",
-            "owned_by",
-            "parent",
-            "path_collection",
-            "purged_at",
-            "shared_link",
-            "trashed_at",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> WebLink:
-        data = _c.expect_object("WebLink", data)
-        try:
-            return cls(
-                id=data["id"],
-                type=_c.enum_value(m.WebLinkType, data["type"]),
-                etag=_c.UNSET if (v := data.get("etag", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                sequence_id=_c.UNSET if (v := data.get("sequence_id", _c.UNSET)) is _c.UNSET else v,
-                url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                created_by=_c.UNSET
-                if (v := data.get("created_by", _c.UNSET)) is _c.UNSET
-                else m.UserMini.from_dict(v),
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                item_status=_c.UNSET
-                if (v := data.get("item_status", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.WebLinkItemStatus, v),
-                modified_at=_c.UNSET if (v := data.get("modified_at", _c.UNSET)) is _c.UNSET else v,
-                modified_by=_c.UNSET
-                if (v := data.get("modified_by", _c.UNSET)) is _c.UNSET
-                else m.UserMini.from_dict(v),
-                owned_by=_c.UNSET
-                if (v := data.get("owned_by", _c.UNSET)) is _c.UNSET
-                else m.UserMini.from_dict(v),
-                parent=_c.UNSET
-                if (v := data.get("parent", _c.UNSET)) is _c.UNSET
-                else m.FolderMini.from_dict(v),
-                path_collection=_c.UNSET
-                if (v := data.get("path_collection", _c.UNSET)) is _c.UNSET
-                else m.WebLinkPathCollection.from_dict(v),
-                purged_at=_c.UNSET if (v := data.get("purged_at", _c.UNSET)) is _c.UNSET else v,
-                shared_link=_c.UNSET
-                if (v := data.get("shared_link", _c.UNSET)) is _c.UNSET
-                else m.WebLinkSharedLink.from_dict(v),
-                trashed_at=_c.UNSET if (v := data.get("trashed_at", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("WebLink", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    trashed_at: dt.datetime | Unset | None = UNSET

@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("type", "type"),
-    ("etag", "etag"),
-    ("name", "name"),
-    ("sequence_id", "sequence_id"),
-    ("url", "url"),
-)
 
-
-@attrs.define(kw_only=True)
-class WebLinkMini:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class WebLinkMini(Model):
+    """Schema ``WebLink--Mini`` of the Box API."""
 
     id: str
     type: m.WebLinkMiniType | str
@@ -31,40 +17,3 @@ class WebLinkMini:
     name: str | Unset = UNSET
     sequence_id: str | Unset = UNSET
     url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "type",
-            "etag",
-            "name",
-            "sequence_id",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> WebLinkMini:
-        data = _c.expect_object("WebLinkMini", data)
-        try:
-            return cls(
-                id=data["id"],
-                type=_c.enum_value(m.WebLinkMiniType, data["type"]),
-                etag=_c.UNSET if (v := data.get("etag", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                sequence_id=_c.UNSET if (v := data.get("sequence_id", _c.UNSET)) is _c.UNSET else v,
-                url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("WebLinkMini", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,76 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("target", "target"),
-    ("type", "type"),
-    ("address", "address"),
-    ("created_at", "created_at"),
-    ("created_by", "created_by"),
-    ("triggers", "triggers"),
-)
 
-
-@attrs.define(kw_only=True)
-class Webhook:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Webhook(Model):
+    """Schema ``Webhook`` of the Box API."""
 
     id: str | Unset = UNSET
     target: m.WebhookTarget | Unset = UNSET
     type: m.WebhookType | str | Unset = UNSET
     address: str | Unset = UNSET
-    created_at: str | Unset = UNSET
+    created_at: dt.datetime | Unset = UNSET
     created_by: m.UserMini | Unset = UNSET
     triggers: list[m.WebhookTriggersItem | str] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "target",
-            "type",
-            "address",
-            "created_at",
-            "created_by",
-            "triggers",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Webhook:
-        data = _c.expect_object("Webhook", data)
-        try:
-            return cls(
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                target=_c.UNSET
-                if (v := data.get("target", _c.UNSET)) is _c.UNSET
-                else m.WebhookTarget.from_dict(v),
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.WebhookType, v),
-                address=_c.UNSET if (v := data.get("address", _c.UNSET)) is _c.UNSET else v,
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                created_by=_c.UNSET
-                if (v := data.get("created_by", _c.UNSET)) is _c.UNSET
-                else m.UserMini.from_dict(v),
-                triggers=_c.UNSET
-                if (v := data.get("triggers", _c.UNSET)) is _c.UNSET
-                else [_c.enum_value(m.WebhookTriggersItem, x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Webhook", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

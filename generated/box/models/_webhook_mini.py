@@ -2,56 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("target", "target"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class WebhookMini:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class WebhookMini(Model):
+    """Schema ``Webhook--Mini`` of the Box API."""
 
     id: str | Unset = UNSET
     target: m.WebhookMiniTarget | Unset = UNSET
     type: m.WebhookMiniType | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "target",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> WebhookMini:
-        data = _c.expect_object("WebhookMini", data)
-        try:
-            return cls(
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                target=_c.UNSET
-                if (v := data.get("target", _c.UNSET)) is _c.UNSET
-                else m.WebhookMiniTarget.from_dict(v),
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.WebhookMiniType, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("WebhookMini", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

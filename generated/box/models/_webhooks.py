@@ -2,58 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("limit", "limit"),
-    ("next_marker", "next_marker"),
-    ("prev_marker", "prev_marker"),
-    ("entries", "entries"),
-)
 
-
-@attrs.define(kw_only=True)
-class Webhooks:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Webhooks(Model):
+    """Schema ``Webhooks`` of the Box API."""
 
     limit: int | Unset = UNSET
     next_marker: int | Unset = UNSET
     prev_marker: int | Unset = UNSET
     entries: list[m.WebhookMini] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "limit",
-            "next_marker",
-            "prev_marker",
-            "entries",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Webhooks:
-        data = _c.expect_object("Webhooks", data)
-        try:
-            return cls(
-                limit=_c.UNSET if (v := data.get("limit", _c.UNSET)) is _c.UNSET else v,
-                next_marker=_c.UNSET if (v := data.get("next_marker", _c.UNSET)) is _c.UNSET else v,
-                prev_marker=_c.UNSET if (v := data.get("prev_marker", _c.UNSET)) is _c.UNSET else v,
-                entries=_c.UNSET
-                if (v := data.get("entries", _c.UNSET)) is _c.UNSET
-                else [m.WebhookMini.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Webhooks", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

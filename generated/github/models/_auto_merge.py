@@ -2,62 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("commit_message", "commit_message"),
-    ("commit_title", "commit_title"),
-    ("enabled_by", "enabled_by"),
-    ("merge_method", "merge_method"),
-)
 
-
-@attrs.define(kw_only=True)
-class AutoMerge:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class AutoMerge(Model):
+    """Schema ``auto-merge`` of the GitHub API."""
 
     commit_message: str
     commit_title: str
     enabled_by: m.SimpleUser
     merge_method: m.AutoMergeMergeMethod | str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "commit_message",
-            "commit_title",
-            "enabled_by",
-            "merge_method",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "commit_message",
-            "commit_title",
-            "enabled_by",
-            "merge_method",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> AutoMerge:
-        data = _c.expect_object("AutoMerge", data)
-        try:
-            return cls(
-                commit_message=data["commit_message"],
-                commit_title=data["commit_title"],
-                enabled_by=m.SimpleUser.from_dict(data["enabled_by"]),
-                merge_method=_c.enum_value(m.AutoMergeMergeMethod, data["merge_method"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("AutoMerge", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,56 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("documentation_url", "documentation_url"),
-    ("message", "message"),
-    ("status", "status"),
-    ("url", "url"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class BasicError:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class BasicError(Model):
+    """Schema ``basic-error`` of the GitHub API."""
 
     documentation_url: str | Unset = UNSET
     message: str | Unset = UNSET
     status: str | Unset = UNSET
     url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "documentation_url",
-            "message",
-            "status",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> BasicError:
-        data = _c.expect_object("BasicError", data)
-        try:
-            return cls(
-                documentation_url=_c.UNSET
-                if (v := data.get("documentation_url", _c.UNSET)) is _c.UNSET
-                else v,
-                message=_c.UNSET if (v := data.get("message", _c.UNSET)) is _c.UNSET else v,
-                status=_c.UNSET if (v := data.get("status", _c.UNSET)) is _c.UNSET else v,
-                url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("BasicError", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

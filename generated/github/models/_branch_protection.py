@@ -2,38 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("allow_deletions", "allow_deletions"),
-    ("allow_force_pushes", "allow_force_pushes"),
-    ("allow_fork_syncing", "allow_fork_syncing"),
-    ("block_creations", "block_creations"),
-    ("enabled", "enabled"),
-    ("enforce_admins", "enforce_admins"),
-    ("lock_branch", "lock_branch"),
-    ("name", "name"),
-    ("protection_url", "protection_url"),
-    ("required_conversation_resolution", "required_conversation_resolution"),
-    ("required_linear_history", "required_linear_history"),
-    ("required_pull_request_reviews", "required_pull_request_reviews"),
-    ("required_signatures", "required_signatures"),
-    ("required_status_checks", "required_status_checks"),
-    ("restrictions", "restrictions"),
-    ("url", "url"),
-)
 
-
-@attrs.define(kw_only=True)
-class BranchProtection:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class BranchProtection(Model):
+    """Schema ``branch-protection`` of the GitHub API."""
 
     allow_deletions: m.BranchProtectionAllowDeletions | Unset = UNSET
     allow_force_pushes: m.BranchProtectionAllowForcePushes | Unset = UNSET
@@ -53,81 +29,3 @@ class BranchProtection:
     required_status_checks: m.ProtectedBranchRequiredStatusCheck | Unset = UNSET
     restrictions: m.BranchRestrictionPolicy | Unset = UNSET
     url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "allow_deletions",
-            "allow_force_pushes",
-            "allow_fork_syncing",
-            "block_creations",
-            "enabled",
-            "enforce_admins",
-            "lock_branch",
-            "name",
-            "protection_url",
-            "required_conversation_resolution",
-            "required_linear_history",
-            "required_pull_request_reviews",
-            "required_signatures",
-            "required_status_checks",
-            "restrictions",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> BranchProtection:
-        data = _c.expect_object("BranchProtection", data)
-        try:
-            return cls(
-                allow_deletions=_c.UNSET
-                if (v := data.get("allow_deletions", _c.UNSET)) is _c.UNSET
-                else m.BranchProtectionAllowDeletions.from_dict(v),
-                allow_force_pushes=_c.UNSET
-                if (v := data.get("allow_force_pushes", _c.UNSET)) is _c.UNSET
-                else m.BranchProtectionAllowForcePushes.from_dict(v),
-                allow_fork_syncing=_c.UNSET
-                if (v := data.get("allow_fork_syncing", _c.UNSET)) is _c.UNSET
-                else m.BranchProtectionAllowForkSyncing.from_dict(v),
-                block_creations=_c.UNSET
-                if (v := data.get("block_creations", _c.UNSET)) is _c.UNSET
-                else m.BranchProtectionBlockCreations.from_dict(v),
-                enabled=_c.UNSET if (v := data.get("enabled", _c.UNSET)) is _c.UNSET else v,
-                enforce_admins=_c.UNSET
-                if (v := data.get("enforce_admins", _c.UNSET)) is _c.UNSET
-                else m.ProtectedBranchAdminEnforced.from_dict(v),
-                lock_branch=_c.UNSET
-                if (v := data.get("lock_branch", _c.UNSET)) is _c.UNSET
-                else m.BranchProtectionLockBranch.from_dict(v),
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                protection_url=_c.UNSET
-                if (v := data.get("protection_url", _c.UNSET)) is _c.UNSET
-                else v,
-                required_conversation_resolution=_c.UNSET
-                if (v := data.get("required_conversation_resolution", _c.UNSET)) is _c.UNSET
-                else m.BranchProtectionRequiredConversationResolution.from_dict(v),
-                required_linear_history=_c.UNSET
-                if (v := data.get("required_linear_history", _c.UNSET)) is _c.UNSET
-                else m.BranchProtectionRequiredLinearHistory.from_dict(v),
-                required_pull_request_reviews=_c.UNSET
-                if (v := data.get("required_pull_request_reviews", _c.UNSET)) is _c.UNSET
-                else m.ProtectedBranchPullRequestReview.from_dict(v),
-                required_signatures=_c.UNSET
-                if (v := data.get("required_signatures", _c.UNSET)) is _c.UNSET
-                else m.BranchProtectionRequiredSignatures.from_dict(v),
-                required_status_checks=_c.UNSET
-                if (v := data.get("required_status_checks", _c.UNSET)) is _c.UNSET
-                else m.ProtectedBranchRequiredStatusCheck.from_dict(v),
-                restrictions=_c.UNSET
-                if (v := data.get("restrictions", _c.UNSET)) is _c.UNSET
-                else m.BranchRestrictionPolicy.from_dict(v),
-                url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("BranchProtection", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,40 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (("enabled", "enabled"),)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class BranchProtectionBlockCreations:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class BranchProtectionBlockCreations(Model):
+    """Schema ``block_creations`` of the GitHub API."""
 
     enabled: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "enabled",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> BranchProtectionBlockCreations:
-        data = _c.expect_object("BranchProtectionBlockCreations", data)
-        try:
-            return cls(
-                enabled=_c.UNSET if (v := data.get("enabled", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("BranchProtectionBlockCreations", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

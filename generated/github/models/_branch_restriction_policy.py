@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("apps", "apps"),
-    ("apps_url", "apps_url"),
-    ("teams", "teams"),
-    ("teams_url", "teams_url"),
-    ("url", "url"),
-    ("users", "users"),
-    ("users_url", "users_url"),
-)
 
-
-@attrs.define(kw_only=True)
-class BranchRestrictionPolicy:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class BranchRestrictionPolicy(Model):
+    """Schema ``branch-restriction-policy`` of the GitHub API."""
 
     apps: list[m.BranchRestrictionPolicyAppsItem]
     apps_url: str
@@ -32,47 +18,3 @@ class BranchRestrictionPolicy:
     url: str
     users: list[m.BranchRestrictionPolicyUsersItem]
     users_url: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "apps",
-            "apps_url",
-            "teams",
-            "teams_url",
-            "url",
-            "users",
-            "users_url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "apps",
-            "apps_url",
-            "teams",
-            "teams_url",
-            "url",
-            "users",
-            "users_url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> BranchRestrictionPolicy:
-        data = _c.expect_object("BranchRestrictionPolicy", data)
-        try:
-            return cls(
-                apps=[m.BranchRestrictionPolicyAppsItem.from_dict(x) for x in data["apps"]],
-                apps_url=data["apps_url"],
-                teams=[m.BranchRestrictionPolicyTeamsItem.from_dict(x) for x in data["teams"]],
-                teams_url=data["teams_url"],
-                url=data["url"],
-                users=[m.BranchRestrictionPolicyUsersItem.from_dict(x) for x in data["users"]],
-                users_url=data["users_url"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("BranchRestrictionPolicy", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

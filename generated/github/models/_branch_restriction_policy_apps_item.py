@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("created_at", "created_at"),
-    ("description", "description"),
-    ("events", "events"),
-    ("external_url", "external_url"),
-    ("html_url", "html_url"),
-    ("id", "id"),
-    ("name", "name"),
-    ("node_id", "node_id"),
-    ("owner", "owner"),
-    ("permissions", "permissions"),
-    ("slug", "slug"),
-    ("updated_at", "updated_at"),
-)
 
-
-@attrs.define(kw_only=True)
-class BranchRestrictionPolicyAppsItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class BranchRestrictionPolicyAppsItem(Model):
+    """Schema ``items`` of the GitHub API."""
 
     created_at: str | Unset = UNSET
     description: str | Unset = UNSET
@@ -43,53 +23,3 @@ class BranchRestrictionPolicyAppsItem:
     permissions: m.BranchRestrictionPolicyAppsItemPermissions | Unset = UNSET
     slug: str | Unset = UNSET
     updated_at: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created_at",
-            "description",
-            "events",
-            "external_url",
-            "html_url",
-            "id",
-            "name",
-            "node_id",
-            "owner",
-            "permissions",
-            "slug",
-            "updated_at",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> BranchRestrictionPolicyAppsItem:
-        data = _c.expect_object("BranchRestrictionPolicyAppsItem", data)
-        try:
-            return cls(
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                events=_c.UNSET if (v := data.get("events", _c.UNSET)) is _c.UNSET else list(v),
-                external_url=_c.UNSET
-                if (v := data.get("external_url", _c.UNSET)) is _c.UNSET
-                else v,
-                html_url=_c.UNSET if (v := data.get("html_url", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                node_id=_c.UNSET if (v := data.get("node_id", _c.UNSET)) is _c.UNSET else v,
-                owner=_c.UNSET
-                if (v := data.get("owner", _c.UNSET)) is _c.UNSET
-                else m.BranchRestrictionPolicyAppsItemOwner.from_dict(v),
-                permissions=_c.UNSET
-                if (v := data.get("permissions", _c.UNSET)) is _c.UNSET
-                else m.BranchRestrictionPolicyAppsItemPermissions.from_dict(v),
-                slug=_c.UNSET if (v := data.get("slug", _c.UNSET)) is _c.UNSET else v,
-                updated_at=_c.UNSET if (v := data.get("updated_at", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("BranchRestrictionPolicyAppsItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("contents", "contents"),
-    ("issues", "issues"),
-    ("metadata", "metadata"),
-    ("single_file", "single_file"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class BranchRestrictionPolicyAppsItemPermissions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class BranchRestrictionPolicyAppsItemPermissions(Model):
+    """Schema ``permissions`` of the GitHub API."""
 
     contents: str | Unset = UNSET
     issues: str | Unset = UNSET
     metadata: str | Unset = UNSET
     single_file: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "contents",
-            "issues",
-            "metadata",
-            "single_file",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> BranchRestrictionPolicyAppsItemPermissions:
-        data = _c.expect_object("BranchRestrictionPolicyAppsItemPermissions", data)
-        try:
-            return cls(
-                contents=_c.UNSET if (v := data.get("contents", _c.UNSET)) is _c.UNSET else v,
-                issues=_c.UNSET if (v := data.get("issues", _c.UNSET)) is _c.UNSET else v,
-                metadata=_c.UNSET if (v := data.get("metadata", _c.UNSET)) is _c.UNSET else v,
-                single_file=_c.UNSET if (v := data.get("single_file", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("BranchRestrictionPolicyAppsItemPermissions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,32 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("description", "description"),
-    ("html_url", "html_url"),
-    ("id", "id"),
-    ("members_url", "members_url"),
-    ("name", "name"),
-    ("node_id", "node_id"),
-    ("parent", "parent"),
-    ("permission", "permission"),
-    ("privacy", "privacy"),
-    ("repositories_url", "repositories_url"),
-    ("slug", "slug"),
-    ("url", "url"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class BranchRestrictionPolicyTeamsItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class BranchRestrictionPolicyTeamsItem(Model):
+    """Schema ``items`` of the GitHub API."""
 
     description: str | Unset | None = UNSET
     html_url: str | Unset = UNSET
@@ -41,49 +21,3 @@ class BranchRestrictionPolicyTeamsItem:
     repositories_url: str | Unset = UNSET
     slug: str | Unset = UNSET
     url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "description",
-            "html_url",
-            "id",
-            "members_url",
-            "name",
-            "node_id",
-            "parent",
-            "permission",
-            "privacy",
-            "repositories_url",
-            "slug",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> BranchRestrictionPolicyTeamsItem:
-        data = _c.expect_object("BranchRestrictionPolicyTeamsItem", data)
-        try:
-            return cls(
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                html_url=_c.UNSET if (v := data.get("html_url", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                members_url=_c.UNSET if (v := data.get("members_url", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                node_id=_c.UNSET if (v := data.get("node_id", _c.UNSET)) is _c.UNSET else v,
-                parent=_c.UNSET if (v := data.get("parent", _c.UNSET)) is _c.UNSET else v,
-                permission=_c.UNSET if (v := data.get("permission", _c.UNSET)) is _c.UNSET else v,
-                privacy=_c.UNSET if (v := data.get("privacy", _c.UNSET)) is _c.UNSET else v,
-                repositories_url=_c.UNSET
-                if (v := data.get("repositories_url", _c.UNSET)) is _c.UNSET
-                else v,
-                slug=_c.UNSET if (v := data.get("slug", _c.UNSET)) is _c.UNSET else v,
-                url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("BranchRestrictionPolicyTeamsItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,65 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("html_url", "html_url"),
-    ("key", "key"),
-    ("name", "name"),
-    ("url", "url"),
-    ("body", "body"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class CodeOfConduct:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CodeOfConduct(Model):
+    """Schema ``code-of-conduct`` of the GitHub API."""
 
     html_url: str | None
     key: str
     name: str
     url: str
     body: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "html_url",
-            "key",
-            "name",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "html_url",
-            "key",
-            "name",
-            "url",
-            "body",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CodeOfConduct:
-        data = _c.expect_object("CodeOfConduct", data)
-        try:
-            return cls(
-                html_url=data["html_url"],
-                key=data["key"],
-                name=data["name"],
-                url=data["url"],
-                body=_c.UNSET if (v := data.get("body", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CodeOfConduct", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

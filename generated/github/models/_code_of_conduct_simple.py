@@ -2,60 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("html_url", "html_url"),
-    ("key", "key"),
-    ("name", "name"),
-    ("url", "url"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class CodeOfConductSimple:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CodeOfConductSimple(Model):
+    """Schema ``code-of-conduct-simple`` of the GitHub API."""
 
     html_url: str | None
     key: str
     name: str
     url: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "html_url",
-            "key",
-            "name",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "html_url",
-            "key",
-            "name",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CodeOfConductSimple:
-        data = _c.expect_object("CodeOfConductSimple", data)
-        try:
-            return cls(
-                html_url=data["html_url"],
-                key=data["key"],
-                name=data["name"],
-                url=data["url"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CodeOfConductSimple", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("author", "author"),
-    ("comments_url", "comments_url"),
-    ("commit", "commit"),
-    ("committer", "committer"),
-    ("html_url", "html_url"),
-    ("node_id", "node_id"),
-    ("parents", "parents"),
-    ("sha", "sha"),
-    ("url", "url"),
-    ("files", "files"),
-    ("stats", "stats"),
-)
 
-
-@attrs.define(kw_only=True)
-class Commit:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Commit(Model):
+    """Schema ``commit`` of the GitHub API."""
 
     author: m.NullableSimpleUser | None
     comments_url: str
@@ -41,65 +22,3 @@ class Commit:
     url: str
     files: list[m.DiffEntry] | Unset = UNSET
     stats: m.CommitStats | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "author",
-            "comments_url",
-            "commit",
-            "committer",
-            "html_url",
-            "node_id",
-            "parents",
-            "sha",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "author",
-            "comments_url",
-            "commit",
-            "committer",
-            "html_url",
-            "node_id",
-            "parents",
-            "sha",
-            "url",
-            "files",
-            "stats",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Commit:
-        data = _c.expect_object("Commit", data)
-        try:
-            return cls(
-                author=None
-                if data["author"] is None
-                else m.NullableSimpleUser.from_dict(data["author"]),
-                comments_url=data["comments_url"],
-                commit=m.CommitCommit.from_dict(data["commit"]),
-                committer=None
-                if data["committer"] is None
-                else m.NullableSimpleUser.from_dict(data["committer"]),
-                html_url=data["html_url"],
-                node_id=data["node_id"],
-                parents=[m.CommitParentsItem.from_dict(x) for x in data["parents"]],
-                sha=data["sha"],
-                url=data["url"],
-                files=_c.UNSET
-                if (v := data.get("files", _c.UNSET)) is _c.UNSET
-                else [m.DiffEntry.from_dict(x) for x in v],
-                stats=_c.UNSET
-                if (v := data.get("stats", _c.UNSET)) is _c.UNSET
-                else m.CommitStats.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Commit", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("author", "author"),
-    ("comment_count", "comment_count"),
-    ("committer", "committer"),
-    ("message", "message"),
-    ("tree", "tree"),
-    ("url", "url"),
-    ("verification", "verification"),
-)
 
-
-@attrs.define(kw_only=True)
-class CommitCommit:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CommitCommit(Model):
+    """Schema ``commit`` of the GitHub API."""
 
     author: m.NullableGitUser | None
     comment_count: int
@@ -33,52 +18,3 @@ class CommitCommit:
     tree: m.CommitCommitTree
     url: str
     verification: m.Verification | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "author",
-            "comment_count",
-            "committer",
-            "message",
-            "tree",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "author",
-            "comment_count",
-            "committer",
-            "message",
-            "tree",
-            "url",
-            "verification",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CommitCommit:
-        data = _c.expect_object("CommitCommit", data)
-        try:
-            return cls(
-                author=None
-                if data["author"] is None
-                else m.NullableGitUser.from_dict(data["author"]),
-                comment_count=data["comment_count"],
-                committer=None
-                if data["committer"] is None
-                else m.NullableGitUser.from_dict(data["committer"]),
-                message=data["message"],
-                tree=m.CommitCommitTree.from_dict(data["tree"]),
-                url=data["url"],
-                verification=_c.UNSET
-                if (v := data.get("verification", _c.UNSET)) is _c.UNSET
-                else m.Verification.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CommitCommit", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,55 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("sha", "sha"),
-    ("url", "url"),
-    ("html_url", "html_url"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class CommitParentsItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CommitParentsItem(Model):
+    """Schema ``items`` of the GitHub API."""
 
     sha: str
     url: str
     html_url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "sha",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "sha",
-            "url",
-            "html_url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CommitParentsItem:
-        data = _c.expect_object("CommitParentsItem", data)
-        try:
-            return cls(
-                sha=data["sha"],
-                url=data["url"],
-                html_url=_c.UNSET if (v := data.get("html_url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CommitParentsItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

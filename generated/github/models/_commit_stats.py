@@ -2,50 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("additions", "additions"),
-    ("deletions", "deletions"),
-    ("total", "total"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class CommitStats:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CommitStats(Model):
+    """Schema ``stats`` of the GitHub API."""
 
     additions: int | Unset = UNSET
     deletions: int | Unset = UNSET
     total: int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "additions",
-            "deletions",
-            "total",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CommitStats:
-        data = _c.expect_object("CommitStats", data)
-        try:
-            return cls(
-                additions=_c.UNSET if (v := data.get("additions", _c.UNSET)) is _c.UNSET else v,
-                deletions=_c.UNSET if (v := data.get("deletions", _c.UNSET)) is _c.UNSET else v,
-                total=_c.UNSET if (v := data.get("total", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CommitStats", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

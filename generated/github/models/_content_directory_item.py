@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("links", "_links"),
-    ("download_url", "download_url"),
-    ("git_url", "git_url"),
-    ("html_url", "html_url"),
-    ("name", "name"),
-    ("path", "path"),
-    ("sha", "sha"),
-    ("size", "size"),
-    ("type", "type"),
-    ("url", "url"),
-    ("content", "content"),
-)
 
+@model
+class ContentDirectoryItem(Model):
+    """Schema ``items`` of the GitHub API."""
 
-@attrs.define(kw_only=True)
-class ContentDirectoryItem:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    links: m.ContentDirectoryItemLinks
+    links: m.ContentDirectoryItemLinks = field("_links")
     download_url: str | None
     git_url: str | None
     html_url: str | None
@@ -41,58 +22,3 @@ class ContentDirectoryItem:
     type: m.ContentDirectoryItemType | str
     url: str
     content: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "_links",
-            "download_url",
-            "git_url",
-            "html_url",
-            "name",
-            "path",
-            "sha",
-            "size",
-            "type",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "_links",
-            "download_url",
-            "git_url",
-            "html_url",
-            "name",
-            "path",
-            "sha",
-            "size",
-            "type",
-            "url",
-            "content",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ContentDirectoryItem:
-        data = _c.expect_object("ContentDirectoryItem", data)
-        try:
-            return cls(
-                links=m.ContentDirectoryItemLinks.from_dict(data["_links"]),
-                download_url=data["download_url"],
-                git_url=data["git_url"],
-                html_url=data["html_url"],
-                name=data["name"],
-                path=data["path"],
-                sha=data["sha"],
-                size=data["size"],
-                type=_c.enum_value(m.ContentDirectoryItemType, data["type"]),
-                url=data["url"],
-                content=_c.UNSET if (v := data.get("content", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ContentDirectoryItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("links", "_links"),
-    ("content", "content"),
-    ("download_url", "download_url"),
-    ("encoding", "encoding"),
-    ("git_url", "git_url"),
-    ("html_url", "html_url"),
-    ("name", "name"),
-    ("path", "path"),
-    ("sha", "sha"),
-    ("size", "size"),
-    ("type", "type"),
-    ("url", "url"),
-    ("submodule_git_url", "submodule_git_url"),
-    ("target", "target"),
-)
 
+@model
+class ContentFile(Model):
+    """Schema ``content-file`` of the GitHub API."""
 
-@attrs.define(kw_only=True)
-class ContentFile:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    links: m.ContentFileLinks
+    links: m.ContentFileLinks = field("_links")
     content: str
     download_url: str | None
     encoding: str
@@ -47,68 +25,3 @@ class ContentFile:
     url: str
     submodule_git_url: str | Unset = UNSET
     target: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "_links",
-            "content",
-            "download_url",
-            "encoding",
-            "git_url",
-            "html_url",
-            "name",
-            "path",
-            "sha",
-            "size",
-            "type",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "_links",
-            "content",
-            "download_url",
-            "encoding",
-            "git_url",
-            "html_url",
-            "name",
-            "path",
-            "sha",
-            "size",
-            "type",
-            "url",
-            "submodule_git_url",
-            "target",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ContentFile:
-        data = _c.expect_object("ContentFile", data)
-        try:
-            return cls(
-                links=m.ContentFileLinks.from_dict(data["_links"]),
-                content=data["content"],
-                download_url=data["download_url"],
-                encoding=data["encoding"],
-                git_url=data["git_url"],
-                html_url=data["html_url"],
-                name=data["name"],
-                path=data["path"],
-                sha=data["sha"],
-                size=data["size"],
-                type=_c.enum_value(m.ContentFileType, data["type"]),
-                url=data["url"],
-                submodule_git_url=_c.UNSET
-                if (v := data.get("submodule_git_url", _c.UNSET)) is _c.UNSET
-                else v,
-                target=_c.UNSET if (v := data.get("target", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ContentFile", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

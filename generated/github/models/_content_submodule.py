@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("links", "_links"),
-    ("download_url", "download_url"),
-    ("git_url", "git_url"),
-    ("html_url", "html_url"),
-    ("name", "name"),
-    ("path", "path"),
-    ("sha", "sha"),
-    ("size", "size"),
-    ("submodule_git_url", "submodule_git_url"),
-    ("type", "type"),
-    ("url", "url"),
-)
 
+@model
+class ContentSubmodule(Model):
+    """Schema ``content-submodule`` of the GitHub API."""
 
-@attrs.define(kw_only=True)
-class ContentSubmodule:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    links: m.ContentSubmoduleLinks
+    links: m.ContentSubmoduleLinks = field("_links")
     download_url: str | None
     git_url: str | None
     html_url: str | None
@@ -40,59 +22,3 @@ class ContentSubmodule:
     submodule_git_url: str
     type: m.ContentSubmoduleType | str
     url: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "_links",
-            "download_url",
-            "git_url",
-            "html_url",
-            "name",
-            "path",
-            "sha",
-            "size",
-            "submodule_git_url",
-            "type",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "_links",
-            "download_url",
-            "git_url",
-            "html_url",
-            "name",
-            "path",
-            "sha",
-            "size",
-            "submodule_git_url",
-            "type",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ContentSubmodule:
-        data = _c.expect_object("ContentSubmodule", data)
-        try:
-            return cls(
-                links=m.ContentSubmoduleLinks.from_dict(data["_links"]),
-                download_url=data["download_url"],
-                git_url=data["git_url"],
-                html_url=data["html_url"],
-                name=data["name"],
-                path=data["path"],
-                sha=data["sha"],
-                size=data["size"],
-                submodule_git_url=data["submodule_git_url"],
-                type=_c.enum_value(m.ContentSubmoduleType, data["type"]),
-                url=data["url"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ContentSubmodule", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,55 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("git", "git"),
-    ("html", "html"),
-    ("self_", "self"),
-)
+from connectory.core.models import Model, field, model
 
 
-@attrs.define(kw_only=True)
-class ContentSubmoduleLinks:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ContentSubmoduleLinks(Model):
+    """Schema ``_links`` of the GitHub API."""
 
     git: str | None
     html: str | None
-    self_: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "git",
-            "html",
-            "self",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "git",
-            "html",
-            "self",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ContentSubmoduleLinks:
-        data = _c.expect_object("ContentSubmoduleLinks", data)
-        try:
-            return cls(
-                git=data["git"],
-                html=data["html"],
-                self_=data["self"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ContentSubmoduleLinks", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    self_: str = field("self")

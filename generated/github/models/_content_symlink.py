@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("links", "_links"),
-    ("download_url", "download_url"),
-    ("git_url", "git_url"),
-    ("html_url", "html_url"),
-    ("name", "name"),
-    ("path", "path"),
-    ("sha", "sha"),
-    ("size", "size"),
-    ("target", "target"),
-    ("type", "type"),
-    ("url", "url"),
-)
 
+@model
+class ContentSymlink(Model):
+    """Schema ``content-symlink`` of the GitHub API."""
 
-@attrs.define(kw_only=True)
-class ContentSymlink:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    links: m.ContentSymlinkLinks
+    links: m.ContentSymlinkLinks = field("_links")
     download_url: str | None
     git_url: str | None
     html_url: str | None
@@ -40,59 +22,3 @@ class ContentSymlink:
     target: str
     type: m.ContentSymlinkType | str
     url: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "_links",
-            "download_url",
-            "git_url",
-            "html_url",
-            "name",
-            "path",
-            "sha",
-            "size",
-            "target",
-            "type",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "_links",
-            "download_url",
-            "git_url",
-            "html_url",
-            "name",
-            "path",
-            "sha",
-            "size",
-            "target",
-            "type",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ContentSymlink:
-        data = _c.expect_object("ContentSymlink", data)
-        try:
-            return cls(
-                links=m.ContentSymlinkLinks.from_dict(data["_links"]),
-                download_url=data["download_url"],
-                git_url=data["git_url"],
-                html_url=data["html_url"],
-                name=data["name"],
-                path=data["path"],
-                sha=data["sha"],
-                size=data["size"],
-                target=data["target"],
-                type=_c.enum_value(m.ContentSymlinkType, data["type"]),
-                url=data["url"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ContentSymlink", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

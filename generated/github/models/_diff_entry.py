@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("additions", "additions"),
-    ("blob_url", "blob_url"),
-    ("changes", "changes"),
-    ("contents_url", "contents_url"),
-    ("deletions", "deletions"),
-    ("filename", "filename"),
-    ("raw_url", "raw_url"),
-    ("sha", "sha"),
-    ("status", "status"),
-    ("patch", "patch"),
-    ("previous_filename", "previous_filename"),
-)
 
-
-@attrs.define(kw_only=True)
-class DiffEntry:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class DiffEntry(Model):
+    """Schema ``diff-entry`` of the GitHub API."""
 
     additions: int
     blob_url: str
@@ -41,59 +22,3 @@ class DiffEntry:
     status: m.DiffEntryStatus | str
     patch: str | Unset = UNSET
     previous_filename: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "additions",
-            "blob_url",
-            "changes",
-            "contents_url",
-            "deletions",
-            "filename",
-            "raw_url",
-            "sha",
-            "status",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "additions",
-            "blob_url",
-            "changes",
-            "contents_url",
-            "deletions",
-            "filename",
-            "raw_url",
-            "sha",
-            "status",
-            "patch",
-            "previous_filename",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> DiffEntry:
-        data = _c.expect_object("DiffEntry", data)
-        try:
-            return cls(
-                additions=data["additions"],
-                blob_url=data["blob_url"],
-                changes=data["changes"],
-                contents_url=data["contents_url"],
-                deletions=data["deletions"],
-                filename=data["filename"],
-                raw_url=data["raw_url"],
-                sha=data["sha"],
-                status=_c.enum_value(m.DiffEntryStatus, data["status"]),
-                patch=_c.UNSET if (v := data.get("patch", _c.UNSET)) is _c.UNSET else v,
-                previous_filename=_c.UNSET
-                if (v := data.get("previous_filename", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("DiffEntry", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,64 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("admin", "admin"),
-    ("pull", "pull"),
-    ("push", "push"),
-    ("maintain", "maintain"),
-    ("triage", "triage"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class FullRepositoryPermissions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FullRepositoryPermissions(Model):
+    """Schema ``permissions`` of the GitHub API."""
 
     admin: bool
     pull: bool
     push: bool
     maintain: bool | Unset = UNSET
     triage: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "admin",
-            "pull",
-            "push",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "admin",
-            "pull",
-            "push",
-            "maintain",
-            "triage",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FullRepositoryPermissions:
-        data = _c.expect_object("FullRepositoryPermissions", data)
-        try:
-            return cls(
-                admin=data["admin"],
-                pull=data["pull"],
-                push=data["push"],
-                maintain=_c.UNSET if (v := data.get("maintain", _c.UNSET)) is _c.UNSET else v,
-                triage=_c.UNSET if (v := data.get("triage", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FullRepositoryPermissions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,63 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("assignee", "assignee"),
-    ("author_association", "author_association"),
-    ("closed_at", "closed_at"),
-    ("comments", "comments"),
-    ("comments_url", "comments_url"),
-    ("created_at", "created_at"),
-    ("events_url", "events_url"),
-    ("html_url", "html_url"),
-    ("id", "id"),
-    ("labels", "labels"),
-    ("labels_url", "labels_url"),
-    ("locked", "locked"),
-    ("milestone", "milestone"),
-    ("node_id", "node_id"),
-    ("number", "number"),
-    ("repository_url", "repository_url"),
-    ("state", "state"),
-    ("title", "title"),
-    ("updated_at", "updated_at"),
-    ("url", "url"),
-    ("user", "user"),
-    ("active_lock_reason", "active_lock_reason"),
-    ("assignees", "assignees"),
-    ("body", "body"),
-    ("body_html", "body_html"),
-    ("body_text", "body_text"),
-    ("closed_by", "closed_by"),
-    ("draft", "draft"),
-    ("performed_via_github_app", "performed_via_github_app"),
-    ("pull_request", "pull_request"),
-    ("reactions", "reactions"),
-    ("repository", "repository"),
-    ("state_reason", "state_reason"),
-    ("timeline_url", "timeline_url"),
-)
 
-
-@attrs.define(kw_only=True)
-class Issue:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Issue(Model):
+    """Schema ``issue`` of the GitHub API."""
 
     assignee: m.NullableSimpleUser | None
     author_association: m.AuthorAssociation | str
-    closed_at: str | None
+    closed_at: dt.datetime | None
     comments: int
     comments_url: str
-    created_at: str
+    created_at: dt.datetime
     events_url: str
     html_url: str
     id: int
@@ -71,7 +31,7 @@ class Issue:
     repository_url: str
     state: str
     title: str
-    updated_at: str
+    updated_at: dt.datetime
     url: str
     user: m.NullableSimpleUser | None
     active_lock_reason: str | Unset | None = UNSET
@@ -87,154 +47,3 @@ class Issue:
     repository: m.Repository | Unset = UNSET
     state_reason: m.IssueStateReason | str | Unset | None = UNSET
     timeline_url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "assignee",
-            "author_association",
-            "closed_at",
-            "comments",
-            "comments_url",
-            "created_at",
-            "events_url",
-            "html_url",
-            "id",
-            "labels",
-            "labels_url",
-            "locked",
-            "milestone",
-            "node_id",
-            "number",
-            "repository_url",
-            "state",
-            "title",
-            "updated_at",
-            "url",
-            "user",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "assignee",
-            "author_association",
-            "closed_at",
-            "comments",
-            "comments_url",
-            "created_at",
-            "events_url",
-            "html_url",
-            "id",
-            "labels",
-            "labels_url",
-            "locked",
-            "milestone",
-            "node_id",
-            "number",
-            "repository_url",
-            "state",
-            "title",
-            "updated_at",
-            "url",
-            "user",
-            "active_lock_reason",
-            "assignees",
-            "body",
-            "body_html",
-            "body_text",
-            "closed_by",
-            "draft",
-            "performed_via_github_app",
-            "pull_request",
-            "reactions",
-            "repository",
-            "state_reason",
-            "timeline_url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Issue:
-        data = _c.expect_object("Issue", data)
-        try:
-            return cls(
-                assignee=None
-                if data["assignee"] is None
-                else m.NullableSimpleUser.from_dict(data["assignee"]),
-                author_association=_c.enum_value(m.AuthorAssociation, data["author_association"]),
-                closed_at=data["closed_at"],
-                comments=data["comments"],
-                comments_url=data["comments_url"],
-                created_at=data["created_at"],
-                events_url=data["events_url"],
-                html_url=data["html_url"],
-                id=data["id"],
-                labels=[
-                    _c.decode_union(
-                        x,
-                        (
-                            _c.prim_choice(str),
-                            _c.model_choice(m.IssueLabelsItemOption2),
-                        ),
-                    )
-                    for x in data["labels"]
-                ],
-                labels_url=data["labels_url"],
-                locked=data["locked"],
-                milestone=None
-                if data["milestone"] is None
-                else m.NullableMilestone.from_dict(data["milestone"]),
-                node_id=data["node_id"],
-                number=data["number"],
-                repository_url=data["repository_url"],
-                state=data["state"],
-                title=data["title"],
-                updated_at=data["updated_at"],
-                url=data["url"],
-                user=None if data["user"] is None else m.NullableSimpleUser.from_dict(data["user"]),
-                active_lock_reason=_c.UNSET
-                if (v := data.get("active_lock_reason", _c.UNSET)) is _c.UNSET
-                else v,
-                assignees=_c.UNSET
-                if (v := data.get("assignees", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [m.SimpleUser.from_dict(x) for x in v],
-                body=_c.UNSET if (v := data.get("body", _c.UNSET)) is _c.UNSET else v,
-                body_html=_c.UNSET if (v := data.get("body_html", _c.UNSET)) is _c.UNSET else v,
-                body_text=_c.UNSET if (v := data.get("body_text", _c.UNSET)) is _c.UNSET else v,
-                closed_by=_c.UNSET
-                if (v := data.get("closed_by", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.NullableSimpleUser.from_dict(v),
-                draft=_c.UNSET if (v := data.get("draft", _c.UNSET)) is _c.UNSET else v,
-                performed_via_github_app=_c.UNSET
-                if (v := data.get("performed_via_github_app", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.NullableIntegration.from_dict(v),
-                pull_request=_c.UNSET
-                if (v := data.get("pull_request", _c.UNSET)) is _c.UNSET
-                else m.IssuePullRequest.from_dict(v),
-                reactions=_c.UNSET
-                if (v := data.get("reactions", _c.UNSET)) is _c.UNSET
-                else m.ReactionRollup.from_dict(v),
-                repository=_c.UNSET
-                if (v := data.get("repository", _c.UNSET)) is _c.UNSET
-                else m.Repository.from_dict(v),
-                state_reason=_c.UNSET
-                if (v := data.get("state_reason", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.IssueStateReason, v),
-                timeline_url=_c.UNSET
-                if (v := data.get("timeline_url", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Issue", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

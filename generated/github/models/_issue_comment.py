@@ -2,44 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("author_association", "author_association"),
-    ("created_at", "created_at"),
-    ("html_url", "html_url"),
-    ("id", "id"),
-    ("issue_url", "issue_url"),
-    ("node_id", "node_id"),
-    ("updated_at", "updated_at"),
-    ("url", "url"),
-    ("user", "user"),
-    ("body", "body"),
-    ("body_html", "body_html"),
-    ("body_text", "body_text"),
-    ("performed_via_github_app", "performed_via_github_app"),
-    ("reactions", "reactions"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssueComment:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssueComment(Model):
+    """Schema ``issue-comment`` of the GitHub API."""
 
     author_association: m.AuthorAssociation | str
-    created_at: str
+    created_at: dt.datetime
     html_url: str
     id: int
     issue_url: str
     node_id: str
-    updated_at: str
+    updated_at: dt.datetime
     url: str
     user: m.NullableSimpleUser | None
     body: str | Unset = UNSET
@@ -47,69 +27,3 @@ class IssueComment:
     body_text: str | Unset = UNSET
     performed_via_github_app: m.NullableIntegration | Unset | None = UNSET
     reactions: m.ReactionRollup | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "author_association",
-            "created_at",
-            "html_url",
-            "id",
-            "issue_url",
-            "node_id",
-            "updated_at",
-            "url",
-            "user",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "author_association",
-            "created_at",
-            "html_url",
-            "id",
-            "issue_url",
-            "node_id",
-            "updated_at",
-            "url",
-            "user",
-            "body",
-            "body_html",
-            "body_text",
-            "performed_via_github_app",
-            "reactions",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssueComment:
-        data = _c.expect_object("IssueComment", data)
-        try:
-            return cls(
-                author_association=_c.enum_value(m.AuthorAssociation, data["author_association"]),
-                created_at=data["created_at"],
-                html_url=data["html_url"],
-                id=data["id"],
-                issue_url=data["issue_url"],
-                node_id=data["node_id"],
-                updated_at=data["updated_at"],
-                url=data["url"],
-                user=None if data["user"] is None else m.NullableSimpleUser.from_dict(data["user"]),
-                body=_c.UNSET if (v := data.get("body", _c.UNSET)) is _c.UNSET else v,
-                body_html=_c.UNSET if (v := data.get("body_html", _c.UNSET)) is _c.UNSET else v,
-                body_text=_c.UNSET if (v := data.get("body_text", _c.UNSET)) is _c.UNSET else v,
-                performed_via_github_app=_c.UNSET
-                if (v := data.get("performed_via_github_app", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.NullableIntegration.from_dict(v),
-                reactions=_c.UNSET
-                if (v := data.get("reactions", _c.UNSET)) is _c.UNSET
-                else m.ReactionRollup.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssueComment", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

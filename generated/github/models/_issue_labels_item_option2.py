@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("color", "color"),
-    ("default", "default"),
-    ("description", "description"),
-    ("id", "id"),
-    ("name", "name"),
-    ("node_id", "node_id"),
-    ("url", "url"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class IssueLabelsItemOption2:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssueLabelsItemOption2(Model):
+    """Schema ``1`` of the GitHub API."""
 
     color: str | Unset | None = UNSET
     default: bool | Unset = UNSET
@@ -31,37 +16,3 @@ class IssueLabelsItemOption2:
     name: str | Unset = UNSET
     node_id: str | Unset = UNSET
     url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "color",
-            "default",
-            "description",
-            "id",
-            "name",
-            "node_id",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssueLabelsItemOption2:
-        data = _c.expect_object("IssueLabelsItemOption2", data)
-        try:
-            return cls(
-                color=_c.UNSET if (v := data.get("color", _c.UNSET)) is _c.UNSET else v,
-                default=_c.UNSET if (v := data.get("default", _c.UNSET)) is _c.UNSET else v,
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                node_id=_c.UNSET if (v := data.get("node_id", _c.UNSET)) is _c.UNSET else v,
-                url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssueLabelsItemOption2", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,65 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("diff_url", "diff_url"),
-    ("html_url", "html_url"),
-    ("patch_url", "patch_url"),
-    ("url", "url"),
-    ("merged_at", "merged_at"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class IssuePullRequest:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuePullRequest(Model):
+    """Schema ``pull_request`` of the GitHub API."""
 
     diff_url: str | None
     html_url: str | None
     patch_url: str | None
     url: str | None
-    merged_at: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "diff_url",
-            "html_url",
-            "patch_url",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "diff_url",
-            "html_url",
-            "patch_url",
-            "url",
-            "merged_at",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuePullRequest:
-        data = _c.expect_object("IssuePullRequest", data)
-        try:
-            return cls(
-                diff_url=data["diff_url"],
-                html_url=data["html_url"],
-                patch_url=data["patch_url"],
-                url=data["url"],
-                merged_at=_c.UNSET if (v := data.get("merged_at", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuePullRequest", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    merged_at: dt.datetime | Unset | None = UNSET

@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("title", "title"),
-    ("assignee", "assignee"),
-    ("assignees", "assignees"),
-    ("body", "body"),
-    ("labels", "labels"),
-    ("milestone", "milestone"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuesCreateBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuesCreateBody(Model):
+    """Schema ``schema`` of the GitHub API."""
 
     title: str | int
     assignee: str | Unset | None = UNSET
@@ -31,68 +17,3 @@ class IssuesCreateBody:
     body: str | Unset = UNSET
     labels: list[str | m.IssuesCreateBodyLabelsItemOption2] | Unset = UNSET
     milestone: str | int | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "title",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "title",
-            "assignee",
-            "assignees",
-            "body",
-            "labels",
-            "milestone",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuesCreateBody:
-        data = _c.expect_object("IssuesCreateBody", data)
-        try:
-            return cls(
-                title=_c.decode_union(
-                    data["title"],
-                    (
-                        _c.prim_choice(str),
-                        _c.prim_choice(int),
-                    ),
-                ),
-                assignee=_c.UNSET if (v := data.get("assignee", _c.UNSET)) is _c.UNSET else v,
-                assignees=_c.UNSET
-                if (v := data.get("assignees", _c.UNSET)) is _c.UNSET
-                else list(v),
-                body=_c.UNSET if (v := data.get("body", _c.UNSET)) is _c.UNSET else v,
-                labels=_c.UNSET
-                if (v := data.get("labels", _c.UNSET)) is _c.UNSET
-                else [
-                    _c.decode_union(
-                        x,
-                        (
-                            _c.prim_choice(str),
-                            _c.model_choice(m.IssuesCreateBodyLabelsItemOption2),
-                        ),
-                    )
-                    for x in v
-                ],
-                milestone=_c.UNSET
-                if (v := data.get("milestone", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.prim_choice(int),
-                    ),
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuesCreateBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

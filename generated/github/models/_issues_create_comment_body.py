@@ -2,43 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (("body", "body"),)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class IssuesCreateCommentBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuesCreateCommentBody(Model):
+    """Schema ``schema`` of the GitHub API."""
 
     body: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "body",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "body",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuesCreateCommentBody:
-        data = _c.expect_object("IssuesCreateCommentBody", data)
-        try:
-            return cls(
-                body=data["body"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuesCreateCommentBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("assignee", "assignee"),
-    ("assignees", "assignees"),
-    ("body", "body"),
-    ("labels", "labels"),
-    ("milestone", "milestone"),
-    ("state", "state"),
-    ("state_reason", "state_reason"),
-    ("title", "title"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuesUpdateBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuesUpdateBody(Model):
+    """Schema ``schema`` of the GitHub API."""
 
     assignee: str | Unset | None = UNSET
     assignees: list[str] | Unset = UNSET
@@ -35,78 +19,3 @@ class IssuesUpdateBody:
     state: m.IssuesUpdateBodyState | str | Unset = UNSET
     state_reason: m.IssuesUpdateBodyStateReason | str | Unset | None = UNSET
     title: str | int | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "assignee",
-            "assignees",
-            "body",
-            "labels",
-            "milestone",
-            "state",
-            "state_reason",
-            "title",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuesUpdateBody:
-        data = _c.expect_object("IssuesUpdateBody", data)
-        try:
-            return cls(
-                assignee=_c.UNSET if (v := data.get("assignee", _c.UNSET)) is _c.UNSET else v,
-                assignees=_c.UNSET
-                if (v := data.get("assignees", _c.UNSET)) is _c.UNSET
-                else list(v),
-                body=_c.UNSET if (v := data.get("body", _c.UNSET)) is _c.UNSET else v,
-                labels=_c.UNSET
-                if (v := data.get("labels", _c.UNSET)) is _c.UNSET
-                else [
-                    _c.decode_union(
-                        x,
-                        (
-                            _c.prim_choice(str),
-                            _c.model_choice(m.IssuesUpdateBodyLabelsItemOption2),
-                        ),
-                    )
-                    for x in v
-                ],
-                milestone=_c.UNSET
-                if (v := data.get("milestone", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.prim_choice(int),
-                    ),
-                ),
-                state=_c.UNSET
-                if (v := data.get("state", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.IssuesUpdateBodyState, v),
-                state_reason=_c.UNSET
-                if (v := data.get("state_reason", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.IssuesUpdateBodyStateReason, v),
-                title=_c.UNSET
-                if (v := data.get("title", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.prim_choice(int),
-                    ),
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuesUpdateBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("color", "color"),
-    ("description", "description"),
-    ("id", "id"),
-    ("name", "name"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class IssuesUpdateBodyLabelsItemOption2:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuesUpdateBodyLabelsItemOption2(Model):
+    """Schema ``1`` of the GitHub API."""
 
     color: str | Unset | None = UNSET
     description: str | Unset | None = UNSET
     id: int | Unset = UNSET
     name: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "color",
-            "description",
-            "id",
-            "name",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuesUpdateBodyLabelsItemOption2:
-        data = _c.expect_object("IssuesUpdateBodyLabelsItemOption2", data)
-        try:
-            return cls(
-                color=_c.UNSET if (v := data.get("color", _c.UNSET)) is _c.UNSET else v,
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuesUpdateBodyLabelsItemOption2", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,43 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (("href", "href"),)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class Link:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Link(Model):
+    """Schema ``link`` of the GitHub API."""
 
     href: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "href",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "href",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Link:
-        data = _c.expect_object("Link", data)
-        try:
-            return cls(
-                href=data["href"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Link", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,58 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("key", "key"),
-    ("name", "name"),
-    ("node_id", "node_id"),
-    ("spdx_id", "spdx_id"),
-    ("url", "url"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class MinimalRepositoryLicense:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MinimalRepositoryLicense(Model):
+    """Schema ``license`` of the GitHub API."""
 
     key: str | Unset = UNSET
     name: str | Unset = UNSET
     node_id: str | Unset = UNSET
     spdx_id: str | Unset = UNSET
     url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "key",
-            "name",
-            "node_id",
-            "spdx_id",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MinimalRepositoryLicense:
-        data = _c.expect_object("MinimalRepositoryLicense", data)
-        try:
-            return cls(
-                key=_c.UNSET if (v := data.get("key", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                node_id=_c.UNSET if (v := data.get("node_id", _c.UNSET)) is _c.UNSET else v,
-                spdx_id=_c.UNSET if (v := data.get("spdx_id", _c.UNSET)) is _c.UNSET else v,
-                url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MinimalRepositoryLicense", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,58 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("admin", "admin"),
-    ("maintain", "maintain"),
-    ("pull", "pull"),
-    ("push", "push"),
-    ("triage", "triage"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class MinimalRepositoryPermissions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MinimalRepositoryPermissions(Model):
+    """Schema ``permissions`` of the GitHub API."""
 
     admin: bool | Unset = UNSET
     maintain: bool | Unset = UNSET
     pull: bool | Unset = UNSET
     push: bool | Unset = UNSET
     triage: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "admin",
-            "maintain",
-            "pull",
-            "push",
-            "triage",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MinimalRepositoryPermissions:
-        data = _c.expect_object("MinimalRepositoryPermissions", data)
-        try:
-            return cls(
-                admin=_c.UNSET if (v := data.get("admin", _c.UNSET)) is _c.UNSET else v,
-                maintain=_c.UNSET if (v := data.get("maintain", _c.UNSET)) is _c.UNSET else v,
-                pull=_c.UNSET if (v := data.get("pull", _c.UNSET)) is _c.UNSET else v,
-                push=_c.UNSET if (v := data.get("push", _c.UNSET)) is _c.UNSET else v,
-                triage=_c.UNSET if (v := data.get("triage", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MinimalRepositoryPermissions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

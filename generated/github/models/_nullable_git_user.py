@@ -2,50 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("date", "date"),
-    ("email", "email"),
-    ("name", "name"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class NullableGitUser:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class NullableGitUser(Model):
+    """Schema ``nullable-git-user`` of the GitHub API."""
 
     date: str | Unset = UNSET
     email: str | Unset = UNSET
     name: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "date",
-            "email",
-            "name",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> NullableGitUser:
-        data = _c.expect_object("NullableGitUser", data)
-        try:
-            return cls(
-                date=_c.UNSET if (v := data.get("date", _c.UNSET)) is _c.UNSET else v,
-                email=_c.UNSET if (v := data.get("email", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("NullableGitUser", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

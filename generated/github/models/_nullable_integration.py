@@ -2,41 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("created_at", "created_at"),
-    ("description", "description"),
-    ("events", "events"),
-    ("external_url", "external_url"),
-    ("html_url", "html_url"),
-    ("id", "id"),
-    ("name", "name"),
-    ("node_id", "node_id"),
-    ("owner", "owner"),
-    ("permissions", "permissions"),
-    ("updated_at", "updated_at"),
-    ("client_id", "client_id"),
-    ("client_secret", "client_secret"),
-    ("installations_count", "installations_count"),
-    ("pem", "pem"),
-    ("slug", "slug"),
-    ("webhook_secret", "webhook_secret"),
-)
 
+@model
+class NullableIntegration(Model):
+    """Schema ``nullable-integration`` of the GitHub API."""
 
-@attrs.define(kw_only=True)
-class NullableIntegration:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    created_at: str
+    created_at: dt.datetime
     description: str | None
     events: list[str]
     external_url: str
@@ -46,86 +23,10 @@ class NullableIntegration:
     node_id: str
     owner: m.NullableSimpleUser | None
     permissions: m.NullableIntegrationPermissions
-    updated_at: str
+    updated_at: dt.datetime
     client_id: str | Unset = UNSET
     client_secret: str | Unset = UNSET
     installations_count: int | Unset = UNSET
     pem: str | Unset = UNSET
     slug: str | Unset = UNSET
     webhook_secret: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created_at",
-            "description",
-            "events",
-            "external_url",
-            "html_url",
-            "id",
-            "name",
-            "node_id",
-            "owner",
-            "permissions",
-            "updated_at",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created_at",
-            "description",
-            "events",
-            "external_url",
-            "html_url",
-            "id",
-            "name",
-            "node_id",
-            "owner",
-            "permissions",
-            "updated_at",
-            "client_id",
-            "client_secret",
-            "installations_count",
-            "pem",
-            "slug",
-            "webhook_secret",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> NullableIntegration:
-        data = _c.expect_object("NullableIntegration", data)
-        try:
-            return cls(
-                created_at=data["created_at"],
-                description=data["description"],
-                events=list(data["events"]),
-                external_url=data["external_url"],
-                html_url=data["html_url"],
-                id=data["id"],
-                name=data["name"],
-                node_id=data["node_id"],
-                owner=None
-                if data["owner"] is None
-                else m.NullableSimpleUser.from_dict(data["owner"]),
-                permissions=m.NullableIntegrationPermissions.from_dict(data["permissions"]),
-                updated_at=data["updated_at"],
-                client_id=_c.UNSET if (v := data.get("client_id", _c.UNSET)) is _c.UNSET else v,
-                client_secret=_c.UNSET
-                if (v := data.get("client_secret", _c.UNSET)) is _c.UNSET
-                else v,
-                installations_count=_c.UNSET
-                if (v := data.get("installations_count", _c.UNSET)) is _c.UNSET
-                else v,
-                pem=_c.UNSET if (v := data.get("pem", _c.UNSET)) is _c.UNSET else v,
-                slug=_c.UNSET if (v := data.get("slug", _c.UNSET)) is _c.UNSET else v,
-                webhook_secret=_c.UNSET
-                if (v := data.get("webhook_secret", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("NullableIntegration", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

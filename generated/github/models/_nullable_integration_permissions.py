@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
 import attrs
 
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("checks", "checks"),
-    ("contents", "contents"),
-    ("deployments", "deployments"),
-    ("issues", "issues"),
-    ("metadata", "metadata"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class NullableIntegrationPermissions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class NullableIntegrationPermissions(Model):
+    """Schema ``permissions`` of the GitHub API."""
 
     checks: str | Unset = UNSET
     contents: str | Unset = UNSET
@@ -28,32 +17,3 @@ class NullableIntegrationPermissions:
     issues: str | Unset = UNSET
     metadata: str | Unset = UNSET
     additional_properties: dict[str, str] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "checks",
-            "contents",
-            "deployments",
-            "issues",
-            "metadata",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> NullableIntegrationPermissions:
-        data = _c.expect_object("NullableIntegrationPermissions", data)
-        try:
-            return cls(
-                checks=_c.UNSET if (v := data.get("checks", _c.UNSET)) is _c.UNSET else v,
-                contents=_c.UNSET if (v := data.get("contents", _c.UNSET)) is _c.UNSET else v,
-                deployments=_c.UNSET if (v := data.get("deployments", _c.UNSET)) is _c.UNSET else v,
-                issues=_c.UNSET if (v := data.get("issues", _c.UNSET)) is _c.UNSET else v,
-                metadata=_c.UNSET if (v := data.get("metadata", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("NullableIntegrationPermissions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("key", "key"),
-    ("name", "name"),
-    ("node_id", "node_id"),
-    ("spdx_id", "spdx_id"),
-    ("url", "url"),
-    ("html_url", "html_url"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class NullableLicenseSimple:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class NullableLicenseSimple(Model):
+    """Schema ``nullable-license-simple`` of the GitHub API."""
 
     key: str
     name: str
@@ -29,43 +15,3 @@ class NullableLicenseSimple:
     spdx_id: str | None
     url: str | None
     html_url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "key",
-            "name",
-            "node_id",
-            "spdx_id",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "key",
-            "name",
-            "node_id",
-            "spdx_id",
-            "url",
-            "html_url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> NullableLicenseSimple:
-        data = _c.expect_object("NullableLicenseSimple", data)
-        try:
-            return cls(
-                key=data["key"],
-                name=data["name"],
-                node_id=data["node_id"],
-                spdx_id=data["spdx_id"],
-                url=data["url"],
-                html_url=_c.UNSET if (v := data.get("html_url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("NullableLicenseSimple", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

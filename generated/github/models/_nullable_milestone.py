@@ -2,44 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("closed_at", "closed_at"),
-    ("closed_issues", "closed_issues"),
-    ("created_at", "created_at"),
-    ("creator", "creator"),
-    ("description", "description"),
-    ("due_on", "due_on"),
-    ("html_url", "html_url"),
-    ("id", "id"),
-    ("labels_url", "labels_url"),
-    ("node_id", "node_id"),
-    ("number", "number"),
-    ("open_issues", "open_issues"),
-    ("state", "state"),
-    ("title", "title"),
-    ("updated_at", "updated_at"),
-    ("url", "url"),
-)
 
+@model
+class NullableMilestone(Model):
+    """Schema ``nullable-milestone`` of the GitHub API."""
 
-@attrs.define(kw_only=True)
-class NullableMilestone:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    closed_at: str | None
+    closed_at: dt.datetime | None
     closed_issues: int
-    created_at: str
+    created_at: dt.datetime
     creator: m.NullableSimpleUser | None
     description: str | None
-    due_on: str | None
+    due_on: dt.datetime | None
     html_url: str
     id: int
     labels_url: str
@@ -48,78 +27,5 @@ class NullableMilestone:
     open_issues: int
     state: m.NullableMilestoneState | str
     title: str
-    updated_at: str
+    updated_at: dt.datetime
     url: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "closed_at",
-            "closed_issues",
-            "created_at",
-            "creator",
-            "description",
-            "due_on",
-            "html_url",
-            "id",
-            "labels_url",
-            "node_id",
-            "number",
-            "open_issues",
-            "state",
-            "title",
-            "updated_at",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "closed_at",
-            "closed_issues",
-            "created_at",
-            "creator",
-            "description",
-            "due_on",
-            "html_url",
-            "id",
-            "labels_url",
-            "node_id",
-            "number",
-            "open_issues",
-            "state",
-            "title",
-            "updated_at",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> NullableMilestone:
-        data = _c.expect_object("NullableMilestone", data)
-        try:
-            return cls(
-                closed_at=data["closed_at"],
-                closed_issues=data["closed_issues"],
-                created_at=data["created_at"],
-                creator=None
-                if data["creator"] is None
-                else m.NullableSimpleUser.from_dict(data["creator"]),
-                description=data["description"],
-                due_on=data["due_on"],
-                html_url=data["html_url"],
-                id=data["id"],
-                labels_url=data["labels_url"],
-                node_id=data["node_id"],
-                number=data["number"],
-                open_issues=data["open_issues"],
-                state=_c.enum_value(m.NullableMilestoneState, data["state"]),
-                title=data["title"],
-                updated_at=data["updated_at"],
-                url=data["url"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("NullableMilestone", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

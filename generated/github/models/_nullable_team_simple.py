@@ -2,32 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("description", "description"),
-    ("html_url", "html_url"),
-    ("id", "id"),
-    ("members_url", "members_url"),
-    ("name", "name"),
-    ("node_id", "node_id"),
-    ("permission", "permission"),
-    ("repositories_url", "repositories_url"),
-    ("slug", "slug"),
-    ("url", "url"),
-    ("ldap_dn", "ldap_dn"),
-    ("privacy", "privacy"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class NullableTeamSimple:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class NullableTeamSimple(Model):
+    """Schema ``nullable-team-simple`` of the GitHub API."""
 
     description: str | None
     html_url: str
@@ -41,60 +21,3 @@ class NullableTeamSimple:
     url: str
     ldap_dn: str | Unset = UNSET
     privacy: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "description",
-            "html_url",
-            "id",
-            "members_url",
-            "name",
-            "node_id",
-            "permission",
-            "repositories_url",
-            "slug",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "description",
-            "html_url",
-            "id",
-            "members_url",
-            "name",
-            "node_id",
-            "permission",
-            "repositories_url",
-            "slug",
-            "url",
-            "ldap_dn",
-            "privacy",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> NullableTeamSimple:
-        data = _c.expect_object("NullableTeamSimple", data)
-        try:
-            return cls(
-                description=data["description"],
-                html_url=data["html_url"],
-                id=data["id"],
-                members_url=data["members_url"],
-                name=data["name"],
-                node_id=data["node_id"],
-                permission=data["permission"],
-                repositories_url=data["repositories_url"],
-                slug=data["slug"],
-                url=data["url"],
-                ldap_dn=_c.UNSET if (v := data.get("ldap_dn", _c.UNSET)) is _c.UNSET else v,
-                privacy=_c.UNSET if (v := data.get("privacy", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("NullableTeamSimple", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

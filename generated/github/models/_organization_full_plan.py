@@ -2,66 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("name", "name"),
-    ("private_repos", "private_repos"),
-    ("space", "space"),
-    ("filled_seats", "filled_seats"),
-    ("seats", "seats"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class OrganizationFullPlan:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class OrganizationFullPlan(Model):
+    """Schema ``plan`` of the GitHub API."""
 
     name: str
     private_repos: int
     space: int
     filled_seats: int | Unset = UNSET
     seats: int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "name",
-            "private_repos",
-            "space",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "name",
-            "private_repos",
-            "space",
-            "filled_seats",
-            "seats",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> OrganizationFullPlan:
-        data = _c.expect_object("OrganizationFullPlan", data)
-        try:
-            return cls(
-                name=data["name"],
-                private_repos=data["private_repos"],
-                space=data["space"],
-                filled_seats=_c.UNSET
-                if (v := data.get("filled_seats", _c.UNSET)) is _c.UNSET
-                else v,
-                seats=_c.UNSET if (v := data.get("seats", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("OrganizationFullPlan", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("avatar_url", "avatar_url"),
-    ("description", "description"),
-    ("events_url", "events_url"),
-    ("hooks_url", "hooks_url"),
-    ("id", "id"),
-    ("issues_url", "issues_url"),
-    ("login", "login"),
-    ("members_url", "members_url"),
-    ("node_id", "node_id"),
-    ("public_members_url", "public_members_url"),
-    ("repos_url", "repos_url"),
-    ("url", "url"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class OrganizationSimple:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class OrganizationSimple(Model):
+    """Schema ``organization-simple`` of the GitHub API."""
 
     avatar_url: str
     description: str | None
@@ -40,62 +21,3 @@ class OrganizationSimple:
     public_members_url: str
     repos_url: str
     url: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "avatar_url",
-            "description",
-            "events_url",
-            "hooks_url",
-            "id",
-            "issues_url",
-            "login",
-            "members_url",
-            "node_id",
-            "public_members_url",
-            "repos_url",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "avatar_url",
-            "description",
-            "events_url",
-            "hooks_url",
-            "id",
-            "issues_url",
-            "login",
-            "members_url",
-            "node_id",
-            "public_members_url",
-            "repos_url",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> OrganizationSimple:
-        data = _c.expect_object("OrganizationSimple", data)
-        try:
-            return cls(
-                avatar_url=data["avatar_url"],
-                description=data["description"],
-                events_url=data["events_url"],
-                hooks_url=data["hooks_url"],
-                id=data["id"],
-                issues_url=data["issues_url"],
-                login=data["login"],
-                members_url=data["members_url"],
-                node_id=data["node_id"],
-                public_members_url=data["public_members_url"],
-                repos_url=data["repos_url"],
-                url=data["url"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("OrganizationSimple", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

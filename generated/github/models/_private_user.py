@@ -2,71 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("avatar_url", "avatar_url"),
-    ("bio", "bio"),
-    ("blog", "blog"),
-    ("collaborators", "collaborators"),
-    ("company", "company"),
-    ("created_at", "created_at"),
-    ("disk_usage", "disk_usage"),
-    ("email", "email"),
-    ("events_url", "events_url"),
-    ("followers", "followers"),
-    ("followers_url", "followers_url"),
-    ("following", "following"),
-    ("following_url", "following_url"),
-    ("gists_url", "gists_url"),
-    ("gravatar_id", "gravatar_id"),
-    ("hireable", "hireable"),
-    ("html_url", "html_url"),
-    ("id", "id"),
-    ("location", "location"),
-    ("login", "login"),
-    ("name", "name"),
-    ("node_id", "node_id"),
-    ("organizations_url", "organizations_url"),
-    ("owned_private_repos", "owned_private_repos"),
-    ("private_gists", "private_gists"),
-    ("public_gists", "public_gists"),
-    ("public_repos", "public_repos"),
-    ("received_events_url", "received_events_url"),
-    ("repos_url", "repos_url"),
-    ("site_admin", "site_admin"),
-    ("starred_url", "starred_url"),
-    ("subscriptions_url", "subscriptions_url"),
-    ("total_private_repos", "total_private_repos"),
-    ("two_factor_authentication", "two_factor_authentication"),
-    ("type", "type"),
-    ("updated_at", "updated_at"),
-    ("url", "url"),
-    ("business_plus", "business_plus"),
-    ("ldap_dn", "ldap_dn"),
-    ("plan", "plan"),
-    ("suspended_at", "suspended_at"),
-    ("twitter_username", "twitter_username"),
-)
 
-
-@attrs.define(kw_only=True)
-class PrivateUser:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PrivateUser(Model):
+    """Schema ``private-user`` of the GitHub API."""
 
     avatar_url: str
     bio: str | None
     blog: str | None
     collaborators: int
     company: str | None
-    created_at: str
+    created_at: dt.datetime
     disk_usage: int
     email: str | None
     events_url: str
@@ -96,162 +48,10 @@ class PrivateUser:
     total_private_repos: int
     two_factor_authentication: bool
     type: str
-    updated_at: str
+    updated_at: dt.datetime
     url: str
     business_plus: bool | Unset = UNSET
     ldap_dn: str | Unset = UNSET
     plan: m.PrivateUserPlan | Unset = UNSET
-    suspended_at: str | Unset | None = UNSET
+    suspended_at: dt.datetime | Unset | None = UNSET
     twitter_username: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "avatar_url",
-            "bio",
-            "blog",
-            "collaborators",
-            "company",
-            "created_at",
-            "disk_usage",
-            "email",
-            "events_url",
-            "followers",
-            "followers_url",
-            "following",
-            "following_url",
-            "gists_url",
-            "gravatar_id",
-            "hireable",
-            "html_url",
-            "id",
-            "location",
-            "login",
-            "name",
-            "node_id",
-            "organizations_url",
-            "owned_private_repos",
-            "private_gists",
-            "public_gists",
-            "public_repos",
-            "received_events_url",
-            "repos_url",
-            "site_admin",
-            "starred_url",
-            "subscriptions_url",
-            "total_private_repos",
-            "two_factor_authentication",
-            "type",
-            "updated_at",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "avatar_url",
-            "bio",
-            "blog",
-            "collaborators",
-            "company",
-            "created_at",
-            "disk_usage",
-            "email",
-            "events_url",
-            "followers",
-            "followers_url",
-            "following",
-            "following_url",
-            "gists_url",
-            "gravatar_id",
-            "hireable",
-            "html_url",
-            "id",
-            "location",
-            "login",
-            "name",
-            "node_id",
-            "organizations_url",
-            "owned_private_repos",
-            "private_gists",
-            "public_gists",
-            "public_repos",
-            "received_events_url",
-            "repos_url",
-            "site_admin",
-            "starred_url",
-            "subscriptions_url",
-            "total_private_repos",
-            "two_factor_authentication",
-            "type",
-            "updated_at",
-            "url",
-            "business_plus",
-            "ldap_dn",
-            "plan",
-            "suspended_at",
-            "twitter_username",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PrivateUser:
-        data = _c.expect_object("PrivateUser", data)
-        try:
-            return cls(
-                avatar_url=data["avatar_url"],
-                bio=data["bio"],
-                blog=data["blog"],
-                collaborators=data["collaborators"],
-                company=data["company"],
-                created_at=data["created_at"],
-                disk_usage=data["disk_usage"],
-                email=data["email"],
-                events_url=data["events_url"],
-                followers=data["followers"],
-                followers_url=data["followers_url"],
-                following=data["following"],
-                following_url=data["following_url"],
-                gists_url=data["gists_url"],
-                gravatar_id=data["gravatar_id"],
-                hireable=data["hireable"],
-                html_url=data["html_url"],
-                id=data["id"],
-                location=data["location"],
-                login=data["login"],
-                name=data["name"],
-                node_id=data["node_id"],
-                organizations_url=data["organizations_url"],
-                owned_private_repos=data["owned_private_repos"],
-                private_gists=data["private_gists"],
-                public_gists=data["public_gists"],
-                public_repos=data["public_repos"],
-                received_events_url=data["received_events_url"],
-                repos_url=data["repos_url"],
-                site_admin=data["site_admin"],
-                starred_url=data["starred_url"],
-                subscriptions_url=data["subscriptions_url"],
-                total_private_repos=data["total_private_repos"],
-                two_factor_authentication=data["two_factor_authentication"],
-                type=data["type"],
-                updated_at=data["updated_at"],
-                url=data["url"],
-                business_plus=_c.UNSET
-                if (v := data.get("business_plus", _c.UNSET)) is _c.UNSET
-                else v,
-                ldap_dn=_c.UNSET if (v := data.get("ldap_dn", _c.UNSET)) is _c.UNSET else v,
-                plan=_c.UNSET
-                if (v := data.get("plan", _c.UNSET)) is _c.UNSET
-                else m.PrivateUserPlan.from_dict(v),
-                suspended_at=_c.UNSET
-                if (v := data.get("suspended_at", _c.UNSET)) is _c.UNSET
-                else v,
-                twitter_username=_c.UNSET
-                if (v := data.get("twitter_username", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PrivateUser", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,60 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("collaborators", "collaborators"),
-    ("name", "name"),
-    ("private_repos", "private_repos"),
-    ("space", "space"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class PrivateUserPlan:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PrivateUserPlan(Model):
+    """Schema ``plan`` of the GitHub API."""
 
     collaborators: int
     name: str
     private_repos: int
     space: int
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "collaborators",
-            "name",
-            "private_repos",
-            "space",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "collaborators",
-            "name",
-            "private_repos",
-            "space",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PrivateUserPlan:
-        data = _c.expect_object("PrivateUserPlan", data)
-        try:
-            return cls(
-                collaborators=data["collaborators"],
-                name=data["name"],
-                private_repos=data["private_repos"],
-                space=data["space"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PrivateUserPlan", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

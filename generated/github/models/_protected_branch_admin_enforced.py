@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("enabled", "enabled"),
-    ("url", "url"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class ProtectedBranchAdminEnforced:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ProtectedBranchAdminEnforced(Model):
+    """Schema ``protected-branch-admin-enforced`` of the GitHub API."""
 
     enabled: bool
     url: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "enabled",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "enabled",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ProtectedBranchAdminEnforced:
-        data = _c.expect_object("ProtectedBranchAdminEnforced", data)
-        try:
-            return cls(
-                enabled=data["enabled"],
-                url=data["url"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ProtectedBranchAdminEnforced", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("dismiss_stale_reviews", "dismiss_stale_reviews"),
-    ("require_code_owner_reviews", "require_code_owner_reviews"),
-    ("bypass_pull_request_allowances", "bypass_pull_request_allowances"),
-    ("dismissal_restrictions", "dismissal_restrictions"),
-    ("require_last_push_approval", "require_last_push_approval"),
-    ("required_approving_review_count", "required_approving_review_count"),
-    ("url", "url"),
-)
 
-
-@attrs.define(kw_only=True)
-class ProtectedBranchPullRequestReview:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ProtectedBranchPullRequestReview(Model):
+    """Schema ``protected-branch-pull-request-review`` of the GitHub API."""
 
     dismiss_stale_reviews: bool
     require_code_owner_reviews: bool
@@ -35,50 +20,3 @@ class ProtectedBranchPullRequestReview:
     require_last_push_approval: bool | Unset = UNSET
     required_approving_review_count: int | Unset = UNSET
     url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "dismiss_stale_reviews",
-            "require_code_owner_reviews",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "dismiss_stale_reviews",
-            "require_code_owner_reviews",
-            "bypass_pull_request_allowances",
-            "dismissal_restrictions",
-            "require_last_push_approval",
-            "required_approving_review_count",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ProtectedBranchPullRequestReview:
-        data = _c.expect_object("ProtectedBranchPullRequestReview", data)
-        try:
-            return cls(
-                dismiss_stale_reviews=data["dismiss_stale_reviews"],
-                require_code_owner_reviews=data["require_code_owner_reviews"],
-                bypass_pull_request_allowances=_c.UNSET
-                if (v := data.get("bypass_pull_request_allowances", _c.UNSET)) is _c.UNSET
-                else m.ProtectedBranchPullRequestReviewBypassPullRequestAllowances.from_dict(v),
-                dismissal_restrictions=_c.UNSET
-                if (v := data.get("dismissal_restrictions", _c.UNSET)) is _c.UNSET
-                else m.ProtectedBranchPullRequestReviewDismissalRestrictions.from_dict(v),
-                require_last_push_approval=_c.UNSET
-                if (v := data.get("require_last_push_approval", _c.UNSET)) is _c.UNSET
-                else v,
-                required_approving_review_count=_c.UNSET
-                if (v := data.get("required_approving_review_count", _c.UNSET)) is _c.UNSET
-                else v,
-                url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ProtectedBranchPullRequestReview", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

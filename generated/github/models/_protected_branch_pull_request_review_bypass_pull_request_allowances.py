@@ -2,60 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("apps", "apps"),
-    ("teams", "teams"),
-    ("users", "users"),
-)
 
-
-@attrs.define(kw_only=True)
-class ProtectedBranchPullRequestReviewBypassPullRequestAllowances:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ProtectedBranchPullRequestReviewBypassPullRequestAllowances(Model):
+    """Schema ``bypass_pull_request_allowances`` of the GitHub API."""
 
     apps: list[m.Integration] | Unset = UNSET
     teams: list[m.Team] | Unset = UNSET
     users: list[m.SimpleUser] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "apps",
-            "teams",
-            "users",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ProtectedBranchPullRequestReviewBypassPullRequestAllowances:
-        data = _c.expect_object("ProtectedBranchPullRequestReviewBypassPullRequestAllowances", data)
-        try:
-            return cls(
-                apps=_c.UNSET
-                if (v := data.get("apps", _c.UNSET)) is _c.UNSET
-                else [m.Integration.from_dict(x) for x in v],
-                teams=_c.UNSET
-                if (v := data.get("teams", _c.UNSET)) is _c.UNSET
-                else [m.Team.from_dict(x) for x in v],
-                users=_c.UNSET
-                if (v := data.get("users", _c.UNSET)) is _c.UNSET
-                else [m.SimpleUser.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing(
-                "ProtectedBranchPullRequestReviewBypassPullRequestAllowances", error
-            ) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

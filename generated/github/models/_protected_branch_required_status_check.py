@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("checks", "checks"),
-    ("contexts", "contexts"),
-    ("contexts_url", "contexts_url"),
-    ("enforcement_level", "enforcement_level"),
-    ("strict", "strict"),
-    ("url", "url"),
-)
 
-
-@attrs.define(kw_only=True)
-class ProtectedBranchRequiredStatusCheck:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ProtectedBranchRequiredStatusCheck(Model):
+    """Schema ``protected-branch-required-status-check`` of the GitHub API."""
 
     checks: list[m.ProtectedBranchRequiredStatusCheckChecksItem]
     contexts: list[str]
@@ -31,47 +17,3 @@ class ProtectedBranchRequiredStatusCheck:
     enforcement_level: str | Unset = UNSET
     strict: bool | Unset = UNSET
     url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "checks",
-            "contexts",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "checks",
-            "contexts",
-            "contexts_url",
-            "enforcement_level",
-            "strict",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ProtectedBranchRequiredStatusCheck:
-        data = _c.expect_object("ProtectedBranchRequiredStatusCheck", data)
-        try:
-            return cls(
-                checks=[
-                    m.ProtectedBranchRequiredStatusCheckChecksItem.from_dict(x)
-                    for x in data["checks"]
-                ],
-                contexts=list(data["contexts"]),
-                contexts_url=_c.UNSET
-                if (v := data.get("contexts_url", _c.UNSET)) is _c.UNSET
-                else v,
-                enforcement_level=_c.UNSET
-                if (v := data.get("enforcement_level", _c.UNSET)) is _c.UNSET
-                else v,
-                strict=_c.UNSET if (v := data.get("strict", _c.UNSET)) is _c.UNSET else v,
-                url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ProtectedBranchRequiredStatusCheck", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

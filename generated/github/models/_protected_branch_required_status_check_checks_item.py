@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("app_id", "app_id"),
-    ("context", "context"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class ProtectedBranchRequiredStatusCheckChecksItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ProtectedBranchRequiredStatusCheckChecksItem(Model):
+    """Schema ``items`` of the GitHub API."""
 
     app_id: int | None
     context: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "app_id",
-            "context",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "app_id",
-            "context",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ProtectedBranchRequiredStatusCheckChecksItem:
-        data = _c.expect_object("ProtectedBranchRequiredStatusCheckChecksItem", data)
-        try:
-            return cls(
-                app_id=data["app_id"],
-                context=data["context"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ProtectedBranchRequiredStatusCheckChecksItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,67 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("avatar_url", "avatar_url"),
-    ("bio", "bio"),
-    ("blog", "blog"),
-    ("company", "company"),
-    ("created_at", "created_at"),
-    ("email", "email"),
-    ("events_url", "events_url"),
-    ("followers", "followers"),
-    ("followers_url", "followers_url"),
-    ("following", "following"),
-    ("following_url", "following_url"),
-    ("gists_url", "gists_url"),
-    ("gravatar_id", "gravatar_id"),
-    ("hireable", "hireable"),
-    ("html_url", "html_url"),
-    ("id", "id"),
-    ("location", "location"),
-    ("login", "login"),
-    ("name", "name"),
-    ("node_id", "node_id"),
-    ("organizations_url", "organizations_url"),
-    ("public_gists", "public_gists"),
-    ("public_repos", "public_repos"),
-    ("received_events_url", "received_events_url"),
-    ("repos_url", "repos_url"),
-    ("site_admin", "site_admin"),
-    ("starred_url", "starred_url"),
-    ("subscriptions_url", "subscriptions_url"),
-    ("type", "type"),
-    ("updated_at", "updated_at"),
-    ("url", "url"),
-    ("collaborators", "collaborators"),
-    ("disk_usage", "disk_usage"),
-    ("owned_private_repos", "owned_private_repos"),
-    ("plan", "plan"),
-    ("private_gists", "private_gists"),
-    ("suspended_at", "suspended_at"),
-    ("total_private_repos", "total_private_repos"),
-    ("twitter_username", "twitter_username"),
-)
 
+@model
+class PublicUser(Model):
+    """Schema ``public-user`` of the GitHub API."""
 
-@attrs.define(kw_only=True)
-class PublicUser:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     avatar_url: str
     bio: str | None
     blog: str | None
     company: str | None
-    created_at: str
+    created_at: dt.datetime
     email: str | None
     events_url: str
     followers: int
@@ -87,159 +44,13 @@ class PublicUser:
     starred_url: str
     subscriptions_url: str
     type: str
-    updated_at: str
+    updated_at: dt.datetime
     url: str
     collaborators: int | Unset = UNSET
     disk_usage: int | Unset = UNSET
     owned_private_repos: int | Unset = UNSET
     plan: m.PublicUserPlan | Unset = UNSET
     private_gists: int | Unset = UNSET
-    suspended_at: str | Unset | None = UNSET
+    suspended_at: dt.datetime | Unset | None = UNSET
     total_private_repos: int | Unset = UNSET
     twitter_username: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "avatar_url",
-            "bio",
-            "blog",
-            "company",
-            "created_at",
-            "email",
-            "events_url",
-            "followers",
-            "followers_url",
-            "following",
-            "following_url",
-            "gists_url",
-            "gravatar_id",
-            "hireable",
-            "html_url",
-            "id",
-            "location",
-            "login",
-            "name",
-            "node_id",
-            "organizations_url",
-            "public_gists",
-            "public_repos",
-            "received_events_url",
-            "repos_url",
-            "site_admin",
-            "starred_url",
-            "subscriptions_url",
-            "type",
-            "updated_at",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "avatar_url",
-            "bio",
-            "blog",
-            "company",
-            "created_at",
-            "email",
-            "events_url",
-            "followers",
-            "followers_url",
-            "following",
-            "following_url",
-            "gists_url",
-            "gravatar_id",
-            "hireable",
-            "html_url",
-            "id",
-            "location",
-            "login",
-            "name",
-            "node_id",
-            "organizations_url",
-            "public_gists",
-            "public_repos",
-            "received_events_url",
-            "repos_url",
-            "site_admin",
-            "starred_url",
-            "subscriptions_url",
-            "type",
-            "updated_at",
-            "url",
-            "collaborators",
-            "disk_usage",
-            "owned_private_repos",
-            "plan",
-            "private_gists",
-            "suspended_at",
-            "total_private_repos",
-            "twitter_username",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PublicUser:
-        data = _c.expect_object("PublicUser", data)
-        try:
-            return cls(
-                avatar_url=data["avatar_url"],
-                bio=data["bio"],
-                blog=data["blog"],
-                company=data["company"],
-                created_at=data["created_at"],
-                email=data["email"],
-                events_url=data["events_url"],
-                followers=data["followers"],
-                followers_url=data["followers_url"],
-                following=data["following"],
-                following_url=data["following_url"],
-                gists_url=data["gists_url"],
-                gravatar_id=data["gravatar_id"],
-                hireable=data["hireable"],
-                html_url=data["html_url"],
-                id=data["id"],
-                location=data["location"],
-                login=data["login"],
-                name=data["name"],
-                node_id=data["node_id"],
-                organizations_url=data["organizations_url"],
-                public_gists=data["public_gists"],
-                public_repos=data["public_repos"],
-                received_events_url=data["received_events_url"],
-                repos_url=data["repos_url"],
-                site_admin=data["site_admin"],
-                starred_url=data["starred_url"],
-                subscriptions_url=data["subscriptions_url"],
-                type=data["type"],
-                updated_at=data["updated_at"],
-                url=data["url"],
-                collaborators=_c.UNSET
-                if (v := data.get("collaborators", _c.UNSET)) is _c.UNSET
-                else v,
-                disk_usage=_c.UNSET if (v := data.get("disk_usage", _c.UNSET)) is _c.UNSET else v,
-                owned_private_repos=_c.UNSET
-                if (v := data.get("owned_private_repos", _c.UNSET)) is _c.UNSET
-                else v,
-                plan=_c.UNSET
-                if (v := data.get("plan", _c.UNSET)) is _c.UNSET
-                else m.PublicUserPlan.from_dict(v),
-                private_gists=_c.UNSET
-                if (v := data.get("private_gists", _c.UNSET)) is _c.UNSET
-                else v,
-                suspended_at=_c.UNSET
-                if (v := data.get("suspended_at", _c.UNSET)) is _c.UNSET
-                else v,
-                total_private_repos=_c.UNSET
-                if (v := data.get("total_private_repos", _c.UNSET)) is _c.UNSET
-                else v,
-                twitter_username=_c.UNSET
-                if (v := data.get("twitter_username", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PublicUser", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,72 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("links", "_links"),
-    ("additions", "additions"),
-    ("assignee", "assignee"),
-    ("author_association", "author_association"),
-    ("auto_merge", "auto_merge"),
-    ("base", "base"),
-    ("body", "body"),
-    ("changed_files", "changed_files"),
-    ("closed_at", "closed_at"),
-    ("comments", "comments"),
-    ("comments_url", "comments_url"),
-    ("commits", "commits"),
-    ("commits_url", "commits_url"),
-    ("created_at", "created_at"),
-    ("deletions", "deletions"),
-    ("diff_url", "diff_url"),
-    ("head", "head"),
-    ("html_url", "html_url"),
-    ("id", "id"),
-    ("issue_url", "issue_url"),
-    ("labels", "labels"),
-    ("locked", "locked"),
-    ("maintainer_can_modify", "maintainer_can_modify"),
-    ("merge_commit_sha", "merge_commit_sha"),
-    ("mergeable", "mergeable"),
-    ("mergeable_state", "mergeable_state"),
-    ("merged", "merged"),
-    ("merged_at", "merged_at"),
-    ("merged_by", "merged_by"),
-    ("milestone", "milestone"),
-    ("node_id", "node_id"),
-    ("number", "number"),
-    ("patch_url", "patch_url"),
-    ("review_comment_url", "review_comment_url"),
-    ("review_comments", "review_comments"),
-    ("review_comments_url", "review_comments_url"),
-    ("state", "state"),
-    ("statuses_url", "statuses_url"),
-    ("title", "title"),
-    ("updated_at", "updated_at"),
-    ("url", "url"),
-    ("user", "user"),
-    ("active_lock_reason", "active_lock_reason"),
-    ("assignees", "assignees"),
-    ("draft", "draft"),
-    ("rebaseable", "rebaseable"),
-    ("requested_reviewers", "requested_reviewers"),
-    ("requested_teams", "requested_teams"),
-)
 
+@model
+class PullRequest(Model):
+    """Schema ``pull-request`` of the GitHub API."""
 
-@attrs.define(kw_only=True)
-class PullRequest:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    links: m.PullRequestLinks
+    links: m.PullRequestLinks = field("_links")
     additions: int
     assignee: m.NullableSimpleUser | None
     author_association: m.AuthorAssociation | str
@@ -75,12 +21,12 @@ class PullRequest:
     base: m.PullRequestBase
     body: str | None
     changed_files: int
-    closed_at: str | None
+    closed_at: dt.datetime | None
     comments: int
     comments_url: str
     commits: int
     commits_url: str
-    created_at: str
+    created_at: dt.datetime
     deletions: int
     diff_url: str
     head: m.PullRequestHead
@@ -94,7 +40,7 @@ class PullRequest:
     mergeable: bool | None
     mergeable_state: str
     merged: bool
-    merged_at: str | None
+    merged_at: dt.datetime | None
     merged_by: m.NullableSimpleUser | None
     milestone: m.NullableMilestone | None
     node_id: str
@@ -106,7 +52,7 @@ class PullRequest:
     state: m.PullRequestState | str
     statuses_url: str
     title: str
-    updated_at: str
+    updated_at: dt.datetime
     url: str
     user: m.NullableSimpleUser | None
     active_lock_reason: str | Unset | None = UNSET
@@ -115,186 +61,3 @@ class PullRequest:
     rebaseable: bool | Unset | None = UNSET
     requested_reviewers: list[m.SimpleUser] | Unset | None = UNSET
     requested_teams: list[m.TeamSimple] | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "_links",
-            "additions",
-            "assignee",
-            "author_association",
-            "auto_merge",
-            "base",
-            "body",
-            "changed_files",
-            "closed_at",
-            "comments",
-            "comments_url",
-            "commits",
-            "commits_url",
-            "created_at",
-            "deletions",
-            "diff_url",
-            "head",
-            "html_url",
-            "id",
-            "issue_url",
-            "labels",
-            "locked",
-            "maintainer_can_modify",
-            "merge_commit_sha",
-            "mergeable",
-            "mergeable_state",
-            "merged",
-            "merged_at",
-            "merged_by",
-            "milestone",
-            "node_id",
-            "number",
-            "patch_url",
-            "review_comment_url",
-            "review_comments",
-            "review_comments_url",
-            "state",
-            "statuses_url",
-            "title",
-            "updated_at",
-            "url",
-            "user",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "_links",
-            "additions",
-            "assignee",
-            "author_association",
-            "auto_merge",
-            "base",
-            "body",
-            "changed_files",
-            "closed_at",
-            "comments",
-            "comments_url",
-            "commits",
-            "commits_url",
-            "created_at",
-            "deletions",
-            "diff_url",
-            "head",
-            "html_url",
-            "id",
-            "issue_url",
-            "labels",
-            "locked",
-            "maintainer_can_modify",
-            "merge_commit_sha",
-            "mergeable",
-            "mergeable_state",
-            "merged",
-            "merged_at",
-            "merged_by",
-            "milestone",
-            "node_id",
-            "number",
-            "patch_url",
-            "review_comment_url",
-            "review_comments",
-            "review_comments_url",
-            "state",
-            "statuses_url",
-            "title",
-            "updated_at",
-            "url",
-            "user",
-            "active_lock_reason",
-            "assignees",
-            "draft",
-            "rebaseable",
-            "requested_reviewers",
-            "requested_teams",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PullRequest:
-        data = _c.expect_object("PullRequest", data)
-        try:
-            return cls(
-                links=m.PullRequestLinks.from_dict(data["_links"]),
-                additions=data["additions"],
-                assignee=None
-                if data["assignee"] is None
-                else m.NullableSimpleUser.from_dict(data["assignee"]),
-                author_association=_c.enum_value(m.AuthorAssociation, data["author_association"]),
-                auto_merge=None
-                if data["auto_merge"] is None
-                else m.AutoMerge.from_dict(data["auto_merge"]),
-                base=m.PullRequestBase.from_dict(data["base"]),
-                body=data["body"],
-                changed_files=data["changed_files"],
-                closed_at=data["closed_at"],
-                comments=data["comments"],
-                comments_url=data["comments_url"],
-                commits=data["commits"],
-                commits_url=data["commits_url"],
-                created_at=data["created_at"],
-                deletions=data["deletions"],
-                diff_url=data["diff_url"],
-                head=m.PullRequestHead.from_dict(data["head"]),
-                html_url=data["html_url"],
-                id=data["id"],
-                issue_url=data["issue_url"],
-                labels=[m.PullRequestLabelsItem.from_dict(x) for x in data["labels"]],
-                locked=data["locked"],
-                maintainer_can_modify=data["maintainer_can_modify"],
-                merge_commit_sha=data["merge_commit_sha"],
-                mergeable=data["mergeable"],
-                mergeable_state=data["mergeable_state"],
-                merged=data["merged"],
-                merged_at=data["merged_at"],
-                merged_by=None
-                if data["merged_by"] is None
-                else m.NullableSimpleUser.from_dict(data["merged_by"]),
-                milestone=None
-                if data["milestone"] is None
-                else m.NullableMilestone.from_dict(data["milestone"]),
-                node_id=data["node_id"],
-                number=data["number"],
-                patch_url=data["patch_url"],
-                review_comment_url=data["review_comment_url"],
-                review_comments=data["review_comments"],
-                review_comments_url=data["review_comments_url"],
-                state=_c.enum_value(m.PullRequestState, data["state"]),
-                statuses_url=data["statuses_url"],
-                title=data["title"],
-                updated_at=data["updated_at"],
-                url=data["url"],
-                user=None if data["user"] is None else m.NullableSimpleUser.from_dict(data["user"]),
-                active_lock_reason=_c.UNSET
-                if (v := data.get("active_lock_reason", _c.UNSET)) is _c.UNSET
-                else v,
-                assignees=_c.UNSET
-                if (v := data.get("assignees", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [m.SimpleUser.from_dict(x) for x in v],
-                draft=_c.UNSET if (v := data.get("draft", _c.UNSET)) is _c.UNSET else v,
-                rebaseable=_c.UNSET if (v := data.get("rebaseable", _c.UNSET)) is _c.UNSET else v,
-                requested_reviewers=_c.UNSET
-                if (v := data.get("requested_reviewers", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [m.SimpleUser.from_dict(x) for x in v],
-                requested_teams=_c.UNSET
-                if (v := data.get("requested_teams", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [m.TeamSimple.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PullRequest", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

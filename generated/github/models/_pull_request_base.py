@@ -2,67 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("label", "label"),
-    ("ref", "ref"),
-    ("repo", "repo"),
-    ("sha", "sha"),
-    ("user", "user"),
-)
 
-
-@attrs.define(kw_only=True)
-class PullRequestBase:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PullRequestBase(Model):
+    """Schema ``base`` of the GitHub API."""
 
     label: str
     ref: str
     repo: m.PullRequestBaseRepo
     sha: str
     user: m.PullRequestBaseUser
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "label",
-            "ref",
-            "repo",
-            "sha",
-            "user",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "label",
-            "ref",
-            "repo",
-            "sha",
-            "user",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PullRequestBase:
-        data = _c.expect_object("PullRequestBase", data)
-        try:
-            return cls(
-                label=data["label"],
-                ref=data["ref"],
-                repo=m.PullRequestBaseRepo.from_dict(data["repo"]),
-                sha=data["sha"],
-                user=m.PullRequestBaseUser.from_dict(data["user"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PullRequestBase", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

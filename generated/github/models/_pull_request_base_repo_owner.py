@@ -2,37 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("avatar_url", "avatar_url"),
-    ("events_url", "events_url"),
-    ("followers_url", "followers_url"),
-    ("following_url", "following_url"),
-    ("gists_url", "gists_url"),
-    ("gravatar_id", "gravatar_id"),
-    ("html_url", "html_url"),
-    ("id", "id"),
-    ("login", "login"),
-    ("node_id", "node_id"),
-    ("organizations_url", "organizations_url"),
-    ("received_events_url", "received_events_url"),
-    ("repos_url", "repos_url"),
-    ("site_admin", "site_admin"),
-    ("starred_url", "starred_url"),
-    ("subscriptions_url", "subscriptions_url"),
-    ("type", "type"),
-    ("url", "url"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class PullRequestBaseRepoOwner:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PullRequestBaseRepoOwner(Model):
+    """Schema ``owner`` of the GitHub API."""
 
     avatar_url: str
     events_url: str
@@ -52,80 +27,3 @@ class PullRequestBaseRepoOwner:
     subscriptions_url: str
     type: str
     url: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "avatar_url",
-            "events_url",
-            "followers_url",
-            "following_url",
-            "gists_url",
-            "gravatar_id",
-            "html_url",
-            "id",
-            "login",
-            "node_id",
-            "organizations_url",
-            "received_events_url",
-            "repos_url",
-            "site_admin",
-            "starred_url",
-            "subscriptions_url",
-            "type",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "avatar_url",
-            "events_url",
-            "followers_url",
-            "following_url",
-            "gists_url",
-            "gravatar_id",
-            "html_url",
-            "id",
-            "login",
-            "node_id",
-            "organizations_url",
-            "received_events_url",
-            "repos_url",
-            "site_admin",
-            "starred_url",
-            "subscriptions_url",
-            "type",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PullRequestBaseRepoOwner:
-        data = _c.expect_object("PullRequestBaseRepoOwner", data)
-        try:
-            return cls(
-                avatar_url=data["avatar_url"],
-                events_url=data["events_url"],
-                followers_url=data["followers_url"],
-                following_url=data["following_url"],
-                gists_url=data["gists_url"],
-                gravatar_id=data["gravatar_id"],
-                html_url=data["html_url"],
-                id=data["id"],
-                login=data["login"],
-                node_id=data["node_id"],
-                organizations_url=data["organizations_url"],
-                received_events_url=data["received_events_url"],
-                repos_url=data["repos_url"],
-                site_admin=data["site_admin"],
-                starred_url=data["starred_url"],
-                subscriptions_url=data["subscriptions_url"],
-                type=data["type"],
-                url=data["url"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PullRequestBaseRepoOwner", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

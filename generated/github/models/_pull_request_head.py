@@ -2,69 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("label", "label"),
-    ("ref", "ref"),
-    ("repo", "repo"),
-    ("sha", "sha"),
-    ("user", "user"),
-)
 
-
-@attrs.define(kw_only=True)
-class PullRequestHead:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PullRequestHead(Model):
+    """Schema ``head`` of the GitHub API."""
 
     label: str
     ref: str
     repo: m.PullRequestHeadRepo | None
     sha: str
     user: m.PullRequestHeadUser
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "label",
-            "ref",
-            "repo",
-            "sha",
-            "user",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "label",
-            "ref",
-            "repo",
-            "sha",
-            "user",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PullRequestHead:
-        data = _c.expect_object("PullRequestHead", data)
-        try:
-            return cls(
-                label=data["label"],
-                ref=data["ref"],
-                repo=None
-                if data["repo"] is None
-                else m.PullRequestHeadRepo.from_dict(data["repo"]),
-                sha=data["sha"],
-                user=m.PullRequestHeadUser.from_dict(data["user"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PullRequestHead", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,107 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("archive_url", "archive_url"),
-    ("archived", "archived"),
-    ("assignees_url", "assignees_url"),
-    ("blobs_url", "blobs_url"),
-    ("branches_url", "branches_url"),
-    ("clone_url", "clone_url"),
-    ("collaborators_url", "collaborators_url"),
-    ("comments_url", "comments_url"),
-    ("commits_url", "commits_url"),
-    ("compare_url", "compare_url"),
-    ("contents_url", "contents_url"),
-    ("contributors_url", "contributors_url"),
-    ("created_at", "created_at"),
-    ("default_branch", "default_branch"),
-    ("deployments_url", "deployments_url"),
-    ("description", "description"),
-    ("disabled", "disabled"),
-    ("downloads_url", "downloads_url"),
-    ("events_url", "events_url"),
-    ("fork", "fork"),
-    ("forks", "forks"),
-    ("forks_count", "forks_count"),
-    ("forks_url", "forks_url"),
-    ("full_name", "full_name"),
-    ("git_commits_url", "git_commits_url"),
-    ("git_refs_url", "git_refs_url"),
-    ("git_tags_url", "git_tags_url"),
-    ("git_url", "git_url"),
-    ("has_discussions", "has_discussions"),
-    ("has_downloads", "has_downloads"),
-    ("has_issues", "has_issues"),
-    ("has_pages", "has_pages"),
-    ("has_projects", "has_projects"),
-    ("has_wiki", "has_wiki"),
-    ("homepage", "homepage"),
-    ("hooks_url", "hooks_url"),
-    ("html_url", "html_url"),
-    ("id", "id"),
-    ("issue_comment_url", "issue_comment_url"),
-    ("issue_events_url", "issue_events_url"),
-    ("issues_url", "issues_url"),
-    ("keys_url", "keys_url"),
-    ("labels_url", "labels_url"),
-    ("language", "language"),
-    ("languages_url", "languages_url"),
-    ("license", "license"),
-    ("merges_url", "merges_url"),
-    ("milestones_url", "milestones_url"),
-    ("mirror_url", "mirror_url"),
-    ("name", "name"),
-    ("node_id", "node_id"),
-    ("notifications_url", "notifications_url"),
-    ("open_issues", "open_issues"),
-    ("open_issues_count", "open_issues_count"),
-    ("owner", "owner"),
-    ("private", "private"),
-    ("pulls_url", "pulls_url"),
-    ("pushed_at", "pushed_at"),
-    ("releases_url", "releases_url"),
-    ("size", "size"),
-    ("ssh_url", "ssh_url"),
-    ("stargazers_count", "stargazers_count"),
-    ("stargazers_url", "stargazers_url"),
-    ("statuses_url", "statuses_url"),
-    ("subscribers_url", "subscribers_url"),
-    ("subscription_url", "subscription_url"),
-    ("svn_url", "svn_url"),
-    ("tags_url", "tags_url"),
-    ("teams_url", "teams_url"),
-    ("trees_url", "trees_url"),
-    ("updated_at", "updated_at"),
-    ("url", "url"),
-    ("watchers", "watchers"),
-    ("watchers_count", "watchers_count"),
-    ("allow_forking", "allow_forking"),
-    ("allow_merge_commit", "allow_merge_commit"),
-    ("allow_rebase_merge", "allow_rebase_merge"),
-    ("allow_squash_merge", "allow_squash_merge"),
-    ("is_template", "is_template"),
-    ("master_branch", "master_branch"),
-    ("permissions", "permissions"),
-    ("temp_clone_token", "temp_clone_token"),
-    ("topics", "topics"),
-    ("visibility", "visibility"),
-    ("web_commit_signoff_required", "web_commit_signoff_required"),
-)
 
-
-@attrs.define(kw_only=True)
-class PullRequestHeadRepo:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PullRequestHeadRepo(Model):
+    """Schema ``repo`` of the GitHub API."""
 
     archive_url: str
     archived: bool
@@ -116,7 +25,7 @@ class PullRequestHeadRepo:
     compare_url: str
     contents_url: str
     contributors_url: str
-    created_at: str
+    created_at: dt.datetime
     default_branch: str
     deployments_url: str
     description: str | None
@@ -161,7 +70,7 @@ class PullRequestHeadRepo:
     owner: m.PullRequestHeadRepoOwner
     private: bool
     pulls_url: str
-    pushed_at: str
+    pushed_at: dt.datetime
     releases_url: str
     size: int
     ssh_url: str
@@ -174,7 +83,7 @@ class PullRequestHeadRepo:
     tags_url: str
     teams_url: str
     trees_url: str
-    updated_at: str
+    updated_at: dt.datetime
     url: str
     watchers: int
     watchers_count: int
@@ -189,288 +98,3 @@ class PullRequestHeadRepo:
     topics: list[str] | Unset = UNSET
     visibility: str | Unset = UNSET
     web_commit_signoff_required: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "archive_url",
-            "archived",
-            "assignees_url",
-            "blobs_url",
-            "branches_url",
-            "clone_url",
-            "collaborators_url",
-            "comments_url",
-            "commits_url",
-            "compare_url",
-            "contents_url",
-            "contributors_url",
-            "created_at",
-            "default_branch",
-            "deployments_url",
-            "description",
-            "disabled",
-            "downloads_url",
-            "events_url",
-            "fork",
-            "forks",
-            "forks_count",
-            "forks_url",
-            "full_name",
-            "git_commits_url",
-            "git_refs_url",
-            "git_tags_url",
-            "git_url",
-            "has_discussions",
-            "has_downloads",
-            "has_issues",
-            "has_pages",
-            "has_projects",
-            "has_wiki",
-            "homepage",
-            "hooks_url",
-            "html_url",
-            "id",
-            "issue_comment_url",
-            "issue_events_url",
-            "issues_url",
-            "keys_url",
-            "labels_url",
-            "language",
-            "languages_url",
-            "license",
-            "merges_url",
-            "milestones_url",
-            "mirror_url",
-            "name",
-            "node_id",
-            "notifications_url",
-            "open_issues",
-            "open_issues_count",
-            "owner",
-            "private",
-            "pulls_url",
-            "pushed_at",
-            "releases_url",
-            "size",
-            "ssh_url",
-            "stargazers_count",
-            "stargazers_url",
-            "statuses_url",
-            "subscribers_url",
-            "subscription_url",
-            "svn_url",
-            "tags_url",
-            "teams_url",
-            "trees_url",
-            "updated_at",
-            "url",
-            "watchers",
-            "watchers_count",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "archive_url",
-            "archived",
-            "assignees_url",
-            "blobs_url",
-            "branches_url",
-            "clone_url",
-            "collaborators_url",
-            "comments_url",
-            "commits_url",
-            "compare_url",
-            "contents_url",
-            "contributors_url",
-            "created_at",
-            "default_branch",
-            "deployments_url",
-            "description",
-            "disabled",
-            "downloads_url",
-            "events_url",
-            "fork",
-            "forks",
-            "forks_count",
-            "forks_url",
-            "full_name",
-            "git_commits_url",
-            "git_refs_url",
-            "git_tags_url",
-            "git_url",
-            "has_discussions",
-            "has_downloads",
-            "has_issues",
-            "has_pages",
-            "has_projects",
-            "has_wiki",
-            "homepage",
-            "hooks_url",
-            "html_url",
-            "id",
-            "issue_comment_url",
-            "issue_events_url",
-            "issues_url",
-            "keys_url",
-            "labels_url",
-            "language",
-            "languages_url",
-            "license",
-            "merges_url",
-            "milestones_url",
-            "mirror_url",
-            "name",
-            "node_id",
-            "notifications_url",
-            "open_issues",
-            "open_issues_count",
-            "owner",
-            "private",
-            "pulls_url",
-            "pushed_at",
-            "releases_url",
-            "size",
-            "ssh_url",
-            "stargazers_count",
-            "stargazers_url",
-            "statuses_url",
-            "subscribers_url",
-            "subscription_url",
-            "svn_url",
-            "tags_url",
-            "teams_url",
-            "trees_url",
-            "updated_at",
-            "url",
-            "watchers",
-            "watchers_count",
-            "allow_forking",
-            "allow_merge_commit",
-            "allow_rebase_merge",
-            "allow_squash_merge",
-            "is_template",
-            "master_branch",
-            "permissions",
-            "temp_clone_token",
-            "topics",
-            "visibility",
-            "web_commit_signoff_required",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PullRequestHeadRepo:
-        data = _c.expect_object("PullRequestHeadRepo", data)
-        try:
-            return cls(
-                archive_url=data["archive_url"],
-                archived=data["archived"],
-                assignees_url=data["assignees_url"],
-                blobs_url=data["blobs_url"],
-                branches_url=data["branches_url"],
-                clone_url=data["clone_url"],
-                collaborators_url=data["collaborators_url"],
-                comments_url=data["comments_url"],
-                commits_url=data["commits_url"],
-                compare_url=data["compare_url"],
-                contents_url=data["contents_url"],
-                contributors_url=data["contributors_url"],
-                created_at=data["created_at"],
-                default_branch=data["default_branch"],
-                deployments_url=data["deployments_url"],
-                description=data["description"],
-                disabled=data["disabled"],
-                downloads_url=data["downloads_url"],
-                events_url=data["events_url"],
-                fork=data["fork"],
-                forks=data["forks"],
-                forks_count=data["forks_count"],
-                forks_url=data["forks_url"],
-                full_name=data["full_name"],
-                git_commits_url=data["git_commits_url"],
-                git_refs_url=data["git_refs_url"],
-                git_tags_url=data["git_tags_url"],
-                git_url=data["git_url"],
-                has_discussions=data["has_discussions"],
-                has_downloads=data["has_downloads"],
-                has_issues=data["has_issues"],
-                has_pages=data["has_pages"],
-                has_projects=data["has_projects"],
-                has_wiki=data["has_wiki"],
-                homepage=data["homepage"],
-                hooks_url=data["hooks_url"],
-                html_url=data["html_url"],
-                id=data["id"],
-                issue_comment_url=data["issue_comment_url"],
-                issue_events_url=data["issue_events_url"],
-                issues_url=data["issues_url"],
-                keys_url=data["keys_url"],
-                labels_url=data["labels_url"],
-                language=data["language"],
-                languages_url=data["languages_url"],
-                license=None
-                if data["license"] is None
-                else m.PullRequestHeadRepoLicense.from_dict(data["license"]),
-                merges_url=data["merges_url"],
-                milestones_url=data["milestones_url"],
-                mirror_url=data["mirror_url"],
-                name=data["name"],
-                node_id=data["node_id"],
-                notifications_url=data["notifications_url"],
-                open_issues=data["open_issues"],
-                open_issues_count=data["open_issues_count"],
-                owner=m.PullRequestHeadRepoOwner.from_dict(data["owner"]),
-                private=data["private"],
-                pulls_url=data["pulls_url"],
-                pushed_at=data["pushed_at"],
-                releases_url=data["releases_url"],
-                size=data["size"],
-                ssh_url=data["ssh_url"],
-                stargazers_count=data["stargazers_count"],
-                stargazers_url=data["stargazers_url"],
-                statuses_url=data["statuses_url"],
-                subscribers_url=data["subscribers_url"],
-                subscription_url=data["subscription_url"],
-                svn_url=data["svn_url"],
-                tags_url=data["tags_url"],
-                teams_url=data["teams_url"],
-                trees_url=data["trees_url"],
-                updated_at=data["updated_at"],
-                url=data["url"],
-                watchers=data["watchers"],
-                watchers_count=data["watchers_count"],
-                allow_forking=_c.UNSET
-                if (v := data.get("allow_forking", _c.UNSET)) is _c.UNSET
-                else v,
-                allow_merge_commit=_c.UNSET
-                if (v := data.get("allow_merge_commit", _c.UNSET)) is _c.UNSET
-                else v,
-                allow_rebase_merge=_c.UNSET
-                if (v := data.get("allow_rebase_merge", _c.UNSET)) is _c.UNSET
-                else v,
-                allow_squash_merge=_c.UNSET
-                if (v := data.get("allow_squash_merge", _c.UNSET)) is _c.UNSET
-                else v,
-                is_template=_c.UNSET if (v := data.get("is_template", _c.UNSET)) is _c.UNSET else v,
-                master_branch=_c.UNSET
-                if (v := data.get("master_branch", _c.UNSET)) is _c.UNSET
-                else v,
-                permissions=_c.UNSET
-                if (v := data.get("permissions", _c.UNSET)) is _c.UNSET
-                else m.PullRequestHeadRepoPermissions.from_dict(v),
-                temp_clone_token=_c.UNSET
-                if (v := data.get("temp_clone_token", _c.UNSET)) is _c.UNSET
-                else v,
-                topics=_c.UNSET if (v := data.get("topics", _c.UNSET)) is _c.UNSET else list(v),
-                visibility=_c.UNSET if (v := data.get("visibility", _c.UNSET)) is _c.UNSET else v,
-                web_commit_signoff_required=_c.UNSET
-                if (v := data.get("web_commit_signoff_required", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PullRequestHeadRepo", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

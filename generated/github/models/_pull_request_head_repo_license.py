@@ -2,65 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("key", "key"),
-    ("name", "name"),
-    ("node_id", "node_id"),
-    ("spdx_id", "spdx_id"),
-    ("url", "url"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class PullRequestHeadRepoLicense:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PullRequestHeadRepoLicense(Model):
+    """Schema ``license`` of the GitHub API."""
 
     key: str
     name: str
     node_id: str
     spdx_id: str | None
     url: str | None
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "key",
-            "name",
-            "node_id",
-            "spdx_id",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "key",
-            "name",
-            "node_id",
-            "spdx_id",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PullRequestHeadRepoLicense:
-        data = _c.expect_object("PullRequestHeadRepoLicense", data)
-        try:
-            return cls(
-                key=data["key"],
-                name=data["name"],
-                node_id=data["node_id"],
-                spdx_id=data["spdx_id"],
-                url=data["url"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PullRequestHeadRepoLicense", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

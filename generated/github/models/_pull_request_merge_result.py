@@ -2,55 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("merged", "merged"),
-    ("message", "message"),
-    ("sha", "sha"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class PullRequestMergeResult:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PullRequestMergeResult(Model):
+    """Schema ``pull-request-merge-result`` of the GitHub API."""
 
     merged: bool
     message: str
     sha: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "merged",
-            "message",
-            "sha",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "merged",
-            "message",
-            "sha",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PullRequestMergeResult:
-        data = _c.expect_object("PullRequestMergeResult", data)
-        try:
-            return cls(
-                merged=data["merged"],
-                message=data["message"],
-                sha=data["sha"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PullRequestMergeResult", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

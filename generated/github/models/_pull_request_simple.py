@@ -2,69 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("links", "_links"),
-    ("assignee", "assignee"),
-    ("author_association", "author_association"),
-    ("auto_merge", "auto_merge"),
-    ("base", "base"),
-    ("body", "body"),
-    ("closed_at", "closed_at"),
-    ("comments_url", "comments_url"),
-    ("commits_url", "commits_url"),
-    ("created_at", "created_at"),
-    ("diff_url", "diff_url"),
-    ("head", "head"),
-    ("html_url", "html_url"),
-    ("id", "id"),
-    ("issue_url", "issue_url"),
-    ("labels", "labels"),
-    ("locked", "locked"),
-    ("merge_commit_sha", "merge_commit_sha"),
-    ("merged_at", "merged_at"),
-    ("milestone", "milestone"),
-    ("node_id", "node_id"),
-    ("number", "number"),
-    ("patch_url", "patch_url"),
-    ("review_comment_url", "review_comment_url"),
-    ("review_comments_url", "review_comments_url"),
-    ("state", "state"),
-    ("statuses_url", "statuses_url"),
-    ("title", "title"),
-    ("updated_at", "updated_at"),
-    ("url", "url"),
-    ("user", "user"),
-    ("active_lock_reason", "active_lock_reason"),
-    ("assignees", "assignees"),
-    ("draft", "draft"),
-    ("requested_reviewers", "requested_reviewers"),
-    ("requested_teams", "requested_teams"),
-)
 
+@model
+class PullRequestSimple(Model):
+    """Schema ``pull-request-simple`` of the GitHub API."""
 
-@attrs.define(kw_only=True)
-class PullRequestSimple:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    links: m.PullRequestSimpleLinks
+    links: m.PullRequestSimpleLinks = field("_links")
     assignee: m.NullableSimpleUser | None
     author_association: m.AuthorAssociation | str
     auto_merge: m.AutoMerge | None
     base: m.PullRequestSimpleBase
     body: str | None
-    closed_at: str | None
+    closed_at: dt.datetime | None
     comments_url: str
     commits_url: str
-    created_at: str
+    created_at: dt.datetime
     diff_url: str
     head: m.PullRequestSimpleHead
     html_url: str
@@ -73,7 +31,7 @@ class PullRequestSimple:
     labels: list[m.PullRequestSimpleLabelsItem]
     locked: bool
     merge_commit_sha: str | None
-    merged_at: str | None
+    merged_at: dt.datetime | None
     milestone: m.NullableMilestone | None
     node_id: str
     number: int
@@ -83,7 +41,7 @@ class PullRequestSimple:
     state: str
     statuses_url: str
     title: str
-    updated_at: str
+    updated_at: dt.datetime
     url: str
     user: m.NullableSimpleUser | None
     active_lock_reason: str | Unset | None = UNSET
@@ -91,149 +49,3 @@ class PullRequestSimple:
     draft: bool | Unset = UNSET
     requested_reviewers: list[m.SimpleUser] | Unset | None = UNSET
     requested_teams: list[m.Team] | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "_links",
-            "assignee",
-            "author_association",
-            "auto_merge",
-            "base",
-            "body",
-            "closed_at",
-            "comments_url",
-            "commits_url",
-            "created_at",
-            "diff_url",
-            "head",
-            "html_url",
-            "id",
-            "issue_url",
-            "labels",
-            "locked",
-            "merge_commit_sha",
-            "merged_at",
-            "milestone",
-            "node_id",
-            "number",
-            "patch_url",
-            "review_comment_url",
-            "review_comments_url",
-            "state",
-            "statuses_url",
-            "title",
-            "updated_at",
-            "url",
-            "user",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "_links",
-            "assignee",
-            "author_association",
-            "auto_merge",
-            "base",
-            "body",
-            "closed_at",
-            "comments_url",
-            "commits_url",
-            "created_at",
-            "diff_url",
-            "head",
-            "html_url",
-            "id",
-            "issue_url",
-            "labels",
-            "locked",
-            "merge_commit_sha",
-            "merged_at",
-            "milestone",
-            "node_id",
-            "number",
-            "patch_url",
-            "review_comment_url",
-            "review_comments_url",
-            "state",
-            "statuses_url",
-            "title",
-            "updated_at",
-            "url",
-            "user",
-            "active_lock_reason",
-            "assignees",
-            "draft",
-            "requested_reviewers",
-            "requested_teams",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PullRequestSimple:
-        data = _c.expect_object("PullRequestSimple", data)
-        try:
-            return cls(
-                links=m.PullRequestSimpleLinks.from_dict(data["_links"]),
-                assignee=None
-                if data["assignee"] is None
-                else m.NullableSimpleUser.from_dict(data["assignee"]),
-                author_association=_c.enum_value(m.AuthorAssociation, data["author_association"]),
-                auto_merge=None
-                if data["auto_merge"] is None
-                else m.AutoMerge.from_dict(data["auto_merge"]),
-                base=m.PullRequestSimpleBase.from_dict(data["base"]),
-                body=data["body"],
-                closed_at=data["closed_at"],
-                comments_url=data["comments_url"],
-                commits_url=data["commits_url"],
-                created_at=data["created_at"],
-                diff_url=data["diff_url"],
-                head=m.PullRequestSimpleHead.from_dict(data["head"]),
-                html_url=data["html_url"],
-                id=data["id"],
-                issue_url=data["issue_url"],
-                labels=[m.PullRequestSimpleLabelsItem.from_dict(x) for x in data["labels"]],
-                locked=data["locked"],
-                merge_commit_sha=data["merge_commit_sha"],
-                merged_at=data["merged_at"],
-                milestone=None
-                if data["milestone"] is None
-                else m.NullableMilestone.from_dict(data["milestone"]),
-                node_id=data["node_id"],
-                number=data["number"],
-                patch_url=data["patch_url"],
-                review_comment_url=data["review_comment_url"],
-                review_comments_url=data["review_comments_url"],
-                state=data["state"],
-                statuses_url=data["statuses_url"],
-                title=data["title"],
-                updated_at=data["updated_at"],
-                url=data["url"],
-                user=None if data["user"] is None else m.NullableSimpleUser.from_dict(data["user"]),
-                active_lock_reason=_c.UNSET
-                if (v := data.get("active_lock_reason", _c.UNSET)) is _c.UNSET
-                else v,
-                assignees=_c.UNSET
-                if (v := data.get("assignees", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [m.SimpleUser.from_dict(x) for x in v],
-                draft=_c.UNSET if (v := data.get("draft", _c.UNSET)) is _c.UNSET else v,
-                requested_reviewers=_c.UNSET
-                if (v := data.get("requested_reviewers", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [m.SimpleUser.from_dict(x) for x in v],
-                requested_teams=_c.UNSET
-                if (v := data.get("requested_teams", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [m.Team.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PullRequestSimple", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("color", "color"),
-    ("default", "default"),
-    ("description", "description"),
-    ("id", "id"),
-    ("name", "name"),
-    ("node_id", "node_id"),
-    ("url", "url"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class PullRequestSimpleLabelsItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PullRequestSimpleLabelsItem(Model):
+    """Schema ``items`` of the GitHub API."""
 
     color: str
     default: bool
@@ -30,47 +16,3 @@ class PullRequestSimpleLabelsItem:
     name: str
     node_id: str
     url: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "color",
-            "default",
-            "description",
-            "id",
-            "name",
-            "node_id",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "color",
-            "default",
-            "description",
-            "id",
-            "name",
-            "node_id",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PullRequestSimpleLabelsItem:
-        data = _c.expect_object("PullRequestSimpleLabelsItem", data)
-        try:
-            return cls(
-                color=data["color"],
-                default=data["default"],
-                description=data["description"],
-                id=data["id"],
-                name=data["name"],
-                node_id=data["node_id"],
-                url=data["url"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PullRequestSimpleLabelsItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("comments", "comments"),
-    ("commits", "commits"),
-    ("html", "html"),
-    ("issue", "issue"),
-    ("review_comment", "review_comment"),
-    ("review_comments", "review_comments"),
-    ("self_", "self"),
-    ("statuses", "statuses"),
-)
 
-
-@attrs.define(kw_only=True)
-class PullRequestSimpleLinks:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PullRequestSimpleLinks(Model):
+    """Schema ``_links`` of the GitHub API."""
 
     comments: m.Link
     commits: m.Link
@@ -32,52 +17,5 @@ class PullRequestSimpleLinks:
     issue: m.Link
     review_comment: m.Link
     review_comments: m.Link
-    self_: m.Link
+    self_: m.Link = field("self")
     statuses: m.Link
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "comments",
-            "commits",
-            "html",
-            "issue",
-            "review_comment",
-            "review_comments",
-            "self",
-            "statuses",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "comments",
-            "commits",
-            "html",
-            "issue",
-            "review_comment",
-            "review_comments",
-            "self",
-            "statuses",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PullRequestSimpleLinks:
-        data = _c.expect_object("PullRequestSimpleLinks", data)
-        try:
-            return cls(
-                comments=m.Link.from_dict(data["comments"]),
-                commits=m.Link.from_dict(data["commits"]),
-                html=m.Link.from_dict(data["html"]),
-                issue=m.Link.from_dict(data["issue"]),
-                review_comment=m.Link.from_dict(data["review_comment"]),
-                review_comments=m.Link.from_dict(data["review_comments"]),
-                self_=m.Link.from_dict(data["self"]),
-                statuses=m.Link.from_dict(data["statuses"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PullRequestSimpleLinks", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("base", "base"),
-    ("head", "head"),
-    ("body", "body"),
-    ("draft", "draft"),
-    ("head_repo", "head_repo"),
-    ("issue", "issue"),
-    ("maintainer_can_modify", "maintainer_can_modify"),
-    ("title", "title"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PullsCreateBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PullsCreateBody(Model):
+    """Schema ``schema`` of the GitHub API."""
 
     base: str
     head: str
@@ -33,46 +17,3 @@ class PullsCreateBody:
     issue: int | Unset = UNSET
     maintainer_can_modify: bool | Unset = UNSET
     title: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "base",
-            "head",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "base",
-            "head",
-            "body",
-            "draft",
-            "head_repo",
-            "issue",
-            "maintainer_can_modify",
-            "title",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PullsCreateBody:
-        data = _c.expect_object("PullsCreateBody", data)
-        try:
-            return cls(
-                base=data["base"],
-                head=data["head"],
-                body=_c.UNSET if (v := data.get("body", _c.UNSET)) is _c.UNSET else v,
-                draft=_c.UNSET if (v := data.get("draft", _c.UNSET)) is _c.UNSET else v,
-                head_repo=_c.UNSET if (v := data.get("head_repo", _c.UNSET)) is _c.UNSET else v,
-                issue=_c.UNSET if (v := data.get("issue", _c.UNSET)) is _c.UNSET else v,
-                maintainer_can_modify=_c.UNSET
-                if (v := data.get("maintainer_can_modify", _c.UNSET)) is _c.UNSET
-                else v,
-                title=_c.UNSET if (v := data.get("title", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PullsCreateBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,52 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("code", "code"),
-    ("documentation_url", "documentation_url"),
-    ("message", "message"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PullsGetResponseM503:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PullsGetResponseM503(Model):
+    """Schema ``content`` of the GitHub API."""
 
     code: str | Unset = UNSET
     documentation_url: str | Unset = UNSET
     message: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "code",
-            "documentation_url",
-            "message",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PullsGetResponseM503:
-        data = _c.expect_object("PullsGetResponseM503", data)
-        try:
-            return cls(
-                code=_c.UNSET if (v := data.get("code", _c.UNSET)) is _c.UNSET else v,
-                documentation_url=_c.UNSET
-                if (v := data.get("documentation_url", _c.UNSET)) is _c.UNSET
-                else v,
-                message=_c.UNSET if (v := data.get("message", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PullsGetResponseM503", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

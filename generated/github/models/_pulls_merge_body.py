@@ -2,62 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("commit_message", "commit_message"),
-    ("commit_title", "commit_title"),
-    ("merge_method", "merge_method"),
-    ("sha", "sha"),
-)
 
-
-@attrs.define(kw_only=True)
-class PullsMergeBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PullsMergeBody(Model):
+    """Schema ``schema`` of the GitHub API."""
 
     commit_message: str | Unset = UNSET
     commit_title: str | Unset = UNSET
     merge_method: m.PullsMergeBodyMergeMethod | str | Unset = UNSET
     sha: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "commit_message",
-            "commit_title",
-            "merge_method",
-            "sha",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PullsMergeBody:
-        data = _c.expect_object("PullsMergeBody", data)
-        try:
-            return cls(
-                commit_message=_c.UNSET
-                if (v := data.get("commit_message", _c.UNSET)) is _c.UNSET
-                else v,
-                commit_title=_c.UNSET
-                if (v := data.get("commit_title", _c.UNSET)) is _c.UNSET
-                else v,
-                merge_method=_c.UNSET
-                if (v := data.get("merge_method", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.PullsMergeBodyMergeMethod, v),
-                sha=_c.UNSET if (v := data.get("sha", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PullsMergeBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

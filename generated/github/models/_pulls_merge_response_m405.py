@@ -2,48 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("documentation_url", "documentation_url"),
-    ("message", "message"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PullsMergeResponseM405:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PullsMergeResponseM405(Model):
+    """Schema ``content`` of the GitHub API."""
 
     documentation_url: str | Unset = UNSET
     message: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "documentation_url",
-            "message",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PullsMergeResponseM405:
-        data = _c.expect_object("PullsMergeResponseM405", data)
-        try:
-            return cls(
-                documentation_url=_c.UNSET
-                if (v := data.get("documentation_url", _c.UNSET)) is _c.UNSET
-                else v,
-                message=_c.UNSET if (v := data.get("message", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PullsMergeResponseM405", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("n1", "+1"),
-    ("n12", "-1"),
-    ("confused", "confused"),
-    ("eyes", "eyes"),
-    ("heart", "heart"),
-    ("hooray", "hooray"),
-    ("laugh", "laugh"),
-    ("rocket", "rocket"),
-    ("total_count", "total_count"),
-    ("url", "url"),
-)
+from connectory.core.models import Model, field, model
 
 
-@attrs.define(kw_only=True)
-class ReactionRollup:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ReactionRollup(Model):
+    """Schema ``reaction-rollup`` of the GitHub API."""
 
-    n1: int
-    n12: int
+    n1: int = field("+1")
+    n12: int = field("-1")
     confused: int
     eyes: int
     heart: int
@@ -36,56 +19,3 @@ class ReactionRollup:
     rocket: int
     total_count: int
     url: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "+1",
-            "-1",
-            "confused",
-            "eyes",
-            "heart",
-            "hooray",
-            "laugh",
-            "rocket",
-            "total_count",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "+1",
-            "-1",
-            "confused",
-            "eyes",
-            "heart",
-            "hooray",
-            "laugh",
-            "rocket",
-            "total_count",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ReactionRollup:
-        data = _c.expect_object("ReactionRollup", data)
-        try:
-            return cls(
-                n1=data["+1"],
-                n12=data["-1"],
-                confused=data["confused"],
-                eyes=data["eyes"],
-                heart=data["heart"],
-                hooray=data["hooray"],
-                laugh=data["laugh"],
-                rocket=data["rocket"],
-                total_count=data["total_count"],
-                url=data["url"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ReactionRollup", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,57 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("assets", "assets"),
-    ("assets_url", "assets_url"),
-    ("author", "author"),
-    ("created_at", "created_at"),
-    ("draft", "draft"),
-    ("html_url", "html_url"),
-    ("id", "id"),
-    ("name", "name"),
-    ("node_id", "node_id"),
-    ("prerelease", "prerelease"),
-    ("published_at", "published_at"),
-    ("tag_name", "tag_name"),
-    ("tarball_url", "tarball_url"),
-    ("target_commitish", "target_commitish"),
-    ("upload_url", "upload_url"),
-    ("url", "url"),
-    ("zipball_url", "zipball_url"),
-    ("body", "body"),
-    ("body_html", "body_html"),
-    ("body_text", "body_text"),
-    ("discussion_url", "discussion_url"),
-    ("mentions_count", "mentions_count"),
-    ("reactions", "reactions"),
-)
 
-
-@attrs.define(kw_only=True)
-class Release:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Release(Model):
+    """Schema ``release`` of the GitHub API."""
 
     assets: list[m.ReleaseAsset]
     assets_url: str
     author: m.SimpleUser
-    created_at: str
+    created_at: dt.datetime
     draft: bool
     html_url: str
     id: int
     name: str | None
     node_id: str
     prerelease: bool
-    published_at: str | None
+    published_at: dt.datetime | None
     tag_name: str
     tarball_url: str | None
     target_commitish: str
@@ -65,95 +36,3 @@ class Release:
     discussion_url: str | Unset = UNSET
     mentions_count: int | Unset = UNSET
     reactions: m.ReactionRollup | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "assets",
-            "assets_url",
-            "author",
-            "created_at",
-            "draft",
-            "html_url",
-            "id",
-            "name",
-            "node_id",
-            "prerelease",
-            "published_at",
-            "tag_name",
-            "tarball_url",
-            "target_commitish",
-            "upload_url",
-            "url",
-            "zipball_url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "assets",
-            "assets_url",
-            "author",
-            "created_at",
-            "draft",
-            "html_url",
-            "id",
-            "name",
-            "node_id",
-            "prerelease",
-            "published_at",
-            "tag_name",
-            "tarball_url",
-            "target_commitish",
-            "upload_url",
-            "url",
-            "zipball_url",
-            "body",
-            "body_html",
-            "body_text",
-            "discussion_url",
-            "mentions_count",
-            "reactions",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Release:
-        data = _c.expect_object("Release", data)
-        try:
-            return cls(
-                assets=[m.ReleaseAsset.from_dict(x) for x in data["assets"]],
-                assets_url=data["assets_url"],
-                author=m.SimpleUser.from_dict(data["author"]),
-                created_at=data["created_at"],
-                draft=data["draft"],
-                html_url=data["html_url"],
-                id=data["id"],
-                name=data["name"],
-                node_id=data["node_id"],
-                prerelease=data["prerelease"],
-                published_at=data["published_at"],
-                tag_name=data["tag_name"],
-                tarball_url=data["tarball_url"],
-                target_commitish=data["target_commitish"],
-                upload_url=data["upload_url"],
-                url=data["url"],
-                zipball_url=data["zipball_url"],
-                body=_c.UNSET if (v := data.get("body", _c.UNSET)) is _c.UNSET else v,
-                body_html=_c.UNSET if (v := data.get("body_html", _c.UNSET)) is _c.UNSET else v,
-                body_text=_c.UNSET if (v := data.get("body_text", _c.UNSET)) is _c.UNSET else v,
-                discussion_url=_c.UNSET
-                if (v := data.get("discussion_url", _c.UNSET)) is _c.UNSET
-                else v,
-                mentions_count=_c.UNSET
-                if (v := data.get("mentions_count", _c.UNSET)) is _c.UNSET
-                else v,
-                reactions=_c.UNSET
-                if (v := data.get("reactions", _c.UNSET)) is _c.UNSET
-                else m.ReactionRollup.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Release", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,38 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("browser_download_url", "browser_download_url"),
-    ("content_type", "content_type"),
-    ("created_at", "created_at"),
-    ("download_count", "download_count"),
-    ("id", "id"),
-    ("label", "label"),
-    ("name", "name"),
-    ("node_id", "node_id"),
-    ("size", "size"),
-    ("state", "state"),
-    ("updated_at", "updated_at"),
-    ("uploader", "uploader"),
-    ("url", "url"),
-)
 
-
-@attrs.define(kw_only=True)
-class ReleaseAsset:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ReleaseAsset(Model):
+    """Schema ``release-asset`` of the GitHub API."""
 
     browser_download_url: str
     content_type: str
-    created_at: str
+    created_at: dt.datetime
     download_count: int
     id: int
     label: str | None
@@ -41,70 +23,6 @@ class ReleaseAsset:
     node_id: str
     size: int
     state: m.ReleaseAssetState | str
-    updated_at: str
+    updated_at: dt.datetime
     uploader: m.NullableSimpleUser | None
     url: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "browser_download_url",
-            "content_type",
-            "created_at",
-            "download_count",
-            "id",
-            "label",
-            "name",
-            "node_id",
-            "size",
-            "state",
-            "updated_at",
-            "uploader",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "browser_download_url",
-            "content_type",
-            "created_at",
-            "download_count",
-            "id",
-            "label",
-            "name",
-            "node_id",
-            "size",
-            "state",
-            "updated_at",
-            "uploader",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ReleaseAsset:
-        data = _c.expect_object("ReleaseAsset", data)
-        try:
-            return cls(
-                browser_download_url=data["browser_download_url"],
-                content_type=data["content_type"],
-                created_at=data["created_at"],
-                download_count=data["download_count"],
-                id=data["id"],
-                label=data["label"],
-                name=data["name"],
-                node_id=data["node_id"],
-                size=data["size"],
-                state=_c.enum_value(m.ReleaseAssetState, data["state"]),
-                updated_at=data["updated_at"],
-                uploader=None
-                if data["uploader"] is None
-                else m.NullableSimpleUser.from_dict(data["uploader"]),
-                url=data["url"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ReleaseAsset", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

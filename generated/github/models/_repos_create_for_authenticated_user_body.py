@@ -2,45 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("name", "name"),
-    ("allow_auto_merge", "allow_auto_merge"),
-    ("allow_merge_commit", "allow_merge_commit"),
-    ("allow_rebase_merge", "allow_rebase_merge"),
-    ("allow_squash_merge", "allow_squash_merge"),
-    ("auto_init", "auto_init"),
-    ("delete_branch_on_merge", "delete_branch_on_merge"),
-    ("description", "description"),
-    ("gitignore_template", "gitignore_template"),
-    ("has_discussions", "has_discussions"),
-    ("has_downloads", "has_downloads"),
-    ("has_issues", "has_issues"),
-    ("has_projects", "has_projects"),
-    ("has_wiki", "has_wiki"),
-    ("homepage", "homepage"),
-    ("is_template", "is_template"),
-    ("license_template", "license_template"),
-    ("merge_commit_message", "merge_commit_message"),
-    ("merge_commit_title", "merge_commit_title"),
-    ("private", "private"),
-    ("squash_merge_commit_message", "squash_merge_commit_message"),
-    ("squash_merge_commit_title", "squash_merge_commit_title"),
-    ("team_id", "team_id"),
-)
 
-
-@attrs.define(kw_only=True)
-class ReposCreateForAuthenticatedUserBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ReposCreateForAuthenticatedUserBody(Model):
+    """Schema ``schema`` of the GitHub API."""
 
     name: str
     allow_auto_merge: bool | Unset = UNSET
@@ -71,103 +40,3 @@ class ReposCreateForAuthenticatedUserBody:
         m.ReposCreateForAuthenticatedUserBodySquashMergeCommitTitle | str | Unset
     ) = UNSET
     team_id: int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "name",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "name",
-            "allow_auto_merge",
-            "allow_merge_commit",
-            "allow_rebase_merge",
-            "allow_squash_merge",
-            "auto_init",
-            "delete_branch_on_merge",
-            "description",
-            "gitignore_template",
-            "has_discussions",
-            "has_downloads",
-            "has_issues",
-            "has_projects",
-            "has_wiki",
-            "homepage",
-            "is_template",
-            "license_template",
-            "merge_commit_message",
-            "merge_commit_title",
-            "private",
-            "squash_merge_commit_message",
-            "squash_merge_commit_title",
-            "team_id",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ReposCreateForAuthenticatedUserBody:
-        data = _c.expect_object("ReposCreateForAuthenticatedUserBody", data)
-        try:
-            return cls(
-                name=data["name"],
-                allow_auto_merge=_c.UNSET
-                if (v := data.get("allow_auto_merge", _c.UNSET)) is _c.UNSET
-                else v,
-                allow_merge_commit=_c.UNSET
-                if (v := data.get("allow_merge_commit", _c.UNSET)) is _c.UNSET
-                else v,
-                allow_rebase_merge=_c.UNSET
-                if (v := data.get("allow_rebase_merge", _c.UNSET)) is _c.UNSET
-                else v,
-                allow_squash_merge=_c.UNSET
-                if (v := data.get("allow_squash_merge", _c.UNSET)) is _c.UNSET
-                else v,
-                auto_init=_c.UNSET if (v := data.get("auto_init", _c.UNSET)) is _c.UNSET else v,
-                delete_branch_on_merge=_c.UNSET
-                if (v := data.get("delete_branch_on_merge", _c.UNSET)) is _c.UNSET
-                else v,
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                gitignore_template=_c.UNSET
-                if (v := data.get("gitignore_template", _c.UNSET)) is _c.UNSET
-                else v,
-                has_discussions=_c.UNSET
-                if (v := data.get("has_discussions", _c.UNSET)) is _c.UNSET
-                else v,
-                has_downloads=_c.UNSET
-                if (v := data.get("has_downloads", _c.UNSET)) is _c.UNSET
-                else v,
-                has_issues=_c.UNSET if (v := data.get("has_issues", _c.UNSET)) is _c.UNSET else v,
-                has_projects=_c.UNSET
-                if (v := data.get("has_projects", _c.UNSET)) is _c.UNSET
-                else v,
-                has_wiki=_c.UNSET if (v := data.get("has_wiki", _c.UNSET)) is _c.UNSET else v,
-                homepage=_c.UNSET if (v := data.get("homepage", _c.UNSET)) is _c.UNSET else v,
-                is_template=_c.UNSET if (v := data.get("is_template", _c.UNSET)) is _c.UNSET else v,
-                license_template=_c.UNSET
-                if (v := data.get("license_template", _c.UNSET)) is _c.UNSET
-                else v,
-                merge_commit_message=_c.UNSET
-                if (v := data.get("merge_commit_message", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.ReposCreateForAuthenticatedUserBodyMergeCommitMessage, v),
-                merge_commit_title=_c.UNSET
-                if (v := data.get("merge_commit_title", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.ReposCreateForAuthenticatedUserBodyMergeCommitTitle, v),
-                private=_c.UNSET if (v := data.get("private", _c.UNSET)) is _c.UNSET else v,
-                squash_merge_commit_message=_c.UNSET
-                if (v := data.get("squash_merge_commit_message", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(
-                    m.ReposCreateForAuthenticatedUserBodySquashMergeCommitMessage, v
-                ),
-                squash_merge_commit_title=_c.UNSET
-                if (v := data.get("squash_merge_commit_title", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.ReposCreateForAuthenticatedUserBodySquashMergeCommitTitle, v),
-                team_id=_c.UNSET if (v := data.get("team_id", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ReposCreateForAuthenticatedUserBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

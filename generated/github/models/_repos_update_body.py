@@ -2,47 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("allow_auto_merge", "allow_auto_merge"),
-    ("allow_forking", "allow_forking"),
-    ("allow_merge_commit", "allow_merge_commit"),
-    ("allow_rebase_merge", "allow_rebase_merge"),
-    ("allow_squash_merge", "allow_squash_merge"),
-    ("allow_update_branch", "allow_update_branch"),
-    ("archived", "archived"),
-    ("default_branch", "default_branch"),
-    ("delete_branch_on_merge", "delete_branch_on_merge"),
-    ("description", "description"),
-    ("has_issues", "has_issues"),
-    ("has_projects", "has_projects"),
-    ("has_wiki", "has_wiki"),
-    ("homepage", "homepage"),
-    ("is_template", "is_template"),
-    ("merge_commit_message", "merge_commit_message"),
-    ("merge_commit_title", "merge_commit_title"),
-    ("name", "name"),
-    ("private", "private"),
-    ("security_and_analysis", "security_and_analysis"),
-    ("squash_merge_commit_message", "squash_merge_commit_message"),
-    ("squash_merge_commit_title", "squash_merge_commit_title"),
-    ("use_squash_pr_title_as_default", "use_squash_pr_title_as_default"),
-    ("visibility", "visibility"),
-    ("web_commit_signoff_required", "web_commit_signoff_required"),
-)
 
-
-@attrs.define(kw_only=True)
-class ReposUpdateBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ReposUpdateBody(Model):
+    """Schema ``schema`` of the GitHub API."""
 
     allow_auto_merge: bool | Unset = UNSET
     allow_forking: bool | Unset = UNSET
@@ -66,112 +33,6 @@ class ReposUpdateBody:
     security_and_analysis: m.ReposUpdateBodySecurityAndAnalysis | Unset | None = UNSET
     squash_merge_commit_message: m.ReposUpdateBodySquashMergeCommitMessage | str | Unset = UNSET
     squash_merge_commit_title: m.ReposUpdateBodySquashMergeCommitTitle | str | Unset = UNSET
-    use_squash_pr_title_as_default: bool | Unset = UNSET
+    use_squash_pr_title_as_default: bool | Unset = UNSET  # deprecated
     visibility: m.ReposUpdateBodyVisibility | str | Unset = UNSET
     web_commit_signoff_required: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "allow_auto_merge",
-            "allow_forking",
-            "allow_merge_commit",
-            "allow_rebase_merge",
-            "allow_squash_merge",
-            "allow_update_branch",
-            "archived",
-            "default_branch",
-            "delete_branch_on_merge",
-            "description",
-            "has_issues",
-            "has_projects",
-            "has_wiki",
-            "homepage",
-            "is_template",
-            "merge_commit_message",
-            "merge_commit_title",
-            "name",
-            "private",
-            "security_and_analysis",
-            "squash_merge_commit_message",
-            "squash_merge_commit_title",
-            "use_squash_pr_title_as_default",
-            "visibility",
-            "web_commit_signoff_required",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ReposUpdateBody:
-        data = _c.expect_object("ReposUpdateBody", data)
-        try:
-            return cls(
-                allow_auto_merge=_c.UNSET
-                if (v := data.get("allow_auto_merge", _c.UNSET)) is _c.UNSET
-                else v,
-                allow_forking=_c.UNSET
-                if (v := data.get("allow_forking", _c.UNSET)) is _c.UNSET
-                else v,
-                allow_merge_commit=_c.UNSET
-                if (v := data.get("allow_merge_commit", _c.UNSET)) is _c.UNSET
-                else v,
-                allow_rebase_merge=_c.UNSET
-                if (v := data.get("allow_rebase_merge", _c.UNSET)) is _c.UNSET
-                else v,
-                allow_squash_merge=_c.UNSET
-                if (v := data.get("allow_squash_merge", _c.UNSET)) is _c.UNSET
-                else v,
-                allow_update_branch=_c.UNSET
-                if (v := data.get("allow_update_branch", _c.UNSET)) is _c.UNSET
-                else v,
-                archived=_c.UNSET if (v := data.get("archived", _c.UNSET)) is _c.UNSET else v,
-                default_branch=_c.UNSET
-                if (v := data.get("default_branch", _c.UNSET)) is _c.UNSET
-                else v,
-                delete_branch_on_merge=_c.UNSET
-                if (v := data.get("delete_branch_on_merge", _c.UNSET)) is _c.UNSET
-                else v,
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                has_issues=_c.UNSET if (v := data.get("has_issues", _c.UNSET)) is _c.UNSET else v,
-                has_projects=_c.UNSET
-                if (v := data.get("has_projects", _c.UNSET)) is _c.UNSET
-                else v,
-                has_wiki=_c.UNSET if (v := data.get("has_wiki", _c.UNSET)) is _c.UNSET else v,
-                homepage=_c.UNSET if (v := data.get("homepage", _c.UNSET)) is _c.UNSET else v,
-                is_template=_c.UNSET if (v := data.get("is_template", _c.UNSET)) is _c.UNSET else v,
-                merge_commit_message=_c.UNSET
-                if (v := data.get("merge_commit_message", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.ReposUpdateBodyMergeCommitMessage, v),
-                merge_commit_title=_c.UNSET
-                if (v := data.get("merge_commit_title", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.ReposUpdateBodyMergeCommitTitle, v),
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                private=_c.UNSET if (v := data.get("private", _c.UNSET)) is _c.UNSET else v,
-                security_and_analysis=_c.UNSET
-                if (v := data.get("security_and_analysis", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.ReposUpdateBodySecurityAndAnalysis.from_dict(v),
-                squash_merge_commit_message=_c.UNSET
-                if (v := data.get("squash_merge_commit_message", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.ReposUpdateBodySquashMergeCommitMessage, v),
-                squash_merge_commit_title=_c.UNSET
-                if (v := data.get("squash_merge_commit_title", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.ReposUpdateBodySquashMergeCommitTitle, v),
-                use_squash_pr_title_as_default=_c.UNSET
-                if (v := data.get("use_squash_pr_title_as_default", _c.UNSET)) is _c.UNSET
-                else v,
-                visibility=_c.UNSET
-                if (v := data.get("visibility", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.ReposUpdateBodyVisibility, v),
-                web_commit_signoff_required=_c.UNSET
-                if (v := data.get("web_commit_signoff_required", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ReposUpdateBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

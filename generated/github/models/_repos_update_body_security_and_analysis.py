@@ -2,60 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("advanced_security", "advanced_security"),
-    ("secret_scanning", "secret_scanning"),
-    ("secret_scanning_push_protection", "secret_scanning_push_protection"),
-)
 
-
-@attrs.define(kw_only=True)
-class ReposUpdateBodySecurityAndAnalysis:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ReposUpdateBodySecurityAndAnalysis(Model):
+    """Schema ``security_and_analysis`` of the GitHub API."""
 
     advanced_security: m.ReposUpdateBodySecurityAndAnalysisAdvancedSecurity | Unset = UNSET
     secret_scanning: m.ReposUpdateBodySecurityAndAnalysisSecretScanning | Unset = UNSET
     secret_scanning_push_protection: (
         m.ReposUpdateBodySecurityAndAnalysisSecretScanningPushProtection | Unset
     ) = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "advanced_security",
-            "secret_scanning",
-            "secret_scanning_push_protection",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ReposUpdateBodySecurityAndAnalysis:
-        data = _c.expect_object("ReposUpdateBodySecurityAndAnalysis", data)
-        try:
-            return cls(
-                advanced_security=_c.UNSET
-                if (v := data.get("advanced_security", _c.UNSET)) is _c.UNSET
-                else m.ReposUpdateBodySecurityAndAnalysisAdvancedSecurity.from_dict(v),
-                secret_scanning=_c.UNSET
-                if (v := data.get("secret_scanning", _c.UNSET)) is _c.UNSET
-                else m.ReposUpdateBodySecurityAndAnalysisSecretScanning.from_dict(v),
-                secret_scanning_push_protection=_c.UNSET
-                if (v := data.get("secret_scanning_push_protection", _c.UNSET)) is _c.UNSET
-                else m.ReposUpdateBodySecurityAndAnalysisSecretScanningPushProtection.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ReposUpdateBodySecurityAndAnalysis", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,40 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (("status", "status"),)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class ReposUpdateBodySecurityAndAnalysisSecretScanning:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ReposUpdateBodySecurityAndAnalysisSecretScanning(Model):
+    """Schema ``secret_scanning`` of the GitHub API."""
 
     status: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "status",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ReposUpdateBodySecurityAndAnalysisSecretScanning:
-        data = _c.expect_object("ReposUpdateBodySecurityAndAnalysisSecretScanning", data)
-        try:
-            return cls(
-                status=_c.UNSET if (v := data.get("status", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ReposUpdateBodySecurityAndAnalysisSecretScanning", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,38 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("avatar_url", "avatar_url"),
-    ("events_url", "events_url"),
-    ("followers_url", "followers_url"),
-    ("following_url", "following_url"),
-    ("gists_url", "gists_url"),
-    ("gravatar_id", "gravatar_id"),
-    ("html_url", "html_url"),
-    ("id", "id"),
-    ("login", "login"),
-    ("node_id", "node_id"),
-    ("organizations_url", "organizations_url"),
-    ("received_events_url", "received_events_url"),
-    ("repos_url", "repos_url"),
-    ("site_admin", "site_admin"),
-    ("starred_url", "starred_url"),
-    ("subscriptions_url", "subscriptions_url"),
-    ("type", "type"),
-    ("url", "url"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class RepositoryTemplateRepositoryOwner:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class RepositoryTemplateRepositoryOwner(Model):
+    """Schema ``owner`` of the GitHub API."""
 
     avatar_url: str | Unset = UNSET
     events_url: str | Unset = UNSET
@@ -53,69 +27,3 @@ class RepositoryTemplateRepositoryOwner:
     subscriptions_url: str | Unset = UNSET
     type: str | Unset = UNSET
     url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "avatar_url",
-            "events_url",
-            "followers_url",
-            "following_url",
-            "gists_url",
-            "gravatar_id",
-            "html_url",
-            "id",
-            "login",
-            "node_id",
-            "organizations_url",
-            "received_events_url",
-            "repos_url",
-            "site_admin",
-            "starred_url",
-            "subscriptions_url",
-            "type",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RepositoryTemplateRepositoryOwner:
-        data = _c.expect_object("RepositoryTemplateRepositoryOwner", data)
-        try:
-            return cls(
-                avatar_url=_c.UNSET if (v := data.get("avatar_url", _c.UNSET)) is _c.UNSET else v,
-                events_url=_c.UNSET if (v := data.get("events_url", _c.UNSET)) is _c.UNSET else v,
-                followers_url=_c.UNSET
-                if (v := data.get("followers_url", _c.UNSET)) is _c.UNSET
-                else v,
-                following_url=_c.UNSET
-                if (v := data.get("following_url", _c.UNSET)) is _c.UNSET
-                else v,
-                gists_url=_c.UNSET if (v := data.get("gists_url", _c.UNSET)) is _c.UNSET else v,
-                gravatar_id=_c.UNSET if (v := data.get("gravatar_id", _c.UNSET)) is _c.UNSET else v,
-                html_url=_c.UNSET if (v := data.get("html_url", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                login=_c.UNSET if (v := data.get("login", _c.UNSET)) is _c.UNSET else v,
-                node_id=_c.UNSET if (v := data.get("node_id", _c.UNSET)) is _c.UNSET else v,
-                organizations_url=_c.UNSET
-                if (v := data.get("organizations_url", _c.UNSET)) is _c.UNSET
-                else v,
-                received_events_url=_c.UNSET
-                if (v := data.get("received_events_url", _c.UNSET)) is _c.UNSET
-                else v,
-                repos_url=_c.UNSET if (v := data.get("repos_url", _c.UNSET)) is _c.UNSET else v,
-                site_admin=_c.UNSET if (v := data.get("site_admin", _c.UNSET)) is _c.UNSET else v,
-                starred_url=_c.UNSET if (v := data.get("starred_url", _c.UNSET)) is _c.UNSET else v,
-                subscriptions_url=_c.UNSET
-                if (v := data.get("subscriptions_url", _c.UNSET)) is _c.UNSET
-                else v,
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("RepositoryTemplateRepositoryOwner", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

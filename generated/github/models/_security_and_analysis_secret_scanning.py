@@ -2,44 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("status", "status"),)
 
-
-@attrs.define(kw_only=True)
-class SecurityAndAnalysisSecretScanning:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SecurityAndAnalysisSecretScanning(Model):
+    """Schema ``secret_scanning`` of the GitHub API."""
 
     status: m.SecurityAndAnalysisSecretScanningStatus | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "status",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SecurityAndAnalysisSecretScanning:
-        data = _c.expect_object("SecurityAndAnalysisSecretScanning", data)
-        try:
-            return cls(
-                status=_c.UNSET
-                if (v := data.get("status", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.SecurityAndAnalysisSecretScanningStatus, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SecurityAndAnalysisSecretScanning", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

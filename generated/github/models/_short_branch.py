@@ -2,70 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("commit", "commit"),
-    ("name", "name"),
-    ("protected", "protected"),
-    ("protection", "protection"),
-    ("protection_url", "protection_url"),
-)
 
-
-@attrs.define(kw_only=True)
-class ShortBranch:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ShortBranch(Model):
+    """Schema ``short-branch`` of the GitHub API."""
 
     commit: m.ShortBranchCommit
     name: str
     protected: bool
     protection: m.BranchProtection | Unset = UNSET
     protection_url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "commit",
-            "name",
-            "protected",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "commit",
-            "name",
-            "protected",
-            "protection",
-            "protection_url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ShortBranch:
-        data = _c.expect_object("ShortBranch", data)
-        try:
-            return cls(
-                commit=m.ShortBranchCommit.from_dict(data["commit"]),
-                name=data["name"],
-                protected=data["protected"],
-                protection=_c.UNSET
-                if (v := data.get("protection", _c.UNSET)) is _c.UNSET
-                else m.BranchProtection.from_dict(v),
-                protection_url=_c.UNSET
-                if (v := data.get("protection_url", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ShortBranch", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

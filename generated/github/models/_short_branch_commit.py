@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("sha", "sha"),
-    ("url", "url"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class ShortBranchCommit:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ShortBranchCommit(Model):
+    """Schema ``commit`` of the GitHub API."""
 
     sha: str
     url: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "sha",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "sha",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ShortBranchCommit:
-        data = _c.expect_object("ShortBranchCommit", data)
-        try:
-            return cls(
-                sha=data["sha"],
-                url=data["url"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ShortBranchCommit", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

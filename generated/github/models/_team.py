@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("description", "description"),
-    ("html_url", "html_url"),
-    ("id", "id"),
-    ("members_url", "members_url"),
-    ("name", "name"),
-    ("node_id", "node_id"),
-    ("parent", "parent"),
-    ("permission", "permission"),
-    ("repositories_url", "repositories_url"),
-    ("slug", "slug"),
-    ("url", "url"),
-    ("permissions", "permissions"),
-    ("privacy", "privacy"),
-)
 
-
-@attrs.define(kw_only=True)
-class Team:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Team(Model):
+    """Schema ``team`` of the GitHub API."""
 
     description: str | None
     html_url: str
@@ -45,67 +24,3 @@ class Team:
     url: str
     permissions: m.TeamPermissions | Unset = UNSET
     privacy: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "description",
-            "html_url",
-            "id",
-            "members_url",
-            "name",
-            "node_id",
-            "parent",
-            "permission",
-            "repositories_url",
-            "slug",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "description",
-            "html_url",
-            "id",
-            "members_url",
-            "name",
-            "node_id",
-            "parent",
-            "permission",
-            "repositories_url",
-            "slug",
-            "url",
-            "permissions",
-            "privacy",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Team:
-        data = _c.expect_object("Team", data)
-        try:
-            return cls(
-                description=data["description"],
-                html_url=data["html_url"],
-                id=data["id"],
-                members_url=data["members_url"],
-                name=data["name"],
-                node_id=data["node_id"],
-                parent=None
-                if data["parent"] is None
-                else m.NullableTeamSimple.from_dict(data["parent"]),
-                permission=data["permission"],
-                repositories_url=data["repositories_url"],
-                slug=data["slug"],
-                url=data["url"],
-                permissions=_c.UNSET
-                if (v := data.get("permissions", _c.UNSET)) is _c.UNSET
-                else m.TeamPermissions.from_dict(v),
-                privacy=_c.UNSET if (v := data.get("privacy", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Team", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,65 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("admin", "admin"),
-    ("maintain", "maintain"),
-    ("pull", "pull"),
-    ("push", "push"),
-    ("triage", "triage"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class TeamPermissions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class TeamPermissions(Model):
+    """Schema ``permissions`` of the GitHub API."""
 
     admin: bool
     maintain: bool
     pull: bool
     push: bool
     triage: bool
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "admin",
-            "maintain",
-            "pull",
-            "push",
-            "triage",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "admin",
-            "maintain",
-            "pull",
-            "push",
-            "triage",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> TeamPermissions:
-        data = _c.expect_object("TeamPermissions", data)
-        try:
-            return cls(
-                admin=data["admin"],
-                maintain=data["maintain"],
-                pull=data["pull"],
-                push=data["push"],
-                triage=data["triage"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("TeamPermissions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,59 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("documentation_url", "documentation_url"),
-    ("message", "message"),
-    ("errors", "errors"),
-)
 
-
-@attrs.define(kw_only=True)
-class ValidationError:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ValidationError(Model):
+    """Schema ``validation-error`` of the GitHub API."""
 
     documentation_url: str
     message: str
     errors: list[m.ValidationErrorErrorsItem] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "documentation_url",
-            "message",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "documentation_url",
-            "message",
-            "errors",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ValidationError:
-        data = _c.expect_object("ValidationError", data)
-        try:
-            return cls(
-                documentation_url=data["documentation_url"],
-                message=data["message"],
-                errors=_c.UNSET
-                if (v := data.get("errors", _c.UNSET)) is _c.UNSET
-                else [m.ValidationErrorErrorsItem.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ValidationError", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

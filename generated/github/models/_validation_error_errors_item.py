@@ -2,75 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("code", "code"),
-    ("field", "field"),
-    ("index", "index"),
-    ("message", "message"),
-    ("resource", "resource"),
-    ("value", "value"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class ValidationErrorErrorsItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ValidationErrorErrorsItem(Model):
+    """Schema ``items`` of the GitHub API."""
 
     code: str
-    field: str | Unset = UNSET
+    field_: str | Unset = field("field", default=UNSET)
     index: int | Unset = UNSET
     message: str | Unset = UNSET
     resource: str | Unset = UNSET
     value: str | int | list[str] | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "code",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "code",
-            "field",
-            "index",
-            "message",
-            "resource",
-            "value",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ValidationErrorErrorsItem:
-        data = _c.expect_object("ValidationErrorErrorsItem", data)
-        try:
-            return cls(
-                code=data["code"],
-                field=_c.UNSET if (v := data.get("field", _c.UNSET)) is _c.UNSET else v,
-                index=_c.UNSET if (v := data.get("index", _c.UNSET)) is _c.UNSET else v,
-                message=_c.UNSET if (v := data.get("message", _c.UNSET)) is _c.UNSET else v,
-                resource=_c.UNSET if (v := data.get("resource", _c.UNSET)) is _c.UNSET else v,
-                value=_c.UNSET
-                if (v := data.get("value", _c.UNSET)) is _c.UNSET
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.prim_choice(int),
-                        _c.Choice(_c.is_list, lambda x: list(x)),
-                    ),
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ValidationErrorErrorsItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,60 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("payload", "payload"),
-    ("reason", "reason"),
-    ("signature", "signature"),
-    ("verified", "verified"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class Verification:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Verification(Model):
+    """Schema ``verification`` of the GitHub API."""
 
     payload: str | None
     reason: str
     signature: str | None
     verified: bool
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "payload",
-            "reason",
-            "signature",
-            "verified",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "payload",
-            "reason",
-            "signature",
-            "verified",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Verification:
-        data = _c.expect_object("Verification", data)
-        try:
-            return cls(
-                payload=data["payload"],
-                reason=data["reason"],
-                signature=data["signature"],
-                verified=data["verified"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Verification", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,116 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("app_installed", "appInstalled"),
-    ("can_create_drives", "canCreateDrives"),
-    ("can_create_team_drives", "canCreateTeamDrives"),
-    ("drive_themes", "driveThemes"),
-    ("export_formats", "exportFormats"),
-    ("folder_color_palette", "folderColorPalette"),
-    ("import_formats", "importFormats"),
-    ("kind", "kind"),
-    ("max_import_sizes", "maxImportSizes"),
-    ("max_upload_size", "maxUploadSize"),
-    ("storage_quota", "storageQuota"),
-    ("team_drive_themes", "teamDriveThemes"),
-    ("user", "user"),
-)
 
+@model
+class About(Model):
+    """Schema ``About`` of the Google Drive API."""
 
-@attrs.define(kw_only=True)
-class About:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    app_installed: bool | Unset = UNSET
-    can_create_drives: bool | Unset = UNSET
-    can_create_team_drives: bool | Unset = UNSET
-    drive_themes: list[m.AboutDriveThemesItem] | Unset = UNSET
-    export_formats: dict[str, list[str]] | Unset = UNSET
-    folder_color_palette: list[str] | Unset = UNSET
-    import_formats: dict[str, list[str]] | Unset = UNSET
+    app_installed: bool | Unset = field("appInstalled", default=UNSET)
+    can_create_drives: bool | Unset = field("canCreateDrives", default=UNSET)
+    can_create_team_drives: bool | Unset = field("canCreateTeamDrives", default=UNSET)  # deprecated
+    drive_themes: list[m.AboutDriveThemesItem] | Unset = field("driveThemes", default=UNSET)
+    export_formats: dict[str, list[str]] | Unset = field("exportFormats", default=UNSET)
+    folder_color_palette: list[str] | Unset = field("folderColorPalette", default=UNSET)
+    import_formats: dict[str, list[str]] | Unset = field("importFormats", default=UNSET)
     kind: str | Unset = UNSET
-    max_import_sizes: dict[str, str] | Unset = UNSET
-    max_upload_size: str | Unset = UNSET
-    storage_quota: m.AboutStorageQuota | Unset = UNSET
-    team_drive_themes: list[m.AboutTeamDriveThemesItem] | Unset = UNSET
+    max_import_sizes: dict[str, str] | Unset = field("maxImportSizes", default=UNSET)
+    max_upload_size: str | Unset = field("maxUploadSize", default=UNSET)
+    storage_quota: m.AboutStorageQuota | Unset = field("storageQuota", default=UNSET)
+    team_drive_themes: list[m.AboutTeamDriveThemesItem] | Unset = field(
+        "teamDriveThemes", default=UNSET
+    )  # deprecated
     user: m.User | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "appInstalled",
-            "canCreateDrives",
-            "canCreateTeamDrives",
-            "driveThemes",
-            "exportFormats",
-            "folderColorPalette",
-            "importFormats",
-            "kind",
-            "maxImportSizes",
-            "maxUploadSize",
-            "storageQuota",
-            "teamDriveThemes",
-            "user",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> About:
-        data = _c.expect_object("About", data)
-        try:
-            return cls(
-                app_installed=_c.UNSET
-                if (v := data.get("appInstalled", _c.UNSET)) is _c.UNSET
-                else v,
-                can_create_drives=_c.UNSET
-                if (v := data.get("canCreateDrives", _c.UNSET)) is _c.UNSET
-                else v,
-                can_create_team_drives=_c.UNSET
-                if (v := data.get("canCreateTeamDrives", _c.UNSET)) is _c.UNSET
-                else v,
-                drive_themes=_c.UNSET
-                if (v := data.get("driveThemes", _c.UNSET)) is _c.UNSET
-                else [m.AboutDriveThemesItem.from_dict(x) for x in v],
-                export_formats=_c.UNSET
-                if (v := data.get("exportFormats", _c.UNSET)) is _c.UNSET
-                else {k: list(x) for k, x in v.items()},
-                folder_color_palette=_c.UNSET
-                if (v := data.get("folderColorPalette", _c.UNSET)) is _c.UNSET
-                else list(v),
-                import_formats=_c.UNSET
-                if (v := data.get("importFormats", _c.UNSET)) is _c.UNSET
-                else {k: list(x) for k, x in v.items()},
-                kind=_c.UNSET if (v := data.get("kind", _c.UNSET)) is _c.UNSET else v,
-                max_import_sizes=_c.UNSET
-                if (v := data.get("maxImportSizes", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                max_upload_size=_c.UNSET
-                if (v := data.get("maxUploadSize", _c.UNSET)) is _c.UNSET
-                else v,
-                storage_quota=_c.UNSET
-                if (v := data.get("storageQuota", _c.UNSET)) is _c.UNSET
-                else m.AboutStorageQuota.from_dict(v),
-                team_drive_themes=_c.UNSET
-                if (v := data.get("teamDriveThemes", _c.UNSET)) is _c.UNSET
-                else [m.AboutTeamDriveThemesItem.from_dict(x) for x in v],
-                user=_c.UNSET
-                if (v := data.get("user", _c.UNSET)) is _c.UNSET
-                else m.User.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("About", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,58 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("limit", "limit"),
-    ("usage", "usage"),
-    ("usage_in_drive", "usageInDrive"),
-    ("usage_in_drive_trash", "usageInDriveTrash"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class AboutStorageQuota:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class AboutStorageQuota(Model):
+    """Schema ``storageQuota`` of the Google Drive API."""
 
     limit: str | Unset = UNSET
     usage: str | Unset = UNSET
-    usage_in_drive: str | Unset = UNSET
-    usage_in_drive_trash: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "limit",
-            "usage",
-            "usageInDrive",
-            "usageInDriveTrash",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> AboutStorageQuota:
-        data = _c.expect_object("AboutStorageQuota", data)
-        try:
-            return cls(
-                limit=_c.UNSET if (v := data.get("limit", _c.UNSET)) is _c.UNSET else v,
-                usage=_c.UNSET if (v := data.get("usage", _c.UNSET)) is _c.UNSET else v,
-                usage_in_drive=_c.UNSET
-                if (v := data.get("usageInDrive", _c.UNSET)) is _c.UNSET
-                else v,
-                usage_in_drive_trash=_c.UNSET
-                if (v := data.get("usageInDriveTrash", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("AboutStorageQuota", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    usage_in_drive: str | Unset = field("usageInDrive", default=UNSET)
+    usage_in_drive_trash: str | Unset = field("usageInDriveTrash", default=UNSET)

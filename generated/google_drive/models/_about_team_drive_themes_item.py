@@ -2,52 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("background_image_link", "backgroundImageLink"),
-    ("color_rgb", "colorRgb"),
-    ("id", "id"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class AboutTeamDriveThemesItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class AboutTeamDriveThemesItem(Model):
+    """Schema ``items`` of the Google Drive API."""
 
-    background_image_link: str | Unset = UNSET
-    color_rgb: str | Unset = UNSET
-    id: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "backgroundImageLink",
-            "colorRgb",
-            "id",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> AboutTeamDriveThemesItem:
-        data = _c.expect_object("AboutTeamDriveThemesItem", data)
-        try:
-            return cls(
-                background_image_link=_c.UNSET
-                if (v := data.get("backgroundImageLink", _c.UNSET)) is _c.UNSET
-                else v,
-                color_rgb=_c.UNSET if (v := data.get("colorRgb", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("AboutTeamDriveThemesItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    background_image_link: str | Unset = field("backgroundImageLink", default=UNSET)  # deprecated
+    color_rgb: str | Unset = field("colorRgb", default=UNSET)  # deprecated
+    id: str | Unset = UNSET  # deprecated

@@ -2,92 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("change_type", "changeType"),
-    ("drive", "drive"),
-    ("drive_id", "driveId"),
-    ("file", "file"),
-    ("file_id", "fileId"),
-    ("kind", "kind"),
-    ("removed", "removed"),
-    ("team_drive", "teamDrive"),
-    ("team_drive_id", "teamDriveId"),
-    ("time", "time"),
-    ("type", "type"),
-)
 
+@model
+class Change(Model):
+    """Schema ``Change`` of the Google Drive API."""
 
-@attrs.define(kw_only=True)
-class Change:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    change_type: str | Unset = UNSET
+    change_type: str | Unset = field("changeType", default=UNSET)
     drive: m.Drive | Unset = UNSET
-    drive_id: str | Unset = UNSET
+    drive_id: str | Unset = field("driveId", default=UNSET)
     file: m.File | Unset = UNSET
-    file_id: str | Unset = UNSET
+    file_id: str | Unset = field("fileId", default=UNSET)
     kind: str | Unset = UNSET
     removed: bool | Unset = UNSET
-    team_drive: m.TeamDrive | Unset = UNSET
-    team_drive_id: str | Unset = UNSET
-    time: str | Unset = UNSET
-    type: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "changeType",
-            "drive",
-            "driveId",
-            "file",
-            "fileId",
-            "kind",
-            "removed",
-            "teamDrive",
-            "teamDriveId",
-            "time",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Change:
-        data = _c.expect_object("Change", data)
-        try:
-            return cls(
-                change_type=_c.UNSET if (v := data.get("changeType", _c.UNSET)) is _c.UNSET else v,
-                drive=_c.UNSET
-                if (v := data.get("drive", _c.UNSET)) is _c.UNSET
-                else m.Drive.from_dict(v),
-                drive_id=_c.UNSET if (v := data.get("driveId", _c.UNSET)) is _c.UNSET else v,
-                file=_c.UNSET
-                if (v := data.get("file", _c.UNSET)) is _c.UNSET
-                else m.File.from_dict(v),
-                file_id=_c.UNSET if (v := data.get("fileId", _c.UNSET)) is _c.UNSET else v,
-                kind=_c.UNSET if (v := data.get("kind", _c.UNSET)) is _c.UNSET else v,
-                removed=_c.UNSET if (v := data.get("removed", _c.UNSET)) is _c.UNSET else v,
-                team_drive=_c.UNSET
-                if (v := data.get("teamDrive", _c.UNSET)) is _c.UNSET
-                else m.TeamDrive.from_dict(v),
-                team_drive_id=_c.UNSET
-                if (v := data.get("teamDriveId", _c.UNSET)) is _c.UNSET
-                else v,
-                time=_c.UNSET if (v := data.get("time", _c.UNSET)) is _c.UNSET else v,
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Change", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    team_drive: m.TeamDrive | Unset = field("teamDrive", default=UNSET)
+    team_drive_id: str | Unset = field("teamDriveId", default=UNSET)  # deprecated
+    time: dt.datetime | Unset = UNSET
+    type: str | Unset = UNSET  # deprecated

@@ -2,62 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("changes", "changes"),
-    ("kind", "kind"),
-    ("new_start_page_token", "newStartPageToken"),
-    ("next_page_token", "nextPageToken"),
-)
 
-
-@attrs.define(kw_only=True)
-class ChangeList:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ChangeList(Model):
+    """Schema ``ChangeList`` of the Google Drive API."""
 
     changes: list[m.Change] | Unset = UNSET
     kind: str | Unset = UNSET
-    new_start_page_token: str | Unset = UNSET
-    next_page_token: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "changes",
-            "kind",
-            "newStartPageToken",
-            "nextPageToken",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ChangeList:
-        data = _c.expect_object("ChangeList", data)
-        try:
-            return cls(
-                changes=_c.UNSET
-                if (v := data.get("changes", _c.UNSET)) is _c.UNSET
-                else [m.Change.from_dict(x) for x in v],
-                kind=_c.UNSET if (v := data.get("kind", _c.UNSET)) is _c.UNSET else v,
-                new_start_page_token=_c.UNSET
-                if (v := data.get("newStartPageToken", _c.UNSET)) is _c.UNSET
-                else v,
-                next_page_token=_c.UNSET
-                if (v := data.get("nextPageToken", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ChangeList", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    new_start_page_token: str | Unset = field("newStartPageToken", default=UNSET)
+    next_page_token: str | Unset = field("nextPageToken", default=UNSET)

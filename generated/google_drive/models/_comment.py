@@ -2,100 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("anchor", "anchor"),
-    ("author", "author"),
-    ("content", "content"),
-    ("created_time", "createdTime"),
-    ("deleted", "deleted"),
-    ("html_content", "htmlContent"),
-    ("id", "id"),
-    ("kind", "kind"),
-    ("modified_time", "modifiedTime"),
-    ("quoted_file_content", "quotedFileContent"),
-    ("replies", "replies"),
-    ("resolved", "resolved"),
-)
 
-
-@attrs.define(kw_only=True)
-class Comment:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Comment(Model):
+    """Schema ``Comment`` of the Google Drive API."""
 
     anchor: str | Unset = UNSET
     author: m.User | Unset = UNSET
     content: str | Unset = UNSET
-    created_time: str | Unset = UNSET
+    created_time: dt.datetime | Unset = field("createdTime", default=UNSET)
     deleted: bool | Unset = UNSET
-    html_content: str | Unset = UNSET
+    html_content: str | Unset = field("htmlContent", default=UNSET)
     id: str | Unset = UNSET
     kind: str | Unset = UNSET
-    modified_time: str | Unset = UNSET
-    quoted_file_content: m.CommentQuotedFileContent | Unset = UNSET
+    modified_time: dt.datetime | Unset = field("modifiedTime", default=UNSET)
+    quoted_file_content: m.CommentQuotedFileContent | Unset = field(
+        "quotedFileContent", default=UNSET
+    )
     replies: list[m.Reply] | Unset = UNSET
     resolved: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "anchor",
-            "author",
-            "content",
-            "createdTime",
-            "deleted",
-            "htmlContent",
-            "id",
-            "kind",
-            "modifiedTime",
-            "quotedFileContent",
-            "replies",
-            "resolved",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Comment:
-        data = _c.expect_object("Comment", data)
-        try:
-            return cls(
-                anchor=_c.UNSET if (v := data.get("anchor", _c.UNSET)) is _c.UNSET else v,
-                author=_c.UNSET
-                if (v := data.get("author", _c.UNSET)) is _c.UNSET
-                else m.User.from_dict(v),
-                content=_c.UNSET if (v := data.get("content", _c.UNSET)) is _c.UNSET else v,
-                created_time=_c.UNSET
-                if (v := data.get("createdTime", _c.UNSET)) is _c.UNSET
-                else v,
-                deleted=_c.UNSET if (v := data.get("deleted", _c.UNSET)) is _c.UNSET else v,
-                html_content=_c.UNSET
-                if (v := data.get("htmlContent", _c.UNSET)) is _c.UNSET
-                else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                kind=_c.UNSET if (v := data.get("kind", _c.UNSET)) is _c.UNSET else v,
-                modified_time=_c.UNSET
-                if (v := data.get("modifiedTime", _c.UNSET)) is _c.UNSET
-                else v,
-                quoted_file_content=_c.UNSET
-                if (v := data.get("quotedFileContent", _c.UNSET)) is _c.UNSET
-                else m.CommentQuotedFileContent.from_dict(v),
-                replies=_c.UNSET
-                if (v := data.get("replies", _c.UNSET)) is _c.UNSET
-                else [m.Reply.from_dict(x) for x in v],
-                resolved=_c.UNSET if (v := data.get("resolved", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Comment", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

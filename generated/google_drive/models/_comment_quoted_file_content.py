@@ -2,46 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("mime_type", "mimeType"),
-    ("value", "value"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class CommentQuotedFileContent:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CommentQuotedFileContent(Model):
+    """Schema ``quotedFileContent`` of the Google Drive API."""
 
-    mime_type: str | Unset = UNSET
+    mime_type: str | Unset = field("mimeType", default=UNSET)
     value: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "mimeType",
-            "value",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CommentQuotedFileContent:
-        data = _c.expect_object("CommentQuotedFileContent", data)
-        try:
-            return cls(
-                mime_type=_c.UNSET if (v := data.get("mimeType", _c.UNSET)) is _c.UNSET else v,
-                value=_c.UNSET if (v := data.get("value", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CommentQuotedFileContent", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,76 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("owner_restricted", "ownerRestricted"),
-    ("read_only", "readOnly"),
-    ("reason", "reason"),
-    ("restricting_user", "restrictingUser"),
-    ("restriction_time", "restrictionTime"),
-    ("system_restricted", "systemRestricted"),
-    ("type", "type"),
-)
 
+@model
+class ContentRestriction(Model):
+    """Schema ``ContentRestriction`` of the Google Drive API."""
 
-@attrs.define(kw_only=True)
-class ContentRestriction:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    owner_restricted: bool | Unset = UNSET
-    read_only: bool | Unset = UNSET
+    owner_restricted: bool | Unset = field("ownerRestricted", default=UNSET)
+    read_only: bool | Unset = field("readOnly", default=UNSET)
     reason: str | Unset = UNSET
-    restricting_user: m.User | Unset = UNSET
-    restriction_time: str | Unset = UNSET
-    system_restricted: bool | Unset = UNSET
+    restricting_user: m.User | Unset = field("restrictingUser", default=UNSET)
+    restriction_time: dt.datetime | Unset = field("restrictionTime", default=UNSET)
+    system_restricted: bool | Unset = field("systemRestricted", default=UNSET)
     type: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "ownerRestricted",
-            "readOnly",
-            "reason",
-            "restrictingUser",
-            "restrictionTime",
-            "systemRestricted",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ContentRestriction:
-        data = _c.expect_object("ContentRestriction", data)
-        try:
-            return cls(
-                owner_restricted=_c.UNSET
-                if (v := data.get("ownerRestricted", _c.UNSET)) is _c.UNSET
-                else v,
-                read_only=_c.UNSET if (v := data.get("readOnly", _c.UNSET)) is _c.UNSET else v,
-                reason=_c.UNSET if (v := data.get("reason", _c.UNSET)) is _c.UNSET else v,
-                restricting_user=_c.UNSET
-                if (v := data.get("restrictingUser", _c.UNSET)) is _c.UNSET
-                else m.User.from_dict(v),
-                restriction_time=_c.UNSET
-                if (v := data.get("restrictionTime", _c.UNSET)) is _c.UNSET
-                else v,
-                system_restricted=_c.UNSET
-                if (v := data.get("systemRestricted", _c.UNSET)) is _c.UNSET
-                else v,
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ContentRestriction", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

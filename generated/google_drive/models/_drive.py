@@ -2,98 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("background_image_file", "backgroundImageFile"),
-    ("background_image_link", "backgroundImageLink"),
-    ("capabilities", "capabilities"),
-    ("color_rgb", "colorRgb"),
-    ("created_time", "createdTime"),
-    ("hidden", "hidden"),
-    ("id", "id"),
-    ("kind", "kind"),
-    ("name", "name"),
-    ("org_unit_id", "orgUnitId"),
-    ("restrictions", "restrictions"),
-    ("theme_id", "themeId"),
-)
 
+@model
+class Drive(Model):
+    """Schema ``Drive`` of the Google Drive API."""
 
-@attrs.define(kw_only=True)
-class Drive:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    background_image_file: m.DriveBackgroundImageFile | Unset = UNSET
-    background_image_link: str | Unset = UNSET
+    background_image_file: m.DriveBackgroundImageFile | Unset = field(
+        "backgroundImageFile", default=UNSET
+    )
+    background_image_link: str | Unset = field("backgroundImageLink", default=UNSET)
     capabilities: m.DriveCapabilities | Unset = UNSET
-    color_rgb: str | Unset = UNSET
-    created_time: str | Unset = UNSET
+    color_rgb: str | Unset = field("colorRgb", default=UNSET)
+    created_time: dt.datetime | Unset = field("createdTime", default=UNSET)
     hidden: bool | Unset = UNSET
     id: str | Unset = UNSET
     kind: str | Unset = UNSET
     name: str | Unset = UNSET
-    org_unit_id: str | Unset = UNSET
+    org_unit_id: str | Unset = field("orgUnitId", default=UNSET)
     restrictions: m.DriveRestrictions | Unset = UNSET
-    theme_id: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "backgroundImageFile",
-            "backgroundImageLink",
-            "capabilities",
-            "colorRgb",
-            "createdTime",
-            "hidden",
-            "id",
-            "kind",
-            "name",
-            "orgUnitId",
-            "restrictions",
-            "themeId",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Drive:
-        data = _c.expect_object("Drive", data)
-        try:
-            return cls(
-                background_image_file=_c.UNSET
-                if (v := data.get("backgroundImageFile", _c.UNSET)) is _c.UNSET
-                else m.DriveBackgroundImageFile.from_dict(v),
-                background_image_link=_c.UNSET
-                if (v := data.get("backgroundImageLink", _c.UNSET)) is _c.UNSET
-                else v,
-                capabilities=_c.UNSET
-                if (v := data.get("capabilities", _c.UNSET)) is _c.UNSET
-                else m.DriveCapabilities.from_dict(v),
-                color_rgb=_c.UNSET if (v := data.get("colorRgb", _c.UNSET)) is _c.UNSET else v,
-                created_time=_c.UNSET
-                if (v := data.get("createdTime", _c.UNSET)) is _c.UNSET
-                else v,
-                hidden=_c.UNSET if (v := data.get("hidden", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                kind=_c.UNSET if (v := data.get("kind", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                org_unit_id=_c.UNSET if (v := data.get("orgUnitId", _c.UNSET)) is _c.UNSET else v,
-                restrictions=_c.UNSET
-                if (v := data.get("restrictions", _c.UNSET)) is _c.UNSET
-                else m.DriveRestrictions.from_dict(v),
-                theme_id=_c.UNSET if (v := data.get("themeId", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Drive", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    theme_id: str | Unset = field("themeId", default=UNSET)

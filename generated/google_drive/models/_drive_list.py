@@ -2,56 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("drives", "drives"),
-    ("kind", "kind"),
-    ("next_page_token", "nextPageToken"),
-)
 
-
-@attrs.define(kw_only=True)
-class DriveList:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class DriveList(Model):
+    """Schema ``DriveList`` of the Google Drive API."""
 
     drives: list[m.Drive] | Unset = UNSET
     kind: str | Unset = UNSET
-    next_page_token: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "drives",
-            "kind",
-            "nextPageToken",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> DriveList:
-        data = _c.expect_object("DriveList", data)
-        try:
-            return cls(
-                drives=_c.UNSET
-                if (v := data.get("drives", _c.UNSET)) is _c.UNSET
-                else [m.Drive.from_dict(x) for x in v],
-                kind=_c.UNSET if (v := data.get("kind", _c.UNSET)) is _c.UNSET else v,
-                next_page_token=_c.UNSET
-                if (v := data.get("nextPageToken", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("DriveList", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    next_page_token: str | Unset = field("nextPageToken", default=UNSET)

@@ -2,69 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("admin_managed_restrictions", "adminManagedRestrictions"),
-    ("copy_requires_writer_permission", "copyRequiresWriterPermission"),
-    ("domain_users_only", "domainUsersOnly"),
-    ("drive_members_only", "driveMembersOnly"),
-    ("sharing_folders_requires_organizer_permission", "sharingFoldersRequiresOrganizerPermission"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class DriveRestrictions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class DriveRestrictions(Model):
+    """Schema ``restrictions`` of the Google Drive API."""
 
-    admin_managed_restrictions: bool | Unset = UNSET
-    copy_requires_writer_permission: bool | Unset = UNSET
-    domain_users_only: bool | Unset = UNSET
-    drive_members_only: bool | Unset = UNSET
-    sharing_folders_requires_organizer_permission: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "adminManagedRestrictions",
-            "copyRequiresWriterPermission",
-            "domainUsersOnly",
-            "driveMembersOnly",
-            "sharingFoldersRequiresOrganizerPermission",
-        }
+    admin_managed_restrictions: bool | Unset = field("adminManagedRestrictions", default=UNSET)
+    copy_requires_writer_permission: bool | Unset = field(
+        "copyRequiresWriterPermission", default=UNSET
     )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> DriveRestrictions:
-        data = _c.expect_object("DriveRestrictions", data)
-        try:
-            return cls(
-                admin_managed_restrictions=_c.UNSET
-                if (v := data.get("adminManagedRestrictions", _c.UNSET)) is _c.UNSET
-                else v,
-                copy_requires_writer_permission=_c.UNSET
-                if (v := data.get("copyRequiresWriterPermission", _c.UNSET)) is _c.UNSET
-                else v,
-                domain_users_only=_c.UNSET
-                if (v := data.get("domainUsersOnly", _c.UNSET)) is _c.UNSET
-                else v,
-                drive_members_only=_c.UNSET
-                if (v := data.get("driveMembersOnly", _c.UNSET)) is _c.UNSET
-                else v,
-                sharing_folders_requires_organizer_permission=_c.UNSET
-                if (v := data.get("sharingFoldersRequiresOrganizerPermission", _c.UNSET))
-                is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("DriveRestrictions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    domain_users_only: bool | Unset = field("domainUsersOnly", default=UNSET)
+    drive_members_only: bool | Unset = field("driveMembersOnly", default=UNSET)
+    sharing_folders_requires_organizer_permission: bool | Unset = field(
+        "sharingFoldersRequiresOrganizerPermission", default=UNSET
+    )

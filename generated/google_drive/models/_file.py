@@ -2,380 +2,86 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("app_properties", "appProperties"),
-    ("capabilities", "capabilities"),
-    ("content_hints", "contentHints"),
-    ("content_restrictions", "contentRestrictions"),
-    ("copy_requires_writer_permission", "copyRequiresWriterPermission"),
-    ("created_time", "createdTime"),
-    ("description", "description"),
-    ("drive_id", "driveId"),
-    ("explicitly_trashed", "explicitlyTrashed"),
-    ("export_links", "exportLinks"),
-    ("file_extension", "fileExtension"),
-    ("folder_color_rgb", "folderColorRgb"),
-    ("full_file_extension", "fullFileExtension"),
-    ("has_augmented_permissions", "hasAugmentedPermissions"),
-    ("has_thumbnail", "hasThumbnail"),
-    ("head_revision_id", "headRevisionId"),
-    ("icon_link", "iconLink"),
-    ("id", "id"),
-    ("image_media_metadata", "imageMediaMetadata"),
-    ("is_app_authorized", "isAppAuthorized"),
-    ("kind", "kind"),
-    ("label_info", "labelInfo"),
-    ("last_modifying_user", "lastModifyingUser"),
-    ("link_share_metadata", "linkShareMetadata"),
-    ("md5_checksum", "md5Checksum"),
-    ("mime_type", "mimeType"),
-    ("modified_by_me", "modifiedByMe"),
-    ("modified_by_me_time", "modifiedByMeTime"),
-    ("modified_time", "modifiedTime"),
-    ("name", "name"),
-    ("original_filename", "originalFilename"),
-    ("owned_by_me", "ownedByMe"),
-    ("owners", "owners"),
-    ("parents", "parents"),
-    ("permission_ids", "permissionIds"),
-    ("permissions", "permissions"),
-    ("properties", "properties"),
-    ("quota_bytes_used", "quotaBytesUsed"),
-    ("resource_key", "resourceKey"),
-    ("sha1_checksum", "sha1Checksum"),
-    ("sha256_checksum", "sha256Checksum"),
-    ("shared", "shared"),
-    ("shared_with_me_time", "sharedWithMeTime"),
-    ("sharing_user", "sharingUser"),
-    ("shortcut_details", "shortcutDetails"),
-    ("size", "size"),
-    ("spaces", "spaces"),
-    ("starred", "starred"),
-    ("team_drive_id", "teamDriveId"),
-    ("thumbnail_link", "thumbnailLink"),
-    ("thumbnail_version", "thumbnailVersion"),
-    ("trashed", "trashed"),
-    ("trashed_time", "trashedTime"),
-    ("trashing_user", "trashingUser"),
-    ("version", "version"),
-    ("video_media_metadata", "videoMediaMetadata"),
-    ("viewed_by_me", "viewedByMe"),
-    ("viewed_by_me_time", "viewedByMeTime"),
-    ("viewers_can_copy_content", "viewersCanCopyContent"),
-    ("web_content_link", "webContentLink"),
-    ("web_view_link", "webViewLink"),
-    ("writers_can_share", "writersCanShare"),
-)
 
+@model
+class File(Model):
+    """Schema ``File`` of the Google Drive API."""
 
-@attrs.define(kw_only=True)
-class File:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    app_properties: dict[str, str] | Unset = UNSET
+    app_properties: dict[str, str] | Unset = field("appProperties", default=UNSET)
     capabilities: m.FileCapabilities | Unset = UNSET
-    content_hints: m.FileContentHints | Unset = UNSET
-    content_restrictions: list[m.ContentRestriction] | Unset = UNSET
-    copy_requires_writer_permission: bool | Unset = UNSET
-    created_time: str | Unset = UNSET
+    content_hints: m.FileContentHints | Unset = field("contentHints", default=UNSET)
+    content_restrictions: list[m.ContentRestriction] | Unset = field(
+        "contentRestrictions", default=UNSET
+    )
+    copy_requires_writer_permission: bool | Unset = field(
+        "copyRequiresWriterPermission", default=UNSET
+    )
+    created_time: dt.datetime | Unset = field("createdTime", default=UNSET)
     description: str | Unset = UNSET
-    drive_id: str | Unset = UNSET
-    explicitly_trashed: bool | Unset = UNSET
-    export_links: dict[str, str] | Unset = UNSET
-    file_extension: str | Unset = UNSET
-    folder_color_rgb: str | Unset = UNSET
-    full_file_extension: str | Unset = UNSET
-    has_augmented_permissions: bool | Unset = UNSET
-    has_thumbnail: bool | Unset = UNSET
-    head_revision_id: str | Unset = UNSET
-    icon_link: str | Unset = UNSET
+    drive_id: str | Unset = field("driveId", default=UNSET)
+    explicitly_trashed: bool | Unset = field("explicitlyTrashed", default=UNSET)
+    export_links: dict[str, str] | Unset = field("exportLinks", default=UNSET)
+    file_extension: str | Unset = field("fileExtension", default=UNSET)
+    folder_color_rgb: str | Unset = field("folderColorRgb", default=UNSET)
+    full_file_extension: str | Unset = field("fullFileExtension", default=UNSET)
+    has_augmented_permissions: bool | Unset = field("hasAugmentedPermissions", default=UNSET)
+    has_thumbnail: bool | Unset = field("hasThumbnail", default=UNSET)
+    head_revision_id: str | Unset = field("headRevisionId", default=UNSET)
+    icon_link: str | Unset = field("iconLink", default=UNSET)
     id: str | Unset = UNSET
-    image_media_metadata: m.FileImageMediaMetadata | Unset = UNSET
-    is_app_authorized: bool | Unset = UNSET
+    image_media_metadata: m.FileImageMediaMetadata | Unset = field(
+        "imageMediaMetadata", default=UNSET
+    )
+    is_app_authorized: bool | Unset = field("isAppAuthorized", default=UNSET)
     kind: str | Unset = UNSET
-    label_info: m.FileLabelInfo | Unset = UNSET
-    last_modifying_user: m.User | Unset = UNSET
-    link_share_metadata: m.FileLinkShareMetadata | Unset = UNSET
-    md5_checksum: str | Unset = UNSET
-    mime_type: str | Unset = UNSET
-    modified_by_me: bool | Unset = UNSET
-    modified_by_me_time: str | Unset = UNSET
-    modified_time: str | Unset = UNSET
+    label_info: m.FileLabelInfo | Unset = field("labelInfo", default=UNSET)
+    last_modifying_user: m.User | Unset = field("lastModifyingUser", default=UNSET)
+    link_share_metadata: m.FileLinkShareMetadata | Unset = field("linkShareMetadata", default=UNSET)
+    md5_checksum: str | Unset = field("md5Checksum", default=UNSET)
+    mime_type: str | Unset = field("mimeType", default=UNSET)
+    modified_by_me: bool | Unset = field("modifiedByMe", default=UNSET)
+    modified_by_me_time: dt.datetime | Unset = field("modifiedByMeTime", default=UNSET)
+    modified_time: dt.datetime | Unset = field("modifiedTime", default=UNSET)
     name: str | Unset = UNSET
-    original_filename: str | Unset = UNSET
-    owned_by_me: bool | Unset = UNSET
+    original_filename: str | Unset = field("originalFilename", default=UNSET)
+    owned_by_me: bool | Unset = field("ownedByMe", default=UNSET)
     owners: list[m.User] | Unset = UNSET
     parents: list[str] | Unset = UNSET
-    permission_ids: list[str] | Unset = UNSET
+    permission_ids: list[str] | Unset = field("permissionIds", default=UNSET)
     permissions: list[m.Permission] | Unset = UNSET
     properties: dict[str, str] | Unset = UNSET
-    quota_bytes_used: str | Unset = UNSET
-    resource_key: str | Unset = UNSET
-    sha1_checksum: str | Unset = UNSET
-    sha256_checksum: str | Unset = UNSET
+    quota_bytes_used: str | Unset = field("quotaBytesUsed", default=UNSET)
+    resource_key: str | Unset = field("resourceKey", default=UNSET)
+    sha1_checksum: str | Unset = field("sha1Checksum", default=UNSET)
+    sha256_checksum: str | Unset = field("sha256Checksum", default=UNSET)
     shared: bool | Unset = UNSET
-    shared_with_me_time: str | Unset = UNSET
-    sharing_user: m.User | Unset = UNSET
-    shortcut_details: m.FileShortcutDetails | Unset = UNSET
+    shared_with_me_time: dt.datetime | Unset = field("sharedWithMeTime", default=UNSET)
+    sharing_user: m.User | Unset = field("sharingUser", default=UNSET)
+    shortcut_details: m.FileShortcutDetails | Unset = field("shortcutDetails", default=UNSET)
     size: str | Unset = UNSET
     spaces: list[str] | Unset = UNSET
     starred: bool | Unset = UNSET
-    team_drive_id: str | Unset = UNSET
-    thumbnail_link: str | Unset = UNSET
-    thumbnail_version: str | Unset = UNSET
+    team_drive_id: str | Unset = field("teamDriveId", default=UNSET)  # deprecated
+    thumbnail_link: str | Unset = field("thumbnailLink", default=UNSET)
+    thumbnail_version: str | Unset = field("thumbnailVersion", default=UNSET)
     trashed: bool | Unset = UNSET
-    trashed_time: str | Unset = UNSET
-    trashing_user: m.User | Unset = UNSET
+    trashed_time: dt.datetime | Unset = field("trashedTime", default=UNSET)
+    trashing_user: m.User | Unset = field("trashingUser", default=UNSET)
     version: str | Unset = UNSET
-    video_media_metadata: m.FileVideoMediaMetadata | Unset = UNSET
-    viewed_by_me: bool | Unset = UNSET
-    viewed_by_me_time: str | Unset = UNSET
-    viewers_can_copy_content: bool | Unset = UNSET
-    web_content_link: str | Unset = UNSET
-    web_view_link: str | Unset = UNSET
-    writers_can_share: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "appProperties",
-            "capabilities",
-            "contentHints",
-            "contentRestrictions",
-            "copyRequiresWriterPermission",
-            "createdTime",
-            "description",
-            "driveId",
-            "explicitlyTrashed",
-            "exportLinks",
-            "fileExtension",
-            "folderColorRgb",
-            "fullFileExtension",
-            "hasAugmentedPermissions",
-            "hasThumbnail",
-            "headRevisionId",
-            "iconLink",
-            "id",
-            "imageMediaMetadata",
-            "isAppAuthorized",
-            "kind",
-            "labelInfo",
-            "lastModifyingUser",
-            "linkShareMetadata",
-            "md5Checksum",
-            "mimeType",
-            "modifiedByMe",
-            "modifiedByMeTime",
-            "modifiedTime",
-            "name",
-            "originalFilename",
-            "ownedByMe",
-            "owners",
-            "parents",
-            "permissionIds",
-            "permissions",
-            "properties",
-            "quotaBytesUsed",
-            "resourceKey",
-            "sha1Checksum",
-            "sha256Checksum",
-            "shared",
-            "sharedWithMeTime",
-            "sharingUser",
-            "shortcutDetails",
-            "size",
-            "spaces",
-            "starred",
-            "teamDriveId",
-            "thumbnailLink",
-            "thumbnailVersion",
-            "trashed",
-            "trashedTime",
-            "trashingUser",
-            "version",
-            "videoMediaMetadata",
-            "viewedByMe",
-            "viewedByMeTime",
-            "viewersCanCopyContent",
-            "webContentLink",
-            "webViewLink",
-            "writersCanShare",
-        }
+    video_media_metadata: m.FileVideoMediaMetadata | Unset = field(
+        "videoMediaMetadata", default=UNSET
     )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> File:
-        data = _c.expect_object("File", data)
-        try:
-            return cls(
-                app_properties=_c.UNSET
-                if (v := data.get("appProperties", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                capabilities=_c.UNSET
-                if (v := data.get("capabilities", _c.UNSET)) is _c.UNSET
-                else m.FileCapabilities.from_dict(v),
-                content_hints=_c.UNSET
-                if (v := data.get("contentHints", _c.UNSET)) is _c.UNSET
-                else m.FileContentHints.from_dict(v),
-                content_restrictions=_c.UNSET
-                if (v := data.get("contentRestrictions", _c.UNSET)) is _c.UNSET
-                else [m.ContentRestriction.from_dict(x) for x in v],
-                copy_requires_writer_permission=_c.UNSET
-                if (v := data.get("copyRequiresWriterPermission", _c.UNSET)) is _c.UNSET
-                else v,
-                created_time=_c.UNSET
-                if (v := data.get("createdTime", _c.UNSET)) is _c.UNSET
-                else v,
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                drive_id=_c.UNSET if (v := data.get("driveId", _c.UNSET)) is _c.UNSET else v,
-                explicitly_trashed=_c.UNSET
-                if (v := data.get("explicitlyTrashed", _c.UNSET)) is _c.UNSET
-                else v,
-                export_links=_c.UNSET
-                if (v := data.get("exportLinks", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                file_extension=_c.UNSET
-                if (v := data.get("fileExtension", _c.UNSET)) is _c.UNSET
-                else v,
-                folder_color_rgb=_c.UNSET
-                if (v := data.get("folderColorRgb", _c.UNSET)) is _c.UNSET
-                else v,
-                full_file_extension=_c.UNSET
-                if (v := data.get("fullFileExtension", _c.UNSET)) is _c.UNSET
-                else v,
-                has_augmented_permissions=_c.UNSET
-                if (v := data.get("hasAugmentedPermissions", _c.UNSET)) is _c.UNSET
-                else v,
-                has_thumbnail=_c.UNSET
-                if (v := data.get("hasThumbnail", _c.UNSET)) is _c.UNSET
-                else v,
-                head_revision_id=_c.UNSET
-                if (v := data.get("headRevisionId", _c.UNSET)) is _c.UNSET
-                else v,
-                icon_link=_c.UNSET if (v := data.get("iconLink", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                image_media_metadata=_c.UNSET
-                if (v := data.get("imageMediaMetadata", _c.UNSET)) is _c.UNSET
-                else m.FileImageMediaMetadata.from_dict(v),
-                is_app_authorized=_c.UNSET
-                if (v := data.get("isAppAuthorized", _c.UNSET)) is _c.UNSET
-                else v,
-                kind=_c.UNSET if (v := data.get("kind", _c.UNSET)) is _c.UNSET else v,
-                label_info=_c.UNSET
-                if (v := data.get("labelInfo", _c.UNSET)) is _c.UNSET
-                else m.FileLabelInfo.from_dict(v),
-                last_modifying_user=_c.UNSET
-                if (v := data.get("lastModifyingUser", _c.UNSET)) is _c.UNSET
-                else m.User.from_dict(v),
-                link_share_metadata=_c.UNSET
-                if (v := data.get("linkShareMetadata", _c.UNSET)) is _c.UNSET
-                else m.FileLinkShareMetadata.from_dict(v),
-                md5_checksum=_c.UNSET
-                if (v := data.get("md5Checksum", _c.UNSET)) is _c.UNSET
-                else v,
-                mime_type=_c.UNSET if (v := data.get("mimeType", _c.UNSET)) is _c.UNSET else v,
-                modified_by_me=_c.UNSET
-                if (v := data.get("modifiedByMe", _c.UNSET)) is _c.UNSET
-                else v,
-                modified_by_me_time=_c.UNSET
-                if (v := data.get("modifiedByMeTime", _c.UNSET)) is _c.UNSET
-                else v,
-                modified_time=_c.UNSET
-                if (v := data.get("modifiedTime", _c.UNSET)) is _c.UNSET
-                else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                original_filename=_c.UNSET
-                if (v := data.get("originalFilename", _c.UNSET)) is _c.UNSET
-                else v,
-                owned_by_me=_c.UNSET if (v := data.get("ownedByMe", _c.UNSET)) is _c.UNSET else v,
-                owners=_c.UNSET
-                if (v := data.get("owners", _c.UNSET)) is _c.UNSET
-                else [m.User.from_dict(x) for x in v],
-                parents=_c.UNSET if (v := data.get("parents", _c.UNSET)) is _c.UNSET else list(v),
-                permission_ids=_c.UNSET
-                if (v := data.get("permissionIds", _c.UNSET)) is _c.UNSET
-                else list(v),
-                permissions=_c.UNSET
-                if (v := data.get("permissions", _c.UNSET)) is _c.UNSET
-                else [m.Permission.from_dict(x) for x in v],
-                properties=_c.UNSET
-                if (v := data.get("properties", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                quota_bytes_used=_c.UNSET
-                if (v := data.get("quotaBytesUsed", _c.UNSET)) is _c.UNSET
-                else v,
-                resource_key=_c.UNSET
-                if (v := data.get("resourceKey", _c.UNSET)) is _c.UNSET
-                else v,
-                sha1_checksum=_c.UNSET
-                if (v := data.get("sha1Checksum", _c.UNSET)) is _c.UNSET
-                else v,
-                sha256_checksum=_c.UNSET
-                if (v := data.get("sha256Checksum", _c.UNSET)) is _c.UNSET
-                else v,
-                shared=_c.UNSET if (v := data.get("shared", _c.UNSET)) is _c.UNSET else v,
-                shared_with_me_time=_c.UNSET
-                if (v := data.get("sharedWithMeTime", _c.UNSET)) is _c.UNSET
-                else v,
-                sharing_user=_c.UNSET
-                if (v := data.get("sharingUser", _c.UNSET)) is _c.UNSET
-                else m.User.from_dict(v),
-                shortcut_details=_c.UNSET
-                if (v := data.get("shortcutDetails", _c.UNSET)) is _c.UNSET
-                else m.FileShortcutDetails.from_dict(v),
-                size=_c.UNSET if (v := data.get("size", _c.UNSET)) is _c.UNSET else v,
-                spaces=_c.UNSET if (v := data.get("spaces", _c.UNSET)) is _c.UNSET else list(v),
-                starred=_c.UNSET if (v := data.get("starred", _c.UNSET)) is _c.UNSET else v,
-                team_drive_id=_c.UNSET
-                if (v := data.get("teamDriveId", _c.UNSET)) is _c.UNSET
-                else v,
-                thumbnail_link=_c.UNSET
-                if (v := data.get("thumbnailLink", _c.UNSET)) is _c.UNSET
-                else v,
-                thumbnail_version=_c.UNSET
-                if (v := data.get("thumbnailVersion", _c.UNSET)) is _c.UNSET
-                else v,
-                trashed=_c.UNSET if (v := data.get("trashed", _c.UNSET)) is _c.UNSET else v,
-                trashed_time=_c.UNSET
-                if (v := data.get("trashedTime", _c.UNSET)) is _c.UNSET
-                else v,
-                trashing_user=_c.UNSET
-                if (v := data.get("trashingUser", _c.UNSET)) is _c.UNSET
-                else m.User.from_dict(v),
-                version=_c.UNSET if (v := data.get("version", _c.UNSET)) is _c.UNSET else v,
-                video_media_metadata=_c.UNSET
-                if (v := data.get("videoMediaMetadata", _c.UNSET)) is _c.UNSET
-                else m.FileVideoMediaMetadata.from_dict(v),
-                viewed_by_me=_c.UNSET if (v := data.get("viewedByMe", _c.UNSET)) is _c.UNSET else v,
-                viewed_by_me_time=_c.UNSET
-                if (v := data.get("viewedByMeTime", _c.UNSET)) is _c.UNSET
-                else v,
-                viewers_can_copy_content=_c.UNSET
-                if (v := data.get("viewersCanCopyContent", _c.UNSET)) is _c.UNSET
-                else v,
-                web_content_link=_c.UNSET
-                if (v := data.get("webContentLink", _c.UNSET)) is _c.UNSET
-                else v,
-                web_view_link=_c.UNSET
-                if (v := data.get("webViewLink", _c.UNSET)) is _c.UNSET
-                else v,
-                writers_can_share=_c.UNSET
-                if (v := data.get("writersCanShare", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("File", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    viewed_by_me: bool | Unset = field("viewedByMe", default=UNSET)
+    viewed_by_me_time: dt.datetime | Unset = field("viewedByMeTime", default=UNSET)
+    viewers_can_copy_content: bool | Unset = field(
+        "viewersCanCopyContent", default=UNSET
+    )  # deprecated
+    web_content_link: str | Unset = field("webContentLink", default=UNSET)
+    web_view_link: str | Unset = field("webViewLink", default=UNSET)
+    writers_can_share: bool | Unset = field("writersCanShare", default=UNSET)

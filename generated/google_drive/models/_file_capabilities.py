@@ -2,268 +2,81 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("can_accept_ownership", "canAcceptOwnership"),
-    ("can_add_children", "canAddChildren"),
-    ("can_add_folder_from_another_drive", "canAddFolderFromAnotherDrive"),
-    ("can_add_my_drive_parent", "canAddMyDriveParent"),
-    ("can_change_copy_requires_writer_permission", "canChangeCopyRequiresWriterPermission"),
-    ("can_change_security_update_enabled", "canChangeSecurityUpdateEnabled"),
-    ("can_change_viewers_can_copy_content", "canChangeViewersCanCopyContent"),
-    ("can_comment", "canComment"),
-    ("can_copy", "canCopy"),
-    ("can_delete", "canDelete"),
-    ("can_delete_children", "canDeleteChildren"),
-    ("can_download", "canDownload"),
-    ("can_edit", "canEdit"),
-    ("can_list_children", "canListChildren"),
-    ("can_modify_content", "canModifyContent"),
-    ("can_modify_content_restriction", "canModifyContentRestriction"),
-    ("can_modify_editor_content_restriction", "canModifyEditorContentRestriction"),
-    ("can_modify_labels", "canModifyLabels"),
-    ("can_modify_owner_content_restriction", "canModifyOwnerContentRestriction"),
-    ("can_move_children_out_of_drive", "canMoveChildrenOutOfDrive"),
-    ("can_move_children_out_of_team_drive", "canMoveChildrenOutOfTeamDrive"),
-    ("can_move_children_within_drive", "canMoveChildrenWithinDrive"),
-    ("can_move_children_within_team_drive", "canMoveChildrenWithinTeamDrive"),
-    ("can_move_item_into_team_drive", "canMoveItemIntoTeamDrive"),
-    ("can_move_item_out_of_drive", "canMoveItemOutOfDrive"),
-    ("can_move_item_out_of_team_drive", "canMoveItemOutOfTeamDrive"),
-    ("can_move_item_within_drive", "canMoveItemWithinDrive"),
-    ("can_move_item_within_team_drive", "canMoveItemWithinTeamDrive"),
-    ("can_move_team_drive_item", "canMoveTeamDriveItem"),
-    ("can_read_drive", "canReadDrive"),
-    ("can_read_labels", "canReadLabels"),
-    ("can_read_revisions", "canReadRevisions"),
-    ("can_read_team_drive", "canReadTeamDrive"),
-    ("can_remove_children", "canRemoveChildren"),
-    ("can_remove_content_restriction", "canRemoveContentRestriction"),
-    ("can_remove_my_drive_parent", "canRemoveMyDriveParent"),
-    ("can_rename", "canRename"),
-    ("can_share", "canShare"),
-    ("can_trash", "canTrash"),
-    ("can_trash_children", "canTrashChildren"),
-    ("can_untrash", "canUntrash"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class FileCapabilities:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FileCapabilities(Model):
+    """Schema ``capabilities`` of the Google Drive API."""
 
-    can_accept_ownership: bool | Unset = UNSET
-    can_add_children: bool | Unset = UNSET
-    can_add_folder_from_another_drive: bool | Unset = UNSET
-    can_add_my_drive_parent: bool | Unset = UNSET
-    can_change_copy_requires_writer_permission: bool | Unset = UNSET
-    can_change_security_update_enabled: bool | Unset = UNSET
-    can_change_viewers_can_copy_content: bool | Unset = UNSET
-    can_comment: bool | Unset = UNSET
-    can_copy: bool | Unset = UNSET
-    can_delete: bool | Unset = UNSET
-    can_delete_children: bool | Unset = UNSET
-    can_download: bool | Unset = UNSET
-    can_edit: bool | Unset = UNSET
-    can_list_children: bool | Unset = UNSET
-    can_modify_content: bool | Unset = UNSET
-    can_modify_content_restriction: bool | Unset = UNSET
-    can_modify_editor_content_restriction: bool | Unset = UNSET
-    can_modify_labels: bool | Unset = UNSET
-    can_modify_owner_content_restriction: bool | Unset = UNSET
-    can_move_children_out_of_drive: bool | Unset = UNSET
-    can_move_children_out_of_team_drive: bool | Unset = UNSET
-    can_move_children_within_drive: bool | Unset = UNSET
-    can_move_children_within_team_drive: bool | Unset = UNSET
-    can_move_item_into_team_drive: bool | Unset = UNSET
-    can_move_item_out_of_drive: bool | Unset = UNSET
-    can_move_item_out_of_team_drive: bool | Unset = UNSET
-    can_move_item_within_drive: bool | Unset = UNSET
-    can_move_item_within_team_drive: bool | Unset = UNSET
-    can_move_team_drive_item: bool | Unset = UNSET
-    can_read_drive: bool | Unset = UNSET
-    can_read_labels: bool | Unset = UNSET
-    can_read_revisions: bool | Unset = UNSET
-    can_read_team_drive: bool | Unset = UNSET
-    can_remove_children: bool | Unset = UNSET
-    can_remove_content_restriction: bool | Unset = UNSET
-    can_remove_my_drive_parent: bool | Unset = UNSET
-    can_rename: bool | Unset = UNSET
-    can_share: bool | Unset = UNSET
-    can_trash: bool | Unset = UNSET
-    can_trash_children: bool | Unset = UNSET
-    can_untrash: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "canAcceptOwnership",
-            "canAddChildren",
-            "canAddFolderFromAnotherDrive",
-            "canAddMyDriveParent",
-            "canChangeCopyRequiresWriterPermission",
-            "canChangeSecurityUpdateEnabled",
-            "canChangeViewersCanCopyContent",
-            "canComment",
-            "canCopy",
-            "canDelete",
-            "canDeleteChildren",
-            "canDownload",
-            "canEdit",
-            "canListChildren",
-            "canModifyContent",
-            "canModifyContentRestriction",
-            "canModifyEditorContentRestriction",
-            "canModifyLabels",
-            "canModifyOwnerContentRestriction",
-            "canMoveChildrenOutOfDrive",
-            "canMoveChildrenOutOfTeamDrive",
-            "canMoveChildrenWithinDrive",
-            "canMoveChildrenWithinTeamDrive",
-            "canMoveItemIntoTeamDrive",
-            "canMoveItemOutOfDrive",
-            "canMoveItemOutOfTeamDrive",
-            "canMoveItemWithinDrive",
-            "canMoveItemWithinTeamDrive",
-            "canMoveTeamDriveItem",
-            "canReadDrive",
-            "canReadLabels",
-            "canReadRevisions",
-            "canReadTeamDrive",
-            "canRemoveChildren",
-            "canRemoveContentRestriction",
-            "canRemoveMyDriveParent",
-            "canRename",
-            "canShare",
-            "canTrash",
-            "canTrashChildren",
-            "canUntrash",
-        }
+    can_accept_ownership: bool | Unset = field("canAcceptOwnership", default=UNSET)
+    can_add_children: bool | Unset = field("canAddChildren", default=UNSET)
+    can_add_folder_from_another_drive: bool | Unset = field(
+        "canAddFolderFromAnotherDrive", default=UNSET
     )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FileCapabilities:
-        data = _c.expect_object("FileCapabilities", data)
-        try:
-            return cls(
-                can_accept_ownership=_c.UNSET
-                if (v := data.get("canAcceptOwnership", _c.UNSET)) is _c.UNSET
-                else v,
-                can_add_children=_c.UNSET
-                if (v := data.get("canAddChildren", _c.UNSET)) is _c.UNSET
-                else v,
-                can_add_folder_from_another_drive=_c.UNSET
-                if (v := data.get("canAddFolderFromAnotherDrive", _c.UNSET)) is _c.UNSET
-                else v,
-                can_add_my_drive_parent=_c.UNSET
-                if (v := data.get("canAddMyDriveParent", _c.UNSET)) is _c.UNSET
-                else v,
-                can_change_copy_requires_writer_permission=_c.UNSET
-                if (v := data.get("canChangeCopyRequiresWriterPermission", _c.UNSET)) is _c.UNSET
-                else v,
-                can_change_security_update_enabled=_c.UNSET
-                if (v := data.get("canChangeSecurityUpdateEnabled", _c.UNSET)) is _c.UNSET
-                else v,
-                can_change_viewers_can_copy_content=_c.UNSET
-                if (v := data.get("canChangeViewersCanCopyContent", _c.UNSET)) is _c.UNSET
-                else v,
-                can_comment=_c.UNSET if (v := data.get("canComment", _c.UNSET)) is _c.UNSET else v,
-                can_copy=_c.UNSET if (v := data.get("canCopy", _c.UNSET)) is _c.UNSET else v,
-                can_delete=_c.UNSET if (v := data.get("canDelete", _c.UNSET)) is _c.UNSET else v,
-                can_delete_children=_c.UNSET
-                if (v := data.get("canDeleteChildren", _c.UNSET)) is _c.UNSET
-                else v,
-                can_download=_c.UNSET
-                if (v := data.get("canDownload", _c.UNSET)) is _c.UNSET
-                else v,
-                can_edit=_c.UNSET if (v := data.get("canEdit", _c.UNSET)) is _c.UNSET else v,
-                can_list_children=_c.UNSET
-                if (v := data.get("canListChildren", _c.UNSET)) is _c.UNSET
-                else v,
-                can_modify_content=_c.UNSET
-                if (v := data.get("canModifyContent", _c.UNSET)) is _c.UNSET
-                else v,
-                can_modify_content_restriction=_c.UNSET
-                if (v := data.get("canModifyContentRestriction", _c.UNSET)) is _c.UNSET
-                else v,
-                can_modify_editor_content_restriction=_c.UNSET
-                if (v := data.get("canModifyEditorContentRestriction", _c.UNSET)) is _c.UNSET
-                else v,
-                can_modify_labels=_c.UNSET
-                if (v := data.get("canModifyLabels", _c.UNSET)) is _c.UNSET
-                else v,
-                can_modify_owner_content_restriction=_c.UNSET
-                if (v := data.get("canModifyOwnerContentRestriction", _c.UNSET)) is _c.UNSET
-                else v,
-                can_move_children_out_of_drive=_c.UNSET
-                if (v := data.get("canMoveChildrenOutOfDrive", _c.UNSET)) is _c.UNSET
-                else v,
-                can_move_children_out_of_team_drive=_c.UNSET
-                if (v := data.get("canMoveChildrenOutOfTeamDrive", _c.UNSET)) is _c.UNSET
-                else v,
-                can_move_children_within_drive=_c.UNSET
-                if (v := data.get("canMoveChildrenWithinDrive", _c.UNSET)) is _c.UNSET
-                else v,
-                can_move_children_within_team_drive=_c.UNSET
-                if (v := data.get("canMoveChildrenWithinTeamDrive", _c.UNSET)) is _c.UNSET
-                else v,
-                can_move_item_into_team_drive=_c.UNSET
-                if (v := data.get("canMoveItemIntoTeamDrive", _c.UNSET)) is _c.UNSET
-                else v,
-                can_move_item_out_of_drive=_c.UNSET
-                if (v := data.get("canMoveItemOutOfDrive", _c.UNSET)) is _c.UNSET
-                else v,
-                can_move_item_out_of_team_drive=_c.UNSET
-                if (v := data.get("canMoveItemOutOfTeamDrive", _c.UNSET)) is _c.UNSET
-                else v,
-                can_move_item_within_drive=_c.UNSET
-                if (v := data.get("canMoveItemWithinDrive", _c.UNSET)) is _c.UNSET
-                else v,
-                can_move_item_within_team_drive=_c.UNSET
-                if (v := data.get("canMoveItemWithinTeamDrive", _c.UNSET)) is _c.UNSET
-                else v,
-                can_move_team_drive_item=_c.UNSET
-                if (v := data.get("canMoveTeamDriveItem", _c.UNSET)) is _c.UNSET
-                else v,
-                can_read_drive=_c.UNSET
-                if (v := data.get("canReadDrive", _c.UNSET)) is _c.UNSET
-                else v,
-                can_read_labels=_c.UNSET
-                if (v := data.get("canReadLabels", _c.UNSET)) is _c.UNSET
-                else v,
-                can_read_revisions=_c.UNSET
-                if (v := data.get("canReadRevisions", _c.UNSET)) is _c.UNSET
-                else v,
-                can_read_team_drive=_c.UNSET
-                if (v := data.get("canReadTeamDrive", _c.UNSET)) is _c.UNSET
-                else v,
-                can_remove_children=_c.UNSET
-                if (v := data.get("canRemoveChildren", _c.UNSET)) is _c.UNSET
-                else v,
-                can_remove_content_restriction=_c.UNSET
-                if (v := data.get("canRemoveContentRestriction", _c.UNSET)) is _c.UNSET
-                else v,
-                can_remove_my_drive_parent=_c.UNSET
-                if (v := data.get("canRemoveMyDriveParent", _c.UNSET)) is _c.UNSET
-                else v,
-                can_rename=_c.UNSET if (v := data.get("canRename", _c.UNSET)) is _c.UNSET else v,
-                can_share=_c.UNSET if (v := data.get("canShare", _c.UNSET)) is _c.UNSET else v,
-                can_trash=_c.UNSET if (v := data.get("canTrash", _c.UNSET)) is _c.UNSET else v,
-                can_trash_children=_c.UNSET
-                if (v := data.get("canTrashChildren", _c.UNSET)) is _c.UNSET
-                else v,
-                can_untrash=_c.UNSET if (v := data.get("canUntrash", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FileCapabilities", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    can_add_my_drive_parent: bool | Unset = field("canAddMyDriveParent", default=UNSET)
+    can_change_copy_requires_writer_permission: bool | Unset = field(
+        "canChangeCopyRequiresWriterPermission", default=UNSET
+    )
+    can_change_security_update_enabled: bool | Unset = field(
+        "canChangeSecurityUpdateEnabled", default=UNSET
+    )
+    can_change_viewers_can_copy_content: bool | Unset = field(
+        "canChangeViewersCanCopyContent", default=UNSET
+    )  # deprecated
+    can_comment: bool | Unset = field("canComment", default=UNSET)
+    can_copy: bool | Unset = field("canCopy", default=UNSET)
+    can_delete: bool | Unset = field("canDelete", default=UNSET)
+    can_delete_children: bool | Unset = field("canDeleteChildren", default=UNSET)
+    can_download: bool | Unset = field("canDownload", default=UNSET)
+    can_edit: bool | Unset = field("canEdit", default=UNSET)
+    can_list_children: bool | Unset = field("canListChildren", default=UNSET)
+    can_modify_content: bool | Unset = field("canModifyContent", default=UNSET)
+    can_modify_content_restriction: bool | Unset = field(
+        "canModifyContentRestriction", default=UNSET
+    )  # deprecated
+    can_modify_editor_content_restriction: bool | Unset = field(
+        "canModifyEditorContentRestriction", default=UNSET
+    )
+    can_modify_labels: bool | Unset = field("canModifyLabels", default=UNSET)
+    can_modify_owner_content_restriction: bool | Unset = field(
+        "canModifyOwnerContentRestriction", default=UNSET
+    )
+    can_move_children_out_of_drive: bool | Unset = field("canMoveChildrenOutOfDrive", default=UNSET)
+    can_move_children_out_of_team_drive: bool | Unset = field(
+        "canMoveChildrenOutOfTeamDrive", default=UNSET
+    )  # deprecated
+    can_move_children_within_drive: bool | Unset = field(
+        "canMoveChildrenWithinDrive", default=UNSET
+    )
+    can_move_children_within_team_drive: bool | Unset = field(
+        "canMoveChildrenWithinTeamDrive", default=UNSET
+    )  # deprecated
+    can_move_item_into_team_drive: bool | Unset = field(
+        "canMoveItemIntoTeamDrive", default=UNSET
+    )  # deprecated
+    can_move_item_out_of_drive: bool | Unset = field("canMoveItemOutOfDrive", default=UNSET)
+    can_move_item_out_of_team_drive: bool | Unset = field(
+        "canMoveItemOutOfTeamDrive", default=UNSET
+    )  # deprecated
+    can_move_item_within_drive: bool | Unset = field("canMoveItemWithinDrive", default=UNSET)
+    can_move_item_within_team_drive: bool | Unset = field(
+        "canMoveItemWithinTeamDrive", default=UNSET
+    )  # deprecated
+    can_move_team_drive_item: bool | Unset = field(
+        "canMoveTeamDriveItem", default=UNSET
+    )  # deprecated
+    can_read_drive: bool | Unset = field("canReadDrive", default=UNSET)
+    can_read_labels: bool | Unset = field("canReadLabels", default=UNSET)
+    can_read_revisions: bool | Unset = field("canReadRevisions", default=UNSET)
+    can_read_team_drive: bool | Unset = field("canReadTeamDrive", default=UNSET)  # deprecated
+    can_remove_children: bool | Unset = field("canRemoveChildren", default=UNSET)
+    can_remove_content_restriction: bool | Unset = field(
+        "canRemoveContentRestriction", default=UNSET
+    )
+    can_remove_my_drive_parent: bool | Unset = field("canRemoveMyDriveParent", default=UNSET)
+    can_rename: bool | Unset = field("canRename", default=UNSET)
+    can_share: bool | Unset = field("canShare", default=UNSET)
+    can_trash: bool | Unset = field("canTrash", default=UNSET)
+    can_trash_children: bool | Unset = field("canTrashChildren", default=UNSET)
+    can_untrash: bool | Unset = field("canUntrash", default=UNSET)

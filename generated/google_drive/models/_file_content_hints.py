@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("indexable_text", "indexableText"),
-    ("thumbnail", "thumbnail"),
-)
 
+@model
+class FileContentHints(Model):
+    """Schema ``contentHints`` of the Google Drive API."""
 
-@attrs.define(kw_only=True)
-class FileContentHints:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    indexable_text: str | Unset = UNSET
+    indexable_text: str | Unset = field("indexableText", default=UNSET)
     thumbnail: m.FileContentHintsThumbnail | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "indexableText",
-            "thumbnail",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FileContentHints:
-        data = _c.expect_object("FileContentHints", data)
-        try:
-            return cls(
-                indexable_text=_c.UNSET
-                if (v := data.get("indexableText", _c.UNSET)) is _c.UNSET
-                else v,
-                thumbnail=_c.UNSET
-                if (v := data.get("thumbnail", _c.UNSET)) is _c.UNSET
-                else m.FileContentHintsThumbnail.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FileContentHints", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,46 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("image", "image"),
-    ("mime_type", "mimeType"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class FileContentHintsThumbnail:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FileContentHintsThumbnail(Model):
+    """Schema ``thumbnail`` of the Google Drive API."""
 
     image: str | Unset = UNSET
-    mime_type: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "image",
-            "mimeType",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FileContentHintsThumbnail:
-        data = _c.expect_object("FileContentHintsThumbnail", data)
-        try:
-            return cls(
-                image=_c.UNSET if (v := data.get("image", _c.UNSET)) is _c.UNSET else v,
-                mime_type=_c.UNSET if (v := data.get("mimeType", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FileContentHintsThumbnail", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    mime_type: str | Unset = field("mimeType", default=UNSET)

@@ -2,146 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("aperture", "aperture"),
-    ("camera_make", "cameraMake"),
-    ("camera_model", "cameraModel"),
-    ("color_space", "colorSpace"),
-    ("exposure_bias", "exposureBias"),
-    ("exposure_mode", "exposureMode"),
-    ("exposure_time", "exposureTime"),
-    ("flash_used", "flashUsed"),
-    ("focal_length", "focalLength"),
-    ("height", "height"),
-    ("iso_speed", "isoSpeed"),
-    ("lens", "lens"),
-    ("location", "location"),
-    ("max_aperture_value", "maxApertureValue"),
-    ("metering_mode", "meteringMode"),
-    ("rotation", "rotation"),
-    ("sensor", "sensor"),
-    ("subject_distance", "subjectDistance"),
-    ("time", "time"),
-    ("white_balance", "whiteBalance"),
-    ("width", "width"),
-)
 
-
-@attrs.define(kw_only=True)
-class FileImageMediaMetadata:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FileImageMediaMetadata(Model):
+    """Schema ``imageMediaMetadata`` of the Google Drive API."""
 
     aperture: float | Unset = UNSET
-    camera_make: str | Unset = UNSET
-    camera_model: str | Unset = UNSET
-    color_space: str | Unset = UNSET
-    exposure_bias: float | Unset = UNSET
-    exposure_mode: str | Unset = UNSET
-    exposure_time: float | Unset = UNSET
-    flash_used: bool | Unset = UNSET
-    focal_length: float | Unset = UNSET
+    camera_make: str | Unset = field("cameraMake", default=UNSET)
+    camera_model: str | Unset = field("cameraModel", default=UNSET)
+    color_space: str | Unset = field("colorSpace", default=UNSET)
+    exposure_bias: float | Unset = field("exposureBias", default=UNSET)
+    exposure_mode: str | Unset = field("exposureMode", default=UNSET)
+    exposure_time: float | Unset = field("exposureTime", default=UNSET)
+    flash_used: bool | Unset = field("flashUsed", default=UNSET)
+    focal_length: float | Unset = field("focalLength", default=UNSET)
     height: int | Unset = UNSET
-    iso_speed: int | Unset = UNSET
+    iso_speed: int | Unset = field("isoSpeed", default=UNSET)
     lens: str | Unset = UNSET
     location: m.FileImageMediaMetadataLocation | Unset = UNSET
-    max_aperture_value: float | Unset = UNSET
-    metering_mode: str | Unset = UNSET
+    max_aperture_value: float | Unset = field("maxApertureValue", default=UNSET)
+    metering_mode: str | Unset = field("meteringMode", default=UNSET)
     rotation: int | Unset = UNSET
     sensor: str | Unset = UNSET
-    subject_distance: int | Unset = UNSET
+    subject_distance: int | Unset = field("subjectDistance", default=UNSET)
     time: str | Unset = UNSET
-    white_balance: str | Unset = UNSET
+    white_balance: str | Unset = field("whiteBalance", default=UNSET)
     width: int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "aperture",
-            "cameraMake",
-            "cameraModel",
-            "colorSpace",
-            "exposureBias",
-            "exposureMode",
-            "exposureTime",
-            "flashUsed",
-            "focalLength",
-            "height",
-            "isoSpeed",
-            "lens",
-            "location",
-            "maxApertureValue",
-            "meteringMode",
-            "rotation",
-            "sensor",
-            "subjectDistance",
-            "time",
-            "whiteBalance",
-            "width",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FileImageMediaMetadata:
-        data = _c.expect_object("FileImageMediaMetadata", data)
-        try:
-            return cls(
-                aperture=_c.UNSET
-                if (v := data.get("aperture", _c.UNSET)) is _c.UNSET
-                else _c.to_float(v),
-                camera_make=_c.UNSET if (v := data.get("cameraMake", _c.UNSET)) is _c.UNSET else v,
-                camera_model=_c.UNSET
-                if (v := data.get("cameraModel", _c.UNSET)) is _c.UNSET
-                else v,
-                color_space=_c.UNSET if (v := data.get("colorSpace", _c.UNSET)) is _c.UNSET else v,
-                exposure_bias=_c.UNSET
-                if (v := data.get("exposureBias", _c.UNSET)) is _c.UNSET
-                else _c.to_float(v),
-                exposure_mode=_c.UNSET
-                if (v := data.get("exposureMode", _c.UNSET)) is _c.UNSET
-                else v,
-                exposure_time=_c.UNSET
-                if (v := data.get("exposureTime", _c.UNSET)) is _c.UNSET
-                else _c.to_float(v),
-                flash_used=_c.UNSET if (v := data.get("flashUsed", _c.UNSET)) is _c.UNSET else v,
-                focal_length=_c.UNSET
-                if (v := data.get("focalLength", _c.UNSET)) is _c.UNSET
-                else _c.to_float(v),
-                height=_c.UNSET if (v := data.get("height", _c.UNSET)) is _c.UNSET else v,
-                iso_speed=_c.UNSET if (v := data.get("isoSpeed", _c.UNSET)) is _c.UNSET else v,
-                lens=_c.UNSET if (v := data.get("lens", _c.UNSET)) is _c.UNSET else v,
-                location=_c.UNSET
-                if (v := data.get("location", _c.UNSET)) is _c.UNSET
-                else m.FileImageMediaMetadataLocation.from_dict(v),
-                max_aperture_value=_c.UNSET
-                if (v := data.get("maxApertureValue", _c.UNSET)) is _c.UNSET
-                else _c.to_float(v),
-                metering_mode=_c.UNSET
-                if (v := data.get("meteringMode", _c.UNSET)) is _c.UNSET
-                else v,
-                rotation=_c.UNSET if (v := data.get("rotation", _c.UNSET)) is _c.UNSET else v,
-                sensor=_c.UNSET if (v := data.get("sensor", _c.UNSET)) is _c.UNSET else v,
-                subject_distance=_c.UNSET
-                if (v := data.get("subjectDistance", _c.UNSET)) is _c.UNSET
-                else v,
-                time=_c.UNSET if (v := data.get("time", _c.UNSET)) is _c.UNSET else v,
-                white_balance=_c.UNSET
-                if (v := data.get("whiteBalance", _c.UNSET)) is _c.UNSET
-                else v,
-                width=_c.UNSET if (v := data.get("width", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FileImageMediaMetadata", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

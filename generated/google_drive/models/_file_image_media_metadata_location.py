@@ -2,56 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("altitude", "altitude"),
-    ("latitude", "latitude"),
-    ("longitude", "longitude"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class FileImageMediaMetadataLocation:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FileImageMediaMetadataLocation(Model):
+    """Schema ``location`` of the Google Drive API."""
 
     altitude: float | Unset = UNSET
     latitude: float | Unset = UNSET
     longitude: float | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "altitude",
-            "latitude",
-            "longitude",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FileImageMediaMetadataLocation:
-        data = _c.expect_object("FileImageMediaMetadataLocation", data)
-        try:
-            return cls(
-                altitude=_c.UNSET
-                if (v := data.get("altitude", _c.UNSET)) is _c.UNSET
-                else _c.to_float(v),
-                latitude=_c.UNSET
-                if (v := data.get("latitude", _c.UNSET)) is _c.UNSET
-                else _c.to_float(v),
-                longitude=_c.UNSET
-                if (v := data.get("longitude", _c.UNSET)) is _c.UNSET
-                else _c.to_float(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FileImageMediaMetadataLocation", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,44 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("labels", "labels"),)
 
-
-@attrs.define(kw_only=True)
-class FileLabelInfo:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FileLabelInfo(Model):
+    """Schema ``labelInfo`` of the Google Drive API."""
 
     labels: list[m.Label] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "labels",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FileLabelInfo:
-        data = _c.expect_object("FileLabelInfo", data)
-        try:
-            return cls(
-                labels=_c.UNSET
-                if (v := data.get("labels", _c.UNSET)) is _c.UNSET
-                else [m.Label.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FileLabelInfo", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

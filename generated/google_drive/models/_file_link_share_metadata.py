@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("security_update_eligible", "securityUpdateEligible"),
-    ("security_update_enabled", "securityUpdateEnabled"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class FileLinkShareMetadata:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FileLinkShareMetadata(Model):
+    """Schema ``linkShareMetadata`` of the Google Drive API."""
 
-    security_update_eligible: bool | Unset = UNSET
-    security_update_enabled: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "securityUpdateEligible",
-            "securityUpdateEnabled",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FileLinkShareMetadata:
-        data = _c.expect_object("FileLinkShareMetadata", data)
-        try:
-            return cls(
-                security_update_eligible=_c.UNSET
-                if (v := data.get("securityUpdateEligible", _c.UNSET)) is _c.UNSET
-                else v,
-                security_update_enabled=_c.UNSET
-                if (v := data.get("securityUpdateEnabled", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FileLinkShareMetadata", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    security_update_eligible: bool | Unset = field("securityUpdateEligible", default=UNSET)
+    security_update_enabled: bool | Unset = field("securityUpdateEnabled", default=UNSET)

@@ -2,54 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("target_id", "targetId"),
-    ("target_mime_type", "targetMimeType"),
-    ("target_resource_key", "targetResourceKey"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class FileShortcutDetails:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FileShortcutDetails(Model):
+    """Schema ``shortcutDetails`` of the Google Drive API."""
 
-    target_id: str | Unset = UNSET
-    target_mime_type: str | Unset = UNSET
-    target_resource_key: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "targetId",
-            "targetMimeType",
-            "targetResourceKey",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FileShortcutDetails:
-        data = _c.expect_object("FileShortcutDetails", data)
-        try:
-            return cls(
-                target_id=_c.UNSET if (v := data.get("targetId", _c.UNSET)) is _c.UNSET else v,
-                target_mime_type=_c.UNSET
-                if (v := data.get("targetMimeType", _c.UNSET)) is _c.UNSET
-                else v,
-                target_resource_key=_c.UNSET
-                if (v := data.get("targetResourceKey", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FileShortcutDetails", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    target_id: str | Unset = field("targetId", default=UNSET)
+    target_mime_type: str | Unset = field("targetMimeType", default=UNSET)
+    target_resource_key: str | Unset = field("targetResourceKey", default=UNSET)

@@ -2,52 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("duration_millis", "durationMillis"),
-    ("height", "height"),
-    ("width", "width"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class FileVideoMediaMetadata:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FileVideoMediaMetadata(Model):
+    """Schema ``videoMediaMetadata`` of the Google Drive API."""
 
-    duration_millis: str | Unset = UNSET
+    duration_millis: str | Unset = field("durationMillis", default=UNSET)
     height: int | Unset = UNSET
     width: int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "durationMillis",
-            "height",
-            "width",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FileVideoMediaMetadata:
-        data = _c.expect_object("FileVideoMediaMetadata", data)
-        try:
-            return cls(
-                duration_millis=_c.UNSET
-                if (v := data.get("durationMillis", _c.UNSET)) is _c.UNSET
-                else v,
-                height=_c.UNSET if (v := data.get("height", _c.UNSET)) is _c.UNSET else v,
-                width=_c.UNSET if (v := data.get("width", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FileVideoMediaMetadata", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,58 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("fields", "fields"),
-    ("id", "id"),
-    ("kind", "kind"),
-    ("revision_id", "revisionId"),
-)
 
-
-@attrs.define(kw_only=True)
-class Label:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Label(Model):
+    """Schema ``Label`` of the Google Drive API."""
 
     fields: dict[str, m.LabelField] | Unset = UNSET
     id: str | Unset = UNSET
     kind: str | Unset = UNSET
-    revision_id: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "fields",
-            "id",
-            "kind",
-            "revisionId",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Label:
-        data = _c.expect_object("Label", data)
-        try:
-            return cls(
-                fields=_c.UNSET
-                if (v := data.get("fields", _c.UNSET)) is _c.UNSET
-                else {k: m.LabelField.from_dict(x) for k, x in v.items()},
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                kind=_c.UNSET if (v := data.get("kind", _c.UNSET)) is _c.UNSET else v,
-                revision_id=_c.UNSET if (v := data.get("revisionId", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Label", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    revision_id: str | Unset = field("revisionId", default=UNSET)

@@ -2,78 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("date_string", "dateString"),
-    ("id", "id"),
-    ("integer", "integer"),
-    ("kind", "kind"),
-    ("selection", "selection"),
-    ("text", "text"),
-    ("user", "user"),
-    ("value_type", "valueType"),
-)
 
+@model
+class LabelField(Model):
+    """Schema ``LabelField`` of the Google Drive API."""
 
-@attrs.define(kw_only=True)
-class LabelField:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    date_string: list[str] | Unset = UNSET
+    date_string: list[dt.date] | Unset = field("dateString", default=UNSET)
     id: str | Unset = UNSET
     integer: list[str] | Unset = UNSET
     kind: str | Unset = UNSET
     selection: list[str] | Unset = UNSET
     text: list[str] | Unset = UNSET
     user: list[m.User] | Unset = UNSET
-    value_type: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "dateString",
-            "id",
-            "integer",
-            "kind",
-            "selection",
-            "text",
-            "user",
-            "valueType",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> LabelField:
-        data = _c.expect_object("LabelField", data)
-        try:
-            return cls(
-                date_string=_c.UNSET
-                if (v := data.get("dateString", _c.UNSET)) is _c.UNSET
-                else list(v),
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                integer=_c.UNSET if (v := data.get("integer", _c.UNSET)) is _c.UNSET else list(v),
-                kind=_c.UNSET if (v := data.get("kind", _c.UNSET)) is _c.UNSET else v,
-                selection=_c.UNSET
-                if (v := data.get("selection", _c.UNSET)) is _c.UNSET
-                else list(v),
-                text=_c.UNSET if (v := data.get("text", _c.UNSET)) is _c.UNSET else list(v),
-                user=_c.UNSET
-                if (v := data.get("user", _c.UNSET)) is _c.UNSET
-                else [m.User.from_dict(x) for x in v],
-                value_type=_c.UNSET if (v := data.get("valueType", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("LabelField", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    value_type: str | Unset = field("valueType", default=UNSET)

@@ -2,114 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("allow_file_discovery", "allowFileDiscovery"),
-    ("deleted", "deleted"),
-    ("display_name", "displayName"),
-    ("domain", "domain"),
-    ("email_address", "emailAddress"),
-    ("expiration_time", "expirationTime"),
-    ("id", "id"),
-    ("kind", "kind"),
-    ("pending_owner", "pendingOwner"),
-    ("permission_details", "permissionDetails"),
-    ("photo_link", "photoLink"),
-    ("role", "role"),
-    ("team_drive_permission_details", "teamDrivePermissionDetails"),
-    ("type", "type"),
-    ("view", "view"),
-)
 
+@model
+class Permission(Model):
+    """Schema ``Permission`` of the Google Drive API."""
 
-@attrs.define(kw_only=True)
-class Permission:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    allow_file_discovery: bool | Unset = UNSET
+    allow_file_discovery: bool | Unset = field("allowFileDiscovery", default=UNSET)
     deleted: bool | Unset = UNSET
-    display_name: str | Unset = UNSET
+    display_name: str | Unset = field("displayName", default=UNSET)
     domain: str | Unset = UNSET
-    email_address: str | Unset = UNSET
-    expiration_time: str | Unset = UNSET
+    email_address: str | Unset = field("emailAddress", default=UNSET)
+    expiration_time: dt.datetime | Unset = field("expirationTime", default=UNSET)
     id: str | Unset = UNSET
     kind: str | Unset = UNSET
-    pending_owner: bool | Unset = UNSET
-    permission_details: list[m.PermissionPermissionDetailsItem] | Unset = UNSET
-    photo_link: str | Unset = UNSET
+    pending_owner: bool | Unset = field("pendingOwner", default=UNSET)
+    permission_details: list[m.PermissionPermissionDetailsItem] | Unset = field(
+        "permissionDetails", default=UNSET
+    )
+    photo_link: str | Unset = field("photoLink", default=UNSET)
     role: str | Unset = UNSET
-    team_drive_permission_details: list[m.PermissionTeamDrivePermissionDetailsItem] | Unset = UNSET
+    team_drive_permission_details: list[m.PermissionTeamDrivePermissionDetailsItem] | Unset = field(
+        "teamDrivePermissionDetails", default=UNSET
+    )  # deprecated
     type: str | Unset = UNSET
     view: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "allowFileDiscovery",
-            "deleted",
-            "displayName",
-            "domain",
-            "emailAddress",
-            "expirationTime",
-            "id",
-            "kind",
-            "pendingOwner",
-            "permissionDetails",
-            "photoLink",
-            "role",
-            "teamDrivePermissionDetails",
-            "type",
-            "view",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Permission:
-        data = _c.expect_object("Permission", data)
-        try:
-            return cls(
-                allow_file_discovery=_c.UNSET
-                if (v := data.get("allowFileDiscovery", _c.UNSET)) is _c.UNSET
-                else v,
-                deleted=_c.UNSET if (v := data.get("deleted", _c.UNSET)) is _c.UNSET else v,
-                display_name=_c.UNSET
-                if (v := data.get("displayName", _c.UNSET)) is _c.UNSET
-                else v,
-                domain=_c.UNSET if (v := data.get("domain", _c.UNSET)) is _c.UNSET else v,
-                email_address=_c.UNSET
-                if (v := data.get("emailAddress", _c.UNSET)) is _c.UNSET
-                else v,
-                expiration_time=_c.UNSET
-                if (v := data.get("expirationTime", _c.UNSET)) is _c.UNSET
-                else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                kind=_c.UNSET if (v := data.get("kind", _c.UNSET)) is _c.UNSET else v,
-                pending_owner=_c.UNSET
-                if (v := data.get("pendingOwner", _c.UNSET)) is _c.UNSET
-                else v,
-                permission_details=_c.UNSET
-                if (v := data.get("permissionDetails", _c.UNSET)) is _c.UNSET
-                else [m.PermissionPermissionDetailsItem.from_dict(x) for x in v],
-                photo_link=_c.UNSET if (v := data.get("photoLink", _c.UNSET)) is _c.UNSET else v,
-                role=_c.UNSET if (v := data.get("role", _c.UNSET)) is _c.UNSET else v,
-                team_drive_permission_details=_c.UNSET
-                if (v := data.get("teamDrivePermissionDetails", _c.UNSET)) is _c.UNSET
-                else [m.PermissionTeamDrivePermissionDetailsItem.from_dict(x) for x in v],
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                view=_c.UNSET if (v := data.get("view", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Permission", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

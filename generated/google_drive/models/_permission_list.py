@@ -2,56 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("kind", "kind"),
-    ("next_page_token", "nextPageToken"),
-    ("permissions", "permissions"),
-)
 
-
-@attrs.define(kw_only=True)
-class PermissionList:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PermissionList(Model):
+    """Schema ``PermissionList`` of the Google Drive API."""
 
     kind: str | Unset = UNSET
-    next_page_token: str | Unset = UNSET
+    next_page_token: str | Unset = field("nextPageToken", default=UNSET)
     permissions: list[m.Permission] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "kind",
-            "nextPageToken",
-            "permissions",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PermissionList:
-        data = _c.expect_object("PermissionList", data)
-        try:
-            return cls(
-                kind=_c.UNSET if (v := data.get("kind", _c.UNSET)) is _c.UNSET else v,
-                next_page_token=_c.UNSET
-                if (v := data.get("nextPageToken", _c.UNSET)) is _c.UNSET
-                else v,
-                permissions=_c.UNSET
-                if (v := data.get("permissions", _c.UNSET)) is _c.UNSET
-                else [m.Permission.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PermissionList", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

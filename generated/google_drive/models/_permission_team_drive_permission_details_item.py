@@ -2,58 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("inherited", "inherited"),
-    ("inherited_from", "inheritedFrom"),
-    ("role", "role"),
-    ("team_drive_permission_type", "teamDrivePermissionType"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class PermissionTeamDrivePermissionDetailsItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PermissionTeamDrivePermissionDetailsItem(Model):
+    """Schema ``items`` of the Google Drive API."""
 
-    inherited: bool | Unset = UNSET
-    inherited_from: str | Unset = UNSET
-    role: str | Unset = UNSET
-    team_drive_permission_type: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "inherited",
-            "inheritedFrom",
-            "role",
-            "teamDrivePermissionType",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PermissionTeamDrivePermissionDetailsItem:
-        data = _c.expect_object("PermissionTeamDrivePermissionDetailsItem", data)
-        try:
-            return cls(
-                inherited=_c.UNSET if (v := data.get("inherited", _c.UNSET)) is _c.UNSET else v,
-                inherited_from=_c.UNSET
-                if (v := data.get("inheritedFrom", _c.UNSET)) is _c.UNSET
-                else v,
-                role=_c.UNSET if (v := data.get("role", _c.UNSET)) is _c.UNSET else v,
-                team_drive_permission_type=_c.UNSET
-                if (v := data.get("teamDrivePermissionType", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PermissionTeamDrivePermissionDetailsItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    inherited: bool | Unset = UNSET  # deprecated
+    inherited_from: str | Unset = field("inheritedFrom", default=UNSET)  # deprecated
+    role: str | Unset = UNSET  # deprecated
+    team_drive_permission_type: str | Unset = field(
+        "teamDrivePermissionType", default=UNSET
+    )  # deprecated

@@ -2,84 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("action", "action"),
-    ("author", "author"),
-    ("content", "content"),
-    ("created_time", "createdTime"),
-    ("deleted", "deleted"),
-    ("html_content", "htmlContent"),
-    ("id", "id"),
-    ("kind", "kind"),
-    ("modified_time", "modifiedTime"),
-)
 
-
-@attrs.define(kw_only=True)
-class Reply:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Reply(Model):
+    """Schema ``Reply`` of the Google Drive API."""
 
     action: str | Unset = UNSET
     author: m.User | Unset = UNSET
     content: str | Unset = UNSET
-    created_time: str | Unset = UNSET
+    created_time: dt.datetime | Unset = field("createdTime", default=UNSET)
     deleted: bool | Unset = UNSET
-    html_content: str | Unset = UNSET
+    html_content: str | Unset = field("htmlContent", default=UNSET)
     id: str | Unset = UNSET
     kind: str | Unset = UNSET
-    modified_time: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "action",
-            "author",
-            "content",
-            "createdTime",
-            "deleted",
-            "htmlContent",
-            "id",
-            "kind",
-            "modifiedTime",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Reply:
-        data = _c.expect_object("Reply", data)
-        try:
-            return cls(
-                action=_c.UNSET if (v := data.get("action", _c.UNSET)) is _c.UNSET else v,
-                author=_c.UNSET
-                if (v := data.get("author", _c.UNSET)) is _c.UNSET
-                else m.User.from_dict(v),
-                content=_c.UNSET if (v := data.get("content", _c.UNSET)) is _c.UNSET else v,
-                created_time=_c.UNSET
-                if (v := data.get("createdTime", _c.UNSET)) is _c.UNSET
-                else v,
-                deleted=_c.UNSET if (v := data.get("deleted", _c.UNSET)) is _c.UNSET else v,
-                html_content=_c.UNSET
-                if (v := data.get("htmlContent", _c.UNSET)) is _c.UNSET
-                else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                kind=_c.UNSET if (v := data.get("kind", _c.UNSET)) is _c.UNSET else v,
-                modified_time=_c.UNSET
-                if (v := data.get("modifiedTime", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Reply", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    modified_time: dt.datetime | Unset = field("modifiedTime", default=UNSET)

@@ -2,114 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("export_links", "exportLinks"),
-    ("id", "id"),
-    ("keep_forever", "keepForever"),
-    ("kind", "kind"),
-    ("last_modifying_user", "lastModifyingUser"),
-    ("md5_checksum", "md5Checksum"),
-    ("mime_type", "mimeType"),
-    ("modified_time", "modifiedTime"),
-    ("original_filename", "originalFilename"),
-    ("publish_auto", "publishAuto"),
-    ("published", "published"),
-    ("published_link", "publishedLink"),
-    ("published_outside_domain", "publishedOutsideDomain"),
-    ("size", "size"),
-)
 
+@model
+class Revision(Model):
+    """Schema ``Revision`` of the Google Drive API."""
 
-@attrs.define(kw_only=True)
-class Revision:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    export_links: dict[str, str] | Unset = UNSET
+    export_links: dict[str, str] | Unset = field("exportLinks", default=UNSET)
     id: str | Unset = UNSET
-    keep_forever: bool | Unset = UNSET
+    keep_forever: bool | Unset = field("keepForever", default=UNSET)
     kind: str | Unset = UNSET
-    last_modifying_user: m.User | Unset = UNSET
-    md5_checksum: str | Unset = UNSET
-    mime_type: str | Unset = UNSET
-    modified_time: str | Unset = UNSET
-    original_filename: str | Unset = UNSET
-    publish_auto: bool | Unset = UNSET
+    last_modifying_user: m.User | Unset = field("lastModifyingUser", default=UNSET)
+    md5_checksum: str | Unset = field("md5Checksum", default=UNSET)
+    mime_type: str | Unset = field("mimeType", default=UNSET)
+    modified_time: dt.datetime | Unset = field("modifiedTime", default=UNSET)
+    original_filename: str | Unset = field("originalFilename", default=UNSET)
+    publish_auto: bool | Unset = field("publishAuto", default=UNSET)
     published: bool | Unset = UNSET
-    published_link: str | Unset = UNSET
-    published_outside_domain: bool | Unset = UNSET
+    published_link: str | Unset = field("publishedLink", default=UNSET)
+    published_outside_domain: bool | Unset = field("publishedOutsideDomain", default=UNSET)
     size: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "exportLinks",
-            "id",
-            "keepForever",
-            "kind",
-            "lastModifyingUser",
-            "md5Checksum",
-            "mimeType",
-            "modifiedTime",
-            "originalFilename",
-            "publishAuto",
-            "published",
-            "publishedLink",
-            "publishedOutsideDomain",
-            "size",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Revision:
-        data = _c.expect_object("Revision", data)
-        try:
-            return cls(
-                export_links=_c.UNSET
-                if (v := data.get("exportLinks", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                keep_forever=_c.UNSET
-                if (v := data.get("keepForever", _c.UNSET)) is _c.UNSET
-                else v,
-                kind=_c.UNSET if (v := data.get("kind", _c.UNSET)) is _c.UNSET else v,
-                last_modifying_user=_c.UNSET
-                if (v := data.get("lastModifyingUser", _c.UNSET)) is _c.UNSET
-                else m.User.from_dict(v),
-                md5_checksum=_c.UNSET
-                if (v := data.get("md5Checksum", _c.UNSET)) is _c.UNSET
-                else v,
-                mime_type=_c.UNSET if (v := data.get("mimeType", _c.UNSET)) is _c.UNSET else v,
-                modified_time=_c.UNSET
-                if (v := data.get("modifiedTime", _c.UNSET)) is _c.UNSET
-                else v,
-                original_filename=_c.UNSET
-                if (v := data.get("originalFilename", _c.UNSET)) is _c.UNSET
-                else v,
-                publish_auto=_c.UNSET
-                if (v := data.get("publishAuto", _c.UNSET)) is _c.UNSET
-                else v,
-                published=_c.UNSET if (v := data.get("published", _c.UNSET)) is _c.UNSET else v,
-                published_link=_c.UNSET
-                if (v := data.get("publishedLink", _c.UNSET)) is _c.UNSET
-                else v,
-                published_outside_domain=_c.UNSET
-                if (v := data.get("publishedOutsideDomain", _c.UNSET)) is _c.UNSET
-                else v,
-                size=_c.UNSET if (v := data.get("size", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Revision", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

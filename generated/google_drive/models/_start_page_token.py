@@ -2,48 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("kind", "kind"),
-    ("start_page_token", "startPageToken"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class StartPageToken:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class StartPageToken(Model):
+    """Schema ``StartPageToken`` of the Google Drive API."""
 
     kind: str | Unset = UNSET
-    start_page_token: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "kind",
-            "startPageToken",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> StartPageToken:
-        data = _c.expect_object("StartPageToken", data)
-        try:
-            return cls(
-                kind=_c.UNSET if (v := data.get("kind", _c.UNSET)) is _c.UNSET else v,
-                start_page_token=_c.UNSET
-                if (v := data.get("startPageToken", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("StartPageToken", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    start_page_token: str | Unset = field("startPageToken", default=UNSET)

@@ -2,60 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("width", "width"),
-    ("x_coordinate", "xCoordinate"),
-    ("y_coordinate", "yCoordinate"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class TeamDriveBackgroundImageFile:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class TeamDriveBackgroundImageFile(Model):
+    """Schema ``backgroundImageFile`` of the Google Drive API."""
 
     id: str | Unset = UNSET
     width: float | Unset = UNSET
-    x_coordinate: float | Unset = UNSET
-    y_coordinate: float | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "width",
-            "xCoordinate",
-            "yCoordinate",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> TeamDriveBackgroundImageFile:
-        data = _c.expect_object("TeamDriveBackgroundImageFile", data)
-        try:
-            return cls(
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                width=_c.UNSET
-                if (v := data.get("width", _c.UNSET)) is _c.UNSET
-                else _c.to_float(v),
-                x_coordinate=_c.UNSET
-                if (v := data.get("xCoordinate", _c.UNSET)) is _c.UNSET
-                else _c.to_float(v),
-                y_coordinate=_c.UNSET
-                if (v := data.get("yCoordinate", _c.UNSET)) is _c.UNSET
-                else _c.to_float(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("TeamDriveBackgroundImageFile", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    x_coordinate: float | Unset = field("xCoordinate", default=UNSET)
+    y_coordinate: float | Unset = field("yCoordinate", default=UNSET)

@@ -2,166 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("can_add_children", "canAddChildren"),
-    (
-        "can_change_copy_requires_writer_permission_restriction",
-        "canChangeCopyRequiresWriterPermissionRestriction",
-    ),
-    ("can_change_domain_users_only_restriction", "canChangeDomainUsersOnlyRestriction"),
-    (
-        "can_change_sharing_folders_requires_organizer_permission_restriction",
-        "canChangeSharingFoldersRequiresOrganizerPermissionRestriction",
-    ),
-    ("can_change_team_drive_background", "canChangeTeamDriveBackground"),
-    ("can_change_team_members_only_restriction", "canChangeTeamMembersOnlyRestriction"),
-    ("can_comment", "canComment"),
-    ("can_copy", "canCopy"),
-    ("can_delete_children", "canDeleteChildren"),
-    ("can_delete_team_drive", "canDeleteTeamDrive"),
-    ("can_download", "canDownload"),
-    ("can_edit", "canEdit"),
-    ("can_list_children", "canListChildren"),
-    ("can_manage_members", "canManageMembers"),
-    ("can_read_revisions", "canReadRevisions"),
-    ("can_remove_children", "canRemoveChildren"),
-    ("can_rename", "canRename"),
-    ("can_rename_team_drive", "canRenameTeamDrive"),
-    ("can_reset_team_drive_restrictions", "canResetTeamDriveRestrictions"),
-    ("can_share", "canShare"),
-    ("can_trash_children", "canTrashChildren"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class TeamDriveCapabilities:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class TeamDriveCapabilities(Model):
+    """Schema ``capabilities`` of the Google Drive API."""
 
-    can_add_children: bool | Unset = UNSET
-    can_change_copy_requires_writer_permission_restriction: bool | Unset = UNSET
-    can_change_domain_users_only_restriction: bool | Unset = UNSET
-    can_change_sharing_folders_requires_organizer_permission_restriction: bool | Unset = UNSET
-    can_change_team_drive_background: bool | Unset = UNSET
-    can_change_team_members_only_restriction: bool | Unset = UNSET
-    can_comment: bool | Unset = UNSET
-    can_copy: bool | Unset = UNSET
-    can_delete_children: bool | Unset = UNSET
-    can_delete_team_drive: bool | Unset = UNSET
-    can_download: bool | Unset = UNSET
-    can_edit: bool | Unset = UNSET
-    can_list_children: bool | Unset = UNSET
-    can_manage_members: bool | Unset = UNSET
-    can_read_revisions: bool | Unset = UNSET
-    can_remove_children: bool | Unset = UNSET
-    can_rename: bool | Unset = UNSET
-    can_rename_team_drive: bool | Unset = UNSET
-    can_reset_team_drive_restrictions: bool | Unset = UNSET
-    can_share: bool | Unset = UNSET
-    can_trash_children: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "canAddChildren",
-            "canChangeCopyRequiresWriterPermissionRestriction",
-            "canChangeDomainUsersOnlyRestriction",
-            "canChangeSharingFoldersRequiresOrganizerPermissionRestriction",
-            "canChangeTeamDriveBackground",
-            "canChangeTeamMembersOnlyRestriction",
-            "canComment",
-            "canCopy",
-            "canDeleteChildren",
-            "canDeleteTeamDrive",
-            "canDownload",
-            "canEdit",
-            "canListChildren",
-            "canManageMembers",
-            "canReadRevisions",
-            "canRemoveChildren",
-            "canRename",
-            "canRenameTeamDrive",
-            "canResetTeamDriveRestrictions",
-            "canShare",
-            "canTrashChildren",
-        }
+    can_add_children: bool | Unset = field("canAddChildren", default=UNSET)
+    can_change_copy_requires_writer_permission_restriction: bool | Unset = field(
+        "canChangeCopyRequiresWriterPermissionRestriction", default=UNSET
     )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> TeamDriveCapabilities:
-        data = _c.expect_object("TeamDriveCapabilities", data)
-        try:
-            return cls(
-                can_add_children=_c.UNSET
-                if (v := data.get("canAddChildren", _c.UNSET)) is _c.UNSET
-                else v,
-                can_change_copy_requires_writer_permission_restriction=_c.UNSET
-                if (v := data.get("canChangeCopyRequiresWriterPermissionRestriction", _c.UNSET))
-                is _c.UNSET
-                else v,
-                can_change_domain_users_only_restriction=_c.UNSET
-                if (v := data.get("canChangeDomainUsersOnlyRestriction", _c.UNSET)) is _c.UNSET
-                else v,
-                can_change_sharing_folders_requires_organizer_permission_restriction=_c.UNSET
-                if (
-                    v := data.get(
-                        "canChangeSharingFoldersRequiresOrganizerPermissionRestriction", _c.UNSET
-                    )
-                )
-                is _c.UNSET
-                else v,
-                can_change_team_drive_background=_c.UNSET
-                if (v := data.get("canChangeTeamDriveBackground", _c.UNSET)) is _c.UNSET
-                else v,
-                can_change_team_members_only_restriction=_c.UNSET
-                if (v := data.get("canChangeTeamMembersOnlyRestriction", _c.UNSET)) is _c.UNSET
-                else v,
-                can_comment=_c.UNSET if (v := data.get("canComment", _c.UNSET)) is _c.UNSET else v,
-                can_copy=_c.UNSET if (v := data.get("canCopy", _c.UNSET)) is _c.UNSET else v,
-                can_delete_children=_c.UNSET
-                if (v := data.get("canDeleteChildren", _c.UNSET)) is _c.UNSET
-                else v,
-                can_delete_team_drive=_c.UNSET
-                if (v := data.get("canDeleteTeamDrive", _c.UNSET)) is _c.UNSET
-                else v,
-                can_download=_c.UNSET
-                if (v := data.get("canDownload", _c.UNSET)) is _c.UNSET
-                else v,
-                can_edit=_c.UNSET if (v := data.get("canEdit", _c.UNSET)) is _c.UNSET else v,
-                can_list_children=_c.UNSET
-                if (v := data.get("canListChildren", _c.UNSET)) is _c.UNSET
-                else v,
-                can_manage_members=_c.UNSET
-                if (v := data.get("canManageMembers", _c.UNSET)) is _c.UNSET
-                else v,
-                can_read_revisions=_c.UNSET
-                if (v := data.get("canReadRevisions", _c.UNSET)) is _c.UNSET
-                else v,
-                can_remove_children=_c.UNSET
-                if (v := data.get("canRemoveChildren", _c.UNSET)) is _c.UNSET
-                else v,
-                can_rename=_c.UNSET if (v := data.get("canRename", _c.UNSET)) is _c.UNSET else v,
-                can_rename_team_drive=_c.UNSET
-                if (v := data.get("canRenameTeamDrive", _c.UNSET)) is _c.UNSET
-                else v,
-                can_reset_team_drive_restrictions=_c.UNSET
-                if (v := data.get("canResetTeamDriveRestrictions", _c.UNSET)) is _c.UNSET
-                else v,
-                can_share=_c.UNSET if (v := data.get("canShare", _c.UNSET)) is _c.UNSET else v,
-                can_trash_children=_c.UNSET
-                if (v := data.get("canTrashChildren", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("TeamDriveCapabilities", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    can_change_domain_users_only_restriction: bool | Unset = field(
+        "canChangeDomainUsersOnlyRestriction", default=UNSET
+    )
+    can_change_sharing_folders_requires_organizer_permission_restriction: bool | Unset = field(
+        "canChangeSharingFoldersRequiresOrganizerPermissionRestriction", default=UNSET
+    )
+    can_change_team_drive_background: bool | Unset = field(
+        "canChangeTeamDriveBackground", default=UNSET
+    )
+    can_change_team_members_only_restriction: bool | Unset = field(
+        "canChangeTeamMembersOnlyRestriction", default=UNSET
+    )
+    can_comment: bool | Unset = field("canComment", default=UNSET)
+    can_copy: bool | Unset = field("canCopy", default=UNSET)
+    can_delete_children: bool | Unset = field("canDeleteChildren", default=UNSET)
+    can_delete_team_drive: bool | Unset = field("canDeleteTeamDrive", default=UNSET)
+    can_download: bool | Unset = field("canDownload", default=UNSET)
+    can_edit: bool | Unset = field("canEdit", default=UNSET)
+    can_list_children: bool | Unset = field("canListChildren", default=UNSET)
+    can_manage_members: bool | Unset = field("canManageMembers", default=UNSET)
+    can_read_revisions: bool | Unset = field("canReadRevisions", default=UNSET)
+    can_remove_children: bool | Unset = field("canRemoveChildren", default=UNSET)  # deprecated
+    can_rename: bool | Unset = field("canRename", default=UNSET)
+    can_rename_team_drive: bool | Unset = field("canRenameTeamDrive", default=UNSET)
+    can_reset_team_drive_restrictions: bool | Unset = field(
+        "canResetTeamDriveRestrictions", default=UNSET
+    )
+    can_share: bool | Unset = field("canShare", default=UNSET)
+    can_trash_children: bool | Unset = field("canTrashChildren", default=UNSET)

@@ -2,68 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("display_name", "displayName"),
-    ("email_address", "emailAddress"),
-    ("kind", "kind"),
-    ("me", "me"),
-    ("permission_id", "permissionId"),
-    ("photo_link", "photoLink"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class User:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class User(Model):
+    """Schema ``User`` of the Google Drive API."""
 
-    display_name: str | Unset = UNSET
-    email_address: str | Unset = UNSET
+    display_name: str | Unset = field("displayName", default=UNSET)
+    email_address: str | Unset = field("emailAddress", default=UNSET)
     kind: str | Unset = UNSET
     me: bool | Unset = UNSET
-    permission_id: str | Unset = UNSET
-    photo_link: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "displayName",
-            "emailAddress",
-            "kind",
-            "me",
-            "permissionId",
-            "photoLink",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> User:
-        data = _c.expect_object("User", data)
-        try:
-            return cls(
-                display_name=_c.UNSET
-                if (v := data.get("displayName", _c.UNSET)) is _c.UNSET
-                else v,
-                email_address=_c.UNSET
-                if (v := data.get("emailAddress", _c.UNSET)) is _c.UNSET
-                else v,
-                kind=_c.UNSET if (v := data.get("kind", _c.UNSET)) is _c.UNSET else v,
-                me=_c.UNSET if (v := data.get("me", _c.UNSET)) is _c.UNSET else v,
-                permission_id=_c.UNSET
-                if (v := data.get("permissionId", _c.UNSET)) is _c.UNSET
-                else v,
-                photo_link=_c.UNSET if (v := data.get("photoLink", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("User", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    permission_id: str | Unset = field("permissionId", default=UNSET)
+    photo_link: str | Unset = field("photoLink", default=UNSET)

@@ -2,55 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("cancel_button_label", "cancelButtonLabel"),
-    ("confirm_button_label", "confirmButtonLabel"),
-    ("prompt", "prompt"),
-)
+from connectory.core.models import Model, field, model
 
 
-@attrs.define(kw_only=True)
-class ActionConfirmationBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ActionConfirmationBody(Model):
+    """Schema ``ActionConfirmationBody`` of the HubSpot API."""
 
-    cancel_button_label: str
-    confirm_button_label: str
+    cancel_button_label: str = field("cancelButtonLabel")
+    confirm_button_label: str = field("confirmButtonLabel")
     prompt: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "cancelButtonLabel",
-            "confirmButtonLabel",
-            "prompt",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "cancelButtonLabel",
-            "confirmButtonLabel",
-            "prompt",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ActionConfirmationBody:
-        data = _c.expect_object("ActionConfirmationBody", data)
-        try:
-            return cls(
-                cancel_button_label=data["cancelButtonLabel"],
-                confirm_button_label=data["confirmButtonLabel"],
-                prompt=data["prompt"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ActionConfirmationBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,73 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("http_method", "httpMethod"),
-    ("property_names_included", "propertyNamesIncluded"),
-    ("type", "type"),
-    ("url", "url"),
-    ("confirmation", "confirmation"),
-    ("label", "label"),
-)
 
+@model
+class ActionHookActionBody(Model):
+    """Schema ``ActionHookActionBody`` of the HubSpot API."""
 
-@attrs.define(kw_only=True)
-class ActionHookActionBody:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    http_method: m.ActionHookActionBodyHttpMethod | str
-    property_names_included: list[str]
+    http_method: m.ActionHookActionBodyHttpMethod | str = field("httpMethod")
+    property_names_included: list[str] = field("propertyNamesIncluded")
     type: m.ActionHookActionBodyType | str
     url: str
     confirmation: m.ActionConfirmationBody | Unset = UNSET
     label: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "httpMethod",
-            "propertyNamesIncluded",
-            "type",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "httpMethod",
-            "propertyNamesIncluded",
-            "type",
-            "url",
-            "confirmation",
-            "label",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ActionHookActionBody:
-        data = _c.expect_object("ActionHookActionBody", data)
-        try:
-            return cls(
-                http_method=_c.enum_value(m.ActionHookActionBodyHttpMethod, data["httpMethod"]),
-                property_names_included=list(data["propertyNamesIncluded"]),
-                type=_c.enum_value(m.ActionHookActionBodyType, data["type"]),
-                url=data["url"],
-                confirmation=_c.UNSET
-                if (v := data.get("confirmation", _c.UNSET)) is _c.UNSET
-                else m.ActionConfirmationBody.from_dict(v),
-                label=_c.UNSET if (v := data.get("label", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ActionHookActionBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,43 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (("base_urls", "baseUrls"),)
+from connectory.core.models import Model, field, model
 
 
-@attrs.define(kw_only=True)
-class CardActions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CardActions(Model):
+    """Schema ``CardActions`` of the HubSpot API."""
 
-    base_urls: list[str]
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "baseUrls",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "baseUrls",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CardActions:
-        data = _c.expect_object("CardActions", data)
-        try:
-            return cls(
-                base_urls=list(data["baseUrls"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CardActions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    base_urls: list[str] = field("baseUrls")

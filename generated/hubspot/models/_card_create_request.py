@@ -2,62 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("actions", "actions"),
-    ("display", "display"),
-    ("fetch", "fetch"),
-    ("title", "title"),
-)
 
-
-@attrs.define(kw_only=True)
-class CardCreateRequest:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CardCreateRequest(Model):
+    """Schema ``CardCreateRequest`` of the HubSpot API."""
 
     actions: m.CardActions
     display: m.CardDisplayBody
     fetch: m.CardFetchBody
     title: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "actions",
-            "display",
-            "fetch",
-            "title",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "actions",
-            "display",
-            "fetch",
-            "title",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CardCreateRequest:
-        data = _c.expect_object("CardCreateRequest", data)
-        try:
-            return cls(
-                actions=m.CardActions.from_dict(data["actions"]),
-                display=m.CardDisplayBody.from_dict(data["display"]),
-                fetch=m.CardFetchBody.from_dict(data["fetch"]),
-                title=data["title"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CardCreateRequest", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

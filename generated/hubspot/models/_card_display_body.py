@@ -2,45 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("properties", "properties"),)
 
-
-@attrs.define(kw_only=True)
-class CardDisplayBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CardDisplayBody(Model):
+    """Schema ``CardDisplayBody`` of the HubSpot API."""
 
     properties: list[m.CardDisplayProperty]
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "properties",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "properties",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CardDisplayBody:
-        data = _c.expect_object("CardDisplayBody", data)
-        try:
-            return cls(
-                properties=[m.CardDisplayProperty.from_dict(x) for x in data["properties"]],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CardDisplayBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,62 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("data_type", "dataType"),
-    ("label", "label"),
-    ("name", "name"),
-    ("options", "options"),
-)
 
+@model
+class CardDisplayProperty(Model):
+    """Schema ``CardDisplayProperty`` of the HubSpot API."""
 
-@attrs.define(kw_only=True)
-class CardDisplayProperty:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    data_type: m.CardDisplayPropertyDataType | str
+    data_type: m.CardDisplayPropertyDataType | str = field("dataType")
     label: str
     name: str
     options: list[m.DisplayOption]
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "dataType",
-            "label",
-            "name",
-            "options",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "dataType",
-            "label",
-            "name",
-            "options",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CardDisplayProperty:
-        data = _c.expect_object("CardDisplayProperty", data)
-        try:
-            return cls(
-                data_type=_c.enum_value(m.CardDisplayPropertyDataType, data["dataType"]),
-                label=data["label"],
-                name=data["name"],
-                options=[m.DisplayOption.from_dict(x) for x in data["options"]],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CardDisplayProperty", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

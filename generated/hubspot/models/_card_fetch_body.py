@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("object_types", "objectTypes"),
-    ("target_url", "targetUrl"),
-)
 
+@model
+class CardFetchBody(Model):
+    """Schema ``CardFetchBody`` of the HubSpot API."""
 
-@attrs.define(kw_only=True)
-class CardFetchBody:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    object_types: list[m.CardObjectTypeBody]
-    target_url: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "objectTypes",
-            "targetUrl",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "objectTypes",
-            "targetUrl",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CardFetchBody:
-        data = _c.expect_object("CardFetchBody", data)
-        try:
-            return cls(
-                object_types=[m.CardObjectTypeBody.from_dict(x) for x in data["objectTypes"]],
-                target_url=data["targetUrl"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CardFetchBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    object_types: list[m.CardObjectTypeBody] = field("objectTypes")
+    target_url: str = field("targetUrl")

@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("object_types", "objectTypes"),
-    ("target_url", "targetUrl"),
-)
 
+@model
+class CardFetchBodyPatch(Model):
+    """Schema ``CardFetchBodyPatch`` of the HubSpot API."""
 
-@attrs.define(kw_only=True)
-class CardFetchBodyPatch:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    object_types: list[m.CardObjectTypeBody]
-    target_url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "objectTypes",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "objectTypes",
-            "targetUrl",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CardFetchBodyPatch:
-        data = _c.expect_object("CardFetchBodyPatch", data)
-        try:
-            return cls(
-                object_types=[m.CardObjectTypeBody.from_dict(x) for x in data["objectTypes"]],
-                target_url=_c.UNSET if (v := data.get("targetUrl", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CardFetchBodyPatch", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    object_types: list[m.CardObjectTypeBody] = field("objectTypes")
+    target_url: str | Unset = field("targetUrl", default=UNSET)

@@ -2,45 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("results", "results"),)
 
-
-@attrs.define(kw_only=True)
-class CardListResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CardListResponse(Model):
+    """Schema ``CardListResponse`` of the HubSpot API."""
 
     results: list[m.CardResponse]
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "results",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "results",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CardListResponse:
-        data = _c.expect_object("CardListResponse", data)
-        try:
-            return cls(
-                results=[m.CardResponse.from_dict(x) for x in data["results"]],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CardListResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

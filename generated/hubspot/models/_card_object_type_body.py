@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("name", "name"),
-    ("properties_to_send", "propertiesToSend"),
-)
 
-
-@attrs.define(kw_only=True)
-class CardObjectTypeBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CardObjectTypeBody(Model):
+    """Schema ``CardObjectTypeBody`` of the HubSpot API."""
 
     name: m.CardObjectTypeBodyName | str
-    properties_to_send: list[str]
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "name",
-            "propertiesToSend",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "name",
-            "propertiesToSend",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CardObjectTypeBody:
-        data = _c.expect_object("CardObjectTypeBody", data)
-        try:
-            return cls(
-                name=_c.enum_value(m.CardObjectTypeBodyName, data["name"]),
-                properties_to_send=list(data["propertiesToSend"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CardObjectTypeBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    properties_to_send: list[str] = field("propertiesToSend")

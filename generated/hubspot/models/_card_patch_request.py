@@ -2,62 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("actions", "actions"),
-    ("display", "display"),
-    ("fetch", "fetch"),
-    ("title", "title"),
-)
 
-
-@attrs.define(kw_only=True)
-class CardPatchRequest:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CardPatchRequest(Model):
+    """Schema ``CardPatchRequest`` of the HubSpot API."""
 
     actions: m.CardActions | Unset = UNSET
     display: m.CardDisplayBody | Unset = UNSET
     fetch: m.CardFetchBodyPatch | Unset = UNSET
     title: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "actions",
-            "display",
-            "fetch",
-            "title",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CardPatchRequest:
-        data = _c.expect_object("CardPatchRequest", data)
-        try:
-            return cls(
-                actions=_c.UNSET
-                if (v := data.get("actions", _c.UNSET)) is _c.UNSET
-                else m.CardActions.from_dict(v),
-                display=_c.UNSET
-                if (v := data.get("display", _c.UNSET)) is _c.UNSET
-                else m.CardDisplayBody.from_dict(v),
-                fetch=_c.UNSET
-                if (v := data.get("fetch", _c.UNSET)) is _c.UNSET
-                else m.CardFetchBodyPatch.from_dict(v),
-                title=_c.UNSET if (v := data.get("title", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CardPatchRequest", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,76 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("actions", "actions"),
-    ("display", "display"),
-    ("fetch", "fetch"),
-    ("id", "id"),
-    ("title", "title"),
-    ("created_at", "createdAt"),
-    ("updated_at", "updatedAt"),
-)
 
-
-@attrs.define(kw_only=True)
-class CardResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CardResponse(Model):
+    """Schema ``CardResponse`` of the HubSpot API."""
 
     actions: m.CardActions
     display: m.CardDisplayBody
     fetch: m.CardFetchBody
     id: str
     title: str
-    created_at: str | Unset = UNSET
-    updated_at: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "actions",
-            "display",
-            "fetch",
-            "id",
-            "title",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "actions",
-            "display",
-            "fetch",
-            "id",
-            "title",
-            "createdAt",
-            "updatedAt",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CardResponse:
-        data = _c.expect_object("CardResponse", data)
-        try:
-            return cls(
-                actions=m.CardActions.from_dict(data["actions"]),
-                display=m.CardDisplayBody.from_dict(data["display"]),
-                fetch=m.CardFetchBody.from_dict(data["fetch"]),
-                id=data["id"],
-                title=data["title"],
-                created_at=_c.UNSET if (v := data.get("createdAt", _c.UNSET)) is _c.UNSET else v,
-                updated_at=_c.UNSET if (v := data.get("updatedAt", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CardResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    created_at: dt.datetime | Unset = field("createdAt", default=UNSET)
+    updated_at: dt.datetime | Unset = field("updatedAt", default=UNSET)

@@ -2,57 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("label", "label"),
-    ("name", "name"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class DisplayOption:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class DisplayOption(Model):
+    """Schema ``DisplayOption`` of the HubSpot API."""
 
     label: str
     name: str
     type: m.DisplayOptionType | str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "label",
-            "name",
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "label",
-            "name",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> DisplayOption:
-        data = _c.expect_object("DisplayOption", data)
-        try:
-            return cls(
-                label=data["label"],
-                name=data["name"],
-                type=_c.enum_value(m.DisplayOptionType, data["type"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("DisplayOption", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,80 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("category", "category"),
-    ("correlation_id", "correlationId"),
-    ("message", "message"),
-    ("context", "context"),
-    ("errors", "errors"),
-    ("links", "links"),
-    ("sub_category", "subCategory"),
-)
 
-
-@attrs.define(kw_only=True)
-class Error:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Error(Model):
+    """Schema ``Error`` of the HubSpot API."""
 
     category: str
-    correlation_id: str
+    correlation_id: str = field("correlationId")
     message: str
     context: dict[str, list[str]] | Unset = UNSET
     errors: list[m.ErrorDetail] | Unset = UNSET
     links: dict[str, str] | Unset = UNSET
-    sub_category: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "category",
-            "correlationId",
-            "message",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "category",
-            "correlationId",
-            "message",
-            "context",
-            "errors",
-            "links",
-            "subCategory",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Error:
-        data = _c.expect_object("Error", data)
-        try:
-            return cls(
-                category=data["category"],
-                correlation_id=data["correlationId"],
-                message=data["message"],
-                context=_c.UNSET
-                if (v := data.get("context", _c.UNSET)) is _c.UNSET
-                else {k: list(x) for k, x in v.items()},
-                errors=_c.UNSET
-                if (v := data.get("errors", _c.UNSET)) is _c.UNSET
-                else [m.ErrorDetail.from_dict(x) for x in v],
-                links=_c.UNSET if (v := data.get("links", _c.UNSET)) is _c.UNSET else dict(v),
-                sub_category=_c.UNSET
-                if (v := data.get("subCategory", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Error", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    sub_category: str | Unset = field("subCategory", default=UNSET)

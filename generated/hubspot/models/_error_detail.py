@@ -2,66 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("message", "message"),
-    ("code", "code"),
-    ("context", "context"),
-    ("in_", "in"),
-    ("sub_category", "subCategory"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class ErrorDetail:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ErrorDetail(Model):
+    """Schema ``ErrorDetail`` of the HubSpot API."""
 
     message: str
     code: str | Unset = UNSET
     context: dict[str, list[str]] | Unset = UNSET
-    in_: str | Unset = UNSET
-    sub_category: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "message",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "message",
-            "code",
-            "context",
-            "in",
-            "subCategory",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ErrorDetail:
-        data = _c.expect_object("ErrorDetail", data)
-        try:
-            return cls(
-                message=data["message"],
-                code=_c.UNSET if (v := data.get("code", _c.UNSET)) is _c.UNSET else v,
-                context=_c.UNSET
-                if (v := data.get("context", _c.UNSET)) is _c.UNSET
-                else {k: list(x) for k, x in v.items()},
-                in_=_c.UNSET if (v := data.get("in", _c.UNSET)) is _c.UNSET else v,
-                sub_category=_c.UNSET
-                if (v := data.get("subCategory", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ErrorDetail", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    in_: str | Unset = field("in", default=UNSET)
+    sub_category: str | Unset = field("subCategory", default=UNSET)

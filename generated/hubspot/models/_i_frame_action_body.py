@@ -2,72 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("height", "height"),
-    ("property_names_included", "propertyNamesIncluded"),
-    ("type", "type"),
-    ("url", "url"),
-    ("width", "width"),
-    ("label", "label"),
-)
 
-
-@attrs.define(kw_only=True)
-class IFrameActionBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IFrameActionBody(Model):
+    """Schema ``IFrameActionBody`` of the HubSpot API."""
 
     height: int
-    property_names_included: list[str]
+    property_names_included: list[str] = field("propertyNamesIncluded")
     type: m.IFrameActionBodyType | str
     url: str
     width: int
     label: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "height",
-            "propertyNamesIncluded",
-            "type",
-            "url",
-            "width",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "height",
-            "propertyNamesIncluded",
-            "type",
-            "url",
-            "width",
-            "label",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IFrameActionBody:
-        data = _c.expect_object("IFrameActionBody", data)
-        try:
-            return cls(
-                height=data["height"],
-                property_names_included=list(data["propertyNamesIncluded"]),
-                type=_c.enum_value(m.IFrameActionBodyType, data["type"]),
-                url=data["url"],
-                width=data["width"],
-                label=_c.UNSET if (v := data.get("label", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IFrameActionBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

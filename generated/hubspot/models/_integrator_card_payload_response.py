@@ -2,76 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("total_count", "totalCount"),
-    ("all_items_link_url", "allItemsLinkUrl"),
-    ("card_label", "cardLabel"),
-    ("response_version", "responseVersion"),
-    ("sections", "sections"),
-    ("top_level_actions", "topLevelActions"),
-)
 
+@model
+class IntegratorCardPayloadResponse(Model):
+    """Schema ``IntegratorCardPayloadResponse`` of the HubSpot API."""
 
-@attrs.define(kw_only=True)
-class IntegratorCardPayloadResponse:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    total_count: int
-    all_items_link_url: str | Unset = UNSET
-    card_label: str | Unset = UNSET
-    response_version: m.IntegratorCardPayloadResponseResponseVersion | str | Unset = UNSET
+    total_count: int = field("totalCount")
+    all_items_link_url: str | Unset = field("allItemsLinkUrl", default=UNSET)
+    card_label: str | Unset = field("cardLabel", default=UNSET)
+    response_version: m.IntegratorCardPayloadResponseResponseVersion | str | Unset = field(
+        "responseVersion", default=UNSET
+    )
     sections: list[m.IntegratorObjectResult] | Unset = UNSET
-    top_level_actions: m.TopLevelActions | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "totalCount",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "totalCount",
-            "allItemsLinkUrl",
-            "cardLabel",
-            "responseVersion",
-            "sections",
-            "topLevelActions",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IntegratorCardPayloadResponse:
-        data = _c.expect_object("IntegratorCardPayloadResponse", data)
-        try:
-            return cls(
-                total_count=data["totalCount"],
-                all_items_link_url=_c.UNSET
-                if (v := data.get("allItemsLinkUrl", _c.UNSET)) is _c.UNSET
-                else v,
-                card_label=_c.UNSET if (v := data.get("cardLabel", _c.UNSET)) is _c.UNSET else v,
-                response_version=_c.UNSET
-                if (v := data.get("responseVersion", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.IntegratorCardPayloadResponseResponseVersion, v),
-                sections=_c.UNSET
-                if (v := data.get("sections", _c.UNSET)) is _c.UNSET
-                else [m.IntegratorObjectResult.from_dict(x) for x in v],
-                top_level_actions=_c.UNSET
-                if (v := data.get("topLevelActions", _c.UNSET)) is _c.UNSET
-                else m.TopLevelActions.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IntegratorCardPayloadResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    top_level_actions: m.TopLevelActions | Unset = field("topLevelActions", default=UNSET)

@@ -2,76 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("actions", "actions"),
-    ("id", "id"),
-    ("title", "title"),
-    ("tokens", "tokens"),
-    ("link_url", "linkUrl"),
-)
 
-
-@attrs.define(kw_only=True)
-class IntegratorObjectResult:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IntegratorObjectResult(Model):
+    """Schema ``IntegratorObjectResult`` of the HubSpot API."""
 
     actions: list[m.ActionHookActionBody | m.IFrameActionBody]
     id: str
     title: str
     tokens: list[m.ObjectToken]
-    link_url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "actions",
-            "id",
-            "title",
-            "tokens",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "actions",
-            "id",
-            "title",
-            "tokens",
-            "linkUrl",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IntegratorObjectResult:
-        data = _c.expect_object("IntegratorObjectResult", data)
-        try:
-            return cls(
-                actions=[
-                    _c.decode_union(
-                        x,
-                        (
-                            _c.model_choice(m.ActionHookActionBody),
-                            _c.model_choice(m.IFrameActionBody),
-                        ),
-                    )
-                    for x in data["actions"]
-                ],
-                id=data["id"],
-                title=data["title"],
-                tokens=[m.ObjectToken.from_dict(x) for x in data["tokens"]],
-                link_url=_c.UNSET if (v := data.get("linkUrl", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IntegratorObjectResult", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    link_url: str | Unset = field("linkUrl", default=UNSET)

@@ -2,62 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("value", "value"),
-    ("data_type", "dataType"),
-    ("label", "label"),
-    ("name", "name"),
-)
 
-
-@attrs.define(kw_only=True)
-class ObjectToken:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ObjectToken(Model):
+    """Schema ``ObjectToken`` of the HubSpot API."""
 
     value: str
-    data_type: m.ObjectTokenDataType | str | Unset = UNSET
+    data_type: m.ObjectTokenDataType | str | Unset = field("dataType", default=UNSET)
     label: str | Unset = UNSET
     name: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "value",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "value",
-            "dataType",
-            "label",
-            "name",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ObjectToken:
-        data = _c.expect_object("ObjectToken", data)
-        try:
-            return cls(
-                value=data["value"],
-                data_type=_c.UNSET
-                if (v := data.get("dataType", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.ObjectTokenDataType, v),
-                label=_c.UNSET if (v := data.get("label", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ObjectToken", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

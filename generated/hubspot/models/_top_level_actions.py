@@ -2,75 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("secondary", "secondary"),
-    ("primary", "primary"),
-    ("settings", "settings"),
-)
 
-
-@attrs.define(kw_only=True)
-class TopLevelActions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class TopLevelActions(Model):
+    """Schema ``TopLevelActions`` of the HubSpot API."""
 
     secondary: list[m.ActionHookActionBody | m.IFrameActionBody]
     primary: m.ActionHookActionBody | m.IFrameActionBody | Unset = UNSET
     settings: m.IFrameActionBody | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "secondary",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "secondary",
-            "primary",
-            "settings",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> TopLevelActions:
-        data = _c.expect_object("TopLevelActions", data)
-        try:
-            return cls(
-                secondary=[
-                    _c.decode_union(
-                        x,
-                        (
-                            _c.model_choice(m.ActionHookActionBody),
-                            _c.model_choice(m.IFrameActionBody),
-                        ),
-                    )
-                    for x in data["secondary"]
-                ],
-                primary=_c.UNSET
-                if (v := data.get("primary", _c.UNSET)) is _c.UNSET
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.model_choice(m.ActionHookActionBody),
-                        _c.model_choice(m.IFrameActionBody),
-                    ),
-                ),
-                settings=_c.UNSET
-                if (v := data.get("settings", _c.UNSET)) is _c.UNSET
-                else m.IFrameActionBody.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("TopLevelActions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

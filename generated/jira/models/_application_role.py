@@ -2,112 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("default_groups", "defaultGroups"),
-    ("default_groups_details", "defaultGroupsDetails"),
-    ("defined", "defined"),
-    ("group_details", "groupDetails"),
-    ("groups", "groups"),
-    ("has_unlimited_seats", "hasUnlimitedSeats"),
-    ("key", "key"),
-    ("name", "name"),
-    ("number_of_seats", "numberOfSeats"),
-    ("platform", "platform"),
-    ("remaining_seats", "remainingSeats"),
-    ("selected_by_default", "selectedByDefault"),
-    ("user_count", "userCount"),
-    ("user_count_description", "userCountDescription"),
-)
 
+@model
+class ApplicationRole(Model):
+    """Schema ``ApplicationRole`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class ApplicationRole:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
-    default_groups: list[str] | Unset = UNSET
-    default_groups_details: list[m.GroupName] | Unset = UNSET
+    default_groups: list[str] | Unset = field("defaultGroups", default=UNSET)
+    default_groups_details: list[m.GroupName] | Unset = field("defaultGroupsDetails", default=UNSET)
     defined: bool | Unset = UNSET
-    group_details: list[m.GroupName] | Unset = UNSET
+    group_details: list[m.GroupName] | Unset = field("groupDetails", default=UNSET)
     groups: list[str] | Unset = UNSET
-    has_unlimited_seats: bool | Unset = UNSET
+    has_unlimited_seats: bool | Unset = field("hasUnlimitedSeats", default=UNSET)
     key: str | Unset = UNSET
     name: str | Unset = UNSET
-    number_of_seats: int | Unset = UNSET
+    number_of_seats: int | Unset = field("numberOfSeats", default=UNSET)
     platform: bool | Unset = UNSET
-    remaining_seats: int | Unset = UNSET
-    selected_by_default: bool | Unset = UNSET
-    user_count: int | Unset = UNSET
-    user_count_description: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "defaultGroups",
-            "defaultGroupsDetails",
-            "defined",
-            "groupDetails",
-            "groups",
-            "hasUnlimitedSeats",
-            "key",
-            "name",
-            "numberOfSeats",
-            "platform",
-            "remainingSeats",
-            "selectedByDefault",
-            "userCount",
-            "userCountDescription",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ApplicationRole:
-        data = _c.expect_object("ApplicationRole", data)
-        try:
-            return cls(
-                default_groups=_c.UNSET
-                if (v := data.get("defaultGroups", _c.UNSET)) is _c.UNSET
-                else list(v),
-                default_groups_details=_c.UNSET
-                if (v := data.get("defaultGroupsDetails", _c.UNSET)) is _c.UNSET
-                else [m.GroupName.from_dict(x) for x in v],
-                defined=_c.UNSET if (v := data.get("defined", _c.UNSET)) is _c.UNSET else v,
-                group_details=_c.UNSET
-                if (v := data.get("groupDetails", _c.UNSET)) is _c.UNSET
-                else [m.GroupName.from_dict(x) for x in v],
-                groups=_c.UNSET if (v := data.get("groups", _c.UNSET)) is _c.UNSET else list(v),
-                has_unlimited_seats=_c.UNSET
-                if (v := data.get("hasUnlimitedSeats", _c.UNSET)) is _c.UNSET
-                else v,
-                key=_c.UNSET if (v := data.get("key", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                number_of_seats=_c.UNSET
-                if (v := data.get("numberOfSeats", _c.UNSET)) is _c.UNSET
-                else v,
-                platform=_c.UNSET if (v := data.get("platform", _c.UNSET)) is _c.UNSET else v,
-                remaining_seats=_c.UNSET
-                if (v := data.get("remainingSeats", _c.UNSET)) is _c.UNSET
-                else v,
-                selected_by_default=_c.UNSET
-                if (v := data.get("selectedByDefault", _c.UNSET)) is _c.UNSET
-                else v,
-                user_count=_c.UNSET if (v := data.get("userCount", _c.UNSET)) is _c.UNSET else v,
-                user_count_description=_c.UNSET
-                if (v := data.get("userCountDescription", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ApplicationRole", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    remaining_seats: int | Unset = field("remainingSeats", default=UNSET)
+    selected_by_default: bool | Unset = field("selectedByDefault", default=UNSET)
+    user_count: int | Unset = field("userCount", default=UNSET)
+    user_count_description: str | Unset = field("userCountDescription", default=UNSET)

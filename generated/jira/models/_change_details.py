@@ -2,62 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("field", "field"),
-    ("field_id", "fieldId"),
-    ("fieldtype", "fieldtype"),
-    ("from_", "from"),
-    ("from_string", "fromString"),
-    ("to", "to"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class ChangeDetails:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ChangeDetails(Model):
+    """Schema ``ChangeDetails`` of the Jira Cloud API."""
 
-    field: str | Unset = UNSET
-    field_id: str | Unset = UNSET
+    __connectory_closed__ = True  # the schema allows no other fields
+
+    field_: str | Unset = field("field", default=UNSET)
+    field_id: str | Unset = field("fieldId", default=UNSET)
     fieldtype: str | Unset = UNSET
-    from_: str | Unset = UNSET
-    from_string: str | Unset = UNSET
+    from_: str | Unset = field("from", default=UNSET)
+    from_string: str | Unset = field("fromString", default=UNSET)
     to: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "field",
-            "fieldId",
-            "fieldtype",
-            "from",
-            "fromString",
-            "to",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ChangeDetails:
-        data = _c.expect_object("ChangeDetails", data)
-        try:
-            return cls(
-                field=_c.UNSET if (v := data.get("field", _c.UNSET)) is _c.UNSET else v,
-                field_id=_c.UNSET if (v := data.get("fieldId", _c.UNSET)) is _c.UNSET else v,
-                fieldtype=_c.UNSET if (v := data.get("fieldtype", _c.UNSET)) is _c.UNSET else v,
-                from_=_c.UNSET if (v := data.get("from", _c.UNSET)) is _c.UNSET else v,
-                from_string=_c.UNSET if (v := data.get("fromString", _c.UNSET)) is _c.UNSET else v,
-                to=_c.UNSET if (v := data.get("to", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ChangeDetails", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

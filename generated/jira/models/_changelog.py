@@ -2,66 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("author", "author"),
-    ("created", "created"),
-    ("history_metadata", "historyMetadata"),
-    ("id", "id"),
-    ("items", "items"),
-)
 
+@model
+class Changelog(Model):
+    """Schema ``Changelog`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class Changelog:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     author: m.UserDetails | Unset = UNSET
-    created: str | Unset = UNSET
-    history_metadata: m.HistoryMetadata | Unset = UNSET
+    created: dt.datetime | Unset = UNSET
+    history_metadata: m.HistoryMetadata | Unset = field("historyMetadata", default=UNSET)
     id: str | Unset = UNSET
     items: list[m.ChangeDetails] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "author",
-            "created",
-            "historyMetadata",
-            "id",
-            "items",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Changelog:
-        data = _c.expect_object("Changelog", data)
-        try:
-            return cls(
-                author=_c.UNSET
-                if (v := data.get("author", _c.UNSET)) is _c.UNSET
-                else m.UserDetails.from_dict(v),
-                created=_c.UNSET if (v := data.get("created", _c.UNSET)) is _c.UNSET else v,
-                history_metadata=_c.UNSET
-                if (v := data.get("historyMetadata", _c.UNSET)) is _c.UNSET
-                else m.HistoryMetadata.from_dict(v),
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                items=_c.UNSET
-                if (v := data.get("items", _c.UNSET)) is _c.UNSET
-                else [m.ChangeDetails.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Changelog", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,100 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("author", "author"),
-    ("body", "body"),
-    ("created", "created"),
-    ("id", "id"),
-    ("jsd_author_can_see_request", "jsdAuthorCanSeeRequest"),
-    ("jsd_public", "jsdPublic"),
-    ("properties", "properties"),
-    ("rendered_body", "renderedBody"),
-    ("self_", "self"),
-    ("update_author", "updateAuthor"),
-    ("updated", "updated"),
-    ("visibility", "visibility"),
-)
 
-
-@attrs.define(kw_only=True)
-class Comment:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Comment(Model):
+    """Schema ``Comment`` of the Jira Cloud API."""
 
     author: m.UserDetails | Unset = UNSET
     body: Any | Unset = UNSET
-    created: str | Unset = UNSET
+    created: dt.datetime | Unset = UNSET
     id: str | Unset = UNSET
-    jsd_author_can_see_request: bool | Unset = UNSET
-    jsd_public: bool | Unset = UNSET
+    jsd_author_can_see_request: bool | Unset = field("jsdAuthorCanSeeRequest", default=UNSET)
+    jsd_public: bool | Unset = field("jsdPublic", default=UNSET)
     properties: list[m.EntityProperty] | Unset = UNSET
-    rendered_body: str | Unset = UNSET
-    self_: str | Unset = UNSET
-    update_author: m.UserDetails | Unset = UNSET
-    updated: str | Unset = UNSET
+    rendered_body: str | Unset = field("renderedBody", default=UNSET)
+    self_: str | Unset = field("self", default=UNSET)
+    update_author: m.UserDetails | Unset = field("updateAuthor", default=UNSET)
+    updated: dt.datetime | Unset = UNSET
     visibility: m.Visibility | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "author",
-            "body",
-            "created",
-            "id",
-            "jsdAuthorCanSeeRequest",
-            "jsdPublic",
-            "properties",
-            "renderedBody",
-            "self",
-            "updateAuthor",
-            "updated",
-            "visibility",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Comment:
-        data = _c.expect_object("Comment", data)
-        try:
-            return cls(
-                author=_c.UNSET
-                if (v := data.get("author", _c.UNSET)) is _c.UNSET
-                else m.UserDetails.from_dict(v),
-                body=_c.UNSET if (v := data.get("body", _c.UNSET)) is _c.UNSET else v,
-                created=_c.UNSET if (v := data.get("created", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                jsd_author_can_see_request=_c.UNSET
-                if (v := data.get("jsdAuthorCanSeeRequest", _c.UNSET)) is _c.UNSET
-                else v,
-                jsd_public=_c.UNSET if (v := data.get("jsdPublic", _c.UNSET)) is _c.UNSET else v,
-                properties=_c.UNSET
-                if (v := data.get("properties", _c.UNSET)) is _c.UNSET
-                else [m.EntityProperty.from_dict(x) for x in v],
-                rendered_body=_c.UNSET
-                if (v := data.get("renderedBody", _c.UNSET)) is _c.UNSET
-                else v,
-                self_=_c.UNSET if (v := data.get("self", _c.UNSET)) is _c.UNSET else v,
-                update_author=_c.UNSET
-                if (v := data.get("updateAuthor", _c.UNSET)) is _c.UNSET
-                else m.UserDetails.from_dict(v),
-                updated=_c.UNSET if (v := data.get("updated", _c.UNSET)) is _c.UNSET else v,
-                visibility=_c.UNSET
-                if (v := data.get("visibility", _c.UNSET)) is _c.UNSET
-                else m.Visibility.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Comment", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

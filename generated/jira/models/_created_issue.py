@@ -2,64 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("key", "key"),
-    ("self_", "self"),
-    ("transition", "transition"),
-    ("watchers", "watchers"),
-)
 
+@model
+class CreatedIssue(Model):
+    """Schema ``CreatedIssue`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class CreatedIssue:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     id: str | Unset = UNSET
     key: str | Unset = UNSET
-    self_: str | Unset = UNSET
+    self_: str | Unset = field("self", default=UNSET)
     transition: m.NestedResponse | Unset = UNSET
     watchers: m.NestedResponse | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "key",
-            "self",
-            "transition",
-            "watchers",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CreatedIssue:
-        data = _c.expect_object("CreatedIssue", data)
-        try:
-            return cls(
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                key=_c.UNSET if (v := data.get("key", _c.UNSET)) is _c.UNSET else v,
-                self_=_c.UNSET if (v := data.get("self", _c.UNSET)) is _c.UNSET else v,
-                transition=_c.UNSET
-                if (v := data.get("transition", _c.UNSET)) is _c.UNSET
-                else m.NestedResponse.from_dict(v),
-                watchers=_c.UNSET
-                if (v := data.get("watchers", _c.UNSET)) is _c.UNSET
-                else m.NestedResponse.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CreatedIssue", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

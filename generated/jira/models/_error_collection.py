@@ -2,52 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("error_messages", "errorMessages"),
-    ("errors", "errors"),
-    ("status", "status"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class ErrorCollection:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ErrorCollection(Model):
+    """Schema ``ErrorCollection`` of the Jira Cloud API."""
 
-    error_messages: list[str] | Unset = UNSET
+    __connectory_closed__ = True  # the schema allows no other fields
+
+    error_messages: list[str] | Unset = field("errorMessages", default=UNSET)
     errors: dict[str, str] | Unset = UNSET
     status: int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "errorMessages",
-            "errors",
-            "status",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ErrorCollection:
-        data = _c.expect_object("ErrorCollection", data)
-        try:
-            return cls(
-                error_messages=_c.UNSET
-                if (v := data.get("errorMessages", _c.UNSET)) is _c.UNSET
-                else list(v),
-                errors=_c.UNSET if (v := data.get("errors", _c.UNSET)) is _c.UNSET else dict(v),
-                status=_c.UNSET if (v := data.get("status", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ErrorCollection", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("clause_names", "clauseNames"),
-    ("custom", "custom"),
-    ("id", "id"),
-    ("key", "key"),
-    ("name", "name"),
-    ("navigable", "navigable"),
-    ("orderable", "orderable"),
-    ("schema", "schema"),
-    ("scope", "scope"),
-    ("searchable", "searchable"),
-)
 
+@model
+class FieldDetails(Model):
+    """Schema ``FieldDetails`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class FieldDetails:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
-    clause_names: list[str] | Unset = UNSET
+    clause_names: list[str] | Unset = field("clauseNames", default=UNSET)
     custom: bool | Unset = UNSET
     id: str | Unset = UNSET
     key: str | Unset = UNSET
@@ -39,49 +23,3 @@ class FieldDetails:
     schema: m.JsonTypeBean | Unset = UNSET
     scope: m.Scope | Unset = UNSET
     searchable: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "clauseNames",
-            "custom",
-            "id",
-            "key",
-            "name",
-            "navigable",
-            "orderable",
-            "schema",
-            "scope",
-            "searchable",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FieldDetails:
-        data = _c.expect_object("FieldDetails", data)
-        try:
-            return cls(
-                clause_names=_c.UNSET
-                if (v := data.get("clauseNames", _c.UNSET)) is _c.UNSET
-                else list(v),
-                custom=_c.UNSET if (v := data.get("custom", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                key=_c.UNSET if (v := data.get("key", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                navigable=_c.UNSET if (v := data.get("navigable", _c.UNSET)) is _c.UNSET else v,
-                orderable=_c.UNSET if (v := data.get("orderable", _c.UNSET)) is _c.UNSET else v,
-                schema=_c.UNSET
-                if (v := data.get("schema", _c.UNSET)) is _c.UNSET
-                else m.JsonTypeBean.from_dict(v),
-                scope=_c.UNSET
-                if (v := data.get("scope", _c.UNSET)) is _c.UNSET
-                else m.Scope.from_dict(v),
-                searchable=_c.UNSET if (v := data.get("searchable", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FieldDetails", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,98 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("key", "key"),
-    ("name", "name"),
-    ("operations", "operations"),
-    ("required", "required"),
-    ("schema", "schema"),
-    ("allowed_values", "allowedValues"),
-    ("auto_complete_url", "autoCompleteUrl"),
-    ("configuration", "configuration"),
-    ("default_value", "defaultValue"),
-    ("has_default_value", "hasDefaultValue"),
-)
 
+@model
+class FieldMetadata(Model):
+    """Schema ``FieldMetadata`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class FieldMetadata:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
-    key: str
-    name: str
-    operations: list[str]
-    required: bool
-    schema: m.JsonTypeBean
-    allowed_values: list[Any] | Unset = UNSET
-    auto_complete_url: str | Unset = UNSET
+    allowed_values: list[Any] | Unset = field("allowedValues", default=UNSET)
+    auto_complete_url: str | Unset = field("autoCompleteUrl", default=UNSET)
     configuration: dict[str, Any] | Unset = UNSET
-    default_value: Any | Unset = UNSET
-    has_default_value: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "key",
-            "name",
-            "operations",
-            "required",
-            "schema",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "key",
-            "name",
-            "operations",
-            "required",
-            "schema",
-            "allowedValues",
-            "autoCompleteUrl",
-            "configuration",
-            "defaultValue",
-            "hasDefaultValue",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FieldMetadata:
-        data = _c.expect_object("FieldMetadata", data)
-        try:
-            return cls(
-                key=data["key"],
-                name=data["name"],
-                operations=list(data["operations"]),
-                required=data["required"],
-                schema=m.JsonTypeBean.from_dict(data["schema"]),
-                allowed_values=_c.UNSET
-                if (v := data.get("allowedValues", _c.UNSET)) is _c.UNSET
-                else list(v),
-                auto_complete_url=_c.UNSET
-                if (v := data.get("autoCompleteUrl", _c.UNSET)) is _c.UNSET
-                else v,
-                configuration=_c.UNSET
-                if (v := data.get("configuration", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                default_value=_c.UNSET
-                if (v := data.get("defaultValue", _c.UNSET)) is _c.UNSET
-                else v,
-                has_default_value=_c.UNSET
-                if (v := data.get("hasDefaultValue", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FieldMetadata", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    default_value: Any | Unset = field("defaultValue", default=UNSET)
+    has_default_value: bool | Unset = field("hasDefaultValue", default=UNSET)
+    key: str | Unset = UNSET
+    name: str | Unset = UNSET
+    operations: list[str] | Unset = UNSET
+    required: bool | Unset = UNSET
+    schema: m.JsonTypeBean | Unset = UNSET

@@ -2,58 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("add", "add"),
-    ("copy", "copy"),
-    ("edit", "edit"),
-    ("remove", "remove"),
-    ("set", "set"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class FieldUpdateOperation:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FieldUpdateOperation(Model):
+    """Schema ``FieldUpdateOperation`` of the Jira Cloud API."""
+
+    __connectory_closed__ = True  # the schema allows no other fields
 
     add: Any | Unset = UNSET
     copy: Any | Unset = UNSET
     edit: Any | Unset = UNSET
     remove: Any | Unset = UNSET
     set: Any | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "add",
-            "copy",
-            "edit",
-            "remove",
-            "set",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FieldUpdateOperation:
-        data = _c.expect_object("FieldUpdateOperation", data)
-        try:
-            return cls(
-                add=_c.UNSET if (v := data.get("add", _c.UNSET)) is _c.UNSET else v,
-                copy=_c.UNSET if (v := data.get("copy", _c.UNSET)) is _c.UNSET else v,
-                edit=_c.UNSET if (v := data.get("edit", _c.UNSET)) is _c.UNSET else v,
-                remove=_c.UNSET if (v := data.get("remove", _c.UNSET)) is _c.UNSET else v,
-                set=_c.UNSET if (v := data.get("set", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FieldUpdateOperation", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

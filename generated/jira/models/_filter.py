@@ -2,112 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("name", "name"),
-    ("description", "description"),
-    ("edit_permissions", "editPermissions"),
-    ("favourite", "favourite"),
-    ("favourited_count", "favouritedCount"),
-    ("id", "id"),
-    ("jql", "jql"),
-    ("owner", "owner"),
-    ("search_url", "searchUrl"),
-    ("self_", "self"),
-    ("share_permissions", "sharePermissions"),
-    ("shared_users", "sharedUsers"),
-    ("subscriptions", "subscriptions"),
-    ("view_url", "viewUrl"),
-)
 
+@model
+class Filter(Model):
+    """Schema ``Filter`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class Filter:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     name: str
     description: str | Unset = UNSET
-    edit_permissions: list[m.SharePermission] | Unset = UNSET
+    edit_permissions: list[m.SharePermission] | Unset = field("editPermissions", default=UNSET)
     favourite: bool | Unset = UNSET
-    favourited_count: int | Unset = UNSET
+    favourited_count: int | Unset = field("favouritedCount", default=UNSET)
     id: str | Unset = UNSET
     jql: str | Unset = UNSET
     owner: m.User | Unset = UNSET
-    search_url: str | Unset = UNSET
-    self_: str | Unset = UNSET
-    share_permissions: list[m.SharePermission] | Unset = UNSET
-    shared_users: m.UserList | Unset = UNSET
+    search_url: str | Unset = field("searchUrl", default=UNSET)
+    self_: str | Unset = field("self", default=UNSET)
+    share_permissions: list[m.SharePermission] | Unset = field("sharePermissions", default=UNSET)
+    shared_users: m.UserList | Unset = field("sharedUsers", default=UNSET)
     subscriptions: m.FilterSubscriptionsList | Unset = UNSET
-    view_url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "name",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "name",
-            "description",
-            "editPermissions",
-            "favourite",
-            "favouritedCount",
-            "id",
-            "jql",
-            "owner",
-            "searchUrl",
-            "self",
-            "sharePermissions",
-            "sharedUsers",
-            "subscriptions",
-            "viewUrl",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Filter:
-        data = _c.expect_object("Filter", data)
-        try:
-            return cls(
-                name=data["name"],
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                edit_permissions=_c.UNSET
-                if (v := data.get("editPermissions", _c.UNSET)) is _c.UNSET
-                else [m.SharePermission.from_dict(x) for x in v],
-                favourite=_c.UNSET if (v := data.get("favourite", _c.UNSET)) is _c.UNSET else v,
-                favourited_count=_c.UNSET
-                if (v := data.get("favouritedCount", _c.UNSET)) is _c.UNSET
-                else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                jql=_c.UNSET if (v := data.get("jql", _c.UNSET)) is _c.UNSET else v,
-                owner=_c.UNSET
-                if (v := data.get("owner", _c.UNSET)) is _c.UNSET
-                else m.User.from_dict(v),
-                search_url=_c.UNSET if (v := data.get("searchUrl", _c.UNSET)) is _c.UNSET else v,
-                self_=_c.UNSET if (v := data.get("self", _c.UNSET)) is _c.UNSET else v,
-                share_permissions=_c.UNSET
-                if (v := data.get("sharePermissions", _c.UNSET)) is _c.UNSET
-                else [m.SharePermission.from_dict(x) for x in v],
-                shared_users=_c.UNSET
-                if (v := data.get("sharedUsers", _c.UNSET)) is _c.UNSET
-                else m.UserList.from_dict(v),
-                subscriptions=_c.UNSET
-                if (v := data.get("subscriptions", _c.UNSET)) is _c.UNSET
-                else m.FilterSubscriptionsList.from_dict(v),
-                view_url=_c.UNSET if (v := data.get("viewUrl", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Filter", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    view_url: str | Unset = field("viewUrl", default=UNSET)

@@ -2,110 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("name", "name"),
-    ("description", "description"),
-    ("edit_permissions", "editPermissions"),
-    ("expand", "expand"),
-    ("favourite", "favourite"),
-    ("favourited_count", "favouritedCount"),
-    ("id", "id"),
-    ("jql", "jql"),
-    ("owner", "owner"),
-    ("search_url", "searchUrl"),
-    ("self_", "self"),
-    ("share_permissions", "sharePermissions"),
-    ("subscriptions", "subscriptions"),
-    ("view_url", "viewUrl"),
-)
 
+@model
+class FilterDetails(Model):
+    """Schema ``FilterDetails`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class FilterDetails:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     name: str
     description: str | Unset = UNSET
-    edit_permissions: list[m.SharePermission] | Unset = UNSET
+    edit_permissions: list[m.SharePermission] | Unset = field("editPermissions", default=UNSET)
     expand: str | Unset = UNSET
     favourite: bool | Unset = UNSET
-    favourited_count: int | Unset = UNSET
+    favourited_count: int | Unset = field("favouritedCount", default=UNSET)
     id: str | Unset = UNSET
     jql: str | Unset = UNSET
     owner: m.User | Unset = UNSET
-    search_url: str | Unset = UNSET
-    self_: str | Unset = UNSET
-    share_permissions: list[m.SharePermission] | Unset = UNSET
+    search_url: str | Unset = field("searchUrl", default=UNSET)
+    self_: str | Unset = field("self", default=UNSET)
+    share_permissions: list[m.SharePermission] | Unset = field("sharePermissions", default=UNSET)
     subscriptions: list[m.FilterSubscription] | Unset = UNSET
-    view_url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "name",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "name",
-            "description",
-            "editPermissions",
-            "expand",
-            "favourite",
-            "favouritedCount",
-            "id",
-            "jql",
-            "owner",
-            "searchUrl",
-            "self",
-            "sharePermissions",
-            "subscriptions",
-            "viewUrl",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FilterDetails:
-        data = _c.expect_object("FilterDetails", data)
-        try:
-            return cls(
-                name=data["name"],
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                edit_permissions=_c.UNSET
-                if (v := data.get("editPermissions", _c.UNSET)) is _c.UNSET
-                else [m.SharePermission.from_dict(x) for x in v],
-                expand=_c.UNSET if (v := data.get("expand", _c.UNSET)) is _c.UNSET else v,
-                favourite=_c.UNSET if (v := data.get("favourite", _c.UNSET)) is _c.UNSET else v,
-                favourited_count=_c.UNSET
-                if (v := data.get("favouritedCount", _c.UNSET)) is _c.UNSET
-                else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                jql=_c.UNSET if (v := data.get("jql", _c.UNSET)) is _c.UNSET else v,
-                owner=_c.UNSET
-                if (v := data.get("owner", _c.UNSET)) is _c.UNSET
-                else m.User.from_dict(v),
-                search_url=_c.UNSET if (v := data.get("searchUrl", _c.UNSET)) is _c.UNSET else v,
-                self_=_c.UNSET if (v := data.get("self", _c.UNSET)) is _c.UNSET else v,
-                share_permissions=_c.UNSET
-                if (v := data.get("sharePermissions", _c.UNSET)) is _c.UNSET
-                else [m.SharePermission.from_dict(x) for x in v],
-                subscriptions=_c.UNSET
-                if (v := data.get("subscriptions", _c.UNSET)) is _c.UNSET
-                else [m.FilterSubscription.from_dict(x) for x in v],
-                view_url=_c.UNSET if (v := data.get("viewUrl", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FilterDetails", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    view_url: str | Unset = field("viewUrl", default=UNSET)

@@ -2,56 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("group", "group"),
-    ("id", "id"),
-    ("user", "user"),
-)
 
+@model
+class FilterSubscription(Model):
+    """Schema ``FilterSubscription`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class FilterSubscription:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     group: m.GroupName | Unset = UNSET
     id: int | Unset = UNSET
     user: m.User | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "group",
-            "id",
-            "user",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FilterSubscription:
-        data = _c.expect_object("FilterSubscription", data)
-        try:
-            return cls(
-                group=_c.UNSET
-                if (v := data.get("group", _c.UNSET)) is _c.UNSET
-                else m.GroupName.from_dict(v),
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                user=_c.UNSET
-                if (v := data.get("user", _c.UNSET)) is _c.UNSET
-                else m.User.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FilterSubscription", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,50 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("group_id", "groupId"),
-    ("name", "name"),
-    ("self_", "self"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class GroupName:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class GroupName(Model):
+    """Schema ``GroupName`` of the Jira Cloud API."""
 
-    group_id: str | Unset | None = UNSET
+    __connectory_closed__ = True  # the schema allows no other fields
+
+    group_id: str | Unset | None = field("groupId", default=UNSET)
     name: str | Unset = UNSET
-    self_: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "groupId",
-            "name",
-            "self",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> GroupName:
-        data = _c.expect_object("GroupName", data)
-        try:
-            return cls(
-                group_id=_c.UNSET if (v := data.get("groupId", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                self_=_c.UNSET if (v := data.get("self", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("GroupName", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    self_: str | Unset = field("self", default=UNSET)

@@ -2,52 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("base_level_id", "baseLevelId"),
-    ("levels", "levels"),
-)
 
+@model
+class Hierarchy(Model):
+    """Schema ``Hierarchy`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class Hierarchy:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
-    base_level_id: int | Unset = UNSET
+    base_level_id: int | Unset = field("baseLevelId", default=UNSET)
     levels: list[m.SimplifiedHierarchyLevel] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "baseLevelId",
-            "levels",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Hierarchy:
-        data = _c.expect_object("Hierarchy", data)
-        try:
-            return cls(
-                base_level_id=_c.UNSET
-                if (v := data.get("baseLevelId", _c.UNSET)) is _c.UNSET
-                else v,
-                levels=_c.UNSET
-                if (v := data.get("levels", _c.UNSET)) is _c.UNSET
-                else [m.SimplifiedHierarchyLevel.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Hierarchy", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

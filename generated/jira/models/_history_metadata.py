@@ -2,102 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("activity_description", "activityDescription"),
-    ("activity_description_key", "activityDescriptionKey"),
-    ("actor", "actor"),
-    ("cause", "cause"),
-    ("description", "description"),
-    ("description_key", "descriptionKey"),
-    ("email_description", "emailDescription"),
-    ("email_description_key", "emailDescriptionKey"),
-    ("extra_data", "extraData"),
-    ("generator", "generator"),
-    ("type", "type"),
-)
 
+@model
+class HistoryMetadata(Model):
+    """Schema ``HistoryMetadata`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class HistoryMetadata:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    activity_description: str | Unset = UNSET
-    activity_description_key: str | Unset = UNSET
+    activity_description: str | Unset = field("activityDescription", default=UNSET)
+    activity_description_key: str | Unset = field("activityDescriptionKey", default=UNSET)
     actor: m.HistoryMetadataParticipant | Unset = UNSET
     cause: m.HistoryMetadataParticipant | Unset = UNSET
     description: str | Unset = UNSET
-    description_key: str | Unset = UNSET
-    email_description: str | Unset = UNSET
-    email_description_key: str | Unset = UNSET
-    extra_data: dict[str, str] | Unset = UNSET
+    description_key: str | Unset = field("descriptionKey", default=UNSET)
+    email_description: str | Unset = field("emailDescription", default=UNSET)
+    email_description_key: str | Unset = field("emailDescriptionKey", default=UNSET)
+    extra_data: dict[str, str] | Unset = field("extraData", default=UNSET)
     generator: m.HistoryMetadataParticipant | Unset = UNSET
     type: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "activityDescription",
-            "activityDescriptionKey",
-            "actor",
-            "cause",
-            "description",
-            "descriptionKey",
-            "emailDescription",
-            "emailDescriptionKey",
-            "extraData",
-            "generator",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> HistoryMetadata:
-        data = _c.expect_object("HistoryMetadata", data)
-        try:
-            return cls(
-                activity_description=_c.UNSET
-                if (v := data.get("activityDescription", _c.UNSET)) is _c.UNSET
-                else v,
-                activity_description_key=_c.UNSET
-                if (v := data.get("activityDescriptionKey", _c.UNSET)) is _c.UNSET
-                else v,
-                actor=_c.UNSET
-                if (v := data.get("actor", _c.UNSET)) is _c.UNSET
-                else m.HistoryMetadataParticipant.from_dict(v),
-                cause=_c.UNSET
-                if (v := data.get("cause", _c.UNSET)) is _c.UNSET
-                else m.HistoryMetadataParticipant.from_dict(v),
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                description_key=_c.UNSET
-                if (v := data.get("descriptionKey", _c.UNSET)) is _c.UNSET
-                else v,
-                email_description=_c.UNSET
-                if (v := data.get("emailDescription", _c.UNSET)) is _c.UNSET
-                else v,
-                email_description_key=_c.UNSET
-                if (v := data.get("emailDescriptionKey", _c.UNSET)) is _c.UNSET
-                else v,
-                extra_data=_c.UNSET
-                if (v := data.get("extraData", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                generator=_c.UNSET
-                if (v := data.get("generator", _c.UNSET)) is _c.UNSET
-                else m.HistoryMetadataParticipant.from_dict(v),
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("HistoryMetadata", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,66 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("avatar_url", "avatarUrl"),
-    ("display_name", "displayName"),
-    ("display_name_key", "displayNameKey"),
-    ("id", "id"),
-    ("type", "type"),
-    ("url", "url"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class HistoryMetadataParticipant:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class HistoryMetadataParticipant(Model):
+    """Schema ``HistoryMetadataParticipant`` of the Jira Cloud API."""
 
-    avatar_url: str | Unset = UNSET
-    display_name: str | Unset = UNSET
-    display_name_key: str | Unset = UNSET
+    avatar_url: str | Unset = field("avatarUrl", default=UNSET)
+    display_name: str | Unset = field("displayName", default=UNSET)
+    display_name_key: str | Unset = field("displayNameKey", default=UNSET)
     id: str | Unset = UNSET
     type: str | Unset = UNSET
     url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "avatarUrl",
-            "displayName",
-            "displayNameKey",
-            "id",
-            "type",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> HistoryMetadataParticipant:
-        data = _c.expect_object("HistoryMetadataParticipant", data)
-        try:
-            return cls(
-                avatar_url=_c.UNSET if (v := data.get("avatarUrl", _c.UNSET)) is _c.UNSET else v,
-                display_name=_c.UNSET
-                if (v := data.get("displayName", _c.UNSET)) is _c.UNSET
-                else v,
-                display_name_key=_c.UNSET
-                if (v := data.get("displayNameKey", _c.UNSET)) is _c.UNSET
-                else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("HistoryMetadataParticipant", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

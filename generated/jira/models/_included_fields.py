@@ -2,52 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("actually_included", "actuallyIncluded"),
-    ("excluded", "excluded"),
-    ("included", "included"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class IncludedFields:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IncludedFields(Model):
+    """Schema ``IncludedFields`` of the Jira Cloud API."""
 
-    actually_included: list[str] | Unset = UNSET
+    __connectory_closed__ = True  # the schema allows no other fields
+
+    actually_included: list[str] | Unset = field("actuallyIncluded", default=UNSET)
     excluded: list[str] | Unset = UNSET
     included: list[str] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "actuallyIncluded",
-            "excluded",
-            "included",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IncludedFields:
-        data = _c.expect_object("IncludedFields", data)
-        try:
-            return cls(
-                actually_included=_c.UNSET
-                if (v := data.get("actuallyIncluded", _c.UNSET)) is _c.UNSET
-                else list(v),
-                excluded=_c.UNSET if (v := data.get("excluded", _c.UNSET)) is _c.UNSET else list(v),
-                included=_c.UNSET if (v := data.get("included", _c.UNSET)) is _c.UNSET else list(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IncludedFields", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,118 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("changelog", "changelog"),
-    ("editmeta", "editmeta"),
-    ("expand", "expand"),
-    ("fields", "fields"),
-    ("fields_to_include", "fieldsToInclude"),
-    ("id", "id"),
-    ("key", "key"),
-    ("names", "names"),
-    ("operations", "operations"),
-    ("properties", "properties"),
-    ("rendered_fields", "renderedFields"),
-    ("schema", "schema"),
-    ("self_", "self"),
-    ("transitions", "transitions"),
-    ("versioned_representations", "versionedRepresentations"),
-)
 
+@model
+class IssueBean(Model):
+    """Schema ``IssueBean`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class IssueBean:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     changelog: m.PageOfChangelogs | Unset = UNSET
     editmeta: m.IssueUpdateMetadata | Unset = UNSET
     expand: str | Unset = UNSET
     fields: dict[str, Any] | Unset = UNSET
-    fields_to_include: m.IncludedFields | Unset = UNSET
+    fields_to_include: m.IncludedFields | Unset = field("fieldsToInclude", default=UNSET)
     id: str | Unset = UNSET
     key: str | Unset = UNSET
     names: dict[str, str] | Unset = UNSET
     operations: m.Operations | Unset = UNSET
     properties: dict[str, Any] | Unset = UNSET
-    rendered_fields: dict[str, Any] | Unset = UNSET
+    rendered_fields: dict[str, Any] | Unset = field("renderedFields", default=UNSET)
     schema: dict[str, m.JsonTypeBean] | Unset = UNSET
-    self_: str | Unset = UNSET
+    self_: str | Unset = field("self", default=UNSET)
     transitions: list[m.IssueTransition] | Unset = UNSET
-    versioned_representations: dict[str, dict[str, Any]] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "changelog",
-            "editmeta",
-            "expand",
-            "fields",
-            "fieldsToInclude",
-            "id",
-            "key",
-            "names",
-            "operations",
-            "properties",
-            "renderedFields",
-            "schema",
-            "self",
-            "transitions",
-            "versionedRepresentations",
-        }
+    versioned_representations: dict[str, dict[str, Any]] | Unset = field(
+        "versionedRepresentations", default=UNSET
     )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssueBean:
-        data = _c.expect_object("IssueBean", data)
-        try:
-            return cls(
-                changelog=_c.UNSET
-                if (v := data.get("changelog", _c.UNSET)) is _c.UNSET
-                else m.PageOfChangelogs.from_dict(v),
-                editmeta=_c.UNSET
-                if (v := data.get("editmeta", _c.UNSET)) is _c.UNSET
-                else m.IssueUpdateMetadata.from_dict(v),
-                expand=_c.UNSET if (v := data.get("expand", _c.UNSET)) is _c.UNSET else v,
-                fields=_c.UNSET if (v := data.get("fields", _c.UNSET)) is _c.UNSET else dict(v),
-                fields_to_include=_c.UNSET
-                if (v := data.get("fieldsToInclude", _c.UNSET)) is _c.UNSET
-                else m.IncludedFields.from_dict(v),
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                key=_c.UNSET if (v := data.get("key", _c.UNSET)) is _c.UNSET else v,
-                names=_c.UNSET if (v := data.get("names", _c.UNSET)) is _c.UNSET else dict(v),
-                operations=_c.UNSET
-                if (v := data.get("operations", _c.UNSET)) is _c.UNSET
-                else m.Operations.from_dict(v),
-                properties=_c.UNSET
-                if (v := data.get("properties", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                rendered_fields=_c.UNSET
-                if (v := data.get("renderedFields", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                schema=_c.UNSET
-                if (v := data.get("schema", _c.UNSET)) is _c.UNSET
-                else {k: m.JsonTypeBean.from_dict(x) for k, x in v.items()},
-                self_=_c.UNSET if (v := data.get("self", _c.UNSET)) is _c.UNSET else v,
-                transitions=_c.UNSET
-                if (v := data.get("transitions", _c.UNSET)) is _c.UNSET
-                else [m.IssueTransition.from_dict(x) for x in v],
-                versioned_representations=_c.UNSET
-                if (v := data.get("versionedRepresentations", _c.UNSET)) is _c.UNSET
-                else {k: dict(x) for k, x in v.items()},
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssueBean", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

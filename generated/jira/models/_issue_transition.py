@@ -2,92 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("expand", "expand"),
-    ("fields", "fields"),
-    ("has_screen", "hasScreen"),
-    ("id", "id"),
-    ("is_available", "isAvailable"),
-    ("is_conditional", "isConditional"),
-    ("is_global", "isGlobal"),
-    ("is_initial", "isInitial"),
-    ("looped", "looped"),
-    ("name", "name"),
-    ("to", "to"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssueTransition:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssueTransition(Model):
+    """Schema ``IssueTransition`` of the Jira Cloud API."""
 
     expand: str | Unset = UNSET
     fields: dict[str, m.FieldMetadata] | Unset = UNSET
-    has_screen: bool | Unset = UNSET
+    has_screen: bool | Unset = field("hasScreen", default=UNSET)
     id: str | Unset = UNSET
-    is_available: bool | Unset = UNSET
-    is_conditional: bool | Unset = UNSET
-    is_global: bool | Unset = UNSET
-    is_initial: bool | Unset = UNSET
+    is_available: bool | Unset = field("isAvailable", default=UNSET)
+    is_conditional: bool | Unset = field("isConditional", default=UNSET)
+    is_global: bool | Unset = field("isGlobal", default=UNSET)
+    is_initial: bool | Unset = field("isInitial", default=UNSET)
     looped: bool | Unset = UNSET
     name: str | Unset = UNSET
     to: m.StatusDetails | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "expand",
-            "fields",
-            "hasScreen",
-            "id",
-            "isAvailable",
-            "isConditional",
-            "isGlobal",
-            "isInitial",
-            "looped",
-            "name",
-            "to",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssueTransition:
-        data = _c.expect_object("IssueTransition", data)
-        try:
-            return cls(
-                expand=_c.UNSET if (v := data.get("expand", _c.UNSET)) is _c.UNSET else v,
-                fields=_c.UNSET
-                if (v := data.get("fields", _c.UNSET)) is _c.UNSET
-                else {k: m.FieldMetadata.from_dict(x) for k, x in v.items()},
-                has_screen=_c.UNSET if (v := data.get("hasScreen", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                is_available=_c.UNSET
-                if (v := data.get("isAvailable", _c.UNSET)) is _c.UNSET
-                else v,
-                is_conditional=_c.UNSET
-                if (v := data.get("isConditional", _c.UNSET)) is _c.UNSET
-                else v,
-                is_global=_c.UNSET if (v := data.get("isGlobal", _c.UNSET)) is _c.UNSET else v,
-                is_initial=_c.UNSET if (v := data.get("isInitial", _c.UNSET)) is _c.UNSET else v,
-                looped=_c.UNSET if (v := data.get("looped", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                to=_c.UNSET
-                if (v := data.get("to", _c.UNSET)) is _c.UNSET
-                else m.StatusDetails.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssueTransition", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

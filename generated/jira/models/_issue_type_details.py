@@ -2,84 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("avatar_id", "avatarId"),
-    ("description", "description"),
-    ("entity_id", "entityId"),
-    ("hierarchy_level", "hierarchyLevel"),
-    ("icon_url", "iconUrl"),
-    ("id", "id"),
-    ("name", "name"),
-    ("scope", "scope"),
-    ("self_", "self"),
-    ("subtask", "subtask"),
-)
 
+@model
+class IssueTypeDetails(Model):
+    """Schema ``IssueTypeDetails`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class IssueTypeDetails:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
-    avatar_id: int | Unset = UNSET
+    avatar_id: int | Unset = field("avatarId", default=UNSET)
     description: str | Unset = UNSET
-    entity_id: str | Unset = UNSET
-    hierarchy_level: int | Unset = UNSET
-    icon_url: str | Unset = UNSET
+    entity_id: str | Unset = field("entityId", default=UNSET)
+    hierarchy_level: int | Unset = field("hierarchyLevel", default=UNSET)
+    icon_url: str | Unset = field("iconUrl", default=UNSET)
     id: str | Unset = UNSET
     name: str | Unset = UNSET
     scope: m.Scope | Unset = UNSET
-    self_: str | Unset = UNSET
+    self_: str | Unset = field("self", default=UNSET)
     subtask: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "avatarId",
-            "description",
-            "entityId",
-            "hierarchyLevel",
-            "iconUrl",
-            "id",
-            "name",
-            "scope",
-            "self",
-            "subtask",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssueTypeDetails:
-        data = _c.expect_object("IssueTypeDetails", data)
-        try:
-            return cls(
-                avatar_id=_c.UNSET if (v := data.get("avatarId", _c.UNSET)) is _c.UNSET else v,
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                entity_id=_c.UNSET if (v := data.get("entityId", _c.UNSET)) is _c.UNSET else v,
-                hierarchy_level=_c.UNSET
-                if (v := data.get("hierarchyLevel", _c.UNSET)) is _c.UNSET
-                else v,
-                icon_url=_c.UNSET if (v := data.get("iconUrl", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                scope=_c.UNSET
-                if (v := data.get("scope", _c.UNSET)) is _c.UNSET
-                else m.Scope.from_dict(v),
-                self_=_c.UNSET if (v := data.get("self", _c.UNSET)) is _c.UNSET else v,
-                subtask=_c.UNSET if (v := data.get("subtask", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssueTypeDetails", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,68 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("fields", "fields"),
-    ("history_metadata", "historyMetadata"),
-    ("properties", "properties"),
-    ("transition", "transition"),
-    ("update", "update"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssueUpdateDetails:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssueUpdateDetails(Model):
+    """Schema ``IssueUpdateDetails`` of the Jira Cloud API."""
 
     fields: dict[str, Any] | Unset = UNSET
-    history_metadata: m.HistoryMetadata | Unset = UNSET
+    history_metadata: m.HistoryMetadata | Unset = field("historyMetadata", default=UNSET)
     properties: list[m.EntityProperty] | Unset = UNSET
     transition: m.IssueTransition | Unset = UNSET
     update: dict[str, list[m.FieldUpdateOperation]] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "fields",
-            "historyMetadata",
-            "properties",
-            "transition",
-            "update",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssueUpdateDetails:
-        data = _c.expect_object("IssueUpdateDetails", data)
-        try:
-            return cls(
-                fields=_c.UNSET if (v := data.get("fields", _c.UNSET)) is _c.UNSET else dict(v),
-                history_metadata=_c.UNSET
-                if (v := data.get("historyMetadata", _c.UNSET)) is _c.UNSET
-                else m.HistoryMetadata.from_dict(v),
-                properties=_c.UNSET
-                if (v := data.get("properties", _c.UNSET)) is _c.UNSET
-                else [m.EntityProperty.from_dict(x) for x in v],
-                transition=_c.UNSET
-                if (v := data.get("transition", _c.UNSET)) is _c.UNSET
-                else m.IssueTransition.from_dict(v),
-                update=_c.UNSET
-                if (v := data.get("update", _c.UNSET)) is _c.UNSET
-                else {k: [m.FieldUpdateOperation.from_dict(x) for x in x] for k, x in v.items()},
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssueUpdateDetails", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

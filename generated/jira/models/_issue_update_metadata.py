@@ -2,44 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("fields", "fields"),)
 
-
-@attrs.define(kw_only=True)
-class IssueUpdateMetadata:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssueUpdateMetadata(Model):
+    """Schema ``IssueUpdateMetadata`` of the Jira Cloud API."""
 
     fields: dict[str, m.FieldMetadata] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "fields",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssueUpdateMetadata:
-        data = _c.expect_object("IssueUpdateMetadata", data)
-        try:
-            return cls(
-                fields=_c.UNSET
-                if (v := data.get("fields", _c.UNSET)) is _c.UNSET
-                else {k: m.FieldMetadata.from_dict(x) for k, x in v.items()},
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssueUpdateMetadata", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

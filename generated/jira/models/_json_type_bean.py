@@ -2,68 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("type", "type"),
-    ("configuration", "configuration"),
-    ("custom", "custom"),
-    ("custom_id", "customId"),
-    ("items", "items"),
-    ("system", "system"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class JsonTypeBean:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class JsonTypeBean(Model):
+    """Schema ``JsonTypeBean`` of the Jira Cloud API."""
 
-    type: str
+    __connectory_closed__ = True  # the schema allows no other fields
+
     configuration: dict[str, Any] | Unset = UNSET
     custom: str | Unset = UNSET
-    custom_id: int | Unset = UNSET
+    custom_id: int | Unset = field("customId", default=UNSET)
     items: str | Unset = UNSET
     system: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "configuration",
-            "custom",
-            "customId",
-            "items",
-            "system",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> JsonTypeBean:
-        data = _c.expect_object("JsonTypeBean", data)
-        try:
-            return cls(
-                type=data["type"],
-                configuration=_c.UNSET
-                if (v := data.get("configuration", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                custom=_c.UNSET if (v := data.get("custom", _c.UNSET)) is _c.UNSET else v,
-                custom_id=_c.UNSET if (v := data.get("customId", _c.UNSET)) is _c.UNSET else v,
-                items=_c.UNSET if (v := data.get("items", _c.UNSET)) is _c.UNSET else v,
-                system=_c.UNSET if (v := data.get("system", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("JsonTypeBean", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    type: str | Unset = UNSET

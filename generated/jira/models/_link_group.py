@@ -2,70 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("groups", "groups"),
-    ("header", "header"),
-    ("id", "id"),
-    ("links", "links"),
-    ("style_class", "styleClass"),
-    ("weight", "weight"),
-)
 
+@model
+class LinkGroup(Model):
+    """Schema ``LinkGroup`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class LinkGroup:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     groups: list[m.LinkGroup] | Unset = UNSET
     header: m.SimpleLink | Unset = UNSET
     id: str | Unset = UNSET
     links: list[m.SimpleLink] | Unset = UNSET
-    style_class: str | Unset = UNSET
+    style_class: str | Unset = field("styleClass", default=UNSET)
     weight: int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "groups",
-            "header",
-            "id",
-            "links",
-            "styleClass",
-            "weight",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> LinkGroup:
-        data = _c.expect_object("LinkGroup", data)
-        try:
-            return cls(
-                groups=_c.UNSET
-                if (v := data.get("groups", _c.UNSET)) is _c.UNSET
-                else [m.LinkGroup.from_dict(x) for x in v],
-                header=_c.UNSET
-                if (v := data.get("header", _c.UNSET)) is _c.UNSET
-                else m.SimpleLink.from_dict(v),
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                links=_c.UNSET
-                if (v := data.get("links", _c.UNSET)) is _c.UNSET
-                else [m.SimpleLink.from_dict(x) for x in v],
-                style_class=_c.UNSET if (v := data.get("styleClass", _c.UNSET)) is _c.UNSET else v,
-                weight=_c.UNSET if (v := data.get("weight", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("LinkGroup", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,56 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("error_collection", "errorCollection"),
-    ("status", "status"),
-    ("warning_collection", "warningCollection"),
-)
 
+@model
+class NestedResponse(Model):
+    """Schema ``NestedResponse`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class NestedResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
-    error_collection: m.ErrorCollection | Unset = UNSET
+    error_collection: m.ErrorCollection | Unset = field("errorCollection", default=UNSET)
     status: int | Unset = UNSET
-    warning_collection: m.WarningCollection | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "errorCollection",
-            "status",
-            "warningCollection",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> NestedResponse:
-        data = _c.expect_object("NestedResponse", data)
-        try:
-            return cls(
-                error_collection=_c.UNSET
-                if (v := data.get("errorCollection", _c.UNSET)) is _c.UNSET
-                else m.ErrorCollection.from_dict(v),
-                status=_c.UNSET if (v := data.get("status", _c.UNSET)) is _c.UNSET else v,
-                warning_collection=_c.UNSET
-                if (v := data.get("warningCollection", _c.UNSET)) is _c.UNSET
-                else m.WarningCollection.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("NestedResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    warning_collection: m.WarningCollection | Unset = field("warningCollection", default=UNSET)

@@ -2,44 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("link_groups", "linkGroups"),)
 
+@model
+class Operations(Model):
+    """Schema ``Operations`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class Operations:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    link_groups: list[m.LinkGroup] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "linkGroups",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Operations:
-        data = _c.expect_object("Operations", data)
-        try:
-            return cls(
-                link_groups=_c.UNSET
-                if (v := data.get("linkGroups", _c.UNSET)) is _c.UNSET
-                else [m.LinkGroup.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Operations", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    link_groups: list[m.LinkGroup] | Unset = field("linkGroups", default=UNSET)

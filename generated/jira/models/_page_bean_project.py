@@ -2,70 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("is_last", "isLast"),
-    ("max_results", "maxResults"),
-    ("next_page", "nextPage"),
-    ("self_", "self"),
-    ("start_at", "startAt"),
-    ("total", "total"),
-    ("values", "values"),
-)
 
+@model
+class PageBeanProject(Model):
+    """Schema ``PageBeanProject`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class PageBeanProject:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
-    is_last: bool | Unset = UNSET
-    max_results: int | Unset = UNSET
-    next_page: str | Unset = UNSET
-    self_: str | Unset = UNSET
-    start_at: int | Unset = UNSET
+    is_last: bool | Unset = field("isLast", default=UNSET)
+    max_results: int | Unset = field("maxResults", default=UNSET)
+    next_page: str | Unset = field("nextPage", default=UNSET)
+    self_: str | Unset = field("self", default=UNSET)
+    start_at: int | Unset = field("startAt", default=UNSET)
     total: int | Unset = UNSET
     values: list[m.Project] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "isLast",
-            "maxResults",
-            "nextPage",
-            "self",
-            "startAt",
-            "total",
-            "values",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PageBeanProject:
-        data = _c.expect_object("PageBeanProject", data)
-        try:
-            return cls(
-                is_last=_c.UNSET if (v := data.get("isLast", _c.UNSET)) is _c.UNSET else v,
-                max_results=_c.UNSET if (v := data.get("maxResults", _c.UNSET)) is _c.UNSET else v,
-                next_page=_c.UNSET if (v := data.get("nextPage", _c.UNSET)) is _c.UNSET else v,
-                self_=_c.UNSET if (v := data.get("self", _c.UNSET)) is _c.UNSET else v,
-                start_at=_c.UNSET if (v := data.get("startAt", _c.UNSET)) is _c.UNSET else v,
-                total=_c.UNSET if (v := data.get("total", _c.UNSET)) is _c.UNSET else v,
-                values=_c.UNSET
-                if (v := data.get("values", _c.UNSET)) is _c.UNSET
-                else [m.Project.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PageBeanProject", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,58 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("histories", "histories"),
-    ("max_results", "maxResults"),
-    ("start_at", "startAt"),
-    ("total", "total"),
-)
 
+@model
+class PageOfChangelogs(Model):
+    """Schema ``PageOfChangelogs`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class PageOfChangelogs:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     histories: list[m.Changelog] | Unset = UNSET
-    max_results: int | Unset = UNSET
-    start_at: int | Unset = UNSET
+    max_results: int | Unset = field("maxResults", default=UNSET)
+    start_at: int | Unset = field("startAt", default=UNSET)
     total: int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "histories",
-            "maxResults",
-            "startAt",
-            "total",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PageOfChangelogs:
-        data = _c.expect_object("PageOfChangelogs", data)
-        try:
-            return cls(
-                histories=_c.UNSET
-                if (v := data.get("histories", _c.UNSET)) is _c.UNSET
-                else [m.Changelog.from_dict(x) for x in v],
-                max_results=_c.UNSET if (v := data.get("maxResults", _c.UNSET)) is _c.UNSET else v,
-                start_at=_c.UNSET if (v := data.get("startAt", _c.UNSET)) is _c.UNSET else v,
-                total=_c.UNSET if (v := data.get("total", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PageOfChangelogs", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

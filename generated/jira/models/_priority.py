@@ -2,68 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("description", "description"),
-    ("icon_url", "iconUrl"),
-    ("id", "id"),
-    ("is_default", "isDefault"),
-    ("name", "name"),
-    ("self_", "self"),
-    ("status_color", "statusColor"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class Priority:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Priority(Model):
+    """Schema ``Priority`` of the Jira Cloud API."""
 
     description: str | Unset = UNSET
-    icon_url: str | Unset = UNSET
+    icon_url: str | Unset = field("iconUrl", default=UNSET)
     id: str | Unset = UNSET
-    is_default: bool | Unset = UNSET
+    is_default: bool | Unset = field("isDefault", default=UNSET)
     name: str | Unset = UNSET
-    self_: str | Unset = UNSET
-    status_color: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "description",
-            "iconUrl",
-            "id",
-            "isDefault",
-            "name",
-            "self",
-            "statusColor",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Priority:
-        data = _c.expect_object("Priority", data)
-        try:
-            return cls(
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                icon_url=_c.UNSET if (v := data.get("iconUrl", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                is_default=_c.UNSET if (v := data.get("isDefault", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                self_=_c.UNSET if (v := data.get("self", _c.UNSET)) is _c.UNSET else v,
-                status_color=_c.UNSET
-                if (v := data.get("statusColor", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Priority", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    self_: str | Unset = field("self", default=UNSET)
+    status_color: str | Unset = field("statusColor", default=UNSET)

@@ -2,214 +2,51 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("archived", "archived"),
-    ("archived_by", "archivedBy"),
-    ("archived_date", "archivedDate"),
-    ("assignee_type", "assigneeType"),
-    ("avatar_urls", "avatarUrls"),
-    ("components", "components"),
-    ("deleted", "deleted"),
-    ("deleted_by", "deletedBy"),
-    ("deleted_date", "deletedDate"),
-    ("description", "description"),
-    ("email", "email"),
-    ("expand", "expand"),
-    ("favourite", "favourite"),
-    ("id", "id"),
-    ("insight", "insight"),
-    ("is_private", "isPrivate"),
-    ("issue_type_hierarchy", "issueTypeHierarchy"),
-    ("issue_types", "issueTypes"),
-    ("key", "key"),
-    ("landing_page_info", "landingPageInfo"),
-    ("lead", "lead"),
-    ("name", "name"),
-    ("permissions", "permissions"),
-    ("project_category", "projectCategory"),
-    ("project_type_key", "projectTypeKey"),
-    ("properties", "properties"),
-    ("retention_till_date", "retentionTillDate"),
-    ("roles", "roles"),
-    ("self_", "self"),
-    ("simplified", "simplified"),
-    ("style", "style"),
-    ("url", "url"),
-    ("uuid", "uuid"),
-    ("versions", "versions"),
-)
 
+@model
+class Project(Model):
+    """Schema ``Project`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class Project:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     archived: bool | Unset = UNSET
-    archived_by: m.User | Unset = UNSET
-    archived_date: str | Unset = UNSET
-    assignee_type: m.ProjectAssigneeType | str | Unset = UNSET
-    avatar_urls: m.AvatarUrlsBean | Unset = UNSET
+    archived_by: m.User | Unset = field("archivedBy", default=UNSET)
+    archived_date: dt.datetime | Unset = field("archivedDate", default=UNSET)
+    assignee_type: m.ProjectAssigneeType | str | Unset = field("assigneeType", default=UNSET)
+    avatar_urls: m.AvatarUrlsBean | Unset = field("avatarUrls", default=UNSET)
     components: list[m.ProjectComponent] | Unset = UNSET
     deleted: bool | Unset = UNSET
-    deleted_by: m.User | Unset = UNSET
-    deleted_date: str | Unset = UNSET
+    deleted_by: m.User | Unset = field("deletedBy", default=UNSET)
+    deleted_date: dt.datetime | Unset = field("deletedDate", default=UNSET)
     description: str | Unset = UNSET
     email: str | Unset = UNSET
     expand: str | Unset = UNSET
     favourite: bool | Unset = UNSET
     id: str | Unset = UNSET
     insight: m.ProjectInsight | Unset = UNSET
-    is_private: bool | Unset = UNSET
-    issue_type_hierarchy: m.Hierarchy | Unset = UNSET
-    issue_types: list[m.IssueTypeDetails] | Unset = UNSET
+    is_private: bool | Unset = field("isPrivate", default=UNSET)
+    issue_type_hierarchy: m.Hierarchy | Unset = field("issueTypeHierarchy", default=UNSET)
+    issue_types: list[m.IssueTypeDetails] | Unset = field("issueTypes", default=UNSET)
     key: str | Unset = UNSET
-    landing_page_info: m.ProjectLandingPageInfo | Unset = UNSET
+    landing_page_info: m.ProjectLandingPageInfo | Unset = field("landingPageInfo", default=UNSET)
     lead: m.User | Unset = UNSET
     name: str | Unset = UNSET
     permissions: m.ProjectPermissions | Unset = UNSET
-    project_category: m.ProjectCategory | Unset = UNSET
-    project_type_key: m.ProjectProjectTypeKey | str | Unset = UNSET
+    project_category: m.ProjectCategory | Unset = field("projectCategory", default=UNSET)
+    project_type_key: m.ProjectProjectTypeKey | str | Unset = field("projectTypeKey", default=UNSET)
     properties: dict[str, Any] | Unset = UNSET
-    retention_till_date: str | Unset = UNSET
+    retention_till_date: dt.datetime | Unset = field("retentionTillDate", default=UNSET)
     roles: dict[str, str] | Unset = UNSET
-    self_: str | Unset = UNSET
+    self_: str | Unset = field("self", default=UNSET)
     simplified: bool | Unset = UNSET
     style: m.ProjectStyle | str | Unset = UNSET
     url: str | Unset = UNSET
     uuid: str | Unset = UNSET
     versions: list[m.Version] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "archived",
-            "archivedBy",
-            "archivedDate",
-            "assigneeType",
-            "avatarUrls",
-            "components",
-            "deleted",
-            "deletedBy",
-            "deletedDate",
-            "description",
-            "email",
-            "expand",
-            "favourite",
-            "id",
-            "insight",
-            "isPrivate",
-            "issueTypeHierarchy",
-            "issueTypes",
-            "key",
-            "landingPageInfo",
-            "lead",
-            "name",
-            "permissions",
-            "projectCategory",
-            "projectTypeKey",
-            "properties",
-            "retentionTillDate",
-            "roles",
-            "self",
-            "simplified",
-            "style",
-            "url",
-            "uuid",
-            "versions",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Project:
-        data = _c.expect_object("Project", data)
-        try:
-            return cls(
-                archived=_c.UNSET if (v := data.get("archived", _c.UNSET)) is _c.UNSET else v,
-                archived_by=_c.UNSET
-                if (v := data.get("archivedBy", _c.UNSET)) is _c.UNSET
-                else m.User.from_dict(v),
-                archived_date=_c.UNSET
-                if (v := data.get("archivedDate", _c.UNSET)) is _c.UNSET
-                else v,
-                assignee_type=_c.UNSET
-                if (v := data.get("assigneeType", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.ProjectAssigneeType, v),
-                avatar_urls=_c.UNSET
-                if (v := data.get("avatarUrls", _c.UNSET)) is _c.UNSET
-                else m.AvatarUrlsBean.from_dict(v),
-                components=_c.UNSET
-                if (v := data.get("components", _c.UNSET)) is _c.UNSET
-                else [m.ProjectComponent.from_dict(x) for x in v],
-                deleted=_c.UNSET if (v := data.get("deleted", _c.UNSET)) is _c.UNSET else v,
-                deleted_by=_c.UNSET
-                if (v := data.get("deletedBy", _c.UNSET)) is _c.UNSET
-                else m.User.from_dict(v),
-                deleted_date=_c.UNSET
-                if (v := data.get("deletedDate", _c.UNSET)) is _c.UNSET
-                else v,
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                email=_c.UNSET if (v := data.get("email", _c.UNSET)) is _c.UNSET else v,
-                expand=_c.UNSET if (v := data.get("expand", _c.UNSET)) is _c.UNSET else v,
-                favourite=_c.UNSET if (v := data.get("favourite", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                insight=_c.UNSET
-                if (v := data.get("insight", _c.UNSET)) is _c.UNSET
-                else m.ProjectInsight.from_dict(v),
-                is_private=_c.UNSET if (v := data.get("isPrivate", _c.UNSET)) is _c.UNSET else v,
-                issue_type_hierarchy=_c.UNSET
-                if (v := data.get("issueTypeHierarchy", _c.UNSET)) is _c.UNSET
-                else m.Hierarchy.from_dict(v),
-                issue_types=_c.UNSET
-                if (v := data.get("issueTypes", _c.UNSET)) is _c.UNSET
-                else [m.IssueTypeDetails.from_dict(x) for x in v],
-                key=_c.UNSET if (v := data.get("key", _c.UNSET)) is _c.UNSET else v,
-                landing_page_info=_c.UNSET
-                if (v := data.get("landingPageInfo", _c.UNSET)) is _c.UNSET
-                else m.ProjectLandingPageInfo.from_dict(v),
-                lead=_c.UNSET
-                if (v := data.get("lead", _c.UNSET)) is _c.UNSET
-                else m.User.from_dict(v),
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                permissions=_c.UNSET
-                if (v := data.get("permissions", _c.UNSET)) is _c.UNSET
-                else m.ProjectPermissions.from_dict(v),
-                project_category=_c.UNSET
-                if (v := data.get("projectCategory", _c.UNSET)) is _c.UNSET
-                else m.ProjectCategory.from_dict(v),
-                project_type_key=_c.UNSET
-                if (v := data.get("projectTypeKey", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.ProjectProjectTypeKey, v),
-                properties=_c.UNSET
-                if (v := data.get("properties", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                retention_till_date=_c.UNSET
-                if (v := data.get("retentionTillDate", _c.UNSET)) is _c.UNSET
-                else v,
-                roles=_c.UNSET if (v := data.get("roles", _c.UNSET)) is _c.UNSET else dict(v),
-                self_=_c.UNSET if (v := data.get("self", _c.UNSET)) is _c.UNSET else v,
-                simplified=_c.UNSET if (v := data.get("simplified", _c.UNSET)) is _c.UNSET else v,
-                style=_c.UNSET
-                if (v := data.get("style", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.ProjectStyle, v),
-                url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
-                uuid=_c.UNSET if (v := data.get("uuid", _c.UNSET)) is _c.UNSET else v,
-                versions=_c.UNSET
-                if (v := data.get("versions", _c.UNSET)) is _c.UNSET
-                else [m.Version.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Project", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

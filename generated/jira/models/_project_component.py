@@ -2,112 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("assignee", "assignee"),
-    ("assignee_type", "assigneeType"),
-    ("description", "description"),
-    ("id", "id"),
-    ("is_assignee_type_valid", "isAssigneeTypeValid"),
-    ("lead", "lead"),
-    ("lead_account_id", "leadAccountId"),
-    ("lead_user_name", "leadUserName"),
-    ("name", "name"),
-    ("project", "project"),
-    ("project_id", "projectId"),
-    ("real_assignee", "realAssignee"),
-    ("real_assignee_type", "realAssigneeType"),
-    ("self_", "self"),
-)
 
+@model
+class ProjectComponent(Model):
+    """Schema ``ProjectComponent`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class ProjectComponent:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     assignee: m.User | Unset = UNSET
-    assignee_type: m.ProjectComponentAssigneeType | str | Unset = UNSET
+    assignee_type: m.ProjectComponentAssigneeType | str | Unset = field(
+        "assigneeType", default=UNSET
+    )
     description: str | Unset = UNSET
     id: str | Unset = UNSET
-    is_assignee_type_valid: bool | Unset = UNSET
+    is_assignee_type_valid: bool | Unset = field("isAssigneeTypeValid", default=UNSET)
     lead: m.User | Unset = UNSET
-    lead_account_id: str | Unset = UNSET
-    lead_user_name: str | Unset = UNSET
+    lead_account_id: str | Unset = field("leadAccountId", default=UNSET)
+    lead_user_name: str | Unset = field("leadUserName", default=UNSET)
     name: str | Unset = UNSET
     project: str | Unset = UNSET
-    project_id: int | Unset = UNSET
-    real_assignee: m.User | Unset = UNSET
-    real_assignee_type: m.ProjectComponentRealAssigneeType | str | Unset = UNSET
-    self_: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "assignee",
-            "assigneeType",
-            "description",
-            "id",
-            "isAssigneeTypeValid",
-            "lead",
-            "leadAccountId",
-            "leadUserName",
-            "name",
-            "project",
-            "projectId",
-            "realAssignee",
-            "realAssigneeType",
-            "self",
-        }
+    project_id: int | Unset = field("projectId", default=UNSET)
+    real_assignee: m.User | Unset = field("realAssignee", default=UNSET)
+    real_assignee_type: m.ProjectComponentRealAssigneeType | str | Unset = field(
+        "realAssigneeType", default=UNSET
     )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ProjectComponent:
-        data = _c.expect_object("ProjectComponent", data)
-        try:
-            return cls(
-                assignee=_c.UNSET
-                if (v := data.get("assignee", _c.UNSET)) is _c.UNSET
-                else m.User.from_dict(v),
-                assignee_type=_c.UNSET
-                if (v := data.get("assigneeType", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.ProjectComponentAssigneeType, v),
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                is_assignee_type_valid=_c.UNSET
-                if (v := data.get("isAssigneeTypeValid", _c.UNSET)) is _c.UNSET
-                else v,
-                lead=_c.UNSET
-                if (v := data.get("lead", _c.UNSET)) is _c.UNSET
-                else m.User.from_dict(v),
-                lead_account_id=_c.UNSET
-                if (v := data.get("leadAccountId", _c.UNSET)) is _c.UNSET
-                else v,
-                lead_user_name=_c.UNSET
-                if (v := data.get("leadUserName", _c.UNSET)) is _c.UNSET
-                else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                project=_c.UNSET if (v := data.get("project", _c.UNSET)) is _c.UNSET else v,
-                project_id=_c.UNSET if (v := data.get("projectId", _c.UNSET)) is _c.UNSET else v,
-                real_assignee=_c.UNSET
-                if (v := data.get("realAssignee", _c.UNSET)) is _c.UNSET
-                else m.User.from_dict(v),
-                real_assignee_type=_c.UNSET
-                if (v := data.get("realAssigneeType", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.ProjectComponentRealAssigneeType, v),
-                self_=_c.UNSET if (v := data.get("self", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ProjectComponent", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    self_: str | Unset = field("self", default=UNSET)

@@ -2,78 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("avatar_urls", "avatarUrls"),
-    ("id", "id"),
-    ("key", "key"),
-    ("name", "name"),
-    ("project_category", "projectCategory"),
-    ("project_type_key", "projectTypeKey"),
-    ("self_", "self"),
-    ("simplified", "simplified"),
-)
 
+@model
+class ProjectDetails(Model):
+    """Schema ``ProjectDetails`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class ProjectDetails:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
-    avatar_urls: m.AvatarUrlsBean | Unset = UNSET
+    avatar_urls: m.AvatarUrlsBean | Unset = field("avatarUrls", default=UNSET)
     id: str | Unset = UNSET
     key: str | Unset = UNSET
     name: str | Unset = UNSET
-    project_category: m.UpdatedProjectCategory | Unset = UNSET
-    project_type_key: m.ProjectDetailsProjectTypeKey | str | Unset = UNSET
-    self_: str | Unset = UNSET
-    simplified: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "avatarUrls",
-            "id",
-            "key",
-            "name",
-            "projectCategory",
-            "projectTypeKey",
-            "self",
-            "simplified",
-        }
+    project_category: m.UpdatedProjectCategory | Unset = field("projectCategory", default=UNSET)
+    project_type_key: m.ProjectDetailsProjectTypeKey | str | Unset = field(
+        "projectTypeKey", default=UNSET
     )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ProjectDetails:
-        data = _c.expect_object("ProjectDetails", data)
-        try:
-            return cls(
-                avatar_urls=_c.UNSET
-                if (v := data.get("avatarUrls", _c.UNSET)) is _c.UNSET
-                else m.AvatarUrlsBean.from_dict(v),
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                key=_c.UNSET if (v := data.get("key", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                project_category=_c.UNSET
-                if (v := data.get("projectCategory", _c.UNSET)) is _c.UNSET
-                else m.UpdatedProjectCategory.from_dict(v),
-                project_type_key=_c.UNSET
-                if (v := data.get("projectTypeKey", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.ProjectDetailsProjectTypeKey, v),
-                self_=_c.UNSET if (v := data.get("self", _c.UNSET)) is _c.UNSET else v,
-                simplified=_c.UNSET if (v := data.get("simplified", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ProjectDetails", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    self_: str | Unset = field("self", default=UNSET)
+    simplified: bool | Unset = UNSET

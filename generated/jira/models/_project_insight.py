@@ -2,50 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("last_issue_update_time", "lastIssueUpdateTime"),
-    ("total_issue_count", "totalIssueCount"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class ProjectInsight:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ProjectInsight(Model):
+    """Schema ``ProjectInsight`` of the Jira Cloud API."""
 
-    last_issue_update_time: str | Unset = UNSET
-    total_issue_count: int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
+    __connectory_closed__ = True  # the schema allows no other fields
 
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "lastIssueUpdateTime",
-            "totalIssueCount",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ProjectInsight:
-        data = _c.expect_object("ProjectInsight", data)
-        try:
-            return cls(
-                last_issue_update_time=_c.UNSET
-                if (v := data.get("lastIssueUpdateTime", _c.UNSET)) is _c.UNSET
-                else v,
-                total_issue_count=_c.UNSET
-                if (v := data.get("totalIssueCount", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ProjectInsight", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    last_issue_update_time: dt.datetime | Unset = field("lastIssueUpdateTime", default=UNSET)
+    total_issue_count: int | Unset = field("totalIssueCount", default=UNSET)

@@ -2,90 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("attributes", "attributes"),
-    ("board_id", "boardId"),
-    ("board_name", "boardName"),
-    ("project_key", "projectKey"),
-    ("project_type", "projectType"),
-    ("queue_category", "queueCategory"),
-    ("queue_id", "queueId"),
-    ("queue_name", "queueName"),
-    ("simple_board", "simpleBoard"),
-    ("simplified", "simplified"),
-    ("url", "url"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class ProjectLandingPageInfo:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ProjectLandingPageInfo(Model):
+    """Schema ``ProjectLandingPageInfo`` of the Jira Cloud API."""
+
+    __connectory_closed__ = True  # the schema allows no other fields
 
     attributes: dict[str, str] | Unset = UNSET
-    board_id: int | Unset = UNSET
-    board_name: str | Unset = UNSET
-    project_key: str | Unset = UNSET
-    project_type: str | Unset = UNSET
-    queue_category: str | Unset = UNSET
-    queue_id: int | Unset = UNSET
-    queue_name: str | Unset = UNSET
-    simple_board: bool | Unset = UNSET
+    board_id: int | Unset = field("boardId", default=UNSET)
+    board_name: str | Unset = field("boardName", default=UNSET)
+    project_key: str | Unset = field("projectKey", default=UNSET)
+    project_type: str | Unset = field("projectType", default=UNSET)
+    queue_category: str | Unset = field("queueCategory", default=UNSET)
+    queue_id: int | Unset = field("queueId", default=UNSET)
+    queue_name: str | Unset = field("queueName", default=UNSET)
+    simple_board: bool | Unset = field("simpleBoard", default=UNSET)
     simplified: bool | Unset = UNSET
     url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "attributes",
-            "boardId",
-            "boardName",
-            "projectKey",
-            "projectType",
-            "queueCategory",
-            "queueId",
-            "queueName",
-            "simpleBoard",
-            "simplified",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ProjectLandingPageInfo:
-        data = _c.expect_object("ProjectLandingPageInfo", data)
-        try:
-            return cls(
-                attributes=_c.UNSET
-                if (v := data.get("attributes", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                board_id=_c.UNSET if (v := data.get("boardId", _c.UNSET)) is _c.UNSET else v,
-                board_name=_c.UNSET if (v := data.get("boardName", _c.UNSET)) is _c.UNSET else v,
-                project_key=_c.UNSET if (v := data.get("projectKey", _c.UNSET)) is _c.UNSET else v,
-                project_type=_c.UNSET
-                if (v := data.get("projectType", _c.UNSET)) is _c.UNSET
-                else v,
-                queue_category=_c.UNSET
-                if (v := data.get("queueCategory", _c.UNSET)) is _c.UNSET
-                else v,
-                queue_id=_c.UNSET if (v := data.get("queueId", _c.UNSET)) is _c.UNSET else v,
-                queue_name=_c.UNSET if (v := data.get("queueName", _c.UNSET)) is _c.UNSET else v,
-                simple_board=_c.UNSET
-                if (v := data.get("simpleBoard", _c.UNSET)) is _c.UNSET
-                else v,
-                simplified=_c.UNSET if (v := data.get("simplified", _c.UNSET)) is _c.UNSET else v,
-                url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ProjectLandingPageInfo", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,40 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (("can_edit", "canEdit"),)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class ProjectPermissions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ProjectPermissions(Model):
+    """Schema ``ProjectPermissions`` of the Jira Cloud API."""
 
-    can_edit: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
+    __connectory_closed__ = True  # the schema allows no other fields
 
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "canEdit",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ProjectPermissions:
-        data = _c.expect_object("ProjectPermissions", data)
-        try:
-            return cls(
-                can_edit=_c.UNSET if (v := data.get("canEdit", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ProjectPermissions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    can_edit: bool | Unset = field("canEdit", default=UNSET)

@@ -2,94 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("actors", "actors"),
-    ("admin", "admin"),
-    ("current_user_role", "currentUserRole"),
-    ("default", "default"),
-    ("description", "description"),
-    ("id", "id"),
-    ("name", "name"),
-    ("role_configurable", "roleConfigurable"),
-    ("scope", "scope"),
-    ("self_", "self"),
-    ("translated_name", "translatedName"),
-)
 
+@model
+class ProjectRole(Model):
+    """Schema ``ProjectRole`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class ProjectRole:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     actors: list[m.RoleActor] | Unset = UNSET
     admin: bool | Unset = UNSET
-    current_user_role: bool | Unset = UNSET
+    current_user_role: bool | Unset = field("currentUserRole", default=UNSET)
     default: bool | Unset = UNSET
     description: str | Unset = UNSET
     id: int | Unset = UNSET
     name: str | Unset = UNSET
-    role_configurable: bool | Unset = UNSET
+    role_configurable: bool | Unset = field("roleConfigurable", default=UNSET)
     scope: m.Scope | Unset = UNSET
-    self_: str | Unset = UNSET
-    translated_name: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "actors",
-            "admin",
-            "currentUserRole",
-            "default",
-            "description",
-            "id",
-            "name",
-            "roleConfigurable",
-            "scope",
-            "self",
-            "translatedName",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ProjectRole:
-        data = _c.expect_object("ProjectRole", data)
-        try:
-            return cls(
-                actors=_c.UNSET
-                if (v := data.get("actors", _c.UNSET)) is _c.UNSET
-                else [m.RoleActor.from_dict(x) for x in v],
-                admin=_c.UNSET if (v := data.get("admin", _c.UNSET)) is _c.UNSET else v,
-                current_user_role=_c.UNSET
-                if (v := data.get("currentUserRole", _c.UNSET)) is _c.UNSET
-                else v,
-                default=_c.UNSET if (v := data.get("default", _c.UNSET)) is _c.UNSET else v,
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                role_configurable=_c.UNSET
-                if (v := data.get("roleConfigurable", _c.UNSET)) is _c.UNSET
-                else v,
-                scope=_c.UNSET
-                if (v := data.get("scope", _c.UNSET)) is _c.UNSET
-                else m.Scope.from_dict(v),
-                self_=_c.UNSET if (v := data.get("self", _c.UNSET)) is _c.UNSET else v,
-                translated_name=_c.UNSET
-                if (v := data.get("translatedName", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ProjectRole", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    self_: str | Unset = field("self", default=UNSET)
+    translated_name: str | Unset = field("translatedName", default=UNSET)

@@ -2,52 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("display_name", "displayName"),
-    ("group_id", "groupId"),
-    ("name", "name"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class ProjectRoleGroup:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ProjectRoleGroup(Model):
+    """Schema ``ProjectRoleGroup`` of the Jira Cloud API."""
 
-    display_name: str | Unset = UNSET
-    group_id: str | Unset = UNSET
+    __connectory_closed__ = True  # the schema allows no other fields
+
+    display_name: str | Unset = field("displayName", default=UNSET)
+    group_id: str | Unset = field("groupId", default=UNSET)
     name: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "displayName",
-            "groupId",
-            "name",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ProjectRoleGroup:
-        data = _c.expect_object("ProjectRoleGroup", data)
-        try:
-            return cls(
-                display_name=_c.UNSET
-                if (v := data.get("displayName", _c.UNSET)) is _c.UNSET
-                else v,
-                group_id=_c.UNSET if (v := data.get("groupId", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ProjectRoleGroup", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,76 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("actor_group", "actorGroup"),
-    ("actor_user", "actorUser"),
-    ("avatar_url", "avatarUrl"),
-    ("display_name", "displayName"),
-    ("id", "id"),
-    ("name", "name"),
-    ("type", "type"),
-)
 
+@model
+class RoleActor(Model):
+    """Schema ``RoleActor`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class RoleActor:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
-    actor_group: m.ProjectRoleGroup | Unset = UNSET
-    actor_user: m.ProjectRoleUser | Unset = UNSET
-    avatar_url: str | Unset = UNSET
-    display_name: str | Unset = UNSET
+    actor_group: m.ProjectRoleGroup | Unset = field("actorGroup", default=UNSET)
+    actor_user: m.ProjectRoleUser | Unset = field("actorUser", default=UNSET)
+    avatar_url: str | Unset = field("avatarUrl", default=UNSET)
+    display_name: str | Unset = field("displayName", default=UNSET)
     id: int | Unset = UNSET
     name: str | Unset = UNSET
     type: m.RoleActorType | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "actorGroup",
-            "actorUser",
-            "avatarUrl",
-            "displayName",
-            "id",
-            "name",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RoleActor:
-        data = _c.expect_object("RoleActor", data)
-        try:
-            return cls(
-                actor_group=_c.UNSET
-                if (v := data.get("actorGroup", _c.UNSET)) is _c.UNSET
-                else m.ProjectRoleGroup.from_dict(v),
-                actor_user=_c.UNSET
-                if (v := data.get("actorUser", _c.UNSET)) is _c.UNSET
-                else m.ProjectRoleUser.from_dict(v),
-                avatar_url=_c.UNSET if (v := data.get("avatarUrl", _c.UNSET)) is _c.UNSET else v,
-                display_name=_c.UNSET
-                if (v := data.get("displayName", _c.UNSET)) is _c.UNSET
-                else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.RoleActorType, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("RoleActor", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

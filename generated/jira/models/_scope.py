@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("project", "project"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class Scope:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Scope(Model):
+    """Schema ``Scope`` of the Jira Cloud API."""
 
     project: m.ProjectDetails | Unset = UNSET
     type: m.ScopeType | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "project",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Scope:
-        data = _c.expect_object("Scope", data)
-        try:
-            return cls(
-                project=_c.UNSET
-                if (v := data.get("project", _c.UNSET)) is _c.UNSET
-                else m.ProjectDetails.from_dict(v),
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.ScopeType, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Scope", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

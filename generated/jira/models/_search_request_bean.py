@@ -2,78 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("expand", "expand"),
-    ("fields", "fields"),
-    ("fields_by_keys", "fieldsByKeys"),
-    ("jql", "jql"),
-    ("max_results", "maxResults"),
-    ("properties", "properties"),
-    ("start_at", "startAt"),
-    ("validate_query", "validateQuery"),
-)
 
+@model
+class SearchRequestBean(Model):
+    """Schema ``SearchRequestBean`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class SearchRequestBean:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     expand: list[str] | Unset = UNSET
     fields: list[str] | Unset = UNSET
-    fields_by_keys: bool | Unset = UNSET
+    fields_by_keys: bool | Unset = field("fieldsByKeys", default=UNSET)
     jql: str | Unset = UNSET
-    max_results: int | Unset = UNSET
+    max_results: int | Unset = field("maxResults", default=UNSET)
     properties: list[str] | Unset = UNSET
-    start_at: int | Unset = UNSET
-    validate_query: m.SearchRequestBeanValidateQuery | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "expand",
-            "fields",
-            "fieldsByKeys",
-            "jql",
-            "maxResults",
-            "properties",
-            "startAt",
-            "validateQuery",
-        }
+    start_at: int | Unset = field("startAt", default=UNSET)
+    validate_query: m.SearchRequestBeanValidateQuery | str | Unset = field(
+        "validateQuery", default=UNSET
     )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SearchRequestBean:
-        data = _c.expect_object("SearchRequestBean", data)
-        try:
-            return cls(
-                expand=_c.UNSET if (v := data.get("expand", _c.UNSET)) is _c.UNSET else list(v),
-                fields=_c.UNSET if (v := data.get("fields", _c.UNSET)) is _c.UNSET else list(v),
-                fields_by_keys=_c.UNSET
-                if (v := data.get("fieldsByKeys", _c.UNSET)) is _c.UNSET
-                else v,
-                jql=_c.UNSET if (v := data.get("jql", _c.UNSET)) is _c.UNSET else v,
-                max_results=_c.UNSET if (v := data.get("maxResults", _c.UNSET)) is _c.UNSET else v,
-                properties=_c.UNSET
-                if (v := data.get("properties", _c.UNSET)) is _c.UNSET
-                else list(v),
-                start_at=_c.UNSET if (v := data.get("startAt", _c.UNSET)) is _c.UNSET else v,
-                validate_query=_c.UNSET
-                if (v := data.get("validateQuery", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.SearchRequestBeanValidateQuery, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SearchRequestBean", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

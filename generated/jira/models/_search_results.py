@@ -2,78 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("expand", "expand"),
-    ("issues", "issues"),
-    ("max_results", "maxResults"),
-    ("names", "names"),
-    ("schema", "schema"),
-    ("start_at", "startAt"),
-    ("total", "total"),
-    ("warning_messages", "warningMessages"),
-)
 
+@model
+class SearchResults(Model):
+    """Schema ``SearchResults`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class SearchResults:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     expand: str | Unset = UNSET
     issues: list[m.IssueBean] | Unset = UNSET
-    max_results: int | Unset = UNSET
+    max_results: int | Unset = field("maxResults", default=UNSET)
     names: dict[str, str] | Unset = UNSET
     schema: dict[str, m.JsonTypeBean] | Unset = UNSET
-    start_at: int | Unset = UNSET
+    start_at: int | Unset = field("startAt", default=UNSET)
     total: int | Unset = UNSET
-    warning_messages: list[str] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "expand",
-            "issues",
-            "maxResults",
-            "names",
-            "schema",
-            "startAt",
-            "total",
-            "warningMessages",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SearchResults:
-        data = _c.expect_object("SearchResults", data)
-        try:
-            return cls(
-                expand=_c.UNSET if (v := data.get("expand", _c.UNSET)) is _c.UNSET else v,
-                issues=_c.UNSET
-                if (v := data.get("issues", _c.UNSET)) is _c.UNSET
-                else [m.IssueBean.from_dict(x) for x in v],
-                max_results=_c.UNSET if (v := data.get("maxResults", _c.UNSET)) is _c.UNSET else v,
-                names=_c.UNSET if (v := data.get("names", _c.UNSET)) is _c.UNSET else dict(v),
-                schema=_c.UNSET
-                if (v := data.get("schema", _c.UNSET)) is _c.UNSET
-                else {k: m.JsonTypeBean.from_dict(x) for k, x in v.items()},
-                start_at=_c.UNSET if (v := data.get("startAt", _c.UNSET)) is _c.UNSET else v,
-                total=_c.UNSET if (v := data.get("total", _c.UNSET)) is _c.UNSET else v,
-                warning_messages=_c.UNSET
-                if (v := data.get("warningMessages", _c.UNSET)) is _c.UNSET
-                else list(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SearchResults", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    warning_messages: list[str] | Unset = field("warningMessages", default=UNSET)

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("type", "type"),
-    ("group", "group"),
-    ("id", "id"),
-    ("project", "project"),
-    ("role", "role"),
-    ("user", "user"),
-)
 
+@model
+class SharePermission(Model):
+    """Schema ``SharePermission`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class SharePermission:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     type: m.SharePermissionType | str
     group: m.GroupName | Unset = UNSET
@@ -31,47 +19,3 @@ class SharePermission:
     project: m.Project | Unset = UNSET
     role: m.ProjectRole | Unset = UNSET
     user: m.UserBean | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "group",
-            "id",
-            "project",
-            "role",
-            "user",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SharePermission:
-        data = _c.expect_object("SharePermission", data)
-        try:
-            return cls(
-                type=_c.enum_value(m.SharePermissionType, data["type"]),
-                group=_c.UNSET
-                if (v := data.get("group", _c.UNSET)) is _c.UNSET
-                else m.GroupName.from_dict(v),
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                project=_c.UNSET
-                if (v := data.get("project", _c.UNSET)) is _c.UNSET
-                else m.Project.from_dict(v),
-                role=_c.UNSET
-                if (v := data.get("role", _c.UNSET)) is _c.UNSET
-                else m.ProjectRole.from_dict(v),
-                user=_c.UNSET
-                if (v := data.get("user", _c.UNSET)) is _c.UNSET
-                else m.UserBean.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SharePermission", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

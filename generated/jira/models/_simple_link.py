@@ -2,66 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("href", "href"),
-    ("icon_class", "iconClass"),
-    ("id", "id"),
-    ("label", "label"),
-    ("style_class", "styleClass"),
-    ("title", "title"),
-    ("weight", "weight"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class SimpleLink:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SimpleLink(Model):
+    """Schema ``SimpleLink`` of the Jira Cloud API."""
+
+    __connectory_closed__ = True  # the schema allows no other fields
 
     href: str | Unset = UNSET
-    icon_class: str | Unset = UNSET
+    icon_class: str | Unset = field("iconClass", default=UNSET)
     id: str | Unset = UNSET
     label: str | Unset = UNSET
-    style_class: str | Unset = UNSET
+    style_class: str | Unset = field("styleClass", default=UNSET)
     title: str | Unset = UNSET
     weight: int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "href",
-            "iconClass",
-            "id",
-            "label",
-            "styleClass",
-            "title",
-            "weight",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SimpleLink:
-        data = _c.expect_object("SimpleLink", data)
-        try:
-            return cls(
-                href=_c.UNSET if (v := data.get("href", _c.UNSET)) is _c.UNSET else v,
-                icon_class=_c.UNSET if (v := data.get("iconClass", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                label=_c.UNSET if (v := data.get("label", _c.UNSET)) is _c.UNSET else v,
-                style_class=_c.UNSET if (v := data.get("styleClass", _c.UNSET)) is _c.UNSET else v,
-                title=_c.UNSET if (v := data.get("title", _c.UNSET)) is _c.UNSET else v,
-                weight=_c.UNSET if (v := data.get("weight", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SimpleLink", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

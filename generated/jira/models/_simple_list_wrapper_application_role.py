@@ -2,64 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("callback", "callback"),
-    ("items", "items"),
-    ("max_results", "max-results"),
-    ("paging_callback", "pagingCallback"),
-    ("size", "size"),
-)
 
+@model
+class SimpleListWrapperApplicationRole(Model):
+    """Schema ``SimpleListWrapperApplicationRole`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class SimpleListWrapperApplicationRole:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     callback: dict[str, Any] | Unset = UNSET
     items: list[m.ApplicationRole] | Unset = UNSET
-    max_results: int | Unset = UNSET
-    paging_callback: dict[str, Any] | Unset = UNSET
+    max_results: int | Unset = field("max-results", default=UNSET)
+    paging_callback: dict[str, Any] | Unset = field("pagingCallback", default=UNSET)
     size: int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "callback",
-            "items",
-            "max-results",
-            "pagingCallback",
-            "size",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SimpleListWrapperApplicationRole:
-        data = _c.expect_object("SimpleListWrapperApplicationRole", data)
-        try:
-            return cls(
-                callback=_c.UNSET if (v := data.get("callback", _c.UNSET)) is _c.UNSET else dict(v),
-                items=_c.UNSET
-                if (v := data.get("items", _c.UNSET)) is _c.UNSET
-                else [m.ApplicationRole.from_dict(x) for x in v],
-                max_results=_c.UNSET if (v := data.get("max-results", _c.UNSET)) is _c.UNSET else v,
-                paging_callback=_c.UNSET
-                if (v := data.get("pagingCallback", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                size=_c.UNSET if (v := data.get("size", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SimpleListWrapperApplicationRole", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,86 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("above_level_id", "aboveLevelId"),
-    ("below_level_id", "belowLevelId"),
-    ("external_uuid", "externalUuid"),
-    ("hierarchy_level_number", "hierarchyLevelNumber"),
-    ("id", "id"),
-    ("issue_type_ids", "issueTypeIds"),
-    ("level", "level"),
-    ("name", "name"),
-    ("project_configuration_id", "projectConfigurationId"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class SimplifiedHierarchyLevel:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SimplifiedHierarchyLevel(Model):
+    """Schema ``SimplifiedHierarchyLevel`` of the Jira Cloud API."""
 
-    above_level_id: int | Unset = UNSET
-    below_level_id: int | Unset = UNSET
-    external_uuid: str | Unset = UNSET
-    hierarchy_level_number: int | Unset = UNSET
+    __connectory_closed__ = True  # the schema allows no other fields
+
+    above_level_id: int | Unset = field("aboveLevelId", default=UNSET)
+    below_level_id: int | Unset = field("belowLevelId", default=UNSET)
+    external_uuid: str | Unset = field("externalUuid", default=UNSET)
+    hierarchy_level_number: int | Unset = field("hierarchyLevelNumber", default=UNSET)
     id: int | Unset = UNSET
-    issue_type_ids: list[int] | Unset = UNSET
+    issue_type_ids: list[int] | Unset = field("issueTypeIds", default=UNSET)
     level: int | Unset = UNSET
     name: str | Unset = UNSET
-    project_configuration_id: int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "aboveLevelId",
-            "belowLevelId",
-            "externalUuid",
-            "hierarchyLevelNumber",
-            "id",
-            "issueTypeIds",
-            "level",
-            "name",
-            "projectConfigurationId",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SimplifiedHierarchyLevel:
-        data = _c.expect_object("SimplifiedHierarchyLevel", data)
-        try:
-            return cls(
-                above_level_id=_c.UNSET
-                if (v := data.get("aboveLevelId", _c.UNSET)) is _c.UNSET
-                else v,
-                below_level_id=_c.UNSET
-                if (v := data.get("belowLevelId", _c.UNSET)) is _c.UNSET
-                else v,
-                external_uuid=_c.UNSET
-                if (v := data.get("externalUuid", _c.UNSET)) is _c.UNSET
-                else v,
-                hierarchy_level_number=_c.UNSET
-                if (v := data.get("hierarchyLevelNumber", _c.UNSET)) is _c.UNSET
-                else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                issue_type_ids=_c.UNSET
-                if (v := data.get("issueTypeIds", _c.UNSET)) is _c.UNSET
-                else list(v),
-                level=_c.UNSET if (v := data.get("level", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                project_configuration_id=_c.UNSET
-                if (v := data.get("projectConfigurationId", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SimplifiedHierarchyLevel", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    project_configuration_id: int | Unset = field("projectConfigurationId", default=UNSET)

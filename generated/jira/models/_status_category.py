@@ -2,58 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("color_name", "colorName"),
-    ("id", "id"),
-    ("key", "key"),
-    ("name", "name"),
-    ("self_", "self"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class StatusCategory:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class StatusCategory(Model):
+    """Schema ``StatusCategory`` of the Jira Cloud API."""
 
-    color_name: str | Unset = UNSET
+    color_name: str | Unset = field("colorName", default=UNSET)
     id: int | Unset = UNSET
     key: str | Unset = UNSET
     name: str | Unset = UNSET
-    self_: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "colorName",
-            "id",
-            "key",
-            "name",
-            "self",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> StatusCategory:
-        data = _c.expect_object("StatusCategory", data)
-        try:
-            return cls(
-                color_name=_c.UNSET if (v := data.get("colorName", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                key=_c.UNSET if (v := data.get("key", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                self_=_c.UNSET if (v := data.get("self", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("StatusCategory", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    self_: str | Unset = field("self", default=UNSET)

@@ -2,50 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("expand", "expand"),
-    ("transitions", "transitions"),
-)
 
+@model
+class Transitions(Model):
+    """Schema ``Transitions`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class Transitions:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     expand: str | Unset = UNSET
     transitions: list[m.IssueTransition] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "expand",
-            "transitions",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Transitions:
-        data = _c.expect_object("Transitions", data)
-        try:
-            return cls(
-                expand=_c.UNSET if (v := data.get("expand", _c.UNSET)) is _c.UNSET else v,
-                transitions=_c.UNSET
-                if (v := data.get("transitions", _c.UNSET)) is _c.UNSET
-                else [m.IssueTransition.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Transitions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

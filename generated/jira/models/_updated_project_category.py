@@ -2,54 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("description", "description"),
-    ("id", "id"),
-    ("name", "name"),
-    ("self_", "self"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class UpdatedProjectCategory:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class UpdatedProjectCategory(Model):
+    """Schema ``UpdatedProjectCategory`` of the Jira Cloud API."""
+
+    __connectory_closed__ = True  # the schema allows no other fields
 
     description: str | Unset = UNSET
     id: str | Unset = UNSET
     name: str | Unset = UNSET
-    self_: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "description",
-            "id",
-            "name",
-            "self",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UpdatedProjectCategory:
-        data = _c.expect_object("UpdatedProjectCategory", data)
-        try:
-            return cls(
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                self_=_c.UNSET if (v := data.get("self", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UpdatedProjectCategory", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    self_: str | Unset = field("self", default=UNSET)

@@ -2,108 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("account_id", "accountId"),
-    ("account_type", "accountType"),
-    ("active", "active"),
-    ("application_roles", "applicationRoles"),
-    ("avatar_urls", "avatarUrls"),
-    ("display_name", "displayName"),
-    ("email_address", "emailAddress"),
-    ("expand", "expand"),
-    ("groups", "groups"),
-    ("key", "key"),
-    ("locale", "locale"),
-    ("name", "name"),
-    ("self_", "self"),
-    ("time_zone", "timeZone"),
-)
 
+@model
+class User(Model):
+    """Schema ``User`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class User:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
-    account_id: str | Unset = UNSET
-    account_type: m.UserAccountType | str | Unset = UNSET
+    account_id: str | Unset = field("accountId", default=UNSET)
+    account_type: m.UserAccountType | str | Unset = field("accountType", default=UNSET)
     active: bool | Unset = UNSET
-    application_roles: m.SimpleListWrapperApplicationRole | Unset = UNSET
-    avatar_urls: m.AvatarUrlsBean | Unset = UNSET
-    display_name: str | Unset = UNSET
-    email_address: str | Unset = UNSET
+    application_roles: m.SimpleListWrapperApplicationRole | Unset = field(
+        "applicationRoles", default=UNSET
+    )
+    avatar_urls: m.AvatarUrlsBean | Unset = field("avatarUrls", default=UNSET)
+    display_name: str | Unset = field("displayName", default=UNSET)
+    email_address: str | Unset = field("emailAddress", default=UNSET)
     expand: str | Unset = UNSET
     groups: m.SimpleListWrapperGroupName | Unset = UNSET
     key: str | Unset = UNSET
     locale: str | Unset = UNSET
     name: str | Unset = UNSET
-    self_: str | Unset = UNSET
-    time_zone: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "accountId",
-            "accountType",
-            "active",
-            "applicationRoles",
-            "avatarUrls",
-            "displayName",
-            "emailAddress",
-            "expand",
-            "groups",
-            "key",
-            "locale",
-            "name",
-            "self",
-            "timeZone",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> User:
-        data = _c.expect_object("User", data)
-        try:
-            return cls(
-                account_id=_c.UNSET if (v := data.get("accountId", _c.UNSET)) is _c.UNSET else v,
-                account_type=_c.UNSET
-                if (v := data.get("accountType", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.UserAccountType, v),
-                active=_c.UNSET if (v := data.get("active", _c.UNSET)) is _c.UNSET else v,
-                application_roles=_c.UNSET
-                if (v := data.get("applicationRoles", _c.UNSET)) is _c.UNSET
-                else m.SimpleListWrapperApplicationRole.from_dict(v),
-                avatar_urls=_c.UNSET
-                if (v := data.get("avatarUrls", _c.UNSET)) is _c.UNSET
-                else m.AvatarUrlsBean.from_dict(v),
-                display_name=_c.UNSET
-                if (v := data.get("displayName", _c.UNSET)) is _c.UNSET
-                else v,
-                email_address=_c.UNSET
-                if (v := data.get("emailAddress", _c.UNSET)) is _c.UNSET
-                else v,
-                expand=_c.UNSET if (v := data.get("expand", _c.UNSET)) is _c.UNSET else v,
-                groups=_c.UNSET
-                if (v := data.get("groups", _c.UNSET)) is _c.UNSET
-                else m.SimpleListWrapperGroupName.from_dict(v),
-                key=_c.UNSET if (v := data.get("key", _c.UNSET)) is _c.UNSET else v,
-                locale=_c.UNSET if (v := data.get("locale", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                self_=_c.UNSET if (v := data.get("self", _c.UNSET)) is _c.UNSET else v,
-                time_zone=_c.UNSET if (v := data.get("timeZone", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("User", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    self_: str | Unset = field("self", default=UNSET)
+    time_zone: str | Unset = field("timeZone", default=UNSET)

@@ -2,72 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("account_id", "accountId"),
-    ("active", "active"),
-    ("avatar_urls", "avatarUrls"),
-    ("display_name", "displayName"),
-    ("key", "key"),
-    ("name", "name"),
-    ("self_", "self"),
-)
 
+@model
+class UserBean(Model):
+    """Schema ``UserBean`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class UserBean:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
-    account_id: str | Unset = UNSET
+    account_id: str | Unset = field("accountId", default=UNSET)
     active: bool | Unset = UNSET
-    avatar_urls: m.UserBeanAvatarUrls | Unset = UNSET
-    display_name: str | Unset = UNSET
+    avatar_urls: m.UserBeanAvatarUrls | Unset = field("avatarUrls", default=UNSET)
+    display_name: str | Unset = field("displayName", default=UNSET)
     key: str | Unset = UNSET
     name: str | Unset = UNSET
-    self_: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "accountId",
-            "active",
-            "avatarUrls",
-            "displayName",
-            "key",
-            "name",
-            "self",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UserBean:
-        data = _c.expect_object("UserBean", data)
-        try:
-            return cls(
-                account_id=_c.UNSET if (v := data.get("accountId", _c.UNSET)) is _c.UNSET else v,
-                active=_c.UNSET if (v := data.get("active", _c.UNSET)) is _c.UNSET else v,
-                avatar_urls=_c.UNSET
-                if (v := data.get("avatarUrls", _c.UNSET)) is _c.UNSET
-                else m.UserBeanAvatarUrls.from_dict(v),
-                display_name=_c.UNSET
-                if (v := data.get("displayName", _c.UNSET)) is _c.UNSET
-                else v,
-                key=_c.UNSET if (v := data.get("key", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                self_=_c.UNSET if (v := data.get("self", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UserBean", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    self_: str | Unset = field("self", default=UNSET)

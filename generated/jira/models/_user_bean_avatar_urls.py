@@ -2,54 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("n16x16", "16x16"),
-    ("n24x24", "24x24"),
-    ("n32x32", "32x32"),
-    ("n48x48", "48x48"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class UserBeanAvatarUrls:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class UserBeanAvatarUrls(Model):
+    """Schema ``UserBeanAvatarUrls`` of the Jira Cloud API."""
 
-    n16x16: str | Unset = UNSET
-    n24x24: str | Unset = UNSET
-    n32x32: str | Unset = UNSET
-    n48x48: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
+    __connectory_closed__ = True  # the schema allows no other fields
 
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "16x16",
-            "24x24",
-            "32x32",
-            "48x48",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UserBeanAvatarUrls:
-        data = _c.expect_object("UserBeanAvatarUrls", data)
-        try:
-            return cls(
-                n16x16=_c.UNSET if (v := data.get("16x16", _c.UNSET)) is _c.UNSET else v,
-                n24x24=_c.UNSET if (v := data.get("24x24", _c.UNSET)) is _c.UNSET else v,
-                n32x32=_c.UNSET if (v := data.get("32x32", _c.UNSET)) is _c.UNSET else v,
-                n48x48=_c.UNSET if (v := data.get("48x48", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UserBeanAvatarUrls", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    n16x16: str | Unset = field("16x16", default=UNSET)
+    n24x24: str | Unset = field("24x24", default=UNSET)
+    n32x32: str | Unset = field("32x32", default=UNSET)
+    n48x48: str | Unset = field("48x48", default=UNSET)

@@ -2,62 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("end_index", "end-index"),
-    ("items", "items"),
-    ("max_results", "max-results"),
-    ("size", "size"),
-    ("start_index", "start-index"),
-)
 
+@model
+class UserList(Model):
+    """Schema ``UserList`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class UserList:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
-    end_index: int | Unset = UNSET
+    end_index: int | Unset = field("end-index", default=UNSET)
     items: list[m.User] | Unset = UNSET
-    max_results: int | Unset = UNSET
+    max_results: int | Unset = field("max-results", default=UNSET)
     size: int | Unset = UNSET
-    start_index: int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "end-index",
-            "items",
-            "max-results",
-            "size",
-            "start-index",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UserList:
-        data = _c.expect_object("UserList", data)
-        try:
-            return cls(
-                end_index=_c.UNSET if (v := data.get("end-index", _c.UNSET)) is _c.UNSET else v,
-                items=_c.UNSET
-                if (v := data.get("items", _c.UNSET)) is _c.UNSET
-                else [m.User.from_dict(x) for x in v],
-                max_results=_c.UNSET if (v := data.get("max-results", _c.UNSET)) is _c.UNSET else v,
-                size=_c.UNSET if (v := data.get("size", _c.UNSET)) is _c.UNSET else v,
-                start_index=_c.UNSET if (v := data.get("start-index", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UserList", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    start_index: int | Unset = field("start-index", default=UNSET)

@@ -2,120 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("archived", "archived"),
-    ("description", "description"),
-    ("expand", "expand"),
-    ("id", "id"),
-    ("issues_status_for_fix_version", "issuesStatusForFixVersion"),
-    ("move_unfixed_issues_to", "moveUnfixedIssuesTo"),
-    ("name", "name"),
-    ("operations", "operations"),
-    ("overdue", "overdue"),
-    ("project", "project"),
-    ("project_id", "projectId"),
-    ("release_date", "releaseDate"),
-    ("released", "released"),
-    ("self_", "self"),
-    ("start_date", "startDate"),
-    ("user_release_date", "userReleaseDate"),
-    ("user_start_date", "userStartDate"),
-)
 
+@model
+class Version(Model):
+    """Schema ``Version`` of the Jira Cloud API."""
 
-@attrs.define(kw_only=True)
-class Version:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     archived: bool | Unset = UNSET
     description: str | Unset = UNSET
     expand: str | Unset = UNSET
     id: str | Unset = UNSET
-    issues_status_for_fix_version: m.VersionIssuesStatus | Unset = UNSET
-    move_unfixed_issues_to: str | Unset = UNSET
+    issues_status_for_fix_version: m.VersionIssuesStatus | Unset = field(
+        "issuesStatusForFixVersion", default=UNSET
+    )
+    move_unfixed_issues_to: str | Unset = field("moveUnfixedIssuesTo", default=UNSET)
     name: str | Unset = UNSET
     operations: list[m.SimpleLink] | Unset = UNSET
     overdue: bool | Unset = UNSET
     project: str | Unset = UNSET
-    project_id: int | Unset = UNSET
-    release_date: str | Unset = UNSET
+    project_id: int | Unset = field("projectId", default=UNSET)
+    release_date: dt.date | Unset = field("releaseDate", default=UNSET)
     released: bool | Unset = UNSET
-    self_: str | Unset = UNSET
-    start_date: str | Unset = UNSET
-    user_release_date: str | Unset = UNSET
-    user_start_date: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "archived",
-            "description",
-            "expand",
-            "id",
-            "issuesStatusForFixVersion",
-            "moveUnfixedIssuesTo",
-            "name",
-            "operations",
-            "overdue",
-            "project",
-            "projectId",
-            "releaseDate",
-            "released",
-            "self",
-            "startDate",
-            "userReleaseDate",
-            "userStartDate",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Version:
-        data = _c.expect_object("Version", data)
-        try:
-            return cls(
-                archived=_c.UNSET if (v := data.get("archived", _c.UNSET)) is _c.UNSET else v,
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                expand=_c.UNSET if (v := data.get("expand", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                issues_status_for_fix_version=_c.UNSET
-                if (v := data.get("issuesStatusForFixVersion", _c.UNSET)) is _c.UNSET
-                else m.VersionIssuesStatus.from_dict(v),
-                move_unfixed_issues_to=_c.UNSET
-                if (v := data.get("moveUnfixedIssuesTo", _c.UNSET)) is _c.UNSET
-                else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                operations=_c.UNSET
-                if (v := data.get("operations", _c.UNSET)) is _c.UNSET
-                else [m.SimpleLink.from_dict(x) for x in v],
-                overdue=_c.UNSET if (v := data.get("overdue", _c.UNSET)) is _c.UNSET else v,
-                project=_c.UNSET if (v := data.get("project", _c.UNSET)) is _c.UNSET else v,
-                project_id=_c.UNSET if (v := data.get("projectId", _c.UNSET)) is _c.UNSET else v,
-                release_date=_c.UNSET
-                if (v := data.get("releaseDate", _c.UNSET)) is _c.UNSET
-                else v,
-                released=_c.UNSET if (v := data.get("released", _c.UNSET)) is _c.UNSET else v,
-                self_=_c.UNSET if (v := data.get("self", _c.UNSET)) is _c.UNSET else v,
-                start_date=_c.UNSET if (v := data.get("startDate", _c.UNSET)) is _c.UNSET else v,
-                user_release_date=_c.UNSET
-                if (v := data.get("userReleaseDate", _c.UNSET)) is _c.UNSET
-                else v,
-                user_start_date=_c.UNSET
-                if (v := data.get("userStartDate", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Version", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    self_: str | Unset = field("self", default=UNSET)
+    start_date: dt.date | Unset = field("startDate", default=UNSET)
+    user_release_date: str | Unset = field("userReleaseDate", default=UNSET)
+    user_start_date: str | Unset = field("userStartDate", default=UNSET)

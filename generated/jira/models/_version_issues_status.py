@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("done", "done"),
-    ("in_progress", "inProgress"),
-    ("to_do", "toDo"),
-    ("unmapped", "unmapped"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class VersionIssuesStatus:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class VersionIssuesStatus(Model):
+    """Schema ``VersionIssuesStatus`` of the Jira Cloud API."""
 
     done: int | Unset = UNSET
-    in_progress: int | Unset = UNSET
-    to_do: int | Unset = UNSET
+    in_progress: int | Unset = field("inProgress", default=UNSET)
+    to_do: int | Unset = field("toDo", default=UNSET)
     unmapped: int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "done",
-            "inProgress",
-            "toDo",
-            "unmapped",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> VersionIssuesStatus:
-        data = _c.expect_object("VersionIssuesStatus", data)
-        try:
-            return cls(
-                done=_c.UNSET if (v := data.get("done", _c.UNSET)) is _c.UNSET else v,
-                in_progress=_c.UNSET if (v := data.get("inProgress", _c.UNSET)) is _c.UNSET else v,
-                to_do=_c.UNSET if (v := data.get("toDo", _c.UNSET)) is _c.UNSET else v,
-                unmapped=_c.UNSET if (v := data.get("unmapped", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("VersionIssuesStatus", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,54 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("identifier", "identifier"),
-    ("type", "type"),
-    ("value", "value"),
-)
 
-
-@attrs.define(kw_only=True)
-class Visibility:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Visibility(Model):
+    """Schema ``Visibility`` of the Jira Cloud API."""
 
     identifier: str | Unset | None = UNSET
     type: m.VisibilityType | str | Unset = UNSET
     value: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "identifier",
-            "type",
-            "value",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Visibility:
-        data = _c.expect_object("Visibility", data)
-        try:
-            return cls(
-                identifier=_c.UNSET if (v := data.get("identifier", _c.UNSET)) is _c.UNSET else v,
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.VisibilityType, v),
-                value=_c.UNSET if (v := data.get("value", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Visibility", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,40 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (("warnings", "warnings"),)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class WarningCollection:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class WarningCollection(Model):
+    """Schema ``WarningCollection`` of the Jira Cloud API."""
+
+    __connectory_closed__ = True  # the schema allows no other fields
 
     warnings: list[str] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "warnings",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> WarningCollection:
-        data = _c.expect_object("WarningCollection", data)
-        try:
-            return cls(
-                warnings=_c.UNSET if (v := data.get("warnings", _c.UNSET)) is _c.UNSET else list(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("WarningCollection", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

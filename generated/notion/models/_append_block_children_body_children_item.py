@@ -2,60 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("heading_2", "heading_2"),
-    ("object", "object"),
-    ("paragraph", "paragraph"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class AppendBlockChildrenBodyChildrenItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class AppendBlockChildrenBodyChildrenItem(Model):
+    """Schema ``items`` of the Notion API."""
 
     heading_2: m.AppendBlockChildrenBodyChildrenItemHeading2 | Unset = UNSET
     object: str | Unset = UNSET
     paragraph: m.AppendBlockChildrenBodyChildrenItemParagraph | Unset = UNSET
     type: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "heading_2",
-            "object",
-            "paragraph",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> AppendBlockChildrenBodyChildrenItem:
-        data = _c.expect_object("AppendBlockChildrenBodyChildrenItem", data)
-        try:
-            return cls(
-                heading_2=_c.UNSET
-                if (v := data.get("heading_2", _c.UNSET)) is _c.UNSET
-                else m.AppendBlockChildrenBodyChildrenItemHeading2.from_dict(v),
-                object=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
-                paragraph=_c.UNSET
-                if (v := data.get("paragraph", _c.UNSET)) is _c.UNSET
-                else m.AppendBlockChildrenBodyChildrenItemParagraph.from_dict(v),
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("AppendBlockChildrenBodyChildrenItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

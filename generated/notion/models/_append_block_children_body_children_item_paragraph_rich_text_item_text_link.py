@@ -2,46 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (("url", "url"),)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class AppendBlockChildrenBodyChildrenItemParagraphRichTextItemTextLink:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class AppendBlockChildrenBodyChildrenItemParagraphRichTextItemTextLink(Model):
+    """Schema ``link`` of the Notion API."""
 
     url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(
-        cls, data: Any
-    ) -> AppendBlockChildrenBodyChildrenItemParagraphRichTextItemTextLink:
-        data = _c.expect_object(
-            "AppendBlockChildrenBodyChildrenItemParagraphRichTextItemTextLink", data
-        )
-        try:
-            return cls(
-                url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing(
-                "AppendBlockChildrenBodyChildrenItemParagraphRichTextItemTextLink", error
-            ) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("child_page", "child_page"),
-    ("created_time", "created_time"),
-    ("has_children", "has_children"),
-    ("id", "id"),
-    ("last_edited_time", "last_edited_time"),
-    ("object", "object"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class AppendBlockChildrenResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class AppendBlockChildrenResponse(Model):
+    """Schema ``content`` of the Notion API."""
 
     child_page: m.AppendBlockChildrenResponseChildPage | Unset = UNSET
     created_time: str | Unset = UNSET
@@ -33,45 +18,3 @@ class AppendBlockChildrenResponse:
     last_edited_time: str | Unset = UNSET
     object: str | Unset = UNSET
     type: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "child_page",
-            "created_time",
-            "has_children",
-            "id",
-            "last_edited_time",
-            "object",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> AppendBlockChildrenResponse:
-        data = _c.expect_object("AppendBlockChildrenResponse", data)
-        try:
-            return cls(
-                child_page=_c.UNSET
-                if (v := data.get("child_page", _c.UNSET)) is _c.UNSET
-                else m.AppendBlockChildrenResponseChildPage.from_dict(v),
-                created_time=_c.UNSET
-                if (v := data.get("created_time", _c.UNSET)) is _c.UNSET
-                else v,
-                has_children=_c.UNSET
-                if (v := data.get("has_children", _c.UNSET)) is _c.UNSET
-                else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                last_edited_time=_c.UNSET
-                if (v := data.get("last_edited_time", _c.UNSET)) is _c.UNSET
-                else v,
-                object=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("AppendBlockChildrenResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

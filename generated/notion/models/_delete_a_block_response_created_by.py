@@ -2,46 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("object", "object"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class DeleteABlockResponseCreatedBy:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class DeleteABlockResponseCreatedBy(Model):
+    """Schema ``created_by`` of the Notion API."""
 
     id: str | Unset = UNSET
     object: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "object",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> DeleteABlockResponseCreatedBy:
-        data = _c.expect_object("DeleteABlockResponseCreatedBy", data)
-        try:
-            return cls(
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                object=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("DeleteABlockResponseCreatedBy", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("bold", "bold"),
-    ("code", "code"),
-    ("color", "color"),
-    ("italic", "italic"),
-    ("strikethrough", "strikethrough"),
-    ("underline", "underline"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class DeleteABlockResponseParagraphTextItemAnnotations:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class DeleteABlockResponseParagraphTextItemAnnotations(Model):
+    """Schema ``annotations`` of the Notion API."""
 
     bold: bool | Unset = UNSET
     code: bool | Unset = UNSET
@@ -29,37 +15,3 @@ class DeleteABlockResponseParagraphTextItemAnnotations:
     italic: bool | Unset = UNSET
     strikethrough: bool | Unset = UNSET
     underline: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "bold",
-            "code",
-            "color",
-            "italic",
-            "strikethrough",
-            "underline",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> DeleteABlockResponseParagraphTextItemAnnotations:
-        data = _c.expect_object("DeleteABlockResponseParagraphTextItemAnnotations", data)
-        try:
-            return cls(
-                bold=_c.UNSET if (v := data.get("bold", _c.UNSET)) is _c.UNSET else v,
-                code=_c.UNSET if (v := data.get("code", _c.UNSET)) is _c.UNSET else v,
-                color=_c.UNSET if (v := data.get("color", _c.UNSET)) is _c.UNSET else v,
-                italic=_c.UNSET if (v := data.get("italic", _c.UNSET)) is _c.UNSET else v,
-                strikethrough=_c.UNSET
-                if (v := data.get("strikethrough", _c.UNSET)) is _c.UNSET
-                else v,
-                underline=_c.UNSET if (v := data.get("underline", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("DeleteABlockResponseParagraphTextItemAnnotations", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,44 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("filter", "filter"),)
 
-
-@attrs.define(kw_only=True)
-class QueryADatabaseBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class QueryADatabaseBody(Model):
+    """Schema ``schema`` of the Notion API."""
 
     filter: m.QueryADatabaseBodyFilter | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "filter",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> QueryADatabaseBody:
-        data = _c.expect_object("QueryADatabaseBody", data)
-        try:
-            return cls(
-                filter=_c.UNSET
-                if (v := data.get("filter", _c.UNSET)) is _c.UNSET
-                else m.QueryADatabaseBodyFilter.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("QueryADatabaseBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

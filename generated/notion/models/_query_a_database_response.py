@@ -2,58 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("has_more", "has_more"),
-    ("next_cursor", "next_cursor"),
-    ("object", "object"),
-    ("results", "results"),
-)
 
-
-@attrs.define(kw_only=True)
-class QueryADatabaseResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class QueryADatabaseResponse(Model):
+    """Schema ``content`` of the Notion API."""
 
     has_more: bool | Unset = UNSET
     next_cursor: Any | Unset = UNSET
     object: str | Unset = UNSET
     results: list[m.QueryADatabaseResponseResultsItem] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "has_more",
-            "next_cursor",
-            "object",
-            "results",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> QueryADatabaseResponse:
-        data = _c.expect_object("QueryADatabaseResponse", data)
-        try:
-            return cls(
-                has_more=_c.UNSET if (v := data.get("has_more", _c.UNSET)) is _c.UNSET else v,
-                next_cursor=_c.UNSET if (v := data.get("next_cursor", _c.UNSET)) is _c.UNSET else v,
-                object=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
-                results=_c.UNSET
-                if (v := data.get("results", _c.UNSET)) is _c.UNSET
-                else [m.QueryADatabaseResponseResultsItem.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("QueryADatabaseResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,104 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("author", "Author"),
-    ("link", "Link"),
-    ("name", "Name"),
-    ("publisher", "Publisher"),
-    ("publishing_release_date", "Publishing/Release Date"),
-    ("read", "Read"),
-    ("score_5", "Score /5"),
-    ("status", "Status"),
-    ("summary", "Summary"),
-    ("type", "Type"),
-)
 
+@model
+class QueryADatabaseResponseResultsItemProperties(Model):
+    """Schema ``properties`` of the Notion API."""
 
-@attrs.define(kw_only=True)
-class QueryADatabaseResponseResultsItemProperties:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    author: m.QueryADatabaseResponseResultsItemPropertiesAuthor | Unset = UNSET
-    link: m.QueryADatabaseResponseResultsItemPropertiesLink | Unset = UNSET
-    name: m.QueryADatabaseResponseResultsItemPropertiesName | Unset = UNSET
-    publisher: m.QueryADatabaseResponseResultsItemPropertiesPublisher | Unset = UNSET
+    author: m.QueryADatabaseResponseResultsItemPropertiesAuthor | Unset = field(
+        "Author", default=UNSET
+    )
+    link: m.QueryADatabaseResponseResultsItemPropertiesLink | Unset = field("Link", default=UNSET)
+    name: m.QueryADatabaseResponseResultsItemPropertiesName | Unset = field("Name", default=UNSET)
+    publisher: m.QueryADatabaseResponseResultsItemPropertiesPublisher | Unset = field(
+        "Publisher", default=UNSET
+    )
     publishing_release_date: (
         m.QueryADatabaseResponseResultsItemPropertiesPublishingReleaseDate | Unset
-    ) = UNSET
-    read: m.QueryADatabaseResponseResultsItemPropertiesRead | Unset = UNSET
-    score_5: m.QueryADatabaseResponseResultsItemPropertiesScore5 | Unset = UNSET
-    status: m.QueryADatabaseResponseResultsItemPropertiesStatus | Unset = UNSET
-    summary: m.QueryADatabaseResponseResultsItemPropertiesSummary | Unset = UNSET
-    type: m.QueryADatabaseResponseResultsItemPropertiesType | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "Author",
-            "Link",
-            "Name",
-            "Publisher",
-            "Publishing/Release Date",
-            "Read",
-            "Score /5",
-            "Status",
-            "Summary",
-            "Type",
-        }
+    ) = field("Publishing/Release Date", default=UNSET)
+    read: m.QueryADatabaseResponseResultsItemPropertiesRead | Unset = field("Read", default=UNSET)
+    score_5: m.QueryADatabaseResponseResultsItemPropertiesScore5 | Unset = field(
+        "Score /5", default=UNSET
     )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> QueryADatabaseResponseResultsItemProperties:
-        data = _c.expect_object("QueryADatabaseResponseResultsItemProperties", data)
-        try:
-            return cls(
-                author=_c.UNSET
-                if (v := data.get("Author", _c.UNSET)) is _c.UNSET
-                else m.QueryADatabaseResponseResultsItemPropertiesAuthor.from_dict(v),
-                link=_c.UNSET
-                if (v := data.get("Link", _c.UNSET)) is _c.UNSET
-                else m.QueryADatabaseResponseResultsItemPropertiesLink.from_dict(v),
-                name=_c.UNSET
-                if (v := data.get("Name", _c.UNSET)) is _c.UNSET
-                else m.QueryADatabaseResponseResultsItemPropertiesName.from_dict(v),
-                publisher=_c.UNSET
-                if (v := data.get("Publisher", _c.UNSET)) is _c.UNSET
-                else m.QueryADatabaseResponseResultsItemPropertiesPublisher.from_dict(v),
-                publishing_release_date=_c.UNSET
-                if (v := data.get("Publishing/Release Date", _c.UNSET)) is _c.UNSET
-                else m.QueryADatabaseResponseResultsItemPropertiesPublishingReleaseDate.from_dict(
-                    v
-                ),
-                read=_c.UNSET
-                if (v := data.get("Read", _c.UNSET)) is _c.UNSET
-                else m.QueryADatabaseResponseResultsItemPropertiesRead.from_dict(v),
-                score_5=_c.UNSET
-                if (v := data.get("Score /5", _c.UNSET)) is _c.UNSET
-                else m.QueryADatabaseResponseResultsItemPropertiesScore5.from_dict(v),
-                status=_c.UNSET
-                if (v := data.get("Status", _c.UNSET)) is _c.UNSET
-                else m.QueryADatabaseResponseResultsItemPropertiesStatus.from_dict(v),
-                summary=_c.UNSET
-                if (v := data.get("Summary", _c.UNSET)) is _c.UNSET
-                else m.QueryADatabaseResponseResultsItemPropertiesSummary.from_dict(v),
-                type=_c.UNSET
-                if (v := data.get("Type", _c.UNSET)) is _c.UNSET
-                else m.QueryADatabaseResponseResultsItemPropertiesType.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("QueryADatabaseResponseResultsItemProperties", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    status: m.QueryADatabaseResponseResultsItemPropertiesStatus | Unset = field(
+        "Status", default=UNSET
+    )
+    summary: m.QueryADatabaseResponseResultsItemPropertiesSummary | Unset = field(
+        "Summary", default=UNSET
+    )
+    type: m.QueryADatabaseResponseResultsItemPropertiesType | Unset = field("Type", default=UNSET)

@@ -2,56 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("end", "end"),
-    ("start", "start"),
-    ("time_zone", "time_zone"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class QueryADatabaseResponseResultsItemPropertiesPublishingReleaseDateDate:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class QueryADatabaseResponseResultsItemPropertiesPublishingReleaseDateDate(Model):
+    """Schema ``date`` of the Notion API."""
 
     end: Any | Unset = UNSET
     start: str | Unset = UNSET
     time_zone: Any | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "end",
-            "start",
-            "time_zone",
-        }
-    )
-
-    @classmethod
-    def from_dict(
-        cls, data: Any
-    ) -> QueryADatabaseResponseResultsItemPropertiesPublishingReleaseDateDate:
-        data = _c.expect_object(
-            "QueryADatabaseResponseResultsItemPropertiesPublishingReleaseDateDate", data
-        )
-        try:
-            return cls(
-                end=_c.UNSET if (v := data.get("end", _c.UNSET)) is _c.UNSET else v,
-                start=_c.UNSET if (v := data.get("start", _c.UNSET)) is _c.UNSET else v,
-                time_zone=_c.UNSET if (v := data.get("time_zone", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing(
-                "QueryADatabaseResponseResultsItemPropertiesPublishingReleaseDateDate", error
-            ) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("created_time", "created_time"),
-    ("has_children", "has_children"),
-    ("id", "id"),
-    ("last_edited_time", "last_edited_time"),
-    ("object", "object"),
-    ("paragraph", "paragraph"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class RetrieveABlockResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class RetrieveABlockResponse(Model):
+    """Schema ``content`` of the Notion API."""
 
     created_time: str | Unset = UNSET
     has_children: bool | Unset = UNSET
@@ -33,45 +18,3 @@ class RetrieveABlockResponse:
     object: str | Unset = UNSET
     paragraph: m.RetrieveABlockResponseParagraph | Unset = UNSET
     type: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created_time",
-            "has_children",
-            "id",
-            "last_edited_time",
-            "object",
-            "paragraph",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RetrieveABlockResponse:
-        data = _c.expect_object("RetrieveABlockResponse", data)
-        try:
-            return cls(
-                created_time=_c.UNSET
-                if (v := data.get("created_time", _c.UNSET)) is _c.UNSET
-                else v,
-                has_children=_c.UNSET
-                if (v := data.get("has_children", _c.UNSET)) is _c.UNSET
-                else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                last_edited_time=_c.UNSET
-                if (v := data.get("last_edited_time", _c.UNSET)) is _c.UNSET
-                else v,
-                object=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
-                paragraph=_c.UNSET
-                if (v := data.get("paragraph", _c.UNSET)) is _c.UNSET
-                else m.RetrieveABlockResponseParagraph.from_dict(v),
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("RetrieveABlockResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,46 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("content", "content"),
-    ("link", "link"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class RetrieveABlockResponseParagraphTextItemText:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class RetrieveABlockResponseParagraphTextItemText(Model):
+    """Schema ``text`` of the Notion API."""
 
     content: str | Unset = UNSET
     link: Any | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "content",
-            "link",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RetrieveABlockResponseParagraphTextItemText:
-        data = _c.expect_object("RetrieveABlockResponseParagraphTextItemText", data)
-        try:
-            return cls(
-                content=_c.UNSET if (v := data.get("content", _c.UNSET)) is _c.UNSET else v,
-                link=_c.UNSET if (v := data.get("link", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("RetrieveABlockResponseParagraphTextItemText", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,102 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("author", "Author"),
-    ("link", "Link"),
-    ("name", "Name"),
-    ("publisher", "Publisher"),
-    ("publishing_release_date", "Publishing/Release Date"),
-    ("read", "Read"),
-    ("score_5", "Score /5"),
-    ("status", "Status"),
-    ("summary", "Summary"),
-    ("type", "Type"),
-)
 
+@model
+class RetrieveADatabaseResponseProperties(Model):
+    """Schema ``properties`` of the Notion API."""
 
-@attrs.define(kw_only=True)
-class RetrieveADatabaseResponseProperties:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    author: m.RetrieveADatabaseResponsePropertiesAuthor | Unset = UNSET
-    link: m.RetrieveADatabaseResponsePropertiesLink | Unset = UNSET
-    name: m.RetrieveADatabaseResponsePropertiesName | Unset = UNSET
-    publisher: m.RetrieveADatabaseResponsePropertiesPublisher | Unset = UNSET
+    author: m.RetrieveADatabaseResponsePropertiesAuthor | Unset = field("Author", default=UNSET)
+    link: m.RetrieveADatabaseResponsePropertiesLink | Unset = field("Link", default=UNSET)
+    name: m.RetrieveADatabaseResponsePropertiesName | Unset = field("Name", default=UNSET)
+    publisher: m.RetrieveADatabaseResponsePropertiesPublisher | Unset = field(
+        "Publisher", default=UNSET
+    )
     publishing_release_date: m.RetrieveADatabaseResponsePropertiesPublishingReleaseDate | Unset = (
-        UNSET
+        field("Publishing/Release Date", default=UNSET)
     )
-    read: m.RetrieveADatabaseResponsePropertiesRead | Unset = UNSET
-    score_5: m.RetrieveADatabaseResponsePropertiesScore5 | Unset = UNSET
-    status: m.RetrieveADatabaseResponsePropertiesStatus | Unset = UNSET
-    summary: m.RetrieveADatabaseResponsePropertiesSummary | Unset = UNSET
-    type: m.RetrieveADatabaseResponsePropertiesType | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "Author",
-            "Link",
-            "Name",
-            "Publisher",
-            "Publishing/Release Date",
-            "Read",
-            "Score /5",
-            "Status",
-            "Summary",
-            "Type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RetrieveADatabaseResponseProperties:
-        data = _c.expect_object("RetrieveADatabaseResponseProperties", data)
-        try:
-            return cls(
-                author=_c.UNSET
-                if (v := data.get("Author", _c.UNSET)) is _c.UNSET
-                else m.RetrieveADatabaseResponsePropertiesAuthor.from_dict(v),
-                link=_c.UNSET
-                if (v := data.get("Link", _c.UNSET)) is _c.UNSET
-                else m.RetrieveADatabaseResponsePropertiesLink.from_dict(v),
-                name=_c.UNSET
-                if (v := data.get("Name", _c.UNSET)) is _c.UNSET
-                else m.RetrieveADatabaseResponsePropertiesName.from_dict(v),
-                publisher=_c.UNSET
-                if (v := data.get("Publisher", _c.UNSET)) is _c.UNSET
-                else m.RetrieveADatabaseResponsePropertiesPublisher.from_dict(v),
-                publishing_release_date=_c.UNSET
-                if (v := data.get("Publishing/Release Date", _c.UNSET)) is _c.UNSET
-                else m.RetrieveADatabaseResponsePropertiesPublishingReleaseDate.from_dict(v),
-                read=_c.UNSET
-                if (v := data.get("Read", _c.UNSET)) is _c.UNSET
-                else m.RetrieveADatabaseResponsePropertiesRead.from_dict(v),
-                score_5=_c.UNSET
-                if (v := data.get("Score /5", _c.UNSET)) is _c.UNSET
-                else m.RetrieveADatabaseResponsePropertiesScore5.from_dict(v),
-                status=_c.UNSET
-                if (v := data.get("Status", _c.UNSET)) is _c.UNSET
-                else m.RetrieveADatabaseResponsePropertiesStatus.from_dict(v),
-                summary=_c.UNSET
-                if (v := data.get("Summary", _c.UNSET)) is _c.UNSET
-                else m.RetrieveADatabaseResponsePropertiesSummary.from_dict(v),
-                type=_c.UNSET
-                if (v := data.get("Type", _c.UNSET)) is _c.UNSET
-                else m.RetrieveADatabaseResponsePropertiesType.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("RetrieveADatabaseResponseProperties", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    read: m.RetrieveADatabaseResponsePropertiesRead | Unset = field("Read", default=UNSET)
+    score_5: m.RetrieveADatabaseResponsePropertiesScore5 | Unset = field("Score /5", default=UNSET)
+    status: m.RetrieveADatabaseResponsePropertiesStatus | Unset = field("Status", default=UNSET)
+    summary: m.RetrieveADatabaseResponsePropertiesSummary | Unset = field("Summary", default=UNSET)
+    type: m.RetrieveADatabaseResponsePropertiesType | Unset = field("Type", default=UNSET)

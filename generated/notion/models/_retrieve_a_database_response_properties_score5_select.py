@@ -2,47 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("options", "options"),)
 
-
-@attrs.define(kw_only=True)
-class RetrieveADatabaseResponsePropertiesScore5Select:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class RetrieveADatabaseResponsePropertiesScore5Select(Model):
+    """Schema ``select`` of the Notion API."""
 
     options: list[m.RetrieveADatabaseResponsePropertiesScore5SelectOptionsItem] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "options",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RetrieveADatabaseResponsePropertiesScore5Select:
-        data = _c.expect_object("RetrieveADatabaseResponsePropertiesScore5Select", data)
-        try:
-            return cls(
-                options=_c.UNSET
-                if (v := data.get("options", _c.UNSET)) is _c.UNSET
-                else [
-                    m.RetrieveADatabaseResponsePropertiesScore5SelectOptionsItem.from_dict(x)
-                    for x in v
-                ],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("RetrieveADatabaseResponsePropertiesScore5Select", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

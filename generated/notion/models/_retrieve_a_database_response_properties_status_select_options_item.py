@@ -2,52 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("color", "color"),
-    ("id", "id"),
-    ("name", "name"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class RetrieveADatabaseResponsePropertiesStatusSelectOptionsItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class RetrieveADatabaseResponsePropertiesStatusSelectOptionsItem(Model):
+    """Schema ``items`` of the Notion API."""
 
     color: str | Unset = UNSET
     id: str | Unset = UNSET
     name: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "color",
-            "id",
-            "name",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RetrieveADatabaseResponsePropertiesStatusSelectOptionsItem:
-        data = _c.expect_object("RetrieveADatabaseResponsePropertiesStatusSelectOptionsItem", data)
-        try:
-            return cls(
-                color=_c.UNSET if (v := data.get("color", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing(
-                "RetrieveADatabaseResponsePropertiesStatusSelectOptionsItem", error
-            ) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

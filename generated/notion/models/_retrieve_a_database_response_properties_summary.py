@@ -2,56 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("name", "name"),
-    ("rich_text", "rich_text"),
-    ("type", "type"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class RetrieveADatabaseResponsePropertiesSummary:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class RetrieveADatabaseResponsePropertiesSummary(Model):
+    """Schema ``Summary`` of the Notion API."""
 
     id: str | Unset = UNSET
     name: str | Unset = UNSET
     rich_text: dict[str, Any] | Unset = UNSET
     type: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "name",
-            "rich_text",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RetrieveADatabaseResponsePropertiesSummary:
-        data = _c.expect_object("RetrieveADatabaseResponsePropertiesSummary", data)
-        try:
-            return cls(
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                rich_text=_c.UNSET
-                if (v := data.get("rich_text", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("RetrieveADatabaseResponsePropertiesSummary", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,54 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("object", "object"),
-    ("select", "select"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class RetrieveAPagePropertyItemResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class RetrieveAPagePropertyItemResponse(Model):
+    """Schema ``content`` of the Notion API."""
 
     object: str | Unset = UNSET
     select: m.RetrieveAPagePropertyItemResponseSelect | Unset = UNSET
     type: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "object",
-            "select",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RetrieveAPagePropertyItemResponse:
-        data = _c.expect_object("RetrieveAPagePropertyItemResponse", data)
-        try:
-            return cls(
-                object=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
-                select=_c.UNSET
-                if (v := data.get("select", _c.UNSET)) is _c.UNSET
-                else m.RetrieveAPagePropertyItemResponseSelect.from_dict(v),
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("RetrieveAPagePropertyItemResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

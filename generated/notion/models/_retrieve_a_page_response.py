@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("archived", "archived"),
-    ("cover", "cover"),
-    ("created_by", "created_by"),
-    ("created_time", "created_time"),
-    ("icon", "icon"),
-    ("id", "id"),
-    ("last_edited_by", "last_edited_by"),
-    ("last_edited_time", "last_edited_time"),
-    ("object", "object"),
-    ("parent", "parent"),
-    ("properties", "properties"),
-    ("url", "url"),
-)
 
-
-@attrs.define(kw_only=True)
-class RetrieveAPageResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class RetrieveAPageResponse(Model):
+    """Schema ``content`` of the Notion API."""
 
     archived: bool | Unset = UNSET
     cover: Any | Unset = UNSET
@@ -43,61 +25,3 @@ class RetrieveAPageResponse:
     parent: m.RetrieveAPageResponseParent | Unset = UNSET
     properties: m.RetrieveAPageResponseProperties | Unset = UNSET
     url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "archived",
-            "cover",
-            "created_by",
-            "created_time",
-            "icon",
-            "id",
-            "last_edited_by",
-            "last_edited_time",
-            "object",
-            "parent",
-            "properties",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RetrieveAPageResponse:
-        data = _c.expect_object("RetrieveAPageResponse", data)
-        try:
-            return cls(
-                archived=_c.UNSET if (v := data.get("archived", _c.UNSET)) is _c.UNSET else v,
-                cover=_c.UNSET if (v := data.get("cover", _c.UNSET)) is _c.UNSET else v,
-                created_by=_c.UNSET
-                if (v := data.get("created_by", _c.UNSET)) is _c.UNSET
-                else m.RetrieveAPageResponseCreatedBy.from_dict(v),
-                created_time=_c.UNSET
-                if (v := data.get("created_time", _c.UNSET)) is _c.UNSET
-                else v,
-                icon=_c.UNSET
-                if (v := data.get("icon", _c.UNSET)) is _c.UNSET
-                else m.RetrieveAPageResponseIcon.from_dict(v),
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                last_edited_by=_c.UNSET
-                if (v := data.get("last_edited_by", _c.UNSET)) is _c.UNSET
-                else m.RetrieveAPageResponseLastEditedBy.from_dict(v),
-                last_edited_time=_c.UNSET
-                if (v := data.get("last_edited_time", _c.UNSET)) is _c.UNSET
-                else v,
-                object=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
-                parent=_c.UNSET
-                if (v := data.get("parent", _c.UNSET)) is _c.UNSET
-                else m.RetrieveAPageResponseParent.from_dict(v),
-                properties=_c.UNSET
-                if (v := data.get("properties", _c.UNSET)) is _c.UNSET
-                else m.RetrieveAPageResponseProperties.from_dict(v),
-                url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("RetrieveAPageResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,54 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("title", "title"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class RetrieveAPageResponsePropertiesTitle:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class RetrieveAPageResponsePropertiesTitle(Model):
+    """Schema ``title`` of the Notion API."""
 
     id: str | Unset = UNSET
     title: list[m.RetrieveAPageResponsePropertiesTitleTitleItem] | Unset = UNSET
     type: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "title",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RetrieveAPageResponsePropertiesTitle:
-        data = _c.expect_object("RetrieveAPageResponsePropertiesTitle", data)
-        try:
-            return cls(
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                title=_c.UNSET
-                if (v := data.get("title", _c.UNSET)) is _c.UNSET
-                else [m.RetrieveAPageResponsePropertiesTitleTitleItem.from_dict(x) for x in v],
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("RetrieveAPageResponsePropertiesTitle", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("avatar_url", "avatar_url"),
-    ("id", "id"),
-    ("name", "name"),
-    ("object", "object"),
-    ("person", "person"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class RetrieveAUserResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class RetrieveAUserResponse(Model):
+    """Schema ``content`` of the Notion API."""
 
     avatar_url: Any | Unset = UNSET
     id: str | Unset = UNSET
@@ -31,37 +19,3 @@ class RetrieveAUserResponse:
     object: str | Unset = UNSET
     person: m.RetrieveAUserResponsePerson | Unset = UNSET
     type: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "avatar_url",
-            "id",
-            "name",
-            "object",
-            "person",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RetrieveAUserResponse:
-        data = _c.expect_object("RetrieveAUserResponse", data)
-        try:
-            return cls(
-                avatar_url=_c.UNSET if (v := data.get("avatar_url", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                object=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
-                person=_c.UNSET
-                if (v := data.get("person", _c.UNSET)) is _c.UNSET
-                else m.RetrieveAUserResponsePerson.from_dict(v),
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("RetrieveAUserResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("created_time", "created_time"),
-    ("has_children", "has_children"),
-    ("id", "id"),
-    ("last_edited_time", "last_edited_time"),
-    ("object", "object"),
-    ("paragraph", "paragraph"),
-    ("type", "type"),
-    ("unsupported", "unsupported"),
-)
 
-
-@attrs.define(kw_only=True)
-class RetrieveBlockChildrenResponseResultsItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class RetrieveBlockChildrenResponseResultsItem(Model):
+    """Schema ``items`` of the Notion API."""
 
     created_time: str | Unset = UNSET
     has_children: bool | Unset = UNSET
@@ -35,49 +21,3 @@ class RetrieveBlockChildrenResponseResultsItem:
     paragraph: m.RetrieveBlockChildrenResponseResultsItemParagraph | Unset = UNSET
     type: str | Unset = UNSET
     unsupported: dict[str, Any] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created_time",
-            "has_children",
-            "id",
-            "last_edited_time",
-            "object",
-            "paragraph",
-            "type",
-            "unsupported",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RetrieveBlockChildrenResponseResultsItem:
-        data = _c.expect_object("RetrieveBlockChildrenResponseResultsItem", data)
-        try:
-            return cls(
-                created_time=_c.UNSET
-                if (v := data.get("created_time", _c.UNSET)) is _c.UNSET
-                else v,
-                has_children=_c.UNSET
-                if (v := data.get("has_children", _c.UNSET)) is _c.UNSET
-                else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                last_edited_time=_c.UNSET
-                if (v := data.get("last_edited_time", _c.UNSET)) is _c.UNSET
-                else v,
-                object=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
-                paragraph=_c.UNSET
-                if (v := data.get("paragraph", _c.UNSET)) is _c.UNSET
-                else m.RetrieveBlockChildrenResponseResultsItemParagraph.from_dict(v),
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                unsupported=_c.UNSET
-                if (v := data.get("unsupported", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("RetrieveBlockChildrenResponseResultsItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

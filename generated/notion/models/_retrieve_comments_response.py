@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("comment", "comment"),
-    ("has_more", "has_more"),
-    ("next_cursor", "next_cursor"),
-    ("object", "object"),
-    ("results", "results"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class RetrieveCommentsResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class RetrieveCommentsResponse(Model):
+    """Schema ``content`` of the Notion API."""
 
     comment: dict[str, Any] | Unset = UNSET
     has_more: bool | Unset = UNSET
@@ -31,37 +19,3 @@ class RetrieveCommentsResponse:
     object: str | Unset = UNSET
     results: list[m.RetrieveCommentsResponseResultsItem] | Unset = UNSET
     type: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "comment",
-            "has_more",
-            "next_cursor",
-            "object",
-            "results",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RetrieveCommentsResponse:
-        data = _c.expect_object("RetrieveCommentsResponse", data)
-        try:
-            return cls(
-                comment=_c.UNSET if (v := data.get("comment", _c.UNSET)) is _c.UNSET else dict(v),
-                has_more=_c.UNSET if (v := data.get("has_more", _c.UNSET)) is _c.UNSET else v,
-                next_cursor=_c.UNSET if (v := data.get("next_cursor", _c.UNSET)) is _c.UNSET else v,
-                object=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
-                results=_c.UNSET
-                if (v := data.get("results", _c.UNSET)) is _c.UNSET
-                else [m.RetrieveCommentsResponseResultsItem.from_dict(x) for x in v],
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("RetrieveCommentsResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

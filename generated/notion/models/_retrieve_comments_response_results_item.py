@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("created_by", "created_by"),
-    ("created_time", "created_time"),
-    ("discussion_id", "discussion_id"),
-    ("id", "id"),
-    ("last_edited_time", "last_edited_time"),
-    ("object", "object"),
-    ("parent", "parent"),
-    ("rich_text", "rich_text"),
-)
 
-
-@attrs.define(kw_only=True)
-class RetrieveCommentsResponseResultsItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class RetrieveCommentsResponseResultsItem(Model):
+    """Schema ``items`` of the Notion API."""
 
     created_by: m.RetrieveCommentsResponseResultsItemCreatedBy | Unset = UNSET
     created_time: str | Unset = UNSET
@@ -35,51 +19,3 @@ class RetrieveCommentsResponseResultsItem:
     object: str | Unset = UNSET
     parent: m.RetrieveCommentsResponseResultsItemParent | Unset = UNSET
     rich_text: list[m.RetrieveCommentsResponseResultsItemRichTextItem] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created_by",
-            "created_time",
-            "discussion_id",
-            "id",
-            "last_edited_time",
-            "object",
-            "parent",
-            "rich_text",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RetrieveCommentsResponseResultsItem:
-        data = _c.expect_object("RetrieveCommentsResponseResultsItem", data)
-        try:
-            return cls(
-                created_by=_c.UNSET
-                if (v := data.get("created_by", _c.UNSET)) is _c.UNSET
-                else m.RetrieveCommentsResponseResultsItemCreatedBy.from_dict(v),
-                created_time=_c.UNSET
-                if (v := data.get("created_time", _c.UNSET)) is _c.UNSET
-                else v,
-                discussion_id=_c.UNSET
-                if (v := data.get("discussion_id", _c.UNSET)) is _c.UNSET
-                else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                last_edited_time=_c.UNSET
-                if (v := data.get("last_edited_time", _c.UNSET)) is _c.UNSET
-                else v,
-                object=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
-                parent=_c.UNSET
-                if (v := data.get("parent", _c.UNSET)) is _c.UNSET
-                else m.RetrieveCommentsResponseResultsItemParent.from_dict(v),
-                rich_text=_c.UNSET
-                if (v := data.get("rich_text", _c.UNSET)) is _c.UNSET
-                else [m.RetrieveCommentsResponseResultsItemRichTextItem.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("RetrieveCommentsResponseResultsItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

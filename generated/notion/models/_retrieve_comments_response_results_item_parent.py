@@ -2,46 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("block_id", "block_id"),
-    ("type", "type"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class RetrieveCommentsResponseResultsItemParent:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class RetrieveCommentsResponseResultsItemParent(Model):
+    """Schema ``parent`` of the Notion API."""
 
     block_id: str | Unset = UNSET
     type: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "block_id",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RetrieveCommentsResponseResultsItemParent:
-        data = _c.expect_object("RetrieveCommentsResponseResultsItemParent", data)
-        try:
-            return cls(
-                block_id=_c.UNSET if (v := data.get("block_id", _c.UNSET)) is _c.UNSET else v,
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("RetrieveCommentsResponseResultsItemParent", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,64 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("annotations", "annotations"),
-    ("href", "href"),
-    ("plain_text", "plain_text"),
-    ("text", "text"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class UpdateABlockResponseParagraphTextItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class UpdateABlockResponseParagraphTextItem(Model):
+    """Schema ``items`` of the Notion API."""
 
     annotations: m.UpdateABlockResponseParagraphTextItemAnnotations | Unset = UNSET
     href: Any | Unset = UNSET
     plain_text: str | Unset = UNSET
     text: m.UpdateABlockResponseParagraphTextItemText | Unset = UNSET
     type: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "annotations",
-            "href",
-            "plain_text",
-            "text",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UpdateABlockResponseParagraphTextItem:
-        data = _c.expect_object("UpdateABlockResponseParagraphTextItem", data)
-        try:
-            return cls(
-                annotations=_c.UNSET
-                if (v := data.get("annotations", _c.UNSET)) is _c.UNSET
-                else m.UpdateABlockResponseParagraphTextItemAnnotations.from_dict(v),
-                href=_c.UNSET if (v := data.get("href", _c.UNSET)) is _c.UNSET else v,
-                plain_text=_c.UNSET if (v := data.get("plain_text", _c.UNSET)) is _c.UNSET else v,
-                text=_c.UNSET
-                if (v := data.get("text", _c.UNSET)) is _c.UNSET
-                else m.UpdateABlockResponseParagraphTextItemText.from_dict(v),
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UpdateABlockResponseParagraphTextItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("properties", "properties"),
-    ("title", "title"),
-)
 
-
-@attrs.define(kw_only=True)
-class UpdateADatabaseBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class UpdateADatabaseBody(Model):
+    """Schema ``schema`` of the Notion API."""
 
     properties: m.UpdateADatabaseBodyProperties | Unset = UNSET
     title: list[m.UpdateADatabaseBodyTitleItem] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "properties",
-            "title",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UpdateADatabaseBody:
-        data = _c.expect_object("UpdateADatabaseBody", data)
-        try:
-            return cls(
-                properties=_c.UNSET
-                if (v := data.get("properties", _c.UNSET)) is _c.UNSET
-                else m.UpdateADatabaseBodyProperties.from_dict(v),
-                title=_c.UNSET
-                if (v := data.get("title", _c.UNSET)) is _c.UNSET
-                else [m.UpdateADatabaseBodyTitleItem.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UpdateADatabaseBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

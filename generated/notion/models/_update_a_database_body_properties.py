@@ -2,44 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("wine_pairing", "Wine Pairing"),)
 
+@model
+class UpdateADatabaseBodyProperties(Model):
+    """Schema ``properties`` of the Notion API."""
 
-@attrs.define(kw_only=True)
-class UpdateADatabaseBodyProperties:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    wine_pairing: m.UpdateADatabaseBodyPropertiesWinePairing | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "Wine Pairing",
-        }
+    wine_pairing: m.UpdateADatabaseBodyPropertiesWinePairing | Unset = field(
+        "Wine Pairing", default=UNSET
     )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UpdateADatabaseBodyProperties:
-        data = _c.expect_object("UpdateADatabaseBodyProperties", data)
-        try:
-            return cls(
-                wine_pairing=_c.UNSET
-                if (v := data.get("Wine Pairing", _c.UNSET)) is _c.UNSET
-                else m.UpdateADatabaseBodyPropertiesWinePairing.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UpdateADatabaseBodyProperties", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

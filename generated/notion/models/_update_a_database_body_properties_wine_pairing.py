@@ -2,42 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (("rich_text", "rich_text"),)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class UpdateADatabaseBodyPropertiesWinePairing:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class UpdateADatabaseBodyPropertiesWinePairing(Model):
+    """Schema ``Wine Pairing`` of the Notion API."""
 
     rich_text: dict[str, Any] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "rich_text",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UpdateADatabaseBodyPropertiesWinePairing:
-        data = _c.expect_object("UpdateADatabaseBodyPropertiesWinePairing", data)
-        try:
-            return cls(
-                rich_text=_c.UNSET
-                if (v := data.get("rich_text", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UpdateADatabaseBodyPropertiesWinePairing", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,108 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("author", "Author"),
-    ("link", "Link"),
-    ("name", "Name"),
-    ("publisher", "Publisher"),
-    ("publishing_release_date", "Publishing/Release Date"),
-    ("read", "Read"),
-    ("score_5", "Score /5"),
-    ("status", "Status"),
-    ("summary", "Summary"),
-    ("type", "Type"),
-    ("wine_pairing", "Wine Pairing"),
-)
 
+@model
+class UpdateADatabaseResponseProperties(Model):
+    """Schema ``properties`` of the Notion API."""
 
-@attrs.define(kw_only=True)
-class UpdateADatabaseResponseProperties:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    author: m.UpdateADatabaseResponsePropertiesAuthor | Unset = UNSET
-    link: m.UpdateADatabaseResponsePropertiesLink | Unset = UNSET
-    name: m.UpdateADatabaseResponsePropertiesName | Unset = UNSET
-    publisher: m.UpdateADatabaseResponsePropertiesPublisher | Unset = UNSET
+    author: m.UpdateADatabaseResponsePropertiesAuthor | Unset = field("Author", default=UNSET)
+    link: m.UpdateADatabaseResponsePropertiesLink | Unset = field("Link", default=UNSET)
+    name: m.UpdateADatabaseResponsePropertiesName | Unset = field("Name", default=UNSET)
+    publisher: m.UpdateADatabaseResponsePropertiesPublisher | Unset = field(
+        "Publisher", default=UNSET
+    )
     publishing_release_date: m.UpdateADatabaseResponsePropertiesPublishingReleaseDate | Unset = (
-        UNSET
+        field("Publishing/Release Date", default=UNSET)
     )
-    read: m.UpdateADatabaseResponsePropertiesRead | Unset = UNSET
-    score_5: m.UpdateADatabaseResponsePropertiesScore5 | Unset = UNSET
-    status: m.UpdateADatabaseResponsePropertiesStatus | Unset = UNSET
-    summary: m.UpdateADatabaseResponsePropertiesSummary | Unset = UNSET
-    type: m.UpdateADatabaseResponsePropertiesType | Unset = UNSET
-    wine_pairing: m.UpdateADatabaseResponsePropertiesWinePairing | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "Author",
-            "Link",
-            "Name",
-            "Publisher",
-            "Publishing/Release Date",
-            "Read",
-            "Score /5",
-            "Status",
-            "Summary",
-            "Type",
-            "Wine Pairing",
-        }
+    read: m.UpdateADatabaseResponsePropertiesRead | Unset = field("Read", default=UNSET)
+    score_5: m.UpdateADatabaseResponsePropertiesScore5 | Unset = field("Score /5", default=UNSET)
+    status: m.UpdateADatabaseResponsePropertiesStatus | Unset = field("Status", default=UNSET)
+    summary: m.UpdateADatabaseResponsePropertiesSummary | Unset = field("Summary", default=UNSET)
+    type: m.UpdateADatabaseResponsePropertiesType | Unset = field("Type", default=UNSET)
+    wine_pairing: m.UpdateADatabaseResponsePropertiesWinePairing | Unset = field(
+        "Wine Pairing", default=UNSET
     )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UpdateADatabaseResponseProperties:
-        data = _c.expect_object("UpdateADatabaseResponseProperties", data)
-        try:
-            return cls(
-                author=_c.UNSET
-                if (v := data.get("Author", _c.UNSET)) is _c.UNSET
-                else m.UpdateADatabaseResponsePropertiesAuthor.from_dict(v),
-                link=_c.UNSET
-                if (v := data.get("Link", _c.UNSET)) is _c.UNSET
-                else m.UpdateADatabaseResponsePropertiesLink.from_dict(v),
-                name=_c.UNSET
-                if (v := data.get("Name", _c.UNSET)) is _c.UNSET
-                else m.UpdateADatabaseResponsePropertiesName.from_dict(v),
-                publisher=_c.UNSET
-                if (v := data.get("Publisher", _c.UNSET)) is _c.UNSET
-                else m.UpdateADatabaseResponsePropertiesPublisher.from_dict(v),
-                publishing_release_date=_c.UNSET
-                if (v := data.get("Publishing/Release Date", _c.UNSET)) is _c.UNSET
-                else m.UpdateADatabaseResponsePropertiesPublishingReleaseDate.from_dict(v),
-                read=_c.UNSET
-                if (v := data.get("Read", _c.UNSET)) is _c.UNSET
-                else m.UpdateADatabaseResponsePropertiesRead.from_dict(v),
-                score_5=_c.UNSET
-                if (v := data.get("Score /5", _c.UNSET)) is _c.UNSET
-                else m.UpdateADatabaseResponsePropertiesScore5.from_dict(v),
-                status=_c.UNSET
-                if (v := data.get("Status", _c.UNSET)) is _c.UNSET
-                else m.UpdateADatabaseResponsePropertiesStatus.from_dict(v),
-                summary=_c.UNSET
-                if (v := data.get("Summary", _c.UNSET)) is _c.UNSET
-                else m.UpdateADatabaseResponsePropertiesSummary.from_dict(v),
-                type=_c.UNSET
-                if (v := data.get("Type", _c.UNSET)) is _c.UNSET
-                else m.UpdateADatabaseResponsePropertiesType.from_dict(v),
-                wine_pairing=_c.UNSET
-                if (v := data.get("Wine Pairing", _c.UNSET)) is _c.UNSET
-                else m.UpdateADatabaseResponsePropertiesWinePairing.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UpdateADatabaseResponseProperties", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,58 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("multi_select", "multi_select"),
-    ("name", "name"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class UpdateADatabaseResponsePropertiesAuthor:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class UpdateADatabaseResponsePropertiesAuthor(Model):
+    """Schema ``Author`` of the Notion API."""
 
     id: str | Unset = UNSET
     multi_select: m.UpdateADatabaseResponsePropertiesAuthorMultiSelect | Unset = UNSET
     name: str | Unset = UNSET
     type: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "multi_select",
-            "name",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UpdateADatabaseResponsePropertiesAuthor:
-        data = _c.expect_object("UpdateADatabaseResponsePropertiesAuthor", data)
-        try:
-            return cls(
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                multi_select=_c.UNSET
-                if (v := data.get("multi_select", _c.UNSET)) is _c.UNSET
-                else m.UpdateADatabaseResponsePropertiesAuthorMultiSelect.from_dict(v),
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UpdateADatabaseResponsePropertiesAuthor", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,56 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("date", "date"),
-    ("id", "id"),
-    ("name", "name"),
-    ("type", "type"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class UpdateADatabaseResponsePropertiesPublishingReleaseDate:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class UpdateADatabaseResponsePropertiesPublishingReleaseDate(Model):
+    """Schema ``Publishing/Release Date`` of the Notion API."""
 
     date: dict[str, Any] | Unset = UNSET
     id: str | Unset = UNSET
     name: str | Unset = UNSET
     type: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "date",
-            "id",
-            "name",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UpdateADatabaseResponsePropertiesPublishingReleaseDate:
-        data = _c.expect_object("UpdateADatabaseResponsePropertiesPublishingReleaseDate", data)
-        try:
-            return cls(
-                date=_c.UNSET if (v := data.get("date", _c.UNSET)) is _c.UNSET else dict(v),
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing(
-                "UpdateADatabaseResponsePropertiesPublishingReleaseDate", error
-            ) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

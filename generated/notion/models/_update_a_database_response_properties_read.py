@@ -2,54 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("checkbox", "checkbox"),
-    ("id", "id"),
-    ("name", "name"),
-    ("type", "type"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class UpdateADatabaseResponsePropertiesRead:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class UpdateADatabaseResponsePropertiesRead(Model):
+    """Schema ``Read`` of the Notion API."""
 
     checkbox: dict[str, Any] | Unset = UNSET
     id: str | Unset = UNSET
     name: str | Unset = UNSET
     type: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "checkbox",
-            "id",
-            "name",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UpdateADatabaseResponsePropertiesRead:
-        data = _c.expect_object("UpdateADatabaseResponsePropertiesRead", data)
-        try:
-            return cls(
-                checkbox=_c.UNSET if (v := data.get("checkbox", _c.UNSET)) is _c.UNSET else dict(v),
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UpdateADatabaseResponsePropertiesRead", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("archived", "archived"),
-    ("created_time", "created_time"),
-    ("id", "id"),
-    ("last_edited_time", "last_edited_time"),
-    ("object", "object"),
-    ("parent", "parent"),
-    ("properties", "properties"),
-)
 
-
-@attrs.define(kw_only=True)
-class UpdatePagePropertiesResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class UpdatePagePropertiesResponse(Model):
+    """Schema ``content`` of the Notion API."""
 
     archived: bool | Unset = UNSET
     created_time: str | Unset = UNSET
@@ -33,45 +18,3 @@ class UpdatePagePropertiesResponse:
     object: str | Unset = UNSET
     parent: m.UpdatePagePropertiesResponseParent | Unset = UNSET
     properties: m.UpdatePagePropertiesResponseProperties | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "archived",
-            "created_time",
-            "id",
-            "last_edited_time",
-            "object",
-            "parent",
-            "properties",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UpdatePagePropertiesResponse:
-        data = _c.expect_object("UpdatePagePropertiesResponse", data)
-        try:
-            return cls(
-                archived=_c.UNSET if (v := data.get("archived", _c.UNSET)) is _c.UNSET else v,
-                created_time=_c.UNSET
-                if (v := data.get("created_time", _c.UNSET)) is _c.UNSET
-                else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                last_edited_time=_c.UNSET
-                if (v := data.get("last_edited_time", _c.UNSET)) is _c.UNSET
-                else v,
-                object=_c.UNSET if (v := data.get("object", _c.UNSET)) is _c.UNSET else v,
-                parent=_c.UNSET
-                if (v := data.get("parent", _c.UNSET)) is _c.UNSET
-                else m.UpdatePagePropertiesResponseParent.from_dict(v),
-                properties=_c.UNSET
-                if (v := data.get("properties", _c.UNSET)) is _c.UNSET
-                else m.UpdatePagePropertiesResponseProperties.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UpdatePagePropertiesResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

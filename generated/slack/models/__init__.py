@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         AuthTestResponseDefaultError as AuthTestResponseDefaultError,
     )
     from ._blocks_item import BlocksItem as BlocksItem
+    from ._chat_delete_body import ChatDeleteBody as ChatDeleteBody
     from ._chat_delete_response import ChatDeleteResponse as ChatDeleteResponse
     from ._chat_delete_response_default import (
         ChatDeleteResponseDefault as ChatDeleteResponseDefault,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from ._chat_get_permalink_response_default_error import (
         ChatGetPermalinkResponseDefaultError as ChatGetPermalinkResponseDefaultError,
     )
+    from ._chat_post_message_body import ChatPostMessageBody as ChatPostMessageBody
     from ._chat_post_message_response import ChatPostMessageResponse as ChatPostMessageResponse
     from ._chat_post_message_response_default import (
         ChatPostMessageResponseDefault as ChatPostMessageResponseDefault,
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from ._chat_post_message_response_default_error import (
         ChatPostMessageResponseDefaultError as ChatPostMessageResponseDefaultError,
     )
+    from ._chat_update_body import ChatUpdateBody as ChatUpdateBody
     from ._chat_update_response import ChatUpdateResponse as ChatUpdateResponse
     from ._chat_update_response_default import (
         ChatUpdateResponseDefault as ChatUpdateResponseDefault,
@@ -47,6 +50,7 @@ if TYPE_CHECKING:
     from ._chat_update_response_message import (
         ChatUpdateResponseMessage as ChatUpdateResponseMessage,
     )
+    from ._conversations_archive_body import ConversationsArchiveBody as ConversationsArchiveBody
     from ._conversations_archive_response import (
         ConversationsArchiveResponse as ConversationsArchiveResponse,
     )
@@ -56,6 +60,7 @@ if TYPE_CHECKING:
     from ._conversations_archive_response_default_error import (
         ConversationsArchiveResponseDefaultError as ConversationsArchiveResponseDefaultError,
     )
+    from ._conversations_create_body import ConversationsCreateBody as ConversationsCreateBody
     from ._conversations_create_response import (
         ConversationsCreateResponse as ConversationsCreateResponse,
     )
@@ -81,6 +86,7 @@ if TYPE_CHECKING:
     from ._conversations_info_response_default_error import (
         ConversationsInfoResponseDefaultError as ConversationsInfoResponseDefaultError,
     )
+    from ._conversations_join_body import ConversationsJoinBody as ConversationsJoinBody
     from ._conversations_join_response import ConversationsJoinResponse as ConversationsJoinResponse
     from ._conversations_join_response_default import (
         ConversationsJoinResponseDefault as ConversationsJoinResponseDefault,
@@ -122,11 +128,8 @@ if TYPE_CHECKING:
     from ._conversations_replies_response_default_error import (
         ConversationsRepliesResponseDefaultError as ConversationsRepliesResponseDefaultError,
     )
-    from ._conversations_replies_response_messages_item_item_option1 import (
-        ConversationsRepliesResponseMessagesItemItemOption1 as ConversationsRepliesResponseMessagesItemItemOption1,
-    )
-    from ._conversations_replies_response_messages_item_item_option2 import (
-        ConversationsRepliesResponseMessagesItemItemOption2 as ConversationsRepliesResponseMessagesItemItemOption2,
+    from ._conversations_set_topic_body import (
+        ConversationsSetTopicBody as ConversationsSetTopicBody,
     )
     from ._conversations_set_topic_response import (
         ConversationsSetTopicResponse as ConversationsSetTopicResponse,
@@ -150,43 +153,6 @@ if TYPE_CHECKING:
     from ._objs_bot_profile import ObjsBotProfile as ObjsBotProfile
     from ._objs_bot_profile_icons import ObjsBotProfileIcons as ObjsBotProfileIcons
     from ._objs_comment import ObjsComment as ObjsComment
-    from ._objs_conversation_item_option1 import (
-        ObjsConversationItemOption1 as ObjsConversationItemOption1,
-    )
-    from ._objs_conversation_item_option1_display_counts import (
-        ObjsConversationItemOption1DisplayCounts as ObjsConversationItemOption1DisplayCounts,
-    )
-    from ._objs_conversation_item_option1_purpose import (
-        ObjsConversationItemOption1Purpose as ObjsConversationItemOption1Purpose,
-    )
-    from ._objs_conversation_item_option1_shares_item import (
-        ObjsConversationItemOption1SharesItem as ObjsConversationItemOption1SharesItem,
-    )
-    from ._objs_conversation_item_option1_topic import (
-        ObjsConversationItemOption1Topic as ObjsConversationItemOption1Topic,
-    )
-    from ._objs_conversation_item_option2 import (
-        ObjsConversationItemOption2 as ObjsConversationItemOption2,
-    )
-    from ._objs_conversation_item_option2_display_counts import (
-        ObjsConversationItemOption2DisplayCounts as ObjsConversationItemOption2DisplayCounts,
-    )
-    from ._objs_conversation_item_option2_purpose import (
-        ObjsConversationItemOption2Purpose as ObjsConversationItemOption2Purpose,
-    )
-    from ._objs_conversation_item_option2_shares_item import (
-        ObjsConversationItemOption2SharesItem as ObjsConversationItemOption2SharesItem,
-    )
-    from ._objs_conversation_item_option2_topic import (
-        ObjsConversationItemOption2Topic as ObjsConversationItemOption2Topic,
-    )
-    from ._objs_conversation_item_option3 import (
-        ObjsConversationItemOption3 as ObjsConversationItemOption3,
-    )
-    from ._objs_conversation_item_option3_shares_item import (
-        ObjsConversationItemOption3SharesItem as ObjsConversationItemOption3SharesItem,
-    )
-    from ._objs_enterprise_user import ObjsEnterpriseUser as ObjsEnterpriseUser
     from ._objs_external_org_migrations import (
         ObjsExternalOrgMigrations as ObjsExternalOrgMigrations,
     )
@@ -204,44 +170,13 @@ if TYPE_CHECKING:
     from ._objs_paging import ObjsPaging as ObjsPaging
     from ._objs_primary_owner import ObjsPrimaryOwner as ObjsPrimaryOwner
     from ._objs_reaction import ObjsReaction as ObjsReaction
-    from ._objs_response_metadata_item_option1 import (
-        ObjsResponseMetadataItemOption1 as ObjsResponseMetadataItemOption1,
-    )
-    from ._objs_response_metadata_item_option2 import (
-        ObjsResponseMetadataItemOption2 as ObjsResponseMetadataItemOption2,
-    )
-    from ._objs_response_metadata_item_option2_warnings_item import (
-        ObjsResponseMetadataItemOption2WarningsItem as ObjsResponseMetadataItemOption2WarningsItem,
-    )
-    from ._objs_response_metadata_item_option3 import (
-        ObjsResponseMetadataItemOption3 as ObjsResponseMetadataItemOption3,
-    )
-    from ._objs_response_metadata_item_option3_warnings_item import (
-        ObjsResponseMetadataItemOption3WarningsItem as ObjsResponseMetadataItemOption3WarningsItem,
-    )
     from ._objs_subteam import ObjsSubteam as ObjsSubteam
-    from ._objs_subteam_auto_type_item_option2 import (
-        ObjsSubteamAutoTypeItemOption2 as ObjsSubteamAutoTypeItemOption2,
-    )
     from ._objs_subteam_prefs import ObjsSubteamPrefs as ObjsSubteamPrefs
     from ._objs_team import ObjsTeam as ObjsTeam
     from ._objs_team_plan import ObjsTeamPlan as ObjsTeamPlan
-    from ._objs_team_profile_field import ObjsTeamProfileField as ObjsTeamProfileField
-    from ._objs_team_profile_field_option import (
-        ObjsTeamProfileFieldOption as ObjsTeamProfileFieldOption,
-    )
-    from ._objs_team_profile_field_type import ObjsTeamProfileFieldType as ObjsTeamProfileFieldType
     from ._objs_team_sso_provider import ObjsTeamSsoProvider as ObjsTeamSsoProvider
-    from ._objs_user_item_option1 import ObjsUserItemOption1 as ObjsUserItemOption1
-    from ._objs_user_item_option1_team_profile import (
-        ObjsUserItemOption1TeamProfile as ObjsUserItemOption1TeamProfile,
-    )
-    from ._objs_user_item_option2 import ObjsUserItemOption2 as ObjsUserItemOption2
-    from ._objs_user_item_option2_team_profile import (
-        ObjsUserItemOption2TeamProfile as ObjsUserItemOption2TeamProfile,
-    )
-    from ._objs_user_profile import ObjsUserProfile as ObjsUserProfile
     from ._objs_user_profile_short import ObjsUserProfileShort as ObjsUserProfileShort
+    from ._reactions_add_body import ReactionsAddBody as ReactionsAddBody
     from ._reactions_add_response import ReactionsAddResponse as ReactionsAddResponse
     from ._reactions_add_response_default import (
         ReactionsAddResponseDefault as ReactionsAddResponseDefault,
@@ -286,22 +221,27 @@ _MODULES: dict[str, str] = {
     "AuthTestResponseDefault": "._auth_test_response_default",
     "AuthTestResponseDefaultError": "._auth_test_response_default_error",
     "BlocksItem": "._blocks_item",
+    "ChatDeleteBody": "._chat_delete_body",
     "ChatDeleteResponse": "._chat_delete_response",
     "ChatDeleteResponseDefault": "._chat_delete_response_default",
     "ChatDeleteResponseDefaultError": "._chat_delete_response_default_error",
     "ChatGetPermalinkResponse": "._chat_get_permalink_response",
     "ChatGetPermalinkResponseDefault": "._chat_get_permalink_response_default",
     "ChatGetPermalinkResponseDefaultError": "._chat_get_permalink_response_default_error",
+    "ChatPostMessageBody": "._chat_post_message_body",
     "ChatPostMessageResponse": "._chat_post_message_response",
     "ChatPostMessageResponseDefault": "._chat_post_message_response_default",
     "ChatPostMessageResponseDefaultError": "._chat_post_message_response_default_error",
+    "ChatUpdateBody": "._chat_update_body",
     "ChatUpdateResponse": "._chat_update_response",
     "ChatUpdateResponseDefault": "._chat_update_response_default",
     "ChatUpdateResponseDefaultError": "._chat_update_response_default_error",
     "ChatUpdateResponseMessage": "._chat_update_response_message",
+    "ConversationsArchiveBody": "._conversations_archive_body",
     "ConversationsArchiveResponse": "._conversations_archive_response",
     "ConversationsArchiveResponseDefault": "._conversations_archive_response_default",
     "ConversationsArchiveResponseDefaultError": "._conversations_archive_response_default_error",
+    "ConversationsCreateBody": "._conversations_create_body",
     "ConversationsCreateResponse": "._conversations_create_response",
     "ConversationsCreateResponseDefault": "._conversations_create_response_default",
     "ConversationsCreateResponseDefaultError": "._conversations_create_response_default_error",
@@ -311,6 +251,7 @@ _MODULES: dict[str, str] = {
     "ConversationsInfoResponse": "._conversations_info_response",
     "ConversationsInfoResponseDefault": "._conversations_info_response_default",
     "ConversationsInfoResponseDefaultError": "._conversations_info_response_default_error",
+    "ConversationsJoinBody": "._conversations_join_body",
     "ConversationsJoinResponse": "._conversations_join_response",
     "ConversationsJoinResponseDefault": "._conversations_join_response_default",
     "ConversationsJoinResponseDefaultError": "._conversations_join_response_default_error",
@@ -326,8 +267,7 @@ _MODULES: dict[str, str] = {
     "ConversationsRepliesResponse": "._conversations_replies_response",
     "ConversationsRepliesResponseDefault": "._conversations_replies_response_default",
     "ConversationsRepliesResponseDefaultError": "._conversations_replies_response_default_error",
-    "ConversationsRepliesResponseMessagesItemItemOption1": "._conversations_replies_response_messages_item_item_option1",
-    "ConversationsRepliesResponseMessagesItemItemOption2": "._conversations_replies_response_messages_item_item_option2",
+    "ConversationsSetTopicBody": "._conversations_set_topic_body",
     "ConversationsSetTopicResponse": "._conversations_set_topic_response",
     "ConversationsSetTopicResponseDefault": "._conversations_set_topic_response_default",
     "ConversationsSetTopicResponseDefaultError": "._conversations_set_topic_response_default_error",
@@ -340,19 +280,6 @@ _MODULES: dict[str, str] = {
     "ObjsBotProfile": "._objs_bot_profile",
     "ObjsBotProfileIcons": "._objs_bot_profile_icons",
     "ObjsComment": "._objs_comment",
-    "ObjsConversationItemOption1": "._objs_conversation_item_option1",
-    "ObjsConversationItemOption1DisplayCounts": "._objs_conversation_item_option1_display_counts",
-    "ObjsConversationItemOption1Purpose": "._objs_conversation_item_option1_purpose",
-    "ObjsConversationItemOption1SharesItem": "._objs_conversation_item_option1_shares_item",
-    "ObjsConversationItemOption1Topic": "._objs_conversation_item_option1_topic",
-    "ObjsConversationItemOption2": "._objs_conversation_item_option2",
-    "ObjsConversationItemOption2DisplayCounts": "._objs_conversation_item_option2_display_counts",
-    "ObjsConversationItemOption2Purpose": "._objs_conversation_item_option2_purpose",
-    "ObjsConversationItemOption2SharesItem": "._objs_conversation_item_option2_shares_item",
-    "ObjsConversationItemOption2Topic": "._objs_conversation_item_option2_topic",
-    "ObjsConversationItemOption3": "._objs_conversation_item_option3",
-    "ObjsConversationItemOption3SharesItem": "._objs_conversation_item_option3_shares_item",
-    "ObjsEnterpriseUser": "._objs_enterprise_user",
     "ObjsExternalOrgMigrations": "._objs_external_org_migrations",
     "ObjsExternalOrgMigrationsCurrentItem": "._objs_external_org_migrations_current_item",
     "ObjsFile": "._objs_file",
@@ -364,26 +291,13 @@ _MODULES: dict[str, str] = {
     "ObjsPaging": "._objs_paging",
     "ObjsPrimaryOwner": "._objs_primary_owner",
     "ObjsReaction": "._objs_reaction",
-    "ObjsResponseMetadataItemOption1": "._objs_response_metadata_item_option1",
-    "ObjsResponseMetadataItemOption2": "._objs_response_metadata_item_option2",
-    "ObjsResponseMetadataItemOption2WarningsItem": "._objs_response_metadata_item_option2_warnings_item",
-    "ObjsResponseMetadataItemOption3": "._objs_response_metadata_item_option3",
-    "ObjsResponseMetadataItemOption3WarningsItem": "._objs_response_metadata_item_option3_warnings_item",
     "ObjsSubteam": "._objs_subteam",
-    "ObjsSubteamAutoTypeItemOption2": "._objs_subteam_auto_type_item_option2",
     "ObjsSubteamPrefs": "._objs_subteam_prefs",
     "ObjsTeam": "._objs_team",
     "ObjsTeamPlan": "._objs_team_plan",
-    "ObjsTeamProfileField": "._objs_team_profile_field",
-    "ObjsTeamProfileFieldOption": "._objs_team_profile_field_option",
-    "ObjsTeamProfileFieldType": "._objs_team_profile_field_type",
     "ObjsTeamSsoProvider": "._objs_team_sso_provider",
-    "ObjsUserItemOption1": "._objs_user_item_option1",
-    "ObjsUserItemOption1TeamProfile": "._objs_user_item_option1_team_profile",
-    "ObjsUserItemOption2": "._objs_user_item_option2",
-    "ObjsUserItemOption2TeamProfile": "._objs_user_item_option2_team_profile",
-    "ObjsUserProfile": "._objs_user_profile",
     "ObjsUserProfileShort": "._objs_user_profile_short",
+    "ReactionsAddBody": "._reactions_add_body",
     "ReactionsAddResponse": "._reactions_add_response",
     "ReactionsAddResponseDefault": "._reactions_add_response_default",
     "ReactionsAddResponseDefaultError": "._reactions_add_response_default_error",
@@ -409,22 +323,27 @@ __all__ = [
     "AuthTestResponseDefault",
     "AuthTestResponseDefaultError",
     "BlocksItem",
+    "ChatDeleteBody",
     "ChatDeleteResponse",
     "ChatDeleteResponseDefault",
     "ChatDeleteResponseDefaultError",
     "ChatGetPermalinkResponse",
     "ChatGetPermalinkResponseDefault",
     "ChatGetPermalinkResponseDefaultError",
+    "ChatPostMessageBody",
     "ChatPostMessageResponse",
     "ChatPostMessageResponseDefault",
     "ChatPostMessageResponseDefaultError",
+    "ChatUpdateBody",
     "ChatUpdateResponse",
     "ChatUpdateResponseDefault",
     "ChatUpdateResponseDefaultError",
     "ChatUpdateResponseMessage",
+    "ConversationsArchiveBody",
     "ConversationsArchiveResponse",
     "ConversationsArchiveResponseDefault",
     "ConversationsArchiveResponseDefaultError",
+    "ConversationsCreateBody",
     "ConversationsCreateResponse",
     "ConversationsCreateResponseDefault",
     "ConversationsCreateResponseDefaultError",
@@ -434,6 +353,7 @@ __all__ = [
     "ConversationsInfoResponse",
     "ConversationsInfoResponseDefault",
     "ConversationsInfoResponseDefaultError",
+    "ConversationsJoinBody",
     "ConversationsJoinResponse",
     "ConversationsJoinResponseDefault",
     "ConversationsJoinResponseDefaultError",
@@ -449,8 +369,7 @@ __all__ = [
     "ConversationsRepliesResponse",
     "ConversationsRepliesResponseDefault",
     "ConversationsRepliesResponseDefaultError",
-    "ConversationsRepliesResponseMessagesItemItemOption1",
-    "ConversationsRepliesResponseMessagesItemItemOption2",
+    "ConversationsSetTopicBody",
     "ConversationsSetTopicResponse",
     "ConversationsSetTopicResponseDefault",
     "ConversationsSetTopicResponseDefaultError",
@@ -463,19 +382,6 @@ __all__ = [
     "ObjsBotProfile",
     "ObjsBotProfileIcons",
     "ObjsComment",
-    "ObjsConversationItemOption1",
-    "ObjsConversationItemOption1DisplayCounts",
-    "ObjsConversationItemOption1Purpose",
-    "ObjsConversationItemOption1SharesItem",
-    "ObjsConversationItemOption1Topic",
-    "ObjsConversationItemOption2",
-    "ObjsConversationItemOption2DisplayCounts",
-    "ObjsConversationItemOption2Purpose",
-    "ObjsConversationItemOption2SharesItem",
-    "ObjsConversationItemOption2Topic",
-    "ObjsConversationItemOption3",
-    "ObjsConversationItemOption3SharesItem",
-    "ObjsEnterpriseUser",
     "ObjsExternalOrgMigrations",
     "ObjsExternalOrgMigrationsCurrentItem",
     "ObjsFile",
@@ -487,26 +393,13 @@ __all__ = [
     "ObjsPaging",
     "ObjsPrimaryOwner",
     "ObjsReaction",
-    "ObjsResponseMetadataItemOption1",
-    "ObjsResponseMetadataItemOption2",
-    "ObjsResponseMetadataItemOption2WarningsItem",
-    "ObjsResponseMetadataItemOption3",
-    "ObjsResponseMetadataItemOption3WarningsItem",
     "ObjsSubteam",
-    "ObjsSubteamAutoTypeItemOption2",
     "ObjsSubteamPrefs",
     "ObjsTeam",
     "ObjsTeamPlan",
-    "ObjsTeamProfileField",
-    "ObjsTeamProfileFieldOption",
-    "ObjsTeamProfileFieldType",
     "ObjsTeamSsoProvider",
-    "ObjsUserItemOption1",
-    "ObjsUserItemOption1TeamProfile",
-    "ObjsUserItemOption2",
-    "ObjsUserItemOption2TeamProfile",
-    "ObjsUserProfile",
     "ObjsUserProfileShort",
+    "ReactionsAddBody",
     "ReactionsAddResponse",
     "ReactionsAddResponseDefault",
     "ReactionsAddResponseDefaultError",

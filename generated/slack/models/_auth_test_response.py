@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("ok", "ok"),
-    ("team", "team"),
-    ("team_id", "team_id"),
-    ("url", "url"),
-    ("user", "user"),
-    ("user_id", "user_id"),
-    ("bot_id", "bot_id"),
-    ("is_enterprise_install", "is_enterprise_install"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class AuthTestResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class AuthTestResponse(Model):
+    """Schema ``content`` of the Slack API."""
+
+    __connectory_closed__ = True  # the schema allows no other fields
 
     ok: bool
     team: str
@@ -33,50 +19,3 @@ class AuthTestResponse:
     user_id: str
     bot_id: str | Unset = UNSET
     is_enterprise_install: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "ok",
-            "team",
-            "team_id",
-            "url",
-            "user",
-            "user_id",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "ok",
-            "team",
-            "team_id",
-            "url",
-            "user",
-            "user_id",
-            "bot_id",
-            "is_enterprise_install",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> AuthTestResponse:
-        data = _c.expect_object("AuthTestResponse", data)
-        try:
-            return cls(
-                ok=data["ok"],
-                team=data["team"],
-                team_id=data["team_id"],
-                url=data["url"],
-                user=data["user"],
-                user_id=data["user_id"],
-                bot_id=_c.UNSET if (v := data.get("bot_id", _c.UNSET)) is _c.UNSET else v,
-                is_enterprise_install=_c.UNSET
-                if (v := data.get("is_enterprise_install", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("AuthTestResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,43 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (("type", "type"),)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class BlocksItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class BlocksItem(Model):
+    """Schema ``items`` of the Slack API."""
 
     type: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> BlocksItem:
-        data = _c.expect_object("BlocksItem", data)
-        try:
-            return cls(
-                type=data["type"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("BlocksItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

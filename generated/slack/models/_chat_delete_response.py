@@ -2,55 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("channel", "channel"),
-    ("ok", "ok"),
-    ("ts", "ts"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class ChatDeleteResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ChatDeleteResponse(Model):
+    """Schema ``content`` of the Slack API."""
+
+    __connectory_closed__ = True  # the schema allows no other fields
 
     channel: str
     ok: bool
     ts: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "channel",
-            "ok",
-            "ts",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "channel",
-            "ok",
-            "ts",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ChatDeleteResponse:
-        data = _c.expect_object("ChatDeleteResponse", data)
-        try:
-            return cls(
-                channel=data["channel"],
-                ok=data["ok"],
-                ts=data["ts"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ChatDeleteResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,62 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("channel", "channel"),
-    ("message", "message"),
-    ("ok", "ok"),
-    ("ts", "ts"),
-)
 
+@model
+class ChatPostMessageResponse(Model):
+    """Schema ``content`` of the Slack API."""
 
-@attrs.define(kw_only=True)
-class ChatPostMessageResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     channel: str
     message: m.ObjsMessage
     ok: bool
     ts: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "channel",
-            "message",
-            "ok",
-            "ts",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "channel",
-            "message",
-            "ok",
-            "ts",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ChatPostMessageResponse:
-        data = _c.expect_object("ChatPostMessageResponse", data)
-        try:
-            return cls(
-                channel=data["channel"],
-                message=m.ObjsMessage.from_dict(data["message"]),
-                ok=data["ok"],
-                ts=data["ts"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ChatPostMessageResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,67 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("channel", "channel"),
-    ("message", "message"),
-    ("ok", "ok"),
-    ("text", "text"),
-    ("ts", "ts"),
-)
 
+@model
+class ChatUpdateResponse(Model):
+    """Schema ``content`` of the Slack API."""
 
-@attrs.define(kw_only=True)
-class ChatUpdateResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     channel: str
     message: m.ChatUpdateResponseMessage
     ok: bool
     text: str
     ts: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "channel",
-            "message",
-            "ok",
-            "text",
-            "ts",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "channel",
-            "message",
-            "ok",
-            "text",
-            "ts",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ChatUpdateResponse:
-        data = _c.expect_object("ChatUpdateResponse", data)
-        try:
-            return cls(
-                channel=data["channel"],
-                message=m.ChatUpdateResponseMessage.from_dict(data["message"]),
-                ok=data["ok"],
-                text=data["text"],
-                ts=data["ts"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ChatUpdateResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,56 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("text", "text"),
-    ("attachments", "attachments"),
-    ("blocks", "blocks"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class ChatUpdateResponseMessage:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ChatUpdateResponseMessage(Model):
+    """Schema ``message`` of the Slack API."""
 
     text: str
     attachments: list[dict[str, Any]] | Unset = UNSET
     blocks: dict[str, Any] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "text",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "text",
-            "attachments",
-            "blocks",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ChatUpdateResponseMessage:
-        data = _c.expect_object("ChatUpdateResponseMessage", data)
-        try:
-            return cls(
-                text=data["text"],
-                attachments=_c.UNSET
-                if (v := data.get("attachments", _c.UNSET)) is _c.UNSET
-                else [dict(x) for x in v],
-                blocks=_c.UNSET if (v := data.get("blocks", _c.UNSET)) is _c.UNSET else dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ChatUpdateResponseMessage", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,81 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("channel_actions_count", "channel_actions_count"),
-    ("channel_actions_ts", "channel_actions_ts"),
-    ("has_more", "has_more"),
-    ("messages", "messages"),
-    ("ok", "ok"),
-    ("pin_count", "pin_count"),
-)
 
+@model
+class ConversationsHistoryResponse(Model):
+    """Schema ``content`` of the Slack API."""
 
-@attrs.define(kw_only=True)
-class ConversationsHistoryResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     channel_actions_count: int
-    channel_actions_ts: list[Any]
+    channel_actions_ts: Any
     has_more: bool
     messages: list[m.ObjsMessage]
     ok: bool
     pin_count: int
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "channel_actions_count",
-            "channel_actions_ts",
-            "has_more",
-            "messages",
-            "ok",
-            "pin_count",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "channel_actions_count",
-            "channel_actions_ts",
-            "has_more",
-            "messages",
-            "ok",
-            "pin_count",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ConversationsHistoryResponse:
-        data = _c.expect_object("ConversationsHistoryResponse", data)
-        try:
-            return cls(
-                channel_actions_count=data["channel_actions_count"],
-                channel_actions_ts=[
-                    _c.decode_union(
-                        x,
-                        (
-                            _c.prim_choice(int),
-                            _c.ANY_CHOICE,
-                        ),
-                    )
-                    for x in data["channel_actions_ts"]
-                ],
-                has_more=data["has_more"],
-                messages=[m.ObjsMessage.from_dict(x) for x in data["messages"]],
-                ok=data["ok"],
-                pin_count=data["pin_count"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ConversationsHistoryResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,66 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-
-from .. import models as m
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("channel", "channel"),
-    ("ok", "ok"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class ConversationsInfoResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ConversationsInfoResponse(Model):
+    """Schema ``content`` of the Slack API."""
 
-    channel: list[
-        m.ObjsConversationItemOption1
-        | m.ObjsConversationItemOption2
-        | m.ObjsConversationItemOption3
-    ]
+    __connectory_closed__ = True  # the schema allows no other fields
+
+    channel: Any
     ok: bool
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "channel",
-            "ok",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "channel",
-            "ok",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ConversationsInfoResponse:
-        data = _c.expect_object("ConversationsInfoResponse", data)
-        try:
-            return cls(
-                channel=[
-                    _c.decode_union(
-                        x,
-                        (
-                            _c.model_choice(m.ObjsConversationItemOption1),
-                            _c.model_choice(m.ObjsConversationItemOption2),
-                            _c.model_choice(m.ObjsConversationItemOption3),
-                        ),
-                    )
-                    for x in data["channel"]
-                ],
-                ok=data["ok"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ConversationsInfoResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

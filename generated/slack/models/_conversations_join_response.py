@@ -2,77 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("channel", "channel"),
-    ("ok", "ok"),
-    ("response_metadata", "response_metadata"),
-    ("warning", "warning"),
-)
 
+@model
+class ConversationsJoinResponse(Model):
+    """Schema ``content`` of the Slack API."""
 
-@attrs.define(kw_only=True)
-class ConversationsJoinResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
-    channel: list[
-        m.ObjsConversationItemOption1
-        | m.ObjsConversationItemOption2
-        | m.ObjsConversationItemOption3
-    ]
+    channel: Any
     ok: bool
     response_metadata: m.ConversationsJoinResponseResponseMetadata | Unset = UNSET
     warning: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "channel",
-            "ok",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "channel",
-            "ok",
-            "response_metadata",
-            "warning",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ConversationsJoinResponse:
-        data = _c.expect_object("ConversationsJoinResponse", data)
-        try:
-            return cls(
-                channel=[
-                    _c.decode_union(
-                        x,
-                        (
-                            _c.model_choice(m.ObjsConversationItemOption1),
-                            _c.model_choice(m.ObjsConversationItemOption2),
-                            _c.model_choice(m.ObjsConversationItemOption3),
-                        ),
-                    )
-                    for x in data["channel"]
-                ],
-                ok=data["ok"],
-                response_metadata=_c.UNSET
-                if (v := data.get("response_metadata", _c.UNSET)) is _c.UNSET
-                else m.ConversationsJoinResponseResponseMetadata.from_dict(v),
-                warning=_c.UNSET if (v := data.get("warning", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ConversationsJoinResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

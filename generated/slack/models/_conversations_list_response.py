@@ -2,78 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("channels", "channels"),
-    ("ok", "ok"),
-    ("response_metadata", "response_metadata"),
-)
 
+@model
+class ConversationsListResponse(Model):
+    """Schema ``content`` of the Slack API."""
 
-@attrs.define(kw_only=True)
-class ConversationsListResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
-    channels: list[
-        list[
-            m.ObjsConversationItemOption1
-            | m.ObjsConversationItemOption2
-            | m.ObjsConversationItemOption3
-        ]
-    ]
+    channels: list[Any]
     ok: bool
     response_metadata: m.ConversationsListResponseResponseMetadata | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "channels",
-            "ok",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "channels",
-            "ok",
-            "response_metadata",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ConversationsListResponse:
-        data = _c.expect_object("ConversationsListResponse", data)
-        try:
-            return cls(
-                channels=[
-                    [
-                        _c.decode_union(
-                            x,
-                            (
-                                _c.model_choice(m.ObjsConversationItemOption1),
-                                _c.model_choice(m.ObjsConversationItemOption2),
-                                _c.model_choice(m.ObjsConversationItemOption3),
-                            ),
-                        )
-                        for x in x
-                    ]
-                    for x in data["channels"]
-                ],
-                ok=data["ok"],
-                response_metadata=_c.UNSET
-                if (v := data.get("response_metadata", _c.UNSET)) is _c.UNSET
-                else m.ConversationsListResponseResponseMetadata.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ConversationsListResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

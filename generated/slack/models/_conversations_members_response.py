@@ -2,59 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("members", "members"),
-    ("ok", "ok"),
-    ("response_metadata", "response_metadata"),
-)
 
+@model
+class ConversationsMembersResponse(Model):
+    """Schema ``content`` of the Slack API."""
 
-@attrs.define(kw_only=True)
-class ConversationsMembersResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     members: list[str]
     ok: bool
     response_metadata: m.ConversationsMembersResponseResponseMetadata
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "members",
-            "ok",
-            "response_metadata",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "members",
-            "ok",
-            "response_metadata",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ConversationsMembersResponse:
-        data = _c.expect_object("ConversationsMembersResponse", data)
-        try:
-            return cls(
-                members=list(data["members"]),
-                ok=data["ok"],
-                response_metadata=m.ConversationsMembersResponseResponseMetadata.from_dict(
-                    data["response_metadata"]
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ConversationsMembersResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

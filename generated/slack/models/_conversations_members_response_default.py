@@ -2,57 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("error", "error"),
-    ("ok", "ok"),
-    ("callstack", "callstack"),
-)
 
+@model
+class ConversationsMembersResponseDefault(Model):
+    """Schema ``content`` of the Slack API."""
 
-@attrs.define(kw_only=True)
-class ConversationsMembersResponseDefault:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     error: m.ConversationsMembersResponseDefaultError | str
     ok: bool
     callstack: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "error",
-            "ok",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "error",
-            "ok",
-            "callstack",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ConversationsMembersResponseDefault:
-        data = _c.expect_object("ConversationsMembersResponseDefault", data)
-        try:
-            return cls(
-                error=_c.enum_value(m.ConversationsMembersResponseDefaultError, data["error"]),
-                ok=data["ok"],
-                callstack=_c.UNSET if (v := data.get("callstack", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ConversationsMembersResponseDefault", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,43 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (("next_cursor", "next_cursor"),)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class ConversationsMembersResponseResponseMetadata:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ConversationsMembersResponseResponseMetadata(Model):
+    """Schema ``response_metadata`` of the Slack API."""
+
+    __connectory_closed__ = True  # the schema allows no other fields
 
     next_cursor: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "next_cursor",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "next_cursor",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ConversationsMembersResponseResponseMetadata:
-        data = _c.expect_object("ConversationsMembersResponseResponseMetadata", data)
-        try:
-            return cls(
-                next_cursor=data["next_cursor"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ConversationsMembersResponseResponseMetadata", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

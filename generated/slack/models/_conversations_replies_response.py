@@ -2,78 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-from .. import models as m
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("messages", "messages"),
-    ("ok", "ok"),
-    ("has_more", "has_more"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class ConversationsRepliesResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ConversationsRepliesResponse(Model):
+    """Schema ``content`` of the Slack API."""
 
-    messages: list[
-        list[
-            m.ConversationsRepliesResponseMessagesItemItemOption1
-            | m.ConversationsRepliesResponseMessagesItemItemOption2
-        ]
-    ]
+    __connectory_closed__ = True  # the schema allows no other fields
+
+    messages: list[Any]
     ok: bool
     has_more: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "messages",
-            "ok",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "messages",
-            "ok",
-            "has_more",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ConversationsRepliesResponse:
-        data = _c.expect_object("ConversationsRepliesResponse", data)
-        try:
-            return cls(
-                messages=[
-                    [
-                        _c.decode_union(
-                            x,
-                            (
-                                _c.model_choice(
-                                    m.ConversationsRepliesResponseMessagesItemItemOption1
-                                ),
-                                _c.model_choice(
-                                    m.ConversationsRepliesResponseMessagesItemItemOption2
-                                ),
-                            ),
-                        )
-                        for x in x
-                    ]
-                    for x in data["messages"]
-                ],
-                ok=data["ok"],
-                has_more=_c.UNSET if (v := data.get("has_more", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ConversationsRepliesResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

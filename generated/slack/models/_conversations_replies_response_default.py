@@ -2,65 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("error", "error"),
-    ("ok", "ok"),
-    ("callstack", "callstack"),
-    ("needed", "needed"),
-    ("provided", "provided"),
-)
 
+@model
+class ConversationsRepliesResponseDefault(Model):
+    """Schema ``content`` of the Slack API."""
 
-@attrs.define(kw_only=True)
-class ConversationsRepliesResponseDefault:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     error: m.ConversationsRepliesResponseDefaultError | str
     ok: bool
     callstack: str | Unset = UNSET
     needed: str | Unset = UNSET
     provided: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "error",
-            "ok",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "error",
-            "ok",
-            "callstack",
-            "needed",
-            "provided",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ConversationsRepliesResponseDefault:
-        data = _c.expect_object("ConversationsRepliesResponseDefault", data)
-        try:
-            return cls(
-                error=_c.enum_value(m.ConversationsRepliesResponseDefaultError, data["error"]),
-                ok=data["ok"],
-                callstack=_c.UNSET if (v := data.get("callstack", _c.UNSET)) is _c.UNSET else v,
-                needed=_c.UNSET if (v := data.get("needed", _c.UNSET)) is _c.UNSET else v,
-                provided=_c.UNSET if (v := data.get("provided", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ConversationsRepliesResponseDefault", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

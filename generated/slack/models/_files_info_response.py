@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("comments", "comments"),
-    ("file", "file"),
-    ("ok", "ok"),
-    ("content_html", "content_html"),
-    ("editor", "editor"),
-    ("paging", "paging"),
-    ("response_metadata", "response_metadata"),
-)
 
+@model
+class FilesInfoResponse(Model):
+    """Schema ``content`` of the Slack API."""
 
-@attrs.define(kw_only=True)
-class FilesInfoResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     comments: list[Any]
     file: m.ObjsFile
@@ -32,67 +21,4 @@ class FilesInfoResponse:
     content_html: Any | Unset = UNSET
     editor: str | Unset = UNSET
     paging: m.ObjsPaging | Unset = UNSET
-    response_metadata: (
-        list[
-            m.ObjsResponseMetadataItemOption1
-            | m.ObjsResponseMetadataItemOption2
-            | m.ObjsResponseMetadataItemOption3
-        ]
-        | Unset
-    ) = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "comments",
-            "file",
-            "ok",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "comments",
-            "file",
-            "ok",
-            "content_html",
-            "editor",
-            "paging",
-            "response_metadata",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FilesInfoResponse:
-        data = _c.expect_object("FilesInfoResponse", data)
-        try:
-            return cls(
-                comments=list(data["comments"]),
-                file=m.ObjsFile.from_dict(data["file"]),
-                ok=data["ok"],
-                content_html=_c.UNSET
-                if (v := data.get("content_html", _c.UNSET)) is _c.UNSET
-                else v,
-                editor=_c.UNSET if (v := data.get("editor", _c.UNSET)) is _c.UNSET else v,
-                paging=_c.UNSET
-                if (v := data.get("paging", _c.UNSET)) is _c.UNSET
-                else m.ObjsPaging.from_dict(v),
-                response_metadata=_c.UNSET
-                if (v := data.get("response_metadata", _c.UNSET)) is _c.UNSET
-                else [
-                    _c.decode_union(
-                        x,
-                        (
-                            _c.model_choice(m.ObjsResponseMetadataItemOption1),
-                            _c.model_choice(m.ObjsResponseMetadataItemOption2),
-                            _c.model_choice(m.ObjsResponseMetadataItemOption3),
-                        ),
-                    )
-                    for x in v
-                ],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FilesInfoResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    response_metadata: Any | Unset = UNSET

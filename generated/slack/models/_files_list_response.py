@@ -2,57 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("files", "files"),
-    ("ok", "ok"),
-    ("paging", "paging"),
-)
 
+@model
+class FilesListResponse(Model):
+    """Schema ``content`` of the Slack API."""
 
-@attrs.define(kw_only=True)
-class FilesListResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     files: list[m.ObjsFile]
     ok: bool
     paging: m.ObjsPaging
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "files",
-            "ok",
-            "paging",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "files",
-            "ok",
-            "paging",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FilesListResponse:
-        data = _c.expect_object("FilesListResponse", data)
-        try:
-            return cls(
-                files=[m.ObjsFile.from_dict(x) for x in data["files"]],
-                ok=data["ok"],
-                paging=m.ObjsPaging.from_dict(data["paging"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FilesListResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("app_id", "app_id"),
-    ("deleted", "deleted"),
-    ("icons", "icons"),
-    ("id", "id"),
-    ("name", "name"),
-    ("team_id", "team_id"),
-    ("updated", "updated"),
-)
 
+@model
+class ObjsBotProfile(Model):
+    """Schema ``objs_bot_profile`` of the Slack API."""
 
-@attrs.define(kw_only=True)
-class ObjsBotProfile:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     app_id: str
     deleted: bool
@@ -32,47 +20,3 @@ class ObjsBotProfile:
     name: str
     team_id: str
     updated: int
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "app_id",
-            "deleted",
-            "icons",
-            "id",
-            "name",
-            "team_id",
-            "updated",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "app_id",
-            "deleted",
-            "icons",
-            "id",
-            "name",
-            "team_id",
-            "updated",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ObjsBotProfile:
-        data = _c.expect_object("ObjsBotProfile", data)
-        try:
-            return cls(
-                app_id=data["app_id"],
-                deleted=data["deleted"],
-                icons=m.ObjsBotProfileIcons.from_dict(data["icons"]),
-                id=data["id"],
-                name=data["name"],
-                team_id=data["team_id"],
-                updated=data["updated"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ObjsBotProfile", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

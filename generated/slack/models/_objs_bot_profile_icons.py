@@ -2,55 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("image_36", "image_36"),
-    ("image_48", "image_48"),
-    ("image_72", "image_72"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class ObjsBotProfileIcons:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ObjsBotProfileIcons(Model):
+    """Schema ``icons`` of the Slack API."""
+
+    __connectory_closed__ = True  # the schema allows no other fields
 
     image_36: str
     image_48: str
     image_72: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "image_36",
-            "image_48",
-            "image_72",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "image_36",
-            "image_48",
-            "image_72",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ObjsBotProfileIcons:
-        data = _c.expect_object("ObjsBotProfileIcons", data)
-        try:
-            return cls(
-                image_36=data["image_36"],
-                image_48=data["image_48"],
-                image_72=data["image_72"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ObjsBotProfileIcons", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

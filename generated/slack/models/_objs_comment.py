@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("comment", "comment"),
-    ("created", "created"),
-    ("id", "id"),
-    ("is_intro", "is_intro"),
-    ("timestamp", "timestamp"),
-    ("user", "user"),
-    ("is_starred", "is_starred"),
-    ("num_stars", "num_stars"),
-    ("pinned_info", "pinned_info"),
-    ("pinned_to", "pinned_to"),
-    ("reactions", "reactions"),
-)
 
+@model
+class ObjsComment(Model):
+    """Schema ``objs_comment`` of the Slack API."""
 
-@attrs.define(kw_only=True)
-class ObjsComment:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     comment: str
     created: int
@@ -41,60 +26,3 @@ class ObjsComment:
     pinned_info: dict[str, Any] | Unset = UNSET
     pinned_to: list[str] | Unset = UNSET
     reactions: list[m.ObjsReaction] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "comment",
-            "created",
-            "id",
-            "is_intro",
-            "timestamp",
-            "user",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "comment",
-            "created",
-            "id",
-            "is_intro",
-            "timestamp",
-            "user",
-            "is_starred",
-            "num_stars",
-            "pinned_info",
-            "pinned_to",
-            "reactions",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ObjsComment:
-        data = _c.expect_object("ObjsComment", data)
-        try:
-            return cls(
-                comment=data["comment"],
-                created=data["created"],
-                id=data["id"],
-                is_intro=data["is_intro"],
-                timestamp=data["timestamp"],
-                user=data["user"],
-                is_starred=_c.UNSET if (v := data.get("is_starred", _c.UNSET)) is _c.UNSET else v,
-                num_stars=_c.UNSET if (v := data.get("num_stars", _c.UNSET)) is _c.UNSET else v,
-                pinned_info=_c.UNSET
-                if (v := data.get("pinned_info", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                pinned_to=_c.UNSET
-                if (v := data.get("pinned_to", _c.UNSET)) is _c.UNSET
-                else list(v),
-                reactions=_c.UNSET
-                if (v := data.get("reactions", _c.UNSET)) is _c.UNSET
-                else [m.ObjsReaction.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ObjsComment", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

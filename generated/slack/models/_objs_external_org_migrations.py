@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("current", "current"),
-    ("date_updated", "date_updated"),
-)
 
-
-@attrs.define(kw_only=True)
-class ObjsExternalOrgMigrations:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ObjsExternalOrgMigrations(Model):
+    """Schema ``objs_external_org_migrations`` of the Slack API."""
 
     current: list[m.ObjsExternalOrgMigrationsCurrentItem]
     date_updated: int
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "current",
-            "date_updated",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "current",
-            "date_updated",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ObjsExternalOrgMigrations:
-        data = _c.expect_object("ObjsExternalOrgMigrations", data)
-        try:
-            return cls(
-                current=[
-                    m.ObjsExternalOrgMigrationsCurrentItem.from_dict(x) for x in data["current"]
-                ],
-                date_updated=data["date_updated"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ObjsExternalOrgMigrations", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("date_started", "date_started"),
-    ("team_id", "team_id"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class ObjsExternalOrgMigrationsCurrentItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ObjsExternalOrgMigrationsCurrentItem(Model):
+    """Schema ``items`` of the Slack API."""
 
     date_started: int
     team_id: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "date_started",
-            "team_id",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "date_started",
-            "team_id",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ObjsExternalOrgMigrationsCurrentItem:
-        data = _c.expect_object("ObjsExternalOrgMigrationsCurrentItem", data)
-        try:
-            return cls(
-                date_started=data["date_started"],
-                team_id=data["team_id"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ObjsExternalOrgMigrationsCurrentItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

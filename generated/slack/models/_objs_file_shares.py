@@ -2,46 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("private", "private"),
-    ("public", "public"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class ObjsFileShares:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ObjsFileShares(Model):
+    """Schema ``shares`` of the Slack API."""
+
+    __connectory_closed__ = True  # the schema allows no other fields
 
     private: dict[str, Any] | Unset = UNSET
     public: dict[str, Any] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "private",
-            "public",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ObjsFileShares:
-        data = _c.expect_object("ObjsFileShares", data)
-        try:
-            return cls(
-                private=_c.UNSET if (v := data.get("private", _c.UNSET)) is _c.UNSET else dict(v),
-                public=_c.UNSET if (v := data.get("public", _c.UNSET)) is _c.UNSET else dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ObjsFileShares", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

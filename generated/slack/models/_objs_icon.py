@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("image_102", "image_102"),
-    ("image_132", "image_132"),
-    ("image_230", "image_230"),
-    ("image_34", "image_34"),
-    ("image_44", "image_44"),
-    ("image_68", "image_68"),
-    ("image_88", "image_88"),
-    ("image_default", "image_default"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class ObjsIcon:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ObjsIcon(Model):
+    """Schema ``objs_icon`` of the Slack API."""
 
     image_102: str | Unset = UNSET
     image_132: str | Unset = UNSET
@@ -33,41 +17,3 @@ class ObjsIcon:
     image_68: str | Unset = UNSET
     image_88: str | Unset = UNSET
     image_default: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "image_102",
-            "image_132",
-            "image_230",
-            "image_34",
-            "image_44",
-            "image_68",
-            "image_88",
-            "image_default",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ObjsIcon:
-        data = _c.expect_object("ObjsIcon", data)
-        try:
-            return cls(
-                image_102=_c.UNSET if (v := data.get("image_102", _c.UNSET)) is _c.UNSET else v,
-                image_132=_c.UNSET if (v := data.get("image_132", _c.UNSET)) is _c.UNSET else v,
-                image_230=_c.UNSET if (v := data.get("image_230", _c.UNSET)) is _c.UNSET else v,
-                image_34=_c.UNSET if (v := data.get("image_34", _c.UNSET)) is _c.UNSET else v,
-                image_44=_c.UNSET if (v := data.get("image_44", _c.UNSET)) is _c.UNSET else v,
-                image_68=_c.UNSET if (v := data.get("image_68", _c.UNSET)) is _c.UNSET else v,
-                image_88=_c.UNSET if (v := data.get("image_88", _c.UNSET)) is _c.UNSET else v,
-                image_default=_c.UNSET
-                if (v := data.get("image_default", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ObjsIcon", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,70 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("text", "text"),
-    ("ts", "ts"),
-    ("type", "type"),
-    ("attachments", "attachments"),
-    ("blocks", "blocks"),
-    ("bot_id", "bot_id"),
-    ("bot_profile", "bot_profile"),
-    ("client_msg_id", "client_msg_id"),
-    ("comment", "comment"),
-    ("display_as_bot", "display_as_bot"),
-    ("file", "file"),
-    ("files", "files"),
-    ("icons", "icons"),
-    ("inviter", "inviter"),
-    ("is_delayed_message", "is_delayed_message"),
-    ("is_intro", "is_intro"),
-    ("is_starred", "is_starred"),
-    ("last_read", "last_read"),
-    ("latest_reply", "latest_reply"),
-    ("name", "name"),
-    ("old_name", "old_name"),
-    ("parent_user_id", "parent_user_id"),
-    ("permalink", "permalink"),
-    ("pinned_to", "pinned_to"),
-    ("purpose", "purpose"),
-    ("reactions", "reactions"),
-    ("reply_count", "reply_count"),
-    ("reply_users", "reply_users"),
-    ("reply_users_count", "reply_users_count"),
-    ("source_team", "source_team"),
-    ("subscribed", "subscribed"),
-    ("subtype", "subtype"),
-    ("team", "team"),
-    ("thread_ts", "thread_ts"),
-    ("topic", "topic"),
-    ("unread_count", "unread_count"),
-    ("upload", "upload"),
-    ("user", "user"),
-    ("user_profile", "user_profile"),
-    ("user_team", "user_team"),
-    ("username", "username"),
-)
 
+@model
+class ObjsMessage(Model):
+    """Schema ``objs_message`` of the Slack API."""
 
-@attrs.define(kw_only=True)
-class ObjsMessage:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     text: str
     ts: str
     type: str
     attachments: list[m.ObjsMessageAttachmentsItem] | Unset = UNSET
     blocks: list[m.BlocksItem] | Unset = UNSET
-    bot_id: list[Any] | Unset = UNSET
+    bot_id: Any | Unset = UNSET
     bot_profile: m.ObjsBotProfile | Unset = UNSET
     client_msg_id: str | Unset = UNSET
     comment: m.ObjsComment | Unset = UNSET
@@ -101,158 +56,3 @@ class ObjsMessage:
     user_profile: m.ObjsUserProfileShort | Unset = UNSET
     user_team: str | Unset = UNSET
     username: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "text",
-            "ts",
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "text",
-            "ts",
-            "type",
-            "attachments",
-            "blocks",
-            "bot_id",
-            "bot_profile",
-            "client_msg_id",
-            "comment",
-            "display_as_bot",
-            "file",
-            "files",
-            "icons",
-            "inviter",
-            "is_delayed_message",
-            "is_intro",
-            "is_starred",
-            "last_read",
-            "latest_reply",
-            "name",
-            "old_name",
-            "parent_user_id",
-            "permalink",
-            "pinned_to",
-            "purpose",
-            "reactions",
-            "reply_count",
-            "reply_users",
-            "reply_users_count",
-            "source_team",
-            "subscribed",
-            "subtype",
-            "team",
-            "thread_ts",
-            "topic",
-            "unread_count",
-            "upload",
-            "user",
-            "user_profile",
-            "user_team",
-            "username",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ObjsMessage:
-        data = _c.expect_object("ObjsMessage", data)
-        try:
-            return cls(
-                text=data["text"],
-                ts=data["ts"],
-                type=data["type"],
-                attachments=_c.UNSET
-                if (v := data.get("attachments", _c.UNSET)) is _c.UNSET
-                else [m.ObjsMessageAttachmentsItem.from_dict(x) for x in v],
-                blocks=_c.UNSET
-                if (v := data.get("blocks", _c.UNSET)) is _c.UNSET
-                else [m.BlocksItem.from_dict(x) for x in v],
-                bot_id=_c.UNSET
-                if (v := data.get("bot_id", _c.UNSET)) is _c.UNSET
-                else [
-                    _c.decode_union(
-                        x,
-                        (
-                            _c.prim_choice(str),
-                            _c.ANY_CHOICE,
-                        ),
-                    )
-                    for x in v
-                ],
-                bot_profile=_c.UNSET
-                if (v := data.get("bot_profile", _c.UNSET)) is _c.UNSET
-                else m.ObjsBotProfile.from_dict(v),
-                client_msg_id=_c.UNSET
-                if (v := data.get("client_msg_id", _c.UNSET)) is _c.UNSET
-                else v,
-                comment=_c.UNSET
-                if (v := data.get("comment", _c.UNSET)) is _c.UNSET
-                else m.ObjsComment.from_dict(v),
-                display_as_bot=_c.UNSET
-                if (v := data.get("display_as_bot", _c.UNSET)) is _c.UNSET
-                else v,
-                file=_c.UNSET
-                if (v := data.get("file", _c.UNSET)) is _c.UNSET
-                else m.ObjsFile.from_dict(v),
-                files=_c.UNSET
-                if (v := data.get("files", _c.UNSET)) is _c.UNSET
-                else [m.ObjsFile.from_dict(x) for x in v],
-                icons=_c.UNSET
-                if (v := data.get("icons", _c.UNSET)) is _c.UNSET
-                else m.ObjsMessageIcons.from_dict(v),
-                inviter=_c.UNSET if (v := data.get("inviter", _c.UNSET)) is _c.UNSET else v,
-                is_delayed_message=_c.UNSET
-                if (v := data.get("is_delayed_message", _c.UNSET)) is _c.UNSET
-                else v,
-                is_intro=_c.UNSET if (v := data.get("is_intro", _c.UNSET)) is _c.UNSET else v,
-                is_starred=_c.UNSET if (v := data.get("is_starred", _c.UNSET)) is _c.UNSET else v,
-                last_read=_c.UNSET if (v := data.get("last_read", _c.UNSET)) is _c.UNSET else v,
-                latest_reply=_c.UNSET
-                if (v := data.get("latest_reply", _c.UNSET)) is _c.UNSET
-                else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                old_name=_c.UNSET if (v := data.get("old_name", _c.UNSET)) is _c.UNSET else v,
-                parent_user_id=_c.UNSET
-                if (v := data.get("parent_user_id", _c.UNSET)) is _c.UNSET
-                else v,
-                permalink=_c.UNSET if (v := data.get("permalink", _c.UNSET)) is _c.UNSET else v,
-                pinned_to=_c.UNSET
-                if (v := data.get("pinned_to", _c.UNSET)) is _c.UNSET
-                else list(v),
-                purpose=_c.UNSET if (v := data.get("purpose", _c.UNSET)) is _c.UNSET else v,
-                reactions=_c.UNSET
-                if (v := data.get("reactions", _c.UNSET)) is _c.UNSET
-                else [m.ObjsReaction.from_dict(x) for x in v],
-                reply_count=_c.UNSET if (v := data.get("reply_count", _c.UNSET)) is _c.UNSET else v,
-                reply_users=_c.UNSET
-                if (v := data.get("reply_users", _c.UNSET)) is _c.UNSET
-                else list(v),
-                reply_users_count=_c.UNSET
-                if (v := data.get("reply_users_count", _c.UNSET)) is _c.UNSET
-                else v,
-                source_team=_c.UNSET if (v := data.get("source_team", _c.UNSET)) is _c.UNSET else v,
-                subscribed=_c.UNSET if (v := data.get("subscribed", _c.UNSET)) is _c.UNSET else v,
-                subtype=_c.UNSET if (v := data.get("subtype", _c.UNSET)) is _c.UNSET else v,
-                team=_c.UNSET if (v := data.get("team", _c.UNSET)) is _c.UNSET else v,
-                thread_ts=_c.UNSET if (v := data.get("thread_ts", _c.UNSET)) is _c.UNSET else v,
-                topic=_c.UNSET if (v := data.get("topic", _c.UNSET)) is _c.UNSET else v,
-                unread_count=_c.UNSET
-                if (v := data.get("unread_count", _c.UNSET)) is _c.UNSET
-                else v,
-                upload=_c.UNSET if (v := data.get("upload", _c.UNSET)) is _c.UNSET else v,
-                user=_c.UNSET if (v := data.get("user", _c.UNSET)) is _c.UNSET else v,
-                user_profile=_c.UNSET
-                if (v := data.get("user_profile", _c.UNSET)) is _c.UNSET
-                else m.ObjsUserProfileShort.from_dict(v),
-                user_team=_c.UNSET if (v := data.get("user_team", _c.UNSET)) is _c.UNSET else v,
-                username=_c.UNSET if (v := data.get("username", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ObjsMessage", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("fallback", "fallback"),
-    ("image_bytes", "image_bytes"),
-    ("image_height", "image_height"),
-    ("image_url", "image_url"),
-    ("image_width", "image_width"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class ObjsMessageAttachmentsItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ObjsMessageAttachmentsItem(Model):
+    """Schema ``items`` of the Slack API."""
+
+    __connectory_closed__ = True  # the schema allows no other fields
 
     id: int
     fallback: str | Unset = UNSET
@@ -29,41 +17,3 @@ class ObjsMessageAttachmentsItem:
     image_height: int | Unset = UNSET
     image_url: str | Unset = UNSET
     image_width: int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "fallback",
-            "image_bytes",
-            "image_height",
-            "image_url",
-            "image_width",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ObjsMessageAttachmentsItem:
-        data = _c.expect_object("ObjsMessageAttachmentsItem", data)
-        try:
-            return cls(
-                id=data["id"],
-                fallback=_c.UNSET if (v := data.get("fallback", _c.UNSET)) is _c.UNSET else v,
-                image_bytes=_c.UNSET if (v := data.get("image_bytes", _c.UNSET)) is _c.UNSET else v,
-                image_height=_c.UNSET
-                if (v := data.get("image_height", _c.UNSET)) is _c.UNSET
-                else v,
-                image_url=_c.UNSET if (v := data.get("image_url", _c.UNSET)) is _c.UNSET else v,
-                image_width=_c.UNSET if (v := data.get("image_width", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ObjsMessageAttachmentsItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

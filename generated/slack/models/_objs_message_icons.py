@@ -2,46 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("emoji", "emoji"),
-    ("image_64", "image_64"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class ObjsMessageIcons:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ObjsMessageIcons(Model):
+    """Schema ``icons`` of the Slack API."""
+
+    __connectory_closed__ = True  # the schema allows no other fields
 
     emoji: str | Unset = UNSET
     image_64: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "emoji",
-            "image_64",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ObjsMessageIcons:
-        data = _c.expect_object("ObjsMessageIcons", data)
-        try:
-            return cls(
-                emoji=_c.UNSET if (v := data.get("emoji", _c.UNSET)) is _c.UNSET else v,
-                image_64=_c.UNSET if (v := data.get("image_64", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ObjsMessageIcons", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

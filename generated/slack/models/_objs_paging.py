@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("page", "page"),
-    ("total", "total"),
-    ("count", "count"),
-    ("pages", "pages"),
-    ("per_page", "per_page"),
-    ("spill", "spill"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class ObjsPaging:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ObjsPaging(Model):
+    """Schema ``objs_paging`` of the Slack API."""
+
+    __connectory_closed__ = True  # the schema allows no other fields
 
     page: int
     total: int
@@ -29,40 +17,3 @@ class ObjsPaging:
     pages: int | Unset = UNSET
     per_page: int | Unset = UNSET
     spill: int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "page",
-            "total",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "page",
-            "total",
-            "count",
-            "pages",
-            "per_page",
-            "spill",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ObjsPaging:
-        data = _c.expect_object("ObjsPaging", data)
-        try:
-            return cls(
-                page=data["page"],
-                total=data["total"],
-                count=_c.UNSET if (v := data.get("count", _c.UNSET)) is _c.UNSET else v,
-                pages=_c.UNSET if (v := data.get("pages", _c.UNSET)) is _c.UNSET else v,
-                per_page=_c.UNSET if (v := data.get("per_page", _c.UNSET)) is _c.UNSET else v,
-                spill=_c.UNSET if (v := data.get("spill", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ObjsPaging", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("email", "email"),
-    ("id", "id"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class ObjsPrimaryOwner:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ObjsPrimaryOwner(Model):
+    """Schema ``objs_primary_owner`` of the Slack API."""
 
     email: str
     id: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "email",
-            "id",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "email",
-            "id",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ObjsPrimaryOwner:
-        data = _c.expect_object("ObjsPrimaryOwner", data)
-        try:
-            return cls(
-                email=data["email"],
-                id=data["id"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ObjsPrimaryOwner", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

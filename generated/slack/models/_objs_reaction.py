@@ -2,55 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("count", "count"),
-    ("name", "name"),
-    ("users", "users"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class ObjsReaction:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ObjsReaction(Model):
+    """Schema ``objs_reaction`` of the Slack API."""
 
     count: int
     name: str
     users: list[str]
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "count",
-            "name",
-            "users",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "count",
-            "name",
-            "users",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ObjsReaction:
-        data = _c.expect_object("ObjsReaction", data)
-        try:
-            return cls(
-                count=data["count"],
-                name=data["name"],
-                users=list(data["users"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ObjsReaction", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

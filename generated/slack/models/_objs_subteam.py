@@ -2,51 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("auto_provision", "auto_provision"),
-    ("auto_type", "auto_type"),
-    ("created_by", "created_by"),
-    ("date_create", "date_create"),
-    ("date_delete", "date_delete"),
-    ("date_update", "date_update"),
-    ("deleted_by", "deleted_by"),
-    ("description", "description"),
-    ("enterprise_subteam_id", "enterprise_subteam_id"),
-    ("handle", "handle"),
-    ("id", "id"),
-    ("is_external", "is_external"),
-    ("is_subteam", "is_subteam"),
-    ("is_usergroup", "is_usergroup"),
-    ("name", "name"),
-    ("prefs", "prefs"),
-    ("team_id", "team_id"),
-    ("updated_by", "updated_by"),
-    ("channel_count", "channel_count"),
-    ("user_count", "user_count"),
-    ("users", "users"),
-)
 
+@model
+class ObjsSubteam(Model):
+    """Schema ``objs_subteam`` of the Slack API."""
 
-@attrs.define(kw_only=True)
-class ObjsSubteam:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     auto_provision: bool
-    auto_type: list[Any]
+    auto_type: Any
     created_by: str
     date_create: int
     date_delete: int
     date_update: int
-    deleted_by: list[Any]
+    deleted_by: Any
     description: str
     enterprise_subteam_id: str
     handle: str
@@ -61,109 +36,3 @@ class ObjsSubteam:
     channel_count: int | Unset = UNSET
     user_count: int | Unset = UNSET
     users: list[str] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "auto_provision",
-            "auto_type",
-            "created_by",
-            "date_create",
-            "date_delete",
-            "date_update",
-            "deleted_by",
-            "description",
-            "enterprise_subteam_id",
-            "handle",
-            "id",
-            "is_external",
-            "is_subteam",
-            "is_usergroup",
-            "name",
-            "prefs",
-            "team_id",
-            "updated_by",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "auto_provision",
-            "auto_type",
-            "created_by",
-            "date_create",
-            "date_delete",
-            "date_update",
-            "deleted_by",
-            "description",
-            "enterprise_subteam_id",
-            "handle",
-            "id",
-            "is_external",
-            "is_subteam",
-            "is_usergroup",
-            "name",
-            "prefs",
-            "team_id",
-            "updated_by",
-            "channel_count",
-            "user_count",
-            "users",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ObjsSubteam:
-        data = _c.expect_object("ObjsSubteam", data)
-        try:
-            return cls(
-                auto_provision=data["auto_provision"],
-                auto_type=[
-                    _c.decode_union(
-                        x,
-                        (
-                            _c.ANY_CHOICE,
-                            _c.Choice(
-                                _c.is_str,
-                                lambda x: _c.enum_value(m.ObjsSubteamAutoTypeItemOption2, x),
-                            ),
-                        ),
-                    )
-                    for x in data["auto_type"]
-                ],
-                created_by=data["created_by"],
-                date_create=data["date_create"],
-                date_delete=data["date_delete"],
-                date_update=data["date_update"],
-                deleted_by=[
-                    _c.decode_union(
-                        x,
-                        (
-                            _c.ANY_CHOICE,
-                            _c.prim_choice(str),
-                        ),
-                    )
-                    for x in data["deleted_by"]
-                ],
-                description=data["description"],
-                enterprise_subteam_id=data["enterprise_subteam_id"],
-                handle=data["handle"],
-                id=data["id"],
-                is_external=data["is_external"],
-                is_subteam=data["is_subteam"],
-                is_usergroup=data["is_usergroup"],
-                name=data["name"],
-                prefs=m.ObjsSubteamPrefs.from_dict(data["prefs"]),
-                team_id=data["team_id"],
-                updated_by=data["updated_by"],
-                channel_count=_c.UNSET
-                if (v := data.get("channel_count", _c.UNSET)) is _c.UNSET
-                else v,
-                user_count=_c.UNSET if (v := data.get("user_count", _c.UNSET)) is _c.UNSET else v,
-                users=_c.UNSET if (v := data.get("users", _c.UNSET)) is _c.UNSET else list(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ObjsSubteam", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

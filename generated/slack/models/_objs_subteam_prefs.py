@@ -2,50 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("channels", "channels"),
-    ("groups", "groups"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class ObjsSubteamPrefs:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ObjsSubteamPrefs(Model):
+    """Schema ``prefs`` of the Slack API."""
+
+    __connectory_closed__ = True  # the schema allows no other fields
 
     channels: list[str]
     groups: list[str]
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "channels",
-            "groups",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "channels",
-            "groups",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ObjsSubteamPrefs:
-        data = _c.expect_object("ObjsSubteamPrefs", data)
-        try:
-            return cls(
-                channels=list(data["channels"]),
-                groups=list(data["groups"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ObjsSubteamPrefs", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

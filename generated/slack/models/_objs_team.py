@@ -2,51 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("domain", "domain"),
-    ("email_domain", "email_domain"),
-    ("icon", "icon"),
-    ("id", "id"),
-    ("name", "name"),
-    ("archived", "archived"),
-    ("avatar_base_url", "avatar_base_url"),
-    ("created", "created"),
-    ("date_create", "date_create"),
-    ("deleted", "deleted"),
-    ("description", "description"),
-    ("discoverable", "discoverable"),
-    ("enterprise_id", "enterprise_id"),
-    ("enterprise_name", "enterprise_name"),
-    ("external_org_migrations", "external_org_migrations"),
-    ("has_compliance_export", "has_compliance_export"),
-    ("is_assigned", "is_assigned"),
-    ("is_enterprise", "is_enterprise"),
-    ("is_over_storage_limit", "is_over_storage_limit"),
-    ("limit_ts", "limit_ts"),
-    ("locale", "locale"),
-    ("messages_count", "messages_count"),
-    ("msg_edit_window_mins", "msg_edit_window_mins"),
-    ("over_integrations_limit", "over_integrations_limit"),
-    ("over_storage_limit", "over_storage_limit"),
-    ("pay_prod_cur", "pay_prod_cur"),
-    ("plan", "plan"),
-    ("primary_owner", "primary_owner"),
-    ("sso_provider", "sso_provider"),
-)
 
+@model
+class ObjsTeam(Model):
+    """Schema ``objs_team`` of the Slack API."""
 
-@attrs.define(kw_only=True)
-class ObjsTeam:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     domain: str
     email_domain: str
@@ -59,7 +26,7 @@ class ObjsTeam:
     date_create: int | Unset = UNSET
     deleted: bool | Unset = UNSET
     description: str | Unset | None = UNSET
-    discoverable: list[Any] | Unset = UNSET
+    discoverable: Any | Unset = UNSET
     enterprise_id: str | Unset = UNSET
     enterprise_name: str | Unset = UNSET
     external_org_migrations: m.ObjsExternalOrgMigrations | Unset = UNSET
@@ -77,130 +44,3 @@ class ObjsTeam:
     plan: m.ObjsTeamPlan | str | Unset = UNSET
     primary_owner: m.ObjsPrimaryOwner | Unset = UNSET
     sso_provider: m.ObjsTeamSsoProvider | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "domain",
-            "email_domain",
-            "icon",
-            "id",
-            "name",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "domain",
-            "email_domain",
-            "icon",
-            "id",
-            "name",
-            "archived",
-            "avatar_base_url",
-            "created",
-            "date_create",
-            "deleted",
-            "description",
-            "discoverable",
-            "enterprise_id",
-            "enterprise_name",
-            "external_org_migrations",
-            "has_compliance_export",
-            "is_assigned",
-            "is_enterprise",
-            "is_over_storage_limit",
-            "limit_ts",
-            "locale",
-            "messages_count",
-            "msg_edit_window_mins",
-            "over_integrations_limit",
-            "over_storage_limit",
-            "pay_prod_cur",
-            "plan",
-            "primary_owner",
-            "sso_provider",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ObjsTeam:
-        data = _c.expect_object("ObjsTeam", data)
-        try:
-            return cls(
-                domain=data["domain"],
-                email_domain=data["email_domain"],
-                icon=m.ObjsIcon.from_dict(data["icon"]),
-                id=data["id"],
-                name=data["name"],
-                archived=_c.UNSET if (v := data.get("archived", _c.UNSET)) is _c.UNSET else v,
-                avatar_base_url=_c.UNSET
-                if (v := data.get("avatar_base_url", _c.UNSET)) is _c.UNSET
-                else v,
-                created=_c.UNSET if (v := data.get("created", _c.UNSET)) is _c.UNSET else v,
-                date_create=_c.UNSET if (v := data.get("date_create", _c.UNSET)) is _c.UNSET else v,
-                deleted=_c.UNSET if (v := data.get("deleted", _c.UNSET)) is _c.UNSET else v,
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                discoverable=_c.UNSET
-                if (v := data.get("discoverable", _c.UNSET)) is _c.UNSET
-                else [
-                    _c.decode_union(
-                        x,
-                        (
-                            _c.ANY_CHOICE,
-                            _c.prim_choice(str),
-                        ),
-                    )
-                    for x in v
-                ],
-                enterprise_id=_c.UNSET
-                if (v := data.get("enterprise_id", _c.UNSET)) is _c.UNSET
-                else v,
-                enterprise_name=_c.UNSET
-                if (v := data.get("enterprise_name", _c.UNSET)) is _c.UNSET
-                else v,
-                external_org_migrations=_c.UNSET
-                if (v := data.get("external_org_migrations", _c.UNSET)) is _c.UNSET
-                else m.ObjsExternalOrgMigrations.from_dict(v),
-                has_compliance_export=_c.UNSET
-                if (v := data.get("has_compliance_export", _c.UNSET)) is _c.UNSET
-                else v,
-                is_assigned=_c.UNSET if (v := data.get("is_assigned", _c.UNSET)) is _c.UNSET else v,
-                is_enterprise=_c.UNSET
-                if (v := data.get("is_enterprise", _c.UNSET)) is _c.UNSET
-                else v,
-                is_over_storage_limit=_c.UNSET
-                if (v := data.get("is_over_storage_limit", _c.UNSET)) is _c.UNSET
-                else v,
-                limit_ts=_c.UNSET if (v := data.get("limit_ts", _c.UNSET)) is _c.UNSET else v,
-                locale=_c.UNSET if (v := data.get("locale", _c.UNSET)) is _c.UNSET else v,
-                messages_count=_c.UNSET
-                if (v := data.get("messages_count", _c.UNSET)) is _c.UNSET
-                else v,
-                msg_edit_window_mins=_c.UNSET
-                if (v := data.get("msg_edit_window_mins", _c.UNSET)) is _c.UNSET
-                else v,
-                over_integrations_limit=_c.UNSET
-                if (v := data.get("over_integrations_limit", _c.UNSET)) is _c.UNSET
-                else v,
-                over_storage_limit=_c.UNSET
-                if (v := data.get("over_storage_limit", _c.UNSET)) is _c.UNSET
-                else v,
-                pay_prod_cur=_c.UNSET
-                if (v := data.get("pay_prod_cur", _c.UNSET)) is _c.UNSET
-                else v,
-                plan=_c.UNSET
-                if (v := data.get("plan", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.ObjsTeamPlan, v),
-                primary_owner=_c.UNSET
-                if (v := data.get("primary_owner", _c.UNSET)) is _c.UNSET
-                else m.ObjsPrimaryOwner.from_dict(v),
-                sso_provider=_c.UNSET
-                if (v := data.get("sso_provider", _c.UNSET)) is _c.UNSET
-                else m.ObjsTeamSsoProvider.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ObjsTeam", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,50 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("label", "label"),
-    ("name", "name"),
-    ("type", "type"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class ObjsTeamSsoProvider:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ObjsTeamSsoProvider(Model):
+    """Schema ``sso_provider`` of the Slack API."""
 
     label: str | Unset = UNSET
     name: str | Unset = UNSET
     type: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "label",
-            "name",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ObjsTeamSsoProvider:
-        data = _c.expect_object("ObjsTeamSsoProvider", data)
-        try:
-            return cls(
-                label=_c.UNSET if (v := data.get("label", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ObjsTeamSsoProvider", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

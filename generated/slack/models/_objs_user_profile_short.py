@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("avatar_hash", "avatar_hash"),
-    ("display_name", "display_name"),
-    ("first_name", "first_name"),
-    ("image_72", "image_72"),
-    ("is_restricted", "is_restricted"),
-    ("is_ultra_restricted", "is_ultra_restricted"),
-    ("name", "name"),
-    ("real_name", "real_name"),
-    ("team", "team"),
-    ("display_name_normalized", "display_name_normalized"),
-    ("real_name_normalized", "real_name_normalized"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class ObjsUserProfileShort:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ObjsUserProfileShort(Model):
+    """Schema ``objs_user_profile_short`` of the Slack API."""
+
+    __connectory_closed__ = True  # the schema allows no other fields
 
     avatar_hash: str
     display_name: str
@@ -39,61 +22,3 @@ class ObjsUserProfileShort:
     team: str
     display_name_normalized: str | Unset = UNSET
     real_name_normalized: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "avatar_hash",
-            "display_name",
-            "first_name",
-            "image_72",
-            "is_restricted",
-            "is_ultra_restricted",
-            "name",
-            "real_name",
-            "team",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "avatar_hash",
-            "display_name",
-            "first_name",
-            "image_72",
-            "is_restricted",
-            "is_ultra_restricted",
-            "name",
-            "real_name",
-            "team",
-            "display_name_normalized",
-            "real_name_normalized",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ObjsUserProfileShort:
-        data = _c.expect_object("ObjsUserProfileShort", data)
-        try:
-            return cls(
-                avatar_hash=data["avatar_hash"],
-                display_name=data["display_name"],
-                first_name=data["first_name"],
-                image_72=data["image_72"],
-                is_restricted=data["is_restricted"],
-                is_ultra_restricted=data["is_ultra_restricted"],
-                name=data["name"],
-                real_name=data["real_name"],
-                team=data["team"],
-                display_name_normalized=_c.UNSET
-                if (v := data.get("display_name_normalized", _c.UNSET)) is _c.UNSET
-                else v,
-                real_name_normalized=_c.UNSET
-                if (v := data.get("real_name_normalized", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ObjsUserProfileShort", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

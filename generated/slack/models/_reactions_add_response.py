@@ -2,43 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (("ok", "ok"),)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class ReactionsAddResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ReactionsAddResponse(Model):
+    """Schema ``content`` of the Slack API."""
+
+    __connectory_closed__ = True  # the schema allows no other fields
 
     ok: bool
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "ok",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "ok",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ReactionsAddResponse:
-        data = _c.expect_object("ReactionsAddResponse", data)
-        try:
-            return cls(
-                ok=data["ok"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ReactionsAddResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,52 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("ok", "ok"),
-    ("team", "team"),
-)
 
+@model
+class TeamInfoResponse(Model):
+    """Schema ``content`` of the Slack API."""
 
-@attrs.define(kw_only=True)
-class TeamInfoResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     ok: bool
     team: m.ObjsTeam
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "ok",
-            "team",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "ok",
-            "team",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> TeamInfoResponse:
-        data = _c.expect_object("TeamInfoResponse", data)
-        try:
-            return cls(
-                ok=data["ok"],
-                team=m.ObjsTeam.from_dict(data["team"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("TeamInfoResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,52 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("ok", "ok"),
-    ("usergroups", "usergroups"),
-)
 
+@model
+class UsergroupsListResponse(Model):
+    """Schema ``content`` of the Slack API."""
 
-@attrs.define(kw_only=True)
-class UsergroupsListResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+    __connectory_closed__ = True  # the schema allows no other fields
 
     ok: bool
     usergroups: list[m.ObjsSubteam]
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "ok",
-            "usergroups",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "ok",
-            "usergroups",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UsergroupsListResponse:
-        data = _c.expect_object("UsergroupsListResponse", data)
-        try:
-            return cls(
-                ok=data["ok"],
-                usergroups=[m.ObjsSubteam.from_dict(x) for x in data["usergroups"]],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UsergroupsListResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,61 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-
-from .. import models as m
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("ok", "ok"),
-    ("user", "user"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class UsersInfoResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class UsersInfoResponse(Model):
+    """Schema ``content`` of the Slack API."""
 
     ok: bool
-    user: list[m.ObjsUserItemOption1 | m.ObjsUserItemOption2]
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "ok",
-            "user",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "ok",
-            "user",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UsersInfoResponse:
-        data = _c.expect_object("UsersInfoResponse", data)
-        try:
-            return cls(
-                ok=data["ok"],
-                user=[
-                    _c.decode_union(
-                        x,
-                        (
-                            _c.model_choice(m.ObjsUserItemOption1),
-                            _c.model_choice(m.ObjsUserItemOption2),
-                        ),
-                    )
-                    for x in data["user"]
-                ],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UsersInfoResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    user: Any

@@ -2,93 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-from .. import models as m
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("cache_ts", "cache_ts"),
-    ("members", "members"),
-    ("ok", "ok"),
-    ("response_metadata", "response_metadata"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class UsersListResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class UsersListResponse(Model):
+    """Schema ``content`` of the Slack API."""
+
+    __connectory_closed__ = True  # the schema allows no other fields
 
     cache_ts: int
-    members: list[list[m.ObjsUserItemOption1 | m.ObjsUserItemOption2]]
+    members: list[Any]
     ok: bool
-    response_metadata: (
-        list[
-            m.ObjsResponseMetadataItemOption1
-            | m.ObjsResponseMetadataItemOption2
-            | m.ObjsResponseMetadataItemOption3
-        ]
-        | Unset
-    ) = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "cache_ts",
-            "members",
-            "ok",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "cache_ts",
-            "members",
-            "ok",
-            "response_metadata",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UsersListResponse:
-        data = _c.expect_object("UsersListResponse", data)
-        try:
-            return cls(
-                cache_ts=data["cache_ts"],
-                members=[
-                    [
-                        _c.decode_union(
-                            x,
-                            (
-                                _c.model_choice(m.ObjsUserItemOption1),
-                                _c.model_choice(m.ObjsUserItemOption2),
-                            ),
-                        )
-                        for x in x
-                    ]
-                    for x in data["members"]
-                ],
-                ok=data["ok"],
-                response_metadata=_c.UNSET
-                if (v := data.get("response_metadata", _c.UNSET)) is _c.UNSET
-                else [
-                    _c.decode_union(
-                        x,
-                        (
-                            _c.model_choice(m.ObjsResponseMetadataItemOption1),
-                            _c.model_choice(m.ObjsResponseMetadataItemOption2),
-                            _c.model_choice(m.ObjsResponseMetadataItemOption3),
-                        ),
-                    )
-                    for x in v
-                ],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UsersListResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    response_metadata: Any | Unset = UNSET

@@ -255,6 +255,15 @@ if TYPE_CHECKING:
     from ._customer_tax_location_source import (
         CustomerTaxLocationSource as CustomerTaxLocationSource,
     )
+    from ._delete_subscriptions_subscription_exposed_id_body import (
+        DeleteSubscriptionsSubscriptionExposedIdBody as DeleteSubscriptionsSubscriptionExposedIdBody,
+    )
+    from ._delete_subscriptions_subscription_exposed_id_body_cancellation_details import (
+        DeleteSubscriptionsSubscriptionExposedIdBodyCancellationDetails as DeleteSubscriptionsSubscriptionExposedIdBodyCancellationDetails,
+    )
+    from ._delete_subscriptions_subscription_exposed_id_body_cancellation_details_feedback import (
+        DeleteSubscriptionsSubscriptionExposedIdBodyCancellationDetailsFeedback as DeleteSubscriptionsSubscriptionExposedIdBodyCancellationDetailsFeedback,
+    )
     from ._deleted_application import DeletedApplication as DeletedApplication
     from ._deleted_application_object import DeletedApplicationObject as DeletedApplicationObject
     from ._deleted_bank_account import DeletedBankAccount as DeletedBankAccount
@@ -1399,6 +1408,734 @@ if TYPE_CHECKING:
     from ._person_requirements import PersonRequirements as PersonRequirements
     from ._platform_tax_fee import PlatformTaxFee as PlatformTaxFee
     from ._platform_tax_fee_object import PlatformTaxFeeObject as PlatformTaxFeeObject
+    from ._post_customers_body import PostCustomersBody as PostCustomersBody
+    from ._post_customers_body_address_option1 import (
+        PostCustomersBodyAddressOption1 as PostCustomersBodyAddressOption1,
+    )
+    from ._post_customers_body_address_option2 import (
+        PostCustomersBodyAddressOption2 as PostCustomersBodyAddressOption2,
+    )
+    from ._post_customers_body_cash_balance import (
+        PostCustomersBodyCashBalance as PostCustomersBodyCashBalance,
+    )
+    from ._post_customers_body_cash_balance_settings import (
+        PostCustomersBodyCashBalanceSettings as PostCustomersBodyCashBalanceSettings,
+    )
+    from ._post_customers_body_cash_balance_settings_reconciliation_mode import (
+        PostCustomersBodyCashBalanceSettingsReconciliationMode as PostCustomersBodyCashBalanceSettingsReconciliationMode,
+    )
+    from ._post_customers_body_invoice_settings import (
+        PostCustomersBodyInvoiceSettings as PostCustomersBodyInvoiceSettings,
+    )
+    from ._post_customers_body_invoice_settings_custom_fields_option1_item import (
+        PostCustomersBodyInvoiceSettingsCustomFieldsOption1Item as PostCustomersBodyInvoiceSettingsCustomFieldsOption1Item,
+    )
+    from ._post_customers_body_invoice_settings_custom_fields_option2 import (
+        PostCustomersBodyInvoiceSettingsCustomFieldsOption2 as PostCustomersBodyInvoiceSettingsCustomFieldsOption2,
+    )
+    from ._post_customers_body_invoice_settings_rendering_options_option1 import (
+        PostCustomersBodyInvoiceSettingsRenderingOptionsOption1 as PostCustomersBodyInvoiceSettingsRenderingOptionsOption1,
+    )
+    from ._post_customers_body_invoice_settings_rendering_options_option1_amount_tax_display import (
+        PostCustomersBodyInvoiceSettingsRenderingOptionsOption1AmountTaxDisplay as PostCustomersBodyInvoiceSettingsRenderingOptionsOption1AmountTaxDisplay,
+    )
+    from ._post_customers_body_invoice_settings_rendering_options_option2 import (
+        PostCustomersBodyInvoiceSettingsRenderingOptionsOption2 as PostCustomersBodyInvoiceSettingsRenderingOptionsOption2,
+    )
+    from ._post_customers_body_metadata_option2 import (
+        PostCustomersBodyMetadataOption2 as PostCustomersBodyMetadataOption2,
+    )
+    from ._post_customers_body_shipping_option1 import (
+        PostCustomersBodyShippingOption1 as PostCustomersBodyShippingOption1,
+    )
+    from ._post_customers_body_shipping_option1_address import (
+        PostCustomersBodyShippingOption1Address as PostCustomersBodyShippingOption1Address,
+    )
+    from ._post_customers_body_shipping_option2 import (
+        PostCustomersBodyShippingOption2 as PostCustomersBodyShippingOption2,
+    )
+    from ._post_customers_body_tax import PostCustomersBodyTax as PostCustomersBodyTax
+    from ._post_customers_body_tax_exempt import (
+        PostCustomersBodyTaxExempt as PostCustomersBodyTaxExempt,
+    )
+    from ._post_customers_body_tax_id_data_item import (
+        PostCustomersBodyTaxIdDataItem as PostCustomersBodyTaxIdDataItem,
+    )
+    from ._post_customers_body_tax_id_data_item_type import (
+        PostCustomersBodyTaxIdDataItemType as PostCustomersBodyTaxIdDataItemType,
+    )
+    from ._post_customers_body_tax_ip_address_option2 import (
+        PostCustomersBodyTaxIpAddressOption2 as PostCustomersBodyTaxIpAddressOption2,
+    )
+    from ._post_customers_customer_body import (
+        PostCustomersCustomerBody as PostCustomersCustomerBody,
+    )
+    from ._post_customers_customer_body_address_option1 import (
+        PostCustomersCustomerBodyAddressOption1 as PostCustomersCustomerBodyAddressOption1,
+    )
+    from ._post_customers_customer_body_address_option2 import (
+        PostCustomersCustomerBodyAddressOption2 as PostCustomersCustomerBodyAddressOption2,
+    )
+    from ._post_customers_customer_body_bank_account_option1 import (
+        PostCustomersCustomerBodyBankAccountOption1 as PostCustomersCustomerBodyBankAccountOption1,
+    )
+    from ._post_customers_customer_body_bank_account_option1_account_holder_type import (
+        PostCustomersCustomerBodyBankAccountOption1AccountHolderType as PostCustomersCustomerBodyBankAccountOption1AccountHolderType,
+    )
+    from ._post_customers_customer_body_bank_account_option1_object import (
+        PostCustomersCustomerBodyBankAccountOption1Object as PostCustomersCustomerBodyBankAccountOption1Object,
+    )
+    from ._post_customers_customer_body_card_option1 import (
+        PostCustomersCustomerBodyCardOption1 as PostCustomersCustomerBodyCardOption1,
+    )
+    from ._post_customers_customer_body_card_option1_object import (
+        PostCustomersCustomerBodyCardOption1Object as PostCustomersCustomerBodyCardOption1Object,
+    )
+    from ._post_customers_customer_body_cash_balance import (
+        PostCustomersCustomerBodyCashBalance as PostCustomersCustomerBodyCashBalance,
+    )
+    from ._post_customers_customer_body_cash_balance_settings import (
+        PostCustomersCustomerBodyCashBalanceSettings as PostCustomersCustomerBodyCashBalanceSettings,
+    )
+    from ._post_customers_customer_body_cash_balance_settings_reconciliation_mode import (
+        PostCustomersCustomerBodyCashBalanceSettingsReconciliationMode as PostCustomersCustomerBodyCashBalanceSettingsReconciliationMode,
+    )
+    from ._post_customers_customer_body_invoice_settings import (
+        PostCustomersCustomerBodyInvoiceSettings as PostCustomersCustomerBodyInvoiceSettings,
+    )
+    from ._post_customers_customer_body_invoice_settings_custom_fields_option1_item import (
+        PostCustomersCustomerBodyInvoiceSettingsCustomFieldsOption1Item as PostCustomersCustomerBodyInvoiceSettingsCustomFieldsOption1Item,
+    )
+    from ._post_customers_customer_body_invoice_settings_custom_fields_option2 import (
+        PostCustomersCustomerBodyInvoiceSettingsCustomFieldsOption2 as PostCustomersCustomerBodyInvoiceSettingsCustomFieldsOption2,
+    )
+    from ._post_customers_customer_body_invoice_settings_rendering_options_option1 import (
+        PostCustomersCustomerBodyInvoiceSettingsRenderingOptionsOption1 as PostCustomersCustomerBodyInvoiceSettingsRenderingOptionsOption1,
+    )
+    from ._post_customers_customer_body_invoice_settings_rendering_options_option1_amount_tax_display import (
+        PostCustomersCustomerBodyInvoiceSettingsRenderingOptionsOption1AmountTaxDisplay as PostCustomersCustomerBodyInvoiceSettingsRenderingOptionsOption1AmountTaxDisplay,
+    )
+    from ._post_customers_customer_body_invoice_settings_rendering_options_option2 import (
+        PostCustomersCustomerBodyInvoiceSettingsRenderingOptionsOption2 as PostCustomersCustomerBodyInvoiceSettingsRenderingOptionsOption2,
+    )
+    from ._post_customers_customer_body_metadata_option2 import (
+        PostCustomersCustomerBodyMetadataOption2 as PostCustomersCustomerBodyMetadataOption2,
+    )
+    from ._post_customers_customer_body_shipping_option1 import (
+        PostCustomersCustomerBodyShippingOption1 as PostCustomersCustomerBodyShippingOption1,
+    )
+    from ._post_customers_customer_body_shipping_option1_address import (
+        PostCustomersCustomerBodyShippingOption1Address as PostCustomersCustomerBodyShippingOption1Address,
+    )
+    from ._post_customers_customer_body_shipping_option2 import (
+        PostCustomersCustomerBodyShippingOption2 as PostCustomersCustomerBodyShippingOption2,
+    )
+    from ._post_customers_customer_body_tax import (
+        PostCustomersCustomerBodyTax as PostCustomersCustomerBodyTax,
+    )
+    from ._post_customers_customer_body_tax_exempt import (
+        PostCustomersCustomerBodyTaxExempt as PostCustomersCustomerBodyTaxExempt,
+    )
+    from ._post_customers_customer_body_tax_ip_address_option2 import (
+        PostCustomersCustomerBodyTaxIpAddressOption2 as PostCustomersCustomerBodyTaxIpAddressOption2,
+    )
+    from ._post_payment_intents_body import PostPaymentIntentsBody as PostPaymentIntentsBody
+    from ._post_payment_intents_body_automatic_payment_methods import (
+        PostPaymentIntentsBodyAutomaticPaymentMethods as PostPaymentIntentsBodyAutomaticPaymentMethods,
+    )
+    from ._post_payment_intents_body_capture_method import (
+        PostPaymentIntentsBodyCaptureMethod as PostPaymentIntentsBodyCaptureMethod,
+    )
+    from ._post_payment_intents_body_confirmation_method import (
+        PostPaymentIntentsBodyConfirmationMethod as PostPaymentIntentsBodyConfirmationMethod,
+    )
+    from ._post_payment_intents_body_mandate_data import (
+        PostPaymentIntentsBodyMandateData as PostPaymentIntentsBodyMandateData,
+    )
+    from ._post_payment_intents_body_mandate_data_customer_acceptance import (
+        PostPaymentIntentsBodyMandateDataCustomerAcceptance as PostPaymentIntentsBodyMandateDataCustomerAcceptance,
+    )
+    from ._post_payment_intents_body_mandate_data_customer_acceptance_online import (
+        PostPaymentIntentsBodyMandateDataCustomerAcceptanceOnline as PostPaymentIntentsBodyMandateDataCustomerAcceptanceOnline,
+    )
+    from ._post_payment_intents_body_mandate_data_customer_acceptance_type import (
+        PostPaymentIntentsBodyMandateDataCustomerAcceptanceType as PostPaymentIntentsBodyMandateDataCustomerAcceptanceType,
+    )
+    from ._post_payment_intents_body_off_session_option2 import (
+        PostPaymentIntentsBodyOffSessionOption2 as PostPaymentIntentsBodyOffSessionOption2,
+    )
+    from ._post_payment_intents_body_payment_method_data import (
+        PostPaymentIntentsBodyPaymentMethodData as PostPaymentIntentsBodyPaymentMethodData,
+    )
+    from ._post_payment_intents_body_payment_method_data_acss_debit import (
+        PostPaymentIntentsBodyPaymentMethodDataAcssDebit as PostPaymentIntentsBodyPaymentMethodDataAcssDebit,
+    )
+    from ._post_payment_intents_body_payment_method_data_au_becs_debit import (
+        PostPaymentIntentsBodyPaymentMethodDataAuBecsDebit as PostPaymentIntentsBodyPaymentMethodDataAuBecsDebit,
+    )
+    from ._post_payment_intents_body_payment_method_data_bacs_debit import (
+        PostPaymentIntentsBodyPaymentMethodDataBacsDebit as PostPaymentIntentsBodyPaymentMethodDataBacsDebit,
+    )
+    from ._post_payment_intents_body_payment_method_data_billing_details import (
+        PostPaymentIntentsBodyPaymentMethodDataBillingDetails as PostPaymentIntentsBodyPaymentMethodDataBillingDetails,
+    )
+    from ._post_payment_intents_body_payment_method_data_billing_details_address_option1 import (
+        PostPaymentIntentsBodyPaymentMethodDataBillingDetailsAddressOption1 as PostPaymentIntentsBodyPaymentMethodDataBillingDetailsAddressOption1,
+    )
+    from ._post_payment_intents_body_payment_method_data_billing_details_address_option2 import (
+        PostPaymentIntentsBodyPaymentMethodDataBillingDetailsAddressOption2 as PostPaymentIntentsBodyPaymentMethodDataBillingDetailsAddressOption2,
+    )
+    from ._post_payment_intents_body_payment_method_data_billing_details_email_option2 import (
+        PostPaymentIntentsBodyPaymentMethodDataBillingDetailsEmailOption2 as PostPaymentIntentsBodyPaymentMethodDataBillingDetailsEmailOption2,
+    )
+    from ._post_payment_intents_body_payment_method_data_boleto import (
+        PostPaymentIntentsBodyPaymentMethodDataBoleto as PostPaymentIntentsBodyPaymentMethodDataBoleto,
+    )
+    from ._post_payment_intents_body_payment_method_data_eps import (
+        PostPaymentIntentsBodyPaymentMethodDataEps as PostPaymentIntentsBodyPaymentMethodDataEps,
+    )
+    from ._post_payment_intents_body_payment_method_data_eps_bank import (
+        PostPaymentIntentsBodyPaymentMethodDataEpsBank as PostPaymentIntentsBodyPaymentMethodDataEpsBank,
+    )
+    from ._post_payment_intents_body_payment_method_data_fpx import (
+        PostPaymentIntentsBodyPaymentMethodDataFpx as PostPaymentIntentsBodyPaymentMethodDataFpx,
+    )
+    from ._post_payment_intents_body_payment_method_data_fpx_bank import (
+        PostPaymentIntentsBodyPaymentMethodDataFpxBank as PostPaymentIntentsBodyPaymentMethodDataFpxBank,
+    )
+    from ._post_payment_intents_body_payment_method_data_ideal import (
+        PostPaymentIntentsBodyPaymentMethodDataIdeal as PostPaymentIntentsBodyPaymentMethodDataIdeal,
+    )
+    from ._post_payment_intents_body_payment_method_data_ideal_bank import (
+        PostPaymentIntentsBodyPaymentMethodDataIdealBank as PostPaymentIntentsBodyPaymentMethodDataIdealBank,
+    )
+    from ._post_payment_intents_body_payment_method_data_klarna import (
+        PostPaymentIntentsBodyPaymentMethodDataKlarna as PostPaymentIntentsBodyPaymentMethodDataKlarna,
+    )
+    from ._post_payment_intents_body_payment_method_data_klarna_dob import (
+        PostPaymentIntentsBodyPaymentMethodDataKlarnaDob as PostPaymentIntentsBodyPaymentMethodDataKlarnaDob,
+    )
+    from ._post_payment_intents_body_payment_method_data_p24 import (
+        PostPaymentIntentsBodyPaymentMethodDataP24 as PostPaymentIntentsBodyPaymentMethodDataP24,
+    )
+    from ._post_payment_intents_body_payment_method_data_p24_bank import (
+        PostPaymentIntentsBodyPaymentMethodDataP24Bank as PostPaymentIntentsBodyPaymentMethodDataP24Bank,
+    )
+    from ._post_payment_intents_body_payment_method_data_radar_options import (
+        PostPaymentIntentsBodyPaymentMethodDataRadarOptions as PostPaymentIntentsBodyPaymentMethodDataRadarOptions,
+    )
+    from ._post_payment_intents_body_payment_method_data_sepa_debit import (
+        PostPaymentIntentsBodyPaymentMethodDataSepaDebit as PostPaymentIntentsBodyPaymentMethodDataSepaDebit,
+    )
+    from ._post_payment_intents_body_payment_method_data_sofort import (
+        PostPaymentIntentsBodyPaymentMethodDataSofort as PostPaymentIntentsBodyPaymentMethodDataSofort,
+    )
+    from ._post_payment_intents_body_payment_method_data_sofort_country import (
+        PostPaymentIntentsBodyPaymentMethodDataSofortCountry as PostPaymentIntentsBodyPaymentMethodDataSofortCountry,
+    )
+    from ._post_payment_intents_body_payment_method_data_type import (
+        PostPaymentIntentsBodyPaymentMethodDataType as PostPaymentIntentsBodyPaymentMethodDataType,
+    )
+    from ._post_payment_intents_body_payment_method_data_us_bank_account import (
+        PostPaymentIntentsBodyPaymentMethodDataUsBankAccount as PostPaymentIntentsBodyPaymentMethodDataUsBankAccount,
+    )
+    from ._post_payment_intents_body_payment_method_data_us_bank_account_account_holder_type import (
+        PostPaymentIntentsBodyPaymentMethodDataUsBankAccountAccountHolderType as PostPaymentIntentsBodyPaymentMethodDataUsBankAccountAccountHolderType,
+    )
+    from ._post_payment_intents_body_payment_method_data_us_bank_account_account_type import (
+        PostPaymentIntentsBodyPaymentMethodDataUsBankAccountAccountType as PostPaymentIntentsBodyPaymentMethodDataUsBankAccountAccountType,
+    )
+    from ._post_payment_intents_body_payment_method_options import (
+        PostPaymentIntentsBodyPaymentMethodOptions as PostPaymentIntentsBodyPaymentMethodOptions,
+    )
+    from ._post_payment_intents_body_payment_method_options_acss_debit_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1 as PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_acss_debit_option1_mandate_options import (
+        PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1MandateOptions as PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1MandateOptions,
+    )
+    from ._post_payment_intents_body_payment_method_options_acss_debit_option1_mandate_options_custom_mandate_url_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1MandateOptionsCustomMandateUrlOption2 as PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1MandateOptionsCustomMandateUrlOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_acss_debit_option1_mandate_options_payment_schedule import (
+        PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1MandateOptionsPaymentSchedule as PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1MandateOptionsPaymentSchedule,
+    )
+    from ._post_payment_intents_body_payment_method_options_acss_debit_option1_mandate_options_transaction_type import (
+        PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1MandateOptionsTransactionType as PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1MandateOptionsTransactionType,
+    )
+    from ._post_payment_intents_body_payment_method_options_acss_debit_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_acss_debit_option1_verification_method import (
+        PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1VerificationMethod as PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1VerificationMethod,
+    )
+    from ._post_payment_intents_body_payment_method_options_acss_debit_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption2 as PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_affirm_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsAffirmOption1 as PostPaymentIntentsBodyPaymentMethodOptionsAffirmOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_affirm_option1_capture_method import (
+        PostPaymentIntentsBodyPaymentMethodOptionsAffirmOption1CaptureMethod as PostPaymentIntentsBodyPaymentMethodOptionsAffirmOption1CaptureMethod,
+    )
+    from ._post_payment_intents_body_payment_method_options_affirm_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsAffirmOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsAffirmOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_affirm_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsAffirmOption2 as PostPaymentIntentsBodyPaymentMethodOptionsAffirmOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_afterpay_clearpay_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsAfterpayClearpayOption1 as PostPaymentIntentsBodyPaymentMethodOptionsAfterpayClearpayOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_afterpay_clearpay_option1_capture_method import (
+        PostPaymentIntentsBodyPaymentMethodOptionsAfterpayClearpayOption1CaptureMethod as PostPaymentIntentsBodyPaymentMethodOptionsAfterpayClearpayOption1CaptureMethod,
+    )
+    from ._post_payment_intents_body_payment_method_options_afterpay_clearpay_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsAfterpayClearpayOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsAfterpayClearpayOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_afterpay_clearpay_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsAfterpayClearpayOption2 as PostPaymentIntentsBodyPaymentMethodOptionsAfterpayClearpayOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_alipay_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsAlipayOption1 as PostPaymentIntentsBodyPaymentMethodOptionsAlipayOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_alipay_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsAlipayOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsAlipayOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_alipay_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsAlipayOption2 as PostPaymentIntentsBodyPaymentMethodOptionsAlipayOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_au_becs_debit_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsAuBecsDebitOption1 as PostPaymentIntentsBodyPaymentMethodOptionsAuBecsDebitOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_au_becs_debit_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsAuBecsDebitOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsAuBecsDebitOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_au_becs_debit_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsAuBecsDebitOption2 as PostPaymentIntentsBodyPaymentMethodOptionsAuBecsDebitOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_bacs_debit_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsBacsDebitOption1 as PostPaymentIntentsBodyPaymentMethodOptionsBacsDebitOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_bacs_debit_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsBacsDebitOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsBacsDebitOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_bacs_debit_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsBacsDebitOption2 as PostPaymentIntentsBodyPaymentMethodOptionsBacsDebitOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_bancontact_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsBancontactOption1 as PostPaymentIntentsBodyPaymentMethodOptionsBancontactOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_bancontact_option1_preferred_language import (
+        PostPaymentIntentsBodyPaymentMethodOptionsBancontactOption1PreferredLanguage as PostPaymentIntentsBodyPaymentMethodOptionsBancontactOption1PreferredLanguage,
+    )
+    from ._post_payment_intents_body_payment_method_options_bancontact_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsBancontactOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsBancontactOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_bancontact_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsBancontactOption2 as PostPaymentIntentsBodyPaymentMethodOptionsBancontactOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_blik_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsBlikOption1 as PostPaymentIntentsBodyPaymentMethodOptionsBlikOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_blik_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsBlikOption2 as PostPaymentIntentsBodyPaymentMethodOptionsBlikOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_boleto_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsBoletoOption1 as PostPaymentIntentsBodyPaymentMethodOptionsBoletoOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_boleto_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsBoletoOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsBoletoOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_boleto_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsBoletoOption2 as PostPaymentIntentsBodyPaymentMethodOptionsBoletoOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_card_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCardOption1 as PostPaymentIntentsBodyPaymentMethodOptionsCardOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_card_option1_capture_method import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCardOption1CaptureMethod as PostPaymentIntentsBodyPaymentMethodOptionsCardOption1CaptureMethod,
+    )
+    from ._post_payment_intents_body_payment_method_options_card_option1_installments import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCardOption1Installments as PostPaymentIntentsBodyPaymentMethodOptionsCardOption1Installments,
+    )
+    from ._post_payment_intents_body_payment_method_options_card_option1_installments_plan_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCardOption1InstallmentsPlanOption1 as PostPaymentIntentsBodyPaymentMethodOptionsCardOption1InstallmentsPlanOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_card_option1_installments_plan_option1_interval import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCardOption1InstallmentsPlanOption1Interval as PostPaymentIntentsBodyPaymentMethodOptionsCardOption1InstallmentsPlanOption1Interval,
+    )
+    from ._post_payment_intents_body_payment_method_options_card_option1_installments_plan_option1_type import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCardOption1InstallmentsPlanOption1Type as PostPaymentIntentsBodyPaymentMethodOptionsCardOption1InstallmentsPlanOption1Type,
+    )
+    from ._post_payment_intents_body_payment_method_options_card_option1_installments_plan_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCardOption1InstallmentsPlanOption2 as PostPaymentIntentsBodyPaymentMethodOptionsCardOption1InstallmentsPlanOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_card_option1_mandate_options import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCardOption1MandateOptions as PostPaymentIntentsBodyPaymentMethodOptionsCardOption1MandateOptions,
+    )
+    from ._post_payment_intents_body_payment_method_options_card_option1_mandate_options_amount_type import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCardOption1MandateOptionsAmountType as PostPaymentIntentsBodyPaymentMethodOptionsCardOption1MandateOptionsAmountType,
+    )
+    from ._post_payment_intents_body_payment_method_options_card_option1_mandate_options_interval import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCardOption1MandateOptionsInterval as PostPaymentIntentsBodyPaymentMethodOptionsCardOption1MandateOptionsInterval,
+    )
+    from ._post_payment_intents_body_payment_method_options_card_option1_mandate_options_supported_types_item import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCardOption1MandateOptionsSupportedTypesItem as PostPaymentIntentsBodyPaymentMethodOptionsCardOption1MandateOptionsSupportedTypesItem,
+    )
+    from ._post_payment_intents_body_payment_method_options_card_option1_network import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCardOption1Network as PostPaymentIntentsBodyPaymentMethodOptionsCardOption1Network,
+    )
+    from ._post_payment_intents_body_payment_method_options_card_option1_request_three_d_secure import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCardOption1RequestThreeDSecure as PostPaymentIntentsBodyPaymentMethodOptionsCardOption1RequestThreeDSecure,
+    )
+    from ._post_payment_intents_body_payment_method_options_card_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCardOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsCardOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_card_option1_statement_descriptor_suffix_kana_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCardOption1StatementDescriptorSuffixKanaOption2 as PostPaymentIntentsBodyPaymentMethodOptionsCardOption1StatementDescriptorSuffixKanaOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_card_option1_statement_descriptor_suffix_kanji_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCardOption1StatementDescriptorSuffixKanjiOption2 as PostPaymentIntentsBodyPaymentMethodOptionsCardOption1StatementDescriptorSuffixKanjiOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_card_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCardOption2 as PostPaymentIntentsBodyPaymentMethodOptionsCardOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_card_present_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCardPresentOption1 as PostPaymentIntentsBodyPaymentMethodOptionsCardPresentOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_card_present_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCardPresentOption2 as PostPaymentIntentsBodyPaymentMethodOptionsCardPresentOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_cashapp_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCashappOption1 as PostPaymentIntentsBodyPaymentMethodOptionsCashappOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_cashapp_option1_capture_method import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCashappOption1CaptureMethod as PostPaymentIntentsBodyPaymentMethodOptionsCashappOption1CaptureMethod,
+    )
+    from ._post_payment_intents_body_payment_method_options_cashapp_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCashappOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsCashappOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_cashapp_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCashappOption2 as PostPaymentIntentsBodyPaymentMethodOptionsCashappOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_customer_balance_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1 as PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_customer_balance_option1_bank_transfer import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1BankTransfer as PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1BankTransfer,
+    )
+    from ._post_payment_intents_body_payment_method_options_customer_balance_option1_bank_transfer_eu_bank_transfer import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1BankTransferEuBankTransfer as PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1BankTransferEuBankTransfer,
+    )
+    from ._post_payment_intents_body_payment_method_options_customer_balance_option1_bank_transfer_requested_address_types_item import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1BankTransferRequestedAddressTypesItem as PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1BankTransferRequestedAddressTypesItem,
+    )
+    from ._post_payment_intents_body_payment_method_options_customer_balance_option1_bank_transfer_type import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1BankTransferType as PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1BankTransferType,
+    )
+    from ._post_payment_intents_body_payment_method_options_customer_balance_option1_funding_type import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1FundingType as PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1FundingType,
+    )
+    from ._post_payment_intents_body_payment_method_options_customer_balance_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_customer_balance_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption2 as PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_eps_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsEpsOption1 as PostPaymentIntentsBodyPaymentMethodOptionsEpsOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_eps_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsEpsOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsEpsOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_eps_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsEpsOption2 as PostPaymentIntentsBodyPaymentMethodOptionsEpsOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_fpx_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsFpxOption1 as PostPaymentIntentsBodyPaymentMethodOptionsFpxOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_fpx_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsFpxOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsFpxOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_fpx_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsFpxOption2 as PostPaymentIntentsBodyPaymentMethodOptionsFpxOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_giropay_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsGiropayOption1 as PostPaymentIntentsBodyPaymentMethodOptionsGiropayOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_giropay_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsGiropayOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsGiropayOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_giropay_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsGiropayOption2 as PostPaymentIntentsBodyPaymentMethodOptionsGiropayOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_grabpay_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsGrabpayOption1 as PostPaymentIntentsBodyPaymentMethodOptionsGrabpayOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_grabpay_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsGrabpayOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsGrabpayOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_grabpay_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsGrabpayOption2 as PostPaymentIntentsBodyPaymentMethodOptionsGrabpayOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_ideal_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsIdealOption1 as PostPaymentIntentsBodyPaymentMethodOptionsIdealOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_ideal_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsIdealOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsIdealOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_ideal_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsIdealOption2 as PostPaymentIntentsBodyPaymentMethodOptionsIdealOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_interac_present_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsInteracPresentOption2 as PostPaymentIntentsBodyPaymentMethodOptionsInteracPresentOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_klarna_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsKlarnaOption1 as PostPaymentIntentsBodyPaymentMethodOptionsKlarnaOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_klarna_option1_capture_method import (
+        PostPaymentIntentsBodyPaymentMethodOptionsKlarnaOption1CaptureMethod as PostPaymentIntentsBodyPaymentMethodOptionsKlarnaOption1CaptureMethod,
+    )
+    from ._post_payment_intents_body_payment_method_options_klarna_option1_preferred_locale import (
+        PostPaymentIntentsBodyPaymentMethodOptionsKlarnaOption1PreferredLocale as PostPaymentIntentsBodyPaymentMethodOptionsKlarnaOption1PreferredLocale,
+    )
+    from ._post_payment_intents_body_payment_method_options_klarna_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsKlarnaOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsKlarnaOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_klarna_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsKlarnaOption2 as PostPaymentIntentsBodyPaymentMethodOptionsKlarnaOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_konbini_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsKonbiniOption1 as PostPaymentIntentsBodyPaymentMethodOptionsKonbiniOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_konbini_option1_expires_after_days_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsKonbiniOption1ExpiresAfterDaysOption2 as PostPaymentIntentsBodyPaymentMethodOptionsKonbiniOption1ExpiresAfterDaysOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_konbini_option1_expires_at_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsKonbiniOption1ExpiresAtOption2 as PostPaymentIntentsBodyPaymentMethodOptionsKonbiniOption1ExpiresAtOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_konbini_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsKonbiniOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsKonbiniOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_konbini_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsKonbiniOption2 as PostPaymentIntentsBodyPaymentMethodOptionsKonbiniOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_link_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsLinkOption1 as PostPaymentIntentsBodyPaymentMethodOptionsLinkOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_link_option1_capture_method import (
+        PostPaymentIntentsBodyPaymentMethodOptionsLinkOption1CaptureMethod as PostPaymentIntentsBodyPaymentMethodOptionsLinkOption1CaptureMethod,
+    )
+    from ._post_payment_intents_body_payment_method_options_link_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsLinkOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsLinkOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_link_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsLinkOption2 as PostPaymentIntentsBodyPaymentMethodOptionsLinkOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_oxxo_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsOxxoOption1 as PostPaymentIntentsBodyPaymentMethodOptionsOxxoOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_oxxo_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsOxxoOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsOxxoOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_oxxo_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsOxxoOption2 as PostPaymentIntentsBodyPaymentMethodOptionsOxxoOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_p24_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsP24Option1 as PostPaymentIntentsBodyPaymentMethodOptionsP24Option1,
+    )
+    from ._post_payment_intents_body_payment_method_options_p24_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsP24Option1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsP24Option1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_p24_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsP24Option2 as PostPaymentIntentsBodyPaymentMethodOptionsP24Option2,
+    )
+    from ._post_payment_intents_body_payment_method_options_paynow_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsPaynowOption1 as PostPaymentIntentsBodyPaymentMethodOptionsPaynowOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_paynow_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsPaynowOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsPaynowOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_paynow_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsPaynowOption2 as PostPaymentIntentsBodyPaymentMethodOptionsPaynowOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_pix_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsPixOption1 as PostPaymentIntentsBodyPaymentMethodOptionsPixOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_pix_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsPixOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsPixOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_pix_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsPixOption2 as PostPaymentIntentsBodyPaymentMethodOptionsPixOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_promptpay_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsPromptpayOption1 as PostPaymentIntentsBodyPaymentMethodOptionsPromptpayOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_promptpay_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsPromptpayOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsPromptpayOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_promptpay_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsPromptpayOption2 as PostPaymentIntentsBodyPaymentMethodOptionsPromptpayOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_sepa_debit_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsSepaDebitOption1 as PostPaymentIntentsBodyPaymentMethodOptionsSepaDebitOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_sepa_debit_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsSepaDebitOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsSepaDebitOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_sepa_debit_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsSepaDebitOption2 as PostPaymentIntentsBodyPaymentMethodOptionsSepaDebitOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_sofort_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsSofortOption1 as PostPaymentIntentsBodyPaymentMethodOptionsSofortOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_sofort_option1_preferred_language import (
+        PostPaymentIntentsBodyPaymentMethodOptionsSofortOption1PreferredLanguage as PostPaymentIntentsBodyPaymentMethodOptionsSofortOption1PreferredLanguage,
+    )
+    from ._post_payment_intents_body_payment_method_options_sofort_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsSofortOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsSofortOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_sofort_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsSofortOption2 as PostPaymentIntentsBodyPaymentMethodOptionsSofortOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_us_bank_account_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1 as PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_us_bank_account_option1_financial_connections import (
+        PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1FinancialConnections as PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1FinancialConnections,
+    )
+    from ._post_payment_intents_body_payment_method_options_us_bank_account_option1_financial_connections_permissions_item import (
+        PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1FinancialConnectionsPermissionsItem as PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1FinancialConnectionsPermissionsItem,
+    )
+    from ._post_payment_intents_body_payment_method_options_us_bank_account_option1_networks import (
+        PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1Networks as PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1Networks,
+    )
+    from ._post_payment_intents_body_payment_method_options_us_bank_account_option1_networks_requested_item import (
+        PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1NetworksRequestedItem as PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1NetworksRequestedItem,
+    )
+    from ._post_payment_intents_body_payment_method_options_us_bank_account_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_us_bank_account_option1_verification_method import (
+        PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1VerificationMethod as PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1VerificationMethod,
+    )
+    from ._post_payment_intents_body_payment_method_options_us_bank_account_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption2 as PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption2,
+    )
+    from ._post_payment_intents_body_payment_method_options_wechat_pay_option1 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsWechatPayOption1 as PostPaymentIntentsBodyPaymentMethodOptionsWechatPayOption1,
+    )
+    from ._post_payment_intents_body_payment_method_options_wechat_pay_option1_client import (
+        PostPaymentIntentsBodyPaymentMethodOptionsWechatPayOption1Client as PostPaymentIntentsBodyPaymentMethodOptionsWechatPayOption1Client,
+    )
+    from ._post_payment_intents_body_payment_method_options_wechat_pay_option1_setup_future_usage import (
+        PostPaymentIntentsBodyPaymentMethodOptionsWechatPayOption1SetupFutureUsage as PostPaymentIntentsBodyPaymentMethodOptionsWechatPayOption1SetupFutureUsage,
+    )
+    from ._post_payment_intents_body_payment_method_options_wechat_pay_option2 import (
+        PostPaymentIntentsBodyPaymentMethodOptionsWechatPayOption2 as PostPaymentIntentsBodyPaymentMethodOptionsWechatPayOption2,
+    )
+    from ._post_payment_intents_body_radar_options import (
+        PostPaymentIntentsBodyRadarOptions as PostPaymentIntentsBodyRadarOptions,
+    )
+    from ._post_payment_intents_body_setup_future_usage import (
+        PostPaymentIntentsBodySetupFutureUsage as PostPaymentIntentsBodySetupFutureUsage,
+    )
+    from ._post_payment_intents_body_shipping import (
+        PostPaymentIntentsBodyShipping as PostPaymentIntentsBodyShipping,
+    )
+    from ._post_payment_intents_body_shipping_address import (
+        PostPaymentIntentsBodyShippingAddress as PostPaymentIntentsBodyShippingAddress,
+    )
+    from ._post_payment_intents_body_transfer_data import (
+        PostPaymentIntentsBodyTransferData as PostPaymentIntentsBodyTransferData,
+    )
+    from ._post_prices_body import PostPricesBody as PostPricesBody
+    from ._post_prices_body_billing_scheme import (
+        PostPricesBodyBillingScheme as PostPricesBodyBillingScheme,
+    )
+    from ._post_prices_body_currency_options_value import (
+        PostPricesBodyCurrencyOptionsValue as PostPricesBodyCurrencyOptionsValue,
+    )
+    from ._post_prices_body_currency_options_value_custom_unit_amount import (
+        PostPricesBodyCurrencyOptionsValueCustomUnitAmount as PostPricesBodyCurrencyOptionsValueCustomUnitAmount,
+    )
+    from ._post_prices_body_currency_options_value_tax_behavior import (
+        PostPricesBodyCurrencyOptionsValueTaxBehavior as PostPricesBodyCurrencyOptionsValueTaxBehavior,
+    )
+    from ._post_prices_body_currency_options_value_tiers_item import (
+        PostPricesBodyCurrencyOptionsValueTiersItem as PostPricesBodyCurrencyOptionsValueTiersItem,
+    )
+    from ._post_prices_body_currency_options_value_tiers_item_up_to_option1 import (
+        PostPricesBodyCurrencyOptionsValueTiersItemUpToOption1 as PostPricesBodyCurrencyOptionsValueTiersItemUpToOption1,
+    )
+    from ._post_prices_body_custom_unit_amount import (
+        PostPricesBodyCustomUnitAmount as PostPricesBodyCustomUnitAmount,
+    )
+    from ._post_prices_body_product_data import (
+        PostPricesBodyProductData as PostPricesBodyProductData,
+    )
+    from ._post_prices_body_recurring import PostPricesBodyRecurring as PostPricesBodyRecurring
+    from ._post_prices_body_recurring_aggregate_usage import (
+        PostPricesBodyRecurringAggregateUsage as PostPricesBodyRecurringAggregateUsage,
+    )
+    from ._post_prices_body_recurring_interval import (
+        PostPricesBodyRecurringInterval as PostPricesBodyRecurringInterval,
+    )
+    from ._post_prices_body_recurring_usage_type import (
+        PostPricesBodyRecurringUsageType as PostPricesBodyRecurringUsageType,
+    )
+    from ._post_prices_body_tax_behavior import (
+        PostPricesBodyTaxBehavior as PostPricesBodyTaxBehavior,
+    )
+    from ._post_prices_body_tiers_item import PostPricesBodyTiersItem as PostPricesBodyTiersItem
+    from ._post_prices_body_tiers_item_up_to_option1 import (
+        PostPricesBodyTiersItemUpToOption1 as PostPricesBodyTiersItemUpToOption1,
+    )
+    from ._post_prices_body_tiers_mode import PostPricesBodyTiersMode as PostPricesBodyTiersMode
+    from ._post_prices_body_transform_quantity import (
+        PostPricesBodyTransformQuantity as PostPricesBodyTransformQuantity,
+    )
+    from ._post_prices_body_transform_quantity_round import (
+        PostPricesBodyTransformQuantityRound as PostPricesBodyTransformQuantityRound,
+    )
+    from ._post_products_body import PostProductsBody as PostProductsBody
+    from ._post_products_body_default_price_data import (
+        PostProductsBodyDefaultPriceData as PostProductsBodyDefaultPriceData,
+    )
+    from ._post_products_body_default_price_data_currency_options_value import (
+        PostProductsBodyDefaultPriceDataCurrencyOptionsValue as PostProductsBodyDefaultPriceDataCurrencyOptionsValue,
+    )
+    from ._post_products_body_default_price_data_currency_options_value_custom_unit_amount import (
+        PostProductsBodyDefaultPriceDataCurrencyOptionsValueCustomUnitAmount as PostProductsBodyDefaultPriceDataCurrencyOptionsValueCustomUnitAmount,
+    )
+    from ._post_products_body_default_price_data_currency_options_value_tax_behavior import (
+        PostProductsBodyDefaultPriceDataCurrencyOptionsValueTaxBehavior as PostProductsBodyDefaultPriceDataCurrencyOptionsValueTaxBehavior,
+    )
+    from ._post_products_body_default_price_data_currency_options_value_tiers_item import (
+        PostProductsBodyDefaultPriceDataCurrencyOptionsValueTiersItem as PostProductsBodyDefaultPriceDataCurrencyOptionsValueTiersItem,
+    )
+    from ._post_products_body_default_price_data_currency_options_value_tiers_item_up_to_option1 import (
+        PostProductsBodyDefaultPriceDataCurrencyOptionsValueTiersItemUpToOption1 as PostProductsBodyDefaultPriceDataCurrencyOptionsValueTiersItemUpToOption1,
+    )
+    from ._post_products_body_default_price_data_recurring import (
+        PostProductsBodyDefaultPriceDataRecurring as PostProductsBodyDefaultPriceDataRecurring,
+    )
+    from ._post_products_body_default_price_data_recurring_interval import (
+        PostProductsBodyDefaultPriceDataRecurringInterval as PostProductsBodyDefaultPriceDataRecurringInterval,
+    )
+    from ._post_products_body_default_price_data_tax_behavior import (
+        PostProductsBodyDefaultPriceDataTaxBehavior as PostProductsBodyDefaultPriceDataTaxBehavior,
+    )
+    from ._post_products_body_package_dimensions import (
+        PostProductsBodyPackageDimensions as PostProductsBodyPackageDimensions,
+    )
+    from ._post_refunds_body import PostRefundsBody as PostRefundsBody
+    from ._post_refunds_body_metadata_option2 import (
+        PostRefundsBodyMetadataOption2 as PostRefundsBodyMetadataOption2,
+    )
+    from ._post_refunds_body_origin import PostRefundsBodyOrigin as PostRefundsBodyOrigin
+    from ._post_refunds_body_reason import PostRefundsBodyReason as PostRefundsBodyReason
     from ._price import Price as Price
     from ._price_billing_scheme import PriceBillingScheme as PriceBillingScheme
     from ._price_object import PriceObject as PriceObject
@@ -1954,6 +2691,9 @@ _MODULES: dict[str, str] = {
     "CustomerTaxIdsObject": "._customer_tax_ids_object",
     "CustomerTaxLocation": "._customer_tax_location",
     "CustomerTaxLocationSource": "._customer_tax_location_source",
+    "DeleteSubscriptionsSubscriptionExposedIdBody": "._delete_subscriptions_subscription_exposed_id_body",
+    "DeleteSubscriptionsSubscriptionExposedIdBodyCancellationDetails": "._delete_subscriptions_subscription_exposed_id_body_cancellation_details",
+    "DeleteSubscriptionsSubscriptionExposedIdBodyCancellationDetailsFeedback": "._delete_subscriptions_subscription_exposed_id_body_cancellation_details_feedback",
     "DeletedApplication": "._deleted_application",
     "DeletedApplicationObject": "._deleted_application_object",
     "DeletedBankAccount": "._deleted_bank_account",
@@ -2456,6 +3196,256 @@ _MODULES: dict[str, str] = {
     "PersonRequirements": "._person_requirements",
     "PlatformTaxFee": "._platform_tax_fee",
     "PlatformTaxFeeObject": "._platform_tax_fee_object",
+    "PostCustomersBody": "._post_customers_body",
+    "PostCustomersBodyAddressOption1": "._post_customers_body_address_option1",
+    "PostCustomersBodyAddressOption2": "._post_customers_body_address_option2",
+    "PostCustomersBodyCashBalance": "._post_customers_body_cash_balance",
+    "PostCustomersBodyCashBalanceSettings": "._post_customers_body_cash_balance_settings",
+    "PostCustomersBodyCashBalanceSettingsReconciliationMode": "._post_customers_body_cash_balance_settings_reconciliation_mode",
+    "PostCustomersBodyInvoiceSettings": "._post_customers_body_invoice_settings",
+    "PostCustomersBodyInvoiceSettingsCustomFieldsOption1Item": "._post_customers_body_invoice_settings_custom_fields_option1_item",
+    "PostCustomersBodyInvoiceSettingsCustomFieldsOption2": "._post_customers_body_invoice_settings_custom_fields_option2",
+    "PostCustomersBodyInvoiceSettingsRenderingOptionsOption1": "._post_customers_body_invoice_settings_rendering_options_option1",
+    "PostCustomersBodyInvoiceSettingsRenderingOptionsOption1AmountTaxDisplay": "._post_customers_body_invoice_settings_rendering_options_option1_amount_tax_display",
+    "PostCustomersBodyInvoiceSettingsRenderingOptionsOption2": "._post_customers_body_invoice_settings_rendering_options_option2",
+    "PostCustomersBodyMetadataOption2": "._post_customers_body_metadata_option2",
+    "PostCustomersBodyShippingOption1": "._post_customers_body_shipping_option1",
+    "PostCustomersBodyShippingOption1Address": "._post_customers_body_shipping_option1_address",
+    "PostCustomersBodyShippingOption2": "._post_customers_body_shipping_option2",
+    "PostCustomersBodyTax": "._post_customers_body_tax",
+    "PostCustomersBodyTaxExempt": "._post_customers_body_tax_exempt",
+    "PostCustomersBodyTaxIdDataItem": "._post_customers_body_tax_id_data_item",
+    "PostCustomersBodyTaxIdDataItemType": "._post_customers_body_tax_id_data_item_type",
+    "PostCustomersBodyTaxIpAddressOption2": "._post_customers_body_tax_ip_address_option2",
+    "PostCustomersCustomerBody": "._post_customers_customer_body",
+    "PostCustomersCustomerBodyAddressOption1": "._post_customers_customer_body_address_option1",
+    "PostCustomersCustomerBodyAddressOption2": "._post_customers_customer_body_address_option2",
+    "PostCustomersCustomerBodyBankAccountOption1": "._post_customers_customer_body_bank_account_option1",
+    "PostCustomersCustomerBodyBankAccountOption1AccountHolderType": "._post_customers_customer_body_bank_account_option1_account_holder_type",
+    "PostCustomersCustomerBodyBankAccountOption1Object": "._post_customers_customer_body_bank_account_option1_object",
+    "PostCustomersCustomerBodyCardOption1": "._post_customers_customer_body_card_option1",
+    "PostCustomersCustomerBodyCardOption1Object": "._post_customers_customer_body_card_option1_object",
+    "PostCustomersCustomerBodyCashBalance": "._post_customers_customer_body_cash_balance",
+    "PostCustomersCustomerBodyCashBalanceSettings": "._post_customers_customer_body_cash_balance_settings",
+    "PostCustomersCustomerBodyCashBalanceSettingsReconciliationMode": "._post_customers_customer_body_cash_balance_settings_reconciliation_mode",
+    "PostCustomersCustomerBodyInvoiceSettings": "._post_customers_customer_body_invoice_settings",
+    "PostCustomersCustomerBodyInvoiceSettingsCustomFieldsOption1Item": "._post_customers_customer_body_invoice_settings_custom_fields_option1_item",
+    "PostCustomersCustomerBodyInvoiceSettingsCustomFieldsOption2": "._post_customers_customer_body_invoice_settings_custom_fields_option2",
+    "PostCustomersCustomerBodyInvoiceSettingsRenderingOptionsOption1": "._post_customers_customer_body_invoice_settings_rendering_options_option1",
+    "PostCustomersCustomerBodyInvoiceSettingsRenderingOptionsOption1AmountTaxDisplay": "._post_customers_customer_body_invoice_settings_rendering_options_option1_amount_tax_display",
+    "PostCustomersCustomerBodyInvoiceSettingsRenderingOptionsOption2": "._post_customers_customer_body_invoice_settings_rendering_options_option2",
+    "PostCustomersCustomerBodyMetadataOption2": "._post_customers_customer_body_metadata_option2",
+    "PostCustomersCustomerBodyShippingOption1": "._post_customers_customer_body_shipping_option1",
+    "PostCustomersCustomerBodyShippingOption1Address": "._post_customers_customer_body_shipping_option1_address",
+    "PostCustomersCustomerBodyShippingOption2": "._post_customers_customer_body_shipping_option2",
+    "PostCustomersCustomerBodyTax": "._post_customers_customer_body_tax",
+    "PostCustomersCustomerBodyTaxExempt": "._post_customers_customer_body_tax_exempt",
+    "PostCustomersCustomerBodyTaxIpAddressOption2": "._post_customers_customer_body_tax_ip_address_option2",
+    "PostPaymentIntentsBody": "._post_payment_intents_body",
+    "PostPaymentIntentsBodyAutomaticPaymentMethods": "._post_payment_intents_body_automatic_payment_methods",
+    "PostPaymentIntentsBodyCaptureMethod": "._post_payment_intents_body_capture_method",
+    "PostPaymentIntentsBodyConfirmationMethod": "._post_payment_intents_body_confirmation_method",
+    "PostPaymentIntentsBodyMandateData": "._post_payment_intents_body_mandate_data",
+    "PostPaymentIntentsBodyMandateDataCustomerAcceptance": "._post_payment_intents_body_mandate_data_customer_acceptance",
+    "PostPaymentIntentsBodyMandateDataCustomerAcceptanceOnline": "._post_payment_intents_body_mandate_data_customer_acceptance_online",
+    "PostPaymentIntentsBodyMandateDataCustomerAcceptanceType": "._post_payment_intents_body_mandate_data_customer_acceptance_type",
+    "PostPaymentIntentsBodyOffSessionOption2": "._post_payment_intents_body_off_session_option2",
+    "PostPaymentIntentsBodyPaymentMethodData": "._post_payment_intents_body_payment_method_data",
+    "PostPaymentIntentsBodyPaymentMethodDataAcssDebit": "._post_payment_intents_body_payment_method_data_acss_debit",
+    "PostPaymentIntentsBodyPaymentMethodDataAuBecsDebit": "._post_payment_intents_body_payment_method_data_au_becs_debit",
+    "PostPaymentIntentsBodyPaymentMethodDataBacsDebit": "._post_payment_intents_body_payment_method_data_bacs_debit",
+    "PostPaymentIntentsBodyPaymentMethodDataBillingDetails": "._post_payment_intents_body_payment_method_data_billing_details",
+    "PostPaymentIntentsBodyPaymentMethodDataBillingDetailsAddressOption1": "._post_payment_intents_body_payment_method_data_billing_details_address_option1",
+    "PostPaymentIntentsBodyPaymentMethodDataBillingDetailsAddressOption2": "._post_payment_intents_body_payment_method_data_billing_details_address_option2",
+    "PostPaymentIntentsBodyPaymentMethodDataBillingDetailsEmailOption2": "._post_payment_intents_body_payment_method_data_billing_details_email_option2",
+    "PostPaymentIntentsBodyPaymentMethodDataBoleto": "._post_payment_intents_body_payment_method_data_boleto",
+    "PostPaymentIntentsBodyPaymentMethodDataEps": "._post_payment_intents_body_payment_method_data_eps",
+    "PostPaymentIntentsBodyPaymentMethodDataEpsBank": "._post_payment_intents_body_payment_method_data_eps_bank",
+    "PostPaymentIntentsBodyPaymentMethodDataFpx": "._post_payment_intents_body_payment_method_data_fpx",
+    "PostPaymentIntentsBodyPaymentMethodDataFpxBank": "._post_payment_intents_body_payment_method_data_fpx_bank",
+    "PostPaymentIntentsBodyPaymentMethodDataIdeal": "._post_payment_intents_body_payment_method_data_ideal",
+    "PostPaymentIntentsBodyPaymentMethodDataIdealBank": "._post_payment_intents_body_payment_method_data_ideal_bank",
+    "PostPaymentIntentsBodyPaymentMethodDataKlarna": "._post_payment_intents_body_payment_method_data_klarna",
+    "PostPaymentIntentsBodyPaymentMethodDataKlarnaDob": "._post_payment_intents_body_payment_method_data_klarna_dob",
+    "PostPaymentIntentsBodyPaymentMethodDataP24": "._post_payment_intents_body_payment_method_data_p24",
+    "PostPaymentIntentsBodyPaymentMethodDataP24Bank": "._post_payment_intents_body_payment_method_data_p24_bank",
+    "PostPaymentIntentsBodyPaymentMethodDataRadarOptions": "._post_payment_intents_body_payment_method_data_radar_options",
+    "PostPaymentIntentsBodyPaymentMethodDataSepaDebit": "._post_payment_intents_body_payment_method_data_sepa_debit",
+    "PostPaymentIntentsBodyPaymentMethodDataSofort": "._post_payment_intents_body_payment_method_data_sofort",
+    "PostPaymentIntentsBodyPaymentMethodDataSofortCountry": "._post_payment_intents_body_payment_method_data_sofort_country",
+    "PostPaymentIntentsBodyPaymentMethodDataType": "._post_payment_intents_body_payment_method_data_type",
+    "PostPaymentIntentsBodyPaymentMethodDataUsBankAccount": "._post_payment_intents_body_payment_method_data_us_bank_account",
+    "PostPaymentIntentsBodyPaymentMethodDataUsBankAccountAccountHolderType": "._post_payment_intents_body_payment_method_data_us_bank_account_account_holder_type",
+    "PostPaymentIntentsBodyPaymentMethodDataUsBankAccountAccountType": "._post_payment_intents_body_payment_method_data_us_bank_account_account_type",
+    "PostPaymentIntentsBodyPaymentMethodOptions": "._post_payment_intents_body_payment_method_options",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1": "._post_payment_intents_body_payment_method_options_acss_debit_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1MandateOptions": "._post_payment_intents_body_payment_method_options_acss_debit_option1_mandate_options",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1MandateOptionsCustomMandateUrlOption2": "._post_payment_intents_body_payment_method_options_acss_debit_option1_mandate_options_custom_mandate_url_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1MandateOptionsPaymentSchedule": "._post_payment_intents_body_payment_method_options_acss_debit_option1_mandate_options_payment_schedule",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1MandateOptionsTransactionType": "._post_payment_intents_body_payment_method_options_acss_debit_option1_mandate_options_transaction_type",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_acss_debit_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1VerificationMethod": "._post_payment_intents_body_payment_method_options_acss_debit_option1_verification_method",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption2": "._post_payment_intents_body_payment_method_options_acss_debit_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAffirmOption1": "._post_payment_intents_body_payment_method_options_affirm_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAffirmOption1CaptureMethod": "._post_payment_intents_body_payment_method_options_affirm_option1_capture_method",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAffirmOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_affirm_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAffirmOption2": "._post_payment_intents_body_payment_method_options_affirm_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAfterpayClearpayOption1": "._post_payment_intents_body_payment_method_options_afterpay_clearpay_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAfterpayClearpayOption1CaptureMethod": "._post_payment_intents_body_payment_method_options_afterpay_clearpay_option1_capture_method",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAfterpayClearpayOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_afterpay_clearpay_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAfterpayClearpayOption2": "._post_payment_intents_body_payment_method_options_afterpay_clearpay_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAlipayOption1": "._post_payment_intents_body_payment_method_options_alipay_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAlipayOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_alipay_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAlipayOption2": "._post_payment_intents_body_payment_method_options_alipay_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAuBecsDebitOption1": "._post_payment_intents_body_payment_method_options_au_becs_debit_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAuBecsDebitOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_au_becs_debit_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAuBecsDebitOption2": "._post_payment_intents_body_payment_method_options_au_becs_debit_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsBacsDebitOption1": "._post_payment_intents_body_payment_method_options_bacs_debit_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsBacsDebitOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_bacs_debit_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsBacsDebitOption2": "._post_payment_intents_body_payment_method_options_bacs_debit_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsBancontactOption1": "._post_payment_intents_body_payment_method_options_bancontact_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsBancontactOption1PreferredLanguage": "._post_payment_intents_body_payment_method_options_bancontact_option1_preferred_language",
+    "PostPaymentIntentsBodyPaymentMethodOptionsBancontactOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_bancontact_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsBancontactOption2": "._post_payment_intents_body_payment_method_options_bancontact_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsBlikOption1": "._post_payment_intents_body_payment_method_options_blik_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsBlikOption2": "._post_payment_intents_body_payment_method_options_blik_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsBoletoOption1": "._post_payment_intents_body_payment_method_options_boleto_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsBoletoOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_boleto_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsBoletoOption2": "._post_payment_intents_body_payment_method_options_boleto_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1": "._post_payment_intents_body_payment_method_options_card_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1CaptureMethod": "._post_payment_intents_body_payment_method_options_card_option1_capture_method",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1Installments": "._post_payment_intents_body_payment_method_options_card_option1_installments",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1InstallmentsPlanOption1": "._post_payment_intents_body_payment_method_options_card_option1_installments_plan_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1InstallmentsPlanOption1Interval": "._post_payment_intents_body_payment_method_options_card_option1_installments_plan_option1_interval",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1InstallmentsPlanOption1Type": "._post_payment_intents_body_payment_method_options_card_option1_installments_plan_option1_type",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1InstallmentsPlanOption2": "._post_payment_intents_body_payment_method_options_card_option1_installments_plan_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1MandateOptions": "._post_payment_intents_body_payment_method_options_card_option1_mandate_options",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1MandateOptionsAmountType": "._post_payment_intents_body_payment_method_options_card_option1_mandate_options_amount_type",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1MandateOptionsInterval": "._post_payment_intents_body_payment_method_options_card_option1_mandate_options_interval",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1MandateOptionsSupportedTypesItem": "._post_payment_intents_body_payment_method_options_card_option1_mandate_options_supported_types_item",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1Network": "._post_payment_intents_body_payment_method_options_card_option1_network",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1RequestThreeDSecure": "._post_payment_intents_body_payment_method_options_card_option1_request_three_d_secure",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_card_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1StatementDescriptorSuffixKanaOption2": "._post_payment_intents_body_payment_method_options_card_option1_statement_descriptor_suffix_kana_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1StatementDescriptorSuffixKanjiOption2": "._post_payment_intents_body_payment_method_options_card_option1_statement_descriptor_suffix_kanji_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption2": "._post_payment_intents_body_payment_method_options_card_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardPresentOption1": "._post_payment_intents_body_payment_method_options_card_present_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardPresentOption2": "._post_payment_intents_body_payment_method_options_card_present_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCashappOption1": "._post_payment_intents_body_payment_method_options_cashapp_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCashappOption1CaptureMethod": "._post_payment_intents_body_payment_method_options_cashapp_option1_capture_method",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCashappOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_cashapp_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCashappOption2": "._post_payment_intents_body_payment_method_options_cashapp_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1": "._post_payment_intents_body_payment_method_options_customer_balance_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1BankTransfer": "._post_payment_intents_body_payment_method_options_customer_balance_option1_bank_transfer",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1BankTransferEuBankTransfer": "._post_payment_intents_body_payment_method_options_customer_balance_option1_bank_transfer_eu_bank_transfer",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1BankTransferRequestedAddressTypesItem": "._post_payment_intents_body_payment_method_options_customer_balance_option1_bank_transfer_requested_address_types_item",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1BankTransferType": "._post_payment_intents_body_payment_method_options_customer_balance_option1_bank_transfer_type",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1FundingType": "._post_payment_intents_body_payment_method_options_customer_balance_option1_funding_type",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_customer_balance_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption2": "._post_payment_intents_body_payment_method_options_customer_balance_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsEpsOption1": "._post_payment_intents_body_payment_method_options_eps_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsEpsOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_eps_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsEpsOption2": "._post_payment_intents_body_payment_method_options_eps_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsFpxOption1": "._post_payment_intents_body_payment_method_options_fpx_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsFpxOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_fpx_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsFpxOption2": "._post_payment_intents_body_payment_method_options_fpx_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsGiropayOption1": "._post_payment_intents_body_payment_method_options_giropay_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsGiropayOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_giropay_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsGiropayOption2": "._post_payment_intents_body_payment_method_options_giropay_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsGrabpayOption1": "._post_payment_intents_body_payment_method_options_grabpay_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsGrabpayOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_grabpay_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsGrabpayOption2": "._post_payment_intents_body_payment_method_options_grabpay_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsIdealOption1": "._post_payment_intents_body_payment_method_options_ideal_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsIdealOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_ideal_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsIdealOption2": "._post_payment_intents_body_payment_method_options_ideal_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsInteracPresentOption2": "._post_payment_intents_body_payment_method_options_interac_present_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsKlarnaOption1": "._post_payment_intents_body_payment_method_options_klarna_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsKlarnaOption1CaptureMethod": "._post_payment_intents_body_payment_method_options_klarna_option1_capture_method",
+    "PostPaymentIntentsBodyPaymentMethodOptionsKlarnaOption1PreferredLocale": "._post_payment_intents_body_payment_method_options_klarna_option1_preferred_locale",
+    "PostPaymentIntentsBodyPaymentMethodOptionsKlarnaOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_klarna_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsKlarnaOption2": "._post_payment_intents_body_payment_method_options_klarna_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsKonbiniOption1": "._post_payment_intents_body_payment_method_options_konbini_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsKonbiniOption1ExpiresAfterDaysOption2": "._post_payment_intents_body_payment_method_options_konbini_option1_expires_after_days_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsKonbiniOption1ExpiresAtOption2": "._post_payment_intents_body_payment_method_options_konbini_option1_expires_at_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsKonbiniOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_konbini_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsKonbiniOption2": "._post_payment_intents_body_payment_method_options_konbini_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsLinkOption1": "._post_payment_intents_body_payment_method_options_link_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsLinkOption1CaptureMethod": "._post_payment_intents_body_payment_method_options_link_option1_capture_method",
+    "PostPaymentIntentsBodyPaymentMethodOptionsLinkOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_link_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsLinkOption2": "._post_payment_intents_body_payment_method_options_link_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsOxxoOption1": "._post_payment_intents_body_payment_method_options_oxxo_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsOxxoOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_oxxo_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsOxxoOption2": "._post_payment_intents_body_payment_method_options_oxxo_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsP24Option1": "._post_payment_intents_body_payment_method_options_p24_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsP24Option1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_p24_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsP24Option2": "._post_payment_intents_body_payment_method_options_p24_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsPaynowOption1": "._post_payment_intents_body_payment_method_options_paynow_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsPaynowOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_paynow_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsPaynowOption2": "._post_payment_intents_body_payment_method_options_paynow_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsPixOption1": "._post_payment_intents_body_payment_method_options_pix_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsPixOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_pix_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsPixOption2": "._post_payment_intents_body_payment_method_options_pix_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsPromptpayOption1": "._post_payment_intents_body_payment_method_options_promptpay_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsPromptpayOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_promptpay_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsPromptpayOption2": "._post_payment_intents_body_payment_method_options_promptpay_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsSepaDebitOption1": "._post_payment_intents_body_payment_method_options_sepa_debit_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsSepaDebitOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_sepa_debit_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsSepaDebitOption2": "._post_payment_intents_body_payment_method_options_sepa_debit_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsSofortOption1": "._post_payment_intents_body_payment_method_options_sofort_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsSofortOption1PreferredLanguage": "._post_payment_intents_body_payment_method_options_sofort_option1_preferred_language",
+    "PostPaymentIntentsBodyPaymentMethodOptionsSofortOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_sofort_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsSofortOption2": "._post_payment_intents_body_payment_method_options_sofort_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1": "._post_payment_intents_body_payment_method_options_us_bank_account_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1FinancialConnections": "._post_payment_intents_body_payment_method_options_us_bank_account_option1_financial_connections",
+    "PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1FinancialConnectionsPermissionsItem": "._post_payment_intents_body_payment_method_options_us_bank_account_option1_financial_connections_permissions_item",
+    "PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1Networks": "._post_payment_intents_body_payment_method_options_us_bank_account_option1_networks",
+    "PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1NetworksRequestedItem": "._post_payment_intents_body_payment_method_options_us_bank_account_option1_networks_requested_item",
+    "PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_us_bank_account_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1VerificationMethod": "._post_payment_intents_body_payment_method_options_us_bank_account_option1_verification_method",
+    "PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption2": "._post_payment_intents_body_payment_method_options_us_bank_account_option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsWechatPayOption1": "._post_payment_intents_body_payment_method_options_wechat_pay_option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsWechatPayOption1Client": "._post_payment_intents_body_payment_method_options_wechat_pay_option1_client",
+    "PostPaymentIntentsBodyPaymentMethodOptionsWechatPayOption1SetupFutureUsage": "._post_payment_intents_body_payment_method_options_wechat_pay_option1_setup_future_usage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsWechatPayOption2": "._post_payment_intents_body_payment_method_options_wechat_pay_option2",
+    "PostPaymentIntentsBodyRadarOptions": "._post_payment_intents_body_radar_options",
+    "PostPaymentIntentsBodySetupFutureUsage": "._post_payment_intents_body_setup_future_usage",
+    "PostPaymentIntentsBodyShipping": "._post_payment_intents_body_shipping",
+    "PostPaymentIntentsBodyShippingAddress": "._post_payment_intents_body_shipping_address",
+    "PostPaymentIntentsBodyTransferData": "._post_payment_intents_body_transfer_data",
+    "PostPricesBody": "._post_prices_body",
+    "PostPricesBodyBillingScheme": "._post_prices_body_billing_scheme",
+    "PostPricesBodyCurrencyOptionsValue": "._post_prices_body_currency_options_value",
+    "PostPricesBodyCurrencyOptionsValueCustomUnitAmount": "._post_prices_body_currency_options_value_custom_unit_amount",
+    "PostPricesBodyCurrencyOptionsValueTaxBehavior": "._post_prices_body_currency_options_value_tax_behavior",
+    "PostPricesBodyCurrencyOptionsValueTiersItem": "._post_prices_body_currency_options_value_tiers_item",
+    "PostPricesBodyCurrencyOptionsValueTiersItemUpToOption1": "._post_prices_body_currency_options_value_tiers_item_up_to_option1",
+    "PostPricesBodyCustomUnitAmount": "._post_prices_body_custom_unit_amount",
+    "PostPricesBodyProductData": "._post_prices_body_product_data",
+    "PostPricesBodyRecurring": "._post_prices_body_recurring",
+    "PostPricesBodyRecurringAggregateUsage": "._post_prices_body_recurring_aggregate_usage",
+    "PostPricesBodyRecurringInterval": "._post_prices_body_recurring_interval",
+    "PostPricesBodyRecurringUsageType": "._post_prices_body_recurring_usage_type",
+    "PostPricesBodyTaxBehavior": "._post_prices_body_tax_behavior",
+    "PostPricesBodyTiersItem": "._post_prices_body_tiers_item",
+    "PostPricesBodyTiersItemUpToOption1": "._post_prices_body_tiers_item_up_to_option1",
+    "PostPricesBodyTiersMode": "._post_prices_body_tiers_mode",
+    "PostPricesBodyTransformQuantity": "._post_prices_body_transform_quantity",
+    "PostPricesBodyTransformQuantityRound": "._post_prices_body_transform_quantity_round",
+    "PostProductsBody": "._post_products_body",
+    "PostProductsBodyDefaultPriceData": "._post_products_body_default_price_data",
+    "PostProductsBodyDefaultPriceDataCurrencyOptionsValue": "._post_products_body_default_price_data_currency_options_value",
+    "PostProductsBodyDefaultPriceDataCurrencyOptionsValueCustomUnitAmount": "._post_products_body_default_price_data_currency_options_value_custom_unit_amount",
+    "PostProductsBodyDefaultPriceDataCurrencyOptionsValueTaxBehavior": "._post_products_body_default_price_data_currency_options_value_tax_behavior",
+    "PostProductsBodyDefaultPriceDataCurrencyOptionsValueTiersItem": "._post_products_body_default_price_data_currency_options_value_tiers_item",
+    "PostProductsBodyDefaultPriceDataCurrencyOptionsValueTiersItemUpToOption1": "._post_products_body_default_price_data_currency_options_value_tiers_item_up_to_option1",
+    "PostProductsBodyDefaultPriceDataRecurring": "._post_products_body_default_price_data_recurring",
+    "PostProductsBodyDefaultPriceDataRecurringInterval": "._post_products_body_default_price_data_recurring_interval",
+    "PostProductsBodyDefaultPriceDataTaxBehavior": "._post_products_body_default_price_data_tax_behavior",
+    "PostProductsBodyPackageDimensions": "._post_products_body_package_dimensions",
+    "PostRefundsBody": "._post_refunds_body",
+    "PostRefundsBodyMetadataOption2": "._post_refunds_body_metadata_option2",
+    "PostRefundsBodyOrigin": "._post_refunds_body_origin",
+    "PostRefundsBodyReason": "._post_refunds_body_reason",
     "Price": "._price",
     "PriceBillingScheme": "._price_billing_scheme",
     "PriceObject": "._price_object",
@@ -2806,6 +3796,9 @@ __all__ = [
     "CustomerTaxIdsObject",
     "CustomerTaxLocation",
     "CustomerTaxLocationSource",
+    "DeleteSubscriptionsSubscriptionExposedIdBody",
+    "DeleteSubscriptionsSubscriptionExposedIdBodyCancellationDetails",
+    "DeleteSubscriptionsSubscriptionExposedIdBodyCancellationDetailsFeedback",
     "DeletedApplication",
     "DeletedApplicationObject",
     "DeletedBankAccount",
@@ -3308,6 +4301,256 @@ __all__ = [
     "PersonRequirements",
     "PlatformTaxFee",
     "PlatformTaxFeeObject",
+    "PostCustomersBody",
+    "PostCustomersBodyAddressOption1",
+    "PostCustomersBodyAddressOption2",
+    "PostCustomersBodyCashBalance",
+    "PostCustomersBodyCashBalanceSettings",
+    "PostCustomersBodyCashBalanceSettingsReconciliationMode",
+    "PostCustomersBodyInvoiceSettings",
+    "PostCustomersBodyInvoiceSettingsCustomFieldsOption1Item",
+    "PostCustomersBodyInvoiceSettingsCustomFieldsOption2",
+    "PostCustomersBodyInvoiceSettingsRenderingOptionsOption1",
+    "PostCustomersBodyInvoiceSettingsRenderingOptionsOption1AmountTaxDisplay",
+    "PostCustomersBodyInvoiceSettingsRenderingOptionsOption2",
+    "PostCustomersBodyMetadataOption2",
+    "PostCustomersBodyShippingOption1",
+    "PostCustomersBodyShippingOption1Address",
+    "PostCustomersBodyShippingOption2",
+    "PostCustomersBodyTax",
+    "PostCustomersBodyTaxExempt",
+    "PostCustomersBodyTaxIdDataItem",
+    "PostCustomersBodyTaxIdDataItemType",
+    "PostCustomersBodyTaxIpAddressOption2",
+    "PostCustomersCustomerBody",
+    "PostCustomersCustomerBodyAddressOption1",
+    "PostCustomersCustomerBodyAddressOption2",
+    "PostCustomersCustomerBodyBankAccountOption1",
+    "PostCustomersCustomerBodyBankAccountOption1AccountHolderType",
+    "PostCustomersCustomerBodyBankAccountOption1Object",
+    "PostCustomersCustomerBodyCardOption1",
+    "PostCustomersCustomerBodyCardOption1Object",
+    "PostCustomersCustomerBodyCashBalance",
+    "PostCustomersCustomerBodyCashBalanceSettings",
+    "PostCustomersCustomerBodyCashBalanceSettingsReconciliationMode",
+    "PostCustomersCustomerBodyInvoiceSettings",
+    "PostCustomersCustomerBodyInvoiceSettingsCustomFieldsOption1Item",
+    "PostCustomersCustomerBodyInvoiceSettingsCustomFieldsOption2",
+    "PostCustomersCustomerBodyInvoiceSettingsRenderingOptionsOption1",
+    "PostCustomersCustomerBodyInvoiceSettingsRenderingOptionsOption1AmountTaxDisplay",
+    "PostCustomersCustomerBodyInvoiceSettingsRenderingOptionsOption2",
+    "PostCustomersCustomerBodyMetadataOption2",
+    "PostCustomersCustomerBodyShippingOption1",
+    "PostCustomersCustomerBodyShippingOption1Address",
+    "PostCustomersCustomerBodyShippingOption2",
+    "PostCustomersCustomerBodyTax",
+    "PostCustomersCustomerBodyTaxExempt",
+    "PostCustomersCustomerBodyTaxIpAddressOption2",
+    "PostPaymentIntentsBody",
+    "PostPaymentIntentsBodyAutomaticPaymentMethods",
+    "PostPaymentIntentsBodyCaptureMethod",
+    "PostPaymentIntentsBodyConfirmationMethod",
+    "PostPaymentIntentsBodyMandateData",
+    "PostPaymentIntentsBodyMandateDataCustomerAcceptance",
+    "PostPaymentIntentsBodyMandateDataCustomerAcceptanceOnline",
+    "PostPaymentIntentsBodyMandateDataCustomerAcceptanceType",
+    "PostPaymentIntentsBodyOffSessionOption2",
+    "PostPaymentIntentsBodyPaymentMethodData",
+    "PostPaymentIntentsBodyPaymentMethodDataAcssDebit",
+    "PostPaymentIntentsBodyPaymentMethodDataAuBecsDebit",
+    "PostPaymentIntentsBodyPaymentMethodDataBacsDebit",
+    "PostPaymentIntentsBodyPaymentMethodDataBillingDetails",
+    "PostPaymentIntentsBodyPaymentMethodDataBillingDetailsAddressOption1",
+    "PostPaymentIntentsBodyPaymentMethodDataBillingDetailsAddressOption2",
+    "PostPaymentIntentsBodyPaymentMethodDataBillingDetailsEmailOption2",
+    "PostPaymentIntentsBodyPaymentMethodDataBoleto",
+    "PostPaymentIntentsBodyPaymentMethodDataEps",
+    "PostPaymentIntentsBodyPaymentMethodDataEpsBank",
+    "PostPaymentIntentsBodyPaymentMethodDataFpx",
+    "PostPaymentIntentsBodyPaymentMethodDataFpxBank",
+    "PostPaymentIntentsBodyPaymentMethodDataIdeal",
+    "PostPaymentIntentsBodyPaymentMethodDataIdealBank",
+    "PostPaymentIntentsBodyPaymentMethodDataKlarna",
+    "PostPaymentIntentsBodyPaymentMethodDataKlarnaDob",
+    "PostPaymentIntentsBodyPaymentMethodDataP24",
+    "PostPaymentIntentsBodyPaymentMethodDataP24Bank",
+    "PostPaymentIntentsBodyPaymentMethodDataRadarOptions",
+    "PostPaymentIntentsBodyPaymentMethodDataSepaDebit",
+    "PostPaymentIntentsBodyPaymentMethodDataSofort",
+    "PostPaymentIntentsBodyPaymentMethodDataSofortCountry",
+    "PostPaymentIntentsBodyPaymentMethodDataType",
+    "PostPaymentIntentsBodyPaymentMethodDataUsBankAccount",
+    "PostPaymentIntentsBodyPaymentMethodDataUsBankAccountAccountHolderType",
+    "PostPaymentIntentsBodyPaymentMethodDataUsBankAccountAccountType",
+    "PostPaymentIntentsBodyPaymentMethodOptions",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1MandateOptions",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1MandateOptionsCustomMandateUrlOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1MandateOptionsPaymentSchedule",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1MandateOptionsTransactionType",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption1VerificationMethod",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAcssDebitOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAffirmOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAffirmOption1CaptureMethod",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAffirmOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAffirmOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAfterpayClearpayOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAfterpayClearpayOption1CaptureMethod",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAfterpayClearpayOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAfterpayClearpayOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAlipayOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAlipayOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAlipayOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAuBecsDebitOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAuBecsDebitOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsAuBecsDebitOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsBacsDebitOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsBacsDebitOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsBacsDebitOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsBancontactOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsBancontactOption1PreferredLanguage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsBancontactOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsBancontactOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsBlikOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsBlikOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsBoletoOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsBoletoOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsBoletoOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1CaptureMethod",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1Installments",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1InstallmentsPlanOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1InstallmentsPlanOption1Interval",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1InstallmentsPlanOption1Type",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1InstallmentsPlanOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1MandateOptions",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1MandateOptionsAmountType",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1MandateOptionsInterval",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1MandateOptionsSupportedTypesItem",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1Network",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1RequestThreeDSecure",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1StatementDescriptorSuffixKanaOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption1StatementDescriptorSuffixKanjiOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardPresentOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCardPresentOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCashappOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCashappOption1CaptureMethod",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCashappOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCashappOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1BankTransfer",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1BankTransferEuBankTransfer",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1BankTransferRequestedAddressTypesItem",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1BankTransferType",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1FundingType",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsCustomerBalanceOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsEpsOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsEpsOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsEpsOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsFpxOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsFpxOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsFpxOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsGiropayOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsGiropayOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsGiropayOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsGrabpayOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsGrabpayOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsGrabpayOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsIdealOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsIdealOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsIdealOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsInteracPresentOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsKlarnaOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsKlarnaOption1CaptureMethod",
+    "PostPaymentIntentsBodyPaymentMethodOptionsKlarnaOption1PreferredLocale",
+    "PostPaymentIntentsBodyPaymentMethodOptionsKlarnaOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsKlarnaOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsKonbiniOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsKonbiniOption1ExpiresAfterDaysOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsKonbiniOption1ExpiresAtOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsKonbiniOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsKonbiniOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsLinkOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsLinkOption1CaptureMethod",
+    "PostPaymentIntentsBodyPaymentMethodOptionsLinkOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsLinkOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsOxxoOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsOxxoOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsOxxoOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsP24Option1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsP24Option1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsP24Option2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsPaynowOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsPaynowOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsPaynowOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsPixOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsPixOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsPixOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsPromptpayOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsPromptpayOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsPromptpayOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsSepaDebitOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsSepaDebitOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsSepaDebitOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsSofortOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsSofortOption1PreferredLanguage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsSofortOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsSofortOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1FinancialConnections",
+    "PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1FinancialConnectionsPermissionsItem",
+    "PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1Networks",
+    "PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1NetworksRequestedItem",
+    "PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption1VerificationMethod",
+    "PostPaymentIntentsBodyPaymentMethodOptionsUsBankAccountOption2",
+    "PostPaymentIntentsBodyPaymentMethodOptionsWechatPayOption1",
+    "PostPaymentIntentsBodyPaymentMethodOptionsWechatPayOption1Client",
+    "PostPaymentIntentsBodyPaymentMethodOptionsWechatPayOption1SetupFutureUsage",
+    "PostPaymentIntentsBodyPaymentMethodOptionsWechatPayOption2",
+    "PostPaymentIntentsBodyRadarOptions",
+    "PostPaymentIntentsBodySetupFutureUsage",
+    "PostPaymentIntentsBodyShipping",
+    "PostPaymentIntentsBodyShippingAddress",
+    "PostPaymentIntentsBodyTransferData",
+    "PostPricesBody",
+    "PostPricesBodyBillingScheme",
+    "PostPricesBodyCurrencyOptionsValue",
+    "PostPricesBodyCurrencyOptionsValueCustomUnitAmount",
+    "PostPricesBodyCurrencyOptionsValueTaxBehavior",
+    "PostPricesBodyCurrencyOptionsValueTiersItem",
+    "PostPricesBodyCurrencyOptionsValueTiersItemUpToOption1",
+    "PostPricesBodyCustomUnitAmount",
+    "PostPricesBodyProductData",
+    "PostPricesBodyRecurring",
+    "PostPricesBodyRecurringAggregateUsage",
+    "PostPricesBodyRecurringInterval",
+    "PostPricesBodyRecurringUsageType",
+    "PostPricesBodyTaxBehavior",
+    "PostPricesBodyTiersItem",
+    "PostPricesBodyTiersItemUpToOption1",
+    "PostPricesBodyTiersMode",
+    "PostPricesBodyTransformQuantity",
+    "PostPricesBodyTransformQuantityRound",
+    "PostProductsBody",
+    "PostProductsBodyDefaultPriceData",
+    "PostProductsBodyDefaultPriceDataCurrencyOptionsValue",
+    "PostProductsBodyDefaultPriceDataCurrencyOptionsValueCustomUnitAmount",
+    "PostProductsBodyDefaultPriceDataCurrencyOptionsValueTaxBehavior",
+    "PostProductsBodyDefaultPriceDataCurrencyOptionsValueTiersItem",
+    "PostProductsBodyDefaultPriceDataCurrencyOptionsValueTiersItemUpToOption1",
+    "PostProductsBodyDefaultPriceDataRecurring",
+    "PostProductsBodyDefaultPriceDataRecurringInterval",
+    "PostProductsBodyDefaultPriceDataTaxBehavior",
+    "PostProductsBodyPackageDimensions",
+    "PostRefundsBody",
+    "PostRefundsBodyMetadataOption2",
+    "PostRefundsBodyOrigin",
+    "PostRefundsBodyReason",
     "Price",
     "PriceBillingScheme",
     "PriceObject",

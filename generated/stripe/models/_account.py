@@ -2,44 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("object", "object"),
-    ("business_profile", "business_profile"),
-    ("business_type", "business_type"),
-    ("capabilities", "capabilities"),
-    ("charges_enabled", "charges_enabled"),
-    ("company", "company"),
-    ("controller", "controller"),
-    ("country", "country"),
-    ("created", "created"),
-    ("default_currency", "default_currency"),
-    ("details_submitted", "details_submitted"),
-    ("email", "email"),
-    ("external_accounts", "external_accounts"),
-    ("future_requirements", "future_requirements"),
-    ("individual", "individual"),
-    ("metadata", "metadata"),
-    ("payouts_enabled", "payouts_enabled"),
-    ("requirements", "requirements"),
-    ("settings", "settings"),
-    ("tos_acceptance", "tos_acceptance"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class Account:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Account(Model):
+    """Schema ``account`` of the Stripe API."""
 
     id: str
     object: m.AccountObject | str
@@ -63,110 +33,3 @@ class Account:
     settings: m.AccountSettings | Unset | None = UNSET
     tos_acceptance: m.AccountTosAcceptance | Unset = UNSET
     type: m.AccountType | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "object",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "object",
-            "business_profile",
-            "business_type",
-            "capabilities",
-            "charges_enabled",
-            "company",
-            "controller",
-            "country",
-            "created",
-            "default_currency",
-            "details_submitted",
-            "email",
-            "external_accounts",
-            "future_requirements",
-            "individual",
-            "metadata",
-            "payouts_enabled",
-            "requirements",
-            "settings",
-            "tos_acceptance",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Account:
-        data = _c.expect_object("Account", data)
-        try:
-            return cls(
-                id=data["id"],
-                object=_c.enum_value(m.AccountObject, data["object"]),
-                business_profile=_c.UNSET
-                if (v := data.get("business_profile", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.AccountBusinessProfile.from_dict(v),
-                business_type=_c.UNSET
-                if (v := data.get("business_type", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.AccountBusinessType, v),
-                capabilities=_c.UNSET
-                if (v := data.get("capabilities", _c.UNSET)) is _c.UNSET
-                else m.AccountCapabilities.from_dict(v),
-                charges_enabled=_c.UNSET
-                if (v := data.get("charges_enabled", _c.UNSET)) is _c.UNSET
-                else v,
-                company=_c.UNSET
-                if (v := data.get("company", _c.UNSET)) is _c.UNSET
-                else m.LegalEntityCompany.from_dict(v),
-                controller=_c.UNSET
-                if (v := data.get("controller", _c.UNSET)) is _c.UNSET
-                else m.AccountUnificationAccountController.from_dict(v),
-                country=_c.UNSET if (v := data.get("country", _c.UNSET)) is _c.UNSET else v,
-                created=_c.UNSET if (v := data.get("created", _c.UNSET)) is _c.UNSET else v,
-                default_currency=_c.UNSET
-                if (v := data.get("default_currency", _c.UNSET)) is _c.UNSET
-                else v,
-                details_submitted=_c.UNSET
-                if (v := data.get("details_submitted", _c.UNSET)) is _c.UNSET
-                else v,
-                email=_c.UNSET if (v := data.get("email", _c.UNSET)) is _c.UNSET else v,
-                external_accounts=_c.UNSET
-                if (v := data.get("external_accounts", _c.UNSET)) is _c.UNSET
-                else m.AccountExternalAccounts.from_dict(v),
-                future_requirements=_c.UNSET
-                if (v := data.get("future_requirements", _c.UNSET)) is _c.UNSET
-                else m.AccountFutureRequirements.from_dict(v),
-                individual=_c.UNSET
-                if (v := data.get("individual", _c.UNSET)) is _c.UNSET
-                else m.Person.from_dict(v),
-                metadata=_c.UNSET if (v := data.get("metadata", _c.UNSET)) is _c.UNSET else dict(v),
-                payouts_enabled=_c.UNSET
-                if (v := data.get("payouts_enabled", _c.UNSET)) is _c.UNSET
-                else v,
-                requirements=_c.UNSET
-                if (v := data.get("requirements", _c.UNSET)) is _c.UNSET
-                else m.AccountRequirements.from_dict(v),
-                settings=_c.UNSET
-                if (v := data.get("settings", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.AccountSettings.from_dict(v),
-                tos_acceptance=_c.UNSET
-                if (v := data.get("tos_acceptance", _c.UNSET)) is _c.UNSET
-                else m.AccountTosAcceptance.from_dict(v),
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.AccountType, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Account", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,42 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (("display_name", "display_name"),)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class AccountBacsDebitPaymentsSettings:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class AccountBacsDebitPaymentsSettings(Model):
+    """Schema ``account_bacs_debit_payments_settings`` of the Stripe API."""
 
     display_name: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "display_name",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> AccountBacsDebitPaymentsSettings:
-        data = _c.expect_object("AccountBacsDebitPaymentsSettings", data)
-        try:
-            return cls(
-                display_name=_c.UNSET
-                if (v := data.get("display_name", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("AccountBacsDebitPaymentsSettings", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

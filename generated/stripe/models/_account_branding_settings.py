@@ -2,80 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("icon", "icon"),
-    ("logo", "logo"),
-    ("primary_color", "primary_color"),
-    ("secondary_color", "secondary_color"),
-)
 
-
-@attrs.define(kw_only=True)
-class AccountBrandingSettings:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class AccountBrandingSettings(Model):
+    """Schema ``account_branding_settings`` of the Stripe API."""
 
     icon: str | m.File | Unset | None = UNSET
     logo: str | m.File | Unset | None = UNSET
     primary_color: str | Unset | None = UNSET
     secondary_color: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "icon",
-            "logo",
-            "primary_color",
-            "secondary_color",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> AccountBrandingSettings:
-        data = _c.expect_object("AccountBrandingSettings", data)
-        try:
-            return cls(
-                icon=_c.UNSET
-                if (v := data.get("icon", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.File),
-                    ),
-                ),
-                logo=_c.UNSET
-                if (v := data.get("logo", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.File),
-                    ),
-                ),
-                primary_color=_c.UNSET
-                if (v := data.get("primary_color", _c.UNSET)) is _c.UNSET
-                else v,
-                secondary_color=_c.UNSET
-                if (v := data.get("secondary_color", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("AccountBrandingSettings", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("mcc", "mcc"),
-    ("name", "name"),
-    ("product_description", "product_description"),
-    ("support_address", "support_address"),
-    ("support_email", "support_email"),
-    ("support_phone", "support_phone"),
-    ("support_url", "support_url"),
-    ("url", "url"),
-)
 
-
-@attrs.define(kw_only=True)
-class AccountBusinessProfile:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class AccountBusinessProfile(Model):
+    """Schema ``account_business_profile`` of the Stripe API."""
 
     mcc: str | Unset | None = UNSET
     name: str | Unset | None = UNSET
@@ -35,49 +19,3 @@ class AccountBusinessProfile:
     support_phone: str | Unset | None = UNSET
     support_url: str | Unset | None = UNSET
     url: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "mcc",
-            "name",
-            "product_description",
-            "support_address",
-            "support_email",
-            "support_phone",
-            "support_url",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> AccountBusinessProfile:
-        data = _c.expect_object("AccountBusinessProfile", data)
-        try:
-            return cls(
-                mcc=_c.UNSET if (v := data.get("mcc", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                product_description=_c.UNSET
-                if (v := data.get("product_description", _c.UNSET)) is _c.UNSET
-                else v,
-                support_address=_c.UNSET
-                if (v := data.get("support_address", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.Address.from_dict(v),
-                support_email=_c.UNSET
-                if (v := data.get("support_email", _c.UNSET)) is _c.UNSET
-                else v,
-                support_phone=_c.UNSET
-                if (v := data.get("support_phone", _c.UNSET)) is _c.UNSET
-                else v,
-                support_url=_c.UNSET if (v := data.get("support_url", _c.UNSET)) is _c.UNSET else v,
-                url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("AccountBusinessProfile", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

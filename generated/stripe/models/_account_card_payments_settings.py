@@ -2,64 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("decline_on", "decline_on"),
-    ("statement_descriptor_prefix", "statement_descriptor_prefix"),
-    ("statement_descriptor_prefix_kana", "statement_descriptor_prefix_kana"),
-    ("statement_descriptor_prefix_kanji", "statement_descriptor_prefix_kanji"),
-)
 
-
-@attrs.define(kw_only=True)
-class AccountCardPaymentsSettings:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class AccountCardPaymentsSettings(Model):
+    """Schema ``account_card_payments_settings`` of the Stripe API."""
 
     decline_on: m.AccountDeclineChargeOn | Unset = UNSET
     statement_descriptor_prefix: str | Unset | None = UNSET
     statement_descriptor_prefix_kana: str | Unset | None = UNSET
     statement_descriptor_prefix_kanji: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "decline_on",
-            "statement_descriptor_prefix",
-            "statement_descriptor_prefix_kana",
-            "statement_descriptor_prefix_kanji",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> AccountCardPaymentsSettings:
-        data = _c.expect_object("AccountCardPaymentsSettings", data)
-        try:
-            return cls(
-                decline_on=_c.UNSET
-                if (v := data.get("decline_on", _c.UNSET)) is _c.UNSET
-                else m.AccountDeclineChargeOn.from_dict(v),
-                statement_descriptor_prefix=_c.UNSET
-                if (v := data.get("statement_descriptor_prefix", _c.UNSET)) is _c.UNSET
-                else v,
-                statement_descriptor_prefix_kana=_c.UNSET
-                if (v := data.get("statement_descriptor_prefix_kana", _c.UNSET)) is _c.UNSET
-                else v,
-                statement_descriptor_prefix_kanji=_c.UNSET
-                if (v := data.get("statement_descriptor_prefix_kanji", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("AccountCardPaymentsSettings", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

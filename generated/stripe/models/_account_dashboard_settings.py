@@ -2,48 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("display_name", "display_name"),
-    ("timezone", "timezone"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class AccountDashboardSettings:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class AccountDashboardSettings(Model):
+    """Schema ``account_dashboard_settings`` of the Stripe API."""
 
     display_name: str | Unset | None = UNSET
     timezone: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "display_name",
-            "timezone",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> AccountDashboardSettings:
-        data = _c.expect_object("AccountDashboardSettings", data)
-        try:
-            return cls(
-                display_name=_c.UNSET
-                if (v := data.get("display_name", _c.UNSET)) is _c.UNSET
-                else v,
-                timezone=_c.UNSET if (v := data.get("timezone", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("AccountDashboardSettings", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

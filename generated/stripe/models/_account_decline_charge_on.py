@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("avs_failure", "avs_failure"),
-    ("cvc_failure", "cvc_failure"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class AccountDeclineChargeOn:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class AccountDeclineChargeOn(Model):
+    """Schema ``account_decline_charge_on`` of the Stripe API."""
 
     avs_failure: bool
     cvc_failure: bool
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "avs_failure",
-            "cvc_failure",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "avs_failure",
-            "cvc_failure",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> AccountDeclineChargeOn:
-        data = _c.expect_object("AccountDeclineChargeOn", data)
-        try:
-            return cls(
-                avs_failure=data["avs_failure"],
-                cvc_failure=data["cvc_failure"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("AccountDeclineChargeOn", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

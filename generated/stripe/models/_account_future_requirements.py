@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("alternatives", "alternatives"),
-    ("current_deadline", "current_deadline"),
-    ("currently_due", "currently_due"),
-    ("disabled_reason", "disabled_reason"),
-    ("errors", "errors"),
-    ("eventually_due", "eventually_due"),
-    ("past_due", "past_due"),
-    ("pending_verification", "pending_verification"),
-)
 
-
-@attrs.define(kw_only=True)
-class AccountFutureRequirements:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class AccountFutureRequirements(Model):
+    """Schema ``account_future_requirements`` of the Stripe API."""
 
     alternatives: list[m.AccountRequirementsAlternative] | Unset | None = UNSET
     current_deadline: int | Unset | None = UNSET
@@ -35,67 +19,3 @@ class AccountFutureRequirements:
     eventually_due: list[str] | Unset | None = UNSET
     past_due: list[str] | Unset | None = UNSET
     pending_verification: list[str] | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "alternatives",
-            "current_deadline",
-            "currently_due",
-            "disabled_reason",
-            "errors",
-            "eventually_due",
-            "past_due",
-            "pending_verification",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> AccountFutureRequirements:
-        data = _c.expect_object("AccountFutureRequirements", data)
-        try:
-            return cls(
-                alternatives=_c.UNSET
-                if (v := data.get("alternatives", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [m.AccountRequirementsAlternative.from_dict(x) for x in v],
-                current_deadline=_c.UNSET
-                if (v := data.get("current_deadline", _c.UNSET)) is _c.UNSET
-                else v,
-                currently_due=_c.UNSET
-                if (v := data.get("currently_due", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else list(v),
-                disabled_reason=_c.UNSET
-                if (v := data.get("disabled_reason", _c.UNSET)) is _c.UNSET
-                else v,
-                errors=_c.UNSET
-                if (v := data.get("errors", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [m.AccountRequirementsError.from_dict(x) for x in v],
-                eventually_due=_c.UNSET
-                if (v := data.get("eventually_due", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else list(v),
-                past_due=_c.UNSET
-                if (v := data.get("past_due", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else list(v),
-                pending_verification=_c.UNSET
-                if (v := data.get("pending_verification", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else list(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("AccountFutureRequirements", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

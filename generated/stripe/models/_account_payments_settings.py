@@ -2,68 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("statement_descriptor", "statement_descriptor"),
-    ("statement_descriptor_kana", "statement_descriptor_kana"),
-    ("statement_descriptor_kanji", "statement_descriptor_kanji"),
-    ("statement_descriptor_prefix_kana", "statement_descriptor_prefix_kana"),
-    ("statement_descriptor_prefix_kanji", "statement_descriptor_prefix_kanji"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class AccountPaymentsSettings:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class AccountPaymentsSettings(Model):
+    """Schema ``account_payments_settings`` of the Stripe API."""
 
     statement_descriptor: str | Unset | None = UNSET
     statement_descriptor_kana: str | Unset | None = UNSET
     statement_descriptor_kanji: str | Unset | None = UNSET
     statement_descriptor_prefix_kana: str | Unset | None = UNSET
     statement_descriptor_prefix_kanji: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "statement_descriptor",
-            "statement_descriptor_kana",
-            "statement_descriptor_kanji",
-            "statement_descriptor_prefix_kana",
-            "statement_descriptor_prefix_kanji",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> AccountPaymentsSettings:
-        data = _c.expect_object("AccountPaymentsSettings", data)
-        try:
-            return cls(
-                statement_descriptor=_c.UNSET
-                if (v := data.get("statement_descriptor", _c.UNSET)) is _c.UNSET
-                else v,
-                statement_descriptor_kana=_c.UNSET
-                if (v := data.get("statement_descriptor_kana", _c.UNSET)) is _c.UNSET
-                else v,
-                statement_descriptor_kanji=_c.UNSET
-                if (v := data.get("statement_descriptor_kanji", _c.UNSET)) is _c.UNSET
-                else v,
-                statement_descriptor_prefix_kana=_c.UNSET
-                if (v := data.get("statement_descriptor_prefix_kana", _c.UNSET)) is _c.UNSET
-                else v,
-                statement_descriptor_prefix_kanji=_c.UNSET
-                if (v := data.get("statement_descriptor_prefix_kanji", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("AccountPaymentsSettings", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,59 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("debit_negative_balances", "debit_negative_balances"),
-    ("schedule", "schedule"),
-    ("statement_descriptor", "statement_descriptor"),
-)
 
-
-@attrs.define(kw_only=True)
-class AccountPayoutSettings:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class AccountPayoutSettings(Model):
+    """Schema ``account_payout_settings`` of the Stripe API."""
 
     debit_negative_balances: bool
     schedule: m.TransferSchedule
     statement_descriptor: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "debit_negative_balances",
-            "schedule",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "debit_negative_balances",
-            "schedule",
-            "statement_descriptor",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> AccountPayoutSettings:
-        data = _c.expect_object("AccountPayoutSettings", data)
-        try:
-            return cls(
-                debit_negative_balances=data["debit_negative_balances"],
-                schedule=m.TransferSchedule.from_dict(data["schedule"]),
-                statement_descriptor=_c.UNSET
-                if (v := data.get("statement_descriptor", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("AccountPayoutSettings", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("alternative_fields_due", "alternative_fields_due"),
-    ("original_fields_due", "original_fields_due"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class AccountRequirementsAlternative:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class AccountRequirementsAlternative(Model):
+    """Schema ``account_requirements_alternative`` of the Stripe API."""
 
     alternative_fields_due: list[str]
     original_fields_due: list[str]
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "alternative_fields_due",
-            "original_fields_due",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "alternative_fields_due",
-            "original_fields_due",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> AccountRequirementsAlternative:
-        data = _c.expect_object("AccountRequirementsAlternative", data)
-        try:
-            return cls(
-                alternative_fields_due=list(data["alternative_fields_due"]),
-                original_fields_due=list(data["original_fields_due"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("AccountRequirementsAlternative", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,57 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("code", "code"),
-    ("reason", "reason"),
-    ("requirement", "requirement"),
-)
 
-
-@attrs.define(kw_only=True)
-class AccountRequirementsError:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class AccountRequirementsError(Model):
+    """Schema ``account_requirements_error`` of the Stripe API."""
 
     code: m.AccountRequirementsErrorCode | str
     reason: str
     requirement: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "code",
-            "reason",
-            "requirement",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "code",
-            "reason",
-            "requirement",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> AccountRequirementsError:
-        data = _c.expect_object("AccountRequirementsError", data)
-        try:
-            return cls(
-                code=_c.enum_value(m.AccountRequirementsErrorCode, data["code"]),
-                reason=data["reason"],
-                requirement=data["requirement"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("AccountRequirementsError", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,40 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (("creditor_id", "creditor_id"),)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class AccountSepaDebitPaymentsSettings:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class AccountSepaDebitPaymentsSettings(Model):
+    """Schema ``account_sepa_debit_payments_settings`` of the Stripe API."""
 
     creditor_id: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "creditor_id",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> AccountSepaDebitPaymentsSettings:
-        data = _c.expect_object("AccountSepaDebitPaymentsSettings", data)
-        try:
-            return cls(
-                creditor_id=_c.UNSET if (v := data.get("creditor_id", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("AccountSepaDebitPaymentsSettings", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("branding", "branding"),
-    ("card_payments", "card_payments"),
-    ("dashboard", "dashboard"),
-    ("payments", "payments"),
-    ("bacs_debit_payments", "bacs_debit_payments"),
-    ("card_issuing", "card_issuing"),
-    ("payouts", "payouts"),
-    ("sepa_debit_payments", "sepa_debit_payments"),
-    ("treasury", "treasury"),
-)
 
-
-@attrs.define(kw_only=True)
-class AccountSettings:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class AccountSettings(Model):
+    """Schema ``account_settings`` of the Stripe API."""
 
     branding: m.AccountBrandingSettings
     card_payments: m.AccountCardPaymentsSettings
@@ -37,58 +20,3 @@ class AccountSettings:
     payouts: m.AccountPayoutSettings | Unset = UNSET
     sepa_debit_payments: m.AccountSepaDebitPaymentsSettings | Unset = UNSET
     treasury: m.AccountTreasurySettings | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "branding",
-            "card_payments",
-            "dashboard",
-            "payments",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "branding",
-            "card_payments",
-            "dashboard",
-            "payments",
-            "bacs_debit_payments",
-            "card_issuing",
-            "payouts",
-            "sepa_debit_payments",
-            "treasury",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> AccountSettings:
-        data = _c.expect_object("AccountSettings", data)
-        try:
-            return cls(
-                branding=m.AccountBrandingSettings.from_dict(data["branding"]),
-                card_payments=m.AccountCardPaymentsSettings.from_dict(data["card_payments"]),
-                dashboard=m.AccountDashboardSettings.from_dict(data["dashboard"]),
-                payments=m.AccountPaymentsSettings.from_dict(data["payments"]),
-                bacs_debit_payments=_c.UNSET
-                if (v := data.get("bacs_debit_payments", _c.UNSET)) is _c.UNSET
-                else m.AccountBacsDebitPaymentsSettings.from_dict(v),
-                card_issuing=_c.UNSET
-                if (v := data.get("card_issuing", _c.UNSET)) is _c.UNSET
-                else m.AccountCardIssuingSettings.from_dict(v),
-                payouts=_c.UNSET
-                if (v := data.get("payouts", _c.UNSET)) is _c.UNSET
-                else m.AccountPayoutSettings.from_dict(v),
-                sepa_debit_payments=_c.UNSET
-                if (v := data.get("sepa_debit_payments", _c.UNSET)) is _c.UNSET
-                else m.AccountSepaDebitPaymentsSettings.from_dict(v),
-                treasury=_c.UNSET
-                if (v := data.get("treasury", _c.UNSET)) is _c.UNSET
-                else m.AccountTreasurySettings.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("AccountSettings", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,56 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("date", "date"),
-    ("ip", "ip"),
-    ("service_agreement", "service_agreement"),
-    ("user_agent", "user_agent"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class AccountTosAcceptance:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class AccountTosAcceptance(Model):
+    """Schema ``account_tos_acceptance`` of the Stripe API."""
 
     date: int | Unset | None = UNSET
     ip: str | Unset | None = UNSET
     service_agreement: str | Unset = UNSET
     user_agent: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "date",
-            "ip",
-            "service_agreement",
-            "user_agent",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> AccountTosAcceptance:
-        data = _c.expect_object("AccountTosAcceptance", data)
-        try:
-            return cls(
-                date=_c.UNSET if (v := data.get("date", _c.UNSET)) is _c.UNSET else v,
-                ip=_c.UNSET if (v := data.get("ip", _c.UNSET)) is _c.UNSET else v,
-                service_agreement=_c.UNSET
-                if (v := data.get("service_agreement", _c.UNSET)) is _c.UNSET
-                else v,
-                user_agent=_c.UNSET if (v := data.get("user_agent", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("AccountTosAcceptance", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("type", "type"),
-    ("is_controller", "is_controller"),
-)
 
-
-@attrs.define(kw_only=True)
-class AccountUnificationAccountController:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class AccountUnificationAccountController(Model):
+    """Schema ``account_unification_account_controller`` of the Stripe API."""
 
     type: m.AccountUnificationAccountControllerType | str
     is_controller: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "is_controller",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> AccountUnificationAccountController:
-        data = _c.expect_object("AccountUnificationAccountController", data)
-        try:
-            return cls(
-                type=_c.enum_value(m.AccountUnificationAccountControllerType, data["type"]),
-                is_controller=_c.UNSET
-                if (v := data.get("is_controller", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("AccountUnificationAccountController", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

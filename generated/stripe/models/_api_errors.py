@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("type", "type"),
-    ("charge", "charge"),
-    ("code", "code"),
-    ("decline_code", "decline_code"),
-    ("doc_url", "doc_url"),
-    ("message", "message"),
-    ("param", "param"),
-    ("payment_intent", "payment_intent"),
-    ("payment_method", "payment_method"),
-    ("payment_method_type", "payment_method_type"),
-    ("request_log_url", "request_log_url"),
-    ("setup_intent", "setup_intent"),
-    ("source", "source"),
-)
 
-
-@attrs.define(kw_only=True)
-class ApiErrors:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ApiErrors(Model):
+    """Schema ``api_errors`` of the Stripe API."""
 
     type: m.ApiErrorsType | str
     charge: str | Unset = UNSET
@@ -45,74 +24,3 @@ class ApiErrors:
     request_log_url: str | Unset = UNSET
     setup_intent: m.SetupIntent | Unset = UNSET
     source: m.BankAccount | m.Card | m.Source | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "charge",
-            "code",
-            "decline_code",
-            "doc_url",
-            "message",
-            "param",
-            "payment_intent",
-            "payment_method",
-            "payment_method_type",
-            "request_log_url",
-            "setup_intent",
-            "source",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ApiErrors:
-        data = _c.expect_object("ApiErrors", data)
-        try:
-            return cls(
-                type=_c.enum_value(m.ApiErrorsType, data["type"]),
-                charge=_c.UNSET if (v := data.get("charge", _c.UNSET)) is _c.UNSET else v,
-                code=_c.UNSET if (v := data.get("code", _c.UNSET)) is _c.UNSET else v,
-                decline_code=_c.UNSET
-                if (v := data.get("decline_code", _c.UNSET)) is _c.UNSET
-                else v,
-                doc_url=_c.UNSET if (v := data.get("doc_url", _c.UNSET)) is _c.UNSET else v,
-                message=_c.UNSET if (v := data.get("message", _c.UNSET)) is _c.UNSET else v,
-                param=_c.UNSET if (v := data.get("param", _c.UNSET)) is _c.UNSET else v,
-                payment_intent=_c.UNSET
-                if (v := data.get("payment_intent", _c.UNSET)) is _c.UNSET
-                else m.PaymentIntent.from_dict(v),
-                payment_method=_c.UNSET
-                if (v := data.get("payment_method", _c.UNSET)) is _c.UNSET
-                else m.PaymentMethod.from_dict(v),
-                payment_method_type=_c.UNSET
-                if (v := data.get("payment_method_type", _c.UNSET)) is _c.UNSET
-                else v,
-                request_log_url=_c.UNSET
-                if (v := data.get("request_log_url", _c.UNSET)) is _c.UNSET
-                else v,
-                setup_intent=_c.UNSET
-                if (v := data.get("setup_intent", _c.UNSET)) is _c.UNSET
-                else m.SetupIntent.from_dict(v),
-                source=_c.UNSET
-                if (v := data.get("source", _c.UNSET)) is _c.UNSET
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.model_choice(m.BankAccount),
-                        _c.model_choice(m.Card),
-                        _c.model_choice(m.Source),
-                    ),
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ApiErrors", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

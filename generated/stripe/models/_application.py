@@ -2,57 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("object", "object"),
-    ("name", "name"),
-)
 
-
-@attrs.define(kw_only=True)
-class Application:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Application(Model):
+    """Schema ``application`` of the Stripe API."""
 
     id: str
     object: m.ApplicationObject | str
     name: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "object",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "object",
-            "name",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Application:
-        data = _c.expect_object("Application", data)
-        try:
-            return cls(
-                id=data["id"],
-                object=_c.enum_value(m.ApplicationObject, data["object"]),
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Application", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

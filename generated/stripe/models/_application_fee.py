@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("account", "account"),
-    ("amount", "amount"),
-    ("amount_refunded", "amount_refunded"),
-    ("application", "application"),
-    ("charge", "charge"),
-    ("created", "created"),
-    ("currency", "currency"),
-    ("id", "id"),
-    ("livemode", "livemode"),
-    ("object", "object"),
-    ("refunded", "refunded"),
-    ("refunds", "refunds"),
-    ("balance_transaction", "balance_transaction"),
-    ("originating_transaction", "originating_transaction"),
-)
 
-
-@attrs.define(kw_only=True)
-class ApplicationFee:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ApplicationFee(Model):
+    """Schema ``application_fee`` of the Stripe API."""
 
     account: str | m.Account
     amount: int
@@ -47,104 +25,3 @@ class ApplicationFee:
     refunds: m.ApplicationFeeRefunds
     balance_transaction: str | m.BalanceTransaction | Unset | None = UNSET
     originating_transaction: str | m.Charge | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "account",
-            "amount",
-            "amount_refunded",
-            "application",
-            "charge",
-            "created",
-            "currency",
-            "id",
-            "livemode",
-            "object",
-            "refunded",
-            "refunds",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "account",
-            "amount",
-            "amount_refunded",
-            "application",
-            "charge",
-            "created",
-            "currency",
-            "id",
-            "livemode",
-            "object",
-            "refunded",
-            "refunds",
-            "balance_transaction",
-            "originating_transaction",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ApplicationFee:
-        data = _c.expect_object("ApplicationFee", data)
-        try:
-            return cls(
-                account=_c.decode_union(
-                    data["account"],
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Account),
-                    ),
-                ),
-                amount=data["amount"],
-                amount_refunded=data["amount_refunded"],
-                application=_c.decode_union(
-                    data["application"],
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Application),
-                    ),
-                ),
-                charge=_c.decode_union(
-                    data["charge"],
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Charge),
-                    ),
-                ),
-                created=data["created"],
-                currency=data["currency"],
-                id=data["id"],
-                livemode=data["livemode"],
-                object=_c.enum_value(m.ApplicationFeeObject, data["object"]),
-                refunded=data["refunded"],
-                refunds=m.ApplicationFeeRefunds.from_dict(data["refunds"]),
-                balance_transaction=_c.UNSET
-                if (v := data.get("balance_transaction", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.BalanceTransaction),
-                    ),
-                ),
-                originating_transaction=_c.UNSET
-                if (v := data.get("originating_transaction", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Charge),
-                    ),
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ApplicationFee", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,56 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("enabled", "enabled"),
-    ("status", "status"),
-)
 
-
-@attrs.define(kw_only=True)
-class AutomaticTax:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class AutomaticTax(Model):
+    """Schema ``automatic_tax`` of the Stripe API."""
 
     enabled: bool
     status: m.AutomaticTaxStatus | str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "enabled",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "enabled",
-            "status",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> AutomaticTax:
-        data = _c.expect_object("AutomaticTax", data)
-        try:
-            return cls(
-                enabled=data["enabled"],
-                status=_c.UNSET
-                if (v := data.get("status", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.AutomaticTaxStatus, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("AutomaticTax", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

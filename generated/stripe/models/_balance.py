@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("available", "available"),
-    ("livemode", "livemode"),
-    ("object", "object"),
-    ("pending", "pending"),
-    ("connect_reserved", "connect_reserved"),
-    ("instant_available", "instant_available"),
-    ("issuing", "issuing"),
-)
 
-
-@attrs.define(kw_only=True)
-class Balance:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Balance(Model):
+    """Schema ``balance`` of the Stripe API."""
 
     available: list[m.BalanceAmount]
     livemode: bool
@@ -33,50 +18,3 @@ class Balance:
     connect_reserved: list[m.BalanceAmount] | Unset = UNSET
     instant_available: list[m.BalanceAmount] | Unset = UNSET
     issuing: m.BalanceDetail | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "available",
-            "livemode",
-            "object",
-            "pending",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "available",
-            "livemode",
-            "object",
-            "pending",
-            "connect_reserved",
-            "instant_available",
-            "issuing",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Balance:
-        data = _c.expect_object("Balance", data)
-        try:
-            return cls(
-                available=[m.BalanceAmount.from_dict(x) for x in data["available"]],
-                livemode=data["livemode"],
-                object=_c.enum_value(m.BalanceObject, data["object"]),
-                pending=[m.BalanceAmount.from_dict(x) for x in data["pending"]],
-                connect_reserved=_c.UNSET
-                if (v := data.get("connect_reserved", _c.UNSET)) is _c.UNSET
-                else [m.BalanceAmount.from_dict(x) for x in v],
-                instant_available=_c.UNSET
-                if (v := data.get("instant_available", _c.UNSET)) is _c.UNSET
-                else [m.BalanceAmount.from_dict(x) for x in v],
-                issuing=_c.UNSET
-                if (v := data.get("issuing", _c.UNSET)) is _c.UNSET
-                else m.BalanceDetail.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Balance", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

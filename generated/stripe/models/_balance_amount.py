@@ -2,59 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("currency", "currency"),
-    ("source_types", "source_types"),
-)
 
-
-@attrs.define(kw_only=True)
-class BalanceAmount:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class BalanceAmount(Model):
+    """Schema ``balance_amount`` of the Stripe API."""
 
     amount: int
     currency: str
     source_types: m.BalanceAmountBySourceType | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "currency",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "currency",
-            "source_types",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> BalanceAmount:
-        data = _c.expect_object("BalanceAmount", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                currency=data["currency"],
-                source_types=_c.UNSET
-                if (v := data.get("source_types", _c.UNSET)) is _c.UNSET
-                else m.BalanceAmountBySourceType.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("BalanceAmount", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,52 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("bank_account", "bank_account"),
-    ("card", "card"),
-    ("fpx", "fpx"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class BalanceAmountBySourceType:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class BalanceAmountBySourceType(Model):
+    """Schema ``balance_amount_by_source_type`` of the Stripe API."""
 
     bank_account: int | Unset = UNSET
     card: int | Unset = UNSET
     fpx: int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "bank_account",
-            "card",
-            "fpx",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> BalanceAmountBySourceType:
-        data = _c.expect_object("BalanceAmountBySourceType", data)
-        try:
-            return cls(
-                bank_account=_c.UNSET
-                if (v := data.get("bank_account", _c.UNSET)) is _c.UNSET
-                else v,
-                card=_c.UNSET if (v := data.get("card", _c.UNSET)) is _c.UNSET else v,
-                fpx=_c.UNSET if (v := data.get("fpx", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("BalanceAmountBySourceType", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

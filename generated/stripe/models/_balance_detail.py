@@ -2,45 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("available", "available"),)
 
-
-@attrs.define(kw_only=True)
-class BalanceDetail:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class BalanceDetail(Model):
+    """Schema ``balance_detail`` of the Stripe API."""
 
     available: list[m.BalanceAmount]
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "available",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "available",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> BalanceDetail:
-        data = _c.expect_object("BalanceDetail", data)
-        try:
-            return cls(
-                available=[m.BalanceAmount.from_dict(x) for x in data["available"]],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("BalanceDetail", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("available_on", "available_on"),
-    ("created", "created"),
-    ("currency", "currency"),
-    ("fee", "fee"),
-    ("fee_details", "fee_details"),
-    ("id", "id"),
-    ("net", "net"),
-    ("object", "object"),
-    ("reporting_category", "reporting_category"),
-    ("status", "status"),
-    ("type", "type"),
-    ("description", "description"),
-    ("exchange_rate", "exchange_rate"),
-    ("source", "source"),
-)
 
-
-@attrs.define(kw_only=True)
-class BalanceTransaction:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class BalanceTransaction(Model):
+    """Schema ``balance_transaction`` of the Stripe API."""
 
     amount: int
     available_on: int
@@ -69,97 +46,3 @@ class BalanceTransaction:
         | Unset
         | None
     ) = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "available_on",
-            "created",
-            "currency",
-            "fee",
-            "fee_details",
-            "id",
-            "net",
-            "object",
-            "reporting_category",
-            "status",
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "available_on",
-            "created",
-            "currency",
-            "fee",
-            "fee_details",
-            "id",
-            "net",
-            "object",
-            "reporting_category",
-            "status",
-            "type",
-            "description",
-            "exchange_rate",
-            "source",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> BalanceTransaction:
-        data = _c.expect_object("BalanceTransaction", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                available_on=data["available_on"],
-                created=data["created"],
-                currency=data["currency"],
-                fee=data["fee"],
-                fee_details=[m.Fee.from_dict(x) for x in data["fee_details"]],
-                id=data["id"],
-                net=data["net"],
-                object=_c.enum_value(m.BalanceTransactionObject, data["object"]),
-                reporting_category=data["reporting_category"],
-                status=data["status"],
-                type=_c.enum_value(m.BalanceTransactionType, data["type"]),
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                exchange_rate=_c.UNSET
-                if (v := data.get("exchange_rate", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.to_float(v),
-                source=_c.UNSET
-                if (v := data.get("source", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.ApplicationFee),
-                        _c.model_choice(m.Charge),
-                        _c.model_choice(m.ConnectCollectionTransfer),
-                        _c.model_choice(m.Dispute),
-                        _c.model_choice(m.FeeRefund),
-                        _c.model_choice(m.IssuingAuthorization),
-                        _c.model_choice(m.IssuingDispute),
-                        _c.model_choice(m.IssuingTransaction),
-                        _c.model_choice(m.Payout),
-                        _c.model_choice(m.PlatformTaxFee),
-                        _c.model_choice(m.Refund),
-                        _c.model_choice(m.ReserveTransaction),
-                        _c.model_choice(m.TaxDeductedAtSource),
-                        _c.model_choice(m.Topup),
-                        _c.model_choice(m.Transfer),
-                        _c.model_choice(m.TransferReversal),
-                    ),
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("BalanceTransaction", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

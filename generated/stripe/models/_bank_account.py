@@ -2,41 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("country", "country"),
-    ("currency", "currency"),
-    ("id", "id"),
-    ("last4", "last4"),
-    ("object", "object"),
-    ("status", "status"),
-    ("account", "account"),
-    ("account_holder_name", "account_holder_name"),
-    ("account_holder_type", "account_holder_type"),
-    ("account_type", "account_type"),
-    ("available_payout_methods", "available_payout_methods"),
-    ("bank_name", "bank_name"),
-    ("customer", "customer"),
-    ("default_for_currency", "default_for_currency"),
-    ("fingerprint", "fingerprint"),
-    ("future_requirements", "future_requirements"),
-    ("metadata", "metadata"),
-    ("requirements", "requirements"),
-    ("routing_number", "routing_number"),
-)
 
-
-@attrs.define(kw_only=True)
-class BankAccount:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class BankAccount(Model):
+    """Schema ``bank_account`` of the Stripe API."""
 
     country: str
     currency: str
@@ -59,117 +32,3 @@ class BankAccount:
     metadata: dict[str, str] | Unset | None = UNSET
     requirements: m.ExternalAccountRequirements | Unset | None = UNSET
     routing_number: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "country",
-            "currency",
-            "id",
-            "last4",
-            "object",
-            "status",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "country",
-            "currency",
-            "id",
-            "last4",
-            "object",
-            "status",
-            "account",
-            "account_holder_name",
-            "account_holder_type",
-            "account_type",
-            "available_payout_methods",
-            "bank_name",
-            "customer",
-            "default_for_currency",
-            "fingerprint",
-            "future_requirements",
-            "metadata",
-            "requirements",
-            "routing_number",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> BankAccount:
-        data = _c.expect_object("BankAccount", data)
-        try:
-            return cls(
-                country=data["country"],
-                currency=data["currency"],
-                id=data["id"],
-                last4=data["last4"],
-                object=_c.enum_value(m.BankAccountObject, data["object"]),
-                status=data["status"],
-                account=_c.UNSET
-                if (v := data.get("account", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Account),
-                    ),
-                ),
-                account_holder_name=_c.UNSET
-                if (v := data.get("account_holder_name", _c.UNSET)) is _c.UNSET
-                else v,
-                account_holder_type=_c.UNSET
-                if (v := data.get("account_holder_type", _c.UNSET)) is _c.UNSET
-                else v,
-                account_type=_c.UNSET
-                if (v := data.get("account_type", _c.UNSET)) is _c.UNSET
-                else v,
-                available_payout_methods=_c.UNSET
-                if (v := data.get("available_payout_methods", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [_c.enum_value(m.BankAccountAvailablePayoutMethodsItem, x) for x in v],
-                bank_name=_c.UNSET if (v := data.get("bank_name", _c.UNSET)) is _c.UNSET else v,
-                customer=_c.UNSET
-                if (v := data.get("customer", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Customer),
-                        _c.model_choice(m.DeletedCustomer),
-                    ),
-                ),
-                default_for_currency=_c.UNSET
-                if (v := data.get("default_for_currency", _c.UNSET)) is _c.UNSET
-                else v,
-                fingerprint=_c.UNSET if (v := data.get("fingerprint", _c.UNSET)) is _c.UNSET else v,
-                future_requirements=_c.UNSET
-                if (v := data.get("future_requirements", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.ExternalAccountRequirements.from_dict(v),
-                metadata=_c.UNSET
-                if (v := data.get("metadata", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else dict(v),
-                requirements=_c.UNSET
-                if (v := data.get("requirements", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.ExternalAccountRequirements.from_dict(v),
-                routing_number=_c.UNSET
-                if (v := data.get("routing_number", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("BankAccount", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,60 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("address", "address"),
-    ("email", "email"),
-    ("name", "name"),
-    ("phone", "phone"),
-)
 
-
-@attrs.define(kw_only=True)
-class BillingDetails:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class BillingDetails(Model):
+    """Schema ``billing_details`` of the Stripe API."""
 
     address: m.Address | Unset | None = UNSET
     email: str | Unset | None = UNSET
     name: str | Unset | None = UNSET
     phone: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "address",
-            "email",
-            "name",
-            "phone",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> BillingDetails:
-        data = _c.expect_object("BillingDetails", data)
-        try:
-            return cls(
-                address=_c.UNSET
-                if (v := data.get("address", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.Address.from_dict(v),
-                email=_c.UNSET if (v := data.get("email", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                phone=_c.UNSET if (v := data.get("phone", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("BillingDetails", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

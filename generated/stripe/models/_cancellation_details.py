@@ -2,60 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("comment", "comment"),
-    ("feedback", "feedback"),
-    ("reason", "reason"),
-)
 
-
-@attrs.define(kw_only=True)
-class CancellationDetails:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CancellationDetails(Model):
+    """Schema ``cancellation_details`` of the Stripe API."""
 
     comment: str | Unset | None = UNSET
     feedback: m.CancellationDetailsFeedback | str | Unset | None = UNSET
     reason: m.CancellationDetailsReason | str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "comment",
-            "feedback",
-            "reason",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CancellationDetails:
-        data = _c.expect_object("CancellationDetails", data)
-        try:
-            return cls(
-                comment=_c.UNSET if (v := data.get("comment", _c.UNSET)) is _c.UNSET else v,
-                feedback=_c.UNSET
-                if (v := data.get("feedback", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.CancellationDetailsFeedback, v),
-                reason=_c.UNSET
-                if (v := data.get("reason", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.CancellationDetailsReason, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CancellationDetails", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

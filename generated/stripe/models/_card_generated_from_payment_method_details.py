@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("type", "type"),
-    ("card_present", "card_present"),
-)
 
-
-@attrs.define(kw_only=True)
-class CardGeneratedFromPaymentMethodDetails:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CardGeneratedFromPaymentMethodDetails(Model):
+    """Schema ``card_generated_from_payment_method_details`` of the Stripe API."""
 
     type: str
     card_present: m.PaymentMethodDetailsCardPresent | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "card_present",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CardGeneratedFromPaymentMethodDetails:
-        data = _c.expect_object("CardGeneratedFromPaymentMethodDetails", data)
-        try:
-            return cls(
-                type=data["type"],
-                card_present=_c.UNSET
-                if (v := data.get("card_present", _c.UNSET)) is _c.UNSET
-                else m.PaymentMethodDetailsCardPresent.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CardGeneratedFromPaymentMethodDetails", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

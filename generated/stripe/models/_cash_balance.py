@@ -2,71 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("customer", "customer"),
-    ("livemode", "livemode"),
-    ("object", "object"),
-    ("settings", "settings"),
-    ("available", "available"),
-)
 
-
-@attrs.define(kw_only=True)
-class CashBalance:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CashBalance(Model):
+    """Schema ``cash_balance`` of the Stripe API."""
 
     customer: str
     livemode: bool
     object: m.CashBalanceObject | str
     settings: m.CustomerBalanceCustomerBalanceSettings
     available: dict[str, int] | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "customer",
-            "livemode",
-            "object",
-            "settings",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "customer",
-            "livemode",
-            "object",
-            "settings",
-            "available",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CashBalance:
-        data = _c.expect_object("CashBalance", data)
-        try:
-            return cls(
-                customer=data["customer"],
-                livemode=data["livemode"],
-                object=_c.enum_value(m.CashBalanceObject, data["object"]),
-                settings=m.CustomerBalanceCustomerBalanceSettings.from_dict(data["settings"]),
-                available=_c.UNSET
-                if (v := data.get("available", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CashBalance", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

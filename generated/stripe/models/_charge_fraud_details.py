@@ -2,48 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("stripe_report", "stripe_report"),
-    ("user_report", "user_report"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class ChargeFraudDetails:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ChargeFraudDetails(Model):
+    """Schema ``charge_fraud_details`` of the Stripe API."""
 
     stripe_report: str | Unset = UNSET
     user_report: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "stripe_report",
-            "user_report",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ChargeFraudDetails:
-        data = _c.expect_object("ChargeFraudDetails", data)
-        try:
-            return cls(
-                stripe_report=_c.UNSET
-                if (v := data.get("stripe_report", _c.UNSET)) is _c.UNSET
-                else v,
-                user_report=_c.UNSET if (v := data.get("user_report", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ChargeFraudDetails", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("type", "type"),
-    ("network_status", "network_status"),
-    ("reason", "reason"),
-    ("risk_level", "risk_level"),
-    ("risk_score", "risk_score"),
-    ("rule", "rule"),
-    ("seller_message", "seller_message"),
-)
 
-
-@attrs.define(kw_only=True)
-class ChargeOutcome:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ChargeOutcome(Model):
+    """Schema ``charge_outcome`` of the Stripe API."""
 
     type: str
     network_status: str | Unset | None = UNSET
@@ -33,53 +18,3 @@ class ChargeOutcome:
     risk_score: int | Unset = UNSET
     rule: str | m.Rule | Unset = UNSET
     seller_message: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "network_status",
-            "reason",
-            "risk_level",
-            "risk_score",
-            "rule",
-            "seller_message",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ChargeOutcome:
-        data = _c.expect_object("ChargeOutcome", data)
-        try:
-            return cls(
-                type=data["type"],
-                network_status=_c.UNSET
-                if (v := data.get("network_status", _c.UNSET)) is _c.UNSET
-                else v,
-                reason=_c.UNSET if (v := data.get("reason", _c.UNSET)) is _c.UNSET else v,
-                risk_level=_c.UNSET if (v := data.get("risk_level", _c.UNSET)) is _c.UNSET else v,
-                risk_score=_c.UNSET if (v := data.get("risk_score", _c.UNSET)) is _c.UNSET else v,
-                rule=_c.UNSET
-                if (v := data.get("rule", _c.UNSET)) is _c.UNSET
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Rule),
-                    ),
-                ),
-                seller_message=_c.UNSET
-                if (v := data.get("seller_message", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ChargeOutcome", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("currency", "currency"),
-    ("destination", "destination"),
-    ("id", "id"),
-    ("livemode", "livemode"),
-    ("object", "object"),
-)
 
-
-@attrs.define(kw_only=True)
-class ConnectCollectionTransfer:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ConnectCollectionTransfer(Model):
+    """Schema ``connect_collection_transfer`` of the Stripe API."""
 
     amount: int
     currency: str
@@ -30,50 +17,3 @@ class ConnectCollectionTransfer:
     id: str
     livemode: bool
     object: m.ConnectCollectionTransferObject | str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "currency",
-            "destination",
-            "id",
-            "livemode",
-            "object",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "currency",
-            "destination",
-            "id",
-            "livemode",
-            "object",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ConnectCollectionTransfer:
-        data = _c.expect_object("ConnectCollectionTransfer", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                currency=data["currency"],
-                destination=_c.decode_union(
-                    data["destination"],
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Account),
-                    ),
-                ),
-                id=data["id"],
-                livemode=data["livemode"],
-                object=_c.enum_value(m.ConnectCollectionTransferObject, data["object"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ConnectCollectionTransfer", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

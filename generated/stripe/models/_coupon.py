@@ -2,39 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("created", "created"),
-    ("duration", "duration"),
-    ("id", "id"),
-    ("livemode", "livemode"),
-    ("object", "object"),
-    ("times_redeemed", "times_redeemed"),
-    ("valid", "valid"),
-    ("amount_off", "amount_off"),
-    ("applies_to", "applies_to"),
-    ("currency", "currency"),
-    ("currency_options", "currency_options"),
-    ("duration_in_months", "duration_in_months"),
-    ("max_redemptions", "max_redemptions"),
-    ("metadata", "metadata"),
-    ("name", "name"),
-    ("percent_off", "percent_off"),
-    ("redeem_by", "redeem_by"),
-)
 
-
-@attrs.define(kw_only=True)
-class Coupon:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Coupon(Model):
+    """Schema ``coupon`` of the Stripe API."""
 
     created: int
     duration: m.CouponDuration | str
@@ -53,83 +28,3 @@ class Coupon:
     name: str | Unset | None = UNSET
     percent_off: float | Unset | None = UNSET
     redeem_by: int | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created",
-            "duration",
-            "id",
-            "livemode",
-            "object",
-            "times_redeemed",
-            "valid",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created",
-            "duration",
-            "id",
-            "livemode",
-            "object",
-            "times_redeemed",
-            "valid",
-            "amount_off",
-            "applies_to",
-            "currency",
-            "currency_options",
-            "duration_in_months",
-            "max_redemptions",
-            "metadata",
-            "name",
-            "percent_off",
-            "redeem_by",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Coupon:
-        data = _c.expect_object("Coupon", data)
-        try:
-            return cls(
-                created=data["created"],
-                duration=_c.enum_value(m.CouponDuration, data["duration"]),
-                id=data["id"],
-                livemode=data["livemode"],
-                object=_c.enum_value(m.CouponObject, data["object"]),
-                times_redeemed=data["times_redeemed"],
-                valid=data["valid"],
-                amount_off=_c.UNSET if (v := data.get("amount_off", _c.UNSET)) is _c.UNSET else v,
-                applies_to=_c.UNSET
-                if (v := data.get("applies_to", _c.UNSET)) is _c.UNSET
-                else m.CouponAppliesTo.from_dict(v),
-                currency=_c.UNSET if (v := data.get("currency", _c.UNSET)) is _c.UNSET else v,
-                currency_options=_c.UNSET
-                if (v := data.get("currency_options", _c.UNSET)) is _c.UNSET
-                else {k: m.CouponCurrencyOption.from_dict(x) for k, x in v.items()},
-                duration_in_months=_c.UNSET
-                if (v := data.get("duration_in_months", _c.UNSET)) is _c.UNSET
-                else v,
-                max_redemptions=_c.UNSET
-                if (v := data.get("max_redemptions", _c.UNSET)) is _c.UNSET
-                else v,
-                metadata=_c.UNSET
-                if (v := data.get("metadata", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else dict(v),
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                percent_off=_c.UNSET
-                if (v := data.get("percent_off", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.to_float(v),
-                redeem_by=_c.UNSET if (v := data.get("redeem_by", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Coupon", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,43 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (("products", "products"),)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class CouponAppliesTo:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CouponAppliesTo(Model):
+    """Schema ``coupon_applies_to`` of the Stripe API."""
 
     products: list[str]
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "products",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "products",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CouponAppliesTo:
-        data = _c.expect_object("CouponAppliesTo", data)
-        try:
-            return cls(
-                products=list(data["products"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CouponAppliesTo", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

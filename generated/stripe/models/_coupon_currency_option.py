@@ -2,43 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (("amount_off", "amount_off"),)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class CouponCurrencyOption:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CouponCurrencyOption(Model):
+    """Schema ``coupon_currency_option`` of the Stripe API."""
 
     amount_off: int
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount_off",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount_off",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CouponCurrencyOption:
-        data = _c.expect_object("CouponCurrencyOption", data)
-        try:
-            return cls(
-                amount_off=data["amount_off"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CouponCurrencyOption", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

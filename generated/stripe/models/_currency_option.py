@@ -2,72 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("custom_unit_amount", "custom_unit_amount"),
-    ("tax_behavior", "tax_behavior"),
-    ("tiers", "tiers"),
-    ("unit_amount", "unit_amount"),
-    ("unit_amount_decimal", "unit_amount_decimal"),
-)
 
-
-@attrs.define(kw_only=True)
-class CurrencyOption:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CurrencyOption(Model):
+    """Schema ``currency_option`` of the Stripe API."""
 
     custom_unit_amount: m.CustomUnitAmount | Unset | None = UNSET
     tax_behavior: m.CurrencyOptionTaxBehavior | str | Unset | None = UNSET
     tiers: list[m.PriceTier] | Unset = UNSET
     unit_amount: int | Unset | None = UNSET
     unit_amount_decimal: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "custom_unit_amount",
-            "tax_behavior",
-            "tiers",
-            "unit_amount",
-            "unit_amount_decimal",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CurrencyOption:
-        data = _c.expect_object("CurrencyOption", data)
-        try:
-            return cls(
-                custom_unit_amount=_c.UNSET
-                if (v := data.get("custom_unit_amount", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.CustomUnitAmount.from_dict(v),
-                tax_behavior=_c.UNSET
-                if (v := data.get("tax_behavior", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.CurrencyOptionTaxBehavior, v),
-                tiers=_c.UNSET
-                if (v := data.get("tiers", _c.UNSET)) is _c.UNSET
-                else [m.PriceTier.from_dict(x) for x in v],
-                unit_amount=_c.UNSET if (v := data.get("unit_amount", _c.UNSET)) is _c.UNSET else v,
-                unit_amount_decimal=_c.UNSET
-                if (v := data.get("unit_amount_decimal", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CurrencyOption", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

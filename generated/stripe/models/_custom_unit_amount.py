@@ -2,50 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("maximum", "maximum"),
-    ("minimum", "minimum"),
-    ("preset", "preset"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class CustomUnitAmount:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CustomUnitAmount(Model):
+    """Schema ``custom_unit_amount`` of the Stripe API."""
 
     maximum: int | Unset | None = UNSET
     minimum: int | Unset | None = UNSET
     preset: int | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "maximum",
-            "minimum",
-            "preset",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CustomUnitAmount:
-        data = _c.expect_object("CustomUnitAmount", data)
-        try:
-            return cls(
-                maximum=_c.UNSET if (v := data.get("maximum", _c.UNSET)) is _c.UNSET else v,
-                minimum=_c.UNSET if (v := data.get("minimum", _c.UNSET)) is _c.UNSET else v,
-                preset=_c.UNSET if (v := data.get("preset", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CustomUnitAmount", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,62 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("type", "type"),
-    ("accepted_at", "accepted_at"),
-    ("offline", "offline"),
-    ("online", "online"),
-)
 
-
-@attrs.define(kw_only=True)
-class CustomerAcceptance:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CustomerAcceptance(Model):
+    """Schema ``customer_acceptance`` of the Stripe API."""
 
     type: m.CustomerAcceptanceType | str
     accepted_at: int | Unset | None = UNSET
     offline: dict[str, Any] | Unset = UNSET
     online: m.OnlineAcceptance | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "accepted_at",
-            "offline",
-            "online",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CustomerAcceptance:
-        data = _c.expect_object("CustomerAcceptance", data)
-        try:
-            return cls(
-                type=_c.enum_value(m.CustomerAcceptanceType, data["type"]),
-                accepted_at=_c.UNSET if (v := data.get("accepted_at", _c.UNSET)) is _c.UNSET else v,
-                offline=_c.UNSET if (v := data.get("offline", _c.UNSET)) is _c.UNSET else dict(v),
-                online=_c.UNSET
-                if (v := data.get("online", _c.UNSET)) is _c.UNSET
-                else m.OnlineAcceptance.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CustomerAcceptance", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,55 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("reconciliation_mode", "reconciliation_mode"),
-    ("using_merchant_default", "using_merchant_default"),
-)
 
-
-@attrs.define(kw_only=True)
-class CustomerBalanceCustomerBalanceSettings:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CustomerBalanceCustomerBalanceSettings(Model):
+    """Schema ``customer_balance_customer_balance_settings`` of the Stripe API."""
 
     reconciliation_mode: m.CustomerBalanceCustomerBalanceSettingsReconciliationMode | str
     using_merchant_default: bool
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "reconciliation_mode",
-            "using_merchant_default",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "reconciliation_mode",
-            "using_merchant_default",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CustomerBalanceCustomerBalanceSettings:
-        data = _c.expect_object("CustomerBalanceCustomerBalanceSettings", data)
-        try:
-            return cls(
-                reconciliation_mode=_c.enum_value(
-                    m.CustomerBalanceCustomerBalanceSettingsReconciliationMode,
-                    data["reconciliation_mode"],
-                ),
-                using_merchant_default=data["using_merchant_default"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CustomerBalanceCustomerBalanceSettings", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,72 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("data", "data"),
-    ("has_more", "has_more"),
-    ("object", "object"),
-    ("url", "url"),
-)
 
-
-@attrs.define(kw_only=True)
-class CustomerSources:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CustomerSources(Model):
+    """Schema ``sources`` of the Stripe API."""
 
     data: list[m.BankAccount | m.Card | m.Source]
     has_more: bool
     object: m.CustomerSourcesObject | str
     url: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "data",
-            "has_more",
-            "object",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "data",
-            "has_more",
-            "object",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CustomerSources:
-        data = _c.expect_object("CustomerSources", data)
-        try:
-            return cls(
-                data=[
-                    _c.decode_union(
-                        x,
-                        (
-                            _c.model_choice(m.BankAccount),
-                            _c.model_choice(m.Card),
-                            _c.model_choice(m.Source),
-                        ),
-                    )
-                    for x in data["data"]
-                ],
-                has_more=data["has_more"],
-                object=_c.enum_value(m.CustomerSourcesObject, data["object"]),
-                url=data["url"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CustomerSources", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

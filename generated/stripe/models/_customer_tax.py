@@ -2,60 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("automatic_tax", "automatic_tax"),
-    ("ip_address", "ip_address"),
-    ("location", "location"),
-)
 
-
-@attrs.define(kw_only=True)
-class CustomerTax:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CustomerTax(Model):
+    """Schema ``customer_tax`` of the Stripe API."""
 
     automatic_tax: m.CustomerTaxAutomaticTax | str
     ip_address: str | Unset | None = UNSET
     location: m.CustomerTaxLocation | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "automatic_tax",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "automatic_tax",
-            "ip_address",
-            "location",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CustomerTax:
-        data = _c.expect_object("CustomerTax", data)
-        try:
-            return cls(
-                automatic_tax=_c.enum_value(m.CustomerTaxAutomaticTax, data["automatic_tax"]),
-                ip_address=_c.UNSET if (v := data.get("ip_address", _c.UNSET)) is _c.UNSET else v,
-                location=_c.UNSET
-                if (v := data.get("location", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.CustomerTaxLocation.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CustomerTax", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,57 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("country", "country"),
-    ("source", "source"),
-    ("state", "state"),
-)
 
-
-@attrs.define(kw_only=True)
-class CustomerTaxLocation:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class CustomerTaxLocation(Model):
+    """Schema ``customer_tax_location`` of the Stripe API."""
 
     country: str
     source: m.CustomerTaxLocationSource | str
     state: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "country",
-            "source",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "country",
-            "source",
-            "state",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CustomerTaxLocation:
-        data = _c.expect_object("CustomerTaxLocation", data)
-        try:
-            return cls(
-                country=data["country"],
-                source=_c.enum_value(m.CustomerTaxLocationSource, data["source"]),
-                state=_c.UNSET if (v := data.get("state", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("CustomerTaxLocation", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

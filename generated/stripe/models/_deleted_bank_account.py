@@ -2,62 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("deleted", "deleted"),
-    ("id", "id"),
-    ("object", "object"),
-    ("currency", "currency"),
-)
 
-
-@attrs.define(kw_only=True)
-class DeletedBankAccount:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class DeletedBankAccount(Model):
+    """Schema ``deleted_bank_account`` of the Stripe API."""
 
     deleted: bool
     id: str
     object: m.DeletedBankAccountObject | str
     currency: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "deleted",
-            "id",
-            "object",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "deleted",
-            "id",
-            "object",
-            "currency",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> DeletedBankAccount:
-        data = _c.expect_object("DeletedBankAccount", data)
-        try:
-            return cls(
-                deleted=data["deleted"],
-                id=data["id"],
-                object=_c.enum_value(m.DeletedBankAccountObject, data["object"]),
-                currency=_c.UNSET if (v := data.get("currency", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("DeletedBankAccount", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,57 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("deleted", "deleted"),
-    ("id", "id"),
-    ("object", "object"),
-)
 
-
-@attrs.define(kw_only=True)
-class DeletedProduct:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class DeletedProduct(Model):
+    """Schema ``deleted_product`` of the Stripe API."""
 
     deleted: bool
     id: str
     object: m.DeletedProductObject | str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "deleted",
-            "id",
-            "object",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "deleted",
-            "id",
-            "object",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> DeletedProduct:
-        data = _c.expect_object("DeletedProduct", data)
-        try:
-            return cls(
-                deleted=data["deleted"],
-                id=data["id"],
-                object=_c.enum_value(m.DeletedProductObject, data["object"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("DeletedProduct", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

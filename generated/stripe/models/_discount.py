@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("coupon", "coupon"),
-    ("id", "id"),
-    ("object", "object"),
-    ("start", "start"),
-    ("checkout_session", "checkout_session"),
-    ("customer", "customer"),
-    ("end", "end"),
-    ("invoice", "invoice"),
-    ("invoice_item", "invoice_item"),
-    ("promotion_code", "promotion_code"),
-    ("subscription", "subscription"),
-)
 
-
-@attrs.define(kw_only=True)
-class Discount:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Discount(Model):
+    """Schema ``discount`` of the Stripe API."""
 
     coupon: m.Coupon
     id: str
@@ -41,79 +22,3 @@ class Discount:
     invoice_item: str | Unset | None = UNSET
     promotion_code: str | m.PromotionCode | Unset | None = UNSET
     subscription: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "coupon",
-            "id",
-            "object",
-            "start",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "coupon",
-            "id",
-            "object",
-            "start",
-            "checkout_session",
-            "customer",
-            "end",
-            "invoice",
-            "invoice_item",
-            "promotion_code",
-            "subscription",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Discount:
-        data = _c.expect_object("Discount", data)
-        try:
-            return cls(
-                coupon=m.Coupon.from_dict(data["coupon"]),
-                id=data["id"],
-                object=_c.enum_value(m.DiscountObject, data["object"]),
-                start=data["start"],
-                checkout_session=_c.UNSET
-                if (v := data.get("checkout_session", _c.UNSET)) is _c.UNSET
-                else v,
-                customer=_c.UNSET
-                if (v := data.get("customer", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Customer),
-                        _c.model_choice(m.DeletedCustomer),
-                    ),
-                ),
-                end=_c.UNSET if (v := data.get("end", _c.UNSET)) is _c.UNSET else v,
-                invoice=_c.UNSET if (v := data.get("invoice", _c.UNSET)) is _c.UNSET else v,
-                invoice_item=_c.UNSET
-                if (v := data.get("invoice_item", _c.UNSET)) is _c.UNSET
-                else v,
-                promotion_code=_c.UNSET
-                if (v := data.get("promotion_code", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.PromotionCode),
-                    ),
-                ),
-                subscription=_c.UNSET
-                if (v := data.get("subscription", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Discount", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,59 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("discount", "discount"),
-)
 
-
-@attrs.define(kw_only=True)
-class DiscountsResourceDiscountAmount:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class DiscountsResourceDiscountAmount(Model):
+    """Schema ``discounts_resource_discount_amount`` of the Stripe API."""
 
     amount: int
     discount: str | m.Discount | m.DeletedDiscount
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "discount",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "discount",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> DiscountsResourceDiscountAmount:
-        data = _c.expect_object("DiscountsResourceDiscountAmount", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                discount=_c.decode_union(
-                    data["discount"],
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Discount),
-                        _c.model_choice(m.DeletedDiscount),
-                    ),
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("DiscountsResourceDiscountAmount", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("balance_transactions", "balance_transactions"),
-    ("charge", "charge"),
-    ("created", "created"),
-    ("currency", "currency"),
-    ("evidence", "evidence"),
-    ("evidence_details", "evidence_details"),
-    ("id", "id"),
-    ("is_charge_refundable", "is_charge_refundable"),
-    ("livemode", "livemode"),
-    ("metadata", "metadata"),
-    ("object", "object"),
-    ("reason", "reason"),
-    ("status", "status"),
-    ("payment_intent", "payment_intent"),
-)
 
-
-@attrs.define(kw_only=True)
-class Dispute:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Dispute(Model):
+    """Schema ``dispute`` of the Stripe API."""
 
     amount: int
     balance_transactions: list[m.BalanceTransaction]
@@ -49,88 +26,3 @@ class Dispute:
     reason: str
     status: m.DisputeStatus | str
     payment_intent: str | m.PaymentIntent | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "balance_transactions",
-            "charge",
-            "created",
-            "currency",
-            "evidence",
-            "evidence_details",
-            "id",
-            "is_charge_refundable",
-            "livemode",
-            "metadata",
-            "object",
-            "reason",
-            "status",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "balance_transactions",
-            "charge",
-            "created",
-            "currency",
-            "evidence",
-            "evidence_details",
-            "id",
-            "is_charge_refundable",
-            "livemode",
-            "metadata",
-            "object",
-            "reason",
-            "status",
-            "payment_intent",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Dispute:
-        data = _c.expect_object("Dispute", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                balance_transactions=[
-                    m.BalanceTransaction.from_dict(x) for x in data["balance_transactions"]
-                ],
-                charge=_c.decode_union(
-                    data["charge"],
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Charge),
-                    ),
-                ),
-                created=data["created"],
-                currency=data["currency"],
-                evidence=m.DisputeEvidence.from_dict(data["evidence"]),
-                evidence_details=m.DisputeEvidenceDetails.from_dict(data["evidence_details"]),
-                id=data["id"],
-                is_charge_refundable=data["is_charge_refundable"],
-                livemode=data["livemode"],
-                metadata=dict(data["metadata"]),
-                object=_c.enum_value(m.DisputeObject, data["object"]),
-                reason=data["reason"],
-                status=_c.enum_value(m.DisputeStatus, data["status"]),
-                payment_intent=_c.UNSET
-                if (v := data.get("payment_intent", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.PaymentIntent),
-                    ),
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Dispute", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,60 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("has_evidence", "has_evidence"),
-    ("past_due", "past_due"),
-    ("submission_count", "submission_count"),
-    ("due_by", "due_by"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class DisputeEvidenceDetails:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class DisputeEvidenceDetails(Model):
+    """Schema ``dispute_evidence_details`` of the Stripe API."""
 
     has_evidence: bool
     past_due: bool
     submission_count: int
     due_by: int | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "has_evidence",
-            "past_due",
-            "submission_count",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "has_evidence",
-            "past_due",
-            "submission_count",
-            "due_by",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> DisputeEvidenceDetails:
-        data = _c.expect_object("DisputeEvidenceDetails", data)
-        try:
-            return cls(
-                has_evidence=data["has_evidence"],
-                past_due=data["past_due"],
-                submission_count=data["submission_count"],
-                due_by=_c.UNSET if (v := data.get("due_by", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("DisputeEvidenceDetails", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

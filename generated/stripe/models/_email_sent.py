@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("email_sent_at", "email_sent_at"),
-    ("email_sent_to", "email_sent_to"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class EmailSent:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class EmailSent(Model):
+    """Schema ``email_sent`` of the Stripe API."""
 
     email_sent_at: int
     email_sent_to: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "email_sent_at",
-            "email_sent_to",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "email_sent_at",
-            "email_sent_to",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> EmailSent:
-        data = _c.expect_object("EmailSent", data)
-        try:
-            return cls(
-                email_sent_at=data["email_sent_at"],
-                email_sent_to=data["email_sent_to"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("EmailSent", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

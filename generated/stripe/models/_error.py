@@ -2,45 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("error", "error"),)
 
-
-@attrs.define(kw_only=True)
-class Error:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Error(Model):
+    """Schema ``error`` of the Stripe API."""
 
     error: m.ApiErrors
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "error",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "error",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Error:
-        data = _c.expect_object("Error", data)
-        try:
-            return cls(
-                error=m.ApiErrors.from_dict(data["error"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Error", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("created", "created"),
-    ("data", "data"),
-    ("id", "id"),
-    ("livemode", "livemode"),
-    ("object", "object"),
-    ("pending_webhooks", "pending_webhooks"),
-    ("type", "type"),
-    ("account", "account"),
-    ("api_version", "api_version"),
-    ("request", "request"),
-)
 
-
-@attrs.define(kw_only=True)
-class Event:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Event(Model):
+    """Schema ``event`` of the Stripe API."""
 
     created: int
     data: m.NotificationEventData
@@ -39,57 +21,3 @@ class Event:
     account: str | Unset = UNSET
     api_version: str | Unset | None = UNSET
     request: m.NotificationEventRequest | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created",
-            "data",
-            "id",
-            "livemode",
-            "object",
-            "pending_webhooks",
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created",
-            "data",
-            "id",
-            "livemode",
-            "object",
-            "pending_webhooks",
-            "type",
-            "account",
-            "api_version",
-            "request",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Event:
-        data = _c.expect_object("Event", data)
-        try:
-            return cls(
-                created=data["created"],
-                data=m.NotificationEventData.from_dict(data["data"]),
-                id=data["id"],
-                livemode=data["livemode"],
-                object=_c.enum_value(m.EventObject, data["object"]),
-                pending_webhooks=data["pending_webhooks"],
-                type=data["type"],
-                account=_c.UNSET if (v := data.get("account", _c.UNSET)) is _c.UNSET else v,
-                api_version=_c.UNSET if (v := data.get("api_version", _c.UNSET)) is _c.UNSET else v,
-                request=_c.UNSET
-                if (v := data.get("request", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.NotificationEventRequest.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Event", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

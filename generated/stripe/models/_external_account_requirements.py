@@ -2,72 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("currently_due", "currently_due"),
-    ("errors", "errors"),
-    ("past_due", "past_due"),
-    ("pending_verification", "pending_verification"),
-)
 
-
-@attrs.define(kw_only=True)
-class ExternalAccountRequirements:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ExternalAccountRequirements(Model):
+    """Schema ``external_account_requirements`` of the Stripe API."""
 
     currently_due: list[str] | Unset | None = UNSET
     errors: list[m.AccountRequirementsError] | Unset | None = UNSET
     past_due: list[str] | Unset | None = UNSET
     pending_verification: list[str] | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "currently_due",
-            "errors",
-            "past_due",
-            "pending_verification",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ExternalAccountRequirements:
-        data = _c.expect_object("ExternalAccountRequirements", data)
-        try:
-            return cls(
-                currently_due=_c.UNSET
-                if (v := data.get("currently_due", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else list(v),
-                errors=_c.UNSET
-                if (v := data.get("errors", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [m.AccountRequirementsError.from_dict(x) for x in v],
-                past_due=_c.UNSET
-                if (v := data.get("past_due", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else list(v),
-                pending_verification=_c.UNSET
-                if (v := data.get("pending_verification", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else list(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ExternalAccountRequirements", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,64 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("currency", "currency"),
-    ("type", "type"),
-    ("application", "application"),
-    ("description", "description"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class Fee:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Fee(Model):
+    """Schema ``fee`` of the Stripe API."""
 
     amount: int
     currency: str
     type: str
     application: str | Unset | None = UNSET
     description: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "currency",
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "currency",
-            "type",
-            "application",
-            "description",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Fee:
-        data = _c.expect_object("Fee", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                currency=data["currency"],
-                type=data["type"],
-                application=_c.UNSET if (v := data.get("application", _c.UNSET)) is _c.UNSET else v,
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Fee", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

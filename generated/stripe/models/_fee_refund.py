@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("created", "created"),
-    ("currency", "currency"),
-    ("fee", "fee"),
-    ("id", "id"),
-    ("object", "object"),
-    ("balance_transaction", "balance_transaction"),
-    ("metadata", "metadata"),
-)
 
-
-@attrs.define(kw_only=True)
-class FeeRefund:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FeeRefund(Model):
+    """Schema ``fee_refund`` of the Stripe API."""
 
     amount: int
     created: int
@@ -35,68 +19,3 @@ class FeeRefund:
     object: m.FeeRefundObject | str
     balance_transaction: str | m.BalanceTransaction | Unset | None = UNSET
     metadata: dict[str, str] | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "created",
-            "currency",
-            "fee",
-            "id",
-            "object",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "created",
-            "currency",
-            "fee",
-            "id",
-            "object",
-            "balance_transaction",
-            "metadata",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FeeRefund:
-        data = _c.expect_object("FeeRefund", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                created=data["created"],
-                currency=data["currency"],
-                fee=_c.decode_union(
-                    data["fee"],
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.ApplicationFee),
-                    ),
-                ),
-                id=data["id"],
-                object=_c.enum_value(m.FeeRefundObject, data["object"]),
-                balance_transaction=_c.UNSET
-                if (v := data.get("balance_transaction", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.BalanceTransaction),
-                    ),
-                ),
-                metadata=_c.UNSET
-                if (v := data.get("metadata", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FeeRefund", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

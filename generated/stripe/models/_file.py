@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("created", "created"),
-    ("id", "id"),
-    ("object", "object"),
-    ("purpose", "purpose"),
-    ("size", "size"),
-    ("expires_at", "expires_at"),
-    ("filename", "filename"),
-    ("links", "links"),
-    ("title", "title"),
-    ("type", "type"),
-    ("url", "url"),
-)
 
-
-@attrs.define(kw_only=True)
-class File:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class File(Model):
+    """Schema ``file`` of the Stripe API."""
 
     created: int
     id: str
@@ -41,57 +22,3 @@ class File:
     title: str | Unset | None = UNSET
     type: str | Unset | None = UNSET
     url: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created",
-            "id",
-            "object",
-            "purpose",
-            "size",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created",
-            "id",
-            "object",
-            "purpose",
-            "size",
-            "expires_at",
-            "filename",
-            "links",
-            "title",
-            "type",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> File:
-        data = _c.expect_object("File", data)
-        try:
-            return cls(
-                created=data["created"],
-                id=data["id"],
-                object=_c.enum_value(m.FileObject, data["object"]),
-                purpose=_c.enum_value(m.FilePurpose, data["purpose"]),
-                size=data["size"],
-                expires_at=_c.UNSET if (v := data.get("expires_at", _c.UNSET)) is _c.UNSET else v,
-                filename=_c.UNSET if (v := data.get("filename", _c.UNSET)) is _c.UNSET else v,
-                links=_c.UNSET
-                if (v := data.get("links", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.FileLinks.from_dict(v),
-                title=_c.UNSET if (v := data.get("title", _c.UNSET)) is _c.UNSET else v,
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("File", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("created", "created"),
-    ("expired", "expired"),
-    ("file", "file"),
-    ("id", "id"),
-    ("livemode", "livemode"),
-    ("metadata", "metadata"),
-    ("object", "object"),
-    ("expires_at", "expires_at"),
-    ("url", "url"),
-)
 
-
-@attrs.define(kw_only=True)
-class FileLink:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FileLink(Model):
+    """Schema ``file_link`` of the Stripe API."""
 
     created: int
     expired: bool
@@ -37,57 +20,3 @@ class FileLink:
     object: m.FileLinkObject | str
     expires_at: int | Unset | None = UNSET
     url: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created",
-            "expired",
-            "file",
-            "id",
-            "livemode",
-            "metadata",
-            "object",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created",
-            "expired",
-            "file",
-            "id",
-            "livemode",
-            "metadata",
-            "object",
-            "expires_at",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FileLink:
-        data = _c.expect_object("FileLink", data)
-        try:
-            return cls(
-                created=data["created"],
-                expired=data["expired"],
-                file=_c.decode_union(
-                    data["file"],
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.File),
-                    ),
-                ),
-                id=data["id"],
-                livemode=data["livemode"],
-                metadata=dict(data["metadata"]),
-                object=_c.enum_value(m.FileLinkObject, data["object"]),
-                expires_at=_c.UNSET if (v := data.get("expires_at", _c.UNSET)) is _c.UNSET else v,
-                url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FileLink", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("type", "type"),
-    ("iban", "iban"),
-    ("sort_code", "sort_code"),
-    ("spei", "spei"),
-    ("supported_networks", "supported_networks"),
-    ("zengin", "zengin"),
-)
 
-
-@attrs.define(kw_only=True)
-class FundingInstructionsBankTransferFinancialAddress:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FundingInstructionsBankTransferFinancialAddress(Model):
+    """Schema ``funding_instructions_bank_transfer_financial_address`` of the Stripe API."""
 
     type: m.FundingInstructionsBankTransferFinancialAddressType | str
     iban: m.FundingInstructionsBankTransferIbanRecord | Unset = UNSET
@@ -33,56 +19,3 @@ class FundingInstructionsBankTransferFinancialAddress:
         list[m.FundingInstructionsBankTransferFinancialAddressSupportedNetworksItem | str] | Unset
     ) = UNSET
     zengin: m.FundingInstructionsBankTransferZenginRecord | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "iban",
-            "sort_code",
-            "spei",
-            "supported_networks",
-            "zengin",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FundingInstructionsBankTransferFinancialAddress:
-        data = _c.expect_object("FundingInstructionsBankTransferFinancialAddress", data)
-        try:
-            return cls(
-                type=_c.enum_value(
-                    m.FundingInstructionsBankTransferFinancialAddressType, data["type"]
-                ),
-                iban=_c.UNSET
-                if (v := data.get("iban", _c.UNSET)) is _c.UNSET
-                else m.FundingInstructionsBankTransferIbanRecord.from_dict(v),
-                sort_code=_c.UNSET
-                if (v := data.get("sort_code", _c.UNSET)) is _c.UNSET
-                else m.FundingInstructionsBankTransferSortCodeRecord.from_dict(v),
-                spei=_c.UNSET
-                if (v := data.get("spei", _c.UNSET)) is _c.UNSET
-                else m.FundingInstructionsBankTransferSpeiRecord.from_dict(v),
-                supported_networks=_c.UNSET
-                if (v := data.get("supported_networks", _c.UNSET)) is _c.UNSET
-                else [
-                    _c.enum_value(
-                        m.FundingInstructionsBankTransferFinancialAddressSupportedNetworksItem, x
-                    )
-                    for x in v
-                ],
-                zengin=_c.UNSET
-                if (v := data.get("zengin", _c.UNSET)) is _c.UNSET
-                else m.FundingInstructionsBankTransferZenginRecord.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FundingInstructionsBankTransferFinancialAddress", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,60 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("account_holder_name", "account_holder_name"),
-    ("bic", "bic"),
-    ("country", "country"),
-    ("iban", "iban"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class FundingInstructionsBankTransferIbanRecord:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FundingInstructionsBankTransferIbanRecord(Model):
+    """Schema ``funding_instructions_bank_transfer_iban_record`` of the Stripe API."""
 
     account_holder_name: str
     bic: str
     country: str
     iban: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "account_holder_name",
-            "bic",
-            "country",
-            "iban",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "account_holder_name",
-            "bic",
-            "country",
-            "iban",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FundingInstructionsBankTransferIbanRecord:
-        data = _c.expect_object("FundingInstructionsBankTransferIbanRecord", data)
-        try:
-            return cls(
-                account_holder_name=data["account_holder_name"],
-                bic=data["bic"],
-                country=data["country"],
-                iban=data["iban"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FundingInstructionsBankTransferIbanRecord", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,55 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("account_holder_name", "account_holder_name"),
-    ("account_number", "account_number"),
-    ("sort_code", "sort_code"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class FundingInstructionsBankTransferSortCodeRecord:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FundingInstructionsBankTransferSortCodeRecord(Model):
+    """Schema ``funding_instructions_bank_transfer_sort_code_record`` of the Stripe API."""
 
     account_holder_name: str
     account_number: str
     sort_code: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "account_holder_name",
-            "account_number",
-            "sort_code",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "account_holder_name",
-            "account_number",
-            "sort_code",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FundingInstructionsBankTransferSortCodeRecord:
-        data = _c.expect_object("FundingInstructionsBankTransferSortCodeRecord", data)
-        try:
-            return cls(
-                account_holder_name=data["account_holder_name"],
-                account_number=data["account_number"],
-                sort_code=data["sort_code"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FundingInstructionsBankTransferSortCodeRecord", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,55 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("bank_code", "bank_code"),
-    ("bank_name", "bank_name"),
-    ("clabe", "clabe"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class FundingInstructionsBankTransferSpeiRecord:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FundingInstructionsBankTransferSpeiRecord(Model):
+    """Schema ``funding_instructions_bank_transfer_spei_record`` of the Stripe API."""
 
     bank_code: str
     bank_name: str
     clabe: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "bank_code",
-            "bank_name",
-            "clabe",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "bank_code",
-            "bank_name",
-            "clabe",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FundingInstructionsBankTransferSpeiRecord:
-        data = _c.expect_object("FundingInstructionsBankTransferSpeiRecord", data)
-        try:
-            return cls(
-                bank_code=data["bank_code"],
-                bank_name=data["bank_name"],
-                clabe=data["clabe"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FundingInstructionsBankTransferSpeiRecord", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

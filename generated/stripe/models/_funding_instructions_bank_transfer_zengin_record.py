@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("account_holder_name", "account_holder_name"),
-    ("account_number", "account_number"),
-    ("account_type", "account_type"),
-    ("bank_code", "bank_code"),
-    ("bank_name", "bank_name"),
-    ("branch_code", "branch_code"),
-    ("branch_name", "branch_name"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class FundingInstructionsBankTransferZenginRecord:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class FundingInstructionsBankTransferZenginRecord(Model):
+    """Schema ``funding_instructions_bank_transfer_zengin_record`` of the Stripe API."""
 
     account_holder_name: str | Unset | None = UNSET
     account_number: str | Unset | None = UNSET
@@ -31,43 +16,3 @@ class FundingInstructionsBankTransferZenginRecord:
     bank_name: str | Unset | None = UNSET
     branch_code: str | Unset | None = UNSET
     branch_name: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "account_holder_name",
-            "account_number",
-            "account_type",
-            "bank_code",
-            "bank_name",
-            "branch_code",
-            "branch_name",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FundingInstructionsBankTransferZenginRecord:
-        data = _c.expect_object("FundingInstructionsBankTransferZenginRecord", data)
-        try:
-            return cls(
-                account_holder_name=_c.UNSET
-                if (v := data.get("account_holder_name", _c.UNSET)) is _c.UNSET
-                else v,
-                account_number=_c.UNSET
-                if (v := data.get("account_number", _c.UNSET)) is _c.UNSET
-                else v,
-                account_type=_c.UNSET
-                if (v := data.get("account_type", _c.UNSET)) is _c.UNSET
-                else v,
-                bank_code=_c.UNSET if (v := data.get("bank_code", _c.UNSET)) is _c.UNSET else v,
-                bank_name=_c.UNSET if (v := data.get("bank_name", _c.UNSET)) is _c.UNSET else v,
-                branch_code=_c.UNSET if (v := data.get("branch_code", _c.UNSET)) is _c.UNSET else v,
-                branch_name=_c.UNSET if (v := data.get("branch_name", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("FundingInstructionsBankTransferZenginRecord", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

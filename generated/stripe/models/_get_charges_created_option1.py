@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("gt", "gt"),
-    ("gte", "gte"),
-    ("lt", "lt"),
-    ("lte", "lte"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class GetChargesCreatedOption1:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class GetChargesCreatedOption1(Model):
+    """Schema ``0`` of the Stripe API."""
 
     gt: int | Unset = UNSET
     gte: int | Unset = UNSET
     lt: int | Unset = UNSET
     lte: int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "gt",
-            "gte",
-            "lt",
-            "lte",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> GetChargesCreatedOption1:
-        data = _c.expect_object("GetChargesCreatedOption1", data)
-        try:
-            return cls(
-                gt=_c.UNSET if (v := data.get("gt", _c.UNSET)) is _c.UNSET else v,
-                gte=_c.UNSET if (v := data.get("gte", _c.UNSET)) is _c.UNSET else v,
-                lt=_c.UNSET if (v := data.get("lt", _c.UNSET)) is _c.UNSET else v,
-                lte=_c.UNSET if (v := data.get("lte", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("GetChargesCreatedOption1", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("interval", "interval"),
-    ("usage_type", "usage_type"),
-)
 
-
-@attrs.define(kw_only=True)
-class GetPricesRecurring:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class GetPricesRecurring(Model):
+    """Schema ``8`` of the Stripe API."""
 
     interval: m.GetPricesRecurringInterval | str | Unset = UNSET
     usage_type: m.GetPricesRecurringUsageType | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "interval",
-            "usage_type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> GetPricesRecurring:
-        data = _c.expect_object("GetPricesRecurring", data)
-        try:
-            return cls(
-                interval=_c.UNSET
-                if (v := data.get("interval", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.GetPricesRecurringInterval, v),
-                usage_type=_c.UNSET
-                if (v := data.get("usage_type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.GetPricesRecurringUsageType, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("GetPricesRecurring", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,62 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("data", "data"),
-    ("has_more", "has_more"),
-    ("object", "object"),
-    ("url", "url"),
-)
 
-
-@attrs.define(kw_only=True)
-class GetRefundsResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class GetRefundsResponse(Model):
+    """Schema ``content`` of the Stripe API."""
 
     data: list[m.Refund]
     has_more: bool
     object: m.GetRefundsResponseObject | str
     url: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "data",
-            "has_more",
-            "object",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "data",
-            "has_more",
-            "object",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> GetRefundsResponse:
-        data = _c.expect_object("GetRefundsResponse", data)
-        try:
-            return cls(
-                data=[m.Refund.from_dict(x) for x in data["data"]],
-                has_more=data["has_more"],
-                object=_c.enum_value(m.GetRefundsResponseObject, data["object"]),
-                url=data["url"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("GetRefundsResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("line_item_ids", "line_item_ids"),
-    ("usage_gte", "usage_gte"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class InvoiceItemThresholdReason:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoiceItemThresholdReason(Model):
+    """Schema ``invoice_item_threshold_reason`` of the Stripe API."""
 
     line_item_ids: list[str]
     usage_gte: int
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "line_item_ids",
-            "usage_gte",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "line_item_ids",
-            "usage_gte",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoiceItemThresholdReason:
-        data = _c.expect_object("InvoiceItemThresholdReason", data)
-        try:
-            return cls(
-                line_item_ids=list(data["line_item_ids"]),
-                usage_gte=data["usage_gte"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("InvoiceItemThresholdReason", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

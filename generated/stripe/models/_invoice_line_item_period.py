@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("end", "end"),
-    ("start", "start"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class InvoiceLineItemPeriod:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoiceLineItemPeriod(Model):
+    """Schema ``invoice_line_item_period`` of the Stripe API."""
 
     end: int
     start: int
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "end",
-            "start",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "end",
-            "start",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoiceLineItemPeriod:
-        data = _c.expect_object("InvoiceLineItemPeriod", data)
-        try:
-            return cls(
-                end=data["end"],
-                start=data["start"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("InvoiceLineItemPeriod", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

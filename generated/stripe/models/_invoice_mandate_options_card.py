@@ -2,56 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("amount_type", "amount_type"),
-    ("description", "description"),
-)
 
-
-@attrs.define(kw_only=True)
-class InvoiceMandateOptionsCard:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoiceMandateOptionsCard(Model):
+    """Schema ``invoice_mandate_options_card`` of the Stripe API."""
 
     amount: int | Unset | None = UNSET
     amount_type: m.InvoiceMandateOptionsCardAmountType | str | Unset | None = UNSET
     description: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "amount_type",
-            "description",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoiceMandateOptionsCard:
-        data = _c.expect_object("InvoiceMandateOptionsCard", data)
-        try:
-            return cls(
-                amount=_c.UNSET if (v := data.get("amount", _c.UNSET)) is _c.UNSET else v,
-                amount_type=_c.UNSET
-                if (v := data.get("amount_type", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.InvoiceMandateOptionsCardAmountType, v),
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("InvoiceMandateOptionsCard", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

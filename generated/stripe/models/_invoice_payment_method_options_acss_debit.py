@@ -2,54 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("mandate_options", "mandate_options"),
-    ("verification_method", "verification_method"),
-)
 
-
-@attrs.define(kw_only=True)
-class InvoicePaymentMethodOptionsAcssDebit:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoicePaymentMethodOptionsAcssDebit(Model):
+    """Schema ``invoice_payment_method_options_acss_debit`` of the Stripe API."""
 
     mandate_options: m.InvoicePaymentMethodOptionsAcssDebitMandateOptions | Unset = UNSET
     verification_method: m.InvoicePaymentMethodOptionsAcssDebitVerificationMethod | str | Unset = (
         UNSET
     )
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "mandate_options",
-            "verification_method",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoicePaymentMethodOptionsAcssDebit:
-        data = _c.expect_object("InvoicePaymentMethodOptionsAcssDebit", data)
-        try:
-            return cls(
-                mandate_options=_c.UNSET
-                if (v := data.get("mandate_options", _c.UNSET)) is _c.UNSET
-                else m.InvoicePaymentMethodOptionsAcssDebitMandateOptions.from_dict(v),
-                verification_method=_c.UNSET
-                if (v := data.get("verification_method", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.InvoicePaymentMethodOptionsAcssDebitVerificationMethod, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("InvoicePaymentMethodOptionsAcssDebit", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

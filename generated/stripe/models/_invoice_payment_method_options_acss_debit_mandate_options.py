@@ -2,50 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("transaction_type", "transaction_type"),)
 
-
-@attrs.define(kw_only=True)
-class InvoicePaymentMethodOptionsAcssDebitMandateOptions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoicePaymentMethodOptionsAcssDebitMandateOptions(Model):
+    """Schema ``invoice_payment_method_options_acss_debit_mandate_options`` of the Stripe API."""
 
     transaction_type: (
         m.InvoicePaymentMethodOptionsAcssDebitMandateOptionsTransactionType | str | Unset | None
     ) = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "transaction_type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoicePaymentMethodOptionsAcssDebitMandateOptions:
-        data = _c.expect_object("InvoicePaymentMethodOptionsAcssDebitMandateOptions", data)
-        try:
-            return cls(
-                transaction_type=_c.UNSET
-                if (v := data.get("transaction_type", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(
-                    m.InvoicePaymentMethodOptionsAcssDebitMandateOptionsTransactionType, v
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("InvoicePaymentMethodOptionsAcssDebitMandateOptions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,48 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("preferred_language", "preferred_language"),)
 
-
-@attrs.define(kw_only=True)
-class InvoicePaymentMethodOptionsBancontact:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoicePaymentMethodOptionsBancontact(Model):
+    """Schema ``invoice_payment_method_options_bancontact`` of the Stripe API."""
 
     preferred_language: m.InvoicePaymentMethodOptionsBancontactPreferredLanguage | str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "preferred_language",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "preferred_language",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoicePaymentMethodOptionsBancontact:
-        data = _c.expect_object("InvoicePaymentMethodOptionsBancontact", data)
-        try:
-            return cls(
-                preferred_language=_c.enum_value(
-                    m.InvoicePaymentMethodOptionsBancontactPreferredLanguage,
-                    data["preferred_language"],
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("InvoicePaymentMethodOptionsBancontact", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,56 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("installments", "installments"),
-    ("request_three_d_secure", "request_three_d_secure"),
-)
 
-
-@attrs.define(kw_only=True)
-class InvoicePaymentMethodOptionsCard:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoicePaymentMethodOptionsCard(Model):
+    """Schema ``invoice_payment_method_options_card`` of the Stripe API."""
 
     installments: m.InvoiceInstallmentsCard | Unset = UNSET
     request_three_d_secure: (
         m.InvoicePaymentMethodOptionsCardRequestThreeDSecure | str | Unset | None
     ) = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "installments",
-            "request_three_d_secure",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoicePaymentMethodOptionsCard:
-        data = _c.expect_object("InvoicePaymentMethodOptionsCard", data)
-        try:
-            return cls(
-                installments=_c.UNSET
-                if (v := data.get("installments", _c.UNSET)) is _c.UNSET
-                else m.InvoiceInstallmentsCard.from_dict(v),
-                request_three_d_secure=_c.UNSET
-                if (v := data.get("request_three_d_secure", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.InvoicePaymentMethodOptionsCardRequestThreeDSecure, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("InvoicePaymentMethodOptionsCard", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,56 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("bank_transfer", "bank_transfer"),
-    ("funding_type", "funding_type"),
-)
 
-
-@attrs.define(kw_only=True)
-class InvoicePaymentMethodOptionsCustomerBalance:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoicePaymentMethodOptionsCustomerBalance(Model):
+    """Schema ``invoice_payment_method_options_customer_balance`` of the Stripe API."""
 
     bank_transfer: m.InvoicePaymentMethodOptionsCustomerBalanceBankTransfer | Unset = UNSET
     funding_type: m.InvoicePaymentMethodOptionsCustomerBalanceFundingType | str | Unset | None = (
         UNSET
     )
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "bank_transfer",
-            "funding_type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoicePaymentMethodOptionsCustomerBalance:
-        data = _c.expect_object("InvoicePaymentMethodOptionsCustomerBalance", data)
-        try:
-            return cls(
-                bank_transfer=_c.UNSET
-                if (v := data.get("bank_transfer", _c.UNSET)) is _c.UNSET
-                else m.InvoicePaymentMethodOptionsCustomerBalanceBankTransfer.from_dict(v),
-                funding_type=_c.UNSET
-                if (v := data.get("funding_type", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.InvoicePaymentMethodOptionsCustomerBalanceFundingType, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("InvoicePaymentMethodOptionsCustomerBalance", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

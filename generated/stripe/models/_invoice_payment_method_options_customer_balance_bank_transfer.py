@@ -2,56 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("eu_bank_transfer", "eu_bank_transfer"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class InvoicePaymentMethodOptionsCustomerBalanceBankTransfer:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoicePaymentMethodOptionsCustomerBalanceBankTransfer(Model):
+    """Schema ``invoice_payment_method_options_customer_balance_bank_transfer`` of the Stripe API."""
 
     eu_bank_transfer: (
         m.InvoicePaymentMethodOptionsCustomerBalanceBankTransferEuBankTransfer | Unset
     ) = UNSET
     type: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "eu_bank_transfer",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoicePaymentMethodOptionsCustomerBalanceBankTransfer:
-        data = _c.expect_object("InvoicePaymentMethodOptionsCustomerBalanceBankTransfer", data)
-        try:
-            return cls(
-                eu_bank_transfer=_c.UNSET
-                if (v := data.get("eu_bank_transfer", _c.UNSET)) is _c.UNSET
-                else m.InvoicePaymentMethodOptionsCustomerBalanceBankTransferEuBankTransfer.from_dict(
-                    v
-                ),
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing(
-                "InvoicePaymentMethodOptionsCustomerBalanceBankTransfer", error
-            ) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

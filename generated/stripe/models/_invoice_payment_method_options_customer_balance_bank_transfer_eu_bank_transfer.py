@@ -2,54 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("country", "country"),)
 
-
-@attrs.define(kw_only=True)
-class InvoicePaymentMethodOptionsCustomerBalanceBankTransferEuBankTransfer:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoicePaymentMethodOptionsCustomerBalanceBankTransferEuBankTransfer(Model):
+    """Schema ``invoice_payment_method_options_customer_balance_bank_transfer_eu_bank_transfer`` of the Stripe API."""
 
     country: m.InvoicePaymentMethodOptionsCustomerBalanceBankTransferEuBankTransferCountry | str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "country",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "country",
-        }
-    )
-
-    @classmethod
-    def from_dict(
-        cls, data: Any
-    ) -> InvoicePaymentMethodOptionsCustomerBalanceBankTransferEuBankTransfer:
-        data = _c.expect_object(
-            "InvoicePaymentMethodOptionsCustomerBalanceBankTransferEuBankTransfer", data
-        )
-        try:
-            return cls(
-                country=_c.enum_value(
-                    m.InvoicePaymentMethodOptionsCustomerBalanceBankTransferEuBankTransferCountry,
-                    data["country"],
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing(
-                "InvoicePaymentMethodOptionsCustomerBalanceBankTransferEuBankTransfer", error
-            ) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("financial_connections", "financial_connections"),
-    ("verification_method", "verification_method"),
-)
 
-
-@attrs.define(kw_only=True)
-class InvoicePaymentMethodOptionsUsBankAccount:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoicePaymentMethodOptionsUsBankAccount(Model):
+    """Schema ``invoice_payment_method_options_us_bank_account`` of the Stripe API."""
 
     financial_connections: (
         m.InvoicePaymentMethodOptionsUsBankAccountLinkedAccountOptions | Unset
@@ -27,31 +17,3 @@ class InvoicePaymentMethodOptionsUsBankAccount:
     verification_method: (
         m.InvoicePaymentMethodOptionsUsBankAccountVerificationMethod | str | Unset
     ) = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "financial_connections",
-            "verification_method",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoicePaymentMethodOptionsUsBankAccount:
-        data = _c.expect_object("InvoicePaymentMethodOptionsUsBankAccount", data)
-        try:
-            return cls(
-                financial_connections=_c.UNSET
-                if (v := data.get("financial_connections", _c.UNSET)) is _c.UNSET
-                else m.InvoicePaymentMethodOptionsUsBankAccountLinkedAccountOptions.from_dict(v),
-                verification_method=_c.UNSET
-                if (v := data.get("verification_method", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.InvoicePaymentMethodOptionsUsBankAccountVerificationMethod, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("InvoicePaymentMethodOptionsUsBankAccount", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,57 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("permissions", "permissions"),)
 
-
-@attrs.define(kw_only=True)
-class InvoicePaymentMethodOptionsUsBankAccountLinkedAccountOptions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoicePaymentMethodOptionsUsBankAccountLinkedAccountOptions(Model):
+    """Schema ``invoice_payment_method_options_us_bank_account_linked_account_options`` of the Stripe API."""
 
     permissions: (
         list[m.InvoicePaymentMethodOptionsUsBankAccountLinkedAccountOptionsPermissionsItem | str]
         | Unset
     ) = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "permissions",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoicePaymentMethodOptionsUsBankAccountLinkedAccountOptions:
-        data = _c.expect_object(
-            "InvoicePaymentMethodOptionsUsBankAccountLinkedAccountOptions", data
-        )
-        try:
-            return cls(
-                permissions=_c.UNSET
-                if (v := data.get("permissions", _c.UNSET)) is _c.UNSET
-                else [
-                    _c.enum_value(
-                        m.InvoicePaymentMethodOptionsUsBankAccountLinkedAccountOptionsPermissionsItem,
-                        x,
-                    )
-                    for x in v
-                ],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing(
-                "InvoicePaymentMethodOptionsUsBankAccountLinkedAccountOptions", error
-            ) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("name", "name"),
-    ("value", "value"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class InvoiceSettingCustomField:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoiceSettingCustomField(Model):
+    """Schema ``invoice_setting_custom_field`` of the Stripe API."""
 
     name: str
     value: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "name",
-            "value",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "name",
-            "value",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoiceSettingCustomField:
-        data = _c.expect_object("InvoiceSettingCustomField", data)
-        try:
-            return cls(
-                name=data["name"],
-                value=data["value"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("InvoiceSettingCustomField", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

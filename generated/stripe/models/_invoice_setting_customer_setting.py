@@ -2,74 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("custom_fields", "custom_fields"),
-    ("default_payment_method", "default_payment_method"),
-    ("footer", "footer"),
-    ("rendering_options", "rendering_options"),
-)
 
-
-@attrs.define(kw_only=True)
-class InvoiceSettingCustomerSetting:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoiceSettingCustomerSetting(Model):
+    """Schema ``invoice_setting_customer_setting`` of the Stripe API."""
 
     custom_fields: list[m.InvoiceSettingCustomField] | Unset | None = UNSET
     default_payment_method: str | m.PaymentMethod | Unset | None = UNSET
     footer: str | Unset | None = UNSET
     rendering_options: m.InvoiceSettingRenderingOptions | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "custom_fields",
-            "default_payment_method",
-            "footer",
-            "rendering_options",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoiceSettingCustomerSetting:
-        data = _c.expect_object("InvoiceSettingCustomerSetting", data)
-        try:
-            return cls(
-                custom_fields=_c.UNSET
-                if (v := data.get("custom_fields", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [m.InvoiceSettingCustomField.from_dict(x) for x in v],
-                default_payment_method=_c.UNSET
-                if (v := data.get("default_payment_method", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.PaymentMethod),
-                    ),
-                ),
-                footer=_c.UNSET if (v := data.get("footer", _c.UNSET)) is _c.UNSET else v,
-                rendering_options=_c.UNSET
-                if (v := data.get("rendering_options", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.InvoiceSettingRenderingOptions.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("InvoiceSettingCustomerSetting", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,42 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (("days_until_due", "days_until_due"),)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class InvoiceSettingQuoteSetting:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoiceSettingQuoteSetting(Model):
+    """Schema ``invoice_setting_quote_setting`` of the Stripe API."""
 
     days_until_due: int | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "days_until_due",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoiceSettingQuoteSetting:
-        data = _c.expect_object("InvoiceSettingQuoteSetting", data)
-        try:
-            return cls(
-                days_until_due=_c.UNSET
-                if (v := data.get("days_until_due", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("InvoiceSettingQuoteSetting", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,42 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (("amount_tax_display", "amount_tax_display"),)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class InvoiceSettingRenderingOptions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoiceSettingRenderingOptions(Model):
+    """Schema ``invoice_setting_rendering_options`` of the Stripe API."""
 
     amount_tax_display: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount_tax_display",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoiceSettingRenderingOptions:
-        data = _c.expect_object("InvoiceSettingRenderingOptions", data)
-        try:
-            return cls(
-                amount_tax_display=_c.UNSET
-                if (v := data.get("amount_tax_display", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("InvoiceSettingRenderingOptions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,63 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("inclusive", "inclusive"),
-    ("tax_rate", "tax_rate"),
-)
 
-
-@attrs.define(kw_only=True)
-class InvoiceTaxAmount:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoiceTaxAmount(Model):
+    """Schema ``invoice_tax_amount`` of the Stripe API."""
 
     amount: int
     inclusive: bool
     tax_rate: str | m.TaxRate
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "inclusive",
-            "tax_rate",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "inclusive",
-            "tax_rate",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoiceTaxAmount:
-        data = _c.expect_object("InvoiceTaxAmount", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                inclusive=data["inclusive"],
-                tax_rate=_c.decode_union(
-                    data["tax_rate"],
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.TaxRate),
-                    ),
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("InvoiceTaxAmount", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

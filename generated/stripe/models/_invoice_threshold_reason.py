@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("item_reasons", "item_reasons"),
-    ("amount_gte", "amount_gte"),
-)
 
-
-@attrs.define(kw_only=True)
-class InvoiceThresholdReason:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoiceThresholdReason(Model):
+    """Schema ``invoice_threshold_reason`` of the Stripe API."""
 
     item_reasons: list[m.InvoiceItemThresholdReason]
     amount_gte: int | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "item_reasons",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "item_reasons",
-            "amount_gte",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoiceThresholdReason:
-        data = _c.expect_object("InvoiceThresholdReason", data)
-        try:
-            return cls(
-                item_reasons=[
-                    m.InvoiceItemThresholdReason.from_dict(x) for x in data["item_reasons"]
-                ],
-                amount_gte=_c.UNSET if (v := data.get("amount_gte", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("InvoiceThresholdReason", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

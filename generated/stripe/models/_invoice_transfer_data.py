@@ -2,58 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("destination", "destination"),
-    ("amount", "amount"),
-)
 
-
-@attrs.define(kw_only=True)
-class InvoiceTransferData:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoiceTransferData(Model):
+    """Schema ``invoice_transfer_data`` of the Stripe API."""
 
     destination: str | m.Account
     amount: int | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "destination",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "destination",
-            "amount",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoiceTransferData:
-        data = _c.expect_object("InvoiceTransferData", data)
-        try:
-            return cls(
-                destination=_c.decode_union(
-                    data["destination"],
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Account),
-                    ),
-                ),
-                amount=_c.UNSET if (v := data.get("amount", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("InvoiceTransferData", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,58 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("action", "action"),
-    ("invoice", "invoice"),
-)
 
-
-@attrs.define(kw_only=True)
-class InvoicesFromInvoice:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoicesFromInvoice(Model):
+    """Schema ``invoices_from_invoice`` of the Stripe API."""
 
     action: str
     invoice: str | m.Invoice
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "action",
-            "invoice",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "action",
-            "invoice",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoicesFromInvoice:
-        data = _c.expect_object("InvoicesFromInvoice", data)
-        try:
-            return cls(
-                action=data["action"],
-                invoice=_c.decode_union(
-                    data["invoice"],
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Invoice),
-                    ),
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("InvoicesFromInvoice", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

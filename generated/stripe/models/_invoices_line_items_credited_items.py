@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("invoice", "invoice"),
-    ("invoice_line_items", "invoice_line_items"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class InvoicesLineItemsCreditedItems:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoicesLineItemsCreditedItems(Model):
+    """Schema ``invoices_line_items_credited_items`` of the Stripe API."""
 
     invoice: str
     invoice_line_items: list[str]
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "invoice",
-            "invoice_line_items",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "invoice",
-            "invoice_line_items",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoicesLineItemsCreditedItems:
-        data = _c.expect_object("InvoicesLineItemsCreditedItems", data)
-        try:
-            return cls(
-                invoice=data["invoice"],
-                invoice_line_items=list(data["invoice_line_items"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("InvoicesLineItemsCreditedItems", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

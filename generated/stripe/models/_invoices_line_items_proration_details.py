@@ -2,46 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("credited_items", "credited_items"),)
 
-
-@attrs.define(kw_only=True)
-class InvoicesLineItemsProrationDetails:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoicesLineItemsProrationDetails(Model):
+    """Schema ``invoices_line_items_proration_details`` of the Stripe API."""
 
     credited_items: m.InvoicesLineItemsCreditedItems | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "credited_items",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoicesLineItemsProrationDetails:
-        data = _c.expect_object("InvoicesLineItemsProrationDetails", data)
-        try:
-            return cls(
-                credited_items=_c.UNSET
-                if (v := data.get("credited_items", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.InvoicesLineItemsCreditedItems.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("InvoicesLineItemsProrationDetails", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

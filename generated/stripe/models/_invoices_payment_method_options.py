@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("acss_debit", "acss_debit"),
-    ("bancontact", "bancontact"),
-    ("card", "card"),
-    ("customer_balance", "customer_balance"),
-    ("konbini", "konbini"),
-    ("us_bank_account", "us_bank_account"),
-)
 
-
-@attrs.define(kw_only=True)
-class InvoicesPaymentMethodOptions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoicesPaymentMethodOptions(Model):
+    """Schema ``invoices_payment_method_options`` of the Stripe API."""
 
     acss_debit: m.InvoicePaymentMethodOptionsAcssDebit | Unset | None = UNSET
     bancontact: m.InvoicePaymentMethodOptionsBancontact | Unset | None = UNSET
@@ -31,59 +19,3 @@ class InvoicesPaymentMethodOptions:
     customer_balance: m.InvoicePaymentMethodOptionsCustomerBalance | Unset | None = UNSET
     konbini: dict[str, Any] | Unset | None = UNSET
     us_bank_account: m.InvoicePaymentMethodOptionsUsBankAccount | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "acss_debit",
-            "bancontact",
-            "card",
-            "customer_balance",
-            "konbini",
-            "us_bank_account",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoicesPaymentMethodOptions:
-        data = _c.expect_object("InvoicesPaymentMethodOptions", data)
-        try:
-            return cls(
-                acss_debit=_c.UNSET
-                if (v := data.get("acss_debit", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.InvoicePaymentMethodOptionsAcssDebit.from_dict(v),
-                bancontact=_c.UNSET
-                if (v := data.get("bancontact", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.InvoicePaymentMethodOptionsBancontact.from_dict(v),
-                card=_c.UNSET
-                if (v := data.get("card", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.InvoicePaymentMethodOptionsCard.from_dict(v),
-                customer_balance=_c.UNSET
-                if (v := data.get("customer_balance", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.InvoicePaymentMethodOptionsCustomerBalance.from_dict(v),
-                konbini=_c.UNSET
-                if (v := data.get("konbini", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else dict(v),
-                us_bank_account=_c.UNSET
-                if (v := data.get("us_bank_account", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.InvoicePaymentMethodOptionsUsBankAccount.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("InvoicesPaymentMethodOptions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,64 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("default_mandate", "default_mandate"),
-    ("payment_method_options", "payment_method_options"),
-    ("payment_method_types", "payment_method_types"),
-)
 
-
-@attrs.define(kw_only=True)
-class InvoicesPaymentSettings:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoicesPaymentSettings(Model):
+    """Schema ``invoices_payment_settings`` of the Stripe API."""
 
     default_mandate: str | Unset | None = UNSET
     payment_method_options: m.InvoicesPaymentMethodOptions | Unset | None = UNSET
     payment_method_types: (
         list[m.InvoicesPaymentSettingsPaymentMethodTypesItem | str] | Unset | None
     ) = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "default_mandate",
-            "payment_method_options",
-            "payment_method_types",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoicesPaymentSettings:
-        data = _c.expect_object("InvoicesPaymentSettings", data)
-        try:
-            return cls(
-                default_mandate=_c.UNSET
-                if (v := data.get("default_mandate", _c.UNSET)) is _c.UNSET
-                else v,
-                payment_method_options=_c.UNSET
-                if (v := data.get("payment_method_options", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.InvoicesPaymentMethodOptions.from_dict(v),
-                payment_method_types=_c.UNSET
-                if (v := data.get("payment_method_types", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [_c.enum_value(m.InvoicesPaymentSettingsPaymentMethodTypesItem, x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("InvoicesPaymentSettings", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

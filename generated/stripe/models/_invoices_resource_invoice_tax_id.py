@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("type", "type"),
-    ("value", "value"),
-)
 
-
-@attrs.define(kw_only=True)
-class InvoicesResourceInvoiceTaxId:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoicesResourceInvoiceTaxId(Model):
+    """Schema ``invoices_resource_invoice_tax_id`` of the Stripe API."""
 
     type: m.InvoicesResourceInvoiceTaxIdType | str
     value: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "value",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoicesResourceInvoiceTaxId:
-        data = _c.expect_object("InvoicesResourceInvoiceTaxId", data)
-        try:
-            return cls(
-                type=_c.enum_value(m.InvoicesResourceInvoiceTaxIdType, data["type"]),
-                value=_c.UNSET if (v := data.get("value", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("InvoicesResourceInvoiceTaxId", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,78 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount_subtotal", "amount_subtotal"),
-    ("amount_tax", "amount_tax"),
-    ("amount_total", "amount_total"),
-    ("shipping_rate", "shipping_rate"),
-    ("taxes", "taxes"),
-)
 
-
-@attrs.define(kw_only=True)
-class InvoicesShippingCost:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoicesShippingCost(Model):
+    """Schema ``invoices_shipping_cost`` of the Stripe API."""
 
     amount_subtotal: int
     amount_tax: int
     amount_total: int
     shipping_rate: str | m.ShippingRate | Unset | None = UNSET
     taxes: list[m.LineItemsTaxAmount] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount_subtotal",
-            "amount_tax",
-            "amount_total",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount_subtotal",
-            "amount_tax",
-            "amount_total",
-            "shipping_rate",
-            "taxes",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoicesShippingCost:
-        data = _c.expect_object("InvoicesShippingCost", data)
-        try:
-            return cls(
-                amount_subtotal=data["amount_subtotal"],
-                amount_tax=data["amount_tax"],
-                amount_total=data["amount_total"],
-                shipping_rate=_c.UNSET
-                if (v := data.get("shipping_rate", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.ShippingRate),
-                    ),
-                ),
-                taxes=_c.UNSET
-                if (v := data.get("taxes", _c.UNSET)) is _c.UNSET
-                else [m.LineItemsTaxAmount.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("InvoicesShippingCost", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,58 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("finalized_at", "finalized_at"),
-    ("marked_uncollectible_at", "marked_uncollectible_at"),
-    ("paid_at", "paid_at"),
-    ("voided_at", "voided_at"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class InvoicesStatusTransitions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class InvoicesStatusTransitions(Model):
+    """Schema ``invoices_status_transitions`` of the Stripe API."""
 
     finalized_at: int | Unset | None = UNSET
     marked_uncollectible_at: int | Unset | None = UNSET
     paid_at: int | Unset | None = UNSET
     voided_at: int | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "finalized_at",
-            "marked_uncollectible_at",
-            "paid_at",
-            "voided_at",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> InvoicesStatusTransitions:
-        data = _c.expect_object("InvoicesStatusTransitions", data)
-        try:
-            return cls(
-                finalized_at=_c.UNSET
-                if (v := data.get("finalized_at", _c.UNSET)) is _c.UNSET
-                else v,
-                marked_uncollectible_at=_c.UNSET
-                if (v := data.get("marked_uncollectible_at", _c.UNSET)) is _c.UNSET
-                else v,
-                paid_at=_c.UNSET if (v := data.get("paid_at", _c.UNSET)) is _c.UNSET else v,
-                voided_at=_c.UNSET if (v := data.get("voided_at", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("InvoicesStatusTransitions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

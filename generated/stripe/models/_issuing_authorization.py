@@ -2,46 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("approved", "approved"),
-    ("authorization_method", "authorization_method"),
-    ("balance_transactions", "balance_transactions"),
-    ("card", "card"),
-    ("created", "created"),
-    ("currency", "currency"),
-    ("id", "id"),
-    ("livemode", "livemode"),
-    ("merchant_amount", "merchant_amount"),
-    ("merchant_currency", "merchant_currency"),
-    ("merchant_data", "merchant_data"),
-    ("metadata", "metadata"),
-    ("object", "object"),
-    ("request_history", "request_history"),
-    ("status", "status"),
-    ("transactions", "transactions"),
-    ("verification_data", "verification_data"),
-    ("amount_details", "amount_details"),
-    ("cardholder", "cardholder"),
-    ("network_data", "network_data"),
-    ("pending_request", "pending_request"),
-    ("treasury", "treasury"),
-    ("wallet", "wallet"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingAuthorization:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingAuthorization(Model):
+    """Schema ``issuing.authorization`` of the Stripe API."""
 
     amount: int
     approved: bool
@@ -67,126 +35,3 @@ class IssuingAuthorization:
     pending_request: m.IssuingAuthorizationPendingRequest | Unset | None = UNSET
     treasury: m.IssuingAuthorizationTreasury | Unset | None = UNSET
     wallet: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "approved",
-            "authorization_method",
-            "balance_transactions",
-            "card",
-            "created",
-            "currency",
-            "id",
-            "livemode",
-            "merchant_amount",
-            "merchant_currency",
-            "merchant_data",
-            "metadata",
-            "object",
-            "request_history",
-            "status",
-            "transactions",
-            "verification_data",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "approved",
-            "authorization_method",
-            "balance_transactions",
-            "card",
-            "created",
-            "currency",
-            "id",
-            "livemode",
-            "merchant_amount",
-            "merchant_currency",
-            "merchant_data",
-            "metadata",
-            "object",
-            "request_history",
-            "status",
-            "transactions",
-            "verification_data",
-            "amount_details",
-            "cardholder",
-            "network_data",
-            "pending_request",
-            "treasury",
-            "wallet",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingAuthorization:
-        data = _c.expect_object("IssuingAuthorization", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                approved=data["approved"],
-                authorization_method=_c.enum_value(
-                    m.IssuingAuthorizationAuthorizationMethod, data["authorization_method"]
-                ),
-                balance_transactions=[
-                    m.BalanceTransaction.from_dict(x) for x in data["balance_transactions"]
-                ],
-                card=m.IssuingCard.from_dict(data["card"]),
-                created=data["created"],
-                currency=data["currency"],
-                id=data["id"],
-                livemode=data["livemode"],
-                merchant_amount=data["merchant_amount"],
-                merchant_currency=data["merchant_currency"],
-                merchant_data=m.IssuingAuthorizationMerchantData.from_dict(data["merchant_data"]),
-                metadata=dict(data["metadata"]),
-                object=_c.enum_value(m.IssuingAuthorizationObject, data["object"]),
-                request_history=[
-                    m.IssuingAuthorizationRequest.from_dict(x) for x in data["request_history"]
-                ],
-                status=_c.enum_value(m.IssuingAuthorizationStatus, data["status"]),
-                transactions=[m.IssuingTransaction.from_dict(x) for x in data["transactions"]],
-                verification_data=m.IssuingAuthorizationVerificationData.from_dict(
-                    data["verification_data"]
-                ),
-                amount_details=_c.UNSET
-                if (v := data.get("amount_details", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.IssuingAuthorizationAmountDetails.from_dict(v),
-                cardholder=_c.UNSET
-                if (v := data.get("cardholder", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.IssuingCardholder),
-                    ),
-                ),
-                network_data=_c.UNSET
-                if (v := data.get("network_data", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.IssuingAuthorizationNetworkData.from_dict(v),
-                pending_request=_c.UNSET
-                if (v := data.get("pending_request", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.IssuingAuthorizationPendingRequest.from_dict(v),
-                treasury=_c.UNSET
-                if (v := data.get("treasury", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.IssuingAuthorizationTreasury.from_dict(v),
-                wallet=_c.UNSET if (v := data.get("wallet", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingAuthorization", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

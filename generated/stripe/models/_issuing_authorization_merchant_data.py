@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("category", "category"),
-    ("category_code", "category_code"),
-    ("network_id", "network_id"),
-    ("city", "city"),
-    ("country", "country"),
-    ("name", "name"),
-    ("postal_code", "postal_code"),
-    ("state", "state"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class IssuingAuthorizationMerchantData:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingAuthorizationMerchantData(Model):
+    """Schema ``issuing_authorization_merchant_data`` of the Stripe API."""
 
     category: str
     category_code: str
@@ -33,45 +17,3 @@ class IssuingAuthorizationMerchantData:
     name: str | Unset | None = UNSET
     postal_code: str | Unset | None = UNSET
     state: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "category",
-            "category_code",
-            "network_id",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "category",
-            "category_code",
-            "network_id",
-            "city",
-            "country",
-            "name",
-            "postal_code",
-            "state",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingAuthorizationMerchantData:
-        data = _c.expect_object("IssuingAuthorizationMerchantData", data)
-        try:
-            return cls(
-                category=data["category"],
-                category_code=data["category_code"],
-                network_id=data["network_id"],
-                city=_c.UNSET if (v := data.get("city", _c.UNSET)) is _c.UNSET else v,
-                country=_c.UNSET if (v := data.get("country", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                postal_code=_c.UNSET if (v := data.get("postal_code", _c.UNSET)) is _c.UNSET else v,
-                state=_c.UNSET if (v := data.get("state", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingAuthorizationMerchantData", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,42 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (("acquiring_institution_id", "acquiring_institution_id"),)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class IssuingAuthorizationNetworkData:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingAuthorizationNetworkData(Model):
+    """Schema ``issuing_authorization_network_data`` of the Stripe API."""
 
     acquiring_institution_id: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "acquiring_institution_id",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingAuthorizationNetworkData:
-        data = _c.expect_object("IssuingAuthorizationNetworkData", data)
-        try:
-            return cls(
-                acquiring_institution_id=_c.UNSET
-                if (v := data.get("acquiring_institution_id", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingAuthorizationNetworkData", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("currency", "currency"),
-    ("is_amount_controllable", "is_amount_controllable"),
-    ("merchant_amount", "merchant_amount"),
-    ("merchant_currency", "merchant_currency"),
-    ("amount_details", "amount_details"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingAuthorizationPendingRequest:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingAuthorizationPendingRequest(Model):
+    """Schema ``issuing_authorization_pending_request`` of the Stripe API."""
 
     amount: int
     currency: str
@@ -31,47 +17,3 @@ class IssuingAuthorizationPendingRequest:
     merchant_amount: int
     merchant_currency: str
     amount_details: m.IssuingAuthorizationAmountDetails | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "currency",
-            "is_amount_controllable",
-            "merchant_amount",
-            "merchant_currency",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "currency",
-            "is_amount_controllable",
-            "merchant_amount",
-            "merchant_currency",
-            "amount_details",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingAuthorizationPendingRequest:
-        data = _c.expect_object("IssuingAuthorizationPendingRequest", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                currency=data["currency"],
-                is_amount_controllable=data["is_amount_controllable"],
-                merchant_amount=data["merchant_amount"],
-                merchant_currency=data["merchant_currency"],
-                amount_details=_c.UNSET
-                if (v := data.get("amount_details", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.IssuingAuthorizationAmountDetails.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingAuthorizationPendingRequest", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

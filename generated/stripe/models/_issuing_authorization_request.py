@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("approved", "approved"),
-    ("created", "created"),
-    ("currency", "currency"),
-    ("merchant_amount", "merchant_amount"),
-    ("merchant_currency", "merchant_currency"),
-    ("reason", "reason"),
-    ("amount_details", "amount_details"),
-    ("reason_message", "reason_message"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingAuthorizationRequest:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingAuthorizationRequest(Model):
+    """Schema ``issuing_authorization_request`` of the Stripe API."""
 
     amount: int
     approved: bool
@@ -37,57 +20,3 @@ class IssuingAuthorizationRequest:
     reason: m.IssuingAuthorizationRequestReason | str
     amount_details: m.IssuingAuthorizationAmountDetails | Unset | None = UNSET
     reason_message: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "approved",
-            "created",
-            "currency",
-            "merchant_amount",
-            "merchant_currency",
-            "reason",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "approved",
-            "created",
-            "currency",
-            "merchant_amount",
-            "merchant_currency",
-            "reason",
-            "amount_details",
-            "reason_message",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingAuthorizationRequest:
-        data = _c.expect_object("IssuingAuthorizationRequest", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                approved=data["approved"],
-                created=data["created"],
-                currency=data["currency"],
-                merchant_amount=data["merchant_amount"],
-                merchant_currency=data["merchant_currency"],
-                reason=_c.enum_value(m.IssuingAuthorizationRequestReason, data["reason"]),
-                amount_details=_c.UNSET
-                if (v := data.get("amount_details", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.IssuingAuthorizationAmountDetails.from_dict(v),
-                reason_message=_c.UNSET
-                if (v := data.get("reason_message", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingAuthorizationRequest", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,55 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("received_credits", "received_credits"),
-    ("received_debits", "received_debits"),
-    ("transaction", "transaction"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class IssuingAuthorizationTreasury:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingAuthorizationTreasury(Model):
+    """Schema ``issuing_authorization_treasury`` of the Stripe API."""
 
     received_credits: list[str]
     received_debits: list[str]
     transaction: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "received_credits",
-            "received_debits",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "received_credits",
-            "received_debits",
-            "transaction",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingAuthorizationTreasury:
-        data = _c.expect_object("IssuingAuthorizationTreasury", data)
-        try:
-            return cls(
-                received_credits=list(data["received_credits"]),
-                received_debits=list(data["received_debits"]),
-                transaction=_c.UNSET if (v := data.get("transaction", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingAuthorizationTreasury", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

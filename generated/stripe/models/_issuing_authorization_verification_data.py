@@ -2,72 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("address_line1_check", "address_line1_check"),
-    ("address_postal_code_check", "address_postal_code_check"),
-    ("cvc_check", "cvc_check"),
-    ("expiry_check", "expiry_check"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingAuthorizationVerificationData:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingAuthorizationVerificationData(Model):
+    """Schema ``issuing_authorization_verification_data`` of the Stripe API."""
 
     address_line1_check: m.IssuingAuthorizationVerificationDataAddressLine1Check | str
     address_postal_code_check: m.IssuingAuthorizationVerificationDataAddressPostalCodeCheck | str
     cvc_check: m.IssuingAuthorizationVerificationDataCvcCheck | str
     expiry_check: m.IssuingAuthorizationVerificationDataExpiryCheck | str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "address_line1_check",
-            "address_postal_code_check",
-            "cvc_check",
-            "expiry_check",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "address_line1_check",
-            "address_postal_code_check",
-            "cvc_check",
-            "expiry_check",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingAuthorizationVerificationData:
-        data = _c.expect_object("IssuingAuthorizationVerificationData", data)
-        try:
-            return cls(
-                address_line1_check=_c.enum_value(
-                    m.IssuingAuthorizationVerificationDataAddressLine1Check,
-                    data["address_line1_check"],
-                ),
-                address_postal_code_check=_c.enum_value(
-                    m.IssuingAuthorizationVerificationDataAddressPostalCodeCheck,
-                    data["address_postal_code_check"],
-                ),
-                cvc_check=_c.enum_value(
-                    m.IssuingAuthorizationVerificationDataCvcCheck, data["cvc_check"]
-                ),
-                expiry_check=_c.enum_value(
-                    m.IssuingAuthorizationVerificationDataExpiryCheck, data["expiry_check"]
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingAuthorizationVerificationData", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

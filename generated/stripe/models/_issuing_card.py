@@ -2,45 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("brand", "brand"),
-    ("cardholder", "cardholder"),
-    ("created", "created"),
-    ("currency", "currency"),
-    ("exp_month", "exp_month"),
-    ("exp_year", "exp_year"),
-    ("id", "id"),
-    ("last4", "last4"),
-    ("livemode", "livemode"),
-    ("metadata", "metadata"),
-    ("object", "object"),
-    ("spending_controls", "spending_controls"),
-    ("status", "status"),
-    ("type", "type"),
-    ("cancellation_reason", "cancellation_reason"),
-    ("cvc", "cvc"),
-    ("financial_account", "financial_account"),
-    ("number", "number"),
-    ("replaced_by", "replaced_by"),
-    ("replacement_for", "replacement_for"),
-    ("replacement_reason", "replacement_reason"),
-    ("shipping", "shipping"),
-    ("wallets", "wallets"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingCard:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingCard(Model):
+    """Schema ``issuing.card`` of the Stripe API."""
 
     brand: str
     cardholder: m.IssuingCardholder
@@ -65,126 +34,3 @@ class IssuingCard:
     replacement_reason: m.IssuingCardReplacementReason | str | Unset | None = UNSET
     shipping: m.IssuingCardShipping | Unset | None = UNSET
     wallets: m.IssuingCardWallets | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "brand",
-            "cardholder",
-            "created",
-            "currency",
-            "exp_month",
-            "exp_year",
-            "id",
-            "last4",
-            "livemode",
-            "metadata",
-            "object",
-            "spending_controls",
-            "status",
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "brand",
-            "cardholder",
-            "created",
-            "currency",
-            "exp_month",
-            "exp_year",
-            "id",
-            "last4",
-            "livemode",
-            "metadata",
-            "object",
-            "spending_controls",
-            "status",
-            "type",
-            "cancellation_reason",
-            "cvc",
-            "financial_account",
-            "number",
-            "replaced_by",
-            "replacement_for",
-            "replacement_reason",
-            "shipping",
-            "wallets",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingCard:
-        data = _c.expect_object("IssuingCard", data)
-        try:
-            return cls(
-                brand=data["brand"],
-                cardholder=m.IssuingCardholder.from_dict(data["cardholder"]),
-                created=data["created"],
-                currency=data["currency"],
-                exp_month=data["exp_month"],
-                exp_year=data["exp_year"],
-                id=data["id"],
-                last4=data["last4"],
-                livemode=data["livemode"],
-                metadata=dict(data["metadata"]),
-                object=_c.enum_value(m.IssuingCardObject, data["object"]),
-                spending_controls=m.IssuingCardAuthorizationControls.from_dict(
-                    data["spending_controls"]
-                ),
-                status=_c.enum_value(m.IssuingCardStatus, data["status"]),
-                type=_c.enum_value(m.IssuingCardType, data["type"]),
-                cancellation_reason=_c.UNSET
-                if (v := data.get("cancellation_reason", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.IssuingCardCancellationReason, v),
-                cvc=_c.UNSET if (v := data.get("cvc", _c.UNSET)) is _c.UNSET else v,
-                financial_account=_c.UNSET
-                if (v := data.get("financial_account", _c.UNSET)) is _c.UNSET
-                else v,
-                number=_c.UNSET if (v := data.get("number", _c.UNSET)) is _c.UNSET else v,
-                replaced_by=_c.UNSET
-                if (v := data.get("replaced_by", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.IssuingCard),
-                    ),
-                ),
-                replacement_for=_c.UNSET
-                if (v := data.get("replacement_for", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.IssuingCard),
-                    ),
-                ),
-                replacement_reason=_c.UNSET
-                if (v := data.get("replacement_reason", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.IssuingCardReplacementReason, v),
-                shipping=_c.UNSET
-                if (v := data.get("shipping", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.IssuingCardShipping.from_dict(v),
-                wallets=_c.UNSET
-                if (v := data.get("wallets", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.IssuingCardWallets.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingCard", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,56 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("eligible", "eligible"),
-    ("ineligible_reason", "ineligible_reason"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingCardApplePay:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingCardApplePay(Model):
+    """Schema ``issuing_card_apple_pay`` of the Stripe API."""
 
     eligible: bool
     ineligible_reason: m.IssuingCardApplePayIneligibleReason | str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "eligible",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "eligible",
-            "ineligible_reason",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingCardApplePay:
-        data = _c.expect_object("IssuingCardApplePay", data)
-        try:
-            return cls(
-                eligible=data["eligible"],
-                ineligible_reason=_c.UNSET
-                if (v := data.get("ineligible_reason", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.IssuingCardApplePayIneligibleReason, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingCardApplePay", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("allowed_categories", "allowed_categories"),
-    ("blocked_categories", "blocked_categories"),
-    ("spending_limits", "spending_limits"),
-    ("spending_limits_currency", "spending_limits_currency"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingCardAuthorizationControls:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingCardAuthorizationControls(Model):
+    """Schema ``issuing_card_authorization_controls`` of the Stripe API."""
 
     allowed_categories: (
         list[m.IssuingCardAuthorizationControlsAllowedCategoriesItem | str] | Unset | None
@@ -31,51 +19,3 @@ class IssuingCardAuthorizationControls:
     ) = UNSET
     spending_limits: list[m.IssuingCardSpendingLimit] | Unset | None = UNSET
     spending_limits_currency: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "allowed_categories",
-            "blocked_categories",
-            "spending_limits",
-            "spending_limits_currency",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingCardAuthorizationControls:
-        data = _c.expect_object("IssuingCardAuthorizationControls", data)
-        try:
-            return cls(
-                allowed_categories=_c.UNSET
-                if (v := data.get("allowed_categories", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [
-                    _c.enum_value(m.IssuingCardAuthorizationControlsAllowedCategoriesItem, x)
-                    for x in v
-                ],
-                blocked_categories=_c.UNSET
-                if (v := data.get("blocked_categories", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [
-                    _c.enum_value(m.IssuingCardAuthorizationControlsBlockedCategoriesItem, x)
-                    for x in v
-                ],
-                spending_limits=_c.UNSET
-                if (v := data.get("spending_limits", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [m.IssuingCardSpendingLimit.from_dict(x) for x in v],
-                spending_limits_currency=_c.UNSET
-                if (v := data.get("spending_limits_currency", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingCardAuthorizationControls", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("address", "address"),
-    ("name", "name"),
-    ("service", "service"),
-    ("type", "type"),
-    ("carrier", "carrier"),
-    ("customs", "customs"),
-    ("eta", "eta"),
-    ("phone_number", "phone_number"),
-    ("require_signature", "require_signature"),
-    ("status", "status"),
-    ("tracking_number", "tracking_number"),
-    ("tracking_url", "tracking_url"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingCardShipping:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingCardShipping(Model):
+    """Schema ``issuing_card_shipping`` of the Stripe API."""
 
     address: m.Address
     name: str
@@ -43,74 +23,3 @@ class IssuingCardShipping:
     status: m.IssuingCardShippingStatus | str | Unset | None = UNSET
     tracking_number: str | Unset | None = UNSET
     tracking_url: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "address",
-            "name",
-            "service",
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "address",
-            "name",
-            "service",
-            "type",
-            "carrier",
-            "customs",
-            "eta",
-            "phone_number",
-            "require_signature",
-            "status",
-            "tracking_number",
-            "tracking_url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingCardShipping:
-        data = _c.expect_object("IssuingCardShipping", data)
-        try:
-            return cls(
-                address=m.Address.from_dict(data["address"]),
-                name=data["name"],
-                service=_c.enum_value(m.IssuingCardShippingService, data["service"]),
-                type=_c.enum_value(m.IssuingCardShippingType, data["type"]),
-                carrier=_c.UNSET
-                if (v := data.get("carrier", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.IssuingCardShippingCarrier, v),
-                customs=_c.UNSET
-                if (v := data.get("customs", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.IssuingCardShippingCustoms.from_dict(v),
-                eta=_c.UNSET if (v := data.get("eta", _c.UNSET)) is _c.UNSET else v,
-                phone_number=_c.UNSET
-                if (v := data.get("phone_number", _c.UNSET)) is _c.UNSET
-                else v,
-                require_signature=_c.UNSET
-                if (v := data.get("require_signature", _c.UNSET)) is _c.UNSET
-                else v,
-                status=_c.UNSET
-                if (v := data.get("status", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.IssuingCardShippingStatus, v),
-                tracking_number=_c.UNSET
-                if (v := data.get("tracking_number", _c.UNSET)) is _c.UNSET
-                else v,
-                tracking_url=_c.UNSET
-                if (v := data.get("tracking_url", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingCardShipping", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,40 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (("eori_number", "eori_number"),)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class IssuingCardShippingCustoms:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingCardShippingCustoms(Model):
+    """Schema ``issuing_card_shipping_customs`` of the Stripe API."""
 
     eori_number: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "eori_number",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingCardShippingCustoms:
-        data = _c.expect_object("IssuingCardShippingCustoms", data)
-        try:
-            return cls(
-                eori_number=_c.UNSET if (v := data.get("eori_number", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingCardShippingCustoms", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

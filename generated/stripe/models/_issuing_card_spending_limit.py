@@ -2,61 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("interval", "interval"),
-    ("categories", "categories"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingCardSpendingLimit:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingCardSpendingLimit(Model):
+    """Schema ``issuing_card_spending_limit`` of the Stripe API."""
 
     amount: int
     interval: m.IssuingCardSpendingLimitInterval | str
     categories: list[m.IssuingCardSpendingLimitCategoriesItem | str] | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "interval",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "interval",
-            "categories",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingCardSpendingLimit:
-        data = _c.expect_object("IssuingCardSpendingLimit", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                interval=_c.enum_value(m.IssuingCardSpendingLimitInterval, data["interval"]),
-                categories=_c.UNSET
-                if (v := data.get("categories", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [_c.enum_value(m.IssuingCardSpendingLimitCategoriesItem, x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingCardSpendingLimit", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

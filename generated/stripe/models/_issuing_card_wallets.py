@@ -2,59 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("apple_pay", "apple_pay"),
-    ("google_pay", "google_pay"),
-    ("primary_account_identifier", "primary_account_identifier"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingCardWallets:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingCardWallets(Model):
+    """Schema ``issuing_card_wallets`` of the Stripe API."""
 
     apple_pay: m.IssuingCardApplePay
     google_pay: m.IssuingCardGooglePay
     primary_account_identifier: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "apple_pay",
-            "google_pay",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "apple_pay",
-            "google_pay",
-            "primary_account_identifier",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingCardWallets:
-        data = _c.expect_object("IssuingCardWallets", data)
-        try:
-            return cls(
-                apple_pay=m.IssuingCardApplePay.from_dict(data["apple_pay"]),
-                google_pay=m.IssuingCardGooglePay.from_dict(data["google_pay"]),
-                primary_account_identifier=_c.UNSET
-                if (v := data.get("primary_account_identifier", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingCardWallets", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

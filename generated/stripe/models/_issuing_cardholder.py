@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("billing", "billing"),
-    ("created", "created"),
-    ("id", "id"),
-    ("livemode", "livemode"),
-    ("metadata", "metadata"),
-    ("name", "name"),
-    ("object", "object"),
-    ("requirements", "requirements"),
-    ("status", "status"),
-    ("type", "type"),
-    ("company", "company"),
-    ("email", "email"),
-    ("individual", "individual"),
-    ("phone_number", "phone_number"),
-    ("spending_controls", "spending_controls"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingCardholder:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingCardholder(Model):
+    """Schema ``issuing.cardholder`` of the Stripe API."""
 
     billing: m.IssuingCardholderAddress
     created: int
@@ -49,80 +26,3 @@ class IssuingCardholder:
     individual: m.IssuingCardholderIndividual | Unset | None = UNSET
     phone_number: str | Unset | None = UNSET
     spending_controls: m.IssuingCardholderAuthorizationControls | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "billing",
-            "created",
-            "id",
-            "livemode",
-            "metadata",
-            "name",
-            "object",
-            "requirements",
-            "status",
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "billing",
-            "created",
-            "id",
-            "livemode",
-            "metadata",
-            "name",
-            "object",
-            "requirements",
-            "status",
-            "type",
-            "company",
-            "email",
-            "individual",
-            "phone_number",
-            "spending_controls",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingCardholder:
-        data = _c.expect_object("IssuingCardholder", data)
-        try:
-            return cls(
-                billing=m.IssuingCardholderAddress.from_dict(data["billing"]),
-                created=data["created"],
-                id=data["id"],
-                livemode=data["livemode"],
-                metadata=dict(data["metadata"]),
-                name=data["name"],
-                object=_c.enum_value(m.IssuingCardholderObject, data["object"]),
-                requirements=m.IssuingCardholderRequirements.from_dict(data["requirements"]),
-                status=_c.enum_value(m.IssuingCardholderStatus, data["status"]),
-                type=_c.enum_value(m.IssuingCardholderType, data["type"]),
-                company=_c.UNSET
-                if (v := data.get("company", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.IssuingCardholderCompany.from_dict(v),
-                email=_c.UNSET if (v := data.get("email", _c.UNSET)) is _c.UNSET else v,
-                individual=_c.UNSET
-                if (v := data.get("individual", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.IssuingCardholderIndividual.from_dict(v),
-                phone_number=_c.UNSET
-                if (v := data.get("phone_number", _c.UNSET)) is _c.UNSET
-                else v,
-                spending_controls=_c.UNSET
-                if (v := data.get("spending_controls", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.IssuingCardholderAuthorizationControls.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingCardholder", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

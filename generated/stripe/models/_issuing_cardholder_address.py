@@ -2,45 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("address", "address"),)
 
-
-@attrs.define(kw_only=True)
-class IssuingCardholderAddress:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingCardholderAddress(Model):
+    """Schema ``issuing_cardholder_address`` of the Stripe API."""
 
     address: m.Address
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "address",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "address",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingCardholderAddress:
-        data = _c.expect_object("IssuingCardholderAddress", data)
-        try:
-            return cls(
-                address=m.Address.from_dict(data["address"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingCardholderAddress", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,46 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("user_terms_acceptance", "user_terms_acceptance"),)
 
-
-@attrs.define(kw_only=True)
-class IssuingCardholderCardIssuing:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingCardholderCardIssuing(Model):
+    """Schema ``issuing_cardholder_card_issuing`` of the Stripe API."""
 
     user_terms_acceptance: m.IssuingCardholderUserTermsAcceptance | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "user_terms_acceptance",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingCardholderCardIssuing:
-        data = _c.expect_object("IssuingCardholderCardIssuing", data)
-        try:
-            return cls(
-                user_terms_acceptance=_c.UNSET
-                if (v := data.get("user_terms_acceptance", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.IssuingCardholderUserTermsAcceptance.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingCardholderCardIssuing", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

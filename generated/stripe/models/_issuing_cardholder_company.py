@@ -2,43 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (("tax_id_provided", "tax_id_provided"),)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class IssuingCardholderCompany:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingCardholderCompany(Model):
+    """Schema ``issuing_cardholder_company`` of the Stripe API."""
 
     tax_id_provided: bool
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "tax_id_provided",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "tax_id_provided",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingCardholderCompany:
-        data = _c.expect_object("IssuingCardholderCompany", data)
-        try:
-            return cls(
-                tax_id_provided=data["tax_id_provided"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingCardholderCompany", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

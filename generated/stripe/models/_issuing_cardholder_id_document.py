@@ -2,68 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("back", "back"),
-    ("front", "front"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingCardholderIdDocument:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingCardholderIdDocument(Model):
+    """Schema ``issuing_cardholder_id_document`` of the Stripe API."""
 
     back: str | m.File | Unset | None = UNSET
     front: str | m.File | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "back",
-            "front",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingCardholderIdDocument:
-        data = _c.expect_object("IssuingCardholderIdDocument", data)
-        try:
-            return cls(
-                back=_c.UNSET
-                if (v := data.get("back", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.File),
-                    ),
-                ),
-                front=_c.UNSET
-                if (v := data.get("front", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.File),
-                    ),
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingCardholderIdDocument", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,72 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("card_issuing", "card_issuing"),
-    ("dob", "dob"),
-    ("first_name", "first_name"),
-    ("last_name", "last_name"),
-    ("verification", "verification"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingCardholderIndividual:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingCardholderIndividual(Model):
+    """Schema ``issuing_cardholder_individual`` of the Stripe API."""
 
     card_issuing: m.IssuingCardholderCardIssuing | Unset | None = UNSET
     dob: m.IssuingCardholderIndividualDob | Unset | None = UNSET
     first_name: str | Unset | None = UNSET
     last_name: str | Unset | None = UNSET
     verification: m.IssuingCardholderVerification | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "card_issuing",
-            "dob",
-            "first_name",
-            "last_name",
-            "verification",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingCardholderIndividual:
-        data = _c.expect_object("IssuingCardholderIndividual", data)
-        try:
-            return cls(
-                card_issuing=_c.UNSET
-                if (v := data.get("card_issuing", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.IssuingCardholderCardIssuing.from_dict(v),
-                dob=_c.UNSET
-                if (v := data.get("dob", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.IssuingCardholderIndividualDob.from_dict(v),
-                first_name=_c.UNSET if (v := data.get("first_name", _c.UNSET)) is _c.UNSET else v,
-                last_name=_c.UNSET if (v := data.get("last_name", _c.UNSET)) is _c.UNSET else v,
-                verification=_c.UNSET
-                if (v := data.get("verification", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.IssuingCardholderVerification.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingCardholderIndividual", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

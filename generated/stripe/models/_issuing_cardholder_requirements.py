@@ -2,56 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("disabled_reason", "disabled_reason"),
-    ("past_due", "past_due"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingCardholderRequirements:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingCardholderRequirements(Model):
+    """Schema ``issuing_cardholder_requirements`` of the Stripe API."""
 
     disabled_reason: m.IssuingCardholderRequirementsDisabledReason | str | Unset | None = UNSET
     past_due: list[m.IssuingCardholderRequirementsPastDueItem | str] | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "disabled_reason",
-            "past_due",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingCardholderRequirements:
-        data = _c.expect_object("IssuingCardholderRequirements", data)
-        try:
-            return cls(
-                disabled_reason=_c.UNSET
-                if (v := data.get("disabled_reason", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.IssuingCardholderRequirementsDisabledReason, v),
-                past_due=_c.UNSET
-                if (v := data.get("past_due", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [_c.enum_value(m.IssuingCardholderRequirementsPastDueItem, x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingCardholderRequirements", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

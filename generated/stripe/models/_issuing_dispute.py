@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("created", "created"),
-    ("currency", "currency"),
-    ("evidence", "evidence"),
-    ("id", "id"),
-    ("livemode", "livemode"),
-    ("metadata", "metadata"),
-    ("object", "object"),
-    ("status", "status"),
-    ("transaction", "transaction"),
-    ("balance_transactions", "balance_transactions"),
-    ("treasury", "treasury"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingDispute:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingDispute(Model):
+    """Schema ``issuing.dispute`` of the Stripe API."""
 
     amount: int
     created: int
@@ -43,74 +23,3 @@ class IssuingDispute:
     transaction: str | m.IssuingTransaction
     balance_transactions: list[m.BalanceTransaction] | Unset | None = UNSET
     treasury: m.IssuingDisputeTreasury | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "created",
-            "currency",
-            "evidence",
-            "id",
-            "livemode",
-            "metadata",
-            "object",
-            "status",
-            "transaction",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "created",
-            "currency",
-            "evidence",
-            "id",
-            "livemode",
-            "metadata",
-            "object",
-            "status",
-            "transaction",
-            "balance_transactions",
-            "treasury",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingDispute:
-        data = _c.expect_object("IssuingDispute", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                created=data["created"],
-                currency=data["currency"],
-                evidence=m.IssuingDisputeEvidence.from_dict(data["evidence"]),
-                id=data["id"],
-                livemode=data["livemode"],
-                metadata=dict(data["metadata"]),
-                object=_c.enum_value(m.IssuingDisputeObject, data["object"]),
-                status=_c.enum_value(m.IssuingDisputeStatus, data["status"]),
-                transaction=_c.decode_union(
-                    data["transaction"],
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.IssuingTransaction),
-                    ),
-                ),
-                balance_transactions=_c.UNSET
-                if (v := data.get("balance_transactions", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [m.BalanceTransaction.from_dict(x) for x in v],
-                treasury=_c.UNSET
-                if (v := data.get("treasury", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.IssuingDisputeTreasury.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingDispute", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("additional_documentation", "additional_documentation"),
-    ("canceled_at", "canceled_at"),
-    ("cancellation_policy_provided", "cancellation_policy_provided"),
-    ("cancellation_reason", "cancellation_reason"),
-    ("expected_at", "expected_at"),
-    ("explanation", "explanation"),
-    ("product_description", "product_description"),
-    ("product_type", "product_type"),
-    ("return_status", "return_status"),
-    ("returned_at", "returned_at"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingDisputeCanceledEvidence:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingDisputeCanceledEvidence(Model):
+    """Schema ``issuing_dispute_canceled_evidence`` of the Stripe API."""
 
     additional_documentation: str | m.File | Unset | None = UNSET
     canceled_at: int | Unset | None = UNSET
@@ -39,67 +21,3 @@ class IssuingDisputeCanceledEvidence:
     product_type: m.IssuingDisputeCanceledEvidenceProductType | str | Unset | None = UNSET
     return_status: m.IssuingDisputeCanceledEvidenceReturnStatus | str | Unset | None = UNSET
     returned_at: int | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "additional_documentation",
-            "canceled_at",
-            "cancellation_policy_provided",
-            "cancellation_reason",
-            "expected_at",
-            "explanation",
-            "product_description",
-            "product_type",
-            "return_status",
-            "returned_at",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingDisputeCanceledEvidence:
-        data = _c.expect_object("IssuingDisputeCanceledEvidence", data)
-        try:
-            return cls(
-                additional_documentation=_c.UNSET
-                if (v := data.get("additional_documentation", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.File),
-                    ),
-                ),
-                canceled_at=_c.UNSET if (v := data.get("canceled_at", _c.UNSET)) is _c.UNSET else v,
-                cancellation_policy_provided=_c.UNSET
-                if (v := data.get("cancellation_policy_provided", _c.UNSET)) is _c.UNSET
-                else v,
-                cancellation_reason=_c.UNSET
-                if (v := data.get("cancellation_reason", _c.UNSET)) is _c.UNSET
-                else v,
-                expected_at=_c.UNSET if (v := data.get("expected_at", _c.UNSET)) is _c.UNSET else v,
-                explanation=_c.UNSET if (v := data.get("explanation", _c.UNSET)) is _c.UNSET else v,
-                product_description=_c.UNSET
-                if (v := data.get("product_description", _c.UNSET)) is _c.UNSET
-                else v,
-                product_type=_c.UNSET
-                if (v := data.get("product_type", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.IssuingDisputeCanceledEvidenceProductType, v),
-                return_status=_c.UNSET
-                if (v := data.get("return_status", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.IssuingDisputeCanceledEvidenceReturnStatus, v),
-                returned_at=_c.UNSET if (v := data.get("returned_at", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingDisputeCanceledEvidence", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

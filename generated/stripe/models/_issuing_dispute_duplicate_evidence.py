@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("additional_documentation", "additional_documentation"),
-    ("card_statement", "card_statement"),
-    ("cash_receipt", "cash_receipt"),
-    ("check_image", "check_image"),
-    ("explanation", "explanation"),
-    ("original_transaction", "original_transaction"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingDisputeDuplicateEvidence:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingDisputeDuplicateEvidence(Model):
+    """Schema ``issuing_dispute_duplicate_evidence`` of the Stripe API."""
 
     additional_documentation: str | m.File | Unset | None = UNSET
     card_statement: str | m.File | Unset | None = UNSET
@@ -31,77 +17,3 @@ class IssuingDisputeDuplicateEvidence:
     check_image: str | m.File | Unset | None = UNSET
     explanation: str | Unset | None = UNSET
     original_transaction: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "additional_documentation",
-            "card_statement",
-            "cash_receipt",
-            "check_image",
-            "explanation",
-            "original_transaction",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingDisputeDuplicateEvidence:
-        data = _c.expect_object("IssuingDisputeDuplicateEvidence", data)
-        try:
-            return cls(
-                additional_documentation=_c.UNSET
-                if (v := data.get("additional_documentation", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.File),
-                    ),
-                ),
-                card_statement=_c.UNSET
-                if (v := data.get("card_statement", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.File),
-                    ),
-                ),
-                cash_receipt=_c.UNSET
-                if (v := data.get("cash_receipt", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.File),
-                    ),
-                ),
-                check_image=_c.UNSET
-                if (v := data.get("check_image", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.File),
-                    ),
-                ),
-                explanation=_c.UNSET if (v := data.get("explanation", _c.UNSET)) is _c.UNSET else v,
-                original_transaction=_c.UNSET
-                if (v := data.get("original_transaction", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingDisputeDuplicateEvidence", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("reason", "reason"),
-    ("canceled", "canceled"),
-    ("duplicate", "duplicate"),
-    ("fraudulent", "fraudulent"),
-    ("merchandise_not_as_described", "merchandise_not_as_described"),
-    ("not_received", "not_received"),
-    ("other", "other"),
-    ("service_not_as_described", "service_not_as_described"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingDisputeEvidence:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingDisputeEvidence(Model):
+    """Schema ``issuing_dispute_evidence`` of the Stripe API."""
 
     reason: m.IssuingDisputeEvidenceReason | str
     canceled: m.IssuingDisputeCanceledEvidence | Unset = UNSET
@@ -35,57 +19,3 @@ class IssuingDisputeEvidence:
     not_received: m.IssuingDisputeNotReceivedEvidence | Unset = UNSET
     other: m.IssuingDisputeOtherEvidence | Unset = UNSET
     service_not_as_described: m.IssuingDisputeServiceNotAsDescribedEvidence | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "reason",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "reason",
-            "canceled",
-            "duplicate",
-            "fraudulent",
-            "merchandise_not_as_described",
-            "not_received",
-            "other",
-            "service_not_as_described",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingDisputeEvidence:
-        data = _c.expect_object("IssuingDisputeEvidence", data)
-        try:
-            return cls(
-                reason=_c.enum_value(m.IssuingDisputeEvidenceReason, data["reason"]),
-                canceled=_c.UNSET
-                if (v := data.get("canceled", _c.UNSET)) is _c.UNSET
-                else m.IssuingDisputeCanceledEvidence.from_dict(v),
-                duplicate=_c.UNSET
-                if (v := data.get("duplicate", _c.UNSET)) is _c.UNSET
-                else m.IssuingDisputeDuplicateEvidence.from_dict(v),
-                fraudulent=_c.UNSET
-                if (v := data.get("fraudulent", _c.UNSET)) is _c.UNSET
-                else m.IssuingDisputeFraudulentEvidence.from_dict(v),
-                merchandise_not_as_described=_c.UNSET
-                if (v := data.get("merchandise_not_as_described", _c.UNSET)) is _c.UNSET
-                else m.IssuingDisputeMerchandiseNotAsDescribedEvidence.from_dict(v),
-                not_received=_c.UNSET
-                if (v := data.get("not_received", _c.UNSET)) is _c.UNSET
-                else m.IssuingDisputeNotReceivedEvidence.from_dict(v),
-                other=_c.UNSET
-                if (v := data.get("other", _c.UNSET)) is _c.UNSET
-                else m.IssuingDisputeOtherEvidence.from_dict(v),
-                service_not_as_described=_c.UNSET
-                if (v := data.get("service_not_as_described", _c.UNSET)) is _c.UNSET
-                else m.IssuingDisputeServiceNotAsDescribedEvidence.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingDisputeEvidence", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

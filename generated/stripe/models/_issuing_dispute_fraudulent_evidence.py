@@ -2,58 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("additional_documentation", "additional_documentation"),
-    ("explanation", "explanation"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingDisputeFraudulentEvidence:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingDisputeFraudulentEvidence(Model):
+    """Schema ``issuing_dispute_fraudulent_evidence`` of the Stripe API."""
 
     additional_documentation: str | m.File | Unset | None = UNSET
     explanation: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "additional_documentation",
-            "explanation",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingDisputeFraudulentEvidence:
-        data = _c.expect_object("IssuingDisputeFraudulentEvidence", data)
-        try:
-            return cls(
-                additional_documentation=_c.UNSET
-                if (v := data.get("additional_documentation", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.File),
-                    ),
-                ),
-                explanation=_c.UNSET if (v := data.get("explanation", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingDisputeFraudulentEvidence", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

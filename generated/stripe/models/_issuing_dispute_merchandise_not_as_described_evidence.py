@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("additional_documentation", "additional_documentation"),
-    ("explanation", "explanation"),
-    ("received_at", "received_at"),
-    ("return_description", "return_description"),
-    ("return_status", "return_status"),
-    ("returned_at", "returned_at"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingDisputeMerchandiseNotAsDescribedEvidence:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingDisputeMerchandiseNotAsDescribedEvidence(Model):
+    """Schema ``issuing_dispute_merchandise_not_as_described_evidence`` of the Stripe API."""
 
     additional_documentation: str | m.File | Unset | None = UNSET
     explanation: str | Unset | None = UNSET
@@ -33,53 +19,3 @@ class IssuingDisputeMerchandiseNotAsDescribedEvidence:
         m.IssuingDisputeMerchandiseNotAsDescribedEvidenceReturnStatus | str | Unset | None
     ) = UNSET
     returned_at: int | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "additional_documentation",
-            "explanation",
-            "received_at",
-            "return_description",
-            "return_status",
-            "returned_at",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingDisputeMerchandiseNotAsDescribedEvidence:
-        data = _c.expect_object("IssuingDisputeMerchandiseNotAsDescribedEvidence", data)
-        try:
-            return cls(
-                additional_documentation=_c.UNSET
-                if (v := data.get("additional_documentation", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.File),
-                    ),
-                ),
-                explanation=_c.UNSET if (v := data.get("explanation", _c.UNSET)) is _c.UNSET else v,
-                received_at=_c.UNSET if (v := data.get("received_at", _c.UNSET)) is _c.UNSET else v,
-                return_description=_c.UNSET
-                if (v := data.get("return_description", _c.UNSET)) is _c.UNSET
-                else v,
-                return_status=_c.UNSET
-                if (v := data.get("return_status", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(
-                    m.IssuingDisputeMerchandiseNotAsDescribedEvidenceReturnStatus, v
-                ),
-                returned_at=_c.UNSET if (v := data.get("returned_at", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingDisputeMerchandiseNotAsDescribedEvidence", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,72 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("additional_documentation", "additional_documentation"),
-    ("explanation", "explanation"),
-    ("product_description", "product_description"),
-    ("product_type", "product_type"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingDisputeOtherEvidence:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingDisputeOtherEvidence(Model):
+    """Schema ``issuing_dispute_other_evidence`` of the Stripe API."""
 
     additional_documentation: str | m.File | Unset | None = UNSET
     explanation: str | Unset | None = UNSET
     product_description: str | Unset | None = UNSET
     product_type: m.IssuingDisputeOtherEvidenceProductType | str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "additional_documentation",
-            "explanation",
-            "product_description",
-            "product_type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingDisputeOtherEvidence:
-        data = _c.expect_object("IssuingDisputeOtherEvidence", data)
-        try:
-            return cls(
-                additional_documentation=_c.UNSET
-                if (v := data.get("additional_documentation", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.File),
-                    ),
-                ),
-                explanation=_c.UNSET if (v := data.get("explanation", _c.UNSET)) is _c.UNSET else v,
-                product_description=_c.UNSET
-                if (v := data.get("product_description", _c.UNSET)) is _c.UNSET
-                else v,
-                product_type=_c.UNSET
-                if (v := data.get("product_type", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.IssuingDisputeOtherEvidenceProductType, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingDisputeOtherEvidence", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,72 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("additional_documentation", "additional_documentation"),
-    ("canceled_at", "canceled_at"),
-    ("cancellation_reason", "cancellation_reason"),
-    ("explanation", "explanation"),
-    ("received_at", "received_at"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingDisputeServiceNotAsDescribedEvidence:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingDisputeServiceNotAsDescribedEvidence(Model):
+    """Schema ``issuing_dispute_service_not_as_described_evidence`` of the Stripe API."""
 
     additional_documentation: str | m.File | Unset | None = UNSET
     canceled_at: int | Unset | None = UNSET
     cancellation_reason: str | Unset | None = UNSET
     explanation: str | Unset | None = UNSET
     received_at: int | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "additional_documentation",
-            "canceled_at",
-            "cancellation_reason",
-            "explanation",
-            "received_at",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingDisputeServiceNotAsDescribedEvidence:
-        data = _c.expect_object("IssuingDisputeServiceNotAsDescribedEvidence", data)
-        try:
-            return cls(
-                additional_documentation=_c.UNSET
-                if (v := data.get("additional_documentation", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.File),
-                    ),
-                ),
-                canceled_at=_c.UNSET if (v := data.get("canceled_at", _c.UNSET)) is _c.UNSET else v,
-                cancellation_reason=_c.UNSET
-                if (v := data.get("cancellation_reason", _c.UNSET)) is _c.UNSET
-                else v,
-                explanation=_c.UNSET if (v := data.get("explanation", _c.UNSET)) is _c.UNSET else v,
-                received_at=_c.UNSET if (v := data.get("received_at", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingDisputeServiceNotAsDescribedEvidence", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

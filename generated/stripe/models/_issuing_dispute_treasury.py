@@ -2,52 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("received_debit", "received_debit"),
-    ("debit_reversal", "debit_reversal"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class IssuingDisputeTreasury:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingDisputeTreasury(Model):
+    """Schema ``issuing_dispute_treasury`` of the Stripe API."""
 
     received_debit: str
     debit_reversal: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "received_debit",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "received_debit",
-            "debit_reversal",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingDisputeTreasury:
-        data = _c.expect_object("IssuingDisputeTreasury", data)
-        try:
-            return cls(
-                received_debit=data["received_debit"],
-                debit_reversal=_c.UNSET
-                if (v := data.get("debit_reversal", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingDisputeTreasury", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

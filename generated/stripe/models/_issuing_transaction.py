@@ -2,42 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("card", "card"),
-    ("created", "created"),
-    ("currency", "currency"),
-    ("id", "id"),
-    ("livemode", "livemode"),
-    ("merchant_amount", "merchant_amount"),
-    ("merchant_currency", "merchant_currency"),
-    ("merchant_data", "merchant_data"),
-    ("metadata", "metadata"),
-    ("object", "object"),
-    ("type", "type"),
-    ("amount_details", "amount_details"),
-    ("authorization", "authorization"),
-    ("balance_transaction", "balance_transaction"),
-    ("cardholder", "cardholder"),
-    ("dispute", "dispute"),
-    ("purchase_details", "purchase_details"),
-    ("treasury", "treasury"),
-    ("wallet", "wallet"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingTransaction:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingTransaction(Model):
+    """Schema ``issuing.transaction`` of the Stripe API."""
 
     amount: int
     card: str | m.IssuingCard
@@ -59,140 +31,3 @@ class IssuingTransaction:
     purchase_details: m.IssuingTransactionPurchaseDetails | Unset | None = UNSET
     treasury: m.IssuingTransactionTreasury | Unset | None = UNSET
     wallet: m.IssuingTransactionWallet | str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "card",
-            "created",
-            "currency",
-            "id",
-            "livemode",
-            "merchant_amount",
-            "merchant_currency",
-            "merchant_data",
-            "metadata",
-            "object",
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "card",
-            "created",
-            "currency",
-            "id",
-            "livemode",
-            "merchant_amount",
-            "merchant_currency",
-            "merchant_data",
-            "metadata",
-            "object",
-            "type",
-            "amount_details",
-            "authorization",
-            "balance_transaction",
-            "cardholder",
-            "dispute",
-            "purchase_details",
-            "treasury",
-            "wallet",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingTransaction:
-        data = _c.expect_object("IssuingTransaction", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                card=_c.decode_union(
-                    data["card"],
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.IssuingCard),
-                    ),
-                ),
-                created=data["created"],
-                currency=data["currency"],
-                id=data["id"],
-                livemode=data["livemode"],
-                merchant_amount=data["merchant_amount"],
-                merchant_currency=data["merchant_currency"],
-                merchant_data=m.IssuingAuthorizationMerchantData.from_dict(data["merchant_data"]),
-                metadata=dict(data["metadata"]),
-                object=_c.enum_value(m.IssuingTransactionObject, data["object"]),
-                type=_c.enum_value(m.IssuingTransactionType, data["type"]),
-                amount_details=_c.UNSET
-                if (v := data.get("amount_details", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.IssuingTransactionAmountDetails.from_dict(v),
-                authorization=_c.UNSET
-                if (v := data.get("authorization", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.IssuingAuthorization),
-                    ),
-                ),
-                balance_transaction=_c.UNSET
-                if (v := data.get("balance_transaction", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.BalanceTransaction),
-                    ),
-                ),
-                cardholder=_c.UNSET
-                if (v := data.get("cardholder", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.IssuingCardholder),
-                    ),
-                ),
-                dispute=_c.UNSET
-                if (v := data.get("dispute", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.IssuingDispute),
-                    ),
-                ),
-                purchase_details=_c.UNSET
-                if (v := data.get("purchase_details", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.IssuingTransactionPurchaseDetails.from_dict(v),
-                treasury=_c.UNSET
-                if (v := data.get("treasury", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.IssuingTransactionTreasury.from_dict(v),
-                wallet=_c.UNSET
-                if (v := data.get("wallet", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.IssuingTransactionWallet, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingTransaction", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,40 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (("atm_fee", "atm_fee"),)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class IssuingTransactionAmountDetails:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingTransactionAmountDetails(Model):
+    """Schema ``issuing_transaction_amount_details`` of the Stripe API."""
 
     atm_fee: int | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "atm_fee",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingTransactionAmountDetails:
-        data = _c.expect_object("IssuingTransactionAmountDetails", data)
-        try:
-            return cls(
-                atm_fee=_c.UNSET if (v := data.get("atm_fee", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingTransactionAmountDetails", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,70 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("departure_at", "departure_at"),
-    ("passenger_name", "passenger_name"),
-    ("refundable", "refundable"),
-    ("segments", "segments"),
-    ("travel_agency", "travel_agency"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingTransactionFlightData:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingTransactionFlightData(Model):
+    """Schema ``issuing_transaction_flight_data`` of the Stripe API."""
 
     departure_at: int | Unset | None = UNSET
     passenger_name: str | Unset | None = UNSET
     refundable: bool | Unset | None = UNSET
     segments: list[m.IssuingTransactionFlightDataLeg] | Unset | None = UNSET
     travel_agency: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "departure_at",
-            "passenger_name",
-            "refundable",
-            "segments",
-            "travel_agency",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingTransactionFlightData:
-        data = _c.expect_object("IssuingTransactionFlightData", data)
-        try:
-            return cls(
-                departure_at=_c.UNSET
-                if (v := data.get("departure_at", _c.UNSET)) is _c.UNSET
-                else v,
-                passenger_name=_c.UNSET
-                if (v := data.get("passenger_name", _c.UNSET)) is _c.UNSET
-                else v,
-                refundable=_c.UNSET if (v := data.get("refundable", _c.UNSET)) is _c.UNSET else v,
-                segments=_c.UNSET
-                if (v := data.get("segments", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [m.IssuingTransactionFlightDataLeg.from_dict(x) for x in v],
-                travel_agency=_c.UNSET
-                if (v := data.get("travel_agency", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingTransactionFlightData", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("arrival_airport_code", "arrival_airport_code"),
-    ("carrier", "carrier"),
-    ("departure_airport_code", "departure_airport_code"),
-    ("flight_number", "flight_number"),
-    ("service_class", "service_class"),
-    ("stopover_allowed", "stopover_allowed"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class IssuingTransactionFlightDataLeg:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingTransactionFlightDataLeg(Model):
+    """Schema ``issuing_transaction_flight_data_leg`` of the Stripe API."""
 
     arrival_airport_code: str | Unset | None = UNSET
     carrier: str | Unset | None = UNSET
@@ -29,45 +15,3 @@ class IssuingTransactionFlightDataLeg:
     flight_number: str | Unset | None = UNSET
     service_class: str | Unset | None = UNSET
     stopover_allowed: bool | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "arrival_airport_code",
-            "carrier",
-            "departure_airport_code",
-            "flight_number",
-            "service_class",
-            "stopover_allowed",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingTransactionFlightDataLeg:
-        data = _c.expect_object("IssuingTransactionFlightDataLeg", data)
-        try:
-            return cls(
-                arrival_airport_code=_c.UNSET
-                if (v := data.get("arrival_airport_code", _c.UNSET)) is _c.UNSET
-                else v,
-                carrier=_c.UNSET if (v := data.get("carrier", _c.UNSET)) is _c.UNSET else v,
-                departure_airport_code=_c.UNSET
-                if (v := data.get("departure_airport_code", _c.UNSET)) is _c.UNSET
-                else v,
-                flight_number=_c.UNSET
-                if (v := data.get("flight_number", _c.UNSET)) is _c.UNSET
-                else v,
-                service_class=_c.UNSET
-                if (v := data.get("service_class", _c.UNSET)) is _c.UNSET
-                else v,
-                stopover_allowed=_c.UNSET
-                if (v := data.get("stopover_allowed", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingTransactionFlightDataLeg", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

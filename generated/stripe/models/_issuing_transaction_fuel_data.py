@@ -2,62 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("type", "type"),
-    ("unit", "unit"),
-    ("unit_cost_decimal", "unit_cost_decimal"),
-    ("volume_decimal", "volume_decimal"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class IssuingTransactionFuelData:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingTransactionFuelData(Model):
+    """Schema ``issuing_transaction_fuel_data`` of the Stripe API."""
 
     type: str
     unit: str
     unit_cost_decimal: str
     volume_decimal: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "unit",
-            "unit_cost_decimal",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "unit",
-            "unit_cost_decimal",
-            "volume_decimal",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingTransactionFuelData:
-        data = _c.expect_object("IssuingTransactionFuelData", data)
-        try:
-            return cls(
-                type=data["type"],
-                unit=data["unit"],
-                unit_cost_decimal=data["unit_cost_decimal"],
-                volume_decimal=_c.UNSET
-                if (v := data.get("volume_decimal", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingTransactionFuelData", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

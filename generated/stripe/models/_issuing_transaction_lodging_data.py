@@ -2,46 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("check_in_at", "check_in_at"),
-    ("nights", "nights"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class IssuingTransactionLodgingData:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingTransactionLodgingData(Model):
+    """Schema ``issuing_transaction_lodging_data`` of the Stripe API."""
 
     check_in_at: int | Unset | None = UNSET
     nights: int | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "check_in_at",
-            "nights",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingTransactionLodgingData:
-        data = _c.expect_object("IssuingTransactionLodgingData", data)
-        try:
-            return cls(
-                check_in_at=_c.UNSET if (v := data.get("check_in_at", _c.UNSET)) is _c.UNSET else v,
-                nights=_c.UNSET if (v := data.get("nights", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingTransactionLodgingData", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,76 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("flight", "flight"),
-    ("fuel", "fuel"),
-    ("lodging", "lodging"),
-    ("receipt", "receipt"),
-    ("reference", "reference"),
-)
 
-
-@attrs.define(kw_only=True)
-class IssuingTransactionPurchaseDetails:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingTransactionPurchaseDetails(Model):
+    """Schema ``issuing_transaction_purchase_details`` of the Stripe API."""
 
     flight: m.IssuingTransactionFlightData | Unset | None = UNSET
     fuel: m.IssuingTransactionFuelData | Unset | None = UNSET
     lodging: m.IssuingTransactionLodgingData | Unset | None = UNSET
     receipt: list[m.IssuingTransactionReceiptData] | Unset | None = UNSET
     reference: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "flight",
-            "fuel",
-            "lodging",
-            "receipt",
-            "reference",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingTransactionPurchaseDetails:
-        data = _c.expect_object("IssuingTransactionPurchaseDetails", data)
-        try:
-            return cls(
-                flight=_c.UNSET
-                if (v := data.get("flight", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.IssuingTransactionFlightData.from_dict(v),
-                fuel=_c.UNSET
-                if (v := data.get("fuel", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.IssuingTransactionFuelData.from_dict(v),
-                lodging=_c.UNSET
-                if (v := data.get("lodging", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.IssuingTransactionLodgingData.from_dict(v),
-                receipt=_c.UNSET
-                if (v := data.get("receipt", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [m.IssuingTransactionReceiptData.from_dict(x) for x in v],
-                reference=_c.UNSET if (v := data.get("reference", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingTransactionPurchaseDetails", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,58 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("description", "description"),
-    ("quantity", "quantity"),
-    ("total", "total"),
-    ("unit_cost", "unit_cost"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class IssuingTransactionReceiptData:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingTransactionReceiptData(Model):
+    """Schema ``issuing_transaction_receipt_data`` of the Stripe API."""
 
     description: str | Unset | None = UNSET
     quantity: float | Unset | None = UNSET
     total: int | Unset | None = UNSET
     unit_cost: int | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "description",
-            "quantity",
-            "total",
-            "unit_cost",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingTransactionReceiptData:
-        data = _c.expect_object("IssuingTransactionReceiptData", data)
-        try:
-            return cls(
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                quantity=_c.UNSET
-                if (v := data.get("quantity", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.to_float(v),
-                total=_c.UNSET if (v := data.get("total", _c.UNSET)) is _c.UNSET else v,
-                unit_cost=_c.UNSET if (v := data.get("unit_cost", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingTransactionReceiptData", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("received_credit", "received_credit"),
-    ("received_debit", "received_debit"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class IssuingTransactionTreasury:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class IssuingTransactionTreasury(Model):
+    """Schema ``issuing_transaction_treasury`` of the Stripe API."""
 
     received_credit: str | Unset | None = UNSET
     received_debit: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "received_credit",
-            "received_debit",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> IssuingTransactionTreasury:
-        data = _c.expect_object("IssuingTransactionTreasury", data)
-        try:
-            return cls(
-                received_credit=_c.UNSET
-                if (v := data.get("received_credit", _c.UNSET)) is _c.UNSET
-                else v,
-                received_debit=_c.UNSET
-                if (v := data.get("received_debit", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("IssuingTransactionTreasury", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

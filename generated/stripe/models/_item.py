@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount_discount", "amount_discount"),
-    ("amount_subtotal", "amount_subtotal"),
-    ("amount_tax", "amount_tax"),
-    ("amount_total", "amount_total"),
-    ("currency", "currency"),
-    ("description", "description"),
-    ("id", "id"),
-    ("object", "object"),
-    ("discounts", "discounts"),
-    ("price", "price"),
-    ("quantity", "quantity"),
-    ("taxes", "taxes"),
-)
 
-
-@attrs.define(kw_only=True)
-class Item:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Item(Model):
+    """Schema ``item`` of the Stripe API."""
 
     amount_discount: int
     amount_subtotal: int
@@ -43,66 +23,3 @@ class Item:
     price: m.Price | Unset | None = UNSET
     quantity: int | Unset | None = UNSET
     taxes: list[m.LineItemsTaxAmount] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount_discount",
-            "amount_subtotal",
-            "amount_tax",
-            "amount_total",
-            "currency",
-            "description",
-            "id",
-            "object",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount_discount",
-            "amount_subtotal",
-            "amount_tax",
-            "amount_total",
-            "currency",
-            "description",
-            "id",
-            "object",
-            "discounts",
-            "price",
-            "quantity",
-            "taxes",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Item:
-        data = _c.expect_object("Item", data)
-        try:
-            return cls(
-                amount_discount=data["amount_discount"],
-                amount_subtotal=data["amount_subtotal"],
-                amount_tax=data["amount_tax"],
-                amount_total=data["amount_total"],
-                currency=data["currency"],
-                description=data["description"],
-                id=data["id"],
-                object=_c.enum_value(m.ItemObject, data["object"]),
-                discounts=_c.UNSET
-                if (v := data.get("discounts", _c.UNSET)) is _c.UNSET
-                else [m.LineItemsDiscountAmount.from_dict(x) for x in v],
-                price=_c.UNSET
-                if (v := data.get("price", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.Price.from_dict(v),
-                quantity=_c.UNSET if (v := data.get("quantity", _c.UNSET)) is _c.UNSET else v,
-                taxes=_c.UNSET
-                if (v := data.get("taxes", _c.UNSET)) is _c.UNSET
-                else [m.LineItemsTaxAmount.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Item", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,40 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("address", "address"),
-    ("address_kana", "address_kana"),
-    ("address_kanji", "address_kanji"),
-    ("directors_provided", "directors_provided"),
-    ("executives_provided", "executives_provided"),
-    ("export_license_id", "export_license_id"),
-    ("export_purpose_code", "export_purpose_code"),
-    ("name", "name"),
-    ("name_kana", "name_kana"),
-    ("name_kanji", "name_kanji"),
-    ("owners_provided", "owners_provided"),
-    ("ownership_declaration", "ownership_declaration"),
-    ("phone", "phone"),
-    ("structure", "structure"),
-    ("tax_id_provided", "tax_id_provided"),
-    ("tax_id_registrar", "tax_id_registrar"),
-    ("vat_id_provided", "vat_id_provided"),
-    ("verification", "verification"),
-)
 
-
-@attrs.define(kw_only=True)
-class LegalEntityCompany:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class LegalEntityCompany(Model):
+    """Schema ``legal_entity_company`` of the Stripe API."""
 
     address: m.Address | Unset = UNSET
     address_kana: m.LegalEntityJapanAddress | Unset | None = UNSET
@@ -55,95 +29,3 @@ class LegalEntityCompany:
     tax_id_registrar: str | Unset = UNSET
     vat_id_provided: bool | Unset = UNSET
     verification: m.LegalEntityCompanyVerification | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "address",
-            "address_kana",
-            "address_kanji",
-            "directors_provided",
-            "executives_provided",
-            "export_license_id",
-            "export_purpose_code",
-            "name",
-            "name_kana",
-            "name_kanji",
-            "owners_provided",
-            "ownership_declaration",
-            "phone",
-            "structure",
-            "tax_id_provided",
-            "tax_id_registrar",
-            "vat_id_provided",
-            "verification",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> LegalEntityCompany:
-        data = _c.expect_object("LegalEntityCompany", data)
-        try:
-            return cls(
-                address=_c.UNSET
-                if (v := data.get("address", _c.UNSET)) is _c.UNSET
-                else m.Address.from_dict(v),
-                address_kana=_c.UNSET
-                if (v := data.get("address_kana", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.LegalEntityJapanAddress.from_dict(v),
-                address_kanji=_c.UNSET
-                if (v := data.get("address_kanji", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.LegalEntityJapanAddress.from_dict(v),
-                directors_provided=_c.UNSET
-                if (v := data.get("directors_provided", _c.UNSET)) is _c.UNSET
-                else v,
-                executives_provided=_c.UNSET
-                if (v := data.get("executives_provided", _c.UNSET)) is _c.UNSET
-                else v,
-                export_license_id=_c.UNSET
-                if (v := data.get("export_license_id", _c.UNSET)) is _c.UNSET
-                else v,
-                export_purpose_code=_c.UNSET
-                if (v := data.get("export_purpose_code", _c.UNSET)) is _c.UNSET
-                else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                name_kana=_c.UNSET if (v := data.get("name_kana", _c.UNSET)) is _c.UNSET else v,
-                name_kanji=_c.UNSET if (v := data.get("name_kanji", _c.UNSET)) is _c.UNSET else v,
-                owners_provided=_c.UNSET
-                if (v := data.get("owners_provided", _c.UNSET)) is _c.UNSET
-                else v,
-                ownership_declaration=_c.UNSET
-                if (v := data.get("ownership_declaration", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.LegalEntityUboDeclaration.from_dict(v),
-                phone=_c.UNSET if (v := data.get("phone", _c.UNSET)) is _c.UNSET else v,
-                structure=_c.UNSET
-                if (v := data.get("structure", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.LegalEntityCompanyStructure, v),
-                tax_id_provided=_c.UNSET
-                if (v := data.get("tax_id_provided", _c.UNSET)) is _c.UNSET
-                else v,
-                tax_id_registrar=_c.UNSET
-                if (v := data.get("tax_id_registrar", _c.UNSET)) is _c.UNSET
-                else v,
-                vat_id_provided=_c.UNSET
-                if (v := data.get("vat_id_provided", _c.UNSET)) is _c.UNSET
-                else v,
-                verification=_c.UNSET
-                if (v := data.get("verification", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.LegalEntityCompanyVerification.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("LegalEntityCompany", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,45 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("document", "document"),)
 
-
-@attrs.define(kw_only=True)
-class LegalEntityCompanyVerification:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class LegalEntityCompanyVerification(Model):
+    """Schema ``legal_entity_company_verification`` of the Stripe API."""
 
     document: m.LegalEntityCompanyVerificationDocument
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "document",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "document",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> LegalEntityCompanyVerification:
-        data = _c.expect_object("LegalEntityCompanyVerification", data)
-        try:
-            return cls(
-                document=m.LegalEntityCompanyVerificationDocument.from_dict(data["document"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("LegalEntityCompanyVerification", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,78 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("back", "back"),
-    ("details", "details"),
-    ("details_code", "details_code"),
-    ("front", "front"),
-)
 
-
-@attrs.define(kw_only=True)
-class LegalEntityCompanyVerificationDocument:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class LegalEntityCompanyVerificationDocument(Model):
+    """Schema ``legal_entity_company_verification_document`` of the Stripe API."""
 
     back: str | m.File | Unset | None = UNSET
     details: str | Unset | None = UNSET
     details_code: str | Unset | None = UNSET
     front: str | m.File | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "back",
-            "details",
-            "details_code",
-            "front",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> LegalEntityCompanyVerificationDocument:
-        data = _c.expect_object("LegalEntityCompanyVerificationDocument", data)
-        try:
-            return cls(
-                back=_c.UNSET
-                if (v := data.get("back", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.File),
-                    ),
-                ),
-                details=_c.UNSET if (v := data.get("details", _c.UNSET)) is _c.UNSET else v,
-                details_code=_c.UNSET
-                if (v := data.get("details_code", _c.UNSET)) is _c.UNSET
-                else v,
-                front=_c.UNSET
-                if (v := data.get("front", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.File),
-                    ),
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("LegalEntityCompanyVerificationDocument", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

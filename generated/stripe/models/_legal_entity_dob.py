@@ -2,50 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("day", "day"),
-    ("month", "month"),
-    ("year", "year"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class LegalEntityDob:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class LegalEntityDob(Model):
+    """Schema ``legal_entity_dob`` of the Stripe API."""
 
     day: int | Unset | None = UNSET
     month: int | Unset | None = UNSET
     year: int | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "day",
-            "month",
-            "year",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> LegalEntityDob:
-        data = _c.expect_object("LegalEntityDob", data)
-        try:
-            return cls(
-                day=_c.UNSET if (v := data.get("day", _c.UNSET)) is _c.UNSET else v,
-                month=_c.UNSET if (v := data.get("month", _c.UNSET)) is _c.UNSET else v,
-                year=_c.UNSET if (v := data.get("year", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("LegalEntityDob", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

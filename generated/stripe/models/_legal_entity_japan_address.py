@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("city", "city"),
-    ("country", "country"),
-    ("line1", "line1"),
-    ("line2", "line2"),
-    ("postal_code", "postal_code"),
-    ("state", "state"),
-    ("town", "town"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class LegalEntityJapanAddress:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class LegalEntityJapanAddress(Model):
+    """Schema ``legal_entity_japan_address`` of the Stripe API."""
 
     city: str | Unset | None = UNSET
     country: str | Unset | None = UNSET
@@ -31,37 +16,3 @@ class LegalEntityJapanAddress:
     postal_code: str | Unset | None = UNSET
     state: str | Unset | None = UNSET
     town: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "city",
-            "country",
-            "line1",
-            "line2",
-            "postal_code",
-            "state",
-            "town",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> LegalEntityJapanAddress:
-        data = _c.expect_object("LegalEntityJapanAddress", data)
-        try:
-            return cls(
-                city=_c.UNSET if (v := data.get("city", _c.UNSET)) is _c.UNSET else v,
-                country=_c.UNSET if (v := data.get("country", _c.UNSET)) is _c.UNSET else v,
-                line1=_c.UNSET if (v := data.get("line1", _c.UNSET)) is _c.UNSET else v,
-                line2=_c.UNSET if (v := data.get("line2", _c.UNSET)) is _c.UNSET else v,
-                postal_code=_c.UNSET if (v := data.get("postal_code", _c.UNSET)) is _c.UNSET else v,
-                state=_c.UNSET if (v := data.get("state", _c.UNSET)) is _c.UNSET else v,
-                town=_c.UNSET if (v := data.get("town", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("LegalEntityJapanAddress", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,72 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("status", "status"),
-    ("additional_document", "additional_document"),
-    ("details", "details"),
-    ("details_code", "details_code"),
-    ("document", "document"),
-)
 
-
-@attrs.define(kw_only=True)
-class LegalEntityPersonVerification:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class LegalEntityPersonVerification(Model):
+    """Schema ``legal_entity_person_verification`` of the Stripe API."""
 
     status: str
     additional_document: m.LegalEntityPersonVerificationDocument | Unset | None = UNSET
     details: str | Unset | None = UNSET
     details_code: str | Unset | None = UNSET
     document: m.LegalEntityPersonVerificationDocument | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "status",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "status",
-            "additional_document",
-            "details",
-            "details_code",
-            "document",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> LegalEntityPersonVerification:
-        data = _c.expect_object("LegalEntityPersonVerification", data)
-        try:
-            return cls(
-                status=data["status"],
-                additional_document=_c.UNSET
-                if (v := data.get("additional_document", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.LegalEntityPersonVerificationDocument.from_dict(v),
-                details=_c.UNSET if (v := data.get("details", _c.UNSET)) is _c.UNSET else v,
-                details_code=_c.UNSET
-                if (v := data.get("details_code", _c.UNSET)) is _c.UNSET
-                else v,
-                document=_c.UNSET
-                if (v := data.get("document", _c.UNSET)) is _c.UNSET
-                else m.LegalEntityPersonVerificationDocument.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("LegalEntityPersonVerification", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,45 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("currency", "currency"),
-    ("discountable", "discountable"),
-    ("id", "id"),
-    ("livemode", "livemode"),
-    ("metadata", "metadata"),
-    ("object", "object"),
-    ("period", "period"),
-    ("proration", "proration"),
-    ("type", "type"),
-    ("amount_excluding_tax", "amount_excluding_tax"),
-    ("description", "description"),
-    ("discount_amounts", "discount_amounts"),
-    ("discounts", "discounts"),
-    ("invoice_item", "invoice_item"),
-    ("price", "price"),
-    ("proration_details", "proration_details"),
-    ("quantity", "quantity"),
-    ("subscription", "subscription"),
-    ("subscription_item", "subscription_item"),
-    ("tax_amounts", "tax_amounts"),
-    ("tax_rates", "tax_rates"),
-    ("unit_amount_excluding_tax", "unit_amount_excluding_tax"),
-)
 
-
-@attrs.define(kw_only=True)
-class LineItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class LineItem(Model):
+    """Schema ``line_item`` of the Stripe API."""
 
     amount: int
     currency: str
@@ -65,121 +34,3 @@ class LineItem:
     tax_amounts: list[m.InvoiceTaxAmount] | Unset = UNSET
     tax_rates: list[m.TaxRate] | Unset = UNSET
     unit_amount_excluding_tax: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "currency",
-            "discountable",
-            "id",
-            "livemode",
-            "metadata",
-            "object",
-            "period",
-            "proration",
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "currency",
-            "discountable",
-            "id",
-            "livemode",
-            "metadata",
-            "object",
-            "period",
-            "proration",
-            "type",
-            "amount_excluding_tax",
-            "description",
-            "discount_amounts",
-            "discounts",
-            "invoice_item",
-            "price",
-            "proration_details",
-            "quantity",
-            "subscription",
-            "subscription_item",
-            "tax_amounts",
-            "tax_rates",
-            "unit_amount_excluding_tax",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> LineItem:
-        data = _c.expect_object("LineItem", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                currency=data["currency"],
-                discountable=data["discountable"],
-                id=data["id"],
-                livemode=data["livemode"],
-                metadata=dict(data["metadata"]),
-                object=_c.enum_value(m.LineItemObject, data["object"]),
-                period=m.InvoiceLineItemPeriod.from_dict(data["period"]),
-                proration=data["proration"],
-                type=_c.enum_value(m.LineItemType, data["type"]),
-                amount_excluding_tax=_c.UNSET
-                if (v := data.get("amount_excluding_tax", _c.UNSET)) is _c.UNSET
-                else v,
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                discount_amounts=_c.UNSET
-                if (v := data.get("discount_amounts", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [m.DiscountsResourceDiscountAmount.from_dict(x) for x in v],
-                discounts=_c.UNSET
-                if (v := data.get("discounts", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [
-                    _c.decode_union(
-                        x,
-                        (
-                            _c.prim_choice(str),
-                            _c.model_choice(m.Discount),
-                        ),
-                    )
-                    for x in v
-                ],
-                invoice_item=_c.UNSET
-                if (v := data.get("invoice_item", _c.UNSET)) is _c.UNSET
-                else v,
-                price=_c.UNSET
-                if (v := data.get("price", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.Price.from_dict(v),
-                proration_details=_c.UNSET
-                if (v := data.get("proration_details", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.InvoicesLineItemsProrationDetails.from_dict(v),
-                quantity=_c.UNSET if (v := data.get("quantity", _c.UNSET)) is _c.UNSET else v,
-                subscription=_c.UNSET
-                if (v := data.get("subscription", _c.UNSET)) is _c.UNSET
-                else v,
-                subscription_item=_c.UNSET
-                if (v := data.get("subscription_item", _c.UNSET)) is _c.UNSET
-                else v,
-                tax_amounts=_c.UNSET
-                if (v := data.get("tax_amounts", _c.UNSET)) is _c.UNSET
-                else [m.InvoiceTaxAmount.from_dict(x) for x in v],
-                tax_rates=_c.UNSET
-                if (v := data.get("tax_rates", _c.UNSET)) is _c.UNSET
-                else [m.TaxRate.from_dict(x) for x in v],
-                unit_amount_excluding_tax=_c.UNSET
-                if (v := data.get("unit_amount_excluding_tax", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("LineItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

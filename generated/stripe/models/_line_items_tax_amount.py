@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("rate", "rate"),
-)
 
-
-@attrs.define(kw_only=True)
-class LineItemsTaxAmount:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class LineItemsTaxAmount(Model):
+    """Schema ``line_items_tax_amount`` of the Stripe API."""
 
     amount: int
     rate: m.TaxRate
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "rate",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "rate",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> LineItemsTaxAmount:
-        data = _c.expect_object("LineItemsTaxAmount", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                rate=m.TaxRate.from_dict(data["rate"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("LineItemsTaxAmount", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("permissions", "permissions"),
-    ("return_url", "return_url"),
-)
 
-
-@attrs.define(kw_only=True)
-class LinkedAccountOptionsUsBankAccount:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class LinkedAccountOptionsUsBankAccount(Model):
+    """Schema ``linked_account_options_us_bank_account`` of the Stripe API."""
 
     permissions: list[m.LinkedAccountOptionsUsBankAccountPermissionsItem | str] | Unset = UNSET
     return_url: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "permissions",
-            "return_url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> LinkedAccountOptionsUsBankAccount:
-        data = _c.expect_object("LinkedAccountOptionsUsBankAccount", data)
-        try:
-            return cls(
-                permissions=_c.UNSET
-                if (v := data.get("permissions", _c.UNSET)) is _c.UNSET
-                else [
-                    _c.enum_value(m.LinkedAccountOptionsUsBankAccountPermissionsItem, x) for x in v
-                ],
-                return_url=_c.UNSET if (v := data.get("return_url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("LinkedAccountOptionsUsBankAccount", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("customer_acceptance", "customer_acceptance"),
-    ("id", "id"),
-    ("livemode", "livemode"),
-    ("object", "object"),
-    ("payment_method", "payment_method"),
-    ("payment_method_details", "payment_method_details"),
-    ("status", "status"),
-    ("type", "type"),
-    ("multi_use", "multi_use"),
-    ("single_use", "single_use"),
-)
 
-
-@attrs.define(kw_only=True)
-class Mandate:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Mandate(Model):
+    """Schema ``mandate`` of the Stripe API."""
 
     customer_acceptance: m.CustomerAcceptance
     id: str
@@ -39,66 +23,3 @@ class Mandate:
     type: m.MandateType | str
     multi_use: dict[str, Any] | Unset = UNSET
     single_use: m.MandateSingleUse | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "customer_acceptance",
-            "id",
-            "livemode",
-            "object",
-            "payment_method",
-            "payment_method_details",
-            "status",
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "customer_acceptance",
-            "id",
-            "livemode",
-            "object",
-            "payment_method",
-            "payment_method_details",
-            "status",
-            "type",
-            "multi_use",
-            "single_use",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Mandate:
-        data = _c.expect_object("Mandate", data)
-        try:
-            return cls(
-                customer_acceptance=m.CustomerAcceptance.from_dict(data["customer_acceptance"]),
-                id=data["id"],
-                livemode=data["livemode"],
-                object=_c.enum_value(m.MandateObject, data["object"]),
-                payment_method=_c.decode_union(
-                    data["payment_method"],
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.PaymentMethod),
-                    ),
-                ),
-                payment_method_details=m.MandatePaymentMethodDetails.from_dict(
-                    data["payment_method_details"]
-                ),
-                status=_c.enum_value(m.MandateStatus, data["status"]),
-                type=_c.enum_value(m.MandateType, data["type"]),
-                multi_use=_c.UNSET
-                if (v := data.get("multi_use", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                single_use=_c.UNSET
-                if (v := data.get("single_use", _c.UNSET)) is _c.UNSET
-                else m.MandateSingleUse.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Mandate", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,69 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("payment_schedule", "payment_schedule"),
-    ("transaction_type", "transaction_type"),
-    ("default_for", "default_for"),
-    ("interval_description", "interval_description"),
-)
 
-
-@attrs.define(kw_only=True)
-class MandateAcssDebit:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MandateAcssDebit(Model):
+    """Schema ``mandate_acss_debit`` of the Stripe API."""
 
     payment_schedule: m.MandateAcssDebitPaymentSchedule | str
     transaction_type: m.MandateAcssDebitTransactionType | str
     default_for: list[m.MandateAcssDebitDefaultForItem | str] | Unset = UNSET
     interval_description: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "payment_schedule",
-            "transaction_type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "payment_schedule",
-            "transaction_type",
-            "default_for",
-            "interval_description",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MandateAcssDebit:
-        data = _c.expect_object("MandateAcssDebit", data)
-        try:
-            return cls(
-                payment_schedule=_c.enum_value(
-                    m.MandateAcssDebitPaymentSchedule, data["payment_schedule"]
-                ),
-                transaction_type=_c.enum_value(
-                    m.MandateAcssDebitTransactionType, data["transaction_type"]
-                ),
-                default_for=_c.UNSET
-                if (v := data.get("default_for", _c.UNSET)) is _c.UNSET
-                else [_c.enum_value(m.MandateAcssDebitDefaultForItem, x) for x in v],
-                interval_description=_c.UNSET
-                if (v := data.get("interval_description", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MandateAcssDebit", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,43 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (("url", "url"),)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class MandateAuBecsDebit:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MandateAuBecsDebit(Model):
+    """Schema ``mandate_au_becs_debit`` of the Stripe API."""
 
     url: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MandateAuBecsDebit:
-        data = _c.expect_object("MandateAuBecsDebit", data)
-        try:
-            return cls(
-                url=data["url"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MandateAuBecsDebit", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,59 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("network_status", "network_status"),
-    ("reference", "reference"),
-    ("url", "url"),
-)
 
-
-@attrs.define(kw_only=True)
-class MandateBacsDebit:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MandateBacsDebit(Model):
+    """Schema ``mandate_bacs_debit`` of the Stripe API."""
 
     network_status: m.MandateBacsDebitNetworkStatus | str
     reference: str
     url: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "network_status",
-            "reference",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "network_status",
-            "reference",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MandateBacsDebit:
-        data = _c.expect_object("MandateBacsDebit", data)
-        try:
-            return cls(
-                network_status=_c.enum_value(
-                    m.MandateBacsDebitNetworkStatus, data["network_status"]
-                ),
-                reference=data["reference"],
-                url=data["url"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MandateBacsDebit", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

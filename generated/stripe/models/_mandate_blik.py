@@ -2,60 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("expires_after", "expires_after"),
-    ("off_session", "off_session"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class MandateBlik:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MandateBlik(Model):
+    """Schema ``mandate_blik`` of the Stripe API."""
 
     expires_after: int | Unset | None = UNSET
     off_session: m.MandateOptionsOffSessionDetailsBlik | Unset = UNSET
     type: m.MandateBlikType | str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "expires_after",
-            "off_session",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MandateBlik:
-        data = _c.expect_object("MandateBlik", data)
-        try:
-            return cls(
-                expires_after=_c.UNSET
-                if (v := data.get("expires_after", _c.UNSET)) is _c.UNSET
-                else v,
-                off_session=_c.UNSET
-                if (v := data.get("off_session", _c.UNSET)) is _c.UNSET
-                else m.MandateOptionsOffSessionDetailsBlik.from_dict(v),
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.MandateBlikType, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MandateBlik", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,62 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("currency", "currency"),
-    ("interval", "interval"),
-    ("interval_count", "interval_count"),
-)
 
-
-@attrs.define(kw_only=True)
-class MandateOptionsOffSessionDetailsBlik:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MandateOptionsOffSessionDetailsBlik(Model):
+    """Schema ``mandate_options_off_session_details_blik`` of the Stripe API."""
 
     amount: int | Unset | None = UNSET
     currency: str | Unset | None = UNSET
     interval: m.MandateOptionsOffSessionDetailsBlikInterval | str | Unset | None = UNSET
     interval_count: int | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "currency",
-            "interval",
-            "interval_count",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MandateOptionsOffSessionDetailsBlik:
-        data = _c.expect_object("MandateOptionsOffSessionDetailsBlik", data)
-        try:
-            return cls(
-                amount=_c.UNSET if (v := data.get("amount", _c.UNSET)) is _c.UNSET else v,
-                currency=_c.UNSET if (v := data.get("currency", _c.UNSET)) is _c.UNSET else v,
-                interval=_c.UNSET
-                if (v := data.get("interval", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.MandateOptionsOffSessionDetailsBlikInterval, v),
-                interval_count=_c.UNSET
-                if (v := data.get("interval_count", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MandateOptionsOffSessionDetailsBlik", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("type", "type"),
-    ("acss_debit", "acss_debit"),
-    ("au_becs_debit", "au_becs_debit"),
-    ("bacs_debit", "bacs_debit"),
-    ("blik", "blik"),
-    ("card", "card"),
-    ("cashapp", "cashapp"),
-    ("link", "link"),
-    ("sepa_debit", "sepa_debit"),
-    ("us_bank_account", "us_bank_account"),
-)
 
-
-@attrs.define(kw_only=True)
-class MandatePaymentMethodDetails:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MandatePaymentMethodDetails(Model):
+    """Schema ``mandate_payment_method_details`` of the Stripe API."""
 
     type: str
     acss_debit: m.MandateAcssDebit | Unset = UNSET
@@ -39,59 +23,3 @@ class MandatePaymentMethodDetails:
     link: dict[str, Any] | Unset = UNSET
     sepa_debit: m.MandateSepaDebit | Unset = UNSET
     us_bank_account: dict[str, Any] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "acss_debit",
-            "au_becs_debit",
-            "bacs_debit",
-            "blik",
-            "card",
-            "cashapp",
-            "link",
-            "sepa_debit",
-            "us_bank_account",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MandatePaymentMethodDetails:
-        data = _c.expect_object("MandatePaymentMethodDetails", data)
-        try:
-            return cls(
-                type=data["type"],
-                acss_debit=_c.UNSET
-                if (v := data.get("acss_debit", _c.UNSET)) is _c.UNSET
-                else m.MandateAcssDebit.from_dict(v),
-                au_becs_debit=_c.UNSET
-                if (v := data.get("au_becs_debit", _c.UNSET)) is _c.UNSET
-                else m.MandateAuBecsDebit.from_dict(v),
-                bacs_debit=_c.UNSET
-                if (v := data.get("bacs_debit", _c.UNSET)) is _c.UNSET
-                else m.MandateBacsDebit.from_dict(v),
-                blik=_c.UNSET
-                if (v := data.get("blik", _c.UNSET)) is _c.UNSET
-                else m.MandateBlik.from_dict(v),
-                card=_c.UNSET if (v := data.get("card", _c.UNSET)) is _c.UNSET else dict(v),
-                cashapp=_c.UNSET if (v := data.get("cashapp", _c.UNSET)) is _c.UNSET else dict(v),
-                link=_c.UNSET if (v := data.get("link", _c.UNSET)) is _c.UNSET else dict(v),
-                sepa_debit=_c.UNSET
-                if (v := data.get("sepa_debit", _c.UNSET)) is _c.UNSET
-                else m.MandateSepaDebit.from_dict(v),
-                us_bank_account=_c.UNSET
-                if (v := data.get("us_bank_account", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MandatePaymentMethodDetails", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

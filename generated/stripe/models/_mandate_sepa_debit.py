@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("reference", "reference"),
-    ("url", "url"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class MandateSepaDebit:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MandateSepaDebit(Model):
+    """Schema ``mandate_sepa_debit`` of the Stripe API."""
 
     reference: str
     url: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "reference",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "reference",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MandateSepaDebit:
-        data = _c.expect_object("MandateSepaDebit", data)
-        try:
-            return cls(
-                reference=data["reference"],
-                url=data["url"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MandateSepaDebit", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("currency", "currency"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class MandateSingleUse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MandateSingleUse(Model):
+    """Schema ``mandate_single_use`` of the Stripe API."""
 
     amount: int
     currency: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "currency",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "currency",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MandateSingleUse:
-        data = _c.expect_object("MandateSingleUse", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                currency=data["currency"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MandateSingleUse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

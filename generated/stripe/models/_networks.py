@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("available", "available"),
-    ("preferred", "preferred"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class Networks:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Networks(Model):
+    """Schema ``networks`` of the Stripe API."""
 
     available: list[str]
     preferred: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "available",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "available",
-            "preferred",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Networks:
-        data = _c.expect_object("Networks", data)
-        try:
-            return cls(
-                available=list(data["available"]),
-                preferred=_c.UNSET if (v := data.get("preferred", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Networks", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("object", "object"),
-    ("previous_attributes", "previous_attributes"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class NotificationEventData:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class NotificationEventData(Model):
+    """Schema ``notification_event_data`` of the Stripe API."""
 
     object: dict[str, Any]
     previous_attributes: dict[str, Any] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "object",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "object",
-            "previous_attributes",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> NotificationEventData:
-        data = _c.expect_object("NotificationEventData", data)
-        try:
-            return cls(
-                object=dict(data["object"]),
-                previous_attributes=_c.UNSET
-                if (v := data.get("previous_attributes", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("NotificationEventData", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,48 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("idempotency_key", "idempotency_key"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class NotificationEventRequest:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class NotificationEventRequest(Model):
+    """Schema ``notification_event_request`` of the Stripe API."""
 
     id: str | Unset | None = UNSET
     idempotency_key: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "idempotency_key",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> NotificationEventRequest:
-        data = _c.expect_object("NotificationEventRequest", data)
-        try:
-            return cls(
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                idempotency_key=_c.UNSET
-                if (v := data.get("idempotency_key", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("NotificationEventRequest", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

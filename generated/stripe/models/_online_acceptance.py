@@ -2,46 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("ip_address", "ip_address"),
-    ("user_agent", "user_agent"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class OnlineAcceptance:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class OnlineAcceptance(Model):
+    """Schema ``online_acceptance`` of the Stripe API."""
 
     ip_address: str | Unset | None = UNSET
     user_agent: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "ip_address",
-            "user_agent",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> OnlineAcceptance:
-        data = _c.expect_object("OnlineAcceptance", data)
-        try:
-            return cls(
-                ip_address=_c.UNSET if (v := data.get("ip_address", _c.UNSET)) is _c.UNSET else v,
-                user_agent=_c.UNSET if (v := data.get("user_agent", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("OnlineAcceptance", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,60 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("height", "height"),
-    ("length", "length"),
-    ("weight", "weight"),
-    ("width", "width"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class PackageDimensions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PackageDimensions(Model):
+    """Schema ``package_dimensions`` of the Stripe API."""
 
     height: float
     length: float
     weight: float
     width: float
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "height",
-            "length",
-            "weight",
-            "width",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "height",
-            "length",
-            "weight",
-            "width",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PackageDimensions:
-        data = _c.expect_object("PackageDimensions", data)
-        try:
-            return cls(
-                height=_c.to_float(data["height"]),
-                length=_c.to_float(data["length"]),
-                weight=_c.to_float(data["weight"]),
-                width=_c.to_float(data["width"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PackageDimensions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

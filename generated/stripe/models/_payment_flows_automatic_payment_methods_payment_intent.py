@@ -2,43 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (("enabled", "enabled"),)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class PaymentFlowsAutomaticPaymentMethodsPaymentIntent:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentFlowsAutomaticPaymentMethodsPaymentIntent(Model):
+    """Schema ``payment_flows_automatic_payment_methods_payment_intent`` of the Stripe API."""
 
     enabled: bool
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "enabled",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "enabled",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentFlowsAutomaticPaymentMethodsPaymentIntent:
-        data = _c.expect_object("PaymentFlowsAutomaticPaymentMethodsPaymentIntent", data)
-        try:
-            return cls(
-                enabled=data["enabled"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentFlowsAutomaticPaymentMethodsPaymentIntent", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

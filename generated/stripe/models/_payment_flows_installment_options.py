@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("enabled", "enabled"),
-    ("plan", "plan"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentFlowsInstallmentOptions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentFlowsInstallmentOptions(Model):
+    """Schema ``payment_flows_installment_options`` of the Stripe API."""
 
     enabled: bool
     plan: m.PaymentMethodDetailsCardInstallmentsPlan | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "enabled",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "enabled",
-            "plan",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentFlowsInstallmentOptions:
-        data = _c.expect_object("PaymentFlowsInstallmentOptions", data)
-        try:
-            return cls(
-                enabled=data["enabled"],
-                plan=_c.UNSET
-                if (v := data.get("plan", _c.UNSET)) is _c.UNSET
-                else m.PaymentMethodDetailsCardInstallmentsPlan.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentFlowsInstallmentOptions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

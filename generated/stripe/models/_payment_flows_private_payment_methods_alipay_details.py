@@ -2,52 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("buyer_id", "buyer_id"),
-    ("fingerprint", "fingerprint"),
-    ("transaction_id", "transaction_id"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PaymentFlowsPrivatePaymentMethodsAlipayDetails:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentFlowsPrivatePaymentMethodsAlipayDetails(Model):
+    """Schema ``payment_flows_private_payment_methods_alipay_details`` of the Stripe API."""
 
     buyer_id: str | Unset = UNSET
     fingerprint: str | Unset | None = UNSET
     transaction_id: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "buyer_id",
-            "fingerprint",
-            "transaction_id",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentFlowsPrivatePaymentMethodsAlipayDetails:
-        data = _c.expect_object("PaymentFlowsPrivatePaymentMethodsAlipayDetails", data)
-        try:
-            return cls(
-                buyer_id=_c.UNSET if (v := data.get("buyer_id", _c.UNSET)) is _c.UNSET else v,
-                fingerprint=_c.UNSET if (v := data.get("fingerprint", _c.UNSET)) is _c.UNSET else v,
-                transaction_id=_c.UNSET
-                if (v := data.get("transaction_id", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentFlowsPrivatePaymentMethodsAlipayDetails", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,44 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("customer_notification", "customer_notification"),)
 
-
-@attrs.define(kw_only=True)
-class PaymentIntentCardProcessing:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentCardProcessing(Model):
+    """Schema ``payment_intent_card_processing`` of the Stripe API."""
 
     customer_notification: m.PaymentIntentProcessingCustomerNotification | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "customer_notification",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentCardProcessing:
-        data = _c.expect_object("PaymentIntentCardProcessing", data)
-        try:
-            return cls(
-                customer_notification=_c.UNSET
-                if (v := data.get("customer_notification", _c.UNSET)) is _c.UNSET
-                else m.PaymentIntentProcessingCustomerNotification.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentIntentCardProcessing", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

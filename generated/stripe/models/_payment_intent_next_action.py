@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("type", "type"),
-    ("alipay_handle_redirect", "alipay_handle_redirect"),
-    ("boleto_display_details", "boleto_display_details"),
-    ("card_await_notification", "card_await_notification"),
-    ("cashapp_handle_redirect_or_display_qr_code", "cashapp_handle_redirect_or_display_qr_code"),
-    ("display_bank_transfer_instructions", "display_bank_transfer_instructions"),
-    ("konbini_display_details", "konbini_display_details"),
-    ("oxxo_display_details", "oxxo_display_details"),
-    ("paynow_display_qr_code", "paynow_display_qr_code"),
-    ("pix_display_qr_code", "pix_display_qr_code"),
-    ("promptpay_display_qr_code", "promptpay_display_qr_code"),
-    ("redirect_to_url", "redirect_to_url"),
-    ("use_stripe_sdk", "use_stripe_sdk"),
-    ("verify_with_microdeposits", "verify_with_microdeposits"),
-    ("wechat_pay_display_qr_code", "wechat_pay_display_qr_code"),
-    ("wechat_pay_redirect_to_android_app", "wechat_pay_redirect_to_android_app"),
-    ("wechat_pay_redirect_to_ios_app", "wechat_pay_redirect_to_ios_app"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentIntentNextAction:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentNextAction(Model):
+    """Schema ``payment_intent_next_action`` of the Stripe API."""
 
     type: str
     alipay_handle_redirect: m.PaymentIntentNextActionAlipayHandleRedirect | Unset = UNSET
@@ -61,94 +38,3 @@ class PaymentIntentNextAction:
     wechat_pay_redirect_to_ios_app: m.PaymentIntentNextActionWechatPayRedirectToIosApp | Unset = (
         UNSET
     )
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "alipay_handle_redirect",
-            "boleto_display_details",
-            "card_await_notification",
-            "cashapp_handle_redirect_or_display_qr_code",
-            "display_bank_transfer_instructions",
-            "konbini_display_details",
-            "oxxo_display_details",
-            "paynow_display_qr_code",
-            "pix_display_qr_code",
-            "promptpay_display_qr_code",
-            "redirect_to_url",
-            "use_stripe_sdk",
-            "verify_with_microdeposits",
-            "wechat_pay_display_qr_code",
-            "wechat_pay_redirect_to_android_app",
-            "wechat_pay_redirect_to_ios_app",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentNextAction:
-        data = _c.expect_object("PaymentIntentNextAction", data)
-        try:
-            return cls(
-                type=data["type"],
-                alipay_handle_redirect=_c.UNSET
-                if (v := data.get("alipay_handle_redirect", _c.UNSET)) is _c.UNSET
-                else m.PaymentIntentNextActionAlipayHandleRedirect.from_dict(v),
-                boleto_display_details=_c.UNSET
-                if (v := data.get("boleto_display_details", _c.UNSET)) is _c.UNSET
-                else m.PaymentIntentNextActionBoleto.from_dict(v),
-                card_await_notification=_c.UNSET
-                if (v := data.get("card_await_notification", _c.UNSET)) is _c.UNSET
-                else m.PaymentIntentNextActionCardAwaitNotification.from_dict(v),
-                cashapp_handle_redirect_or_display_qr_code=_c.UNSET
-                if (v := data.get("cashapp_handle_redirect_or_display_qr_code", _c.UNSET))
-                is _c.UNSET
-                else m.PaymentIntentNextActionCashappHandleRedirectOrDisplayQrCode.from_dict(v),
-                display_bank_transfer_instructions=_c.UNSET
-                if (v := data.get("display_bank_transfer_instructions", _c.UNSET)) is _c.UNSET
-                else m.PaymentIntentNextActionDisplayBankTransferInstructions.from_dict(v),
-                konbini_display_details=_c.UNSET
-                if (v := data.get("konbini_display_details", _c.UNSET)) is _c.UNSET
-                else m.PaymentIntentNextActionKonbini.from_dict(v),
-                oxxo_display_details=_c.UNSET
-                if (v := data.get("oxxo_display_details", _c.UNSET)) is _c.UNSET
-                else m.PaymentIntentNextActionDisplayOxxoDetails.from_dict(v),
-                paynow_display_qr_code=_c.UNSET
-                if (v := data.get("paynow_display_qr_code", _c.UNSET)) is _c.UNSET
-                else m.PaymentIntentNextActionPaynowDisplayQrCode.from_dict(v),
-                pix_display_qr_code=_c.UNSET
-                if (v := data.get("pix_display_qr_code", _c.UNSET)) is _c.UNSET
-                else m.PaymentIntentNextActionPixDisplayQrCode.from_dict(v),
-                promptpay_display_qr_code=_c.UNSET
-                if (v := data.get("promptpay_display_qr_code", _c.UNSET)) is _c.UNSET
-                else m.PaymentIntentNextActionPromptpayDisplayQrCode.from_dict(v),
-                redirect_to_url=_c.UNSET
-                if (v := data.get("redirect_to_url", _c.UNSET)) is _c.UNSET
-                else m.PaymentIntentNextActionRedirectToUrl.from_dict(v),
-                use_stripe_sdk=_c.UNSET
-                if (v := data.get("use_stripe_sdk", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                verify_with_microdeposits=_c.UNSET
-                if (v := data.get("verify_with_microdeposits", _c.UNSET)) is _c.UNSET
-                else m.PaymentIntentNextActionVerifyWithMicrodeposits.from_dict(v),
-                wechat_pay_display_qr_code=_c.UNSET
-                if (v := data.get("wechat_pay_display_qr_code", _c.UNSET)) is _c.UNSET
-                else m.PaymentIntentNextActionWechatPayDisplayQrCode.from_dict(v),
-                wechat_pay_redirect_to_android_app=_c.UNSET
-                if (v := data.get("wechat_pay_redirect_to_android_app", _c.UNSET)) is _c.UNSET
-                else m.PaymentIntentNextActionWechatPayRedirectToAndroidApp.from_dict(v),
-                wechat_pay_redirect_to_ios_app=_c.UNSET
-                if (v := data.get("wechat_pay_redirect_to_ios_app", _c.UNSET)) is _c.UNSET
-                else m.PaymentIntentNextActionWechatPayRedirectToIosApp.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentIntentNextAction", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

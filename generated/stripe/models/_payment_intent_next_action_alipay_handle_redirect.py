@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("native_data", "native_data"),
-    ("native_url", "native_url"),
-    ("return_url", "return_url"),
-    ("url", "url"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PaymentIntentNextActionAlipayHandleRedirect:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentNextActionAlipayHandleRedirect(Model):
+    """Schema ``payment_intent_next_action_alipay_handle_redirect`` of the Stripe API."""
 
     native_data: str | Unset | None = UNSET
     native_url: str | Unset | None = UNSET
     return_url: str | Unset | None = UNSET
     url: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "native_data",
-            "native_url",
-            "return_url",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentNextActionAlipayHandleRedirect:
-        data = _c.expect_object("PaymentIntentNextActionAlipayHandleRedirect", data)
-        try:
-            return cls(
-                native_data=_c.UNSET if (v := data.get("native_data", _c.UNSET)) is _c.UNSET else v,
-                native_url=_c.UNSET if (v := data.get("native_url", _c.UNSET)) is _c.UNSET else v,
-                return_url=_c.UNSET if (v := data.get("return_url", _c.UNSET)) is _c.UNSET else v,
-                url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentIntentNextActionAlipayHandleRedirect", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

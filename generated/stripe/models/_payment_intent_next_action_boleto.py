@@ -2,56 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("expires_at", "expires_at"),
-    ("hosted_voucher_url", "hosted_voucher_url"),
-    ("number", "number"),
-    ("pdf", "pdf"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PaymentIntentNextActionBoleto:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentNextActionBoleto(Model):
+    """Schema ``payment_intent_next_action_boleto`` of the Stripe API."""
 
     expires_at: int | Unset | None = UNSET
     hosted_voucher_url: str | Unset | None = UNSET
     number: str | Unset | None = UNSET
     pdf: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "expires_at",
-            "hosted_voucher_url",
-            "number",
-            "pdf",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentNextActionBoleto:
-        data = _c.expect_object("PaymentIntentNextActionBoleto", data)
-        try:
-            return cls(
-                expires_at=_c.UNSET if (v := data.get("expires_at", _c.UNSET)) is _c.UNSET else v,
-                hosted_voucher_url=_c.UNSET
-                if (v := data.get("hosted_voucher_url", _c.UNSET)) is _c.UNSET
-                else v,
-                number=_c.UNSET if (v := data.get("number", _c.UNSET)) is _c.UNSET else v,
-                pdf=_c.UNSET if (v := data.get("pdf", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentIntentNextActionBoleto", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("charge_attempt_at", "charge_attempt_at"),
-    ("customer_approval_required", "customer_approval_required"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PaymentIntentNextActionCardAwaitNotification:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentNextActionCardAwaitNotification(Model):
+    """Schema ``payment_intent_next_action_card_await_notification`` of the Stripe API."""
 
     charge_attempt_at: int | Unset | None = UNSET
     customer_approval_required: bool | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "charge_attempt_at",
-            "customer_approval_required",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentNextActionCardAwaitNotification:
-        data = _c.expect_object("PaymentIntentNextActionCardAwaitNotification", data)
-        try:
-            return cls(
-                charge_attempt_at=_c.UNSET
-                if (v := data.get("charge_attempt_at", _c.UNSET)) is _c.UNSET
-                else v,
-                customer_approval_required=_c.UNSET
-                if (v := data.get("customer_approval_required", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentIntentNextActionCardAwaitNotification", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

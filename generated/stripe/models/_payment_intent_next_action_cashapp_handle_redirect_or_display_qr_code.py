@@ -2,59 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("hosted_instructions_url", "hosted_instructions_url"),
-    ("mobile_auth_url", "mobile_auth_url"),
-    ("qr_code", "qr_code"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentIntentNextActionCashappHandleRedirectOrDisplayQrCode:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentNextActionCashappHandleRedirectOrDisplayQrCode(Model):
+    """Schema ``payment_intent_next_action_cashapp_handle_redirect_or_display_qr_code`` of the Stripe API."""
 
     hosted_instructions_url: str
     mobile_auth_url: str
     qr_code: m.PaymentIntentNextActionCashappQrCode
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "hosted_instructions_url",
-            "mobile_auth_url",
-            "qr_code",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "hosted_instructions_url",
-            "mobile_auth_url",
-            "qr_code",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentNextActionCashappHandleRedirectOrDisplayQrCode:
-        data = _c.expect_object("PaymentIntentNextActionCashappHandleRedirectOrDisplayQrCode", data)
-        try:
-            return cls(
-                hosted_instructions_url=data["hosted_instructions_url"],
-                mobile_auth_url=data["mobile_auth_url"],
-                qr_code=m.PaymentIntentNextActionCashappQrCode.from_dict(data["qr_code"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing(
-                "PaymentIntentNextActionCashappHandleRedirectOrDisplayQrCode", error
-            ) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

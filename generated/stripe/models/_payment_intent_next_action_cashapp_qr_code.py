@@ -2,55 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("expires_at", "expires_at"),
-    ("image_url_png", "image_url_png"),
-    ("image_url_svg", "image_url_svg"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class PaymentIntentNextActionCashappQrCode:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentNextActionCashappQrCode(Model):
+    """Schema ``payment_intent_next_action_cashapp_qr_code`` of the Stripe API."""
 
     expires_at: int
     image_url_png: str
     image_url_svg: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "expires_at",
-            "image_url_png",
-            "image_url_svg",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "expires_at",
-            "image_url_png",
-            "image_url_svg",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentNextActionCashappQrCode:
-        data = _c.expect_object("PaymentIntentNextActionCashappQrCode", data)
-        try:
-            return cls(
-                expires_at=data["expires_at"],
-                image_url_png=data["image_url_png"],
-                image_url_svg=data["image_url_svg"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentIntentNextActionCashappQrCode", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("type", "type"),
-    ("amount_remaining", "amount_remaining"),
-    ("currency", "currency"),
-    ("financial_addresses", "financial_addresses"),
-    ("hosted_instructions_url", "hosted_instructions_url"),
-    ("reference", "reference"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentIntentNextActionDisplayBankTransferInstructions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentNextActionDisplayBankTransferInstructions(Model):
+    """Schema ``payment_intent_next_action_display_bank_transfer_instructions`` of the Stripe API."""
 
     type: m.PaymentIntentNextActionDisplayBankTransferInstructionsType | str
     amount_remaining: int | Unset | None = UNSET
@@ -31,49 +17,3 @@ class PaymentIntentNextActionDisplayBankTransferInstructions:
     financial_addresses: list[m.FundingInstructionsBankTransferFinancialAddress] | Unset = UNSET
     hosted_instructions_url: str | Unset | None = UNSET
     reference: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "amount_remaining",
-            "currency",
-            "financial_addresses",
-            "hosted_instructions_url",
-            "reference",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentNextActionDisplayBankTransferInstructions:
-        data = _c.expect_object("PaymentIntentNextActionDisplayBankTransferInstructions", data)
-        try:
-            return cls(
-                type=_c.enum_value(
-                    m.PaymentIntentNextActionDisplayBankTransferInstructionsType, data["type"]
-                ),
-                amount_remaining=_c.UNSET
-                if (v := data.get("amount_remaining", _c.UNSET)) is _c.UNSET
-                else v,
-                currency=_c.UNSET if (v := data.get("currency", _c.UNSET)) is _c.UNSET else v,
-                financial_addresses=_c.UNSET
-                if (v := data.get("financial_addresses", _c.UNSET)) is _c.UNSET
-                else [m.FundingInstructionsBankTransferFinancialAddress.from_dict(x) for x in v],
-                hosted_instructions_url=_c.UNSET
-                if (v := data.get("hosted_instructions_url", _c.UNSET)) is _c.UNSET
-                else v,
-                reference=_c.UNSET if (v := data.get("reference", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing(
-                "PaymentIntentNextActionDisplayBankTransferInstructions", error
-            ) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

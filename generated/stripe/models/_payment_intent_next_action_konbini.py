@@ -2,59 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("expires_at", "expires_at"),
-    ("stores", "stores"),
-    ("hosted_voucher_url", "hosted_voucher_url"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentIntentNextActionKonbini:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentNextActionKonbini(Model):
+    """Schema ``payment_intent_next_action_konbini`` of the Stripe API."""
 
     expires_at: int
     stores: m.PaymentIntentNextActionKonbiniStores
     hosted_voucher_url: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "expires_at",
-            "stores",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "expires_at",
-            "stores",
-            "hosted_voucher_url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentNextActionKonbini:
-        data = _c.expect_object("PaymentIntentNextActionKonbini", data)
-        try:
-            return cls(
-                expires_at=data["expires_at"],
-                stores=m.PaymentIntentNextActionKonbiniStores.from_dict(data["stores"]),
-                hosted_voucher_url=_c.UNSET
-                if (v := data.get("hosted_voucher_url", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentIntentNextActionKonbini", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

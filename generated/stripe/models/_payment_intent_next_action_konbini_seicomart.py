@@ -2,52 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("payment_code", "payment_code"),
-    ("confirmation_number", "confirmation_number"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PaymentIntentNextActionKonbiniSeicomart:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentNextActionKonbiniSeicomart(Model):
+    """Schema ``payment_intent_next_action_konbini_seicomart`` of the Stripe API."""
 
     payment_code: str
     confirmation_number: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "payment_code",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "payment_code",
-            "confirmation_number",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentNextActionKonbiniSeicomart:
-        data = _c.expect_object("PaymentIntentNextActionKonbiniSeicomart", data)
-        try:
-            return cls(
-                payment_code=data["payment_code"],
-                confirmation_number=_c.UNSET
-                if (v := data.get("confirmation_number", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentIntentNextActionKonbiniSeicomart", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,72 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("familymart", "familymart"),
-    ("lawson", "lawson"),
-    ("ministop", "ministop"),
-    ("seicomart", "seicomart"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentIntentNextActionKonbiniStores:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentNextActionKonbiniStores(Model):
+    """Schema ``payment_intent_next_action_konbini_stores`` of the Stripe API."""
 
     familymart: m.PaymentIntentNextActionKonbiniFamilymart | Unset | None = UNSET
     lawson: m.PaymentIntentNextActionKonbiniLawson | Unset | None = UNSET
     ministop: m.PaymentIntentNextActionKonbiniMinistop | Unset | None = UNSET
     seicomart: m.PaymentIntentNextActionKonbiniSeicomart | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "familymart",
-            "lawson",
-            "ministop",
-            "seicomart",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentNextActionKonbiniStores:
-        data = _c.expect_object("PaymentIntentNextActionKonbiniStores", data)
-        try:
-            return cls(
-                familymart=_c.UNSET
-                if (v := data.get("familymart", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.PaymentIntentNextActionKonbiniFamilymart.from_dict(v),
-                lawson=_c.UNSET
-                if (v := data.get("lawson", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.PaymentIntentNextActionKonbiniLawson.from_dict(v),
-                ministop=_c.UNSET
-                if (v := data.get("ministop", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.PaymentIntentNextActionKonbiniMinistop.from_dict(v),
-                seicomart=_c.UNSET
-                if (v := data.get("seicomart", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.PaymentIntentNextActionKonbiniSeicomart.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentIntentNextActionKonbiniStores", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,62 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("data", "data"),
-    ("image_url_png", "image_url_png"),
-    ("image_url_svg", "image_url_svg"),
-    ("hosted_instructions_url", "hosted_instructions_url"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PaymentIntentNextActionPaynowDisplayQrCode:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentNextActionPaynowDisplayQrCode(Model):
+    """Schema ``payment_intent_next_action_paynow_display_qr_code`` of the Stripe API."""
 
     data: str
     image_url_png: str
     image_url_svg: str
     hosted_instructions_url: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "data",
-            "image_url_png",
-            "image_url_svg",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "data",
-            "image_url_png",
-            "image_url_svg",
-            "hosted_instructions_url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentNextActionPaynowDisplayQrCode:
-        data = _c.expect_object("PaymentIntentNextActionPaynowDisplayQrCode", data)
-        try:
-            return cls(
-                data=data["data"],
-                image_url_png=data["image_url_png"],
-                image_url_svg=data["image_url_svg"],
-                hosted_instructions_url=_c.UNSET
-                if (v := data.get("hosted_instructions_url", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentIntentNextActionPaynowDisplayQrCode", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

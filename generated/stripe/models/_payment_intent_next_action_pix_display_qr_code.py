@@ -2,64 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("data", "data"),
-    ("expires_at", "expires_at"),
-    ("hosted_instructions_url", "hosted_instructions_url"),
-    ("image_url_png", "image_url_png"),
-    ("image_url_svg", "image_url_svg"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PaymentIntentNextActionPixDisplayQrCode:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentNextActionPixDisplayQrCode(Model):
+    """Schema ``payment_intent_next_action_pix_display_qr_code`` of the Stripe API."""
 
     data: str | Unset = UNSET
     expires_at: int | Unset = UNSET
     hosted_instructions_url: str | Unset = UNSET
     image_url_png: str | Unset = UNSET
     image_url_svg: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "data",
-            "expires_at",
-            "hosted_instructions_url",
-            "image_url_png",
-            "image_url_svg",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentNextActionPixDisplayQrCode:
-        data = _c.expect_object("PaymentIntentNextActionPixDisplayQrCode", data)
-        try:
-            return cls(
-                data=_c.UNSET if (v := data.get("data", _c.UNSET)) is _c.UNSET else v,
-                expires_at=_c.UNSET if (v := data.get("expires_at", _c.UNSET)) is _c.UNSET else v,
-                hosted_instructions_url=_c.UNSET
-                if (v := data.get("hosted_instructions_url", _c.UNSET)) is _c.UNSET
-                else v,
-                image_url_png=_c.UNSET
-                if (v := data.get("image_url_png", _c.UNSET)) is _c.UNSET
-                else v,
-                image_url_svg=_c.UNSET
-                if (v := data.get("image_url_svg", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentIntentNextActionPixDisplayQrCode", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

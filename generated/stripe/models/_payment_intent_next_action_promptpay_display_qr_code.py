@@ -2,60 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("data", "data"),
-    ("hosted_instructions_url", "hosted_instructions_url"),
-    ("image_url_png", "image_url_png"),
-    ("image_url_svg", "image_url_svg"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class PaymentIntentNextActionPromptpayDisplayQrCode:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentNextActionPromptpayDisplayQrCode(Model):
+    """Schema ``payment_intent_next_action_promptpay_display_qr_code`` of the Stripe API."""
 
     data: str
     hosted_instructions_url: str
     image_url_png: str
     image_url_svg: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "data",
-            "hosted_instructions_url",
-            "image_url_png",
-            "image_url_svg",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "data",
-            "hosted_instructions_url",
-            "image_url_png",
-            "image_url_svg",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentNextActionPromptpayDisplayQrCode:
-        data = _c.expect_object("PaymentIntentNextActionPromptpayDisplayQrCode", data)
-        try:
-            return cls(
-                data=data["data"],
-                hosted_instructions_url=data["hosted_instructions_url"],
-                image_url_png=data["image_url_png"],
-                image_url_svg=data["image_url_svg"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentIntentNextActionPromptpayDisplayQrCode", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

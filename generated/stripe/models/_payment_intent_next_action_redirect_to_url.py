@@ -2,46 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("return_url", "return_url"),
-    ("url", "url"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PaymentIntentNextActionRedirectToUrl:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentNextActionRedirectToUrl(Model):
+    """Schema ``payment_intent_next_action_redirect_to_url`` of the Stripe API."""
 
     return_url: str | Unset | None = UNSET
     url: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "return_url",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentNextActionRedirectToUrl:
-        data = _c.expect_object("PaymentIntentNextActionRedirectToUrl", data)
-        try:
-            return cls(
-                return_url=_c.UNSET if (v := data.get("return_url", _c.UNSET)) is _c.UNSET else v,
-                url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentIntentNextActionRedirectToUrl", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

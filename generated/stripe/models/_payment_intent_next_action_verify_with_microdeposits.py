@@ -2,65 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("arrival_date", "arrival_date"),
-    ("hosted_verification_url", "hosted_verification_url"),
-    ("microdeposit_type", "microdeposit_type"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentIntentNextActionVerifyWithMicrodeposits:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentNextActionVerifyWithMicrodeposits(Model):
+    """Schema ``payment_intent_next_action_verify_with_microdeposits`` of the Stripe API."""
 
     arrival_date: int
     hosted_verification_url: str
     microdeposit_type: (
         m.PaymentIntentNextActionVerifyWithMicrodepositsMicrodepositType | str | Unset | None
     ) = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "arrival_date",
-            "hosted_verification_url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "arrival_date",
-            "hosted_verification_url",
-            "microdeposit_type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentNextActionVerifyWithMicrodeposits:
-        data = _c.expect_object("PaymentIntentNextActionVerifyWithMicrodeposits", data)
-        try:
-            return cls(
-                arrival_date=data["arrival_date"],
-                hosted_verification_url=data["hosted_verification_url"],
-                microdeposit_type=_c.UNSET
-                if (v := data.get("microdeposit_type", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(
-                    m.PaymentIntentNextActionVerifyWithMicrodepositsMicrodepositType, v
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentIntentNextActionVerifyWithMicrodeposits", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("app_id", "app_id"),
-    ("nonce_str", "nonce_str"),
-    ("package", "package"),
-    ("partner_id", "partner_id"),
-    ("prepay_id", "prepay_id"),
-    ("sign", "sign"),
-    ("timestamp", "timestamp"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class PaymentIntentNextActionWechatPayRedirectToAndroidApp:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentNextActionWechatPayRedirectToAndroidApp(Model):
+    """Schema ``payment_intent_next_action_wechat_pay_redirect_to_android_app`` of the Stripe API."""
 
     app_id: str
     nonce_str: str
@@ -30,49 +16,3 @@ class PaymentIntentNextActionWechatPayRedirectToAndroidApp:
     prepay_id: str
     sign: str
     timestamp: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "app_id",
-            "nonce_str",
-            "package",
-            "partner_id",
-            "prepay_id",
-            "sign",
-            "timestamp",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "app_id",
-            "nonce_str",
-            "package",
-            "partner_id",
-            "prepay_id",
-            "sign",
-            "timestamp",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentNextActionWechatPayRedirectToAndroidApp:
-        data = _c.expect_object("PaymentIntentNextActionWechatPayRedirectToAndroidApp", data)
-        try:
-            return cls(
-                app_id=data["app_id"],
-                nonce_str=data["nonce_str"],
-                package=data["package"],
-                partner_id=data["partner_id"],
-                prepay_id=data["prepay_id"],
-                sign=data["sign"],
-                timestamp=data["timestamp"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing(
-                "PaymentIntentNextActionWechatPayRedirectToAndroidApp", error
-            ) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

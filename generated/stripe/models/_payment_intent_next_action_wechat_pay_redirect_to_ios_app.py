@@ -2,43 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (("native_url", "native_url"),)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class PaymentIntentNextActionWechatPayRedirectToIosApp:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentNextActionWechatPayRedirectToIosApp(Model):
+    """Schema ``payment_intent_next_action_wechat_pay_redirect_to_ios_app`` of the Stripe API."""
 
     native_url: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "native_url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "native_url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentNextActionWechatPayRedirectToIosApp:
-        data = _c.expect_object("PaymentIntentNextActionWechatPayRedirectToIosApp", data)
-        try:
-            return cls(
-                native_url=data["native_url"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentIntentNextActionWechatPayRedirectToIosApp", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

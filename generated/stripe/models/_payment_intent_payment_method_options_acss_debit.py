@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("mandate_options", "mandate_options"),
-    ("setup_future_usage", "setup_future_usage"),
-    ("verification_method", "verification_method"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentIntentPaymentMethodOptionsAcssDebit:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentPaymentMethodOptionsAcssDebit(Model):
+    """Schema ``payment_intent_payment_method_options_acss_debit`` of the Stripe API."""
 
     mandate_options: m.PaymentIntentPaymentMethodOptionsMandateOptionsAcssDebit | Unset = UNSET
     setup_future_usage: (
@@ -29,37 +18,3 @@ class PaymentIntentPaymentMethodOptionsAcssDebit:
     verification_method: (
         m.PaymentIntentPaymentMethodOptionsAcssDebitVerificationMethod | str | Unset
     ) = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "mandate_options",
-            "setup_future_usage",
-            "verification_method",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentPaymentMethodOptionsAcssDebit:
-        data = _c.expect_object("PaymentIntentPaymentMethodOptionsAcssDebit", data)
-        try:
-            return cls(
-                mandate_options=_c.UNSET
-                if (v := data.get("mandate_options", _c.UNSET)) is _c.UNSET
-                else m.PaymentIntentPaymentMethodOptionsMandateOptionsAcssDebit.from_dict(v),
-                setup_future_usage=_c.UNSET
-                if (v := data.get("setup_future_usage", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.PaymentIntentPaymentMethodOptionsAcssDebitSetupFutureUsage, v),
-                verification_method=_c.UNSET
-                if (v := data.get("verification_method", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(
-                    m.PaymentIntentPaymentMethodOptionsAcssDebitVerificationMethod, v
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentIntentPaymentMethodOptionsAcssDebit", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

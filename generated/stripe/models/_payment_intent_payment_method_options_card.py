@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("capture_method", "capture_method"),
-    ("installments", "installments"),
-    ("mandate_options", "mandate_options"),
-    ("network", "network"),
-    ("request_three_d_secure", "request_three_d_secure"),
-    ("setup_future_usage", "setup_future_usage"),
-    ("statement_descriptor_suffix_kana", "statement_descriptor_suffix_kana"),
-    ("statement_descriptor_suffix_kanji", "statement_descriptor_suffix_kanji"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentIntentPaymentMethodOptionsCard:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentPaymentMethodOptionsCard(Model):
+    """Schema ``payment_intent_payment_method_options_card`` of the Stripe API."""
 
     capture_method: m.PaymentIntentPaymentMethodOptionsCardCaptureMethod | str | Unset = UNSET
     installments: m.PaymentMethodOptionsCardInstallments | Unset | None = UNSET
@@ -39,63 +23,3 @@ class PaymentIntentPaymentMethodOptionsCard:
     )
     statement_descriptor_suffix_kana: str | Unset = UNSET
     statement_descriptor_suffix_kanji: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "capture_method",
-            "installments",
-            "mandate_options",
-            "network",
-            "request_three_d_secure",
-            "setup_future_usage",
-            "statement_descriptor_suffix_kana",
-            "statement_descriptor_suffix_kanji",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentPaymentMethodOptionsCard:
-        data = _c.expect_object("PaymentIntentPaymentMethodOptionsCard", data)
-        try:
-            return cls(
-                capture_method=_c.UNSET
-                if (v := data.get("capture_method", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.PaymentIntentPaymentMethodOptionsCardCaptureMethod, v),
-                installments=_c.UNSET
-                if (v := data.get("installments", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.PaymentMethodOptionsCardInstallments.from_dict(v),
-                mandate_options=_c.UNSET
-                if (v := data.get("mandate_options", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.PaymentMethodOptionsCardMandateOptions.from_dict(v),
-                network=_c.UNSET
-                if (v := data.get("network", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.PaymentIntentPaymentMethodOptionsCardNetwork, v),
-                request_three_d_secure=_c.UNSET
-                if (v := data.get("request_three_d_secure", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.PaymentIntentPaymentMethodOptionsCardRequestThreeDSecure, v),
-                setup_future_usage=_c.UNSET
-                if (v := data.get("setup_future_usage", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.PaymentIntentPaymentMethodOptionsCardSetupFutureUsage, v),
-                statement_descriptor_suffix_kana=_c.UNSET
-                if (v := data.get("statement_descriptor_suffix_kana", _c.UNSET)) is _c.UNSET
-                else v,
-                statement_descriptor_suffix_kanji=_c.UNSET
-                if (v := data.get("statement_descriptor_suffix_kanji", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentIntentPaymentMethodOptionsCard", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

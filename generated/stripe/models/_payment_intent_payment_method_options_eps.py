@@ -2,44 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("setup_future_usage", "setup_future_usage"),)
 
-
-@attrs.define(kw_only=True)
-class PaymentIntentPaymentMethodOptionsEps:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentPaymentMethodOptionsEps(Model):
+    """Schema ``payment_intent_payment_method_options_eps`` of the Stripe API."""
 
     setup_future_usage: m.PaymentIntentPaymentMethodOptionsEpsSetupFutureUsage | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "setup_future_usage",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentPaymentMethodOptionsEps:
-        data = _c.expect_object("PaymentIntentPaymentMethodOptionsEps", data)
-        try:
-            return cls(
-                setup_future_usage=_c.UNSET
-                if (v := data.get("setup_future_usage", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.PaymentIntentPaymentMethodOptionsEpsSetupFutureUsage, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentIntentPaymentMethodOptionsEps", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

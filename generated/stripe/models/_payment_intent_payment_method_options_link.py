@@ -2,60 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("capture_method", "capture_method"),
-    ("persistent_token", "persistent_token"),
-    ("setup_future_usage", "setup_future_usage"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentIntentPaymentMethodOptionsLink:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentPaymentMethodOptionsLink(Model):
+    """Schema ``payment_intent_payment_method_options_link`` of the Stripe API."""
 
     capture_method: m.PaymentIntentPaymentMethodOptionsLinkCaptureMethod | str | Unset = UNSET
     persistent_token: str | Unset | None = UNSET
     setup_future_usage: m.PaymentIntentPaymentMethodOptionsLinkSetupFutureUsage | str | Unset = (
         UNSET
     )
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "capture_method",
-            "persistent_token",
-            "setup_future_usage",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentPaymentMethodOptionsLink:
-        data = _c.expect_object("PaymentIntentPaymentMethodOptionsLink", data)
-        try:
-            return cls(
-                capture_method=_c.UNSET
-                if (v := data.get("capture_method", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.PaymentIntentPaymentMethodOptionsLinkCaptureMethod, v),
-                persistent_token=_c.UNSET
-                if (v := data.get("persistent_token", _c.UNSET)) is _c.UNSET
-                else v,
-                setup_future_usage=_c.UNSET
-                if (v := data.get("setup_future_usage", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.PaymentIntentPaymentMethodOptionsLinkSetupFutureUsage, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentIntentPaymentMethodOptionsLink", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("custom_mandate_url", "custom_mandate_url"),
-    ("interval_description", "interval_description"),
-    ("payment_schedule", "payment_schedule"),
-    ("transaction_type", "transaction_type"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentIntentPaymentMethodOptionsMandateOptionsAcssDebit:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentPaymentMethodOptionsMandateOptionsAcssDebit(Model):
+    """Schema ``payment_intent_payment_method_options_mandate_options_acss_debit`` of the Stripe API."""
 
     custom_mandate_url: str | Unset = UNSET
     interval_description: str | Unset | None = UNSET
@@ -37,49 +25,3 @@ class PaymentIntentPaymentMethodOptionsMandateOptionsAcssDebit:
         | Unset
         | None
     ) = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "custom_mandate_url",
-            "interval_description",
-            "payment_schedule",
-            "transaction_type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentPaymentMethodOptionsMandateOptionsAcssDebit:
-        data = _c.expect_object("PaymentIntentPaymentMethodOptionsMandateOptionsAcssDebit", data)
-        try:
-            return cls(
-                custom_mandate_url=_c.UNSET
-                if (v := data.get("custom_mandate_url", _c.UNSET)) is _c.UNSET
-                else v,
-                interval_description=_c.UNSET
-                if (v := data.get("interval_description", _c.UNSET)) is _c.UNSET
-                else v,
-                payment_schedule=_c.UNSET
-                if (v := data.get("payment_schedule", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(
-                    m.PaymentIntentPaymentMethodOptionsMandateOptionsAcssDebitPaymentSchedule, v
-                ),
-                transaction_type=_c.UNSET
-                if (v := data.get("transaction_type", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(
-                    m.PaymentIntentPaymentMethodOptionsMandateOptionsAcssDebitTransactionType, v
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing(
-                "PaymentIntentPaymentMethodOptionsMandateOptionsAcssDebit", error
-            ) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("financial_connections", "financial_connections"),
-    ("setup_future_usage", "setup_future_usage"),
-    ("verification_method", "verification_method"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentIntentPaymentMethodOptionsUsBankAccount:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentPaymentMethodOptionsUsBankAccount(Model):
+    """Schema ``payment_intent_payment_method_options_us_bank_account`` of the Stripe API."""
 
     financial_connections: m.LinkedAccountOptionsUsBankAccount | Unset = UNSET
     setup_future_usage: (
@@ -29,39 +18,3 @@ class PaymentIntentPaymentMethodOptionsUsBankAccount:
     verification_method: (
         m.PaymentIntentPaymentMethodOptionsUsBankAccountVerificationMethod | str | Unset
     ) = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "financial_connections",
-            "setup_future_usage",
-            "verification_method",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentPaymentMethodOptionsUsBankAccount:
-        data = _c.expect_object("PaymentIntentPaymentMethodOptionsUsBankAccount", data)
-        try:
-            return cls(
-                financial_connections=_c.UNSET
-                if (v := data.get("financial_connections", _c.UNSET)) is _c.UNSET
-                else m.LinkedAccountOptionsUsBankAccount.from_dict(v),
-                setup_future_usage=_c.UNSET
-                if (v := data.get("setup_future_usage", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(
-                    m.PaymentIntentPaymentMethodOptionsUsBankAccountSetupFutureUsage, v
-                ),
-                verification_method=_c.UNSET
-                if (v := data.get("verification_method", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(
-                    m.PaymentIntentPaymentMethodOptionsUsBankAccountVerificationMethod, v
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentIntentPaymentMethodOptionsUsBankAccount", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("type", "type"),
-    ("card", "card"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentIntentProcessing:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentProcessing(Model):
+    """Schema ``payment_intent_processing`` of the Stripe API."""
 
     type: m.PaymentIntentProcessingType | str
     card: m.PaymentIntentCardProcessing | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "card",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentProcessing:
-        data = _c.expect_object("PaymentIntentProcessing", data)
-        try:
-            return cls(
-                type=_c.enum_value(m.PaymentIntentProcessingType, data["type"]),
-                card=_c.UNSET
-                if (v := data.get("card", _c.UNSET)) is _c.UNSET
-                else m.PaymentIntentCardProcessing.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentIntentProcessing", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("approval_requested", "approval_requested"),
-    ("completes_at", "completes_at"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PaymentIntentProcessingCustomerNotification:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentProcessingCustomerNotification(Model):
+    """Schema ``payment_intent_processing_customer_notification`` of the Stripe API."""
 
     approval_requested: bool | Unset | None = UNSET
     completes_at: int | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "approval_requested",
-            "completes_at",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentProcessingCustomerNotification:
-        data = _c.expect_object("PaymentIntentProcessingCustomerNotification", data)
-        try:
-            return cls(
-                approval_requested=_c.UNSET
-                if (v := data.get("approval_requested", _c.UNSET)) is _c.UNSET
-                else v,
-                completes_at=_c.UNSET
-                if (v := data.get("completes_at", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentIntentProcessingCustomerNotification", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

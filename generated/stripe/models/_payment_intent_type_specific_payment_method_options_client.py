@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("capture_method", "capture_method"),
-    ("installments", "installments"),
-    ("setup_future_usage", "setup_future_usage"),
-    ("verification_method", "verification_method"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentIntentTypeSpecificPaymentMethodOptionsClient:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentIntentTypeSpecificPaymentMethodOptionsClient(Model):
+    """Schema ``payment_intent_type_specific_payment_method_options_client`` of the Stripe API."""
 
     capture_method: (
         m.PaymentIntentTypeSpecificPaymentMethodOptionsClientCaptureMethod | str | Unset
@@ -33,45 +21,3 @@ class PaymentIntentTypeSpecificPaymentMethodOptionsClient:
     verification_method: (
         m.PaymentIntentTypeSpecificPaymentMethodOptionsClientVerificationMethod | str | Unset
     ) = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "capture_method",
-            "installments",
-            "setup_future_usage",
-            "verification_method",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentIntentTypeSpecificPaymentMethodOptionsClient:
-        data = _c.expect_object("PaymentIntentTypeSpecificPaymentMethodOptionsClient", data)
-        try:
-            return cls(
-                capture_method=_c.UNSET
-                if (v := data.get("capture_method", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(
-                    m.PaymentIntentTypeSpecificPaymentMethodOptionsClientCaptureMethod, v
-                ),
-                installments=_c.UNSET
-                if (v := data.get("installments", _c.UNSET)) is _c.UNSET
-                else m.PaymentFlowsInstallmentOptions.from_dict(v),
-                setup_future_usage=_c.UNSET
-                if (v := data.get("setup_future_usage", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(
-                    m.PaymentIntentTypeSpecificPaymentMethodOptionsClientSetupFutureUsage, v
-                ),
-                verification_method=_c.UNSET
-                if (v := data.get("verification_method", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(
-                    m.PaymentIntentTypeSpecificPaymentMethodOptionsClientVerificationMethod, v
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentIntentTypeSpecificPaymentMethodOptionsClient", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

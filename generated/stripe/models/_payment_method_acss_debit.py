@@ -2,62 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("bank_name", "bank_name"),
-    ("fingerprint", "fingerprint"),
-    ("institution_number", "institution_number"),
-    ("last4", "last4"),
-    ("transit_number", "transit_number"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PaymentMethodAcssDebit:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodAcssDebit(Model):
+    """Schema ``payment_method_acss_debit`` of the Stripe API."""
 
     bank_name: str | Unset | None = UNSET
     fingerprint: str | Unset | None = UNSET
     institution_number: str | Unset | None = UNSET
     last4: str | Unset | None = UNSET
     transit_number: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "bank_name",
-            "fingerprint",
-            "institution_number",
-            "last4",
-            "transit_number",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodAcssDebit:
-        data = _c.expect_object("PaymentMethodAcssDebit", data)
-        try:
-            return cls(
-                bank_name=_c.UNSET if (v := data.get("bank_name", _c.UNSET)) is _c.UNSET else v,
-                fingerprint=_c.UNSET if (v := data.get("fingerprint", _c.UNSET)) is _c.UNSET else v,
-                institution_number=_c.UNSET
-                if (v := data.get("institution_number", _c.UNSET)) is _c.UNSET
-                else v,
-                last4=_c.UNSET if (v := data.get("last4", _c.UNSET)) is _c.UNSET else v,
-                transit_number=_c.UNSET
-                if (v := data.get("transit_number", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodAcssDebit", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,43 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (("tax_id", "tax_id"),)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class PaymentMethodBoleto:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodBoleto(Model):
+    """Schema ``payment_method_boleto`` of the Stripe API."""
 
     tax_id: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "tax_id",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "tax_id",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodBoleto:
-        data = _c.expect_object("PaymentMethodBoleto", data)
-        try:
-            return cls(
-                tax_id=data["tax_id"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodBoleto", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("brand", "brand"),
-    ("exp_month", "exp_month"),
-    ("exp_year", "exp_year"),
-    ("funding", "funding"),
-    ("last4", "last4"),
-    ("checks", "checks"),
-    ("country", "country"),
-    ("fingerprint", "fingerprint"),
-    ("generated_from", "generated_from"),
-    ("networks", "networks"),
-    ("three_d_secure_usage", "three_d_secure_usage"),
-    ("wallet", "wallet"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodCard:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodCard(Model):
+    """Schema ``payment_method_card`` of the Stripe API."""
 
     brand: str
     exp_month: int
@@ -43,75 +23,3 @@ class PaymentMethodCard:
     networks: m.Networks | Unset | None = UNSET
     three_d_secure_usage: m.ThreeDSecureUsage | Unset | None = UNSET
     wallet: m.PaymentMethodCardWallet | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "brand",
-            "exp_month",
-            "exp_year",
-            "funding",
-            "last4",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "brand",
-            "exp_month",
-            "exp_year",
-            "funding",
-            "last4",
-            "checks",
-            "country",
-            "fingerprint",
-            "generated_from",
-            "networks",
-            "three_d_secure_usage",
-            "wallet",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodCard:
-        data = _c.expect_object("PaymentMethodCard", data)
-        try:
-            return cls(
-                brand=data["brand"],
-                exp_month=data["exp_month"],
-                exp_year=data["exp_year"],
-                funding=data["funding"],
-                last4=data["last4"],
-                checks=_c.UNSET
-                if (v := data.get("checks", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.PaymentMethodCardChecks.from_dict(v),
-                country=_c.UNSET if (v := data.get("country", _c.UNSET)) is _c.UNSET else v,
-                fingerprint=_c.UNSET if (v := data.get("fingerprint", _c.UNSET)) is _c.UNSET else v,
-                generated_from=_c.UNSET
-                if (v := data.get("generated_from", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.PaymentMethodCardGeneratedCard.from_dict(v),
-                networks=_c.UNSET
-                if (v := data.get("networks", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.Networks.from_dict(v),
-                three_d_secure_usage=_c.UNSET
-                if (v := data.get("three_d_secure_usage", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.ThreeDSecureUsage.from_dict(v),
-                wallet=_c.UNSET
-                if (v := data.get("wallet", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.PaymentMethodCardWallet.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodCard", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

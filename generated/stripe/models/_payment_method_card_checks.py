@@ -2,54 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("address_line1_check", "address_line1_check"),
-    ("address_postal_code_check", "address_postal_code_check"),
-    ("cvc_check", "cvc_check"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PaymentMethodCardChecks:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodCardChecks(Model):
+    """Schema ``payment_method_card_checks`` of the Stripe API."""
 
     address_line1_check: str | Unset | None = UNSET
     address_postal_code_check: str | Unset | None = UNSET
     cvc_check: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "address_line1_check",
-            "address_postal_code_check",
-            "cvc_check",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodCardChecks:
-        data = _c.expect_object("PaymentMethodCardChecks", data)
-        try:
-            return cls(
-                address_line1_check=_c.UNSET
-                if (v := data.get("address_line1_check", _c.UNSET)) is _c.UNSET
-                else v,
-                address_postal_code_check=_c.UNSET
-                if (v := data.get("address_postal_code_check", _c.UNSET)) is _c.UNSET
-                else v,
-                cvc_check=_c.UNSET if (v := data.get("cvc_check", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodCardChecks", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,64 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("billing_address", "billing_address"),
-    ("email", "email"),
-    ("name", "name"),
-    ("shipping_address", "shipping_address"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodCardWalletMasterpass:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodCardWalletMasterpass(Model):
+    """Schema ``payment_method_card_wallet_masterpass`` of the Stripe API."""
 
     billing_address: m.Address | Unset | None = UNSET
     email: str | Unset | None = UNSET
     name: str | Unset | None = UNSET
     shipping_address: m.Address | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "billing_address",
-            "email",
-            "name",
-            "shipping_address",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodCardWalletMasterpass:
-        data = _c.expect_object("PaymentMethodCardWalletMasterpass", data)
-        try:
-            return cls(
-                billing_address=_c.UNSET
-                if (v := data.get("billing_address", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.Address.from_dict(v),
-                email=_c.UNSET if (v := data.get("email", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                shipping_address=_c.UNSET
-                if (v := data.get("shipping_address", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.Address.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodCardWalletMasterpass", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

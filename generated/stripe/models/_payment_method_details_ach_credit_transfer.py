@@ -2,58 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("account_number", "account_number"),
-    ("bank_name", "bank_name"),
-    ("routing_number", "routing_number"),
-    ("swift_code", "swift_code"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PaymentMethodDetailsAchCreditTransfer:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodDetailsAchCreditTransfer(Model):
+    """Schema ``payment_method_details_ach_credit_transfer`` of the Stripe API."""
 
     account_number: str | Unset | None = UNSET
     bank_name: str | Unset | None = UNSET
     routing_number: str | Unset | None = UNSET
     swift_code: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "account_number",
-            "bank_name",
-            "routing_number",
-            "swift_code",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodDetailsAchCreditTransfer:
-        data = _c.expect_object("PaymentMethodDetailsAchCreditTransfer", data)
-        try:
-            return cls(
-                account_number=_c.UNSET
-                if (v := data.get("account_number", _c.UNSET)) is _c.UNSET
-                else v,
-                bank_name=_c.UNSET if (v := data.get("bank_name", _c.UNSET)) is _c.UNSET else v,
-                routing_number=_c.UNSET
-                if (v := data.get("routing_number", _c.UNSET)) is _c.UNSET
-                else v,
-                swift_code=_c.UNSET if (v := data.get("swift_code", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodDetailsAchCreditTransfer", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("account_holder_type", "account_holder_type"),
-    ("bank_name", "bank_name"),
-    ("country", "country"),
-    ("fingerprint", "fingerprint"),
-    ("last4", "last4"),
-    ("routing_number", "routing_number"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodDetailsAchDebit:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodDetailsAchDebit(Model):
+    """Schema ``payment_method_details_ach_debit`` of the Stripe API."""
 
     account_holder_type: m.PaymentMethodDetailsAchDebitAccountHolderType | str | Unset | None = (
         UNSET
@@ -33,41 +19,3 @@ class PaymentMethodDetailsAchDebit:
     fingerprint: str | Unset | None = UNSET
     last4: str | Unset | None = UNSET
     routing_number: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "account_holder_type",
-            "bank_name",
-            "country",
-            "fingerprint",
-            "last4",
-            "routing_number",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodDetailsAchDebit:
-        data = _c.expect_object("PaymentMethodDetailsAchDebit", data)
-        try:
-            return cls(
-                account_holder_type=_c.UNSET
-                if (v := data.get("account_holder_type", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.PaymentMethodDetailsAchDebitAccountHolderType, v),
-                bank_name=_c.UNSET if (v := data.get("bank_name", _c.UNSET)) is _c.UNSET else v,
-                country=_c.UNSET if (v := data.get("country", _c.UNSET)) is _c.UNSET else v,
-                fingerprint=_c.UNSET if (v := data.get("fingerprint", _c.UNSET)) is _c.UNSET else v,
-                last4=_c.UNSET if (v := data.get("last4", _c.UNSET)) is _c.UNSET else v,
-                routing_number=_c.UNSET
-                if (v := data.get("routing_number", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodDetailsAchDebit", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

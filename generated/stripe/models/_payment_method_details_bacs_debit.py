@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("fingerprint", "fingerprint"),
-    ("last4", "last4"),
-    ("mandate", "mandate"),
-    ("sort_code", "sort_code"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PaymentMethodDetailsBacsDebit:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodDetailsBacsDebit(Model):
+    """Schema ``payment_method_details_bacs_debit`` of the Stripe API."""
 
     fingerprint: str | Unset | None = UNSET
     last4: str | Unset | None = UNSET
     mandate: str | Unset | None = UNSET
     sort_code: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "fingerprint",
-            "last4",
-            "mandate",
-            "sort_code",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodDetailsBacsDebit:
-        data = _c.expect_object("PaymentMethodDetailsBacsDebit", data)
-        try:
-            return cls(
-                fingerprint=_c.UNSET if (v := data.get("fingerprint", _c.UNSET)) is _c.UNSET else v,
-                last4=_c.UNSET if (v := data.get("last4", _c.UNSET)) is _c.UNSET else v,
-                mandate=_c.UNSET if (v := data.get("mandate", _c.UNSET)) is _c.UNSET else v,
-                sort_code=_c.UNSET if (v := data.get("sort_code", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodDetailsBacsDebit", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("bank_code", "bank_code"),
-    ("bank_name", "bank_name"),
-    ("bic", "bic"),
-    ("generated_sepa_debit", "generated_sepa_debit"),
-    ("generated_sepa_debit_mandate", "generated_sepa_debit_mandate"),
-    ("iban_last4", "iban_last4"),
-    ("preferred_language", "preferred_language"),
-    ("verified_name", "verified_name"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodDetailsBancontact:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodDetailsBancontact(Model):
+    """Schema ``payment_method_details_bancontact`` of the Stripe API."""
 
     bank_code: str | Unset | None = UNSET
     bank_name: str | Unset | None = UNSET
@@ -37,65 +21,3 @@ class PaymentMethodDetailsBancontact:
         UNSET
     )
     verified_name: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "bank_code",
-            "bank_name",
-            "bic",
-            "generated_sepa_debit",
-            "generated_sepa_debit_mandate",
-            "iban_last4",
-            "preferred_language",
-            "verified_name",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodDetailsBancontact:
-        data = _c.expect_object("PaymentMethodDetailsBancontact", data)
-        try:
-            return cls(
-                bank_code=_c.UNSET if (v := data.get("bank_code", _c.UNSET)) is _c.UNSET else v,
-                bank_name=_c.UNSET if (v := data.get("bank_name", _c.UNSET)) is _c.UNSET else v,
-                bic=_c.UNSET if (v := data.get("bic", _c.UNSET)) is _c.UNSET else v,
-                generated_sepa_debit=_c.UNSET
-                if (v := data.get("generated_sepa_debit", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.PaymentMethod),
-                    ),
-                ),
-                generated_sepa_debit_mandate=_c.UNSET
-                if (v := data.get("generated_sepa_debit_mandate", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Mandate),
-                    ),
-                ),
-                iban_last4=_c.UNSET if (v := data.get("iban_last4", _c.UNSET)) is _c.UNSET else v,
-                preferred_language=_c.UNSET
-                if (v := data.get("preferred_language", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.PaymentMethodDetailsBancontactPreferredLanguage, v),
-                verified_name=_c.UNSET
-                if (v := data.get("verified_name", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodDetailsBancontact", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("exp_month", "exp_month"),
-    ("exp_year", "exp_year"),
-    ("brand", "brand"),
-    ("checks", "checks"),
-    ("country", "country"),
-    ("fingerprint", "fingerprint"),
-    ("funding", "funding"),
-    ("installments", "installments"),
-    ("last4", "last4"),
-    ("mandate", "mandate"),
-    ("network", "network"),
-    ("three_d_secure", "three_d_secure"),
-    ("wallet", "wallet"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodDetailsCard:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodDetailsCard(Model):
+    """Schema ``payment_method_details_card`` of the Stripe API."""
 
     exp_month: int
     exp_year: int
@@ -45,70 +24,3 @@ class PaymentMethodDetailsCard:
     network: str | Unset | None = UNSET
     three_d_secure: m.ThreeDSecureDetails | Unset | None = UNSET
     wallet: m.PaymentMethodDetailsCardWallet | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "exp_month",
-            "exp_year",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "exp_month",
-            "exp_year",
-            "brand",
-            "checks",
-            "country",
-            "fingerprint",
-            "funding",
-            "installments",
-            "last4",
-            "mandate",
-            "network",
-            "three_d_secure",
-            "wallet",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodDetailsCard:
-        data = _c.expect_object("PaymentMethodDetailsCard", data)
-        try:
-            return cls(
-                exp_month=data["exp_month"],
-                exp_year=data["exp_year"],
-                brand=_c.UNSET if (v := data.get("brand", _c.UNSET)) is _c.UNSET else v,
-                checks=_c.UNSET
-                if (v := data.get("checks", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.PaymentMethodDetailsCardChecks.from_dict(v),
-                country=_c.UNSET if (v := data.get("country", _c.UNSET)) is _c.UNSET else v,
-                fingerprint=_c.UNSET if (v := data.get("fingerprint", _c.UNSET)) is _c.UNSET else v,
-                funding=_c.UNSET if (v := data.get("funding", _c.UNSET)) is _c.UNSET else v,
-                installments=_c.UNSET
-                if (v := data.get("installments", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.PaymentMethodDetailsCardInstallments.from_dict(v),
-                last4=_c.UNSET if (v := data.get("last4", _c.UNSET)) is _c.UNSET else v,
-                mandate=_c.UNSET if (v := data.get("mandate", _c.UNSET)) is _c.UNSET else v,
-                network=_c.UNSET if (v := data.get("network", _c.UNSET)) is _c.UNSET else v,
-                three_d_secure=_c.UNSET
-                if (v := data.get("three_d_secure", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.ThreeDSecureDetails.from_dict(v),
-                wallet=_c.UNSET
-                if (v := data.get("wallet", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.PaymentMethodDetailsCardWallet.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodDetailsCard", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

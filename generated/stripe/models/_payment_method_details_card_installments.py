@@ -2,46 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("plan", "plan"),)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodDetailsCardInstallments:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodDetailsCardInstallments(Model):
+    """Schema ``payment_method_details_card_installments`` of the Stripe API."""
 
     plan: m.PaymentMethodDetailsCardInstallmentsPlan | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "plan",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodDetailsCardInstallments:
-        data = _c.expect_object("PaymentMethodDetailsCardInstallments", data)
-        try:
-            return cls(
-                plan=_c.UNSET
-                if (v := data.get("plan", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.PaymentMethodDetailsCardInstallmentsPlan.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodDetailsCardInstallments", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,60 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("type", "type"),
-    ("count", "count"),
-    ("interval", "interval"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodDetailsCardInstallmentsPlan:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodDetailsCardInstallmentsPlan(Model):
+    """Schema ``payment_method_details_card_installments_plan`` of the Stripe API."""
 
     type: m.PaymentMethodDetailsCardInstallmentsPlanType | str
     count: int | Unset | None = UNSET
     interval: m.PaymentMethodDetailsCardInstallmentsPlanInterval | str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "count",
-            "interval",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodDetailsCardInstallmentsPlan:
-        data = _c.expect_object("PaymentMethodDetailsCardInstallmentsPlan", data)
-        try:
-            return cls(
-                type=_c.enum_value(m.PaymentMethodDetailsCardInstallmentsPlanType, data["type"]),
-                count=_c.UNSET if (v := data.get("count", _c.UNSET)) is _c.UNSET else v,
-                interval=_c.UNSET
-                if (v := data.get("interval", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.PaymentMethodDetailsCardInstallmentsPlanInterval, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodDetailsCardInstallmentsPlan", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

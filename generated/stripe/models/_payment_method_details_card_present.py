@@ -2,39 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("exp_month", "exp_month"),
-    ("exp_year", "exp_year"),
-    ("incremental_authorization_supported", "incremental_authorization_supported"),
-    ("overcapture_supported", "overcapture_supported"),
-    ("amount_authorized", "amount_authorized"),
-    ("brand", "brand"),
-    ("capture_before", "capture_before"),
-    ("cardholder_name", "cardholder_name"),
-    ("country", "country"),
-    ("emv_auth_data", "emv_auth_data"),
-    ("fingerprint", "fingerprint"),
-    ("funding", "funding"),
-    ("generated_card", "generated_card"),
-    ("last4", "last4"),
-    ("network", "network"),
-    ("read_method", "read_method"),
-    ("receipt", "receipt"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodDetailsCardPresent:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodDetailsCardPresent(Model):
+    """Schema ``payment_method_details_card_present`` of the Stripe API."""
 
     exp_month: int
     exp_year: int
@@ -53,82 +28,3 @@ class PaymentMethodDetailsCardPresent:
     network: str | Unset | None = UNSET
     read_method: m.PaymentMethodDetailsCardPresentReadMethod | str | Unset | None = UNSET
     receipt: m.PaymentMethodDetailsCardPresentReceipt | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "exp_month",
-            "exp_year",
-            "incremental_authorization_supported",
-            "overcapture_supported",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "exp_month",
-            "exp_year",
-            "incremental_authorization_supported",
-            "overcapture_supported",
-            "amount_authorized",
-            "brand",
-            "capture_before",
-            "cardholder_name",
-            "country",
-            "emv_auth_data",
-            "fingerprint",
-            "funding",
-            "generated_card",
-            "last4",
-            "network",
-            "read_method",
-            "receipt",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodDetailsCardPresent:
-        data = _c.expect_object("PaymentMethodDetailsCardPresent", data)
-        try:
-            return cls(
-                exp_month=data["exp_month"],
-                exp_year=data["exp_year"],
-                incremental_authorization_supported=data["incremental_authorization_supported"],
-                overcapture_supported=data["overcapture_supported"],
-                amount_authorized=_c.UNSET
-                if (v := data.get("amount_authorized", _c.UNSET)) is _c.UNSET
-                else v,
-                brand=_c.UNSET if (v := data.get("brand", _c.UNSET)) is _c.UNSET else v,
-                capture_before=_c.UNSET
-                if (v := data.get("capture_before", _c.UNSET)) is _c.UNSET
-                else v,
-                cardholder_name=_c.UNSET
-                if (v := data.get("cardholder_name", _c.UNSET)) is _c.UNSET
-                else v,
-                country=_c.UNSET if (v := data.get("country", _c.UNSET)) is _c.UNSET else v,
-                emv_auth_data=_c.UNSET
-                if (v := data.get("emv_auth_data", _c.UNSET)) is _c.UNSET
-                else v,
-                fingerprint=_c.UNSET if (v := data.get("fingerprint", _c.UNSET)) is _c.UNSET else v,
-                funding=_c.UNSET if (v := data.get("funding", _c.UNSET)) is _c.UNSET else v,
-                generated_card=_c.UNSET
-                if (v := data.get("generated_card", _c.UNSET)) is _c.UNSET
-                else v,
-                last4=_c.UNSET if (v := data.get("last4", _c.UNSET)) is _c.UNSET else v,
-                network=_c.UNSET if (v := data.get("network", _c.UNSET)) is _c.UNSET else v,
-                read_method=_c.UNSET
-                if (v := data.get("read_method", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.PaymentMethodDetailsCardPresentReadMethod, v),
-                receipt=_c.UNSET
-                if (v := data.get("receipt", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.PaymentMethodDetailsCardPresentReceipt.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodDetailsCardPresent", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

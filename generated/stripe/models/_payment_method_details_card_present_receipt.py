@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("account_type", "account_type"),
-    ("application_cryptogram", "application_cryptogram"),
-    ("application_preferred_name", "application_preferred_name"),
-    ("authorization_code", "authorization_code"),
-    ("authorization_response_code", "authorization_response_code"),
-    ("cardholder_verification_method", "cardholder_verification_method"),
-    ("dedicated_file_name", "dedicated_file_name"),
-    ("terminal_verification_results", "terminal_verification_results"),
-    ("transaction_status_information", "transaction_status_information"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodDetailsCardPresentReceipt:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodDetailsCardPresentReceipt(Model):
+    """Schema ``payment_method_details_card_present_receipt`` of the Stripe API."""
 
     account_type: m.PaymentMethodDetailsCardPresentReceiptAccountType | str | Unset = UNSET
     application_cryptogram: str | Unset | None = UNSET
@@ -37,59 +20,3 @@ class PaymentMethodDetailsCardPresentReceipt:
     dedicated_file_name: str | Unset | None = UNSET
     terminal_verification_results: str | Unset | None = UNSET
     transaction_status_information: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "account_type",
-            "application_cryptogram",
-            "application_preferred_name",
-            "authorization_code",
-            "authorization_response_code",
-            "cardholder_verification_method",
-            "dedicated_file_name",
-            "terminal_verification_results",
-            "transaction_status_information",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodDetailsCardPresentReceipt:
-        data = _c.expect_object("PaymentMethodDetailsCardPresentReceipt", data)
-        try:
-            return cls(
-                account_type=_c.UNSET
-                if (v := data.get("account_type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.PaymentMethodDetailsCardPresentReceiptAccountType, v),
-                application_cryptogram=_c.UNSET
-                if (v := data.get("application_cryptogram", _c.UNSET)) is _c.UNSET
-                else v,
-                application_preferred_name=_c.UNSET
-                if (v := data.get("application_preferred_name", _c.UNSET)) is _c.UNSET
-                else v,
-                authorization_code=_c.UNSET
-                if (v := data.get("authorization_code", _c.UNSET)) is _c.UNSET
-                else v,
-                authorization_response_code=_c.UNSET
-                if (v := data.get("authorization_response_code", _c.UNSET)) is _c.UNSET
-                else v,
-                cardholder_verification_method=_c.UNSET
-                if (v := data.get("cardholder_verification_method", _c.UNSET)) is _c.UNSET
-                else v,
-                dedicated_file_name=_c.UNSET
-                if (v := data.get("dedicated_file_name", _c.UNSET)) is _c.UNSET
-                else v,
-                terminal_verification_results=_c.UNSET
-                if (v := data.get("terminal_verification_results", _c.UNSET)) is _c.UNSET
-                else v,
-                transaction_status_information=_c.UNSET
-                if (v := data.get("transaction_status_information", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodDetailsCardPresentReceipt", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("type", "type"),
-    ("amex_express_checkout", "amex_express_checkout"),
-    ("apple_pay", "apple_pay"),
-    ("dynamic_last4", "dynamic_last4"),
-    ("google_pay", "google_pay"),
-    ("masterpass", "masterpass"),
-    ("samsung_pay", "samsung_pay"),
-    ("visa_checkout", "visa_checkout"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodDetailsCardWallet:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodDetailsCardWallet(Model):
+    """Schema ``payment_method_details_card_wallet`` of the Stripe API."""
 
     type: m.PaymentMethodDetailsCardWalletType | str
     amex_express_checkout: dict[str, Any] | Unset = UNSET
@@ -35,57 +21,3 @@ class PaymentMethodDetailsCardWallet:
     masterpass: m.PaymentMethodDetailsCardWalletMasterpass | Unset = UNSET
     samsung_pay: dict[str, Any] | Unset = UNSET
     visa_checkout: m.PaymentMethodDetailsCardWalletVisaCheckout | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "amex_express_checkout",
-            "apple_pay",
-            "dynamic_last4",
-            "google_pay",
-            "masterpass",
-            "samsung_pay",
-            "visa_checkout",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodDetailsCardWallet:
-        data = _c.expect_object("PaymentMethodDetailsCardWallet", data)
-        try:
-            return cls(
-                type=_c.enum_value(m.PaymentMethodDetailsCardWalletType, data["type"]),
-                amex_express_checkout=_c.UNSET
-                if (v := data.get("amex_express_checkout", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                apple_pay=_c.UNSET
-                if (v := data.get("apple_pay", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                dynamic_last4=_c.UNSET
-                if (v := data.get("dynamic_last4", _c.UNSET)) is _c.UNSET
-                else v,
-                google_pay=_c.UNSET
-                if (v := data.get("google_pay", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                masterpass=_c.UNSET
-                if (v := data.get("masterpass", _c.UNSET)) is _c.UNSET
-                else m.PaymentMethodDetailsCardWalletMasterpass.from_dict(v),
-                samsung_pay=_c.UNSET
-                if (v := data.get("samsung_pay", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                visa_checkout=_c.UNSET
-                if (v := data.get("visa_checkout", _c.UNSET)) is _c.UNSET
-                else m.PaymentMethodDetailsCardWalletVisaCheckout.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodDetailsCardWallet", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("bank", "bank"),
-    ("verified_name", "verified_name"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodDetailsEps:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodDetailsEps(Model):
+    """Schema ``payment_method_details_eps`` of the Stripe API."""
 
     bank: m.PaymentMethodDetailsEpsBank | str | Unset | None = UNSET
     verified_name: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "bank",
-            "verified_name",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodDetailsEps:
-        data = _c.expect_object("PaymentMethodDetailsEps", data)
-        try:
-            return cls(
-                bank=_c.UNSET
-                if (v := data.get("bank", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.PaymentMethodDetailsEpsBank, v),
-                verified_name=_c.UNSET
-                if (v := data.get("verified_name", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodDetailsEps", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("bank", "bank"),
-    ("transaction_id", "transaction_id"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodDetailsFpx:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodDetailsFpx(Model):
+    """Schema ``payment_method_details_fpx`` of the Stripe API."""
 
     bank: m.PaymentMethodDetailsFpxBank | str
     transaction_id: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "bank",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "bank",
-            "transaction_id",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodDetailsFpx:
-        data = _c.expect_object("PaymentMethodDetailsFpx", data)
-        try:
-            return cls(
-                bank=_c.enum_value(m.PaymentMethodDetailsFpxBank, data["bank"]),
-                transaction_id=_c.UNSET
-                if (v := data.get("transaction_id", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodDetailsFpx", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

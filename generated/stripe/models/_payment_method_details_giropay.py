@@ -2,56 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("bank_code", "bank_code"),
-    ("bank_name", "bank_name"),
-    ("bic", "bic"),
-    ("verified_name", "verified_name"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PaymentMethodDetailsGiropay:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodDetailsGiropay(Model):
+    """Schema ``payment_method_details_giropay`` of the Stripe API."""
 
     bank_code: str | Unset | None = UNSET
     bank_name: str | Unset | None = UNSET
     bic: str | Unset | None = UNSET
     verified_name: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "bank_code",
-            "bank_name",
-            "bic",
-            "verified_name",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodDetailsGiropay:
-        data = _c.expect_object("PaymentMethodDetailsGiropay", data)
-        try:
-            return cls(
-                bank_code=_c.UNSET if (v := data.get("bank_code", _c.UNSET)) is _c.UNSET else v,
-                bank_name=_c.UNSET if (v := data.get("bank_name", _c.UNSET)) is _c.UNSET else v,
-                bic=_c.UNSET if (v := data.get("bic", _c.UNSET)) is _c.UNSET else v,
-                verified_name=_c.UNSET
-                if (v := data.get("verified_name", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodDetailsGiropay", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("exp_month", "exp_month"),
-    ("exp_year", "exp_year"),
-    ("brand", "brand"),
-    ("cardholder_name", "cardholder_name"),
-    ("country", "country"),
-    ("emv_auth_data", "emv_auth_data"),
-    ("fingerprint", "fingerprint"),
-    ("funding", "funding"),
-    ("generated_card", "generated_card"),
-    ("last4", "last4"),
-    ("network", "network"),
-    ("preferred_locales", "preferred_locales"),
-    ("read_method", "read_method"),
-    ("receipt", "receipt"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodDetailsInteracPresent:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodDetailsInteracPresent(Model):
+    """Schema ``payment_method_details_interac_present`` of the Stripe API."""
 
     exp_month: int
     exp_year: int
@@ -47,74 +25,3 @@ class PaymentMethodDetailsInteracPresent:
     preferred_locales: list[str] | Unset | None = UNSET
     read_method: m.PaymentMethodDetailsInteracPresentReadMethod | str | Unset | None = UNSET
     receipt: m.PaymentMethodDetailsInteracPresentReceipt | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "exp_month",
-            "exp_year",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "exp_month",
-            "exp_year",
-            "brand",
-            "cardholder_name",
-            "country",
-            "emv_auth_data",
-            "fingerprint",
-            "funding",
-            "generated_card",
-            "last4",
-            "network",
-            "preferred_locales",
-            "read_method",
-            "receipt",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodDetailsInteracPresent:
-        data = _c.expect_object("PaymentMethodDetailsInteracPresent", data)
-        try:
-            return cls(
-                exp_month=data["exp_month"],
-                exp_year=data["exp_year"],
-                brand=_c.UNSET if (v := data.get("brand", _c.UNSET)) is _c.UNSET else v,
-                cardholder_name=_c.UNSET
-                if (v := data.get("cardholder_name", _c.UNSET)) is _c.UNSET
-                else v,
-                country=_c.UNSET if (v := data.get("country", _c.UNSET)) is _c.UNSET else v,
-                emv_auth_data=_c.UNSET
-                if (v := data.get("emv_auth_data", _c.UNSET)) is _c.UNSET
-                else v,
-                fingerprint=_c.UNSET if (v := data.get("fingerprint", _c.UNSET)) is _c.UNSET else v,
-                funding=_c.UNSET if (v := data.get("funding", _c.UNSET)) is _c.UNSET else v,
-                generated_card=_c.UNSET
-                if (v := data.get("generated_card", _c.UNSET)) is _c.UNSET
-                else v,
-                last4=_c.UNSET if (v := data.get("last4", _c.UNSET)) is _c.UNSET else v,
-                network=_c.UNSET if (v := data.get("network", _c.UNSET)) is _c.UNSET else v,
-                preferred_locales=_c.UNSET
-                if (v := data.get("preferred_locales", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else list(v),
-                read_method=_c.UNSET
-                if (v := data.get("read_method", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.PaymentMethodDetailsInteracPresentReadMethod, v),
-                receipt=_c.UNSET
-                if (v := data.get("receipt", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.PaymentMethodDetailsInteracPresentReceipt.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodDetailsInteracPresent", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("payment_method_category", "payment_method_category"),
-    ("preferred_locale", "preferred_locale"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PaymentMethodDetailsKlarna:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodDetailsKlarna(Model):
+    """Schema ``payment_method_details_klarna`` of the Stripe API."""
 
     payment_method_category: str | Unset | None = UNSET
     preferred_locale: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "payment_method_category",
-            "preferred_locale",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodDetailsKlarna:
-        data = _c.expect_object("PaymentMethodDetailsKlarna", data)
-        try:
-            return cls(
-                payment_method_category=_c.UNSET
-                if (v := data.get("payment_method_category", _c.UNSET)) is _c.UNSET
-                else v,
-                preferred_locale=_c.UNSET
-                if (v := data.get("preferred_locale", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodDetailsKlarna", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

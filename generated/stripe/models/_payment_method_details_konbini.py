@@ -2,46 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("store", "store"),)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodDetailsKonbini:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodDetailsKonbini(Model):
+    """Schema ``payment_method_details_konbini`` of the Stripe API."""
 
     store: m.PaymentMethodDetailsKonbiniStore | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "store",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodDetailsKonbini:
-        data = _c.expect_object("PaymentMethodDetailsKonbini", data)
-        try:
-            return cls(
-                store=_c.UNSET
-                if (v := data.get("store", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.PaymentMethodDetailsKonbiniStore.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodDetailsKonbini", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,46 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("entity", "entity"),
-    ("reference", "reference"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PaymentMethodDetailsMultibanco:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodDetailsMultibanco(Model):
+    """Schema ``payment_method_details_multibanco`` of the Stripe API."""
 
     entity: str | Unset | None = UNSET
     reference: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "entity",
-            "reference",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodDetailsMultibanco:
-        data = _c.expect_object("PaymentMethodDetailsMultibanco", data)
-        try:
-            return cls(
-                entity=_c.UNSET if (v := data.get("entity", _c.UNSET)) is _c.UNSET else v,
-                reference=_c.UNSET if (v := data.get("reference", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodDetailsMultibanco", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,58 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("bank", "bank"),
-    ("reference", "reference"),
-    ("verified_name", "verified_name"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodDetailsP24:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodDetailsP24(Model):
+    """Schema ``payment_method_details_p24`` of the Stripe API."""
 
     bank: m.PaymentMethodDetailsP24Bank | str | Unset | None = UNSET
     reference: str | Unset | None = UNSET
     verified_name: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "bank",
-            "reference",
-            "verified_name",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodDetailsP24:
-        data = _c.expect_object("PaymentMethodDetailsP24", data)
-        try:
-            return cls(
-                bank=_c.UNSET
-                if (v := data.get("bank", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.PaymentMethodDetailsP24Bank, v),
-                reference=_c.UNSET if (v := data.get("reference", _c.UNSET)) is _c.UNSET else v,
-                verified_name=_c.UNSET
-                if (v := data.get("verified_name", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodDetailsP24", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

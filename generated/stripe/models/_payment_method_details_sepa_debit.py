@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("bank_code", "bank_code"),
-    ("branch_code", "branch_code"),
-    ("country", "country"),
-    ("fingerprint", "fingerprint"),
-    ("last4", "last4"),
-    ("mandate", "mandate"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PaymentMethodDetailsSepaDebit:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodDetailsSepaDebit(Model):
+    """Schema ``payment_method_details_sepa_debit`` of the Stripe API."""
 
     bank_code: str | Unset | None = UNSET
     branch_code: str | Unset | None = UNSET
@@ -29,35 +15,3 @@ class PaymentMethodDetailsSepaDebit:
     fingerprint: str | Unset | None = UNSET
     last4: str | Unset | None = UNSET
     mandate: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "bank_code",
-            "branch_code",
-            "country",
-            "fingerprint",
-            "last4",
-            "mandate",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodDetailsSepaDebit:
-        data = _c.expect_object("PaymentMethodDetailsSepaDebit", data)
-        try:
-            return cls(
-                bank_code=_c.UNSET if (v := data.get("bank_code", _c.UNSET)) is _c.UNSET else v,
-                branch_code=_c.UNSET if (v := data.get("branch_code", _c.UNSET)) is _c.UNSET else v,
-                country=_c.UNSET if (v := data.get("country", _c.UNSET)) is _c.UNSET else v,
-                fingerprint=_c.UNSET if (v := data.get("fingerprint", _c.UNSET)) is _c.UNSET else v,
-                last4=_c.UNSET if (v := data.get("last4", _c.UNSET)) is _c.UNSET else v,
-                mandate=_c.UNSET if (v := data.get("mandate", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodDetailsSepaDebit", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("account_holder_type", "account_holder_type"),
-    ("account_type", "account_type"),
-    ("bank_name", "bank_name"),
-    ("fingerprint", "fingerprint"),
-    ("last4", "last4"),
-    ("routing_number", "routing_number"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodDetailsUsBankAccount:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodDetailsUsBankAccount(Model):
+    """Schema ``payment_method_details_us_bank_account`` of the Stripe API."""
 
     account_holder_type: (
         m.PaymentMethodDetailsUsBankAccountAccountHolderType | str | Unset | None
@@ -33,45 +19,3 @@ class PaymentMethodDetailsUsBankAccount:
     fingerprint: str | Unset | None = UNSET
     last4: str | Unset | None = UNSET
     routing_number: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "account_holder_type",
-            "account_type",
-            "bank_name",
-            "fingerprint",
-            "last4",
-            "routing_number",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodDetailsUsBankAccount:
-        data = _c.expect_object("PaymentMethodDetailsUsBankAccount", data)
-        try:
-            return cls(
-                account_holder_type=_c.UNSET
-                if (v := data.get("account_holder_type", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.PaymentMethodDetailsUsBankAccountAccountHolderType, v),
-                account_type=_c.UNSET
-                if (v := data.get("account_type", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.PaymentMethodDetailsUsBankAccountAccountType, v),
-                bank_name=_c.UNSET if (v := data.get("bank_name", _c.UNSET)) is _c.UNSET else v,
-                fingerprint=_c.UNSET if (v := data.get("fingerprint", _c.UNSET)) is _c.UNSET else v,
-                last4=_c.UNSET if (v := data.get("last4", _c.UNSET)) is _c.UNSET else v,
-                routing_number=_c.UNSET
-                if (v := data.get("routing_number", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodDetailsUsBankAccount", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,48 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("fingerprint", "fingerprint"),
-    ("transaction_id", "transaction_id"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PaymentMethodDetailsWechatPay:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodDetailsWechatPay(Model):
+    """Schema ``payment_method_details_wechat_pay`` of the Stripe API."""
 
     fingerprint: str | Unset | None = UNSET
     transaction_id: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "fingerprint",
-            "transaction_id",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodDetailsWechatPay:
-        data = _c.expect_object("PaymentMethodDetailsWechatPay", data)
-        try:
-            return cls(
-                fingerprint=_c.UNSET if (v := data.get("fingerprint", _c.UNSET)) is _c.UNSET else v,
-                transaction_id=_c.UNSET
-                if (v := data.get("transaction_id", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodDetailsWechatPay", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

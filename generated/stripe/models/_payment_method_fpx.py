@@ -2,45 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("bank", "bank"),)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodFpx:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodFpx(Model):
+    """Schema ``payment_method_fpx`` of the Stripe API."""
 
     bank: m.PaymentMethodFpxBank | str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "bank",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "bank",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodFpx:
-        data = _c.expect_object("PaymentMethodFpx", data)
-        try:
-            return cls(
-                bank=_c.enum_value(m.PaymentMethodFpxBank, data["bank"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodFpx", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,46 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("dob", "dob"),)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodKlarna:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodKlarna(Model):
+    """Schema ``payment_method_klarna`` of the Stripe API."""
 
     dob: m.PaymentFlowsPrivatePaymentMethodsKlarnaDob | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "dob",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodKlarna:
-        data = _c.expect_object("PaymentMethodKlarna", data)
-        try:
-            return cls(
-                dob=_c.UNSET
-                if (v := data.get("dob", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.PaymentFlowsPrivatePaymentMethodsKlarnaDob.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodKlarna", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,58 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("capture_method", "capture_method"),
-    ("preferred_locale", "preferred_locale"),
-    ("setup_future_usage", "setup_future_usage"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodOptionsAffirm:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodOptionsAffirm(Model):
+    """Schema ``payment_method_options_affirm`` of the Stripe API."""
 
     capture_method: m.PaymentMethodOptionsAffirmCaptureMethod | str | Unset = UNSET
     preferred_locale: str | Unset = UNSET
     setup_future_usage: m.PaymentMethodOptionsAffirmSetupFutureUsage | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "capture_method",
-            "preferred_locale",
-            "setup_future_usage",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodOptionsAffirm:
-        data = _c.expect_object("PaymentMethodOptionsAffirm", data)
-        try:
-            return cls(
-                capture_method=_c.UNSET
-                if (v := data.get("capture_method", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.PaymentMethodOptionsAffirmCaptureMethod, v),
-                preferred_locale=_c.UNSET
-                if (v := data.get("preferred_locale", _c.UNSET)) is _c.UNSET
-                else v,
-                setup_future_usage=_c.UNSET
-                if (v := data.get("setup_future_usage", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.PaymentMethodOptionsAffirmSetupFutureUsage, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodOptionsAffirm", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

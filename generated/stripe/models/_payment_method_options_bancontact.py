@@ -2,56 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("preferred_language", "preferred_language"),
-    ("setup_future_usage", "setup_future_usage"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodOptionsBancontact:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodOptionsBancontact(Model):
+    """Schema ``payment_method_options_bancontact`` of the Stripe API."""
 
     preferred_language: m.PaymentMethodOptionsBancontactPreferredLanguage | str
     setup_future_usage: m.PaymentMethodOptionsBancontactSetupFutureUsage | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "preferred_language",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "preferred_language",
-            "setup_future_usage",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodOptionsBancontact:
-        data = _c.expect_object("PaymentMethodOptionsBancontact", data)
-        try:
-            return cls(
-                preferred_language=_c.enum_value(
-                    m.PaymentMethodOptionsBancontactPreferredLanguage, data["preferred_language"]
-                ),
-                setup_future_usage=_c.UNSET
-                if (v := data.get("setup_future_usage", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.PaymentMethodOptionsBancontactSetupFutureUsage, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodOptionsBancontact", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("amount_type", "amount_type"),
-    ("interval", "interval"),
-    ("reference", "reference"),
-    ("start_date", "start_date"),
-    ("description", "description"),
-    ("end_date", "end_date"),
-    ("interval_count", "interval_count"),
-    ("supported_types", "supported_types"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodOptionsCardMandateOptions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodOptionsCardMandateOptions(Model):
+    """Schema ``payment_method_options_card_mandate_options`` of the Stripe API."""
 
     amount: int
     amount_type: m.PaymentMethodOptionsCardMandateOptionsAmountType | str
@@ -39,62 +22,3 @@ class PaymentMethodOptionsCardMandateOptions:
     supported_types: (
         list[m.PaymentMethodOptionsCardMandateOptionsSupportedTypesItem | str] | Unset | None
     ) = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "amount_type",
-            "interval",
-            "reference",
-            "start_date",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "amount_type",
-            "interval",
-            "reference",
-            "start_date",
-            "description",
-            "end_date",
-            "interval_count",
-            "supported_types",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodOptionsCardMandateOptions:
-        data = _c.expect_object("PaymentMethodOptionsCardMandateOptions", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                amount_type=_c.enum_value(
-                    m.PaymentMethodOptionsCardMandateOptionsAmountType, data["amount_type"]
-                ),
-                interval=_c.enum_value(
-                    m.PaymentMethodOptionsCardMandateOptionsInterval, data["interval"]
-                ),
-                reference=data["reference"],
-                start_date=data["start_date"],
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                end_date=_c.UNSET if (v := data.get("end_date", _c.UNSET)) is _c.UNSET else v,
-                interval_count=_c.UNSET
-                if (v := data.get("interval_count", _c.UNSET)) is _c.UNSET
-                else v,
-                supported_types=_c.UNSET
-                if (v := data.get("supported_types", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [
-                    _c.enum_value(m.PaymentMethodOptionsCardMandateOptionsSupportedTypesItem, x)
-                    for x in v
-                ],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodOptionsCardMandateOptions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

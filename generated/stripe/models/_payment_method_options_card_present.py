@@ -2,51 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("request_extended_authorization", "request_extended_authorization"),
-    ("request_incremental_authorization_support", "request_incremental_authorization_support"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PaymentMethodOptionsCardPresent:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodOptionsCardPresent(Model):
+    """Schema ``payment_method_options_card_present`` of the Stripe API."""
 
     request_extended_authorization: bool | Unset | None = UNSET
     request_incremental_authorization_support: bool | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "request_extended_authorization",
-            "request_incremental_authorization_support",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodOptionsCardPresent:
-        data = _c.expect_object("PaymentMethodOptionsCardPresent", data)
-        try:
-            return cls(
-                request_extended_authorization=_c.UNSET
-                if (v := data.get("request_extended_authorization", _c.UNSET)) is _c.UNSET
-                else v,
-                request_incremental_authorization_support=_c.UNSET
-                if (v := data.get("request_incremental_authorization_support", _c.UNSET))
-                is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodOptionsCardPresent", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

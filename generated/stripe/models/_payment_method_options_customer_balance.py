@@ -2,60 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("bank_transfer", "bank_transfer"),
-    ("funding_type", "funding_type"),
-    ("setup_future_usage", "setup_future_usage"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodOptionsCustomerBalance:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodOptionsCustomerBalance(Model):
+    """Schema ``payment_method_options_customer_balance`` of the Stripe API."""
 
     bank_transfer: m.PaymentMethodOptionsCustomerBalanceBankTransfer | Unset = UNSET
     funding_type: m.PaymentMethodOptionsCustomerBalanceFundingType | str | Unset | None = UNSET
     setup_future_usage: m.PaymentMethodOptionsCustomerBalanceSetupFutureUsage | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "bank_transfer",
-            "funding_type",
-            "setup_future_usage",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodOptionsCustomerBalance:
-        data = _c.expect_object("PaymentMethodOptionsCustomerBalance", data)
-        try:
-            return cls(
-                bank_transfer=_c.UNSET
-                if (v := data.get("bank_transfer", _c.UNSET)) is _c.UNSET
-                else m.PaymentMethodOptionsCustomerBalanceBankTransfer.from_dict(v),
-                funding_type=_c.UNSET
-                if (v := data.get("funding_type", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.PaymentMethodOptionsCustomerBalanceFundingType, v),
-                setup_future_usage=_c.UNSET
-                if (v := data.get("setup_future_usage", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.PaymentMethodOptionsCustomerBalanceSetupFutureUsage, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodOptionsCustomerBalance", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("eu_bank_transfer", "eu_bank_transfer"),
-    ("requested_address_types", "requested_address_types"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodOptionsCustomerBalanceBankTransfer:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodOptionsCustomerBalanceBankTransfer(Model):
+    """Schema ``payment_method_options_customer_balance_bank_transfer`` of the Stripe API."""
 
     eu_bank_transfer: m.PaymentMethodOptionsCustomerBalanceEuBankAccount | Unset = UNSET
     requested_address_types: (
@@ -28,43 +17,3 @@ class PaymentMethodOptionsCustomerBalanceBankTransfer:
         | Unset
     ) = UNSET
     type: m.PaymentMethodOptionsCustomerBalanceBankTransferType | str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "eu_bank_transfer",
-            "requested_address_types",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodOptionsCustomerBalanceBankTransfer:
-        data = _c.expect_object("PaymentMethodOptionsCustomerBalanceBankTransfer", data)
-        try:
-            return cls(
-                eu_bank_transfer=_c.UNSET
-                if (v := data.get("eu_bank_transfer", _c.UNSET)) is _c.UNSET
-                else m.PaymentMethodOptionsCustomerBalanceEuBankAccount.from_dict(v),
-                requested_address_types=_c.UNSET
-                if (v := data.get("requested_address_types", _c.UNSET)) is _c.UNSET
-                else [
-                    _c.enum_value(
-                        m.PaymentMethodOptionsCustomerBalanceBankTransferRequestedAddressTypesItem,
-                        x,
-                    )
-                    for x in v
-                ],
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.PaymentMethodOptionsCustomerBalanceBankTransferType, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodOptionsCustomerBalanceBankTransfer", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,47 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("country", "country"),)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodOptionsCustomerBalanceEuBankAccount:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodOptionsCustomerBalanceEuBankAccount(Model):
+    """Schema ``payment_method_options_customer_balance_eu_bank_account`` of the Stripe API."""
 
     country: m.PaymentMethodOptionsCustomerBalanceEuBankAccountCountry | str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "country",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "country",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodOptionsCustomerBalanceEuBankAccount:
-        data = _c.expect_object("PaymentMethodOptionsCustomerBalanceEuBankAccount", data)
-        try:
-            return cls(
-                country=_c.enum_value(
-                    m.PaymentMethodOptionsCustomerBalanceEuBankAccountCountry, data["country"]
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodOptionsCustomerBalanceEuBankAccount", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

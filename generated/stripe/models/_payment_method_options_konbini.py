@@ -2,68 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("confirmation_number", "confirmation_number"),
-    ("expires_after_days", "expires_after_days"),
-    ("expires_at", "expires_at"),
-    ("product_description", "product_description"),
-    ("setup_future_usage", "setup_future_usage"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodOptionsKonbini:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodOptionsKonbini(Model):
+    """Schema ``payment_method_options_konbini`` of the Stripe API."""
 
     confirmation_number: str | Unset | None = UNSET
     expires_after_days: int | Unset | None = UNSET
     expires_at: int | Unset | None = UNSET
     product_description: str | Unset | None = UNSET
     setup_future_usage: m.PaymentMethodOptionsKonbiniSetupFutureUsage | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "confirmation_number",
-            "expires_after_days",
-            "expires_at",
-            "product_description",
-            "setup_future_usage",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodOptionsKonbini:
-        data = _c.expect_object("PaymentMethodOptionsKonbini", data)
-        try:
-            return cls(
-                confirmation_number=_c.UNSET
-                if (v := data.get("confirmation_number", _c.UNSET)) is _c.UNSET
-                else v,
-                expires_after_days=_c.UNSET
-                if (v := data.get("expires_after_days", _c.UNSET)) is _c.UNSET
-                else v,
-                expires_at=_c.UNSET if (v := data.get("expires_at", _c.UNSET)) is _c.UNSET else v,
-                product_description=_c.UNSET
-                if (v := data.get("product_description", _c.UNSET)) is _c.UNSET
-                else v,
-                setup_future_usage=_c.UNSET
-                if (v := data.get("setup_future_usage", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.PaymentMethodOptionsKonbiniSetupFutureUsage, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodOptionsKonbini", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,56 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("expires_after_seconds", "expires_after_seconds"),
-    ("expires_at", "expires_at"),
-    ("setup_future_usage", "setup_future_usage"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodOptionsPix:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodOptionsPix(Model):
+    """Schema ``payment_method_options_pix`` of the Stripe API."""
 
     expires_after_seconds: int | Unset | None = UNSET
     expires_at: int | Unset | None = UNSET
     setup_future_usage: m.PaymentMethodOptionsPixSetupFutureUsage | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "expires_after_seconds",
-            "expires_at",
-            "setup_future_usage",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodOptionsPix:
-        data = _c.expect_object("PaymentMethodOptionsPix", data)
-        try:
-            return cls(
-                expires_after_seconds=_c.UNSET
-                if (v := data.get("expires_after_seconds", _c.UNSET)) is _c.UNSET
-                else v,
-                expires_at=_c.UNSET if (v := data.get("expires_at", _c.UNSET)) is _c.UNSET else v,
-                setup_future_usage=_c.UNSET
-                if (v := data.get("setup_future_usage", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.PaymentMethodOptionsPixSetupFutureUsage, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodOptionsPix", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,58 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("app_id", "app_id"),
-    ("client", "client"),
-    ("setup_future_usage", "setup_future_usage"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodOptionsWechatPay:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodOptionsWechatPay(Model):
+    """Schema ``payment_method_options_wechat_pay`` of the Stripe API."""
 
     app_id: str | Unset | None = UNSET
     client: m.PaymentMethodOptionsWechatPayClient | str | Unset | None = UNSET
     setup_future_usage: m.PaymentMethodOptionsWechatPaySetupFutureUsage | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "app_id",
-            "client",
-            "setup_future_usage",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodOptionsWechatPay:
-        data = _c.expect_object("PaymentMethodOptionsWechatPay", data)
-        try:
-            return cls(
-                app_id=_c.UNSET if (v := data.get("app_id", _c.UNSET)) is _c.UNSET else v,
-                client=_c.UNSET
-                if (v := data.get("client", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.PaymentMethodOptionsWechatPayClient, v),
-                setup_future_usage=_c.UNSET
-                if (v := data.get("setup_future_usage", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.PaymentMethodOptionsWechatPaySetupFutureUsage, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodOptionsWechatPay", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

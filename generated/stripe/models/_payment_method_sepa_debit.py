@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("bank_code", "bank_code"),
-    ("branch_code", "branch_code"),
-    ("country", "country"),
-    ("fingerprint", "fingerprint"),
-    ("generated_from", "generated_from"),
-    ("last4", "last4"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodSepaDebit:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodSepaDebit(Model):
+    """Schema ``payment_method_sepa_debit`` of the Stripe API."""
 
     bank_code: str | Unset | None = UNSET
     branch_code: str | Unset | None = UNSET
@@ -31,39 +17,3 @@ class PaymentMethodSepaDebit:
     fingerprint: str | Unset | None = UNSET
     generated_from: m.SepaDebitGeneratedFrom | Unset | None = UNSET
     last4: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "bank_code",
-            "branch_code",
-            "country",
-            "fingerprint",
-            "generated_from",
-            "last4",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodSepaDebit:
-        data = _c.expect_object("PaymentMethodSepaDebit", data)
-        try:
-            return cls(
-                bank_code=_c.UNSET if (v := data.get("bank_code", _c.UNSET)) is _c.UNSET else v,
-                branch_code=_c.UNSET if (v := data.get("branch_code", _c.UNSET)) is _c.UNSET else v,
-                country=_c.UNSET if (v := data.get("country", _c.UNSET)) is _c.UNSET else v,
-                fingerprint=_c.UNSET if (v := data.get("fingerprint", _c.UNSET)) is _c.UNSET else v,
-                generated_from=_c.UNSET
-                if (v := data.get("generated_from", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.SepaDebitGeneratedFrom.from_dict(v),
-                last4=_c.UNSET if (v := data.get("last4", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodSepaDebit", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

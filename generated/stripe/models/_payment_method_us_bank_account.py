@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("account_holder_type", "account_holder_type"),
-    ("account_type", "account_type"),
-    ("bank_name", "bank_name"),
-    ("financial_connections_account", "financial_connections_account"),
-    ("fingerprint", "fingerprint"),
-    ("last4", "last4"),
-    ("networks", "networks"),
-    ("routing_number", "routing_number"),
-    ("status_details", "status_details"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodUsBankAccount:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodUsBankAccount(Model):
+    """Schema ``payment_method_us_bank_account`` of the Stripe API."""
 
     account_holder_type: m.PaymentMethodUsBankAccountAccountHolderType | str | Unset | None = UNSET
     account_type: m.PaymentMethodUsBankAccountAccountType | str | Unset | None = UNSET
@@ -37,61 +20,3 @@ class PaymentMethodUsBankAccount:
     networks: m.UsBankAccountNetworks | Unset | None = UNSET
     routing_number: str | Unset | None = UNSET
     status_details: m.PaymentMethodUsBankAccountStatusDetails | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "account_holder_type",
-            "account_type",
-            "bank_name",
-            "financial_connections_account",
-            "fingerprint",
-            "last4",
-            "networks",
-            "routing_number",
-            "status_details",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodUsBankAccount:
-        data = _c.expect_object("PaymentMethodUsBankAccount", data)
-        try:
-            return cls(
-                account_holder_type=_c.UNSET
-                if (v := data.get("account_holder_type", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.PaymentMethodUsBankAccountAccountHolderType, v),
-                account_type=_c.UNSET
-                if (v := data.get("account_type", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.PaymentMethodUsBankAccountAccountType, v),
-                bank_name=_c.UNSET if (v := data.get("bank_name", _c.UNSET)) is _c.UNSET else v,
-                financial_connections_account=_c.UNSET
-                if (v := data.get("financial_connections_account", _c.UNSET)) is _c.UNSET
-                else v,
-                fingerprint=_c.UNSET if (v := data.get("fingerprint", _c.UNSET)) is _c.UNSET else v,
-                last4=_c.UNSET if (v := data.get("last4", _c.UNSET)) is _c.UNSET else v,
-                networks=_c.UNSET
-                if (v := data.get("networks", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.UsBankAccountNetworks.from_dict(v),
-                routing_number=_c.UNSET
-                if (v := data.get("routing_number", _c.UNSET)) is _c.UNSET
-                else v,
-                status_details=_c.UNSET
-                if (v := data.get("status_details", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.PaymentMethodUsBankAccountStatusDetails.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodUsBankAccount", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,56 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("network_code", "network_code"),
-    ("reason", "reason"),
-)
 
-
-@attrs.define(kw_only=True)
-class PaymentMethodUsBankAccountBlocked:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PaymentMethodUsBankAccountBlocked(Model):
+    """Schema ``payment_method_us_bank_account_blocked`` of the Stripe API."""
 
     network_code: m.PaymentMethodUsBankAccountBlockedNetworkCode | str | Unset | None = UNSET
     reason: m.PaymentMethodUsBankAccountBlockedReason | str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "network_code",
-            "reason",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PaymentMethodUsBankAccountBlocked:
-        data = _c.expect_object("PaymentMethodUsBankAccountBlocked", data)
-        try:
-            return cls(
-                network_code=_c.UNSET
-                if (v := data.get("network_code", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.PaymentMethodUsBankAccountBlockedNetworkCode, v),
-                reason=_c.UNSET
-                if (v := data.get("reason", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.PaymentMethodUsBankAccountBlockedReason, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PaymentMethodUsBankAccountBlocked", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

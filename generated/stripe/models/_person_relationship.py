@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("director", "director"),
-    ("executive", "executive"),
-    ("owner", "owner"),
-    ("percent_ownership", "percent_ownership"),
-    ("representative", "representative"),
-    ("title", "title"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PersonRelationship:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PersonRelationship(Model):
+    """Schema ``person_relationship`` of the Stripe API."""
 
     director: bool | Unset | None = UNSET
     executive: bool | Unset | None = UNSET
@@ -29,41 +15,3 @@ class PersonRelationship:
     percent_ownership: float | Unset | None = UNSET
     representative: bool | Unset | None = UNSET
     title: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "director",
-            "executive",
-            "owner",
-            "percent_ownership",
-            "representative",
-            "title",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PersonRelationship:
-        data = _c.expect_object("PersonRelationship", data)
-        try:
-            return cls(
-                director=_c.UNSET if (v := data.get("director", _c.UNSET)) is _c.UNSET else v,
-                executive=_c.UNSET if (v := data.get("executive", _c.UNSET)) is _c.UNSET else v,
-                owner=_c.UNSET if (v := data.get("owner", _c.UNSET)) is _c.UNSET else v,
-                percent_ownership=_c.UNSET
-                if (v := data.get("percent_ownership", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.to_float(v),
-                representative=_c.UNSET
-                if (v := data.get("representative", _c.UNSET)) is _c.UNSET
-                else v,
-                title=_c.UNSET if (v := data.get("title", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PersonRelationship", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

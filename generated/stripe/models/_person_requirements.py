@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("currently_due", "currently_due"),
-    ("errors", "errors"),
-    ("eventually_due", "eventually_due"),
-    ("past_due", "past_due"),
-    ("pending_verification", "pending_verification"),
-    ("alternatives", "alternatives"),
-)
 
-
-@attrs.define(kw_only=True)
-class PersonRequirements:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PersonRequirements(Model):
+    """Schema ``person_requirements`` of the Stripe API."""
 
     currently_due: list[str]
     errors: list[m.AccountRequirementsError]
@@ -31,47 +17,3 @@ class PersonRequirements:
     past_due: list[str]
     pending_verification: list[str]
     alternatives: list[m.AccountRequirementsAlternative] | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "currently_due",
-            "errors",
-            "eventually_due",
-            "past_due",
-            "pending_verification",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "currently_due",
-            "errors",
-            "eventually_due",
-            "past_due",
-            "pending_verification",
-            "alternatives",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PersonRequirements:
-        data = _c.expect_object("PersonRequirements", data)
-        try:
-            return cls(
-                currently_due=list(data["currently_due"]),
-                errors=[m.AccountRequirementsError.from_dict(x) for x in data["errors"]],
-                eventually_due=list(data["eventually_due"]),
-                past_due=list(data["past_due"]),
-                pending_verification=list(data["pending_verification"]),
-                alternatives=_c.UNSET
-                if (v := data.get("alternatives", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [m.AccountRequirementsAlternative.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PersonRequirements", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

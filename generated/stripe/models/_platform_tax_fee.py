@@ -2,67 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("account", "account"),
-    ("id", "id"),
-    ("object", "object"),
-    ("source_transaction", "source_transaction"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class PlatformTaxFee:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PlatformTaxFee(Model):
+    """Schema ``platform_tax_fee`` of the Stripe API."""
 
     account: str
     id: str
     object: m.PlatformTaxFeeObject | str
     source_transaction: str
     type: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "account",
-            "id",
-            "object",
-            "source_transaction",
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "account",
-            "id",
-            "object",
-            "source_transaction",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PlatformTaxFee:
-        data = _c.expect_object("PlatformTaxFee", data)
-        try:
-            return cls(
-                account=data["account"],
-                id=data["id"],
-                object=_c.enum_value(m.PlatformTaxFeeObject, data["object"]),
-                source_transaction=data["source_transaction"],
-                type=data["type"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PlatformTaxFee", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,43 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("active", "active"),
-    ("billing_scheme", "billing_scheme"),
-    ("created", "created"),
-    ("currency", "currency"),
-    ("id", "id"),
-    ("livemode", "livemode"),
-    ("metadata", "metadata"),
-    ("object", "object"),
-    ("product", "product"),
-    ("type", "type"),
-    ("currency_options", "currency_options"),
-    ("custom_unit_amount", "custom_unit_amount"),
-    ("lookup_key", "lookup_key"),
-    ("nickname", "nickname"),
-    ("recurring", "recurring"),
-    ("tax_behavior", "tax_behavior"),
-    ("tiers", "tiers"),
-    ("tiers_mode", "tiers_mode"),
-    ("transform_quantity", "transform_quantity"),
-    ("unit_amount", "unit_amount"),
-    ("unit_amount_decimal", "unit_amount_decimal"),
-)
 
-
-@attrs.define(kw_only=True)
-class Price:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Price(Model):
+    """Schema ``price`` of the Stripe API."""
 
     active: bool
     billing_scheme: m.PriceBillingScheme | str
@@ -61,111 +32,3 @@ class Price:
     transform_quantity: m.TransformQuantity | Unset | None = UNSET
     unit_amount: int | Unset | None = UNSET
     unit_amount_decimal: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "active",
-            "billing_scheme",
-            "created",
-            "currency",
-            "id",
-            "livemode",
-            "metadata",
-            "object",
-            "product",
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "active",
-            "billing_scheme",
-            "created",
-            "currency",
-            "id",
-            "livemode",
-            "metadata",
-            "object",
-            "product",
-            "type",
-            "currency_options",
-            "custom_unit_amount",
-            "lookup_key",
-            "nickname",
-            "recurring",
-            "tax_behavior",
-            "tiers",
-            "tiers_mode",
-            "transform_quantity",
-            "unit_amount",
-            "unit_amount_decimal",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Price:
-        data = _c.expect_object("Price", data)
-        try:
-            return cls(
-                active=data["active"],
-                billing_scheme=_c.enum_value(m.PriceBillingScheme, data["billing_scheme"]),
-                created=data["created"],
-                currency=data["currency"],
-                id=data["id"],
-                livemode=data["livemode"],
-                metadata=dict(data["metadata"]),
-                object=_c.enum_value(m.PriceObject, data["object"]),
-                product=_c.decode_union(
-                    data["product"],
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Product),
-                        _c.model_choice(m.DeletedProduct),
-                    ),
-                ),
-                type=_c.enum_value(m.PriceType, data["type"]),
-                currency_options=_c.UNSET
-                if (v := data.get("currency_options", _c.UNSET)) is _c.UNSET
-                else {k: m.CurrencyOption.from_dict(x) for k, x in v.items()},
-                custom_unit_amount=_c.UNSET
-                if (v := data.get("custom_unit_amount", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.CustomUnitAmount.from_dict(v),
-                lookup_key=_c.UNSET if (v := data.get("lookup_key", _c.UNSET)) is _c.UNSET else v,
-                nickname=_c.UNSET if (v := data.get("nickname", _c.UNSET)) is _c.UNSET else v,
-                recurring=_c.UNSET
-                if (v := data.get("recurring", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.Recurring.from_dict(v),
-                tax_behavior=_c.UNSET
-                if (v := data.get("tax_behavior", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.PriceTaxBehavior, v),
-                tiers=_c.UNSET
-                if (v := data.get("tiers", _c.UNSET)) is _c.UNSET
-                else [m.PriceTier.from_dict(x) for x in v],
-                tiers_mode=_c.UNSET
-                if (v := data.get("tiers_mode", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.PriceTiersMode, v),
-                transform_quantity=_c.UNSET
-                if (v := data.get("transform_quantity", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.TransformQuantity.from_dict(v),
-                unit_amount=_c.UNSET if (v := data.get("unit_amount", _c.UNSET)) is _c.UNSET else v,
-                unit_amount_decimal=_c.UNSET
-                if (v := data.get("unit_amount_decimal", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Price", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

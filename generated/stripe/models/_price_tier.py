@@ -2,62 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("flat_amount", "flat_amount"),
-    ("flat_amount_decimal", "flat_amount_decimal"),
-    ("unit_amount", "unit_amount"),
-    ("unit_amount_decimal", "unit_amount_decimal"),
-    ("up_to", "up_to"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PriceTier:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PriceTier(Model):
+    """Schema ``price_tier`` of the Stripe API."""
 
     flat_amount: int | Unset | None = UNSET
     flat_amount_decimal: str | Unset | None = UNSET
     unit_amount: int | Unset | None = UNSET
     unit_amount_decimal: str | Unset | None = UNSET
     up_to: int | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "flat_amount",
-            "flat_amount_decimal",
-            "unit_amount",
-            "unit_amount_decimal",
-            "up_to",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PriceTier:
-        data = _c.expect_object("PriceTier", data)
-        try:
-            return cls(
-                flat_amount=_c.UNSET if (v := data.get("flat_amount", _c.UNSET)) is _c.UNSET else v,
-                flat_amount_decimal=_c.UNSET
-                if (v := data.get("flat_amount_decimal", _c.UNSET)) is _c.UNSET
-                else v,
-                unit_amount=_c.UNSET if (v := data.get("unit_amount", _c.UNSET)) is _c.UNSET else v,
-                unit_amount_decimal=_c.UNSET
-                if (v := data.get("unit_amount_decimal", _c.UNSET)) is _c.UNSET
-                else v,
-                up_to=_c.UNSET if (v := data.get("up_to", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PriceTier", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

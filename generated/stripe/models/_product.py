@@ -2,39 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("active", "active"),
-    ("created", "created"),
-    ("id", "id"),
-    ("images", "images"),
-    ("livemode", "livemode"),
-    ("metadata", "metadata"),
-    ("name", "name"),
-    ("object", "object"),
-    ("updated", "updated"),
-    ("default_price", "default_price"),
-    ("description", "description"),
-    ("package_dimensions", "package_dimensions"),
-    ("shippable", "shippable"),
-    ("statement_descriptor", "statement_descriptor"),
-    ("tax_code", "tax_code"),
-    ("unit_label", "unit_label"),
-    ("url", "url"),
-)
 
-
-@attrs.define(kw_only=True)
-class Product:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Product(Model):
+    """Schema ``product`` of the Stripe API."""
 
     active: bool
     created: int
@@ -53,95 +28,3 @@ class Product:
     tax_code: str | m.TaxCode | Unset | None = UNSET
     unit_label: str | Unset | None = UNSET
     url: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "active",
-            "created",
-            "id",
-            "images",
-            "livemode",
-            "metadata",
-            "name",
-            "object",
-            "updated",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "active",
-            "created",
-            "id",
-            "images",
-            "livemode",
-            "metadata",
-            "name",
-            "object",
-            "updated",
-            "default_price",
-            "description",
-            "package_dimensions",
-            "shippable",
-            "statement_descriptor",
-            "tax_code",
-            "unit_label",
-            "url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Product:
-        data = _c.expect_object("Product", data)
-        try:
-            return cls(
-                active=data["active"],
-                created=data["created"],
-                id=data["id"],
-                images=list(data["images"]),
-                livemode=data["livemode"],
-                metadata=dict(data["metadata"]),
-                name=data["name"],
-                object=_c.enum_value(m.ProductObject, data["object"]),
-                updated=data["updated"],
-                default_price=_c.UNSET
-                if (v := data.get("default_price", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Price),
-                    ),
-                ),
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                package_dimensions=_c.UNSET
-                if (v := data.get("package_dimensions", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.PackageDimensions.from_dict(v),
-                shippable=_c.UNSET if (v := data.get("shippable", _c.UNSET)) is _c.UNSET else v,
-                statement_descriptor=_c.UNSET
-                if (v := data.get("statement_descriptor", _c.UNSET)) is _c.UNSET
-                else v,
-                tax_code=_c.UNSET
-                if (v := data.get("tax_code", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.TaxCode),
-                    ),
-                ),
-                unit_label=_c.UNSET if (v := data.get("unit_label", _c.UNSET)) is _c.UNSET else v,
-                url=_c.UNSET if (v := data.get("url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Product", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

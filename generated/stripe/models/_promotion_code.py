@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("active", "active"),
-    ("code", "code"),
-    ("coupon", "coupon"),
-    ("created", "created"),
-    ("id", "id"),
-    ("livemode", "livemode"),
-    ("object", "object"),
-    ("restrictions", "restrictions"),
-    ("times_redeemed", "times_redeemed"),
-    ("customer", "customer"),
-    ("expires_at", "expires_at"),
-    ("max_redemptions", "max_redemptions"),
-    ("metadata", "metadata"),
-)
 
-
-@attrs.define(kw_only=True)
-class PromotionCode:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PromotionCode(Model):
+    """Schema ``promotion_code`` of the Stripe API."""
 
     active: bool
     code: str
@@ -45,78 +24,3 @@ class PromotionCode:
     expires_at: int | Unset | None = UNSET
     max_redemptions: int | Unset | None = UNSET
     metadata: dict[str, str] | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "active",
-            "code",
-            "coupon",
-            "created",
-            "id",
-            "livemode",
-            "object",
-            "restrictions",
-            "times_redeemed",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "active",
-            "code",
-            "coupon",
-            "created",
-            "id",
-            "livemode",
-            "object",
-            "restrictions",
-            "times_redeemed",
-            "customer",
-            "expires_at",
-            "max_redemptions",
-            "metadata",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PromotionCode:
-        data = _c.expect_object("PromotionCode", data)
-        try:
-            return cls(
-                active=data["active"],
-                code=data["code"],
-                coupon=m.Coupon.from_dict(data["coupon"]),
-                created=data["created"],
-                id=data["id"],
-                livemode=data["livemode"],
-                object=_c.enum_value(m.PromotionCodeObject, data["object"]),
-                restrictions=m.PromotionCodesResourceRestrictions.from_dict(data["restrictions"]),
-                times_redeemed=data["times_redeemed"],
-                customer=_c.UNSET
-                if (v := data.get("customer", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Customer),
-                        _c.model_choice(m.DeletedCustomer),
-                    ),
-                ),
-                expires_at=_c.UNSET if (v := data.get("expires_at", _c.UNSET)) is _c.UNSET else v,
-                max_redemptions=_c.UNSET
-                if (v := data.get("max_redemptions", _c.UNSET)) is _c.UNSET
-                else v,
-                metadata=_c.UNSET
-                if (v := data.get("metadata", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PromotionCode", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,43 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (("minimum_amount", "minimum_amount"),)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class PromotionCodeCurrencyOption:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PromotionCodeCurrencyOption(Model):
+    """Schema ``promotion_code_currency_option`` of the Stripe API."""
 
     minimum_amount: int
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "minimum_amount",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "minimum_amount",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PromotionCodeCurrencyOption:
-        data = _c.expect_object("PromotionCodeCurrencyOption", data)
-        try:
-            return cls(
-                minimum_amount=data["minimum_amount"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PromotionCodeCurrencyOption", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

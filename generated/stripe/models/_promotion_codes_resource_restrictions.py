@@ -2,66 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("first_time_transaction", "first_time_transaction"),
-    ("currency_options", "currency_options"),
-    ("minimum_amount", "minimum_amount"),
-    ("minimum_amount_currency", "minimum_amount_currency"),
-)
 
-
-@attrs.define(kw_only=True)
-class PromotionCodesResourceRestrictions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PromotionCodesResourceRestrictions(Model):
+    """Schema ``promotion_codes_resource_restrictions`` of the Stripe API."""
 
     first_time_transaction: bool
     currency_options: dict[str, m.PromotionCodeCurrencyOption] | Unset = UNSET
     minimum_amount: int | Unset | None = UNSET
     minimum_amount_currency: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "first_time_transaction",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "first_time_transaction",
-            "currency_options",
-            "minimum_amount",
-            "minimum_amount_currency",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PromotionCodesResourceRestrictions:
-        data = _c.expect_object("PromotionCodesResourceRestrictions", data)
-        try:
-            return cls(
-                first_time_transaction=data["first_time_transaction"],
-                currency_options=_c.UNSET
-                if (v := data.get("currency_options", _c.UNSET)) is _c.UNSET
-                else {k: m.PromotionCodeCurrencyOption.from_dict(x) for k, x in v.items()},
-                minimum_amount=_c.UNSET
-                if (v := data.get("minimum_amount", _c.UNSET)) is _c.UNSET
-                else v,
-                minimum_amount_currency=_c.UNSET
-                if (v := data.get("minimum_amount_currency", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PromotionCodesResourceRestrictions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

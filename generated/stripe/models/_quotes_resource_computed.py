@@ -2,56 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("upfront", "upfront"),
-    ("recurring", "recurring"),
-)
 
-
-@attrs.define(kw_only=True)
-class QuotesResourceComputed:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class QuotesResourceComputed(Model):
+    """Schema ``quotes_resource_computed`` of the Stripe API."""
 
     upfront: m.QuotesResourceUpfront
     recurring: m.QuotesResourceRecurring | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "upfront",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "upfront",
-            "recurring",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> QuotesResourceComputed:
-        data = _c.expect_object("QuotesResourceComputed", data)
-        try:
-            return cls(
-                upfront=m.QuotesResourceUpfront.from_dict(data["upfront"]),
-                recurring=_c.UNSET
-                if (v := data.get("recurring", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.QuotesResourceRecurring.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("QuotesResourceComputed", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

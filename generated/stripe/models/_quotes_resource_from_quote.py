@@ -2,58 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("is_revision", "is_revision"),
-    ("quote", "quote"),
-)
 
-
-@attrs.define(kw_only=True)
-class QuotesResourceFromQuote:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class QuotesResourceFromQuote(Model):
+    """Schema ``quotes_resource_from_quote`` of the Stripe API."""
 
     is_revision: bool
     quote: str | m.Quote
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "is_revision",
-            "quote",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "is_revision",
-            "quote",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> QuotesResourceFromQuote:
-        data = _c.expect_object("QuotesResourceFromQuote", data)
-        try:
-            return cls(
-                is_revision=data["is_revision"],
-                quote=_c.decode_union(
-                    data["quote"],
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Quote),
-                    ),
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("QuotesResourceFromQuote", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

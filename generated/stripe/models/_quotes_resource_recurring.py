@@ -2,67 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount_subtotal", "amount_subtotal"),
-    ("amount_total", "amount_total"),
-    ("interval", "interval"),
-    ("interval_count", "interval_count"),
-    ("total_details", "total_details"),
-)
 
-
-@attrs.define(kw_only=True)
-class QuotesResourceRecurring:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class QuotesResourceRecurring(Model):
+    """Schema ``quotes_resource_recurring`` of the Stripe API."""
 
     amount_subtotal: int
     amount_total: int
     interval: m.QuotesResourceRecurringInterval | str
     interval_count: int
     total_details: m.QuotesResourceTotalDetails
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount_subtotal",
-            "amount_total",
-            "interval",
-            "interval_count",
-            "total_details",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount_subtotal",
-            "amount_total",
-            "interval",
-            "interval_count",
-            "total_details",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> QuotesResourceRecurring:
-        data = _c.expect_object("QuotesResourceRecurring", data)
-        try:
-            return cls(
-                amount_subtotal=data["amount_subtotal"],
-                amount_total=data["amount_total"],
-                interval=_c.enum_value(m.QuotesResourceRecurringInterval, data["interval"]),
-                interval_count=data["interval_count"],
-                total_details=m.QuotesResourceTotalDetails.from_dict(data["total_details"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("QuotesResourceRecurring", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,52 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("accepted_at", "accepted_at"),
-    ("canceled_at", "canceled_at"),
-    ("finalized_at", "finalized_at"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class QuotesResourceStatusTransitions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class QuotesResourceStatusTransitions(Model):
+    """Schema ``quotes_resource_status_transitions`` of the Stripe API."""
 
     accepted_at: int | Unset | None = UNSET
     canceled_at: int | Unset | None = UNSET
     finalized_at: int | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "accepted_at",
-            "canceled_at",
-            "finalized_at",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> QuotesResourceStatusTransitions:
-        data = _c.expect_object("QuotesResourceStatusTransitions", data)
-        try:
-            return cls(
-                accepted_at=_c.UNSET if (v := data.get("accepted_at", _c.UNSET)) is _c.UNSET else v,
-                canceled_at=_c.UNSET if (v := data.get("canceled_at", _c.UNSET)) is _c.UNSET else v,
-                finalized_at=_c.UNSET
-                if (v := data.get("finalized_at", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("QuotesResourceStatusTransitions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,54 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("description", "description"),
-    ("effective_date", "effective_date"),
-    ("trial_period_days", "trial_period_days"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class QuotesResourceSubscriptionDataSubscriptionData:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class QuotesResourceSubscriptionDataSubscriptionData(Model):
+    """Schema ``quotes_resource_subscription_data_subscription_data`` of the Stripe API."""
 
     description: str | Unset | None = UNSET
     effective_date: int | Unset | None = UNSET
     trial_period_days: int | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "description",
-            "effective_date",
-            "trial_period_days",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> QuotesResourceSubscriptionDataSubscriptionData:
-        data = _c.expect_object("QuotesResourceSubscriptionDataSubscriptionData", data)
-        try:
-            return cls(
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                effective_date=_c.UNSET
-                if (v := data.get("effective_date", _c.UNSET)) is _c.UNSET
-                else v,
-                trial_period_days=_c.UNSET
-                if (v := data.get("trial_period_days", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("QuotesResourceSubscriptionDataSubscriptionData", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,65 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount_discount", "amount_discount"),
-    ("amount_tax", "amount_tax"),
-    ("amount_shipping", "amount_shipping"),
-    ("breakdown", "breakdown"),
-)
 
-
-@attrs.define(kw_only=True)
-class QuotesResourceTotalDetails:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class QuotesResourceTotalDetails(Model):
+    """Schema ``quotes_resource_total_details`` of the Stripe API."""
 
     amount_discount: int
     amount_tax: int
     amount_shipping: int | Unset | None = UNSET
     breakdown: m.QuotesResourceTotalDetailsResourceBreakdown | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount_discount",
-            "amount_tax",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount_discount",
-            "amount_tax",
-            "amount_shipping",
-            "breakdown",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> QuotesResourceTotalDetails:
-        data = _c.expect_object("QuotesResourceTotalDetails", data)
-        try:
-            return cls(
-                amount_discount=data["amount_discount"],
-                amount_tax=data["amount_tax"],
-                amount_shipping=_c.UNSET
-                if (v := data.get("amount_shipping", _c.UNSET)) is _c.UNSET
-                else v,
-                breakdown=_c.UNSET
-                if (v := data.get("breakdown", _c.UNSET)) is _c.UNSET
-                else m.QuotesResourceTotalDetailsResourceBreakdown.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("QuotesResourceTotalDetails", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

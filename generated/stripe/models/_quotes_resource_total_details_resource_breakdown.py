@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("discounts", "discounts"),
-    ("taxes", "taxes"),
-)
 
-
-@attrs.define(kw_only=True)
-class QuotesResourceTotalDetailsResourceBreakdown:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class QuotesResourceTotalDetailsResourceBreakdown(Model):
+    """Schema ``quotes_resource_total_details_resource_breakdown`` of the Stripe API."""
 
     discounts: list[m.LineItemsDiscountAmount]
     taxes: list[m.LineItemsTaxAmount]
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "discounts",
-            "taxes",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "discounts",
-            "taxes",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> QuotesResourceTotalDetailsResourceBreakdown:
-        data = _c.expect_object("QuotesResourceTotalDetailsResourceBreakdown", data)
-        try:
-            return cls(
-                discounts=[m.LineItemsDiscountAmount.from_dict(x) for x in data["discounts"]],
-                taxes=[m.LineItemsTaxAmount.from_dict(x) for x in data["taxes"]],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("QuotesResourceTotalDetailsResourceBreakdown", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,66 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("destination", "destination"),
-    ("amount", "amount"),
-    ("amount_percent", "amount_percent"),
-)
 
-
-@attrs.define(kw_only=True)
-class QuotesResourceTransferData:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class QuotesResourceTransferData(Model):
+    """Schema ``quotes_resource_transfer_data`` of the Stripe API."""
 
     destination: str | m.Account
     amount: int | Unset | None = UNSET
     amount_percent: float | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "destination",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "destination",
-            "amount",
-            "amount_percent",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> QuotesResourceTransferData:
-        data = _c.expect_object("QuotesResourceTransferData", data)
-        try:
-            return cls(
-                destination=_c.decode_union(
-                    data["destination"],
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Account),
-                    ),
-                ),
-                amount=_c.UNSET if (v := data.get("amount", _c.UNSET)) is _c.UNSET else v,
-                amount_percent=_c.UNSET
-                if (v := data.get("amount_percent", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.to_float(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("QuotesResourceTransferData", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,64 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount_subtotal", "amount_subtotal"),
-    ("amount_total", "amount_total"),
-    ("total_details", "total_details"),
-    ("line_items", "line_items"),
-)
 
-
-@attrs.define(kw_only=True)
-class QuotesResourceUpfront:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class QuotesResourceUpfront(Model):
+    """Schema ``quotes_resource_upfront`` of the Stripe API."""
 
     amount_subtotal: int
     amount_total: int
     total_details: m.QuotesResourceTotalDetails
     line_items: m.QuotesResourceUpfrontLineItems | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount_subtotal",
-            "amount_total",
-            "total_details",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount_subtotal",
-            "amount_total",
-            "total_details",
-            "line_items",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> QuotesResourceUpfront:
-        data = _c.expect_object("QuotesResourceUpfront", data)
-        try:
-            return cls(
-                amount_subtotal=data["amount_subtotal"],
-                amount_total=data["amount_total"],
-                total_details=m.QuotesResourceTotalDetails.from_dict(data["total_details"]),
-                line_items=_c.UNSET
-                if (v := data.get("line_items", _c.UNSET)) is _c.UNSET
-                else m.QuotesResourceUpfrontLineItems.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("QuotesResourceUpfront", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,66 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("city", "city"),
-    ("country", "country"),
-    ("latitude", "latitude"),
-    ("longitude", "longitude"),
-    ("region", "region"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class RadarReviewResourceLocation:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class RadarReviewResourceLocation(Model):
+    """Schema ``radar_review_resource_location`` of the Stripe API."""
 
     city: str | Unset | None = UNSET
     country: str | Unset | None = UNSET
     latitude: float | Unset | None = UNSET
     longitude: float | Unset | None = UNSET
     region: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "city",
-            "country",
-            "latitude",
-            "longitude",
-            "region",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RadarReviewResourceLocation:
-        data = _c.expect_object("RadarReviewResourceLocation", data)
-        try:
-            return cls(
-                city=_c.UNSET if (v := data.get("city", _c.UNSET)) is _c.UNSET else v,
-                country=_c.UNSET if (v := data.get("country", _c.UNSET)) is _c.UNSET else v,
-                latitude=_c.UNSET
-                if (v := data.get("latitude", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.to_float(v),
-                longitude=_c.UNSET
-                if (v := data.get("longitude", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.to_float(v),
-                region=_c.UNSET if (v := data.get("region", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("RadarReviewResourceLocation", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("browser", "browser"),
-    ("device", "device"),
-    ("platform", "platform"),
-    ("version", "version"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class RadarReviewResourceSession:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class RadarReviewResourceSession(Model):
+    """Schema ``radar_review_resource_session`` of the Stripe API."""
 
     browser: str | Unset | None = UNSET
     device: str | Unset | None = UNSET
     platform: str | Unset | None = UNSET
     version: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "browser",
-            "device",
-            "platform",
-            "version",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RadarReviewResourceSession:
-        data = _c.expect_object("RadarReviewResourceSession", data)
-        try:
-            return cls(
-                browser=_c.UNSET if (v := data.get("browser", _c.UNSET)) is _c.UNSET else v,
-                device=_c.UNSET if (v := data.get("device", _c.UNSET)) is _c.UNSET else v,
-                platform=_c.UNSET if (v := data.get("platform", _c.UNSET)) is _c.UNSET else v,
-                version=_c.UNSET if (v := data.get("version", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("RadarReviewResourceSession", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,66 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("interval", "interval"),
-    ("interval_count", "interval_count"),
-    ("usage_type", "usage_type"),
-    ("aggregate_usage", "aggregate_usage"),
-)
 
-
-@attrs.define(kw_only=True)
-class Recurring:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Recurring(Model):
+    """Schema ``recurring`` of the Stripe API."""
 
     interval: m.RecurringInterval | str
     interval_count: int
     usage_type: m.RecurringUsageType | str
     aggregate_usage: m.RecurringAggregateUsage | str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "interval",
-            "interval_count",
-            "usage_type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "interval",
-            "interval_count",
-            "usage_type",
-            "aggregate_usage",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Recurring:
-        data = _c.expect_object("Recurring", data)
-        try:
-            return cls(
-                interval=_c.enum_value(m.RecurringInterval, data["interval"]),
-                interval_count=data["interval_count"],
-                usage_type=_c.enum_value(m.RecurringUsageType, data["usage_type"]),
-                aggregate_usage=_c.UNSET
-                if (v := data.get("aggregate_usage", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.RecurringAggregateUsage, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Recurring", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

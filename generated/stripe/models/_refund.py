@@ -2,41 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("created", "created"),
-    ("currency", "currency"),
-    ("id", "id"),
-    ("object", "object"),
-    ("balance_transaction", "balance_transaction"),
-    ("charge", "charge"),
-    ("description", "description"),
-    ("failure_balance_transaction", "failure_balance_transaction"),
-    ("failure_reason", "failure_reason"),
-    ("instructions_email", "instructions_email"),
-    ("metadata", "metadata"),
-    ("next_action", "next_action"),
-    ("payment_intent", "payment_intent"),
-    ("reason", "reason"),
-    ("receipt_number", "receipt_number"),
-    ("source_transfer_reversal", "source_transfer_reversal"),
-    ("status", "status"),
-    ("transfer_reversal", "transfer_reversal"),
-)
 
-
-@attrs.define(kw_only=True)
-class Refund:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Refund(Model):
+    """Schema ``refund`` of the Stripe API."""
 
     amount: int
     created: int
@@ -57,143 +30,3 @@ class Refund:
     source_transfer_reversal: str | m.TransferReversal | Unset | None = UNSET
     status: str | Unset | None = UNSET
     transfer_reversal: str | m.TransferReversal | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "created",
-            "currency",
-            "id",
-            "object",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "created",
-            "currency",
-            "id",
-            "object",
-            "balance_transaction",
-            "charge",
-            "description",
-            "failure_balance_transaction",
-            "failure_reason",
-            "instructions_email",
-            "metadata",
-            "next_action",
-            "payment_intent",
-            "reason",
-            "receipt_number",
-            "source_transfer_reversal",
-            "status",
-            "transfer_reversal",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Refund:
-        data = _c.expect_object("Refund", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                created=data["created"],
-                currency=data["currency"],
-                id=data["id"],
-                object=_c.enum_value(m.RefundObject, data["object"]),
-                balance_transaction=_c.UNSET
-                if (v := data.get("balance_transaction", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.BalanceTransaction),
-                    ),
-                ),
-                charge=_c.UNSET
-                if (v := data.get("charge", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Charge),
-                    ),
-                ),
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                failure_balance_transaction=_c.UNSET
-                if (v := data.get("failure_balance_transaction", _c.UNSET)) is _c.UNSET
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.BalanceTransaction),
-                    ),
-                ),
-                failure_reason=_c.UNSET
-                if (v := data.get("failure_reason", _c.UNSET)) is _c.UNSET
-                else v,
-                instructions_email=_c.UNSET
-                if (v := data.get("instructions_email", _c.UNSET)) is _c.UNSET
-                else v,
-                metadata=_c.UNSET
-                if (v := data.get("metadata", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else dict(v),
-                next_action=_c.UNSET
-                if (v := data.get("next_action", _c.UNSET)) is _c.UNSET
-                else m.RefundNextAction.from_dict(v),
-                payment_intent=_c.UNSET
-                if (v := data.get("payment_intent", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.PaymentIntent),
-                    ),
-                ),
-                reason=_c.UNSET
-                if (v := data.get("reason", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.RefundReason, v),
-                receipt_number=_c.UNSET
-                if (v := data.get("receipt_number", _c.UNSET)) is _c.UNSET
-                else v,
-                source_transfer_reversal=_c.UNSET
-                if (v := data.get("source_transfer_reversal", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.TransferReversal),
-                    ),
-                ),
-                status=_c.UNSET if (v := data.get("status", _c.UNSET)) is _c.UNSET else v,
-                transfer_reversal=_c.UNSET
-                if (v := data.get("transfer_reversal", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.TransferReversal),
-                    ),
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Refund", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

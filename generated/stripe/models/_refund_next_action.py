@@ -2,56 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("type", "type"),
-    ("display_details", "display_details"),
-)
 
-
-@attrs.define(kw_only=True)
-class RefundNextAction:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class RefundNextAction(Model):
+    """Schema ``refund_next_action`` of the Stripe API."""
 
     type: str
     display_details: m.RefundNextActionDisplayDetails | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "display_details",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RefundNextAction:
-        data = _c.expect_object("RefundNextAction", data)
-        try:
-            return cls(
-                type=data["type"],
-                display_details=_c.UNSET
-                if (v := data.get("display_details", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.RefundNextActionDisplayDetails.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("RefundNextAction", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

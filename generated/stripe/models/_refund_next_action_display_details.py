@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("email_sent", "email_sent"),
-    ("expires_at", "expires_at"),
-)
 
-
-@attrs.define(kw_only=True)
-class RefundNextActionDisplayDetails:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class RefundNextActionDisplayDetails(Model):
+    """Schema ``refund_next_action_display_details`` of the Stripe API."""
 
     email_sent: m.EmailSent
     expires_at: int
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "email_sent",
-            "expires_at",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "email_sent",
-            "expires_at",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RefundNextActionDisplayDetails:
-        data = _c.expect_object("RefundNextActionDisplayDetails", data)
-        try:
-            return cls(
-                email_sent=m.EmailSent.from_dict(data["email_sent"]),
-                expires_at=data["expires_at"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("RefundNextActionDisplayDetails", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,67 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("currency", "currency"),
-    ("id", "id"),
-    ("object", "object"),
-    ("description", "description"),
-)
 
-
-@attrs.define(kw_only=True)
-class ReserveTransaction:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ReserveTransaction(Model):
+    """Schema ``reserve_transaction`` of the Stripe API."""
 
     amount: int
     currency: str
     id: str
     object: m.ReserveTransactionObject | str
     description: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "currency",
-            "id",
-            "object",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "currency",
-            "id",
-            "object",
-            "description",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ReserveTransaction:
-        data = _c.expect_object("ReserveTransaction", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                currency=data["currency"],
-                id=data["id"],
-                object=_c.enum_value(m.ReserveTransactionObject, data["object"]),
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ReserveTransaction", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("created", "created"),
-    ("id", "id"),
-    ("livemode", "livemode"),
-    ("object", "object"),
-    ("open", "open"),
-    ("opened_reason", "opened_reason"),
-    ("reason", "reason"),
-    ("billing_zip", "billing_zip"),
-    ("charge", "charge"),
-    ("closed_reason", "closed_reason"),
-    ("ip_address", "ip_address"),
-    ("ip_address_location", "ip_address_location"),
-    ("payment_intent", "payment_intent"),
-    ("session", "session"),
-)
 
-
-@attrs.define(kw_only=True)
-class Review:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Review(Model):
+    """Schema ``review`` of the Stripe API."""
 
     created: int
     id: str
@@ -47,91 +25,3 @@ class Review:
     ip_address_location: m.RadarReviewResourceLocation | Unset | None = UNSET
     payment_intent: str | m.PaymentIntent | Unset = UNSET
     session: m.RadarReviewResourceSession | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created",
-            "id",
-            "livemode",
-            "object",
-            "open",
-            "opened_reason",
-            "reason",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created",
-            "id",
-            "livemode",
-            "object",
-            "open",
-            "opened_reason",
-            "reason",
-            "billing_zip",
-            "charge",
-            "closed_reason",
-            "ip_address",
-            "ip_address_location",
-            "payment_intent",
-            "session",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Review:
-        data = _c.expect_object("Review", data)
-        try:
-            return cls(
-                created=data["created"],
-                id=data["id"],
-                livemode=data["livemode"],
-                object=_c.enum_value(m.ReviewObject, data["object"]),
-                open=data["open"],
-                opened_reason=_c.enum_value(m.ReviewOpenedReason, data["opened_reason"]),
-                reason=data["reason"],
-                billing_zip=_c.UNSET if (v := data.get("billing_zip", _c.UNSET)) is _c.UNSET else v,
-                charge=_c.UNSET
-                if (v := data.get("charge", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Charge),
-                    ),
-                ),
-                closed_reason=_c.UNSET
-                if (v := data.get("closed_reason", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.ReviewClosedReason, v),
-                ip_address=_c.UNSET if (v := data.get("ip_address", _c.UNSET)) is _c.UNSET else v,
-                ip_address_location=_c.UNSET
-                if (v := data.get("ip_address_location", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.RadarReviewResourceLocation.from_dict(v),
-                payment_intent=_c.UNSET
-                if (v := data.get("payment_intent", _c.UNSET)) is _c.UNSET
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.PaymentIntent),
-                    ),
-                ),
-                session=_c.UNSET
-                if (v := data.get("session", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.RadarReviewResourceSession.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Review", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

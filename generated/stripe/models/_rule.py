@@ -2,55 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("action", "action"),
-    ("id", "id"),
-    ("predicate", "predicate"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class Rule:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Rule(Model):
+    """Schema ``rule`` of the Stripe API."""
 
     action: str
     id: str
     predicate: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "action",
-            "id",
-            "predicate",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "action",
-            "id",
-            "predicate",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Rule:
-        data = _c.expect_object("Rule", data)
-        try:
-            return cls(
-                action=data["action"],
-                id=data["id"],
-                predicate=data["predicate"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Rule", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

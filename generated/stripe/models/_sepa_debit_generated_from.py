@@ -2,68 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("charge", "charge"),
-    ("setup_attempt", "setup_attempt"),
-)
 
-
-@attrs.define(kw_only=True)
-class SepaDebitGeneratedFrom:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SepaDebitGeneratedFrom(Model):
+    """Schema ``sepa_debit_generated_from`` of the Stripe API."""
 
     charge: str | m.Charge | Unset | None = UNSET
     setup_attempt: str | m.SetupAttempt | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "charge",
-            "setup_attempt",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SepaDebitGeneratedFrom:
-        data = _c.expect_object("SepaDebitGeneratedFrom", data)
-        try:
-            return cls(
-                charge=_c.UNSET
-                if (v := data.get("charge", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Charge),
-                    ),
-                ),
-                setup_attempt=_c.UNSET
-                if (v := data.get("setup_attempt", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.SetupAttempt),
-                    ),
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SepaDebitGeneratedFrom", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

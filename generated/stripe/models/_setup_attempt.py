@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("created", "created"),
-    ("id", "id"),
-    ("livemode", "livemode"),
-    ("object", "object"),
-    ("payment_method", "payment_method"),
-    ("payment_method_details", "payment_method_details"),
-    ("setup_intent", "setup_intent"),
-    ("status", "status"),
-    ("usage", "usage"),
-    ("application", "application"),
-    ("attach_to_self", "attach_to_self"),
-    ("customer", "customer"),
-    ("flow_directions", "flow_directions"),
-    ("on_behalf_of", "on_behalf_of"),
-    ("setup_error", "setup_error"),
-)
 
-
-@attrs.define(kw_only=True)
-class SetupAttempt:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SetupAttempt(Model):
+    """Schema ``setup_attempt`` of the Stripe API."""
 
     created: int
     id: str
@@ -49,120 +26,3 @@ class SetupAttempt:
     flow_directions: list[m.SetupAttemptFlowDirectionsItem | str] | Unset | None = UNSET
     on_behalf_of: str | m.Account | Unset | None = UNSET
     setup_error: m.ApiErrors | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created",
-            "id",
-            "livemode",
-            "object",
-            "payment_method",
-            "payment_method_details",
-            "setup_intent",
-            "status",
-            "usage",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created",
-            "id",
-            "livemode",
-            "object",
-            "payment_method",
-            "payment_method_details",
-            "setup_intent",
-            "status",
-            "usage",
-            "application",
-            "attach_to_self",
-            "customer",
-            "flow_directions",
-            "on_behalf_of",
-            "setup_error",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SetupAttempt:
-        data = _c.expect_object("SetupAttempt", data)
-        try:
-            return cls(
-                created=data["created"],
-                id=data["id"],
-                livemode=data["livemode"],
-                object=_c.enum_value(m.SetupAttemptObject, data["object"]),
-                payment_method=_c.decode_union(
-                    data["payment_method"],
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.PaymentMethod),
-                    ),
-                ),
-                payment_method_details=m.SetupAttemptPaymentMethodDetails.from_dict(
-                    data["payment_method_details"]
-                ),
-                setup_intent=_c.decode_union(
-                    data["setup_intent"],
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.SetupIntent),
-                    ),
-                ),
-                status=data["status"],
-                usage=data["usage"],
-                application=_c.UNSET
-                if (v := data.get("application", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Application),
-                    ),
-                ),
-                attach_to_self=_c.UNSET
-                if (v := data.get("attach_to_self", _c.UNSET)) is _c.UNSET
-                else v,
-                customer=_c.UNSET
-                if (v := data.get("customer", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Customer),
-                        _c.model_choice(m.DeletedCustomer),
-                    ),
-                ),
-                flow_directions=_c.UNSET
-                if (v := data.get("flow_directions", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [_c.enum_value(m.SetupAttemptFlowDirectionsItem, x) for x in v],
-                on_behalf_of=_c.UNSET
-                if (v := data.get("on_behalf_of", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Account),
-                    ),
-                ),
-                setup_error=_c.UNSET
-                if (v := data.get("setup_error", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.ApiErrors.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SetupAttempt", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

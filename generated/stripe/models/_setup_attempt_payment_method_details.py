@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("type", "type"),
-    ("acss_debit", "acss_debit"),
-    ("au_becs_debit", "au_becs_debit"),
-    ("bacs_debit", "bacs_debit"),
-    ("bancontact", "bancontact"),
-    ("blik", "blik"),
-    ("boleto", "boleto"),
-    ("card", "card"),
-    ("card_present", "card_present"),
-    ("cashapp", "cashapp"),
-    ("ideal", "ideal"),
-    ("klarna", "klarna"),
-    ("link", "link"),
-    ("sepa_debit", "sepa_debit"),
-    ("sofort", "sofort"),
-    ("us_bank_account", "us_bank_account"),
-)
 
-
-@attrs.define(kw_only=True)
-class SetupAttemptPaymentMethodDetails:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SetupAttemptPaymentMethodDetails(Model):
+    """Schema ``setup_attempt_payment_method_details`` of the Stripe API."""
 
     type: str
     acss_debit: dict[str, Any] | Unset = UNSET
@@ -51,79 +29,3 @@ class SetupAttemptPaymentMethodDetails:
     sepa_debit: dict[str, Any] | Unset = UNSET
     sofort: m.SetupAttemptPaymentMethodDetailsSofort | Unset = UNSET
     us_bank_account: dict[str, Any] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "acss_debit",
-            "au_becs_debit",
-            "bacs_debit",
-            "bancontact",
-            "blik",
-            "boleto",
-            "card",
-            "card_present",
-            "cashapp",
-            "ideal",
-            "klarna",
-            "link",
-            "sepa_debit",
-            "sofort",
-            "us_bank_account",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SetupAttemptPaymentMethodDetails:
-        data = _c.expect_object("SetupAttemptPaymentMethodDetails", data)
-        try:
-            return cls(
-                type=data["type"],
-                acss_debit=_c.UNSET
-                if (v := data.get("acss_debit", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                au_becs_debit=_c.UNSET
-                if (v := data.get("au_becs_debit", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                bacs_debit=_c.UNSET
-                if (v := data.get("bacs_debit", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                bancontact=_c.UNSET
-                if (v := data.get("bancontact", _c.UNSET)) is _c.UNSET
-                else m.SetupAttemptPaymentMethodDetailsBancontact.from_dict(v),
-                blik=_c.UNSET if (v := data.get("blik", _c.UNSET)) is _c.UNSET else dict(v),
-                boleto=_c.UNSET if (v := data.get("boleto", _c.UNSET)) is _c.UNSET else dict(v),
-                card=_c.UNSET
-                if (v := data.get("card", _c.UNSET)) is _c.UNSET
-                else m.SetupAttemptPaymentMethodDetailsCard.from_dict(v),
-                card_present=_c.UNSET
-                if (v := data.get("card_present", _c.UNSET)) is _c.UNSET
-                else m.SetupAttemptPaymentMethodDetailsCardPresent.from_dict(v),
-                cashapp=_c.UNSET if (v := data.get("cashapp", _c.UNSET)) is _c.UNSET else dict(v),
-                ideal=_c.UNSET
-                if (v := data.get("ideal", _c.UNSET)) is _c.UNSET
-                else m.SetupAttemptPaymentMethodDetailsIdeal.from_dict(v),
-                klarna=_c.UNSET if (v := data.get("klarna", _c.UNSET)) is _c.UNSET else dict(v),
-                link=_c.UNSET if (v := data.get("link", _c.UNSET)) is _c.UNSET else dict(v),
-                sepa_debit=_c.UNSET
-                if (v := data.get("sepa_debit", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                sofort=_c.UNSET
-                if (v := data.get("sofort", _c.UNSET)) is _c.UNSET
-                else m.SetupAttemptPaymentMethodDetailsSofort.from_dict(v),
-                us_bank_account=_c.UNSET
-                if (v := data.get("us_bank_account", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SetupAttemptPaymentMethodDetails", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

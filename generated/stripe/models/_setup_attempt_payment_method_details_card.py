@@ -2,56 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("checks", "checks"),
-    ("three_d_secure", "three_d_secure"),
-)
 
-
-@attrs.define(kw_only=True)
-class SetupAttemptPaymentMethodDetailsCard:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SetupAttemptPaymentMethodDetailsCard(Model):
+    """Schema ``setup_attempt_payment_method_details_card`` of the Stripe API."""
 
     checks: m.PaymentMethodDetailsCardChecks | Unset | None = UNSET
     three_d_secure: m.ThreeDSecureDetails | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "checks",
-            "three_d_secure",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SetupAttemptPaymentMethodDetailsCard:
-        data = _c.expect_object("SetupAttemptPaymentMethodDetailsCard", data)
-        try:
-            return cls(
-                checks=_c.UNSET
-                if (v := data.get("checks", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.PaymentMethodDetailsCardChecks.from_dict(v),
-                three_d_secure=_c.UNSET
-                if (v := data.get("three_d_secure", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.ThreeDSecureDetails.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SetupAttemptPaymentMethodDetailsCard", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

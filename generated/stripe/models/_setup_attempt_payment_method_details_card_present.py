@@ -2,52 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("generated_card", "generated_card"),)
 
-
-@attrs.define(kw_only=True)
-class SetupAttemptPaymentMethodDetailsCardPresent:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SetupAttemptPaymentMethodDetailsCardPresent(Model):
+    """Schema ``setup_attempt_payment_method_details_card_present`` of the Stripe API."""
 
     generated_card: str | m.PaymentMethod | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "generated_card",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SetupAttemptPaymentMethodDetailsCardPresent:
-        data = _c.expect_object("SetupAttemptPaymentMethodDetailsCardPresent", data)
-        try:
-            return cls(
-                generated_card=_c.UNSET
-                if (v := data.get("generated_card", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.PaymentMethod),
-                    ),
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SetupAttemptPaymentMethodDetailsCardPresent", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

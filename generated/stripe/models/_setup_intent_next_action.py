@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("type", "type"),
-    ("cashapp_handle_redirect_or_display_qr_code", "cashapp_handle_redirect_or_display_qr_code"),
-    ("redirect_to_url", "redirect_to_url"),
-    ("use_stripe_sdk", "use_stripe_sdk"),
-    ("verify_with_microdeposits", "verify_with_microdeposits"),
-)
 
-
-@attrs.define(kw_only=True)
-class SetupIntentNextAction:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SetupIntentNextAction(Model):
+    """Schema ``setup_intent_next_action`` of the Stripe API."""
 
     type: str
     cashapp_handle_redirect_or_display_qr_code: (
@@ -31,46 +20,3 @@ class SetupIntentNextAction:
     redirect_to_url: m.SetupIntentNextActionRedirectToUrl | Unset = UNSET
     use_stripe_sdk: dict[str, Any] | Unset = UNSET
     verify_with_microdeposits: m.SetupIntentNextActionVerifyWithMicrodeposits | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "cashapp_handle_redirect_or_display_qr_code",
-            "redirect_to_url",
-            "use_stripe_sdk",
-            "verify_with_microdeposits",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SetupIntentNextAction:
-        data = _c.expect_object("SetupIntentNextAction", data)
-        try:
-            return cls(
-                type=data["type"],
-                cashapp_handle_redirect_or_display_qr_code=_c.UNSET
-                if (v := data.get("cashapp_handle_redirect_or_display_qr_code", _c.UNSET))
-                is _c.UNSET
-                else m.PaymentIntentNextActionCashappHandleRedirectOrDisplayQrCode.from_dict(v),
-                redirect_to_url=_c.UNSET
-                if (v := data.get("redirect_to_url", _c.UNSET)) is _c.UNSET
-                else m.SetupIntentNextActionRedirectToUrl.from_dict(v),
-                use_stripe_sdk=_c.UNSET
-                if (v := data.get("use_stripe_sdk", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                verify_with_microdeposits=_c.UNSET
-                if (v := data.get("verify_with_microdeposits", _c.UNSET)) is _c.UNSET
-                else m.SetupIntentNextActionVerifyWithMicrodeposits.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SetupIntentNextAction", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("acss_debit", "acss_debit"),
-    ("blik", "blik"),
-    ("card", "card"),
-    ("link", "link"),
-    ("sepa_debit", "sepa_debit"),
-    ("us_bank_account", "us_bank_account"),
-)
 
-
-@attrs.define(kw_only=True)
-class SetupIntentPaymentMethodOptions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SetupIntentPaymentMethodOptions(Model):
+    """Schema ``setup_intent_payment_method_options`` of the Stripe API."""
 
     acss_debit: (
         m.SetupIntentPaymentMethodOptionsAcssDebit
@@ -51,77 +37,3 @@ class SetupIntentPaymentMethodOptions:
         | m.SetupIntentTypeSpecificPaymentMethodOptionsClient
         | Unset
     ) = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "acss_debit",
-            "blik",
-            "card",
-            "link",
-            "sepa_debit",
-            "us_bank_account",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SetupIntentPaymentMethodOptions:
-        data = _c.expect_object("SetupIntentPaymentMethodOptions", data)
-        try:
-            return cls(
-                acss_debit=_c.UNSET
-                if (v := data.get("acss_debit", _c.UNSET)) is _c.UNSET
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.model_choice(m.SetupIntentPaymentMethodOptionsAcssDebit),
-                        _c.model_choice(m.SetupIntentTypeSpecificPaymentMethodOptionsClient),
-                    ),
-                ),
-                blik=_c.UNSET
-                if (v := data.get("blik", _c.UNSET)) is _c.UNSET
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.model_choice(m.SetupIntentPaymentMethodOptionsBlik),
-                        _c.model_choice(m.SetupIntentTypeSpecificPaymentMethodOptionsClient),
-                    ),
-                ),
-                card=_c.UNSET
-                if (v := data.get("card", _c.UNSET)) is _c.UNSET
-                else m.SetupIntentPaymentMethodOptionsCard.from_dict(v),
-                link=_c.UNSET
-                if (v := data.get("link", _c.UNSET)) is _c.UNSET
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.model_choice(m.SetupIntentPaymentMethodOptionsLink),
-                        _c.model_choice(m.SetupIntentTypeSpecificPaymentMethodOptionsClient),
-                    ),
-                ),
-                sepa_debit=_c.UNSET
-                if (v := data.get("sepa_debit", _c.UNSET)) is _c.UNSET
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.model_choice(m.SetupIntentPaymentMethodOptionsSepaDebit),
-                        _c.model_choice(m.SetupIntentTypeSpecificPaymentMethodOptionsClient),
-                    ),
-                ),
-                us_bank_account=_c.UNSET
-                if (v := data.get("us_bank_account", _c.UNSET)) is _c.UNSET
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.model_choice(m.SetupIntentPaymentMethodOptionsUsBankAccount),
-                        _c.model_choice(m.SetupIntentTypeSpecificPaymentMethodOptionsClient),
-                    ),
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SetupIntentPaymentMethodOptions", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

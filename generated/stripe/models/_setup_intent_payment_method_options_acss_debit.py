@@ -2,62 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("currency", "currency"),
-    ("mandate_options", "mandate_options"),
-    ("verification_method", "verification_method"),
-)
 
-
-@attrs.define(kw_only=True)
-class SetupIntentPaymentMethodOptionsAcssDebit:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SetupIntentPaymentMethodOptionsAcssDebit(Model):
+    """Schema ``setup_intent_payment_method_options_acss_debit`` of the Stripe API."""
 
     currency: m.SetupIntentPaymentMethodOptionsAcssDebitCurrency | str | Unset | None = UNSET
     mandate_options: m.SetupIntentPaymentMethodOptionsMandateOptionsAcssDebit | Unset = UNSET
     verification_method: (
         m.SetupIntentPaymentMethodOptionsAcssDebitVerificationMethod | str | Unset
     ) = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "currency",
-            "mandate_options",
-            "verification_method",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SetupIntentPaymentMethodOptionsAcssDebit:
-        data = _c.expect_object("SetupIntentPaymentMethodOptionsAcssDebit", data)
-        try:
-            return cls(
-                currency=_c.UNSET
-                if (v := data.get("currency", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.SetupIntentPaymentMethodOptionsAcssDebitCurrency, v),
-                mandate_options=_c.UNSET
-                if (v := data.get("mandate_options", _c.UNSET)) is _c.UNSET
-                else m.SetupIntentPaymentMethodOptionsMandateOptionsAcssDebit.from_dict(v),
-                verification_method=_c.UNSET
-                if (v := data.get("verification_method", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.SetupIntentPaymentMethodOptionsAcssDebitVerificationMethod, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SetupIntentPaymentMethodOptionsAcssDebit", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

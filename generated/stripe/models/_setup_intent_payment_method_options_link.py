@@ -2,42 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (("persistent_token", "persistent_token"),)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class SetupIntentPaymentMethodOptionsLink:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SetupIntentPaymentMethodOptionsLink(Model):
+    """Schema ``setup_intent_payment_method_options_link`` of the Stripe API."""
 
     persistent_token: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "persistent_token",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SetupIntentPaymentMethodOptionsLink:
-        data = _c.expect_object("SetupIntentPaymentMethodOptionsLink", data)
-        try:
-            return cls(
-                persistent_token=_c.UNSET
-                if (v := data.get("persistent_token", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SetupIntentPaymentMethodOptionsLink", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

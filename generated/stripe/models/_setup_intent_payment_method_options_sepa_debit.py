@@ -2,42 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (("mandate_options", "mandate_options"),)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class SetupIntentPaymentMethodOptionsSepaDebit:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SetupIntentPaymentMethodOptionsSepaDebit(Model):
+    """Schema ``setup_intent_payment_method_options_sepa_debit`` of the Stripe API."""
 
     mandate_options: dict[str, Any] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "mandate_options",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SetupIntentPaymentMethodOptionsSepaDebit:
-        data = _c.expect_object("SetupIntentPaymentMethodOptionsSepaDebit", data)
-        try:
-            return cls(
-                mandate_options=_c.UNSET
-                if (v := data.get("mandate_options", _c.UNSET)) is _c.UNSET
-                else dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SetupIntentPaymentMethodOptionsSepaDebit", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,48 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("verification_method", "verification_method"),)
 
-
-@attrs.define(kw_only=True)
-class SetupIntentTypeSpecificPaymentMethodOptionsClient:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SetupIntentTypeSpecificPaymentMethodOptionsClient(Model):
+    """Schema ``setup_intent_type_specific_payment_method_options_client`` of the Stripe API."""
 
     verification_method: (
         m.SetupIntentTypeSpecificPaymentMethodOptionsClientVerificationMethod | str | Unset
     ) = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "verification_method",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SetupIntentTypeSpecificPaymentMethodOptionsClient:
-        data = _c.expect_object("SetupIntentTypeSpecificPaymentMethodOptionsClient", data)
-        try:
-            return cls(
-                verification_method=_c.UNSET
-                if (v := data.get("verification_method", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(
-                    m.SetupIntentTypeSpecificPaymentMethodOptionsClientVerificationMethod, v
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SetupIntentTypeSpecificPaymentMethodOptionsClient", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

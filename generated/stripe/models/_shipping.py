@@ -2,64 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("address", "address"),
-    ("carrier", "carrier"),
-    ("name", "name"),
-    ("phone", "phone"),
-    ("tracking_number", "tracking_number"),
-)
 
-
-@attrs.define(kw_only=True)
-class Shipping:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Shipping(Model):
+    """Schema ``shipping`` of the Stripe API."""
 
     address: m.Address | Unset = UNSET
     carrier: str | Unset | None = UNSET
     name: str | Unset = UNSET
     phone: str | Unset | None = UNSET
     tracking_number: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "address",
-            "carrier",
-            "name",
-            "phone",
-            "tracking_number",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Shipping:
-        data = _c.expect_object("Shipping", data)
-        try:
-            return cls(
-                address=_c.UNSET
-                if (v := data.get("address", _c.UNSET)) is _c.UNSET
-                else m.Address.from_dict(v),
-                carrier=_c.UNSET if (v := data.get("carrier", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                phone=_c.UNSET if (v := data.get("phone", _c.UNSET)) is _c.UNSET else v,
-                tracking_number=_c.UNSET
-                if (v := data.get("tracking_number", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Shipping", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("active", "active"),
-    ("created", "created"),
-    ("id", "id"),
-    ("livemode", "livemode"),
-    ("metadata", "metadata"),
-    ("object", "object"),
-    ("type", "type"),
-    ("delivery_estimate", "delivery_estimate"),
-    ("display_name", "display_name"),
-    ("fixed_amount", "fixed_amount"),
-    ("tax_behavior", "tax_behavior"),
-    ("tax_code", "tax_code"),
-)
 
-
-@attrs.define(kw_only=True)
-class ShippingRate:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ShippingRate(Model):
+    """Schema ``shipping_rate`` of the Stripe API."""
 
     active: bool
     created: int
@@ -43,79 +23,3 @@ class ShippingRate:
     fixed_amount: m.ShippingRateFixedAmount | Unset = UNSET
     tax_behavior: m.ShippingRateTaxBehavior | str | Unset | None = UNSET
     tax_code: str | m.TaxCode | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "active",
-            "created",
-            "id",
-            "livemode",
-            "metadata",
-            "object",
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "active",
-            "created",
-            "id",
-            "livemode",
-            "metadata",
-            "object",
-            "type",
-            "delivery_estimate",
-            "display_name",
-            "fixed_amount",
-            "tax_behavior",
-            "tax_code",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ShippingRate:
-        data = _c.expect_object("ShippingRate", data)
-        try:
-            return cls(
-                active=data["active"],
-                created=data["created"],
-                id=data["id"],
-                livemode=data["livemode"],
-                metadata=dict(data["metadata"]),
-                object=_c.enum_value(m.ShippingRateObject, data["object"]),
-                type=_c.enum_value(m.ShippingRateType, data["type"]),
-                delivery_estimate=_c.UNSET
-                if (v := data.get("delivery_estimate", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.ShippingRateDeliveryEstimate.from_dict(v),
-                display_name=_c.UNSET
-                if (v := data.get("display_name", _c.UNSET)) is _c.UNSET
-                else v,
-                fixed_amount=_c.UNSET
-                if (v := data.get("fixed_amount", _c.UNSET)) is _c.UNSET
-                else m.ShippingRateFixedAmount.from_dict(v),
-                tax_behavior=_c.UNSET
-                if (v := data.get("tax_behavior", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.ShippingRateTaxBehavior, v),
-                tax_code=_c.UNSET
-                if (v := data.get("tax_code", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.TaxCode),
-                    ),
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ShippingRate", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

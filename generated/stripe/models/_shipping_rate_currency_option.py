@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("tax_behavior", "tax_behavior"),
-)
 
-
-@attrs.define(kw_only=True)
-class ShippingRateCurrencyOption:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ShippingRateCurrencyOption(Model):
+    """Schema ``shipping_rate_currency_option`` of the Stripe API."""
 
     amount: int
     tax_behavior: m.ShippingRateCurrencyOptionTaxBehavior | str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "tax_behavior",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "tax_behavior",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ShippingRateCurrencyOption:
-        data = _c.expect_object("ShippingRateCurrencyOption", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                tax_behavior=_c.enum_value(
-                    m.ShippingRateCurrencyOptionTaxBehavior, data["tax_behavior"]
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ShippingRateCurrencyOption", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

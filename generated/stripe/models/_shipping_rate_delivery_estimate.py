@@ -2,56 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("maximum", "maximum"),
-    ("minimum", "minimum"),
-)
 
-
-@attrs.define(kw_only=True)
-class ShippingRateDeliveryEstimate:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ShippingRateDeliveryEstimate(Model):
+    """Schema ``shipping_rate_delivery_estimate`` of the Stripe API."""
 
     maximum: m.ShippingRateDeliveryEstimateBound | Unset | None = UNSET
     minimum: m.ShippingRateDeliveryEstimateBound | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "maximum",
-            "minimum",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ShippingRateDeliveryEstimate:
-        data = _c.expect_object("ShippingRateDeliveryEstimate", data)
-        try:
-            return cls(
-                maximum=_c.UNSET
-                if (v := data.get("maximum", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.ShippingRateDeliveryEstimateBound.from_dict(v),
-                minimum=_c.UNSET
-                if (v := data.get("minimum", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.ShippingRateDeliveryEstimateBound.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ShippingRateDeliveryEstimate", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

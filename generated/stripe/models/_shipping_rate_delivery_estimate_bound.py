@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("unit", "unit"),
-    ("value", "value"),
-)
 
-
-@attrs.define(kw_only=True)
-class ShippingRateDeliveryEstimateBound:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ShippingRateDeliveryEstimateBound(Model):
+    """Schema ``shipping_rate_delivery_estimate_bound`` of the Stripe API."""
 
     unit: m.ShippingRateDeliveryEstimateBoundUnit | str
     value: int
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "unit",
-            "value",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "unit",
-            "value",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ShippingRateDeliveryEstimateBound:
-        data = _c.expect_object("ShippingRateDeliveryEstimateBound", data)
-        try:
-            return cls(
-                unit=_c.enum_value(m.ShippingRateDeliveryEstimateBoundUnit, data["unit"]),
-                value=data["value"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ShippingRateDeliveryEstimateBound", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

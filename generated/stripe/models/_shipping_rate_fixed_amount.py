@@ -2,59 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("currency", "currency"),
-    ("currency_options", "currency_options"),
-)
 
-
-@attrs.define(kw_only=True)
-class ShippingRateFixedAmount:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ShippingRateFixedAmount(Model):
+    """Schema ``shipping_rate_fixed_amount`` of the Stripe API."""
 
     amount: int
     currency: str
     currency_options: dict[str, m.ShippingRateCurrencyOption] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "currency",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "currency",
-            "currency_options",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ShippingRateFixedAmount:
-        data = _c.expect_object("ShippingRateFixedAmount", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                currency=data["currency"],
-                currency_options=_c.UNSET
-                if (v := data.get("currency_options", _c.UNSET)) is _c.UNSET
-                else {k: m.ShippingRateCurrencyOption.from_dict(x) for k, x in v.items()},
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ShippingRateFixedAmount", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

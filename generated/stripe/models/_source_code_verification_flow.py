@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("attempts_remaining", "attempts_remaining"),
-    ("status", "status"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class SourceCodeVerificationFlow:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SourceCodeVerificationFlow(Model):
+    """Schema ``source_code_verification_flow`` of the Stripe API."""
 
     attempts_remaining: int
     status: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "attempts_remaining",
-            "status",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "attempts_remaining",
-            "status",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SourceCodeVerificationFlow:
-        data = _c.expect_object("SourceCodeVerificationFlow", data)
-        try:
-            return cls(
-                attempts_remaining=data["attempts_remaining"],
-                status=data["status"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SourceCodeVerificationFlow", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

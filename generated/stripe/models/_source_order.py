@@ -2,71 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("currency", "currency"),
-    ("email", "email"),
-    ("items", "items"),
-    ("shipping", "shipping"),
-)
 
-
-@attrs.define(kw_only=True)
-class SourceOrder:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SourceOrder(Model):
+    """Schema ``source_order`` of the Stripe API."""
 
     amount: int
     currency: str
     email: str | Unset = UNSET
     items: list[m.SourceOrderItem] | Unset | None = UNSET
     shipping: m.Shipping | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "currency",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "currency",
-            "email",
-            "items",
-            "shipping",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SourceOrder:
-        data = _c.expect_object("SourceOrder", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                currency=data["currency"],
-                email=_c.UNSET if (v := data.get("email", _c.UNSET)) is _c.UNSET else v,
-                items=_c.UNSET
-                if (v := data.get("items", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [m.SourceOrderItem.from_dict(x) for x in v],
-                shipping=_c.UNSET
-                if (v := data.get("shipping", _c.UNSET)) is _c.UNSET
-                else m.Shipping.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SourceOrder", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("currency", "currency"),
-    ("description", "description"),
-    ("parent", "parent"),
-    ("quantity", "quantity"),
-    ("type", "type"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class SourceOrderItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SourceOrderItem(Model):
+    """Schema ``source_order_item`` of the Stripe API."""
 
     amount: int | Unset | None = UNSET
     currency: str | Unset | None = UNSET
@@ -29,35 +15,3 @@ class SourceOrderItem:
     parent: str | Unset | None = UNSET
     quantity: int | Unset = UNSET
     type: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "currency",
-            "description",
-            "parent",
-            "quantity",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SourceOrderItem:
-        data = _c.expect_object("SourceOrderItem", data)
-        try:
-            return cls(
-                amount=_c.UNSET if (v := data.get("amount", _c.UNSET)) is _c.UNSET else v,
-                currency=_c.UNSET if (v := data.get("currency", _c.UNSET)) is _c.UNSET else v,
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                parent=_c.UNSET if (v := data.get("parent", _c.UNSET)) is _c.UNSET else v,
-                quantity=_c.UNSET if (v := data.get("quantity", _c.UNSET)) is _c.UNSET else v,
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SourceOrderItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

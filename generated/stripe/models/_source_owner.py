@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("address", "address"),
-    ("email", "email"),
-    ("name", "name"),
-    ("phone", "phone"),
-    ("verified_address", "verified_address"),
-    ("verified_email", "verified_email"),
-    ("verified_name", "verified_name"),
-    ("verified_phone", "verified_phone"),
-)
 
-
-@attrs.define(kw_only=True)
-class SourceOwner:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SourceOwner(Model):
+    """Schema ``source_owner`` of the Stripe API."""
 
     address: m.Address | Unset | None = UNSET
     email: str | Unset | None = UNSET
@@ -35,53 +19,3 @@ class SourceOwner:
     verified_email: str | Unset | None = UNSET
     verified_name: str | Unset | None = UNSET
     verified_phone: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "address",
-            "email",
-            "name",
-            "phone",
-            "verified_address",
-            "verified_email",
-            "verified_name",
-            "verified_phone",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SourceOwner:
-        data = _c.expect_object("SourceOwner", data)
-        try:
-            return cls(
-                address=_c.UNSET
-                if (v := data.get("address", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.Address.from_dict(v),
-                email=_c.UNSET if (v := data.get("email", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                phone=_c.UNSET if (v := data.get("phone", _c.UNSET)) is _c.UNSET else v,
-                verified_address=_c.UNSET
-                if (v := data.get("verified_address", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.Address.from_dict(v),
-                verified_email=_c.UNSET
-                if (v := data.get("verified_email", _c.UNSET)) is _c.UNSET
-                else v,
-                verified_name=_c.UNSET
-                if (v := data.get("verified_name", _c.UNSET)) is _c.UNSET
-                else v,
-                verified_phone=_c.UNSET
-                if (v := data.get("verified_phone", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SourceOwner", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

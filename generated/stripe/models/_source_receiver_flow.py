@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount_charged", "amount_charged"),
-    ("amount_received", "amount_received"),
-    ("amount_returned", "amount_returned"),
-    ("refund_attributes_method", "refund_attributes_method"),
-    ("refund_attributes_status", "refund_attributes_status"),
-    ("address", "address"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class SourceReceiverFlow:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SourceReceiverFlow(Model):
+    """Schema ``source_receiver_flow`` of the Stripe API."""
 
     amount_charged: int
     amount_received: int
@@ -29,43 +15,3 @@ class SourceReceiverFlow:
     refund_attributes_method: str
     refund_attributes_status: str
     address: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount_charged",
-            "amount_received",
-            "amount_returned",
-            "refund_attributes_method",
-            "refund_attributes_status",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount_charged",
-            "amount_received",
-            "amount_returned",
-            "refund_attributes_method",
-            "refund_attributes_status",
-            "address",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SourceReceiverFlow:
-        data = _c.expect_object("SourceReceiverFlow", data)
-        try:
-            return cls(
-                amount_charged=data["amount_charged"],
-                amount_received=data["amount_received"],
-                amount_returned=data["amount_returned"],
-                refund_attributes_method=data["refund_attributes_method"],
-                refund_attributes_status=data["refund_attributes_status"],
-                address=_c.UNSET if (v := data.get("address", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SourceReceiverFlow", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

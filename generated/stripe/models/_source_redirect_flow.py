@@ -2,62 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("return_url", "return_url"),
-    ("status", "status"),
-    ("url", "url"),
-    ("failure_reason", "failure_reason"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class SourceRedirectFlow:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SourceRedirectFlow(Model):
+    """Schema ``source_redirect_flow`` of the Stripe API."""
 
     return_url: str
     status: str
     url: str
     failure_reason: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "return_url",
-            "status",
-            "url",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "return_url",
-            "status",
-            "url",
-            "failure_reason",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SourceRedirectFlow:
-        data = _c.expect_object("SourceRedirectFlow", data)
-        try:
-            return cls(
-                return_url=data["return_url"],
-                status=data["status"],
-                url=data["url"],
-                failure_reason=_c.UNSET
-                if (v := data.get("failure_reason", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SourceRedirectFlow", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

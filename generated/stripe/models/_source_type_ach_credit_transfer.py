@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("account_number", "account_number"),
-    ("bank_name", "bank_name"),
-    ("fingerprint", "fingerprint"),
-    ("refund_account_holder_name", "refund_account_holder_name"),
-    ("refund_account_holder_type", "refund_account_holder_type"),
-    ("refund_routing_number", "refund_routing_number"),
-    ("routing_number", "routing_number"),
-    ("swift_code", "swift_code"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class SourceTypeAchCreditTransfer:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SourceTypeAchCreditTransfer(Model):
+    """Schema ``source_type_ach_credit_transfer`` of the Stripe API."""
 
     account_number: str | Unset | None = UNSET
     bank_name: str | Unset | None = UNSET
@@ -33,49 +17,3 @@ class SourceTypeAchCreditTransfer:
     refund_routing_number: str | Unset | None = UNSET
     routing_number: str | Unset | None = UNSET
     swift_code: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "account_number",
-            "bank_name",
-            "fingerprint",
-            "refund_account_holder_name",
-            "refund_account_holder_type",
-            "refund_routing_number",
-            "routing_number",
-            "swift_code",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SourceTypeAchCreditTransfer:
-        data = _c.expect_object("SourceTypeAchCreditTransfer", data)
-        try:
-            return cls(
-                account_number=_c.UNSET
-                if (v := data.get("account_number", _c.UNSET)) is _c.UNSET
-                else v,
-                bank_name=_c.UNSET if (v := data.get("bank_name", _c.UNSET)) is _c.UNSET else v,
-                fingerprint=_c.UNSET if (v := data.get("fingerprint", _c.UNSET)) is _c.UNSET else v,
-                refund_account_holder_name=_c.UNSET
-                if (v := data.get("refund_account_holder_name", _c.UNSET)) is _c.UNSET
-                else v,
-                refund_account_holder_type=_c.UNSET
-                if (v := data.get("refund_account_holder_type", _c.UNSET)) is _c.UNSET
-                else v,
-                refund_routing_number=_c.UNSET
-                if (v := data.get("refund_routing_number", _c.UNSET)) is _c.UNSET
-                else v,
-                routing_number=_c.UNSET
-                if (v := data.get("routing_number", _c.UNSET)) is _c.UNSET
-                else v,
-                swift_code=_c.UNSET if (v := data.get("swift_code", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SourceTypeAchCreditTransfer", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

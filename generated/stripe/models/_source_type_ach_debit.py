@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("bank_name", "bank_name"),
-    ("country", "country"),
-    ("fingerprint", "fingerprint"),
-    ("last4", "last4"),
-    ("routing_number", "routing_number"),
-    ("type", "type"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class SourceTypeAchDebit:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SourceTypeAchDebit(Model):
+    """Schema ``source_type_ach_debit`` of the Stripe API."""
 
     bank_name: str | Unset | None = UNSET
     country: str | Unset | None = UNSET
@@ -29,37 +15,3 @@ class SourceTypeAchDebit:
     last4: str | Unset | None = UNSET
     routing_number: str | Unset | None = UNSET
     type: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "bank_name",
-            "country",
-            "fingerprint",
-            "last4",
-            "routing_number",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SourceTypeAchDebit:
-        data = _c.expect_object("SourceTypeAchDebit", data)
-        try:
-            return cls(
-                bank_name=_c.UNSET if (v := data.get("bank_name", _c.UNSET)) is _c.UNSET else v,
-                country=_c.UNSET if (v := data.get("country", _c.UNSET)) is _c.UNSET else v,
-                fingerprint=_c.UNSET if (v := data.get("fingerprint", _c.UNSET)) is _c.UNSET else v,
-                last4=_c.UNSET if (v := data.get("last4", _c.UNSET)) is _c.UNSET else v,
-                routing_number=_c.UNSET
-                if (v := data.get("routing_number", _c.UNSET)) is _c.UNSET
-                else v,
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SourceTypeAchDebit", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

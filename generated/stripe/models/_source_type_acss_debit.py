@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("bank_address_city", "bank_address_city"),
-    ("bank_address_line_1", "bank_address_line_1"),
-    ("bank_address_line_2", "bank_address_line_2"),
-    ("bank_address_postal_code", "bank_address_postal_code"),
-    ("bank_name", "bank_name"),
-    ("category", "category"),
-    ("country", "country"),
-    ("fingerprint", "fingerprint"),
-    ("last4", "last4"),
-    ("routing_number", "routing_number"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class SourceTypeAcssDebit:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SourceTypeAcssDebit(Model):
+    """Schema ``source_type_acss_debit`` of the Stripe API."""
 
     bank_address_city: str | Unset | None = UNSET
     bank_address_line_1: str | Unset | None = UNSET
@@ -37,53 +19,3 @@ class SourceTypeAcssDebit:
     fingerprint: str | Unset | None = UNSET
     last4: str | Unset | None = UNSET
     routing_number: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "bank_address_city",
-            "bank_address_line_1",
-            "bank_address_line_2",
-            "bank_address_postal_code",
-            "bank_name",
-            "category",
-            "country",
-            "fingerprint",
-            "last4",
-            "routing_number",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SourceTypeAcssDebit:
-        data = _c.expect_object("SourceTypeAcssDebit", data)
-        try:
-            return cls(
-                bank_address_city=_c.UNSET
-                if (v := data.get("bank_address_city", _c.UNSET)) is _c.UNSET
-                else v,
-                bank_address_line_1=_c.UNSET
-                if (v := data.get("bank_address_line_1", _c.UNSET)) is _c.UNSET
-                else v,
-                bank_address_line_2=_c.UNSET
-                if (v := data.get("bank_address_line_2", _c.UNSET)) is _c.UNSET
-                else v,
-                bank_address_postal_code=_c.UNSET
-                if (v := data.get("bank_address_postal_code", _c.UNSET)) is _c.UNSET
-                else v,
-                bank_name=_c.UNSET if (v := data.get("bank_name", _c.UNSET)) is _c.UNSET else v,
-                category=_c.UNSET if (v := data.get("category", _c.UNSET)) is _c.UNSET else v,
-                country=_c.UNSET if (v := data.get("country", _c.UNSET)) is _c.UNSET else v,
-                fingerprint=_c.UNSET if (v := data.get("fingerprint", _c.UNSET)) is _c.UNSET else v,
-                last4=_c.UNSET if (v := data.get("last4", _c.UNSET)) is _c.UNSET else v,
-                routing_number=_c.UNSET
-                if (v := data.get("routing_number", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SourceTypeAcssDebit", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

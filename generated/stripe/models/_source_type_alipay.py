@@ -2,52 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("data_string", "data_string"),
-    ("native_url", "native_url"),
-    ("statement_descriptor", "statement_descriptor"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class SourceTypeAlipay:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SourceTypeAlipay(Model):
+    """Schema ``source_type_alipay`` of the Stripe API."""
 
     data_string: str | Unset | None = UNSET
     native_url: str | Unset | None = UNSET
     statement_descriptor: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "data_string",
-            "native_url",
-            "statement_descriptor",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SourceTypeAlipay:
-        data = _c.expect_object("SourceTypeAlipay", data)
-        try:
-            return cls(
-                data_string=_c.UNSET if (v := data.get("data_string", _c.UNSET)) is _c.UNSET else v,
-                native_url=_c.UNSET if (v := data.get("native_url", _c.UNSET)) is _c.UNSET else v,
-                statement_descriptor=_c.UNSET
-                if (v := data.get("statement_descriptor", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SourceTypeAlipay", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

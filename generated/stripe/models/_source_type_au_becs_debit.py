@@ -2,50 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("bsb_number", "bsb_number"),
-    ("fingerprint", "fingerprint"),
-    ("last4", "last4"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class SourceTypeAuBecsDebit:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SourceTypeAuBecsDebit(Model):
+    """Schema ``source_type_au_becs_debit`` of the Stripe API."""
 
     bsb_number: str | Unset | None = UNSET
     fingerprint: str | Unset | None = UNSET
     last4: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "bsb_number",
-            "fingerprint",
-            "last4",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SourceTypeAuBecsDebit:
-        data = _c.expect_object("SourceTypeAuBecsDebit", data)
-        try:
-            return cls(
-                bsb_number=_c.UNSET if (v := data.get("bsb_number", _c.UNSET)) is _c.UNSET else v,
-                fingerprint=_c.UNSET if (v := data.get("fingerprint", _c.UNSET)) is _c.UNSET else v,
-                last4=_c.UNSET if (v := data.get("last4", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SourceTypeAuBecsDebit", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

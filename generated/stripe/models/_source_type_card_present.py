@@ -2,43 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("application_cryptogram", "application_cryptogram"),
-    ("application_preferred_name", "application_preferred_name"),
-    ("authorization_code", "authorization_code"),
-    ("authorization_response_code", "authorization_response_code"),
-    ("brand", "brand"),
-    ("country", "country"),
-    ("cvm_type", "cvm_type"),
-    ("data_type", "data_type"),
-    ("dedicated_file_name", "dedicated_file_name"),
-    ("emv_auth_data", "emv_auth_data"),
-    ("evidence_customer_signature", "evidence_customer_signature"),
-    ("evidence_transaction_certificate", "evidence_transaction_certificate"),
-    ("exp_month", "exp_month"),
-    ("exp_year", "exp_year"),
-    ("fingerprint", "fingerprint"),
-    ("funding", "funding"),
-    ("last4", "last4"),
-    ("pos_device_id", "pos_device_id"),
-    ("pos_entry_mode", "pos_entry_mode"),
-    ("read_method", "read_method"),
-    ("reader", "reader"),
-    ("terminal_verification_results", "terminal_verification_results"),
-    ("transaction_status_information", "transaction_status_information"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class SourceTypeCardPresent:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SourceTypeCardPresent(Model):
+    """Schema ``source_type_card_present`` of the Stripe API."""
 
     application_cryptogram: str | Unset = UNSET
     application_preferred_name: str | Unset = UNSET
@@ -63,93 +32,3 @@ class SourceTypeCardPresent:
     reader: str | Unset | None = UNSET
     terminal_verification_results: str | Unset = UNSET
     transaction_status_information: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "application_cryptogram",
-            "application_preferred_name",
-            "authorization_code",
-            "authorization_response_code",
-            "brand",
-            "country",
-            "cvm_type",
-            "data_type",
-            "dedicated_file_name",
-            "emv_auth_data",
-            "evidence_customer_signature",
-            "evidence_transaction_certificate",
-            "exp_month",
-            "exp_year",
-            "fingerprint",
-            "funding",
-            "last4",
-            "pos_device_id",
-            "pos_entry_mode",
-            "read_method",
-            "reader",
-            "terminal_verification_results",
-            "transaction_status_information",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SourceTypeCardPresent:
-        data = _c.expect_object("SourceTypeCardPresent", data)
-        try:
-            return cls(
-                application_cryptogram=_c.UNSET
-                if (v := data.get("application_cryptogram", _c.UNSET)) is _c.UNSET
-                else v,
-                application_preferred_name=_c.UNSET
-                if (v := data.get("application_preferred_name", _c.UNSET)) is _c.UNSET
-                else v,
-                authorization_code=_c.UNSET
-                if (v := data.get("authorization_code", _c.UNSET)) is _c.UNSET
-                else v,
-                authorization_response_code=_c.UNSET
-                if (v := data.get("authorization_response_code", _c.UNSET)) is _c.UNSET
-                else v,
-                brand=_c.UNSET if (v := data.get("brand", _c.UNSET)) is _c.UNSET else v,
-                country=_c.UNSET if (v := data.get("country", _c.UNSET)) is _c.UNSET else v,
-                cvm_type=_c.UNSET if (v := data.get("cvm_type", _c.UNSET)) is _c.UNSET else v,
-                data_type=_c.UNSET if (v := data.get("data_type", _c.UNSET)) is _c.UNSET else v,
-                dedicated_file_name=_c.UNSET
-                if (v := data.get("dedicated_file_name", _c.UNSET)) is _c.UNSET
-                else v,
-                emv_auth_data=_c.UNSET
-                if (v := data.get("emv_auth_data", _c.UNSET)) is _c.UNSET
-                else v,
-                evidence_customer_signature=_c.UNSET
-                if (v := data.get("evidence_customer_signature", _c.UNSET)) is _c.UNSET
-                else v,
-                evidence_transaction_certificate=_c.UNSET
-                if (v := data.get("evidence_transaction_certificate", _c.UNSET)) is _c.UNSET
-                else v,
-                exp_month=_c.UNSET if (v := data.get("exp_month", _c.UNSET)) is _c.UNSET else v,
-                exp_year=_c.UNSET if (v := data.get("exp_year", _c.UNSET)) is _c.UNSET else v,
-                fingerprint=_c.UNSET if (v := data.get("fingerprint", _c.UNSET)) is _c.UNSET else v,
-                funding=_c.UNSET if (v := data.get("funding", _c.UNSET)) is _c.UNSET else v,
-                last4=_c.UNSET if (v := data.get("last4", _c.UNSET)) is _c.UNSET else v,
-                pos_device_id=_c.UNSET
-                if (v := data.get("pos_device_id", _c.UNSET)) is _c.UNSET
-                else v,
-                pos_entry_mode=_c.UNSET
-                if (v := data.get("pos_entry_mode", _c.UNSET)) is _c.UNSET
-                else v,
-                read_method=_c.UNSET if (v := data.get("read_method", _c.UNSET)) is _c.UNSET else v,
-                reader=_c.UNSET if (v := data.get("reader", _c.UNSET)) is _c.UNSET else v,
-                terminal_verification_results=_c.UNSET
-                if (v := data.get("terminal_verification_results", _c.UNSET)) is _c.UNSET
-                else v,
-                transaction_status_information=_c.UNSET
-                if (v := data.get("transaction_status_information", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SourceTypeCardPresent", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

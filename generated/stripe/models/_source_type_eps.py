@@ -2,48 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("reference", "reference"),
-    ("statement_descriptor", "statement_descriptor"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class SourceTypeEps:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SourceTypeEps(Model):
+    """Schema ``source_type_eps`` of the Stripe API."""
 
     reference: str | Unset | None = UNSET
     statement_descriptor: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "reference",
-            "statement_descriptor",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SourceTypeEps:
-        data = _c.expect_object("SourceTypeEps", data)
-        try:
-            return cls(
-                reference=_c.UNSET if (v := data.get("reference", _c.UNSET)) is _c.UNSET else v,
-                statement_descriptor=_c.UNSET
-                if (v := data.get("statement_descriptor", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SourceTypeEps", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,56 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("bank_code", "bank_code"),
-    ("bank_name", "bank_name"),
-    ("bic", "bic"),
-    ("statement_descriptor", "statement_descriptor"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class SourceTypeGiropay:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SourceTypeGiropay(Model):
+    """Schema ``source_type_giropay`` of the Stripe API."""
 
     bank_code: str | Unset | None = UNSET
     bank_name: str | Unset | None = UNSET
     bic: str | Unset | None = UNSET
     statement_descriptor: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "bank_code",
-            "bank_name",
-            "bic",
-            "statement_descriptor",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SourceTypeGiropay:
-        data = _c.expect_object("SourceTypeGiropay", data)
-        try:
-            return cls(
-                bank_code=_c.UNSET if (v := data.get("bank_code", _c.UNSET)) is _c.UNSET else v,
-                bank_name=_c.UNSET if (v := data.get("bank_name", _c.UNSET)) is _c.UNSET else v,
-                bic=_c.UNSET if (v := data.get("bic", _c.UNSET)) is _c.UNSET else v,
-                statement_descriptor=_c.UNSET
-                if (v := data.get("statement_descriptor", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SourceTypeGiropay", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

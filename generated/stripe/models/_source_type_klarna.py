@@ -2,46 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("background_image_url", "background_image_url"),
-    ("client_token", "client_token"),
-    ("first_name", "first_name"),
-    ("last_name", "last_name"),
-    ("locale", "locale"),
-    ("logo_url", "logo_url"),
-    ("page_title", "page_title"),
-    ("pay_later_asset_urls_descriptive", "pay_later_asset_urls_descriptive"),
-    ("pay_later_asset_urls_standard", "pay_later_asset_urls_standard"),
-    ("pay_later_name", "pay_later_name"),
-    ("pay_later_redirect_url", "pay_later_redirect_url"),
-    ("pay_now_asset_urls_descriptive", "pay_now_asset_urls_descriptive"),
-    ("pay_now_asset_urls_standard", "pay_now_asset_urls_standard"),
-    ("pay_now_name", "pay_now_name"),
-    ("pay_now_redirect_url", "pay_now_redirect_url"),
-    ("pay_over_time_asset_urls_descriptive", "pay_over_time_asset_urls_descriptive"),
-    ("pay_over_time_asset_urls_standard", "pay_over_time_asset_urls_standard"),
-    ("pay_over_time_name", "pay_over_time_name"),
-    ("pay_over_time_redirect_url", "pay_over_time_redirect_url"),
-    ("payment_method_categories", "payment_method_categories"),
-    ("purchase_country", "purchase_country"),
-    ("purchase_type", "purchase_type"),
-    ("redirect_url", "redirect_url"),
-    ("shipping_delay", "shipping_delay"),
-    ("shipping_first_name", "shipping_first_name"),
-    ("shipping_last_name", "shipping_last_name"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class SourceTypeKlarna:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SourceTypeKlarna(Model):
+    """Schema ``source_type_klarna`` of the Stripe API."""
 
     background_image_url: str | Unset = UNSET
     client_token: str | Unset | None = UNSET
@@ -69,117 +35,3 @@ class SourceTypeKlarna:
     shipping_delay: int | Unset = UNSET
     shipping_first_name: str | Unset = UNSET
     shipping_last_name: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "background_image_url",
-            "client_token",
-            "first_name",
-            "last_name",
-            "locale",
-            "logo_url",
-            "page_title",
-            "pay_later_asset_urls_descriptive",
-            "pay_later_asset_urls_standard",
-            "pay_later_name",
-            "pay_later_redirect_url",
-            "pay_now_asset_urls_descriptive",
-            "pay_now_asset_urls_standard",
-            "pay_now_name",
-            "pay_now_redirect_url",
-            "pay_over_time_asset_urls_descriptive",
-            "pay_over_time_asset_urls_standard",
-            "pay_over_time_name",
-            "pay_over_time_redirect_url",
-            "payment_method_categories",
-            "purchase_country",
-            "purchase_type",
-            "redirect_url",
-            "shipping_delay",
-            "shipping_first_name",
-            "shipping_last_name",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SourceTypeKlarna:
-        data = _c.expect_object("SourceTypeKlarna", data)
-        try:
-            return cls(
-                background_image_url=_c.UNSET
-                if (v := data.get("background_image_url", _c.UNSET)) is _c.UNSET
-                else v,
-                client_token=_c.UNSET
-                if (v := data.get("client_token", _c.UNSET)) is _c.UNSET
-                else v,
-                first_name=_c.UNSET if (v := data.get("first_name", _c.UNSET)) is _c.UNSET else v,
-                last_name=_c.UNSET if (v := data.get("last_name", _c.UNSET)) is _c.UNSET else v,
-                locale=_c.UNSET if (v := data.get("locale", _c.UNSET)) is _c.UNSET else v,
-                logo_url=_c.UNSET if (v := data.get("logo_url", _c.UNSET)) is _c.UNSET else v,
-                page_title=_c.UNSET if (v := data.get("page_title", _c.UNSET)) is _c.UNSET else v,
-                pay_later_asset_urls_descriptive=_c.UNSET
-                if (v := data.get("pay_later_asset_urls_descriptive", _c.UNSET)) is _c.UNSET
-                else v,
-                pay_later_asset_urls_standard=_c.UNSET
-                if (v := data.get("pay_later_asset_urls_standard", _c.UNSET)) is _c.UNSET
-                else v,
-                pay_later_name=_c.UNSET
-                if (v := data.get("pay_later_name", _c.UNSET)) is _c.UNSET
-                else v,
-                pay_later_redirect_url=_c.UNSET
-                if (v := data.get("pay_later_redirect_url", _c.UNSET)) is _c.UNSET
-                else v,
-                pay_now_asset_urls_descriptive=_c.UNSET
-                if (v := data.get("pay_now_asset_urls_descriptive", _c.UNSET)) is _c.UNSET
-                else v,
-                pay_now_asset_urls_standard=_c.UNSET
-                if (v := data.get("pay_now_asset_urls_standard", _c.UNSET)) is _c.UNSET
-                else v,
-                pay_now_name=_c.UNSET
-                if (v := data.get("pay_now_name", _c.UNSET)) is _c.UNSET
-                else v,
-                pay_now_redirect_url=_c.UNSET
-                if (v := data.get("pay_now_redirect_url", _c.UNSET)) is _c.UNSET
-                else v,
-                pay_over_time_asset_urls_descriptive=_c.UNSET
-                if (v := data.get("pay_over_time_asset_urls_descriptive", _c.UNSET)) is _c.UNSET
-                else v,
-                pay_over_time_asset_urls_standard=_c.UNSET
-                if (v := data.get("pay_over_time_asset_urls_standard", _c.UNSET)) is _c.UNSET
-                else v,
-                pay_over_time_name=_c.UNSET
-                if (v := data.get("pay_over_time_name", _c.UNSET)) is _c.UNSET
-                else v,
-                pay_over_time_redirect_url=_c.UNSET
-                if (v := data.get("pay_over_time_redirect_url", _c.UNSET)) is _c.UNSET
-                else v,
-                payment_method_categories=_c.UNSET
-                if (v := data.get("payment_method_categories", _c.UNSET)) is _c.UNSET
-                else v,
-                purchase_country=_c.UNSET
-                if (v := data.get("purchase_country", _c.UNSET)) is _c.UNSET
-                else v,
-                purchase_type=_c.UNSET
-                if (v := data.get("purchase_type", _c.UNSET)) is _c.UNSET
-                else v,
-                redirect_url=_c.UNSET
-                if (v := data.get("redirect_url", _c.UNSET)) is _c.UNSET
-                else v,
-                shipping_delay=_c.UNSET
-                if (v := data.get("shipping_delay", _c.UNSET)) is _c.UNSET
-                else v,
-                shipping_first_name=_c.UNSET
-                if (v := data.get("shipping_first_name", _c.UNSET)) is _c.UNSET
-                else v,
-                shipping_last_name=_c.UNSET
-                if (v := data.get("shipping_last_name", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SourceTypeKlarna", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("entity", "entity"),
-    ("reference", "reference"),
-    ("refund_account_holder_address_city", "refund_account_holder_address_city"),
-    ("refund_account_holder_address_country", "refund_account_holder_address_country"),
-    ("refund_account_holder_address_line1", "refund_account_holder_address_line1"),
-    ("refund_account_holder_address_line2", "refund_account_holder_address_line2"),
-    ("refund_account_holder_address_postal_code", "refund_account_holder_address_postal_code"),
-    ("refund_account_holder_address_state", "refund_account_holder_address_state"),
-    ("refund_account_holder_name", "refund_account_holder_name"),
-    ("refund_iban", "refund_iban"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class SourceTypeMultibanco:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SourceTypeMultibanco(Model):
+    """Schema ``source_type_multibanco`` of the Stripe API."""
 
     entity: str | Unset | None = UNSET
     reference: str | Unset | None = UNSET
@@ -37,58 +19,3 @@ class SourceTypeMultibanco:
     refund_account_holder_address_state: str | Unset | None = UNSET
     refund_account_holder_name: str | Unset | None = UNSET
     refund_iban: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "entity",
-            "reference",
-            "refund_account_holder_address_city",
-            "refund_account_holder_address_country",
-            "refund_account_holder_address_line1",
-            "refund_account_holder_address_line2",
-            "refund_account_holder_address_postal_code",
-            "refund_account_holder_address_state",
-            "refund_account_holder_name",
-            "refund_iban",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SourceTypeMultibanco:
-        data = _c.expect_object("SourceTypeMultibanco", data)
-        try:
-            return cls(
-                entity=_c.UNSET if (v := data.get("entity", _c.UNSET)) is _c.UNSET else v,
-                reference=_c.UNSET if (v := data.get("reference", _c.UNSET)) is _c.UNSET else v,
-                refund_account_holder_address_city=_c.UNSET
-                if (v := data.get("refund_account_holder_address_city", _c.UNSET)) is _c.UNSET
-                else v,
-                refund_account_holder_address_country=_c.UNSET
-                if (v := data.get("refund_account_holder_address_country", _c.UNSET)) is _c.UNSET
-                else v,
-                refund_account_holder_address_line1=_c.UNSET
-                if (v := data.get("refund_account_holder_address_line1", _c.UNSET)) is _c.UNSET
-                else v,
-                refund_account_holder_address_line2=_c.UNSET
-                if (v := data.get("refund_account_holder_address_line2", _c.UNSET)) is _c.UNSET
-                else v,
-                refund_account_holder_address_postal_code=_c.UNSET
-                if (v := data.get("refund_account_holder_address_postal_code", _c.UNSET))
-                is _c.UNSET
-                else v,
-                refund_account_holder_address_state=_c.UNSET
-                if (v := data.get("refund_account_holder_address_state", _c.UNSET)) is _c.UNSET
-                else v,
-                refund_account_holder_name=_c.UNSET
-                if (v := data.get("refund_account_holder_name", _c.UNSET)) is _c.UNSET
-                else v,
-                refund_iban=_c.UNSET if (v := data.get("refund_iban", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SourceTypeMultibanco", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("bank_code", "bank_code"),
-    ("branch_code", "branch_code"),
-    ("country", "country"),
-    ("fingerprint", "fingerprint"),
-    ("last4", "last4"),
-    ("mandate_reference", "mandate_reference"),
-    ("mandate_url", "mandate_url"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class SourceTypeSepaDebit:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SourceTypeSepaDebit(Model):
+    """Schema ``source_type_sepa_debit`` of the Stripe API."""
 
     bank_code: str | Unset | None = UNSET
     branch_code: str | Unset | None = UNSET
@@ -31,39 +16,3 @@ class SourceTypeSepaDebit:
     last4: str | Unset | None = UNSET
     mandate_reference: str | Unset | None = UNSET
     mandate_url: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "bank_code",
-            "branch_code",
-            "country",
-            "fingerprint",
-            "last4",
-            "mandate_reference",
-            "mandate_url",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SourceTypeSepaDebit:
-        data = _c.expect_object("SourceTypeSepaDebit", data)
-        try:
-            return cls(
-                bank_code=_c.UNSET if (v := data.get("bank_code", _c.UNSET)) is _c.UNSET else v,
-                branch_code=_c.UNSET if (v := data.get("branch_code", _c.UNSET)) is _c.UNSET else v,
-                country=_c.UNSET if (v := data.get("country", _c.UNSET)) is _c.UNSET else v,
-                fingerprint=_c.UNSET if (v := data.get("fingerprint", _c.UNSET)) is _c.UNSET else v,
-                last4=_c.UNSET if (v := data.get("last4", _c.UNSET)) is _c.UNSET else v,
-                mandate_reference=_c.UNSET
-                if (v := data.get("mandate_reference", _c.UNSET)) is _c.UNSET
-                else v,
-                mandate_url=_c.UNSET if (v := data.get("mandate_url", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SourceTypeSepaDebit", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,37 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("address_line1_check", "address_line1_check"),
-    ("address_zip_check", "address_zip_check"),
-    ("authenticated", "authenticated"),
-    ("brand", "brand"),
-    ("card", "card"),
-    ("country", "country"),
-    ("customer", "customer"),
-    ("cvc_check", "cvc_check"),
-    ("dynamic_last4", "dynamic_last4"),
-    ("exp_month", "exp_month"),
-    ("exp_year", "exp_year"),
-    ("fingerprint", "fingerprint"),
-    ("funding", "funding"),
-    ("last4", "last4"),
-    ("name", "name"),
-    ("three_d_secure", "three_d_secure"),
-    ("tokenization_method", "tokenization_method"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class SourceTypeThreeDSecure:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SourceTypeThreeDSecure(Model):
+    """Schema ``source_type_three_d_secure`` of the Stripe API."""
 
     address_line1_check: str | Unset | None = UNSET
     address_zip_check: str | Unset | None = UNSET
@@ -51,69 +26,3 @@ class SourceTypeThreeDSecure:
     name: str | Unset | None = UNSET
     three_d_secure: str | Unset = UNSET
     tokenization_method: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "address_line1_check",
-            "address_zip_check",
-            "authenticated",
-            "brand",
-            "card",
-            "country",
-            "customer",
-            "cvc_check",
-            "dynamic_last4",
-            "exp_month",
-            "exp_year",
-            "fingerprint",
-            "funding",
-            "last4",
-            "name",
-            "three_d_secure",
-            "tokenization_method",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SourceTypeThreeDSecure:
-        data = _c.expect_object("SourceTypeThreeDSecure", data)
-        try:
-            return cls(
-                address_line1_check=_c.UNSET
-                if (v := data.get("address_line1_check", _c.UNSET)) is _c.UNSET
-                else v,
-                address_zip_check=_c.UNSET
-                if (v := data.get("address_zip_check", _c.UNSET)) is _c.UNSET
-                else v,
-                authenticated=_c.UNSET
-                if (v := data.get("authenticated", _c.UNSET)) is _c.UNSET
-                else v,
-                brand=_c.UNSET if (v := data.get("brand", _c.UNSET)) is _c.UNSET else v,
-                card=_c.UNSET if (v := data.get("card", _c.UNSET)) is _c.UNSET else v,
-                country=_c.UNSET if (v := data.get("country", _c.UNSET)) is _c.UNSET else v,
-                customer=_c.UNSET if (v := data.get("customer", _c.UNSET)) is _c.UNSET else v,
-                cvc_check=_c.UNSET if (v := data.get("cvc_check", _c.UNSET)) is _c.UNSET else v,
-                dynamic_last4=_c.UNSET
-                if (v := data.get("dynamic_last4", _c.UNSET)) is _c.UNSET
-                else v,
-                exp_month=_c.UNSET if (v := data.get("exp_month", _c.UNSET)) is _c.UNSET else v,
-                exp_year=_c.UNSET if (v := data.get("exp_year", _c.UNSET)) is _c.UNSET else v,
-                fingerprint=_c.UNSET if (v := data.get("fingerprint", _c.UNSET)) is _c.UNSET else v,
-                funding=_c.UNSET if (v := data.get("funding", _c.UNSET)) is _c.UNSET else v,
-                last4=_c.UNSET if (v := data.get("last4", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                three_d_secure=_c.UNSET
-                if (v := data.get("three_d_secure", _c.UNSET)) is _c.UNSET
-                else v,
-                tokenization_method=_c.UNSET
-                if (v := data.get("tokenization_method", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SourceTypeThreeDSecure", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

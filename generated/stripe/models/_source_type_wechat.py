@@ -2,52 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("prepay_id", "prepay_id"),
-    ("qr_code_url", "qr_code_url"),
-    ("statement_descriptor", "statement_descriptor"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class SourceTypeWechat:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SourceTypeWechat(Model):
+    """Schema ``source_type_wechat`` of the Stripe API."""
 
     prepay_id: str | Unset = UNSET
     qr_code_url: str | Unset | None = UNSET
     statement_descriptor: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "prepay_id",
-            "qr_code_url",
-            "statement_descriptor",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SourceTypeWechat:
-        data = _c.expect_object("SourceTypeWechat", data)
-        try:
-            return cls(
-                prepay_id=_c.UNSET if (v := data.get("prepay_id", _c.UNSET)) is _c.UNSET else v,
-                qr_code_url=_c.UNSET if (v := data.get("qr_code_url", _c.UNSET)) is _c.UNSET else v,
-                statement_descriptor=_c.UNSET
-                if (v := data.get("statement_descriptor", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SourceTypeWechat", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,48 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount_gte", "amount_gte"),
-    ("reset_billing_cycle_anchor", "reset_billing_cycle_anchor"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class SubscriptionBillingThresholds:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SubscriptionBillingThresholds(Model):
+    """Schema ``subscription_billing_thresholds`` of the Stripe API."""
 
     amount_gte: int | Unset | None = UNSET
     reset_billing_cycle_anchor: bool | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount_gte",
-            "reset_billing_cycle_anchor",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SubscriptionBillingThresholds:
-        data = _c.expect_object("SubscriptionBillingThresholds", data)
-        try:
-            return cls(
-                amount_gte=_c.UNSET if (v := data.get("amount_gte", _c.UNSET)) is _c.UNSET else v,
-                reset_billing_cycle_anchor=_c.UNSET
-                if (v := data.get("reset_billing_cycle_anchor", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SubscriptionBillingThresholds", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("created", "created"),
-    ("id", "id"),
-    ("metadata", "metadata"),
-    ("object", "object"),
-    ("price", "price"),
-    ("subscription", "subscription"),
-    ("billing_thresholds", "billing_thresholds"),
-    ("quantity", "quantity"),
-    ("tax_rates", "tax_rates"),
-)
 
-
-@attrs.define(kw_only=True)
-class SubscriptionItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SubscriptionItem(Model):
+    """Schema ``subscription_item`` of the Stripe API."""
 
     created: int
     id: str
@@ -37,58 +20,3 @@ class SubscriptionItem:
     billing_thresholds: m.SubscriptionItemBillingThresholds | Unset | None = UNSET
     quantity: int | Unset = UNSET
     tax_rates: list[m.TaxRate] | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created",
-            "id",
-            "metadata",
-            "object",
-            "price",
-            "subscription",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created",
-            "id",
-            "metadata",
-            "object",
-            "price",
-            "subscription",
-            "billing_thresholds",
-            "quantity",
-            "tax_rates",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SubscriptionItem:
-        data = _c.expect_object("SubscriptionItem", data)
-        try:
-            return cls(
-                created=data["created"],
-                id=data["id"],
-                metadata=dict(data["metadata"]),
-                object=_c.enum_value(m.SubscriptionItemObject, data["object"]),
-                price=m.Price.from_dict(data["price"]),
-                subscription=data["subscription"],
-                billing_thresholds=_c.UNSET
-                if (v := data.get("billing_thresholds", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.SubscriptionItemBillingThresholds.from_dict(v),
-                quantity=_c.UNSET if (v := data.get("quantity", _c.UNSET)) is _c.UNSET else v,
-                tax_rates=_c.UNSET
-                if (v := data.get("tax_rates", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [m.TaxRate.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SubscriptionItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

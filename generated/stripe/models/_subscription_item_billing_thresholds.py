@@ -2,40 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (("usage_gte", "usage_gte"),)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class SubscriptionItemBillingThresholds:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SubscriptionItemBillingThresholds(Model):
+    """Schema ``subscription_item_billing_thresholds`` of the Stripe API."""
 
     usage_gte: int | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "usage_gte",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SubscriptionItemBillingThresholds:
-        data = _c.expect_object("SubscriptionItemBillingThresholds", data)
-        try:
-            return cls(
-                usage_gte=_c.UNSET if (v := data.get("usage_gte", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SubscriptionItemBillingThresholds", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,64 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("mandate_options", "mandate_options"),
-    ("network", "network"),
-    ("request_three_d_secure", "request_three_d_secure"),
-)
 
-
-@attrs.define(kw_only=True)
-class SubscriptionPaymentMethodOptionsCard:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SubscriptionPaymentMethodOptionsCard(Model):
+    """Schema ``subscription_payment_method_options_card`` of the Stripe API."""
 
     mandate_options: m.InvoiceMandateOptionsCard | Unset = UNSET
     network: m.SubscriptionPaymentMethodOptionsCardNetwork | str | Unset | None = UNSET
     request_three_d_secure: (
         m.SubscriptionPaymentMethodOptionsCardRequestThreeDSecure | str | Unset | None
     ) = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "mandate_options",
-            "network",
-            "request_three_d_secure",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SubscriptionPaymentMethodOptionsCard:
-        data = _c.expect_object("SubscriptionPaymentMethodOptionsCard", data)
-        try:
-            return cls(
-                mandate_options=_c.UNSET
-                if (v := data.get("mandate_options", _c.UNSET)) is _c.UNSET
-                else m.InvoiceMandateOptionsCard.from_dict(v),
-                network=_c.UNSET
-                if (v := data.get("network", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.SubscriptionPaymentMethodOptionsCardNetwork, v),
-                request_three_d_secure=_c.UNSET
-                if (v := data.get("request_three_d_secure", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.SubscriptionPaymentMethodOptionsCardRequestThreeDSecure, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SubscriptionPaymentMethodOptionsCard", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

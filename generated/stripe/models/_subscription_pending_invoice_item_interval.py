@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("interval", "interval"),
-    ("interval_count", "interval_count"),
-)
 
-
-@attrs.define(kw_only=True)
-class SubscriptionPendingInvoiceItemInterval:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SubscriptionPendingInvoiceItemInterval(Model):
+    """Schema ``subscription_pending_invoice_item_interval`` of the Stripe API."""
 
     interval: m.SubscriptionPendingInvoiceItemIntervalInterval | str
     interval_count: int
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "interval",
-            "interval_count",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "interval",
-            "interval_count",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SubscriptionPendingInvoiceItemInterval:
-        data = _c.expect_object("SubscriptionPendingInvoiceItemInterval", data)
-        try:
-            return cls(
-                interval=_c.enum_value(
-                    m.SubscriptionPendingInvoiceItemIntervalInterval, data["interval"]
-                ),
-                interval_count=data["interval_count"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SubscriptionPendingInvoiceItemInterval", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

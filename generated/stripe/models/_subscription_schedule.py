@@ -2,40 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("created", "created"),
-    ("customer", "customer"),
-    ("default_settings", "default_settings"),
-    ("end_behavior", "end_behavior"),
-    ("id", "id"),
-    ("livemode", "livemode"),
-    ("object", "object"),
-    ("phases", "phases"),
-    ("status", "status"),
-    ("application", "application"),
-    ("canceled_at", "canceled_at"),
-    ("completed_at", "completed_at"),
-    ("current_phase", "current_phase"),
-    ("metadata", "metadata"),
-    ("released_at", "released_at"),
-    ("released_subscription", "released_subscription"),
-    ("subscription", "subscription"),
-    ("test_clock", "test_clock"),
-)
 
-
-@attrs.define(kw_only=True)
-class SubscriptionSchedule:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SubscriptionSchedule(Model):
+    """Schema ``subscription_schedule`` of the Stripe API."""
 
     created: int
     customer: str | m.Customer | m.DeletedCustomer
@@ -55,125 +29,3 @@ class SubscriptionSchedule:
     released_subscription: str | Unset | None = UNSET
     subscription: str | m.Subscription | Unset | None = UNSET
     test_clock: str | m.TestHelpersTestClock | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created",
-            "customer",
-            "default_settings",
-            "end_behavior",
-            "id",
-            "livemode",
-            "object",
-            "phases",
-            "status",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created",
-            "customer",
-            "default_settings",
-            "end_behavior",
-            "id",
-            "livemode",
-            "object",
-            "phases",
-            "status",
-            "application",
-            "canceled_at",
-            "completed_at",
-            "current_phase",
-            "metadata",
-            "released_at",
-            "released_subscription",
-            "subscription",
-            "test_clock",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SubscriptionSchedule:
-        data = _c.expect_object("SubscriptionSchedule", data)
-        try:
-            return cls(
-                created=data["created"],
-                customer=_c.decode_union(
-                    data["customer"],
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Customer),
-                        _c.model_choice(m.DeletedCustomer),
-                    ),
-                ),
-                default_settings=m.SubscriptionSchedulesResourceDefaultSettings.from_dict(
-                    data["default_settings"]
-                ),
-                end_behavior=_c.enum_value(m.SubscriptionScheduleEndBehavior, data["end_behavior"]),
-                id=data["id"],
-                livemode=data["livemode"],
-                object=_c.enum_value(m.SubscriptionScheduleObject, data["object"]),
-                phases=[
-                    m.SubscriptionSchedulePhaseConfiguration.from_dict(x) for x in data["phases"]
-                ],
-                status=_c.enum_value(m.SubscriptionScheduleStatus, data["status"]),
-                application=_c.UNSET
-                if (v := data.get("application", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Application),
-                        _c.model_choice(m.DeletedApplication),
-                    ),
-                ),
-                canceled_at=_c.UNSET if (v := data.get("canceled_at", _c.UNSET)) is _c.UNSET else v,
-                completed_at=_c.UNSET
-                if (v := data.get("completed_at", _c.UNSET)) is _c.UNSET
-                else v,
-                current_phase=_c.UNSET
-                if (v := data.get("current_phase", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.SubscriptionScheduleCurrentPhase.from_dict(v),
-                metadata=_c.UNSET
-                if (v := data.get("metadata", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else dict(v),
-                released_at=_c.UNSET if (v := data.get("released_at", _c.UNSET)) is _c.UNSET else v,
-                released_subscription=_c.UNSET
-                if (v := data.get("released_subscription", _c.UNSET)) is _c.UNSET
-                else v,
-                subscription=_c.UNSET
-                if (v := data.get("subscription", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Subscription),
-                    ),
-                ),
-                test_clock=_c.UNSET
-                if (v := data.get("test_clock", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.TestHelpersTestClock),
-                    ),
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SubscriptionSchedule", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

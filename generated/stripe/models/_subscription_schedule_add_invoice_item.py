@@ -2,67 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("price", "price"),
-    ("quantity", "quantity"),
-    ("tax_rates", "tax_rates"),
-)
 
-
-@attrs.define(kw_only=True)
-class SubscriptionScheduleAddInvoiceItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SubscriptionScheduleAddInvoiceItem(Model):
+    """Schema ``subscription_schedule_add_invoice_item`` of the Stripe API."""
 
     price: str | m.Price | m.DeletedPrice
     quantity: int | Unset | None = UNSET
     tax_rates: list[m.TaxRate] | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "price",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "price",
-            "quantity",
-            "tax_rates",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SubscriptionScheduleAddInvoiceItem:
-        data = _c.expect_object("SubscriptionScheduleAddInvoiceItem", data)
-        try:
-            return cls(
-                price=_c.decode_union(
-                    data["price"],
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Price),
-                        _c.model_choice(m.DeletedPrice),
-                    ),
-                ),
-                quantity=_c.UNSET if (v := data.get("quantity", _c.UNSET)) is _c.UNSET else v,
-                tax_rates=_c.UNSET
-                if (v := data.get("tax_rates", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [m.TaxRate.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SubscriptionScheduleAddInvoiceItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("end_date", "end_date"),
-    ("start_date", "start_date"),
-)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class SubscriptionScheduleCurrentPhase:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SubscriptionScheduleCurrentPhase(Model):
+    """Schema ``subscription_schedule_current_phase`` of the Stripe API."""
 
     end_date: int
     start_date: int
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "end_date",
-            "start_date",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "end_date",
-            "start_date",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SubscriptionScheduleCurrentPhase:
-        data = _c.expect_object("SubscriptionScheduleCurrentPhase", data)
-        try:
-            return cls(
-                end_date=data["end_date"],
-                start_date=data["start_date"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SubscriptionScheduleCurrentPhase", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("billing_cycle_anchor", "billing_cycle_anchor"),
-    ("application_fee_percent", "application_fee_percent"),
-    ("automatic_tax", "automatic_tax"),
-    ("billing_thresholds", "billing_thresholds"),
-    ("collection_method", "collection_method"),
-    ("default_payment_method", "default_payment_method"),
-    ("description", "description"),
-    ("invoice_settings", "invoice_settings"),
-    ("on_behalf_of", "on_behalf_of"),
-    ("transfer_data", "transfer_data"),
-)
 
-
-@attrs.define(kw_only=True)
-class SubscriptionSchedulesResourceDefaultSettings:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SubscriptionSchedulesResourceDefaultSettings(Model):
+    """Schema ``subscription_schedules_resource_default_settings`` of the Stripe API."""
 
     billing_cycle_anchor: m.SubscriptionSchedulesResourceDefaultSettingsBillingCycleAnchor | str
     application_fee_percent: float | Unset | None = UNSET
@@ -41,94 +23,3 @@ class SubscriptionSchedulesResourceDefaultSettings:
     invoice_settings: m.InvoiceSettingSubscriptionScheduleSetting | Unset | None = UNSET
     on_behalf_of: str | m.Account | Unset | None = UNSET
     transfer_data: m.SubscriptionTransferData | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "billing_cycle_anchor",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "billing_cycle_anchor",
-            "application_fee_percent",
-            "automatic_tax",
-            "billing_thresholds",
-            "collection_method",
-            "default_payment_method",
-            "description",
-            "invoice_settings",
-            "on_behalf_of",
-            "transfer_data",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SubscriptionSchedulesResourceDefaultSettings:
-        data = _c.expect_object("SubscriptionSchedulesResourceDefaultSettings", data)
-        try:
-            return cls(
-                billing_cycle_anchor=_c.enum_value(
-                    m.SubscriptionSchedulesResourceDefaultSettingsBillingCycleAnchor,
-                    data["billing_cycle_anchor"],
-                ),
-                application_fee_percent=_c.UNSET
-                if (v := data.get("application_fee_percent", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.to_float(v),
-                automatic_tax=_c.UNSET
-                if (v := data.get("automatic_tax", _c.UNSET)) is _c.UNSET
-                else m.SubscriptionSchedulesResourceDefaultSettingsAutomaticTax.from_dict(v),
-                billing_thresholds=_c.UNSET
-                if (v := data.get("billing_thresholds", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.SubscriptionBillingThresholds.from_dict(v),
-                collection_method=_c.UNSET
-                if (v := data.get("collection_method", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(
-                    m.SubscriptionSchedulesResourceDefaultSettingsCollectionMethod, v
-                ),
-                default_payment_method=_c.UNSET
-                if (v := data.get("default_payment_method", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.PaymentMethod),
-                    ),
-                ),
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                invoice_settings=_c.UNSET
-                if (v := data.get("invoice_settings", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.InvoiceSettingSubscriptionScheduleSetting.from_dict(v),
-                on_behalf_of=_c.UNSET
-                if (v := data.get("on_behalf_of", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Account),
-                    ),
-                ),
-                transfer_data=_c.UNSET
-                if (v := data.get("transfer_data", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.SubscriptionTransferData.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SubscriptionSchedulesResourceDefaultSettings", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,62 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("destination", "destination"),
-    ("amount_percent", "amount_percent"),
-)
 
-
-@attrs.define(kw_only=True)
-class SubscriptionTransferData:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SubscriptionTransferData(Model):
+    """Schema ``subscription_transfer_data`` of the Stripe API."""
 
     destination: str | m.Account
     amount_percent: float | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "destination",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "destination",
-            "amount_percent",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SubscriptionTransferData:
-        data = _c.expect_object("SubscriptionTransferData", data)
-        try:
-            return cls(
-                destination=_c.decode_union(
-                    data["destination"],
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Account),
-                    ),
-                ),
-                amount_percent=_c.UNSET
-                if (v := data.get("amount_percent", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.to_float(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SubscriptionTransferData", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("behavior", "behavior"),
-    ("resumes_at", "resumes_at"),
-)
 
-
-@attrs.define(kw_only=True)
-class SubscriptionsResourcePauseCollection:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SubscriptionsResourcePauseCollection(Model):
+    """Schema ``subscriptions_resource_pause_collection`` of the Stripe API."""
 
     behavior: m.SubscriptionsResourcePauseCollectionBehavior | str
     resumes_at: int | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "behavior",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "behavior",
-            "resumes_at",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SubscriptionsResourcePauseCollection:
-        data = _c.expect_object("SubscriptionsResourcePauseCollection", data)
-        try:
-            return cls(
-                behavior=_c.enum_value(
-                    m.SubscriptionsResourcePauseCollectionBehavior, data["behavior"]
-                ),
-                resumes_at=_c.UNSET if (v := data.get("resumes_at", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SubscriptionsResourcePauseCollection", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("payment_method_options", "payment_method_options"),
-    ("payment_method_types", "payment_method_types"),
-    ("save_default_payment_method", "save_default_payment_method"),
-)
 
-
-@attrs.define(kw_only=True)
-class SubscriptionsResourcePaymentSettings:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SubscriptionsResourcePaymentSettings(Model):
+    """Schema ``subscriptions_resource_payment_settings`` of the Stripe API."""
 
     payment_method_options: m.SubscriptionsResourcePaymentMethodOptions | Unset | None = UNSET
     payment_method_types: (
@@ -29,46 +18,3 @@ class SubscriptionsResourcePaymentSettings:
     save_default_payment_method: (
         m.SubscriptionsResourcePaymentSettingsSaveDefaultPaymentMethod | str | Unset | None
     ) = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "payment_method_options",
-            "payment_method_types",
-            "save_default_payment_method",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SubscriptionsResourcePaymentSettings:
-        data = _c.expect_object("SubscriptionsResourcePaymentSettings", data)
-        try:
-            return cls(
-                payment_method_options=_c.UNSET
-                if (v := data.get("payment_method_options", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.SubscriptionsResourcePaymentMethodOptions.from_dict(v),
-                payment_method_types=_c.UNSET
-                if (v := data.get("payment_method_types", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [
-                    _c.enum_value(m.SubscriptionsResourcePaymentSettingsPaymentMethodTypesItem, x)
-                    for x in v
-                ],
-                save_default_payment_method=_c.UNSET
-                if (v := data.get("save_default_payment_method", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(
-                    m.SubscriptionsResourcePaymentSettingsSaveDefaultPaymentMethod, v
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SubscriptionsResourcePaymentSettings", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,72 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("expires_at", "expires_at"),
-    ("billing_cycle_anchor", "billing_cycle_anchor"),
-    ("subscription_items", "subscription_items"),
-    ("trial_end", "trial_end"),
-    ("trial_from_plan", "trial_from_plan"),
-)
 
-
-@attrs.define(kw_only=True)
-class SubscriptionsResourcePendingUpdate:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SubscriptionsResourcePendingUpdate(Model):
+    """Schema ``subscriptions_resource_pending_update`` of the Stripe API."""
 
     expires_at: int
     billing_cycle_anchor: int | Unset | None = UNSET
     subscription_items: list[m.SubscriptionItem] | Unset | None = UNSET
     trial_end: int | Unset | None = UNSET
     trial_from_plan: bool | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "expires_at",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "expires_at",
-            "billing_cycle_anchor",
-            "subscription_items",
-            "trial_end",
-            "trial_from_plan",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SubscriptionsResourcePendingUpdate:
-        data = _c.expect_object("SubscriptionsResourcePendingUpdate", data)
-        try:
-            return cls(
-                expires_at=data["expires_at"],
-                billing_cycle_anchor=_c.UNSET
-                if (v := data.get("billing_cycle_anchor", _c.UNSET)) is _c.UNSET
-                else v,
-                subscription_items=_c.UNSET
-                if (v := data.get("subscription_items", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else [m.SubscriptionItem.from_dict(x) for x in v],
-                trial_end=_c.UNSET if (v := data.get("trial_end", _c.UNSET)) is _c.UNSET else v,
-                trial_from_plan=_c.UNSET
-                if (v := data.get("trial_from_plan", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SubscriptionsResourcePendingUpdate", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

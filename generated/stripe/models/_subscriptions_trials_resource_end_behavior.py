@@ -2,48 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("missing_payment_method", "missing_payment_method"),)
 
-
-@attrs.define(kw_only=True)
-class SubscriptionsTrialsResourceEndBehavior:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SubscriptionsTrialsResourceEndBehavior(Model):
+    """Schema ``subscriptions_trials_resource_end_behavior`` of the Stripe API."""
 
     missing_payment_method: m.SubscriptionsTrialsResourceEndBehaviorMissingPaymentMethod | str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "missing_payment_method",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "missing_payment_method",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SubscriptionsTrialsResourceEndBehavior:
-        data = _c.expect_object("SubscriptionsTrialsResourceEndBehavior", data)
-        try:
-            return cls(
-                missing_payment_method=_c.enum_value(
-                    m.SubscriptionsTrialsResourceEndBehaviorMissingPaymentMethod,
-                    data["missing_payment_method"],
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SubscriptionsTrialsResourceEndBehavior", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,47 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (("end_behavior", "end_behavior"),)
 
-
-@attrs.define(kw_only=True)
-class SubscriptionsTrialsResourceTrialSettings:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class SubscriptionsTrialsResourceTrialSettings(Model):
+    """Schema ``subscriptions_trials_resource_trial_settings`` of the Stripe API."""
 
     end_behavior: m.SubscriptionsTrialsResourceEndBehavior
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "end_behavior",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "end_behavior",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> SubscriptionsTrialsResourceTrialSettings:
-        data = _c.expect_object("SubscriptionsTrialsResourceTrialSettings", data)
-        try:
-            return cls(
-                end_behavior=m.SubscriptionsTrialsResourceEndBehavior.from_dict(
-                    data["end_behavior"]
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("SubscriptionsTrialsResourceTrialSettings", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,62 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("description", "description"),
-    ("id", "id"),
-    ("name", "name"),
-    ("object", "object"),
-)
 
-
-@attrs.define(kw_only=True)
-class TaxCode:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class TaxCode(Model):
+    """Schema ``tax_code`` of the Stripe API."""
 
     description: str
     id: str
     name: str
     object: m.TaxCodeObject | str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "description",
-            "id",
-            "name",
-            "object",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "description",
-            "id",
-            "name",
-            "object",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> TaxCode:
-        data = _c.expect_object("TaxCode", data)
-        try:
-            return cls(
-                description=data["description"],
-                id=data["id"],
-                name=data["name"],
-                object=_c.enum_value(m.TaxCodeObject, data["object"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("TaxCode", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,67 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("object", "object"),
-    ("period_end", "period_end"),
-    ("period_start", "period_start"),
-    ("tax_deduction_account_number", "tax_deduction_account_number"),
-)
 
-
-@attrs.define(kw_only=True)
-class TaxDeductedAtSource:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class TaxDeductedAtSource(Model):
+    """Schema ``tax_deducted_at_source`` of the Stripe API."""
 
     id: str
     object: m.TaxDeductedAtSourceObject | str
     period_end: int
     period_start: int
     tax_deduction_account_number: str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "object",
-            "period_end",
-            "period_start",
-            "tax_deduction_account_number",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "object",
-            "period_end",
-            "period_start",
-            "tax_deduction_account_number",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> TaxDeductedAtSource:
-        data = _c.expect_object("TaxDeductedAtSource", data)
-        try:
-            return cls(
-                id=data["id"],
-                object=_c.enum_value(m.TaxDeductedAtSourceObject, data["object"]),
-                period_end=data["period_end"],
-                period_start=data["period_start"],
-                tax_deduction_account_number=data["tax_deduction_account_number"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("TaxDeductedAtSource", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

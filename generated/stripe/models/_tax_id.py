@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("created", "created"),
-    ("id", "id"),
-    ("livemode", "livemode"),
-    ("object", "object"),
-    ("type", "type"),
-    ("value", "value"),
-    ("country", "country"),
-    ("customer", "customer"),
-    ("verification", "verification"),
-)
 
-
-@attrs.define(kw_only=True)
-class TaxId:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class TaxId(Model):
+    """Schema ``tax_id`` of the Stripe API."""
 
     created: int
     id: str
@@ -37,64 +20,3 @@ class TaxId:
     country: str | Unset | None = UNSET
     customer: str | m.Customer | Unset | None = UNSET
     verification: m.TaxIdVerification | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created",
-            "id",
-            "livemode",
-            "object",
-            "type",
-            "value",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created",
-            "id",
-            "livemode",
-            "object",
-            "type",
-            "value",
-            "country",
-            "customer",
-            "verification",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> TaxId:
-        data = _c.expect_object("TaxId", data)
-        try:
-            return cls(
-                created=data["created"],
-                id=data["id"],
-                livemode=data["livemode"],
-                object=_c.enum_value(m.TaxIdObject, data["object"]),
-                type=_c.enum_value(m.TaxIdType, data["type"]),
-                value=data["value"],
-                country=_c.UNSET if (v := data.get("country", _c.UNSET)) is _c.UNSET else v,
-                customer=_c.UNSET
-                if (v := data.get("customer", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Customer),
-                    ),
-                ),
-                verification=_c.UNSET
-                if (v := data.get("verification", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.TaxIdVerification.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("TaxId", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

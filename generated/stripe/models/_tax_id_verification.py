@@ -2,60 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("status", "status"),
-    ("verified_address", "verified_address"),
-    ("verified_name", "verified_name"),
-)
 
-
-@attrs.define(kw_only=True)
-class TaxIdVerification:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class TaxIdVerification(Model):
+    """Schema ``tax_id_verification`` of the Stripe API."""
 
     status: m.TaxIdVerificationStatus | str
     verified_address: str | Unset | None = UNSET
     verified_name: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "status",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "status",
-            "verified_address",
-            "verified_name",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> TaxIdVerification:
-        data = _c.expect_object("TaxIdVerification", data)
-        try:
-            return cls(
-                status=_c.enum_value(m.TaxIdVerificationStatus, data["status"]),
-                verified_address=_c.UNSET
-                if (v := data.get("verified_address", _c.UNSET)) is _c.UNSET
-                else v,
-                verified_name=_c.UNSET
-                if (v := data.get("verified_name", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("TaxIdVerification", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

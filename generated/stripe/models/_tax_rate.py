@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("active", "active"),
-    ("created", "created"),
-    ("display_name", "display_name"),
-    ("id", "id"),
-    ("inclusive", "inclusive"),
-    ("livemode", "livemode"),
-    ("object", "object"),
-    ("percentage", "percentage"),
-    ("country", "country"),
-    ("description", "description"),
-    ("jurisdiction", "jurisdiction"),
-    ("metadata", "metadata"),
-    ("state", "state"),
-    ("tax_type", "tax_type"),
-)
 
-
-@attrs.define(kw_only=True)
-class TaxRate:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class TaxRate(Model):
+    """Schema ``tax_rate`` of the Stripe API."""
 
     active: bool
     created: int
@@ -47,72 +25,3 @@ class TaxRate:
     metadata: dict[str, str] | Unset | None = UNSET
     state: str | Unset | None = UNSET
     tax_type: m.TaxRateTaxType | str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "active",
-            "created",
-            "display_name",
-            "id",
-            "inclusive",
-            "livemode",
-            "object",
-            "percentage",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "active",
-            "created",
-            "display_name",
-            "id",
-            "inclusive",
-            "livemode",
-            "object",
-            "percentage",
-            "country",
-            "description",
-            "jurisdiction",
-            "metadata",
-            "state",
-            "tax_type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> TaxRate:
-        data = _c.expect_object("TaxRate", data)
-        try:
-            return cls(
-                active=data["active"],
-                created=data["created"],
-                display_name=data["display_name"],
-                id=data["id"],
-                inclusive=data["inclusive"],
-                livemode=data["livemode"],
-                object=_c.enum_value(m.TaxRateObject, data["object"]),
-                percentage=_c.to_float(data["percentage"]),
-                country=_c.UNSET if (v := data.get("country", _c.UNSET)) is _c.UNSET else v,
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                jurisdiction=_c.UNSET
-                if (v := data.get("jurisdiction", _c.UNSET)) is _c.UNSET
-                else v,
-                metadata=_c.UNSET
-                if (v := data.get("metadata", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else dict(v),
-                state=_c.UNSET if (v := data.get("state", _c.UNSET)) is _c.UNSET else v,
-                tax_type=_c.UNSET
-                if (v := data.get("tax_type", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.TaxRateTaxType, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("TaxRate", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

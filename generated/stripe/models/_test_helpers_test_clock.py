@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("created", "created"),
-    ("deletes_after", "deletes_after"),
-    ("frozen_time", "frozen_time"),
-    ("id", "id"),
-    ("livemode", "livemode"),
-    ("object", "object"),
-    ("status", "status"),
-    ("name", "name"),
-)
 
-
-@attrs.define(kw_only=True)
-class TestHelpersTestClock:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class TestHelpersTestClock(Model):
+    """Schema ``test_helpers.test_clock`` of the Stripe API."""
 
     created: int
     deletes_after: int
@@ -35,49 +19,3 @@ class TestHelpersTestClock:
     object: m.TestHelpersTestClockObject | str
     status: m.TestHelpersTestClockStatus | str
     name: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created",
-            "deletes_after",
-            "frozen_time",
-            "id",
-            "livemode",
-            "object",
-            "status",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "created",
-            "deletes_after",
-            "frozen_time",
-            "id",
-            "livemode",
-            "object",
-            "status",
-            "name",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> TestHelpersTestClock:
-        data = _c.expect_object("TestHelpersTestClock", data)
-        try:
-            return cls(
-                created=data["created"],
-                deletes_after=data["deletes_after"],
-                frozen_time=data["frozen_time"],
-                id=data["id"],
-                livemode=data["livemode"],
-                object=_c.enum_value(m.TestHelpersTestClockObject, data["object"]),
-                status=_c.enum_value(m.TestHelpersTestClockStatus, data["status"]),
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("TestHelpersTestClock", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,72 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("authentication_flow", "authentication_flow"),
-    ("result", "result"),
-    ("result_reason", "result_reason"),
-    ("version", "version"),
-)
 
-
-@attrs.define(kw_only=True)
-class ThreeDSecureDetails:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ThreeDSecureDetails(Model):
+    """Schema ``three_d_secure_details`` of the Stripe API."""
 
     authentication_flow: m.ThreeDSecureDetailsAuthenticationFlow | str | Unset | None = UNSET
     result: m.ThreeDSecureDetailsResult | str | Unset | None = UNSET
     result_reason: m.ThreeDSecureDetailsResultReason | str | Unset | None = UNSET
     version: m.ThreeDSecureDetailsVersion | str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "authentication_flow",
-            "result",
-            "result_reason",
-            "version",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ThreeDSecureDetails:
-        data = _c.expect_object("ThreeDSecureDetails", data)
-        try:
-            return cls(
-                authentication_flow=_c.UNSET
-                if (v := data.get("authentication_flow", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.ThreeDSecureDetailsAuthenticationFlow, v),
-                result=_c.UNSET
-                if (v := data.get("result", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.ThreeDSecureDetailsResult, v),
-                result_reason=_c.UNSET
-                if (v := data.get("result_reason", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.ThreeDSecureDetailsResultReason, v),
-                version=_c.UNSET
-                if (v := data.get("version", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.enum_value(m.ThreeDSecureDetailsVersion, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ThreeDSecureDetails", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,43 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-
-_FIELDS: tuple[tuple[str, str], ...] = (("supported", "supported"),)
+from connectory.core.models import Model, model
 
 
-@attrs.define(kw_only=True)
-class ThreeDSecureUsage:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class ThreeDSecureUsage(Model):
+    """Schema ``three_d_secure_usage`` of the Stripe API."""
 
     supported: bool
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "supported",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "supported",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ThreeDSecureUsage:
-        data = _c.expect_object("ThreeDSecureUsage", data)
-        try:
-            return cls(
-                supported=data["supported"],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("ThreeDSecureUsage", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

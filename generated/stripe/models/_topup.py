@@ -2,38 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("created", "created"),
-    ("currency", "currency"),
-    ("id", "id"),
-    ("livemode", "livemode"),
-    ("metadata", "metadata"),
-    ("object", "object"),
-    ("status", "status"),
-    ("balance_transaction", "balance_transaction"),
-    ("description", "description"),
-    ("expected_availability_date", "expected_availability_date"),
-    ("failure_code", "failure_code"),
-    ("failure_message", "failure_message"),
-    ("source", "source"),
-    ("statement_descriptor", "statement_descriptor"),
-    ("transfer_group", "transfer_group"),
-)
 
-
-@attrs.define(kw_only=True)
-class Topup:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Topup(Model):
+    """Schema ``topup`` of the Stripe API."""
 
     amount: int
     created: int
@@ -51,90 +27,3 @@ class Topup:
     source: m.Source | Unset | None = UNSET
     statement_descriptor: str | Unset | None = UNSET
     transfer_group: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "created",
-            "currency",
-            "id",
-            "livemode",
-            "metadata",
-            "object",
-            "status",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "created",
-            "currency",
-            "id",
-            "livemode",
-            "metadata",
-            "object",
-            "status",
-            "balance_transaction",
-            "description",
-            "expected_availability_date",
-            "failure_code",
-            "failure_message",
-            "source",
-            "statement_descriptor",
-            "transfer_group",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Topup:
-        data = _c.expect_object("Topup", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                created=data["created"],
-                currency=data["currency"],
-                id=data["id"],
-                livemode=data["livemode"],
-                metadata=dict(data["metadata"]),
-                object=_c.enum_value(m.TopupObject, data["object"]),
-                status=_c.enum_value(m.TopupStatus, data["status"]),
-                balance_transaction=_c.UNSET
-                if (v := data.get("balance_transaction", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.BalanceTransaction),
-                    ),
-                ),
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                expected_availability_date=_c.UNSET
-                if (v := data.get("expected_availability_date", _c.UNSET)) is _c.UNSET
-                else v,
-                failure_code=_c.UNSET
-                if (v := data.get("failure_code", _c.UNSET)) is _c.UNSET
-                else v,
-                failure_message=_c.UNSET
-                if (v := data.get("failure_message", _c.UNSET)) is _c.UNSET
-                else v,
-                source=_c.UNSET
-                if (v := data.get("source", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else m.Source.from_dict(v),
-                statement_descriptor=_c.UNSET
-                if (v := data.get("statement_descriptor", _c.UNSET)) is _c.UNSET
-                else v,
-                transfer_group=_c.UNSET
-                if (v := data.get("transfer_group", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Topup", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,39 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("amount_reversed", "amount_reversed"),
-    ("created", "created"),
-    ("currency", "currency"),
-    ("id", "id"),
-    ("livemode", "livemode"),
-    ("metadata", "metadata"),
-    ("object", "object"),
-    ("reversals", "reversals"),
-    ("reversed", "reversed"),
-    ("balance_transaction", "balance_transaction"),
-    ("description", "description"),
-    ("destination", "destination"),
-    ("destination_payment", "destination_payment"),
-    ("source_transaction", "source_transaction"),
-    ("source_type", "source_type"),
-    ("transfer_group", "transfer_group"),
-)
 
-
-@attrs.define(kw_only=True)
-class Transfer:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Transfer(Model):
+    """Schema ``transfer`` of the Stripe API."""
 
     amount: int
     amount_reversed: int
@@ -53,110 +28,3 @@ class Transfer:
     source_transaction: str | m.Charge | Unset | None = UNSET
     source_type: str | Unset = UNSET
     transfer_group: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "amount_reversed",
-            "created",
-            "currency",
-            "id",
-            "livemode",
-            "metadata",
-            "object",
-            "reversals",
-            "reversed",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "amount_reversed",
-            "created",
-            "currency",
-            "id",
-            "livemode",
-            "metadata",
-            "object",
-            "reversals",
-            "reversed",
-            "balance_transaction",
-            "description",
-            "destination",
-            "destination_payment",
-            "source_transaction",
-            "source_type",
-            "transfer_group",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Transfer:
-        data = _c.expect_object("Transfer", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                amount_reversed=data["amount_reversed"],
-                created=data["created"],
-                currency=data["currency"],
-                id=data["id"],
-                livemode=data["livemode"],
-                metadata=dict(data["metadata"]),
-                object=_c.enum_value(m.TransferObject, data["object"]),
-                reversals=m.TransferReversals.from_dict(data["reversals"]),
-                reversed=data["reversed"],
-                balance_transaction=_c.UNSET
-                if (v := data.get("balance_transaction", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.BalanceTransaction),
-                    ),
-                ),
-                description=_c.UNSET if (v := data.get("description", _c.UNSET)) is _c.UNSET else v,
-                destination=_c.UNSET
-                if (v := data.get("destination", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Account),
-                    ),
-                ),
-                destination_payment=_c.UNSET
-                if (v := data.get("destination_payment", _c.UNSET)) is _c.UNSET
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Charge),
-                    ),
-                ),
-                source_transaction=_c.UNSET
-                if (v := data.get("source_transaction", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Charge),
-                    ),
-                ),
-                source_type=_c.UNSET if (v := data.get("source_type", _c.UNSET)) is _c.UNSET else v,
-                transfer_group=_c.UNSET
-                if (v := data.get("transfer_group", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Transfer", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

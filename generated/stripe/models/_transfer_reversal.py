@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("amount", "amount"),
-    ("created", "created"),
-    ("currency", "currency"),
-    ("id", "id"),
-    ("object", "object"),
-    ("transfer", "transfer"),
-    ("balance_transaction", "balance_transaction"),
-    ("destination_payment_refund", "destination_payment_refund"),
-    ("metadata", "metadata"),
-    ("source_refund", "source_refund"),
-)
 
-
-@attrs.define(kw_only=True)
-class TransferReversal:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class TransferReversal(Model):
+    """Schema ``transfer_reversal`` of the Stripe API."""
 
     amount: int
     created: int
@@ -39,92 +21,3 @@ class TransferReversal:
     destination_payment_refund: str | m.Refund | Unset | None = UNSET
     metadata: dict[str, str] | Unset | None = UNSET
     source_refund: str | m.Refund | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "created",
-            "currency",
-            "id",
-            "object",
-            "transfer",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "amount",
-            "created",
-            "currency",
-            "id",
-            "object",
-            "transfer",
-            "balance_transaction",
-            "destination_payment_refund",
-            "metadata",
-            "source_refund",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> TransferReversal:
-        data = _c.expect_object("TransferReversal", data)
-        try:
-            return cls(
-                amount=data["amount"],
-                created=data["created"],
-                currency=data["currency"],
-                id=data["id"],
-                object=_c.enum_value(m.TransferReversalObject, data["object"]),
-                transfer=_c.decode_union(
-                    data["transfer"],
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Transfer),
-                    ),
-                ),
-                balance_transaction=_c.UNSET
-                if (v := data.get("balance_transaction", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.BalanceTransaction),
-                    ),
-                ),
-                destination_payment_refund=_c.UNSET
-                if (v := data.get("destination_payment_refund", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Refund),
-                    ),
-                ),
-                metadata=_c.UNSET
-                if (v := data.get("metadata", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else dict(v),
-                source_refund=_c.UNSET
-                if (v := data.get("source_refund", _c.UNSET)) is _c.UNSET
-                else None
-                if v is None
-                else _c.decode_union(
-                    v,
-                    (
-                        _c.prim_choice(str),
-                        _c.model_choice(m.Refund),
-                    ),
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("TransferReversal", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

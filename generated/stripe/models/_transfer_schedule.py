@@ -2,63 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("delay_days", "delay_days"),
-    ("interval", "interval"),
-    ("monthly_anchor", "monthly_anchor"),
-    ("weekly_anchor", "weekly_anchor"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class TransferSchedule:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class TransferSchedule(Model):
+    """Schema ``transfer_schedule`` of the Stripe API."""
 
     delay_days: int
     interval: str
     monthly_anchor: int | Unset = UNSET
     weekly_anchor: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "delay_days",
-            "interval",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "delay_days",
-            "interval",
-            "monthly_anchor",
-            "weekly_anchor",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> TransferSchedule:
-        data = _c.expect_object("TransferSchedule", data)
-        try:
-            return cls(
-                delay_days=data["delay_days"],
-                interval=data["interval"],
-                monthly_anchor=_c.UNSET
-                if (v := data.get("monthly_anchor", _c.UNSET)) is _c.UNSET
-                else v,
-                weekly_anchor=_c.UNSET
-                if (v := data.get("weekly_anchor", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("TransferSchedule", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
+from connectory.core.models import Model, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("divide_by", "divide_by"),
-    ("round", "round"),
-)
 
-
-@attrs.define(kw_only=True)
-class TransformQuantity:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class TransformQuantity(Model):
+    """Schema ``transform_quantity`` of the Stripe API."""
 
     divide_by: int
     round: m.TransformQuantityRound | str
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "divide_by",
-            "round",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "divide_by",
-            "round",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> TransformQuantity:
-        data = _c.expect_object("TransformQuantity", data)
-        try:
-            return cls(
-                divide_by=data["divide_by"],
-                round=_c.enum_value(m.TransformQuantityRound, data["round"]),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("TransformQuantity", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,55 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("supported", "supported"),
-    ("preferred", "preferred"),
-)
 
-
-@attrs.define(kw_only=True)
-class UsBankAccountNetworks:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class UsBankAccountNetworks(Model):
+    """Schema ``us_bank_account_networks`` of the Stripe API."""
 
     supported: list[m.UsBankAccountNetworksSupportedItem | str]
     preferred: str | Unset | None = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "supported",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "supported",
-            "preferred",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UsBankAccountNetworks:
-        data = _c.expect_object("UsBankAccountNetworks", data)
-        try:
-            return cls(
-                supported=[
-                    _c.enum_value(m.UsBankAccountNetworksSupportedItem, x)
-                    for x in data["supported"]
-                ],
-                preferred=_c.UNSET if (v := data.get("preferred", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UsBankAccountNetworks", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,214 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("closed", "closed"),
-    ("desc", "desc"),
-    ("id_board_source", "idBoardSource"),
-    ("id_organization", "idOrganization"),
-    ("keep_from_source", "keepFromSource"),
-    ("label_names_blue", "labelNames/blue"),
-    ("label_names_green", "labelNames/green"),
-    ("label_names_orange", "labelNames/orange"),
-    ("label_names_purple", "labelNames/purple"),
-    ("label_names_red", "labelNames/red"),
-    ("label_names_yellow", "labelNames/yellow"),
-    ("name", "name"),
-    ("power_ups", "powerUps"),
-    ("prefs_background", "prefs/background"),
-    ("prefs_calendar_feed_enabled", "prefs/calendarFeedEnabled"),
-    ("prefs_card_aging", "prefs/cardAging"),
-    ("prefs_card_covers", "prefs/cardCovers"),
-    ("prefs_comments", "prefs/comments"),
-    ("prefs_invitations", "prefs/invitations"),
-    ("prefs_permission_level", "prefs/permissionLevel"),
-    ("prefs_self_join", "prefs/selfJoin"),
-    ("prefs_voting", "prefs/voting"),
-    ("prefs_background2", "prefs_background"),
-    ("prefs_card_aging2", "prefs_cardAging"),
-    ("prefs_card_covers2", "prefs_cardCovers"),
-    ("prefs_comments2", "prefs_comments"),
-    ("prefs_invitations2", "prefs_invitations"),
-    ("prefs_permission_level2", "prefs_permissionLevel"),
-    ("prefs_self_join2", "prefs_selfJoin"),
-    ("prefs_voting2", "prefs_voting"),
-    ("subscribed", "subscribed"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class Boards:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Boards(Model):
+    """Schema ``boards`` of the Trello API."""
 
     closed: str | Unset = UNSET
     desc: str | Unset = UNSET
-    id_board_source: str | Unset = UNSET
-    id_organization: str | Unset = UNSET
-    keep_from_source: str | Unset = UNSET
-    label_names_blue: str | Unset = UNSET
-    label_names_green: str | Unset = UNSET
-    label_names_orange: str | Unset = UNSET
-    label_names_purple: str | Unset = UNSET
-    label_names_red: str | Unset = UNSET
-    label_names_yellow: str | Unset = UNSET
+    id_board_source: str | Unset = field("idBoardSource", default=UNSET)
+    id_organization: str | Unset = field("idOrganization", default=UNSET)
+    keep_from_source: str | Unset = field("keepFromSource", default=UNSET)
+    label_names_blue: str | Unset = field("labelNames/blue", default=UNSET)
+    label_names_green: str | Unset = field("labelNames/green", default=UNSET)
+    label_names_orange: str | Unset = field("labelNames/orange", default=UNSET)
+    label_names_purple: str | Unset = field("labelNames/purple", default=UNSET)
+    label_names_red: str | Unset = field("labelNames/red", default=UNSET)
+    label_names_yellow: str | Unset = field("labelNames/yellow", default=UNSET)
     name: str | Unset = UNSET
-    power_ups: str | Unset = UNSET
-    prefs_background: str | Unset = UNSET
-    prefs_calendar_feed_enabled: str | Unset = UNSET
-    prefs_card_aging: str | Unset = UNSET
-    prefs_card_covers: str | Unset = UNSET
-    prefs_comments: str | Unset = UNSET
-    prefs_invitations: str | Unset = UNSET
-    prefs_permission_level: str | Unset = UNSET
-    prefs_self_join: str | Unset = UNSET
-    prefs_voting: str | Unset = UNSET
-    prefs_background2: str | Unset = UNSET
-    prefs_card_aging2: str | Unset = UNSET
-    prefs_card_covers2: str | Unset = UNSET
-    prefs_comments2: str | Unset = UNSET
-    prefs_invitations2: str | Unset = UNSET
-    prefs_permission_level2: str | Unset = UNSET
-    prefs_self_join2: str | Unset = UNSET
-    prefs_voting2: str | Unset = UNSET
+    power_ups: str | Unset = field("powerUps", default=UNSET)
+    prefs_background: str | Unset = field("prefs/background", default=UNSET)
+    prefs_calendar_feed_enabled: str | Unset = field("prefs/calendarFeedEnabled", default=UNSET)
+    prefs_card_aging: str | Unset = field("prefs/cardAging", default=UNSET)
+    prefs_card_covers: str | Unset = field("prefs/cardCovers", default=UNSET)
+    prefs_comments: str | Unset = field("prefs/comments", default=UNSET)
+    prefs_invitations: str | Unset = field("prefs/invitations", default=UNSET)
+    prefs_permission_level: str | Unset = field("prefs/permissionLevel", default=UNSET)
+    prefs_self_join: str | Unset = field("prefs/selfJoin", default=UNSET)
+    prefs_voting: str | Unset = field("prefs/voting", default=UNSET)
+    prefs_background2: str | Unset = field("prefs_background", default=UNSET)
+    prefs_card_aging2: str | Unset = field("prefs_cardAging", default=UNSET)
+    prefs_card_covers2: str | Unset = field("prefs_cardCovers", default=UNSET)
+    prefs_comments2: str | Unset = field("prefs_comments", default=UNSET)
+    prefs_invitations2: str | Unset = field("prefs_invitations", default=UNSET)
+    prefs_permission_level2: str | Unset = field("prefs_permissionLevel", default=UNSET)
+    prefs_self_join2: str | Unset = field("prefs_selfJoin", default=UNSET)
+    prefs_voting2: str | Unset = field("prefs_voting", default=UNSET)
     subscribed: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "closed",
-            "desc",
-            "idBoardSource",
-            "idOrganization",
-            "keepFromSource",
-            "labelNames/blue",
-            "labelNames/green",
-            "labelNames/orange",
-            "labelNames/purple",
-            "labelNames/red",
-            "labelNames/yellow",
-            "name",
-            "powerUps",
-            "prefs/background",
-            "prefs/calendarFeedEnabled",
-            "prefs/cardAging",
-            "prefs/cardCovers",
-            "prefs/comments",
-            "prefs/invitations",
-            "prefs/permissionLevel",
-            "prefs/selfJoin",
-            "prefs/voting",
-            "prefs_background",
-            "prefs_cardAging",
-            "prefs_cardCovers",
-            "prefs_comments",
-            "prefs_invitations",
-            "prefs_permissionLevel",
-            "prefs_selfJoin",
-            "prefs_voting",
-            "subscribed",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Boards:
-        data = _c.expect_object("Boards", data)
-        try:
-            return cls(
-                closed=_c.UNSET if (v := data.get("closed", _c.UNSET)) is _c.UNSET else v,
-                desc=_c.UNSET if (v := data.get("desc", _c.UNSET)) is _c.UNSET else v,
-                id_board_source=_c.UNSET
-                if (v := data.get("idBoardSource", _c.UNSET)) is _c.UNSET
-                else v,
-                id_organization=_c.UNSET
-                if (v := data.get("idOrganization", _c.UNSET)) is _c.UNSET
-                else v,
-                keep_from_source=_c.UNSET
-                if (v := data.get("keepFromSource", _c.UNSET)) is _c.UNSET
-                else v,
-                label_names_blue=_c.UNSET
-                if (v := data.get("labelNames/blue", _c.UNSET)) is _c.UNSET
-                else v,
-                label_names_green=_c.UNSET
-                if (v := data.get("labelNames/green", _c.UNSET)) is _c.UNSET
-                else v,
-                label_names_orange=_c.UNSET
-                if (v := data.get("labelNames/orange", _c.UNSET)) is _c.UNSET
-                else v,
-                label_names_purple=_c.UNSET
-                if (v := data.get("labelNames/purple", _c.UNSET)) is _c.UNSET
-                else v,
-                label_names_red=_c.UNSET
-                if (v := data.get("labelNames/red", _c.UNSET)) is _c.UNSET
-                else v,
-                label_names_yellow=_c.UNSET
-                if (v := data.get("labelNames/yellow", _c.UNSET)) is _c.UNSET
-                else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                power_ups=_c.UNSET if (v := data.get("powerUps", _c.UNSET)) is _c.UNSET else v,
-                prefs_background=_c.UNSET
-                if (v := data.get("prefs/background", _c.UNSET)) is _c.UNSET
-                else v,
-                prefs_calendar_feed_enabled=_c.UNSET
-                if (v := data.get("prefs/calendarFeedEnabled", _c.UNSET)) is _c.UNSET
-                else v,
-                prefs_card_aging=_c.UNSET
-                if (v := data.get("prefs/cardAging", _c.UNSET)) is _c.UNSET
-                else v,
-                prefs_card_covers=_c.UNSET
-                if (v := data.get("prefs/cardCovers", _c.UNSET)) is _c.UNSET
-                else v,
-                prefs_comments=_c.UNSET
-                if (v := data.get("prefs/comments", _c.UNSET)) is _c.UNSET
-                else v,
-                prefs_invitations=_c.UNSET
-                if (v := data.get("prefs/invitations", _c.UNSET)) is _c.UNSET
-                else v,
-                prefs_permission_level=_c.UNSET
-                if (v := data.get("prefs/permissionLevel", _c.UNSET)) is _c.UNSET
-                else v,
-                prefs_self_join=_c.UNSET
-                if (v := data.get("prefs/selfJoin", _c.UNSET)) is _c.UNSET
-                else v,
-                prefs_voting=_c.UNSET
-                if (v := data.get("prefs/voting", _c.UNSET)) is _c.UNSET
-                else v,
-                prefs_background2=_c.UNSET
-                if (v := data.get("prefs_background", _c.UNSET)) is _c.UNSET
-                else v,
-                prefs_card_aging2=_c.UNSET
-                if (v := data.get("prefs_cardAging", _c.UNSET)) is _c.UNSET
-                else v,
-                prefs_card_covers2=_c.UNSET
-                if (v := data.get("prefs_cardCovers", _c.UNSET)) is _c.UNSET
-                else v,
-                prefs_comments2=_c.UNSET
-                if (v := data.get("prefs_comments", _c.UNSET)) is _c.UNSET
-                else v,
-                prefs_invitations2=_c.UNSET
-                if (v := data.get("prefs_invitations", _c.UNSET)) is _c.UNSET
-                else v,
-                prefs_permission_level2=_c.UNSET
-                if (v := data.get("prefs_permissionLevel", _c.UNSET)) is _c.UNSET
-                else v,
-                prefs_self_join2=_c.UNSET
-                if (v := data.get("prefs_selfJoin", _c.UNSET)) is _c.UNSET
-                else v,
-                prefs_voting2=_c.UNSET
-                if (v := data.get("prefs_voting", _c.UNSET)) is _c.UNSET
-                else v,
-                subscribed=_c.UNSET if (v := data.get("subscribed", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Boards", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,108 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("closed", "closed"),
-    ("desc", "desc"),
-    ("due", "due"),
-    ("file_source", "fileSource"),
-    ("id_attachment_cover", "idAttachmentCover"),
-    ("id_board", "idBoard"),
-    ("id_card_source", "idCardSource"),
-    ("id_labels", "idLabels"),
-    ("id_list", "idList"),
-    ("id_members", "idMembers"),
-    ("keep_from_source", "keepFromSource"),
-    ("labels", "labels"),
-    ("name", "name"),
-    ("pos", "pos"),
-    ("subscribed", "subscribed"),
-    ("url_source", "urlSource"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class Cards:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Cards(Model):
+    """Schema ``cards`` of the Trello API."""
 
     closed: str | Unset = UNSET
     desc: str | Unset = UNSET
     due: str | Unset = UNSET
-    file_source: str | Unset = UNSET
-    id_attachment_cover: str | Unset = UNSET
-    id_board: str | Unset = UNSET
-    id_card_source: str | Unset = UNSET
-    id_labels: str | Unset = UNSET
-    id_list: str | Unset = UNSET
-    id_members: str | Unset = UNSET
-    keep_from_source: str | Unset = UNSET
+    file_source: str | Unset = field("fileSource", default=UNSET)
+    id_attachment_cover: str | Unset = field("idAttachmentCover", default=UNSET)
+    id_board: str | Unset = field("idBoard", default=UNSET)
+    id_card_source: str | Unset = field("idCardSource", default=UNSET)
+    id_labels: str | Unset = field("idLabels", default=UNSET)
+    id_list: str | Unset = field("idList", default=UNSET)
+    id_members: str | Unset = field("idMembers", default=UNSET)
+    keep_from_source: str | Unset = field("keepFromSource", default=UNSET)
     labels: str | Unset = UNSET
     name: str | Unset = UNSET
     pos: str | Unset = UNSET
     subscribed: str | Unset = UNSET
-    url_source: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "closed",
-            "desc",
-            "due",
-            "fileSource",
-            "idAttachmentCover",
-            "idBoard",
-            "idCardSource",
-            "idLabels",
-            "idList",
-            "idMembers",
-            "keepFromSource",
-            "labels",
-            "name",
-            "pos",
-            "subscribed",
-            "urlSource",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Cards:
-        data = _c.expect_object("Cards", data)
-        try:
-            return cls(
-                closed=_c.UNSET if (v := data.get("closed", _c.UNSET)) is _c.UNSET else v,
-                desc=_c.UNSET if (v := data.get("desc", _c.UNSET)) is _c.UNSET else v,
-                due=_c.UNSET if (v := data.get("due", _c.UNSET)) is _c.UNSET else v,
-                file_source=_c.UNSET if (v := data.get("fileSource", _c.UNSET)) is _c.UNSET else v,
-                id_attachment_cover=_c.UNSET
-                if (v := data.get("idAttachmentCover", _c.UNSET)) is _c.UNSET
-                else v,
-                id_board=_c.UNSET if (v := data.get("idBoard", _c.UNSET)) is _c.UNSET else v,
-                id_card_source=_c.UNSET
-                if (v := data.get("idCardSource", _c.UNSET)) is _c.UNSET
-                else v,
-                id_labels=_c.UNSET if (v := data.get("idLabels", _c.UNSET)) is _c.UNSET else v,
-                id_list=_c.UNSET if (v := data.get("idList", _c.UNSET)) is _c.UNSET else v,
-                id_members=_c.UNSET if (v := data.get("idMembers", _c.UNSET)) is _c.UNSET else v,
-                keep_from_source=_c.UNSET
-                if (v := data.get("keepFromSource", _c.UNSET)) is _c.UNSET
-                else v,
-                labels=_c.UNSET if (v := data.get("labels", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                pos=_c.UNSET if (v := data.get("pos", _c.UNSET)) is _c.UNSET else v,
-                subscribed=_c.UNSET if (v := data.get("subscribed", _c.UNSET)) is _c.UNSET else v,
-                url_source=_c.UNSET if (v := data.get("urlSource", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Cards", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)
+    url_source: str | Unset = field("urlSource", default=UNSET)

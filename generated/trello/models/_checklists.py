@@ -2,60 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id_board", "idBoard"),
-    ("id_card", "idCard"),
-    ("id_checklist_source", "idChecklistSource"),
-    ("name", "name"),
-    ("pos", "pos"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class Checklists:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Checklists(Model):
+    """Schema ``checklists`` of the Trello API."""
 
-    id_board: str | Unset = UNSET
-    id_card: str | Unset = UNSET
-    id_checklist_source: str | Unset = UNSET
+    id_board: str | Unset = field("idBoard", default=UNSET)
+    id_card: str | Unset = field("idCard", default=UNSET)
+    id_checklist_source: str | Unset = field("idChecklistSource", default=UNSET)
     name: str | Unset = UNSET
     pos: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "idBoard",
-            "idCard",
-            "idChecklistSource",
-            "name",
-            "pos",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Checklists:
-        data = _c.expect_object("Checklists", data)
-        try:
-            return cls(
-                id_board=_c.UNSET if (v := data.get("idBoard", _c.UNSET)) is _c.UNSET else v,
-                id_card=_c.UNSET if (v := data.get("idCard", _c.UNSET)) is _c.UNSET else v,
-                id_checklist_source=_c.UNSET
-                if (v := data.get("idChecklistSource", _c.UNSET)) is _c.UNSET
-                else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                pos=_c.UNSET if (v := data.get("pos", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Checklists", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,64 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("closed", "closed"),
-    ("id_board", "idBoard"),
-    ("id_list_source", "idListSource"),
-    ("name", "name"),
-    ("pos", "pos"),
-    ("subscribed", "subscribed"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class Lists:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class Lists(Model):
+    """Schema ``lists`` of the Trello API."""
 
     closed: str | Unset = UNSET
-    id_board: str | Unset = UNSET
-    id_list_source: str | Unset = UNSET
+    id_board: str | Unset = field("idBoard", default=UNSET)
+    id_list_source: str | Unset = field("idListSource", default=UNSET)
     name: str | Unset = UNSET
     pos: str | Unset = UNSET
     subscribed: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "closed",
-            "idBoard",
-            "idListSource",
-            "name",
-            "pos",
-            "subscribed",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Lists:
-        data = _c.expect_object("Lists", data)
-        try:
-            return cls(
-                closed=_c.UNSET if (v := data.get("closed", _c.UNSET)) is _c.UNSET else v,
-                id_board=_c.UNSET if (v := data.get("idBoard", _c.UNSET)) is _c.UNSET else v,
-                id_list_source=_c.UNSET
-                if (v := data.get("idListSource", _c.UNSET)) is _c.UNSET
-                else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                pos=_c.UNSET if (v := data.get("pos", _c.UNSET)) is _c.UNSET else v,
-                subscribed=_c.UNSET if (v := data.get("subscribed", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("Lists", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

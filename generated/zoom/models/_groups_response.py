@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("groups", "groups"),
-    ("total_records", "total_records"),
-)
 
-
-@attrs.define(kw_only=True)
-class GroupsResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class GroupsResponse(Model):
+    """Schema ``content`` of the Zoom API."""
 
     groups: list[m.GroupsResponseGroupsItem] | Unset = UNSET
     total_records: int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "groups",
-            "total_records",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> GroupsResponse:
-        data = _c.expect_object("GroupsResponse", data)
-        try:
-            return cls(
-                groups=_c.UNSET
-                if (v := data.get("groups", _c.UNSET)) is _c.UNSET
-                else [m.GroupsResponseGroupsItem.from_dict(x) for x in v],
-                total_records=_c.UNSET
-                if (v := data.get("total_records", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("GroupsResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

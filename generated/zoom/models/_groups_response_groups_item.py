@@ -2,52 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("name", "name"),
-    ("total_members", "total_members"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class GroupsResponseGroupsItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class GroupsResponseGroupsItem(Model):
+    """Schema ``items`` of the Zoom API."""
 
     id: str | Unset = UNSET
     name: str | Unset = UNSET
     total_members: int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "name",
-            "total_members",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> GroupsResponseGroupsItem:
-        data = _c.expect_object("GroupsResponseGroupsItem", data)
-        try:
-            return cls(
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                total_members=_c.UNSET
-                if (v := data.get("total_members", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("GroupsResponseGroupsItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,49 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("assistant_id", "assistant_id"),
-    ("host_email", "host_email"),
-    ("id", "id"),
-    ("registration_url", "registration_url"),
-    ("agenda", "agenda"),
-    ("created_at", "created_at"),
-    ("duration", "duration"),
-    ("h323_password", "h323_password"),
-    ("join_url", "join_url"),
-    ("occurrences", "occurrences"),
-    ("password", "password"),
-    ("pmi", "pmi"),
-    ("recurrence", "recurrence"),
-    ("settings", "settings"),
-    ("start_time", "start_time"),
-    ("start_url", "start_url"),
-    ("timezone", "timezone"),
-    ("topic", "topic"),
-    ("tracking_fields", "tracking_fields"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class MeetingCreateResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MeetingCreateResponse(Model):
+    """Schema ``content`` of the Zoom API."""
 
     assistant_id: str | Unset = UNSET
     host_email: str | Unset = UNSET
     id: int | Unset = UNSET
     registration_url: str | Unset = UNSET
     agenda: str | Unset = UNSET
-    created_at: str | Unset = UNSET
+    created_at: dt.datetime | Unset = UNSET
     duration: int | Unset = UNSET
     h323_password: str | Unset = UNSET
     join_url: str | Unset = UNSET
@@ -53,85 +27,9 @@ class MeetingCreateResponse:
     pmi: int | Unset = UNSET
     recurrence: m.MeetingCreateResponseRecurrence | Unset = UNSET
     settings: m.MeetingCreateResponseSettings | Unset = UNSET
-    start_time: str | Unset = UNSET
+    start_time: dt.datetime | Unset = UNSET
     start_url: str | Unset = UNSET
     timezone: str | Unset = UNSET
     topic: str | Unset = UNSET
     tracking_fields: list[m.MeetingCreateResponseTrackingFieldsItem] | Unset = UNSET
     type: m.MeetingCreateResponseType | int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "assistant_id",
-            "host_email",
-            "id",
-            "registration_url",
-            "agenda",
-            "created_at",
-            "duration",
-            "h323_password",
-            "join_url",
-            "occurrences",
-            "password",
-            "pmi",
-            "recurrence",
-            "settings",
-            "start_time",
-            "start_url",
-            "timezone",
-            "topic",
-            "tracking_fields",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MeetingCreateResponse:
-        data = _c.expect_object("MeetingCreateResponse", data)
-        try:
-            return cls(
-                assistant_id=_c.UNSET
-                if (v := data.get("assistant_id", _c.UNSET)) is _c.UNSET
-                else v,
-                host_email=_c.UNSET if (v := data.get("host_email", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                registration_url=_c.UNSET
-                if (v := data.get("registration_url", _c.UNSET)) is _c.UNSET
-                else v,
-                agenda=_c.UNSET if (v := data.get("agenda", _c.UNSET)) is _c.UNSET else v,
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                duration=_c.UNSET if (v := data.get("duration", _c.UNSET)) is _c.UNSET else v,
-                h323_password=_c.UNSET
-                if (v := data.get("h323_password", _c.UNSET)) is _c.UNSET
-                else v,
-                join_url=_c.UNSET if (v := data.get("join_url", _c.UNSET)) is _c.UNSET else v,
-                occurrences=_c.UNSET
-                if (v := data.get("occurrences", _c.UNSET)) is _c.UNSET
-                else [m.MeetingCreateResponseOccurrencesItem.from_dict(x) for x in v],
-                password=_c.UNSET if (v := data.get("password", _c.UNSET)) is _c.UNSET else v,
-                pmi=_c.UNSET if (v := data.get("pmi", _c.UNSET)) is _c.UNSET else v,
-                recurrence=_c.UNSET
-                if (v := data.get("recurrence", _c.UNSET)) is _c.UNSET
-                else m.MeetingCreateResponseRecurrence.from_dict(v),
-                settings=_c.UNSET
-                if (v := data.get("settings", _c.UNSET)) is _c.UNSET
-                else m.MeetingCreateResponseSettings.from_dict(v),
-                start_time=_c.UNSET if (v := data.get("start_time", _c.UNSET)) is _c.UNSET else v,
-                start_url=_c.UNSET if (v := data.get("start_url", _c.UNSET)) is _c.UNSET else v,
-                timezone=_c.UNSET if (v := data.get("timezone", _c.UNSET)) is _c.UNSET else v,
-                topic=_c.UNSET if (v := data.get("topic", _c.UNSET)) is _c.UNSET else v,
-                tracking_fields=_c.UNSET
-                if (v := data.get("tracking_fields", _c.UNSET)) is _c.UNSET
-                else [m.MeetingCreateResponseTrackingFieldsItem.from_dict(x) for x in v],
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.MeetingCreateResponseType, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MeetingCreateResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

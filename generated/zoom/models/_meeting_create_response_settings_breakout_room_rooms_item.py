@@ -2,48 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("name", "name"),
-    ("participants", "participants"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class MeetingCreateResponseSettingsBreakoutRoomRoomsItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MeetingCreateResponseSettingsBreakoutRoomRoomsItem(Model):
+    """Schema ``items`` of the Zoom API."""
 
     name: str | Unset = UNSET
     participants: list[str] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "name",
-            "participants",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MeetingCreateResponseSettingsBreakoutRoomRoomsItem:
-        data = _c.expect_object("MeetingCreateResponseSettingsBreakoutRoomRoomsItem", data)
-        try:
-            return cls(
-                name=_c.UNSET if (v := data.get("name", _c.UNSET)) is _c.UNSET else v,
-                participants=_c.UNSET
-                if (v := data.get("participants", _c.UNSET)) is _c.UNSET
-                else list(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MeetingCreateResponseSettingsBreakoutRoomRoomsItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

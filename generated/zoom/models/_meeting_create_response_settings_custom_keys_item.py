@@ -2,46 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("key", "key"),
-    ("value", "value"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class MeetingCreateResponseSettingsCustomKeysItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MeetingCreateResponseSettingsCustomKeysItem(Model):
+    """Schema ``items`` of the Zoom API."""
 
     key: str | Unset = UNSET
     value: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "key",
-            "value",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MeetingCreateResponseSettingsCustomKeysItem:
-        data = _c.expect_object("MeetingCreateResponseSettingsCustomKeysItem", data)
-        try:
-            return cls(
-                key=_c.UNSET if (v := data.get("key", _c.UNSET)) is _c.UNSET else v,
-                value=_c.UNSET if (v := data.get("value", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MeetingCreateResponseSettingsCustomKeysItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

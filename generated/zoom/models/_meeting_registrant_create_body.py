@@ -2,41 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("email", "email"),
-    ("first_name", "first_name"),
-    ("address", "address"),
-    ("city", "city"),
-    ("comments", "comments"),
-    ("country", "country"),
-    ("custom_questions", "custom_questions"),
-    ("industry", "industry"),
-    ("job_title", "job_title"),
-    ("last_name", "last_name"),
-    ("no_of_employees", "no_of_employees"),
-    ("org", "org"),
-    ("phone", "phone"),
-    ("purchasing_time_frame", "purchasing_time_frame"),
-    ("role_in_purchase_process", "role_in_purchase_process"),
-    ("state", "state"),
-    ("zip", "zip"),
-    ("language", "language"),
-    ("auto_approve", "auto_approve"),
-)
 
-
-@attrs.define(kw_only=True)
-class MeetingRegistrantCreateBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MeetingRegistrantCreateBody(Model):
+    """Schema ``schema`` of the Zoom API."""
 
     email: str
     first_name: str
@@ -57,76 +30,3 @@ class MeetingRegistrantCreateBody:
     zip: str | Unset = UNSET
     language: str | Unset = UNSET
     auto_approve: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "email",
-            "first_name",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "email",
-            "first_name",
-            "address",
-            "city",
-            "comments",
-            "country",
-            "custom_questions",
-            "industry",
-            "job_title",
-            "last_name",
-            "no_of_employees",
-            "org",
-            "phone",
-            "purchasing_time_frame",
-            "role_in_purchase_process",
-            "state",
-            "zip",
-            "language",
-            "auto_approve",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MeetingRegistrantCreateBody:
-        data = _c.expect_object("MeetingRegistrantCreateBody", data)
-        try:
-            return cls(
-                email=data["email"],
-                first_name=data["first_name"],
-                address=_c.UNSET if (v := data.get("address", _c.UNSET)) is _c.UNSET else v,
-                city=_c.UNSET if (v := data.get("city", _c.UNSET)) is _c.UNSET else v,
-                comments=_c.UNSET if (v := data.get("comments", _c.UNSET)) is _c.UNSET else v,
-                country=_c.UNSET if (v := data.get("country", _c.UNSET)) is _c.UNSET else v,
-                custom_questions=_c.UNSET
-                if (v := data.get("custom_questions", _c.UNSET)) is _c.UNSET
-                else [m.MeetingRegistrantCreateBodyCustomQuestionsItem.from_dict(x) for x in v],
-                industry=_c.UNSET if (v := data.get("industry", _c.UNSET)) is _c.UNSET else v,
-                job_title=_c.UNSET if (v := data.get("job_title", _c.UNSET)) is _c.UNSET else v,
-                last_name=_c.UNSET if (v := data.get("last_name", _c.UNSET)) is _c.UNSET else v,
-                no_of_employees=_c.UNSET
-                if (v := data.get("no_of_employees", _c.UNSET)) is _c.UNSET
-                else v,
-                org=_c.UNSET if (v := data.get("org", _c.UNSET)) is _c.UNSET else v,
-                phone=_c.UNSET if (v := data.get("phone", _c.UNSET)) is _c.UNSET else v,
-                purchasing_time_frame=_c.UNSET
-                if (v := data.get("purchasing_time_frame", _c.UNSET)) is _c.UNSET
-                else v,
-                role_in_purchase_process=_c.UNSET
-                if (v := data.get("role_in_purchase_process", _c.UNSET)) is _c.UNSET
-                else v,
-                state=_c.UNSET if (v := data.get("state", _c.UNSET)) is _c.UNSET else v,
-                zip=_c.UNSET if (v := data.get("zip", _c.UNSET)) is _c.UNSET else v,
-                language=_c.UNSET if (v := data.get("language", _c.UNSET)) is _c.UNSET else v,
-                auto_approve=_c.UNSET
-                if (v := data.get("auto_approve", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MeetingRegistrantCreateBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

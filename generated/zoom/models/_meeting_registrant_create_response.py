@@ -2,60 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("id", "id"),
-    ("join_url", "join_url"),
-    ("registrant_id", "registrant_id"),
-    ("start_time", "start_time"),
-    ("topic", "topic"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class MeetingRegistrantCreateResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MeetingRegistrantCreateResponse(Model):
+    """Schema ``content`` of the Zoom API."""
 
     id: int | Unset = UNSET
     join_url: str | Unset = UNSET
     registrant_id: str | Unset = UNSET
     start_time: str | Unset = UNSET
     topic: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "join_url",
-            "registrant_id",
-            "start_time",
-            "topic",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MeetingRegistrantCreateResponse:
-        data = _c.expect_object("MeetingRegistrantCreateResponse", data)
-        try:
-            return cls(
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                join_url=_c.UNSET if (v := data.get("join_url", _c.UNSET)) is _c.UNSET else v,
-                registrant_id=_c.UNSET
-                if (v := data.get("registrant_id", _c.UNSET)) is _c.UNSET
-                else v,
-                start_time=_c.UNSET if (v := data.get("start_time", _c.UNSET)) is _c.UNSET else v,
-                topic=_c.UNSET if (v := data.get("topic", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MeetingRegistrantCreateResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

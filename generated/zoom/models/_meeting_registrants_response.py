@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("next_page_token", "next_page_token"),
-    ("page_count", "page_count"),
-    ("page_number", "page_number"),
-    ("page_size", "page_size"),
-    ("total_records", "total_records"),
-    ("registrants", "registrants"),
-)
 
-
-@attrs.define(kw_only=True)
-class MeetingRegistrantsResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MeetingRegistrantsResponse(Model):
+    """Schema ``0`` of the Zoom API."""
 
     next_page_token: str | Unset = UNSET
     page_count: int | Unset = UNSET
@@ -31,41 +17,3 @@ class MeetingRegistrantsResponse:
     page_size: int | Unset = UNSET
     total_records: int | Unset = UNSET
     registrants: list[m.MeetingRegistrantsResponseRegistrantsItem] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "next_page_token",
-            "page_count",
-            "page_number",
-            "page_size",
-            "total_records",
-            "registrants",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MeetingRegistrantsResponse:
-        data = _c.expect_object("MeetingRegistrantsResponse", data)
-        try:
-            return cls(
-                next_page_token=_c.UNSET
-                if (v := data.get("next_page_token", _c.UNSET)) is _c.UNSET
-                else v,
-                page_count=_c.UNSET if (v := data.get("page_count", _c.UNSET)) is _c.UNSET else v,
-                page_number=_c.UNSET if (v := data.get("page_number", _c.UNSET)) is _c.UNSET else v,
-                page_size=_c.UNSET if (v := data.get("page_size", _c.UNSET)) is _c.UNSET else v,
-                total_records=_c.UNSET
-                if (v := data.get("total_records", _c.UNSET)) is _c.UNSET
-                else v,
-                registrants=_c.UNSET
-                if (v := data.get("registrants", _c.UNSET)) is _c.UNSET
-                else [m.MeetingRegistrantsResponseRegistrantsItem.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MeetingRegistrantsResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,43 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("email", "email"),
-    ("first_name", "first_name"),
-    ("id", "id"),
-    ("address", "address"),
-    ("city", "city"),
-    ("comments", "comments"),
-    ("country", "country"),
-    ("custom_questions", "custom_questions"),
-    ("industry", "industry"),
-    ("job_title", "job_title"),
-    ("last_name", "last_name"),
-    ("no_of_employees", "no_of_employees"),
-    ("org", "org"),
-    ("phone", "phone"),
-    ("purchasing_time_frame", "purchasing_time_frame"),
-    ("role_in_purchase_process", "role_in_purchase_process"),
-    ("state", "state"),
-    ("zip", "zip"),
-    ("create_time", "create_time"),
-    ("join_url", "join_url"),
-    ("status", "status"),
-)
 
-
-@attrs.define(kw_only=True)
-class MeetingRegistrantsResponseRegistrantsItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MeetingRegistrantsResponseRegistrantsItem(Model):
+    """Schema ``items`` of the Zoom API."""
 
     email: str
     first_name: str
@@ -60,84 +33,6 @@ class MeetingRegistrantsResponseRegistrantsItem:
     role_in_purchase_process: str | Unset = UNSET
     state: str | Unset = UNSET
     zip: str | Unset = UNSET
-    create_time: str | Unset = UNSET
+    create_time: dt.datetime | Unset = UNSET
     join_url: str | Unset = UNSET
     status: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "email",
-            "first_name",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "email",
-            "first_name",
-            "id",
-            "address",
-            "city",
-            "comments",
-            "country",
-            "custom_questions",
-            "industry",
-            "job_title",
-            "last_name",
-            "no_of_employees",
-            "org",
-            "phone",
-            "purchasing_time_frame",
-            "role_in_purchase_process",
-            "state",
-            "zip",
-            "create_time",
-            "join_url",
-            "status",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MeetingRegistrantsResponseRegistrantsItem:
-        data = _c.expect_object("MeetingRegistrantsResponseRegistrantsItem", data)
-        try:
-            return cls(
-                email=data["email"],
-                first_name=data["first_name"],
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                address=_c.UNSET if (v := data.get("address", _c.UNSET)) is _c.UNSET else v,
-                city=_c.UNSET if (v := data.get("city", _c.UNSET)) is _c.UNSET else v,
-                comments=_c.UNSET if (v := data.get("comments", _c.UNSET)) is _c.UNSET else v,
-                country=_c.UNSET if (v := data.get("country", _c.UNSET)) is _c.UNSET else v,
-                custom_questions=_c.UNSET
-                if (v := data.get("custom_questions", _c.UNSET)) is _c.UNSET
-                else [
-                    m.MeetingRegistrantsResponseRegistrantsItemCustomQuestionsItem.from_dict(x)
-                    for x in v
-                ],
-                industry=_c.UNSET if (v := data.get("industry", _c.UNSET)) is _c.UNSET else v,
-                job_title=_c.UNSET if (v := data.get("job_title", _c.UNSET)) is _c.UNSET else v,
-                last_name=_c.UNSET if (v := data.get("last_name", _c.UNSET)) is _c.UNSET else v,
-                no_of_employees=_c.UNSET
-                if (v := data.get("no_of_employees", _c.UNSET)) is _c.UNSET
-                else v,
-                org=_c.UNSET if (v := data.get("org", _c.UNSET)) is _c.UNSET else v,
-                phone=_c.UNSET if (v := data.get("phone", _c.UNSET)) is _c.UNSET else v,
-                purchasing_time_frame=_c.UNSET
-                if (v := data.get("purchasing_time_frame", _c.UNSET)) is _c.UNSET
-                else v,
-                role_in_purchase_process=_c.UNSET
-                if (v := data.get("role_in_purchase_process", _c.UNSET)) is _c.UNSET
-                else v,
-                state=_c.UNSET if (v := data.get("state", _c.UNSET)) is _c.UNSET else v,
-                zip=_c.UNSET if (v := data.get("zip", _c.UNSET)) is _c.UNSET else v,
-                create_time=_c.UNSET if (v := data.get("create_time", _c.UNSET)) is _c.UNSET else v,
-                join_url=_c.UNSET if (v := data.get("join_url", _c.UNSET)) is _c.UNSET else v,
-                status=_c.UNSET if (v := data.get("status", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MeetingRegistrantsResponseRegistrantsItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,45 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("assistant_id", "assistant_id"),
-    ("host_email", "host_email"),
-    ("host_id", "host_id"),
-    ("id", "id"),
-    ("uuid", "uuid"),
-    ("agenda", "agenda"),
-    ("created_at", "created_at"),
-    ("duration", "duration"),
-    ("encrypted_password", "encrypted_password"),
-    ("h323_password", "h323_password"),
-    ("join_url", "join_url"),
-    ("occurrences", "occurrences"),
-    ("password", "password"),
-    ("pmi", "pmi"),
-    ("recurrence", "recurrence"),
-    ("settings", "settings"),
-    ("start_time", "start_time"),
-    ("start_url", "start_url"),
-    ("status", "status"),
-    ("timezone", "timezone"),
-    ("topic", "topic"),
-    ("tracking_fields", "tracking_fields"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class MeetingResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MeetingResponse(Model):
+    """Schema ``content`` of the Zoom API."""
 
     assistant_id: str | Unset = UNSET
     host_email: str | Unset = UNSET
@@ -48,7 +19,7 @@ class MeetingResponse:
     id: int | Unset = UNSET
     uuid: str | Unset = UNSET
     agenda: str | Unset = UNSET
-    created_at: str | Unset = UNSET
+    created_at: dt.datetime | Unset = UNSET
     duration: int | Unset = UNSET
     encrypted_password: str | Unset = UNSET
     h323_password: str | Unset = UNSET
@@ -58,94 +29,10 @@ class MeetingResponse:
     pmi: int | Unset = UNSET
     recurrence: m.MeetingResponseRecurrence | Unset = UNSET
     settings: m.MeetingResponseSettings | Unset = UNSET
-    start_time: str | Unset = UNSET
+    start_time: dt.datetime | Unset = UNSET
     start_url: str | Unset = UNSET
     status: m.MeetingResponseStatus | str | Unset = UNSET
     timezone: str | Unset = UNSET
     topic: str | Unset = UNSET
     tracking_fields: list[m.MeetingResponseTrackingFieldsItem] | Unset = UNSET
     type: m.MeetingResponseType | int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "assistant_id",
-            "host_email",
-            "host_id",
-            "id",
-            "uuid",
-            "agenda",
-            "created_at",
-            "duration",
-            "encrypted_password",
-            "h323_password",
-            "join_url",
-            "occurrences",
-            "password",
-            "pmi",
-            "recurrence",
-            "settings",
-            "start_time",
-            "start_url",
-            "status",
-            "timezone",
-            "topic",
-            "tracking_fields",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MeetingResponse:
-        data = _c.expect_object("MeetingResponse", data)
-        try:
-            return cls(
-                assistant_id=_c.UNSET
-                if (v := data.get("assistant_id", _c.UNSET)) is _c.UNSET
-                else v,
-                host_email=_c.UNSET if (v := data.get("host_email", _c.UNSET)) is _c.UNSET else v,
-                host_id=_c.UNSET if (v := data.get("host_id", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                uuid=_c.UNSET if (v := data.get("uuid", _c.UNSET)) is _c.UNSET else v,
-                agenda=_c.UNSET if (v := data.get("agenda", _c.UNSET)) is _c.UNSET else v,
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                duration=_c.UNSET if (v := data.get("duration", _c.UNSET)) is _c.UNSET else v,
-                encrypted_password=_c.UNSET
-                if (v := data.get("encrypted_password", _c.UNSET)) is _c.UNSET
-                else v,
-                h323_password=_c.UNSET
-                if (v := data.get("h323_password", _c.UNSET)) is _c.UNSET
-                else v,
-                join_url=_c.UNSET if (v := data.get("join_url", _c.UNSET)) is _c.UNSET else v,
-                occurrences=_c.UNSET
-                if (v := data.get("occurrences", _c.UNSET)) is _c.UNSET
-                else [m.MeetingResponseOccurrencesItem.from_dict(x) for x in v],
-                password=_c.UNSET if (v := data.get("password", _c.UNSET)) is _c.UNSET else v,
-                pmi=_c.UNSET if (v := data.get("pmi", _c.UNSET)) is _c.UNSET else v,
-                recurrence=_c.UNSET
-                if (v := data.get("recurrence", _c.UNSET)) is _c.UNSET
-                else m.MeetingResponseRecurrence.from_dict(v),
-                settings=_c.UNSET
-                if (v := data.get("settings", _c.UNSET)) is _c.UNSET
-                else m.MeetingResponseSettings.from_dict(v),
-                start_time=_c.UNSET if (v := data.get("start_time", _c.UNSET)) is _c.UNSET else v,
-                start_url=_c.UNSET if (v := data.get("start_url", _c.UNSET)) is _c.UNSET else v,
-                status=_c.UNSET
-                if (v := data.get("status", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.MeetingResponseStatus, v),
-                timezone=_c.UNSET if (v := data.get("timezone", _c.UNSET)) is _c.UNSET else v,
-                topic=_c.UNSET if (v := data.get("topic", _c.UNSET)) is _c.UNSET else v,
-                tracking_fields=_c.UNSET
-                if (v := data.get("tracking_fields", _c.UNSET)) is _c.UNSET
-                else [m.MeetingResponseTrackingFieldsItem.from_dict(x) for x in v],
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.MeetingResponseType, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MeetingResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

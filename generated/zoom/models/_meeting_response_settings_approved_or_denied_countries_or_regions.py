@@ -2,66 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("approved_list", "approved_list"),
-    ("denied_list", "denied_list"),
-    ("enable", "enable"),
-    ("method", "method"),
-)
 
-
-@attrs.define(kw_only=True)
-class MeetingResponseSettingsApprovedOrDeniedCountriesOrRegions:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MeetingResponseSettingsApprovedOrDeniedCountriesOrRegions(Model):
+    """Schema ``approved_or_denied_countries_or_regions`` of the Zoom API."""
 
     approved_list: list[str] | Unset = UNSET
     denied_list: list[str] | Unset = UNSET
     enable: bool | Unset = UNSET
     method: m.MeetingResponseSettingsApprovedOrDeniedCountriesOrRegionsMethod | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "approved_list",
-            "denied_list",
-            "enable",
-            "method",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MeetingResponseSettingsApprovedOrDeniedCountriesOrRegions:
-        data = _c.expect_object("MeetingResponseSettingsApprovedOrDeniedCountriesOrRegions", data)
-        try:
-            return cls(
-                approved_list=_c.UNSET
-                if (v := data.get("approved_list", _c.UNSET)) is _c.UNSET
-                else list(v),
-                denied_list=_c.UNSET
-                if (v := data.get("denied_list", _c.UNSET)) is _c.UNSET
-                else list(v),
-                enable=_c.UNSET if (v := data.get("enable", _c.UNSET)) is _c.UNSET else v,
-                method=_c.UNSET
-                if (v := data.get("method", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(
-                    m.MeetingResponseSettingsApprovedOrDeniedCountriesOrRegionsMethod, v
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing(
-                "MeetingResponseSettingsApprovedOrDeniedCountriesOrRegions", error
-            ) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

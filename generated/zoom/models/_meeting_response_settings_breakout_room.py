@@ -2,50 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("enable", "enable"),
-    ("rooms", "rooms"),
-)
 
-
-@attrs.define(kw_only=True)
-class MeetingResponseSettingsBreakoutRoom:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MeetingResponseSettingsBreakoutRoom(Model):
+    """Schema ``breakout_room`` of the Zoom API."""
 
     enable: bool | Unset = UNSET
     rooms: list[m.MeetingResponseSettingsBreakoutRoomRoomsItem] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "enable",
-            "rooms",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MeetingResponseSettingsBreakoutRoom:
-        data = _c.expect_object("MeetingResponseSettingsBreakoutRoom", data)
-        try:
-            return cls(
-                enable=_c.UNSET if (v := data.get("enable", _c.UNSET)) is _c.UNSET else v,
-                rooms=_c.UNSET
-                if (v := data.get("rooms", _c.UNSET)) is _c.UNSET
-                else [m.MeetingResponseSettingsBreakoutRoomRoomsItem.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MeetingResponseSettingsBreakoutRoom", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("schedule_for", "schedule_for"),
-    ("agenda", "agenda"),
-    ("duration", "duration"),
-    ("password", "password"),
-    ("recurrence", "recurrence"),
-    ("settings", "settings"),
-    ("start_time", "start_time"),
-    ("template_id", "template_id"),
-    ("timezone", "timezone"),
-    ("topic", "topic"),
-    ("tracking_fields", "tracking_fields"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class MeetingUpdateBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MeetingUpdateBody(Model):
+    """Schema ``schema`` of the Zoom API."""
 
     schedule_for: str | Unset = UNSET
     agenda: str | Unset = UNSET
@@ -37,63 +19,9 @@ class MeetingUpdateBody:
     password: str | Unset = UNSET
     recurrence: m.MeetingUpdateBodyRecurrence | Unset = UNSET
     settings: m.MeetingUpdateBodySettings | Unset = UNSET
-    start_time: str | Unset = UNSET
+    start_time: dt.datetime | Unset = UNSET
     template_id: str | Unset = UNSET
     timezone: str | Unset = UNSET
     topic: str | Unset = UNSET
     tracking_fields: list[m.MeetingUpdateBodyTrackingFieldsItem] | Unset = UNSET
     type: m.MeetingUpdateBodyType | int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "schedule_for",
-            "agenda",
-            "duration",
-            "password",
-            "recurrence",
-            "settings",
-            "start_time",
-            "template_id",
-            "timezone",
-            "topic",
-            "tracking_fields",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MeetingUpdateBody:
-        data = _c.expect_object("MeetingUpdateBody", data)
-        try:
-            return cls(
-                schedule_for=_c.UNSET
-                if (v := data.get("schedule_for", _c.UNSET)) is _c.UNSET
-                else v,
-                agenda=_c.UNSET if (v := data.get("agenda", _c.UNSET)) is _c.UNSET else v,
-                duration=_c.UNSET if (v := data.get("duration", _c.UNSET)) is _c.UNSET else v,
-                password=_c.UNSET if (v := data.get("password", _c.UNSET)) is _c.UNSET else v,
-                recurrence=_c.UNSET
-                if (v := data.get("recurrence", _c.UNSET)) is _c.UNSET
-                else m.MeetingUpdateBodyRecurrence.from_dict(v),
-                settings=_c.UNSET
-                if (v := data.get("settings", _c.UNSET)) is _c.UNSET
-                else m.MeetingUpdateBodySettings.from_dict(v),
-                start_time=_c.UNSET if (v := data.get("start_time", _c.UNSET)) is _c.UNSET else v,
-                template_id=_c.UNSET if (v := data.get("template_id", _c.UNSET)) is _c.UNSET else v,
-                timezone=_c.UNSET if (v := data.get("timezone", _c.UNSET)) is _c.UNSET else v,
-                topic=_c.UNSET if (v := data.get("topic", _c.UNSET)) is _c.UNSET else v,
-                tracking_fields=_c.UNSET
-                if (v := data.get("tracking_fields", _c.UNSET)) is _c.UNSET
-                else [m.MeetingUpdateBodyTrackingFieldsItem.from_dict(x) for x in v],
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.MeetingUpdateBodyType, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MeetingUpdateBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,64 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("city", "city"),
-    ("country", "country"),
-    ("country_name", "country_name"),
-    ("number", "number"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class MeetingUpdateBodySettingsGlobalDialInNumbersItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MeetingUpdateBodySettingsGlobalDialInNumbersItem(Model):
+    """Schema ``items`` of the Zoom API."""
 
     city: str | Unset = UNSET
     country: str | Unset = UNSET
     country_name: str | Unset = UNSET
     number: str | Unset = UNSET
     type: m.MeetingUpdateBodySettingsGlobalDialInNumbersItemType | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "city",
-            "country",
-            "country_name",
-            "number",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MeetingUpdateBodySettingsGlobalDialInNumbersItem:
-        data = _c.expect_object("MeetingUpdateBodySettingsGlobalDialInNumbersItem", data)
-        try:
-            return cls(
-                city=_c.UNSET if (v := data.get("city", _c.UNSET)) is _c.UNSET else v,
-                country=_c.UNSET if (v := data.get("country", _c.UNSET)) is _c.UNSET else v,
-                country_name=_c.UNSET
-                if (v := data.get("country_name", _c.UNSET)) is _c.UNSET
-                else v,
-                number=_c.UNSET if (v := data.get("number", _c.UNSET)) is _c.UNSET else v,
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.MeetingUpdateBodySettingsGlobalDialInNumbersItemType, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MeetingUpdateBodySettingsGlobalDialInNumbersItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,55 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("enable", "enable"),
-    ("interpreters", "interpreters"),
-)
 
-
-@attrs.define(kw_only=True)
-class MeetingUpdateBodySettingsLanguageInterpretation:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class MeetingUpdateBodySettingsLanguageInterpretation(Model):
+    """Schema ``language_interpretation`` of the Zoom API."""
 
     enable: bool | Unset = UNSET
     interpreters: (
         list[m.MeetingUpdateBodySettingsLanguageInterpretationInterpretersItem] | Unset
     ) = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "enable",
-            "interpreters",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> MeetingUpdateBodySettingsLanguageInterpretation:
-        data = _c.expect_object("MeetingUpdateBodySettingsLanguageInterpretation", data)
-        try:
-            return cls(
-                enable=_c.UNSET if (v := data.get("enable", _c.UNSET)) is _c.UNSET else v,
-                interpreters=_c.UNSET
-                if (v := data.get("interpreters", _c.UNSET)) is _c.UNSET
-                else [
-                    m.MeetingUpdateBodySettingsLanguageInterpretationInterpretersItem.from_dict(x)
-                    for x in v
-                ],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("MeetingUpdateBodySettingsLanguageInterpretation", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,90 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("duration", "duration"),
-    ("end_time", "end_time"),
-    ("host_id", "host_id"),
-    ("id", "id"),
-    ("participants_count", "participants_count"),
-    ("start_time", "start_time"),
-    ("topic", "topic"),
-    ("total_minutes", "total_minutes"),
-    ("type", "type"),
-    ("user_email", "user_email"),
-    ("user_name", "user_name"),
-    ("uuid", "uuid"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class PastMeetingDetailsResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class PastMeetingDetailsResponse(Model):
+    """Schema ``content`` of the Zoom API."""
 
     duration: int | Unset = UNSET
-    end_time: str | Unset = UNSET
+    end_time: dt.datetime | Unset = UNSET
     host_id: str | Unset = UNSET
     id: int | Unset = UNSET
     participants_count: int | Unset = UNSET
-    start_time: str | Unset = UNSET
+    start_time: dt.datetime | Unset = UNSET
     topic: str | Unset = UNSET
     total_minutes: int | Unset = UNSET
     type: int | Unset = UNSET
     user_email: str | Unset = UNSET
     user_name: str | Unset = UNSET
     uuid: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "duration",
-            "end_time",
-            "host_id",
-            "id",
-            "participants_count",
-            "start_time",
-            "topic",
-            "total_minutes",
-            "type",
-            "user_email",
-            "user_name",
-            "uuid",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PastMeetingDetailsResponse:
-        data = _c.expect_object("PastMeetingDetailsResponse", data)
-        try:
-            return cls(
-                duration=_c.UNSET if (v := data.get("duration", _c.UNSET)) is _c.UNSET else v,
-                end_time=_c.UNSET if (v := data.get("end_time", _c.UNSET)) is _c.UNSET else v,
-                host_id=_c.UNSET if (v := data.get("host_id", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                participants_count=_c.UNSET
-                if (v := data.get("participants_count", _c.UNSET)) is _c.UNSET
-                else v,
-                start_time=_c.UNSET if (v := data.get("start_time", _c.UNSET)) is _c.UNSET else v,
-                topic=_c.UNSET if (v := data.get("topic", _c.UNSET)) is _c.UNSET else v,
-                total_minutes=_c.UNSET
-                if (v := data.get("total_minutes", _c.UNSET)) is _c.UNSET
-                else v,
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                user_email=_c.UNSET if (v := data.get("user_email", _c.UNSET)) is _c.UNSET else v,
-                user_name=_c.UNSET if (v := data.get("user_name", _c.UNSET)) is _c.UNSET else v,
-                uuid=_c.UNSET if (v := data.get("uuid", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("PastMeetingDetailsResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,94 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("account_id", "account_id"),
-    ("duration", "duration"),
-    ("host_id", "host_id"),
-    ("id", "id"),
-    ("recording_count", "recording_count"),
-    ("start_time", "start_time"),
-    ("topic", "topic"),
-    ("total_size", "total_size"),
-    ("type", "type"),
-    ("uuid", "uuid"),
-    ("recording_files", "recording_files"),
-    ("download_access_token", "download_access_token"),
-)
 
-
-@attrs.define(kw_only=True)
-class RecordingGetResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class RecordingGetResponse(Model):
+    """Schema ``content`` of the Zoom API."""
 
     account_id: str | Unset = UNSET
     duration: int | Unset = UNSET
     host_id: str | Unset = UNSET
     id: str | Unset = UNSET
     recording_count: str | Unset = UNSET
-    start_time: str | Unset = UNSET
+    start_time: dt.datetime | Unset = UNSET
     topic: str | Unset = UNSET
     total_size: str | Unset = UNSET
     type: str | Unset = UNSET
     uuid: str | Unset = UNSET
     recording_files: list[m.RecordingGetResponseRecordingFilesItem] | Unset = UNSET
     download_access_token: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "account_id",
-            "duration",
-            "host_id",
-            "id",
-            "recording_count",
-            "start_time",
-            "topic",
-            "total_size",
-            "type",
-            "uuid",
-            "recording_files",
-            "download_access_token",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RecordingGetResponse:
-        data = _c.expect_object("RecordingGetResponse", data)
-        try:
-            return cls(
-                account_id=_c.UNSET if (v := data.get("account_id", _c.UNSET)) is _c.UNSET else v,
-                duration=_c.UNSET if (v := data.get("duration", _c.UNSET)) is _c.UNSET else v,
-                host_id=_c.UNSET if (v := data.get("host_id", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                recording_count=_c.UNSET
-                if (v := data.get("recording_count", _c.UNSET)) is _c.UNSET
-                else v,
-                start_time=_c.UNSET if (v := data.get("start_time", _c.UNSET)) is _c.UNSET else v,
-                topic=_c.UNSET if (v := data.get("topic", _c.UNSET)) is _c.UNSET else v,
-                total_size=_c.UNSET if (v := data.get("total_size", _c.UNSET)) is _c.UNSET else v,
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                uuid=_c.UNSET if (v := data.get("uuid", _c.UNSET)) is _c.UNSET else v,
-                recording_files=_c.UNSET
-                if (v := data.get("recording_files", _c.UNSET)) is _c.UNSET
-                else [m.RecordingGetResponseRecordingFilesItem.from_dict(x) for x in v],
-                download_access_token=_c.UNSET
-                if (v := data.get("download_access_token", _c.UNSET)) is _c.UNSET
-                else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("RecordingGetResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,74 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("from_", "from"),
-    ("to", "to"),
-    ("next_page_token", "next_page_token"),
-    ("page_count", "page_count"),
-    ("page_size", "page_size"),
-    ("total_records", "total_records"),
-    ("meetings", "meetings"),
-)
 
+@model
+class RecordingsListResponse(Model):
+    """Schema ``content`` of the Zoom API."""
 
-@attrs.define(kw_only=True)
-class RecordingsListResponse:
-    """Unknown fields are kept in ``additional_properties``."""
-
-    from_: str | Unset = UNSET
-    to: str | Unset = UNSET
+    from_: dt.date | Unset = field("from", default=UNSET)
+    to: dt.date | Unset = UNSET
     next_page_token: str | Unset = UNSET
     page_count: int | Unset = UNSET
     page_size: int | Unset = UNSET
     total_records: int | Unset = UNSET
     meetings: list[m.RecordingsListResponseMeetingsItem] | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "from",
-            "to",
-            "next_page_token",
-            "page_count",
-            "page_size",
-            "total_records",
-            "meetings",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RecordingsListResponse:
-        data = _c.expect_object("RecordingsListResponse", data)
-        try:
-            return cls(
-                from_=_c.UNSET if (v := data.get("from", _c.UNSET)) is _c.UNSET else v,
-                to=_c.UNSET if (v := data.get("to", _c.UNSET)) is _c.UNSET else v,
-                next_page_token=_c.UNSET
-                if (v := data.get("next_page_token", _c.UNSET)) is _c.UNSET
-                else v,
-                page_count=_c.UNSET if (v := data.get("page_count", _c.UNSET)) is _c.UNSET else v,
-                page_size=_c.UNSET if (v := data.get("page_size", _c.UNSET)) is _c.UNSET else v,
-                total_records=_c.UNSET
-                if (v := data.get("total_records", _c.UNSET)) is _c.UNSET
-                else v,
-                meetings=_c.UNSET
-                if (v := data.get("meetings", _c.UNSET)) is _c.UNSET
-                else [m.RecordingsListResponseMeetingsItem.from_dict(x) for x in v],
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("RecordingsListResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("deleted_time", "deleted_time"),
-    ("download_url", "download_url"),
-    ("file_size", "file_size"),
-    ("file_type", "file_type"),
-    ("id", "id"),
-    ("meeting_id", "meeting_id"),
-    ("play_url", "play_url"),
-    ("recording_end", "recording_end"),
-    ("recording_start", "recording_start"),
-    ("recording_type", "recording_type"),
-    ("status", "status"),
-)
 
-
-@attrs.define(kw_only=True)
-class RecordingsListResponseMeetingsItemRecordingFilesItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class RecordingsListResponseMeetingsItemRecordingFilesItem(Model):
+    """Schema ``0`` of the Zoom API."""
 
     deleted_time: str | Unset = UNSET
     download_url: str | Unset = UNSET
@@ -41,61 +22,3 @@ class RecordingsListResponseMeetingsItemRecordingFilesItem:
     recording_start: str | Unset = UNSET
     recording_type: str | Unset = UNSET
     status: m.RecordingsListResponseMeetingsItemRecordingFilesItemStatus | str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "deleted_time",
-            "download_url",
-            "file_size",
-            "file_type",
-            "id",
-            "meeting_id",
-            "play_url",
-            "recording_end",
-            "recording_start",
-            "recording_type",
-            "status",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RecordingsListResponseMeetingsItemRecordingFilesItem:
-        data = _c.expect_object("RecordingsListResponseMeetingsItemRecordingFilesItem", data)
-        try:
-            return cls(
-                deleted_time=_c.UNSET
-                if (v := data.get("deleted_time", _c.UNSET)) is _c.UNSET
-                else v,
-                download_url=_c.UNSET
-                if (v := data.get("download_url", _c.UNSET)) is _c.UNSET
-                else v,
-                file_size=_c.UNSET
-                if (v := data.get("file_size", _c.UNSET)) is _c.UNSET
-                else _c.to_float(v),
-                file_type=_c.UNSET if (v := data.get("file_type", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                meeting_id=_c.UNSET if (v := data.get("meeting_id", _c.UNSET)) is _c.UNSET else v,
-                play_url=_c.UNSET if (v := data.get("play_url", _c.UNSET)) is _c.UNSET else v,
-                recording_end=_c.UNSET
-                if (v := data.get("recording_end", _c.UNSET)) is _c.UNSET
-                else v,
-                recording_start=_c.UNSET
-                if (v := data.get("recording_start", _c.UNSET)) is _c.UNSET
-                else v,
-                recording_type=_c.UNSET
-                if (v := data.get("recording_type", _c.UNSET)) is _c.UNSET
-                else v,
-                status=_c.UNSET
-                if (v := data.get("status", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.RecordingsListResponseMeetingsItemRecordingFilesItemStatus, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing(
-                "RecordingsListResponseMeetingsItemRecordingFilesItem", error
-            ) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("action", "action"),
-    ("user_info", "user_info"),
-)
 
-
-@attrs.define(kw_only=True)
-class UserCreateBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class UserCreateBody(Model):
+    """Schema ``schema`` of the Zoom API."""
 
     action: m.UserCreateBodyAction | str
     user_info: m.UserCreateBodyUserInfo | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "action",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "action",
-            "user_info",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UserCreateBody:
-        data = _c.expect_object("UserCreateBody", data)
-        try:
-            return cls(
-                action=_c.enum_value(m.UserCreateBodyAction, data["action"]),
-                user_info=_c.UNSET
-                if (v := data.get("user_info", _c.UNSET)) is _c.UNSET
-                else m.UserCreateBodyUserInfo.from_dict(v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UserCreateBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

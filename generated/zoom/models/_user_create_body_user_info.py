@@ -2,65 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("email", "email"),
-    ("type", "type"),
-    ("first_name", "first_name"),
-    ("last_name", "last_name"),
-    ("password", "password"),
-)
 
-
-@attrs.define(kw_only=True)
-class UserCreateBodyUserInfo:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class UserCreateBodyUserInfo(Model):
+    """Schema ``user_info`` of the Zoom API."""
 
     email: str
     type: m.UserCreateBodyUserInfoType | int
     first_name: str | Unset = UNSET
     last_name: str | Unset = UNSET
     password: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "email",
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "email",
-            "type",
-            "first_name",
-            "last_name",
-            "password",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UserCreateBodyUserInfo:
-        data = _c.expect_object("UserCreateBodyUserInfo", data)
-        try:
-            return cls(
-                email=data["email"],
-                type=_c.enum_value(m.UserCreateBodyUserInfoType, data["type"]),
-                first_name=_c.UNSET if (v := data.get("first_name", _c.UNSET)) is _c.UNSET else v,
-                last_name=_c.UNSET if (v := data.get("last_name", _c.UNSET)) is _c.UNSET else v,
-                password=_c.UNSET if (v := data.get("password", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UserCreateBodyUserInfo", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,62 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("email", "email"),
-    ("first_name", "first_name"),
-    ("id", "id"),
-    ("last_name", "last_name"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class UserCreateResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class UserCreateResponse(Model):
+    """Schema ``content`` of the Zoom API."""
 
     email: str | Unset = UNSET
     first_name: str | Unset = UNSET
     id: str | Unset = UNSET
     last_name: str | Unset = UNSET
     type: m.UserCreateResponseType | int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "email",
-            "first_name",
-            "id",
-            "last_name",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UserCreateResponse:
-        data = _c.expect_object("UserCreateResponse", data)
-        try:
-            return cls(
-                email=_c.UNSET if (v := data.get("email", _c.UNSET)) is _c.UNSET else v,
-                first_name=_c.UNSET if (v := data.get("first_name", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                last_name=_c.UNSET if (v := data.get("last_name", _c.UNSET)) is _c.UNSET else v,
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.UserCreateResponseType, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UserCreateResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

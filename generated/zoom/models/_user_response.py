@@ -2,58 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("email", "email"),
-    ("type", "type"),
-    ("id", "id"),
-    ("dept", "dept"),
-    ("first_name", "first_name"),
-    ("last_client_version", "last_client_version"),
-    ("last_login_time", "last_login_time"),
-    ("last_name", "last_name"),
-    ("pmi", "pmi"),
-    ("role_name", "role_name"),
-    ("timezone", "timezone"),
-    ("account_id", "account_id"),
-    ("cms_user_id", "cms_user_id"),
-    ("company", "company"),
-    ("created_at", "created_at"),
-    ("custom_attributes", "custom_attributes"),
-    ("group_ids", "group_ids"),
-    ("host_key", "host_key"),
-    ("im_group_ids", "im_group_ids"),
-    ("jid", "jid"),
-    ("job_title", "job_title"),
-    ("language", "language"),
-    ("location", "location"),
-    ("login_type", "login_type"),
-    ("manager", "manager"),
-    ("personal_meeting_url", "personal_meeting_url"),
-    ("phone_country", "phone_country"),
-    ("phone_number", "phone_number"),
-    ("phone_numbers", "phone_numbers"),
-    ("pic_url", "pic_url"),
-    ("plan_united_type", "plan_united_type"),
-    ("role_id", "role_id"),
-    ("status", "status"),
-    ("use_pmi", "use_pmi"),
-    ("vanity_url", "vanity_url"),
-    ("verified", "verified"),
-)
 
-
-@attrs.define(kw_only=True)
-class UserResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class UserResponse(Model):
+    """Schema ``content`` of the Zoom API."""
 
     email: str
     type: m.UserResponseType | int
@@ -61,7 +19,7 @@ class UserResponse:
     dept: str | Unset = UNSET
     first_name: str | Unset = UNSET
     last_client_version: str | Unset = UNSET
-    last_login_time: str | Unset = UNSET
+    last_login_time: dt.datetime | Unset = UNSET
     last_name: str | Unset = UNSET
     pmi: int | Unset = UNSET
     role_name: str | Unset = UNSET
@@ -69,7 +27,7 @@ class UserResponse:
     account_id: str | Unset = UNSET
     cms_user_id: str | Unset = UNSET
     company: str | Unset = UNSET
-    created_at: str | Unset = UNSET
+    created_at: dt.datetime | Unset = UNSET
     custom_attributes: m.UserResponseCustomAttributes | Unset = UNSET
     group_ids: list[str] | Unset = UNSET
     host_key: str | Unset = UNSET
@@ -91,124 +49,3 @@ class UserResponse:
     use_pmi: bool | Unset = UNSET
     vanity_url: str | Unset = UNSET
     verified: int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "email",
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "email",
-            "type",
-            "id",
-            "dept",
-            "first_name",
-            "last_client_version",
-            "last_login_time",
-            "last_name",
-            "pmi",
-            "role_name",
-            "timezone",
-            "account_id",
-            "cms_user_id",
-            "company",
-            "created_at",
-            "custom_attributes",
-            "group_ids",
-            "host_key",
-            "im_group_ids",
-            "jid",
-            "job_title",
-            "language",
-            "location",
-            "login_type",
-            "manager",
-            "personal_meeting_url",
-            "phone_country",
-            "phone_number",
-            "phone_numbers",
-            "pic_url",
-            "plan_united_type",
-            "role_id",
-            "status",
-            "use_pmi",
-            "vanity_url",
-            "verified",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UserResponse:
-        data = _c.expect_object("UserResponse", data)
-        try:
-            return cls(
-                email=data["email"],
-                type=_c.enum_value(m.UserResponseType, data["type"]),
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                dept=_c.UNSET if (v := data.get("dept", _c.UNSET)) is _c.UNSET else v,
-                first_name=_c.UNSET if (v := data.get("first_name", _c.UNSET)) is _c.UNSET else v,
-                last_client_version=_c.UNSET
-                if (v := data.get("last_client_version", _c.UNSET)) is _c.UNSET
-                else v,
-                last_login_time=_c.UNSET
-                if (v := data.get("last_login_time", _c.UNSET)) is _c.UNSET
-                else v,
-                last_name=_c.UNSET if (v := data.get("last_name", _c.UNSET)) is _c.UNSET else v,
-                pmi=_c.UNSET if (v := data.get("pmi", _c.UNSET)) is _c.UNSET else v,
-                role_name=_c.UNSET if (v := data.get("role_name", _c.UNSET)) is _c.UNSET else v,
-                timezone=_c.UNSET if (v := data.get("timezone", _c.UNSET)) is _c.UNSET else v,
-                account_id=_c.UNSET if (v := data.get("account_id", _c.UNSET)) is _c.UNSET else v,
-                cms_user_id=_c.UNSET if (v := data.get("cms_user_id", _c.UNSET)) is _c.UNSET else v,
-                company=_c.UNSET if (v := data.get("company", _c.UNSET)) is _c.UNSET else v,
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                custom_attributes=_c.UNSET
-                if (v := data.get("custom_attributes", _c.UNSET)) is _c.UNSET
-                else m.UserResponseCustomAttributes.from_dict(v),
-                group_ids=_c.UNSET
-                if (v := data.get("group_ids", _c.UNSET)) is _c.UNSET
-                else list(v),
-                host_key=_c.UNSET if (v := data.get("host_key", _c.UNSET)) is _c.UNSET else v,
-                im_group_ids=_c.UNSET
-                if (v := data.get("im_group_ids", _c.UNSET)) is _c.UNSET
-                else list(v),
-                jid=_c.UNSET if (v := data.get("jid", _c.UNSET)) is _c.UNSET else v,
-                job_title=_c.UNSET if (v := data.get("job_title", _c.UNSET)) is _c.UNSET else v,
-                language=_c.UNSET if (v := data.get("language", _c.UNSET)) is _c.UNSET else v,
-                location=_c.UNSET if (v := data.get("location", _c.UNSET)) is _c.UNSET else v,
-                login_type=_c.UNSET
-                if (v := data.get("login_type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.UserResponseLoginType, v),
-                manager=_c.UNSET if (v := data.get("manager", _c.UNSET)) is _c.UNSET else v,
-                personal_meeting_url=_c.UNSET
-                if (v := data.get("personal_meeting_url", _c.UNSET)) is _c.UNSET
-                else v,
-                phone_country=_c.UNSET
-                if (v := data.get("phone_country", _c.UNSET)) is _c.UNSET
-                else v,
-                phone_number=_c.UNSET
-                if (v := data.get("phone_number", _c.UNSET)) is _c.UNSET
-                else v,
-                phone_numbers=_c.UNSET
-                if (v := data.get("phone_numbers", _c.UNSET)) is _c.UNSET
-                else m.UserResponsePhoneNumbers.from_dict(v),
-                pic_url=_c.UNSET if (v := data.get("pic_url", _c.UNSET)) is _c.UNSET else v,
-                plan_united_type=_c.UNSET
-                if (v := data.get("plan_united_type", _c.UNSET)) is _c.UNSET
-                else v,
-                role_id=_c.UNSET if (v := data.get("role_id", _c.UNSET)) is _c.UNSET else v,
-                status=_c.UNSET
-                if (v := data.get("status", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.UserResponseStatus, v),
-                use_pmi=_c.UNSET if (v := data.get("use_pmi", _c.UNSET)) is _c.UNSET else v,
-                vanity_url=_c.UNSET if (v := data.get("vanity_url", _c.UNSET)) is _c.UNSET else v,
-                verified=_c.UNSET if (v := data.get("verified", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UserResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

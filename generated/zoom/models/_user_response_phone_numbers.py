@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("code", "code"),
-    ("country", "country"),
-    ("number", "number"),
-    ("verified", "verified"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class UserResponsePhoneNumbers:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class UserResponsePhoneNumbers(Model):
+    """Schema ``phone_numbers`` of the Zoom API."""
 
     code: str | Unset = UNSET
     country: str | Unset = UNSET
     number: str | Unset = UNSET
     verified: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "code",
-            "country",
-            "number",
-            "verified",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UserResponsePhoneNumbers:
-        data = _c.expect_object("UserResponsePhoneNumbers", data)
-        try:
-            return cls(
-                code=_c.UNSET if (v := data.get("code", _c.UNSET)) is _c.UNSET else v,
-                country=_c.UNSET if (v := data.get("country", _c.UNSET)) is _c.UNSET else v,
-                number=_c.UNSET if (v := data.get("number", _c.UNSET)) is _c.UNSET else v,
-                verified=_c.UNSET if (v := data.get("verified", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UserResponsePhoneNumbers", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,42 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("cms_user_id", "cms_user_id"),
-    ("company", "company"),
-    ("custom_attributes", "custom_attributes"),
-    ("dept", "dept"),
-    ("first_name", "first_name"),
-    ("group_id", "group_id"),
-    ("host_key", "host_key"),
-    ("job_title", "job_title"),
-    ("language", "language"),
-    ("last_name", "last_name"),
-    ("location", "location"),
-    ("manager", "manager"),
-    ("phone_country", "phone_country"),
-    ("phone_number", "phone_number"),
-    ("phone_numbers", "phone_numbers"),
-    ("pmi", "pmi"),
-    ("timezone", "timezone"),
-    ("type", "type"),
-    ("use_pmi", "use_pmi"),
-    ("vanity_name", "vanity_name"),
-)
 
-
-@attrs.define(kw_only=True)
-class UserUpdateBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class UserUpdateBody(Model):
+    """Schema ``schema`` of the Zoom API."""
 
     cms_user_id: str | Unset = UNSET
     company: str | Unset = UNSET
@@ -59,73 +31,3 @@ class UserUpdateBody:
     type: m.UserUpdateBodyType | int | Unset = UNSET
     use_pmi: bool | Unset = UNSET
     vanity_name: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "cms_user_id",
-            "company",
-            "custom_attributes",
-            "dept",
-            "first_name",
-            "group_id",
-            "host_key",
-            "job_title",
-            "language",
-            "last_name",
-            "location",
-            "manager",
-            "phone_country",
-            "phone_number",
-            "phone_numbers",
-            "pmi",
-            "timezone",
-            "type",
-            "use_pmi",
-            "vanity_name",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UserUpdateBody:
-        data = _c.expect_object("UserUpdateBody", data)
-        try:
-            return cls(
-                cms_user_id=_c.UNSET if (v := data.get("cms_user_id", _c.UNSET)) is _c.UNSET else v,
-                company=_c.UNSET if (v := data.get("company", _c.UNSET)) is _c.UNSET else v,
-                custom_attributes=_c.UNSET
-                if (v := data.get("custom_attributes", _c.UNSET)) is _c.UNSET
-                else m.UserUpdateBodyCustomAttributes.from_dict(v),
-                dept=_c.UNSET if (v := data.get("dept", _c.UNSET)) is _c.UNSET else v,
-                first_name=_c.UNSET if (v := data.get("first_name", _c.UNSET)) is _c.UNSET else v,
-                group_id=_c.UNSET if (v := data.get("group_id", _c.UNSET)) is _c.UNSET else v,
-                host_key=_c.UNSET if (v := data.get("host_key", _c.UNSET)) is _c.UNSET else v,
-                job_title=_c.UNSET if (v := data.get("job_title", _c.UNSET)) is _c.UNSET else v,
-                language=_c.UNSET if (v := data.get("language", _c.UNSET)) is _c.UNSET else v,
-                last_name=_c.UNSET if (v := data.get("last_name", _c.UNSET)) is _c.UNSET else v,
-                location=_c.UNSET if (v := data.get("location", _c.UNSET)) is _c.UNSET else v,
-                manager=_c.UNSET if (v := data.get("manager", _c.UNSET)) is _c.UNSET else v,
-                phone_country=_c.UNSET
-                if (v := data.get("phone_country", _c.UNSET)) is _c.UNSET
-                else v,
-                phone_number=_c.UNSET
-                if (v := data.get("phone_number", _c.UNSET)) is _c.UNSET
-                else v,
-                phone_numbers=_c.UNSET
-                if (v := data.get("phone_numbers", _c.UNSET)) is _c.UNSET
-                else m.UserUpdateBodyPhoneNumbers.from_dict(v),
-                pmi=_c.UNSET if (v := data.get("pmi", _c.UNSET)) is _c.UNSET else v,
-                timezone=_c.UNSET if (v := data.get("timezone", _c.UNSET)) is _c.UNSET else v,
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.UserUpdateBodyType, v),
-                use_pmi=_c.UNSET if (v := data.get("use_pmi", _c.UNSET)) is _c.UNSET else v,
-                vanity_name=_c.UNSET if (v := data.get("vanity_name", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UserUpdateBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,45 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("email", "email"),
-    ("type", "type"),
-    ("created_at", "created_at"),
-    ("custom_attributes", "custom_attributes"),
-    ("dept", "dept"),
-    ("first_name", "first_name"),
-    ("group_ids", "group_ids"),
-    ("host_key", "host_key"),
-    ("id", "id"),
-    ("im_group_ids", "im_group_ids"),
-    ("last_client_version", "last_client_version"),
-    ("last_login_time", "last_login_time"),
-    ("last_name", "last_name"),
-    ("plan_united_type", "plan_united_type"),
-    ("pmi", "pmi"),
-    ("role_id", "role_id"),
-    ("status", "status"),
-    ("timezone", "timezone"),
-    ("verified", "verified"),
-)
 
-
-@attrs.define(kw_only=True)
-class UsersResponseUsersItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class UsersResponseUsersItem(Model):
+    """Schema ``items`` of the Zoom API."""
 
     email: str
     type: int
-    created_at: str | Unset = UNSET
+    created_at: dt.datetime | Unset = UNSET
     custom_attributes: list[m.UsersResponseUsersItemCustomAttributesItem] | Unset = UNSET
     dept: str | Unset = UNSET
     first_name: str | Unset = UNSET
@@ -49,7 +24,7 @@ class UsersResponseUsersItem:
     id: str | Unset = UNSET
     im_group_ids: list[str] | Unset = UNSET
     last_client_version: str | Unset = UNSET
-    last_login_time: str | Unset = UNSET
+    last_login_time: dt.datetime | Unset = UNSET
     last_name: str | Unset = UNSET
     plan_united_type: str | Unset = UNSET
     pmi: int | Unset = UNSET
@@ -57,78 +32,3 @@ class UsersResponseUsersItem:
     status: str | Unset = UNSET
     timezone: str | Unset = UNSET
     verified: int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "email",
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "email",
-            "type",
-            "created_at",
-            "custom_attributes",
-            "dept",
-            "first_name",
-            "group_ids",
-            "host_key",
-            "id",
-            "im_group_ids",
-            "last_client_version",
-            "last_login_time",
-            "last_name",
-            "plan_united_type",
-            "pmi",
-            "role_id",
-            "status",
-            "timezone",
-            "verified",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> UsersResponseUsersItem:
-        data = _c.expect_object("UsersResponseUsersItem", data)
-        try:
-            return cls(
-                email=data["email"],
-                type=data["type"],
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                custom_attributes=_c.UNSET
-                if (v := data.get("custom_attributes", _c.UNSET)) is _c.UNSET
-                else [m.UsersResponseUsersItemCustomAttributesItem.from_dict(x) for x in v],
-                dept=_c.UNSET if (v := data.get("dept", _c.UNSET)) is _c.UNSET else v,
-                first_name=_c.UNSET if (v := data.get("first_name", _c.UNSET)) is _c.UNSET else v,
-                group_ids=_c.UNSET
-                if (v := data.get("group_ids", _c.UNSET)) is _c.UNSET
-                else list(v),
-                host_key=_c.UNSET if (v := data.get("host_key", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                im_group_ids=_c.UNSET
-                if (v := data.get("im_group_ids", _c.UNSET)) is _c.UNSET
-                else list(v),
-                last_client_version=_c.UNSET
-                if (v := data.get("last_client_version", _c.UNSET)) is _c.UNSET
-                else v,
-                last_login_time=_c.UNSET
-                if (v := data.get("last_login_time", _c.UNSET)) is _c.UNSET
-                else v,
-                last_name=_c.UNSET if (v := data.get("last_name", _c.UNSET)) is _c.UNSET else v,
-                plan_united_type=_c.UNSET
-                if (v := data.get("plan_united_type", _c.UNSET)) is _c.UNSET
-                else v,
-                pmi=_c.UNSET if (v := data.get("pmi", _c.UNSET)) is _c.UNSET else v,
-                role_id=_c.UNSET if (v := data.get("role_id", _c.UNSET)) is _c.UNSET else v,
-                status=_c.UNSET if (v := data.get("status", _c.UNSET)) is _c.UNSET else v,
-                timezone=_c.UNSET if (v := data.get("timezone", _c.UNSET)) is _c.UNSET else v,
-                verified=_c.UNSET if (v := data.get("verified", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("UsersResponseUsersItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,56 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("duration", "duration"),
-    ("occurrence_id", "occurrence_id"),
-    ("start_time", "start_time"),
-    ("status", "status"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class WebinarCreateResponseOccurrencesItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class WebinarCreateResponseOccurrencesItem(Model):
+    """Schema ``items`` of the Zoom API."""
 
     duration: int | Unset = UNSET
     occurrence_id: str | Unset = UNSET
-    start_time: str | Unset = UNSET
+    start_time: dt.datetime | Unset = UNSET
     status: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "duration",
-            "occurrence_id",
-            "start_time",
-            "status",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> WebinarCreateResponseOccurrencesItem:
-        data = _c.expect_object("WebinarCreateResponseOccurrencesItem", data)
-        try:
-            return cls(
-                duration=_c.UNSET if (v := data.get("duration", _c.UNSET)) is _c.UNSET else v,
-                occurrence_id=_c.UNSET
-                if (v := data.get("occurrence_id", _c.UNSET)) is _c.UNSET
-                else v,
-                start_time=_c.UNSET if (v := data.get("start_time", _c.UNSET)) is _c.UNSET else v,
-                status=_c.UNSET if (v := data.get("status", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("WebinarCreateResponseOccurrencesItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

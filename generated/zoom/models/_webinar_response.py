@@ -2,122 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("host_email", "host_email"),
-    ("host_id", "host_id"),
-    ("id", "id"),
-    ("uuid", "uuid"),
-    ("agenda", "agenda"),
-    ("created_at", "created_at"),
-    ("duration", "duration"),
-    ("join_url", "join_url"),
-    ("occurrences", "occurrences"),
-    ("password", "password"),
-    ("recurrence", "recurrence"),
-    ("settings", "settings"),
-    ("start_time", "start_time"),
-    ("start_url", "start_url"),
-    ("timezone", "timezone"),
-    ("topic", "topic"),
-    ("tracking_fields", "tracking_fields"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class WebinarResponse:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class WebinarResponse(Model):
+    """Schema ``content`` of the Zoom API."""
 
     host_email: str | Unset = UNSET
     host_id: str | Unset = UNSET
     id: int | Unset = UNSET
     uuid: str | Unset = UNSET
     agenda: str | Unset = UNSET
-    created_at: str | Unset = UNSET
+    created_at: dt.datetime | Unset = UNSET
     duration: int | Unset = UNSET
     join_url: str | Unset = UNSET
     occurrences: list[m.WebinarResponseOccurrencesItem] | Unset = UNSET
     password: str | Unset = UNSET
     recurrence: m.WebinarResponseRecurrence | Unset = UNSET
     settings: m.WebinarResponseSettings | Unset = UNSET
-    start_time: str | Unset = UNSET
+    start_time: dt.datetime | Unset = UNSET
     start_url: str | Unset = UNSET
     timezone: str | Unset = UNSET
     topic: str | Unset = UNSET
     tracking_fields: list[m.WebinarResponseTrackingFieldsItem] | Unset = UNSET
     type: m.WebinarResponseType | int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "host_email",
-            "host_id",
-            "id",
-            "uuid",
-            "agenda",
-            "created_at",
-            "duration",
-            "join_url",
-            "occurrences",
-            "password",
-            "recurrence",
-            "settings",
-            "start_time",
-            "start_url",
-            "timezone",
-            "topic",
-            "tracking_fields",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> WebinarResponse:
-        data = _c.expect_object("WebinarResponse", data)
-        try:
-            return cls(
-                host_email=_c.UNSET if (v := data.get("host_email", _c.UNSET)) is _c.UNSET else v,
-                host_id=_c.UNSET if (v := data.get("host_id", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                uuid=_c.UNSET if (v := data.get("uuid", _c.UNSET)) is _c.UNSET else v,
-                agenda=_c.UNSET if (v := data.get("agenda", _c.UNSET)) is _c.UNSET else v,
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                duration=_c.UNSET if (v := data.get("duration", _c.UNSET)) is _c.UNSET else v,
-                join_url=_c.UNSET if (v := data.get("join_url", _c.UNSET)) is _c.UNSET else v,
-                occurrences=_c.UNSET
-                if (v := data.get("occurrences", _c.UNSET)) is _c.UNSET
-                else [m.WebinarResponseOccurrencesItem.from_dict(x) for x in v],
-                password=_c.UNSET if (v := data.get("password", _c.UNSET)) is _c.UNSET else v,
-                recurrence=_c.UNSET
-                if (v := data.get("recurrence", _c.UNSET)) is _c.UNSET
-                else m.WebinarResponseRecurrence.from_dict(v),
-                settings=_c.UNSET
-                if (v := data.get("settings", _c.UNSET)) is _c.UNSET
-                else m.WebinarResponseSettings.from_dict(v),
-                start_time=_c.UNSET if (v := data.get("start_time", _c.UNSET)) is _c.UNSET else v,
-                start_url=_c.UNSET if (v := data.get("start_url", _c.UNSET)) is _c.UNSET else v,
-                timezone=_c.UNSET if (v := data.get("timezone", _c.UNSET)) is _c.UNSET else v,
-                topic=_c.UNSET if (v := data.get("topic", _c.UNSET)) is _c.UNSET else v,
-                tracking_fields=_c.UNSET
-                if (v := data.get("tracking_fields", _c.UNSET)) is _c.UNSET
-                else [m.WebinarResponseTrackingFieldsItem.from_dict(x) for x in v],
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.WebinarResponseType, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("WebinarResponse", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,84 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("type", "type"),
-    ("end_date_time", "end_date_time"),
-    ("end_times", "end_times"),
-    ("monthly_day", "monthly_day"),
-    ("monthly_week", "monthly_week"),
-    ("monthly_week_day", "monthly_week_day"),
-    ("repeat_interval", "repeat_interval"),
-    ("weekly_days", "weekly_days"),
-)
 
-
-@attrs.define(kw_only=True)
-class WebinarResponseRecurrence:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class WebinarResponseRecurrence(Model):
+    """Schema ``recurrence`` of the Zoom API."""
 
     type: m.WebinarResponseRecurrenceType | int
-    end_date_time: str | Unset = UNSET
+    end_date_time: dt.datetime | Unset = UNSET
     end_times: int | Unset = UNSET
     monthly_day: int | Unset = UNSET
     monthly_week: m.WebinarResponseRecurrenceMonthlyWeek | int | Unset = UNSET
     monthly_week_day: m.WebinarResponseRecurrenceMonthlyWeekDay | int | Unset = UNSET
     repeat_interval: int | Unset = UNSET
     weekly_days: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-        }
-    )
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "type",
-            "end_date_time",
-            "end_times",
-            "monthly_day",
-            "monthly_week",
-            "monthly_week_day",
-            "repeat_interval",
-            "weekly_days",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> WebinarResponseRecurrence:
-        data = _c.expect_object("WebinarResponseRecurrence", data)
-        try:
-            return cls(
-                type=_c.enum_value(m.WebinarResponseRecurrenceType, data["type"]),
-                end_date_time=_c.UNSET
-                if (v := data.get("end_date_time", _c.UNSET)) is _c.UNSET
-                else v,
-                end_times=_c.UNSET if (v := data.get("end_times", _c.UNSET)) is _c.UNSET else v,
-                monthly_day=_c.UNSET if (v := data.get("monthly_day", _c.UNSET)) is _c.UNSET else v,
-                monthly_week=_c.UNSET
-                if (v := data.get("monthly_week", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.WebinarResponseRecurrenceMonthlyWeek, v),
-                monthly_week_day=_c.UNSET
-                if (v := data.get("monthly_week_day", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.WebinarResponseRecurrenceMonthlyWeekDay, v),
-                repeat_interval=_c.UNSET
-                if (v := data.get("repeat_interval", _c.UNSET)) is _c.UNSET
-                else v,
-                weekly_days=_c.UNSET if (v := data.get("weekly_days", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("WebinarResponseRecurrence", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,60 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("enable", "enable"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class WebinarResponseSettingsAttendeesAndPanelistsReminderEmailNotification:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class WebinarResponseSettingsAttendeesAndPanelistsReminderEmailNotification(Model):
+    """Schema ``attendees_and_panelists_reminder_email_notification`` of the Zoom API."""
 
     enable: bool | Unset = UNSET
     type: (
         m.WebinarResponseSettingsAttendeesAndPanelistsReminderEmailNotificationType | int | Unset
     ) = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "enable",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(
-        cls, data: Any
-    ) -> WebinarResponseSettingsAttendeesAndPanelistsReminderEmailNotification:
-        data = _c.expect_object(
-            "WebinarResponseSettingsAttendeesAndPanelistsReminderEmailNotification", data
-        )
-        try:
-            return cls(
-                enable=_c.UNSET if (v := data.get("enable", _c.UNSET)) is _c.UNSET else v,
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(
-                    m.WebinarResponseSettingsAttendeesAndPanelistsReminderEmailNotificationType, v
-                ),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing(
-                "WebinarResponseSettingsAttendeesAndPanelistsReminderEmailNotification", error
-            ) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("allow_anonymous_questions", "allow_anonymous_questions"),
-    ("answer_questions", "answer_questions"),
-    ("attendees_can_comment", "attendees_can_comment"),
-    ("attendees_can_upvote", "attendees_can_upvote"),
-    ("enable", "enable"),
-)
 
-
-@attrs.define(kw_only=True)
-class WebinarResponseSettingsQuestionAndAnswer:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class WebinarResponseSettingsQuestionAndAnswer(Model):
+    """Schema ``question_and_answer`` of the Zoom API."""
 
     allow_anonymous_questions: bool | Unset = UNSET
     answer_questions: m.WebinarResponseSettingsQuestionAndAnswerAnswerQuestions | str | Unset = (
@@ -31,41 +18,3 @@ class WebinarResponseSettingsQuestionAndAnswer:
     attendees_can_comment: bool | Unset = UNSET
     attendees_can_upvote: bool | Unset = UNSET
     enable: bool | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "allow_anonymous_questions",
-            "answer_questions",
-            "attendees_can_comment",
-            "attendees_can_upvote",
-            "enable",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> WebinarResponseSettingsQuestionAndAnswer:
-        data = _c.expect_object("WebinarResponseSettingsQuestionAndAnswer", data)
-        try:
-            return cls(
-                allow_anonymous_questions=_c.UNSET
-                if (v := data.get("allow_anonymous_questions", _c.UNSET)) is _c.UNSET
-                else v,
-                answer_questions=_c.UNSET
-                if (v := data.get("answer_questions", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.WebinarResponseSettingsQuestionAndAnswerAnswerQuestions, v),
-                attendees_can_comment=_c.UNSET
-                if (v := data.get("attendees_can_comment", _c.UNSET)) is _c.UNSET
-                else v,
-                attendees_can_upvote=_c.UNSET
-                if (v := data.get("attendees_can_upvote", _c.UNSET)) is _c.UNSET
-                else v,
-                enable=_c.UNSET if (v := data.get("enable", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("WebinarResponseSettingsQuestionAndAnswer", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

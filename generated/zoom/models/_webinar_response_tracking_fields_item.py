@@ -2,46 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("field", "field"),
-    ("value", "value"),
-)
+from connectory.core.models import UNSET, Model, Unset, field, model
 
 
-@attrs.define(kw_only=True)
-class WebinarResponseTrackingFieldsItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class WebinarResponseTrackingFieldsItem(Model):
+    """Schema ``items`` of the Zoom API."""
 
-    field: str | Unset = UNSET
+    field_: str | Unset = field("field", default=UNSET)
     value: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "field",
-            "value",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> WebinarResponseTrackingFieldsItem:
-        data = _c.expect_object("WebinarResponseTrackingFieldsItem", data)
-        try:
-            return cls(
-                field=_c.UNSET if (v := data.get("field", _c.UNSET)) is _c.UNSET else v,
-                value=_c.UNSET if (v := data.get("value", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("WebinarResponseTrackingFieldsItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,88 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("agenda", "agenda"),
-    ("duration", "duration"),
-    ("password", "password"),
-    ("recurrence", "recurrence"),
-    ("settings", "settings"),
-    ("start_time", "start_time"),
-    ("timezone", "timezone"),
-    ("topic", "topic"),
-    ("tracking_fields", "tracking_fields"),
-    ("type", "type"),
-)
 
-
-@attrs.define(kw_only=True)
-class WebinarUpdateBody:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class WebinarUpdateBody(Model):
+    """Schema ``0`` of the Zoom API."""
 
     agenda: str | Unset = UNSET
     duration: int | Unset = UNSET
     password: str | Unset = UNSET
     recurrence: m.WebinarUpdateBodyRecurrence | Unset = UNSET
     settings: m.WebinarUpdateBodySettings | Unset = UNSET
-    start_time: str | Unset = UNSET
+    start_time: dt.datetime | Unset = UNSET
     timezone: str | Unset = UNSET
     topic: str | Unset = UNSET
     tracking_fields: list[m.WebinarUpdateBodyTrackingFieldsItem] | Unset = UNSET
     type: m.WebinarUpdateBodyType | int | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "agenda",
-            "duration",
-            "password",
-            "recurrence",
-            "settings",
-            "start_time",
-            "timezone",
-            "topic",
-            "tracking_fields",
-            "type",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> WebinarUpdateBody:
-        data = _c.expect_object("WebinarUpdateBody", data)
-        try:
-            return cls(
-                agenda=_c.UNSET if (v := data.get("agenda", _c.UNSET)) is _c.UNSET else v,
-                duration=_c.UNSET if (v := data.get("duration", _c.UNSET)) is _c.UNSET else v,
-                password=_c.UNSET if (v := data.get("password", _c.UNSET)) is _c.UNSET else v,
-                recurrence=_c.UNSET
-                if (v := data.get("recurrence", _c.UNSET)) is _c.UNSET
-                else m.WebinarUpdateBodyRecurrence.from_dict(v),
-                settings=_c.UNSET
-                if (v := data.get("settings", _c.UNSET)) is _c.UNSET
-                else m.WebinarUpdateBodySettings.from_dict(v),
-                start_time=_c.UNSET if (v := data.get("start_time", _c.UNSET)) is _c.UNSET else v,
-                timezone=_c.UNSET if (v := data.get("timezone", _c.UNSET)) is _c.UNSET else v,
-                topic=_c.UNSET if (v := data.get("topic", _c.UNSET)) is _c.UNSET else v,
-                tracking_fields=_c.UNSET
-                if (v := data.get("tracking_fields", _c.UNSET)) is _c.UNSET
-                else [m.WebinarUpdateBodyTrackingFieldsItem.from_dict(x) for x in v],
-                type=_c.UNSET
-                if (v := data.get("type", _c.UNSET)) is _c.UNSET
-                else _c.enum_value(m.WebinarUpdateBodyType, v),
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("WebinarUpdateBody", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -2,82 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
 
-import attrs
-
-from connectory.core import _codec as _c
-from connectory.core._codec import UNSET, Unset
-
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("agenda", "agenda"),
-    ("created_at", "created_at"),
-    ("duration", "duration"),
-    ("host_id", "host_id"),
-    ("id", "id"),
-    ("join_url", "join_url"),
-    ("start_time", "start_time"),
-    ("timezone", "timezone"),
-    ("topic", "topic"),
-    ("type", "type"),
-    ("uuid", "uuid"),
-)
+from connectory.core.models import UNSET, Model, Unset, model
 
 
-@attrs.define(kw_only=True)
-class WebinarsResponseWebinarsItem:
-    """Unknown fields are kept in ``additional_properties``."""
+@model
+class WebinarsResponseWebinarsItem(Model):
+    """Schema ``0`` of the Zoom API."""
 
     agenda: str | Unset = UNSET
-    created_at: str | Unset = UNSET
+    created_at: dt.datetime | Unset = UNSET
     duration: int | Unset = UNSET
     host_id: str | Unset = UNSET
     id: int | Unset = UNSET
     join_url: str | Unset = UNSET
-    start_time: str | Unset = UNSET
+    start_time: dt.datetime | Unset = UNSET
     timezone: str | Unset = UNSET
     topic: str | Unset = UNSET
     type: str | Unset = UNSET
     uuid: str | Unset = UNSET
-    additional_properties: dict[str, Any] = attrs.field(factory=dict)
-
-    REQUIRED_FIELDS: ClassVar[frozenset[str]] = frozenset({})
-    KNOWN_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {
-            "agenda",
-            "created_at",
-            "duration",
-            "host_id",
-            "id",
-            "join_url",
-            "start_time",
-            "timezone",
-            "topic",
-            "type",
-            "uuid",
-        }
-    )
-
-    @classmethod
-    def from_dict(cls, data: Any) -> WebinarsResponseWebinarsItem:
-        data = _c.expect_object("WebinarsResponseWebinarsItem", data)
-        try:
-            return cls(
-                agenda=_c.UNSET if (v := data.get("agenda", _c.UNSET)) is _c.UNSET else v,
-                created_at=_c.UNSET if (v := data.get("created_at", _c.UNSET)) is _c.UNSET else v,
-                duration=_c.UNSET if (v := data.get("duration", _c.UNSET)) is _c.UNSET else v,
-                host_id=_c.UNSET if (v := data.get("host_id", _c.UNSET)) is _c.UNSET else v,
-                id=_c.UNSET if (v := data.get("id", _c.UNSET)) is _c.UNSET else v,
-                join_url=_c.UNSET if (v := data.get("join_url", _c.UNSET)) is _c.UNSET else v,
-                start_time=_c.UNSET if (v := data.get("start_time", _c.UNSET)) is _c.UNSET else v,
-                timezone=_c.UNSET if (v := data.get("timezone", _c.UNSET)) is _c.UNSET else v,
-                topic=_c.UNSET if (v := data.get("topic", _c.UNSET)) is _c.UNSET else v,
-                type=_c.UNSET if (v := data.get("type", _c.UNSET)) is _c.UNSET else v,
-                uuid=_c.UNSET if (v := data.get("uuid", _c.UNSET)) is _c.UNSET else v,
-                additional_properties=_c.unknown_fields(data, cls.KNOWN_FIELDS),
-            )
-        except KeyError as error:
-            raise _c.missing("WebinarsResponseWebinarsItem", error) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _c.encode_fields(self, _FIELDS, self.additional_properties)

@@ -1,5 +1,0 @@
-"""``python -m connectory`` runs the CLI."""
-
-from connectory.cli import main
-
-main()

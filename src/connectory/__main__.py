@@ -1,0 +1,5 @@
+"""``python -m connectory``: the command line."""
+
+from ._entry import main
+
+main()
