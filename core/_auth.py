@@ -8,6 +8,10 @@ waited for it. A refresh the token endpoint rejects for good (``invalid_grant``,
 client) is final: later requests fail at once, without a token request, until new
 credentials are given. A new token (and a rotated refresh token) is handed to the
 `token_store` callback.
+
+Across processes, an optional `TokenCoordinator` (``connectory.core.state`` builds one over
+Redis) extends the same rules: the token is shared, one process refreshes while the others
+wait for its outcome, and a final rejection is seen by all.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import inspect
 import threading
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import attrs
 import httpx
@@ -124,6 +128,60 @@ class OAuth2Token:
 TokenStore = Callable[[OAuth2Token], Awaitable[None] | None]
 """Called with every new token; persist it (a rotated refresh token replaces the old one)."""
 
+
+# -- coordination across processes (see connectory.core.state) ---------------------------
+
+
+class RefreshTurn(Protocol):
+    """This process's turn to refresh a shared token: it sends the token request with
+    `base` (the newest token stored) and reports the outcome exactly once."""
+
+    @property
+    def base(self) -> OAuth2Token: ...
+
+    async def succeeded(self, token: OAuth2Token) -> OAuth2Token:
+        """Store `token`; returns the token everyone uses now (normally `token`)."""
+        ...
+
+    async def failed(self, error: ConnectorError, *, code: str | None, final: bool) -> None:
+        """Record the failure for the processes that wait (and, if final, for all)."""
+        ...
+
+
+@attrs.frozen
+class SharedFailure:
+    """A refresh failed in another process: `error` applies here too."""
+
+    error: ConnectorError
+    final: bool
+
+
+class TokenCoordinator(Protocol):
+    """Shares one credential's token, and its refreshes, between processes."""
+
+    async def load(self) -> OAuth2Token | None:
+        """The token stored for this credential, if any (used before the first request)."""
+        ...
+
+    async def begin(self, current: OAuth2Token) -> OAuth2Token | RefreshTurn | SharedFailure:
+        """`current` is stale or was refused. Returns a newer token another process got
+        (possibly after waiting for its refresh), this process's turn to refresh, or the
+        failure of the refresh it waited for (or of a final one)."""
+        ...
+
+
+@attrs.frozen
+class CoordinatedTokenStore:
+    """A `token_store` that also shares tokens between processes: an `OAuth2Auth` given
+    one asks `coordinator_for` for its coordinator. Calling it calls `store`."""
+
+    coordinator_for: Callable[[OAuth2Auth], TokenCoordinator | None]
+    store: TokenStore | None = None
+
+    def __call__(self, token: OAuth2Token) -> Awaitable[None] | None:
+        return None if self.store is None else self.store(token)
+
+
 # Token-endpoint error codes that no retry will cure (RFC 6749, section 5.2).
 _FINAL_ERRORS = frozenset(
     {"invalid_grant", "invalid_client", "unauthorized_client", "unsupported_grant_type"}
@@ -152,6 +210,7 @@ class OAuth2Auth(httpx.Auth):
         token_store: TokenStore | None = None,
         refresh_margin: float = 60.0,
         clock: Callable[[], float] = time.time,
+        coordinator: TokenCoordinator | None = None,
     ) -> None:
         self.token_url = token_url
         self.client_id = client_id
@@ -178,6 +237,10 @@ class OAuth2Auth(httpx.Auth):
         # endpoints echo it in their error bodies.
         self._held: tuple[str, ...] = ()
         self._hold(self._token)
+        if coordinator is None and isinstance(token_store, CoordinatedTokenStore):
+            coordinator = token_store.coordinator_for(self)
+        self.coordinator = coordinator
+        self._loaded = coordinator is None  # the shared token is read before the first request
 
     def __repr__(self) -> str:
         return (
@@ -352,6 +415,8 @@ class OAuth2Auth(httpx.Auth):
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         self._check_final()
+        if not self._loaded:
+            await self._load_shared()
         seen = self._attempts
         token = self._token
         refresh = self._stale(token)
@@ -359,13 +424,18 @@ class OAuth2Auth(httpx.Auth):
             if refresh:
                 async with self._lock():
                     if not self._outcome(seen, token):
-                        try:
-                            response = yield self.build_token_request()
-                        except GeneratorExit:  # httpx gave up on the token request
-                            self._record(TransportError("the token request got no answer"))
-                            raise
-                        await response.aread()
-                        await self._store(self._finish(response))
+                        turn = None if self.coordinator is None else await self._begin_shared()
+                        if turn is not None or self.coordinator is None:
+                            try:
+                                response = yield self.build_token_request()
+                            except GeneratorExit:  # httpx gave up on the token request
+                                failure = TransportError("the token request got no answer")
+                                self._record(failure)
+                                if turn is not None:
+                                    await turn.failed(failure, code=None, final=False)
+                                raise
+                            await response.aread()
+                            await self._conclude(response, turn)
                 seen, token = self._attempts, self._token
             self._apply(request, token)
             response = yield request
@@ -375,9 +445,63 @@ class OAuth2Auth(httpx.Auth):
                 return
             refresh = True
 
+    async def _conclude(self, response: httpx.Response, turn: RefreshTurn | None) -> None:
+        """Take the token response; with a turn, share its outcome with other processes."""
+        if turn is None:
+            await self._store(self._finish(response))
+            return
+        try:
+            token = self._finish(response)
+        except ConnectorError as exc:
+            await turn.failed(exc, code=_error_code(response), final=self._final is not None)
+            raise
+        shared = await turn.succeeded(token)
+        if shared is token:
+            await self._store(token)
+        else:  # another process stored a token first: every process uses that one
+            self._adopt(shared)
+
+    # -- coordination across processes ---------------------------------------------------
+
+    def _adopt(self, token: OAuth2Token) -> None:
+        """Use a token another process obtained."""
+        self._hold(token)
+        self._token = token
+
+    async def _load_shared(self) -> None:
+        async with self._lock():
+            if self._loaded or self.coordinator is None:
+                return
+            shared = await self.coordinator.load()
+            if shared is not None and shared.access_token is not None:
+                self._adopt(shared)
+            self._loaded = True
+
+    async def _begin_shared(self) -> RefreshTurn | None:
+        """Under the lock: this process's turn to refresh, or None when another process's
+        fresh token was adopted; raises the failure of the refresh this one waited for."""
+        assert self.coordinator is not None
+        current = self._token
+        while True:
+            outcome = await self.coordinator.begin(current)
+            if isinstance(outcome, SharedFailure):
+                if outcome.final and isinstance(outcome.error, AuthenticationError):
+                    self._final = outcome.error
+                self._record(outcome.error)
+                raise _copy_error(outcome.error)
+            if not isinstance(outcome, OAuth2Token):
+                self._adopt(outcome.base)  # refresh with the newest refresh token stored
+                return outcome
+            self._adopt(outcome)
+            if not self._stale(outcome):
+                return None
+            current = outcome  # newer but stale too: ask again, now for this one
+
     def sync_auth_flow(
         self, request: httpx.Request
     ) -> Generator[httpx.Request, httpx.Response, None]:
+        if self.coordinator is not None:
+            raise TypeError("a shared token coordinator needs the async client")
         self._check_final()
         seen = self._attempts
         token = self._token

@@ -458,6 +458,21 @@ def _fingerprint(request: PageRequest, url: httpx.URL) -> _Fingerprint:
     return request.method.upper(), _origin(url), path, query, body, headers
 
 
+def _holds(data: Any, path: str | None) -> bool:
+    """Whether `path` leads somewhere in `data` (to a null, perhaps): an absent field is a
+    misnamed items path, not an empty page."""
+    if not path:
+        return True
+    if isinstance(data, Mapping):
+        end = len(path)
+        while end != -1:
+            if path[:end] in data:
+                rest = path[end + 1 :]
+                return not rest or data[path[:end]] is None or _holds(data[path[:end]], rest)
+            end = path.rfind(".", 0, end)
+    return False
+
+
 DEFAULT_PAGE_BUDGET = 10_000
 EMPTY_PAGE_LIMIT = 10
 
@@ -473,8 +488,8 @@ def _items(
     except ValueError:  # json.JSONDecodeError and UnicodeDecodeError both.
         raise PaginationError(f"page {number} is not JSON", method=method, url=str(url)) from None
     items = get_path(body, items_path)
-    if items is None:
-        return []  # null, or no items field: a page of nothing
+    if items is None and (body is None or _holds(body, items_path)):
+        return []  # null where the items go: a page of nothing
     if not isinstance(items, list):
         raise PaginationError(
             f"page {number} has no list of items {where} of its body"

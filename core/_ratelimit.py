@@ -46,6 +46,11 @@ from ._config import RateLimits
 from ._errors import RateLimitError, parse_retry_after
 from .testing import waiting_disabled
 
+# The shortest sleep `RateLimiter.acquire` takes when it must wait at all.
+_MIN_WAIT = 0.001
+# A finish exactly one window ago still counts: a full window asks to wait just past it.
+_EPSILON = 1e-6
+
 Window = tuple[float, int]
 """(length in seconds, requests allowed in any interval of that length)."""
 
@@ -123,10 +128,11 @@ class InMemoryRateLimitBackend:
                 while done and done[0] < horizon:
                     done.popleft()
                 if in_flight + len(done) >= limit:
-                    # The earliest moment this window can admit: when its oldest finished
-                    # request leaves it. Requests still in flight finish no earlier than
-                    # now and then count for a whole window.
-                    wait = max(wait, (done[0] - horizon) if done else length)
+                    # The earliest moment this window can admit: just after its oldest
+                    # finished request leaves it (a finish exactly one window ago still
+                    # counts). Requests in flight finish no earlier than now, then count for
+                    # a whole window.
+                    wait = max(wait, (done[0] - horizon + _EPSILON) if done else length)
             if wait > 0:
                 return float(wait)
             permit = next(self._ids)
@@ -173,9 +179,6 @@ class InMemoryRateLimitBackend:
         state = self._states.get(key)
         return len(state.in_flight) if state else 0
 
-
-# The shortest sleep `RateLimiter.acquire` takes when it must wait at all.
-_MIN_WAIT = 0.001
 
 # Vendors disagree on X-RateLimit-Reset: GitHub sends epoch seconds, others seconds-to-go.
 _EPOCH_THRESHOLD = 1_000_000_000

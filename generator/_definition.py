@@ -148,6 +148,19 @@ class OperationOverride:
 
 
 @attrs.frozen
+class CodeOverrides:
+    """Hand-written code a connector keeps across regenerations (see connector-yaml.md)."""
+
+    module: Path  # the file next to connector.yaml, copied into the package as it is
+    connector: str | None  # a class the connector inherits from
+    resources: tuple[tuple[str, str], ...]  # (resource group, class it inherits from)
+
+    @property
+    def module_name(self) -> str:
+        return self.module.stem
+
+
+@attrs.frozen
 class ConnectorDefinition:
     name: str
     display_name: str
@@ -171,6 +184,8 @@ class ConnectorDefinition:
     webhooks: str | None
     spec_gaps: Mapping[str, str]
     reserved_path_params: frozenset[str]
+    code: CodeOverrides | None
+    spec_patches: tuple[tuple[str, Any], ...]  # (JSON pointer, merge patch)
     raw: Mapping[str, Any]
     path: Path
 
@@ -373,8 +388,20 @@ def load_definition(path: Path) -> ConnectorDefinition:
         ops = tuple(operations)
     else:
         raise _fail(path, "operations", "expected 'all' or a list of operationIds")
+    raw_overrides = raw.get("overrides") or {}
+    if not isinstance(raw_overrides, Mapping):
+        raise _fail(path, "overrides", "expected a mapping")
+    _check_keys(
+        path, "overrides", raw_overrides, frozenset({"operations", "code", "spec_patches"})
+    )
+    code = _code_overrides(raw_overrides.get("code"), path)
+    patches = raw_overrides.get("spec_patches") or {}
+    if not isinstance(patches, Mapping) or not all(
+        isinstance(k, str) and k.startswith("/") for k in patches
+    ):
+        raise _fail(path, "overrides.spec_patches", "expected a mapping of JSON pointers to patches")
     overrides: dict[str, OperationOverride] = {}
-    for op_id, spec in ((raw.get("overrides") or {}).get("operations") or {}).items():
+    for op_id, spec in (raw_overrides.get("operations") or {}).items():
         where = f"overrides.operations.{op_id}"
         if not isinstance(spec, Mapping):
             raise _fail(path, where, "expected a mapping")
@@ -420,6 +447,8 @@ def load_definition(path: Path) -> ConnectorDefinition:
         webhooks=str(webhooks["scheme"]) if isinstance(webhooks, Mapping) else None,
         spec_gaps=dict(raw.get("spec_gaps") or {}),
         reserved_path_params=frozenset(str(p) for p in raw.get("reserved_path_params") or ()),
+        code=code,
+        spec_patches=tuple(sorted(patches.items())),
         raw=raw,
         path=path,
     )
@@ -428,6 +457,29 @@ def load_definition(path: Path) -> ConnectorDefinition:
     except (ConfigurationError, TypeError) as exc:
         raise _fail(path, "config", str(exc)) from None
     return definition
+
+
+def _code_overrides(raw: Any, path: Path) -> CodeOverrides | None:
+    if raw is None:
+        return None
+    where = "overrides.code"
+    if not isinstance(raw, Mapping) or not raw.get("module"):
+        raise _fail(path, where, "expected a mapping with a 'module' file")
+    _check_keys(path, where, raw, frozenset({"module", "connector", "resources"}))
+    module = path.parent / str(raw["module"])
+    if module.suffix != ".py" or not module.stem.isidentifier():
+        raise _fail(path, f"{where}.module", f"{raw['module']!r} is not a Python module file")
+    if not module.exists():
+        raise _fail(path, f"{where}.module", f"{module} does not exist")
+    names = [raw.get("connector"), *(raw.get("resources") or {}).values()]
+    for name in names:
+        if name is not None and not str(name).isidentifier():
+            raise _fail(path, where, f"{name!r} is not a class name")
+    return CodeOverrides(
+        module=module,
+        connector=str(raw["connector"]) if raw.get("connector") else None,
+        resources=tuple(sorted((str(k), str(v)) for k, v in (raw.get("resources") or {}).items())),
+    )
 
 
 def included_operations(definition: ConnectorDefinition) -> set[str] | None:

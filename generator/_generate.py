@@ -40,6 +40,8 @@ def build_api(spec: Path, definition: ConnectorDefinition | None = None) -> Api:
     """The model of `spec`, cut to `definition`'s operations; the definition is checked
     against the spec first, and nothing is built when it names what the spec lacks."""
     document, _ = load_openapi(spec)
+    if definition is not None and definition.spec_patches:
+        document = apply_patches(document, definition.spec_patches, definition.path)
     resolver = Resolver(document, spec)
     include = included_operations(definition) if definition else None
     if definition is not None:
@@ -56,6 +58,44 @@ def build_api(spec: Path, definition: ConnectorDefinition | None = None) -> Api:
                 f"{definition.path}: operations not in {spec.name}: {', '.join(missing)}"
             )
     return api
+
+
+def apply_patches(
+    document: dict[str, Any], patches: Iterable[tuple[str, Any]], source: Path
+) -> dict[str, Any]:
+    """`document` with each RFC 7386 merge patch applied at its JSON pointer (a type fix for
+    a vendor's wrong spec, kept in connector.yaml so it survives a new upstream spec)."""
+    import copy
+
+    from ._loader import _pointer_parts
+
+    patched = copy.deepcopy(document)
+    for pointer, patch in patches:
+        node: Any = patched
+        parts = _pointer_parts(pointer)
+        for part in parts[:-1]:
+            if not isinstance(node, dict) or part not in node:
+                raise DefinitionError(
+                    f"{source}: overrides.spec_patches: {pointer} is not in the spec"
+                )
+            node = node[part]
+        last = parts[-1] if parts else None
+        if last is None or not isinstance(node, dict) or last not in node:
+            raise DefinitionError(f"{source}: overrides.spec_patches: {pointer} is not in the spec")
+        node[last] = _merge(node[last], patch)
+    return patched
+
+
+def _merge(target: Any, patch: Any) -> Any:
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = _merge(out.get(key), value)
+    return out
 
 
 def generate(
@@ -106,6 +146,8 @@ def definition_for_spec(spec: Path, name: str) -> ConnectorDefinition:
         webhooks=None,
         spec_gaps={},
         reserved_path_params=frozenset(),
+        code=None,
+        spec_patches=(),
         raw={"auth": auth},
         path=spec,
     )

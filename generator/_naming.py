@@ -193,8 +193,14 @@ def group_and_method(operation_id: str, method: str, path: str) -> tuple[str, st
     meaningful = {t for t in tokens[1:] if not _VERSION.match(t)}
     if tokens and tokens[0] in _HTTP_VERBS and meaningful <= path_words:
         return group, _shape_name(method, path, group)
-    # The group's own words add nothing after the verb: issues.get, not issues.get_issue.
-    remaining = tokens[:1] + [t for t in tokens[1:] if t not in group.split("_")]
+    # The group's own words add nothing after the verb: items.create, not
+    # items.create_item (but databases.query_a_database keeps its noun).
+    group_words = set(group.split("_")) | {w[:-1] for w in group.split("_") if w.endswith("s")}
+    remaining = tokens[:1] + [
+        t
+        for i, t in enumerate(tokens[1:], start=1)
+        if t not in group_words or tokens[i - 1] in ("a", "an", "the")
+    ]
     if remaining == [group] or not remaining:
         return group, _shape_name(method, path, group)
     return group, "_".join(remaining)

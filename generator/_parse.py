@@ -89,9 +89,30 @@ RESERVED_GROUPS = frozenset(
 CLASS_SCOPE_NAMES = frozenset(
     {"attrs", "m", "dt", "str", "int", "float", "bool", "bytes", "list", "dict", "field"}
 )
-# Names a generated method's body uses: a parameter must not shadow them.
+# Names a generated method's body uses (its decoding types are evaluated at run time, inside
+# the method): a parameter must not shadow them.
 METHOD_SCOPE_NAMES = frozenset(
-    {"self", "body", "options", "m", "dt", "UNSET", "Unset", "Any", "style", "list", "dict"}
+    {
+        "self",
+        "body",
+        "options",
+        "m",
+        "dt",
+        "builtins",
+        "UNSET",
+        "Unset",
+        "Any",
+        "FileTypes",
+        "style",
+        "warn_deprecated",
+        "str",
+        "int",
+        "float",
+        "bool",
+        "bytes",
+        "list",
+        "dict",
+    }
 )
 _PRIMITIVES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
 _STYLES = frozenset(
@@ -174,6 +195,15 @@ class SchemaBuilder:
         self.enums: dict[str, EnumDef] = {}
         self.aliases: dict[str, AliasDef] = {}
         self.problems: list[Problem] = []
+
+    def peek(self, schema: Any, base: str) -> dict[str, Any] | None:
+        """The schema a node resolves to, None when it is not an object or cannot be
+        resolved (building its type reports why)."""
+        try:
+            node, _, _ = self.resolver.deref(schema, base)
+        except SpecError:
+            return None
+        return node if isinstance(node, dict) else None
 
     def _declare(self, hint: str) -> tuple[str, str]:
         name = self._class_names.claim(pascal(hint))
@@ -576,16 +606,11 @@ class SchemaBuilder:
         field_names = NameRegistry()
         fields: list[Field] = []
         for prop, (prop_schema, prop_base, prop_pointer) in properties.items():
-            resolved, _, _ = (
-                self.resolver.deref(prop_schema, prop_base)
-                if isinstance(prop_schema, dict)
-                else (prop_schema, None, prop_base)
-            )
-            resolved = resolved if isinstance(resolved, dict) else {}
+            resolved = self.peek(prop_schema, prop_base) or {}
             if files and _is_binary(resolved):
                 prop_type: TypeExpr = FILE
             elif files and resolved.get("type") == "array" and _is_binary(
-                self.resolver.deref(resolved.get("items"), prop_base)[0]
+                self.peek(resolved.get("items"), prop_base)
             ):
                 prop_type = ListOf(FILE)
             else:
@@ -1001,7 +1026,7 @@ class ApiBuilder:
             content_type, media = picked
             kind = media_kind(content_type)
             schema = media.get("schema") if isinstance(media, dict) else None
-            resolved = self.resolver.deref(schema, node_base)[0] if isinstance(schema, dict) else None
+            resolved = self.schemas.peek(schema, node_base)
             response_kind: ResponseKind
             if kind == "json" and _is_binary(resolved):
                 # */* (or JSON) declared with a binary schema: the bytes, untouched.

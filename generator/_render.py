@@ -566,8 +566,20 @@ def render(
     )
     groups = group_views(api, display)
     resource_template = env.get_template("resource.py.jinja")
+    mixins = dict(definition.code.resources) if definition.code else {}
+    unknown = sorted(set(mixins) - {g.name for g in groups})
+    if unknown:
+        raise DefinitionError(
+            f"{definition.path}: overrides.code.resources: no resource group {unknown[0]!r}; "
+            f"groups: {', '.join(g.name for g in groups)}"
+        )
     for group in groups:
-        files[f"resources/{group.module}.py"] = resource_template.render(group=group, **common)
+        files[f"resources/{group.module}.py"] = resource_template.render(
+            group=group,
+            mixin=mixins.get(group.name),
+            code_module=definition.code.module_name if definition.code else None,
+            **common,
+        )
     files["resources/__init__.py"] = env.get_template("resources_init.py.jinja").render(
         groups=groups, **common
     )
@@ -585,6 +597,7 @@ def render(
         url_variables=[name for name, _ in definition.url_variables],
         notes=_text(definition.notes) if definition.notes else None,
         example=_example(api, definition, groups),
+        code=definition.code,
         **common,
     )
     info = {
@@ -602,6 +615,8 @@ def render(
     )
     files["__init__.py"] = env.get_template("package_init.py.jinja").render(**common)
     files["py.typed"] = ""
+    if definition.code is not None:
+        files[definition.code.module.name] = definition.code.module.read_text(encoding="utf-8")
     return files
 
 

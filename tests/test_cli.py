@@ -1,11 +1,13 @@
-"""The command line: help, version, list, demo, and honest stubs."""
+"""The command line: help, version, list, demo, and the console script without its extra."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 import connectory
@@ -23,8 +25,9 @@ def test_version() -> None:
 def test_help_lists_every_command() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("list", "demo", "generate", "trim", "diff", "sync", "new", "check"):
+    for command in ("list", "demo", "generate", "trim", "diff", "sync", "new"):
         assert command in result.output
+    assert "not built yet" not in result.output
 
 
 def test_list_shows_installed_connectors() -> None:
@@ -34,11 +37,38 @@ def test_list_shows_installed_connectors() -> None:
     assert "bearer_token" in result.output
 
 
-@pytest.mark.parametrize("command", ["diff", "sync", "new", "check"])
-def test_commands_not_built_yet_say_so_and_exit_2(command: str) -> None:
-    result = runner.invoke(app, [command, "github"])
-    assert result.exit_code == 2
-    assert "not built yet" in result.output
+def test_list_json_describes_every_connector() -> None:
+    result = runner.invoke(app, ["list", "--json"])
+    assert result.exit_code == 0
+    rows = {row["name"]: row for row in json.loads(result.output)}
+    generated = Path(__file__).resolve().parents[1] / "generated"
+    shipped = {p.name for p in generated.iterdir() if (p / "connector.py").exists()}
+    assert shipped <= set(rows)
+    github = rows["github"]
+    assert github["auth"] == ["bearer_token"]
+    assert "issues" in github["resources"]
+    assert github["operations"] > 0
+    assert github["category"]
+    assert set(github) >= {"webhooks", "batch_operations", "real_time_sync", "spec_source"}
+
+
+def test_the_console_script_without_the_generator_extra_says_what_to_install(
+    tmp_path: Path,
+) -> None:
+    """`pip install connectory` alone has no typer: the command says so, no traceback."""
+    blocker = tmp_path / "typer.py"
+    blocker.write_text("raise ModuleNotFoundError('No module named typer', name='typer')\n")
+    completed = subprocess.run(
+        [sys.executable, "-c", "from connectory._entry import main; main()", "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    assert completed.returncode == 2
+    assert "pip install 'connectory[generator]'" in completed.stderr
+    assert "Traceback" not in completed.stderr
 
 
 def test_demo_runs_end_to_end_in_a_subprocess() -> None:

@@ -46,7 +46,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         untyped=(),
     ),
     OperationInfo(
-        name="projects.create_project",
+        name="projects.create",
         operation_id="createProject",
         method="POST",
         path="/projects",
@@ -85,7 +85,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         untyped=(),
     ),
     OperationInfo(
-        name="projects.update_project",
+        name="projects.update",
         operation_id="updateProject",
         method="PUT",
         path="/projects/{project_gid}",
@@ -125,7 +125,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         untyped=(),
     ),
     OperationInfo(
-        name="projects.get_sections_for_project",
+        name="projects.get_sections_for",
         operation_id="getSectionsForProject",
         method="GET",
         path="/projects/{project_gid}/sections",
@@ -147,7 +147,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         untyped=(),
     ),
     OperationInfo(
-        name="projects.get_tasks_for_project",
+        name="projects.get_tasks_for",
         operation_id="getTasksForProject",
         method="GET",
         path="/projects/{project_gid}/tasks",
@@ -239,7 +239,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         untyped=(),
     ),
     OperationInfo(
-        name="tasks.create_task",
+        name="tasks.create",
         operation_id="createTask",
         method="POST",
         path="/tasks",
@@ -278,7 +278,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         untyped=(),
     ),
     OperationInfo(
-        name="tasks.update_task",
+        name="tasks.update",
         operation_id="updateTask",
         method="PUT",
         path="/tasks/{task_gid}",
@@ -318,7 +318,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         untyped=(),
     ),
     OperationInfo(
-        name="tasks.get_stories_for_task",
+        name="tasks.get_stories_for",
         operation_id="getStoriesForTask",
         method="GET",
         path="/tasks/{task_gid}/stories",
@@ -340,7 +340,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         untyped=(),
     ),
     OperationInfo(
-        name="tasks.create_story_for_task",
+        name="tasks.create_story_for",
         operation_id="createStoryForTask",
         method="POST",
         path="/tasks/{task_gid}/stories",
@@ -360,7 +360,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         untyped=(),
     ),
     OperationInfo(
-        name="tasks.get_subtasks_for_task",
+        name="tasks.get_subtasks_for",
         operation_id="getSubtasksForTask",
         method="GET",
         path="/tasks/{task_gid}/subtasks",
@@ -488,7 +488,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         untyped=(),
     ),
     OperationInfo(
-        name="workspaces.get_tags_for_workspace",
+        name="workspaces.get_tags_for",
         operation_id="getTagsForWorkspace",
         method="GET",
         path="/workspaces/{workspace_gid}/tags",
@@ -510,7 +510,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         untyped=(),
     ),
     OperationInfo(
-        name="workspaces.get_teams_for_workspace",
+        name="workspaces.get_teams_for",
         operation_id="getTeamsForWorkspace",
         method="GET",
         path="/workspaces/{workspace_gid}/teams",

@@ -52,7 +52,7 @@ class NotionDataService(BaseDataService):
             list_path="/v1/blocks/{id}/children",
             get_path="/v1/blocks/{id}",
             list_method="GET",
-            list_operation="blocks.retrieve_block_children",
+            list_operation="blocks.retrieve_children",
             get_operation="blocks.retrieve_a_block",
             id_param="id",
             id_field="id",

@@ -79,7 +79,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         untyped=(),
     ),
     OperationInfo(
-        name="blocks.retrieve_block_children",
+        name="blocks.retrieve_children",
         operation_id="retrieveBlockChildren",
         method="GET",
         path="/v1/blocks/{id}/children",
@@ -99,7 +99,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         untyped=(),
     ),
     OperationInfo(
-        name="blocks.append_block_children",
+        name="blocks.append_children",
         operation_id="appendBlockChildren",
         method="PATCH",
         path="/v1/blocks/{id}/children",
@@ -216,7 +216,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         untyped=(),
     ),
     OperationInfo(
-        name="pages.update_page_properties",
+        name="pages.update_properties",
         operation_id="updatePageProperties",
         method="PATCH",
         path="/v1/pages/{id}",

@@ -43,7 +43,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         ),
     ),
     OperationInfo(
-        name="boards.get_by_id_board",
+        name="boards.get_by_id",
         operation_id="getBoardsByIdBoard",
         method="GET",
         path="/boards/{idBoard}",
@@ -110,7 +110,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         ),
     ),
     OperationInfo(
-        name="boards.update_by_id_board",
+        name="boards.update_by_id",
         operation_id="updateBoardsByIdBoard",
         method="PUT",
         path="/boards/{idBoard}",
@@ -132,7 +132,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         ),
     ),
     OperationInfo(
-        name="boards.get_cards_by_id_board",
+        name="boards.get_cards_by_id",
         operation_id="getBoardsCardsByIdBoard",
         method="GET",
         path="/boards/{idBoard}/cards",
@@ -167,7 +167,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         ),
     ),
     OperationInfo(
-        name="boards.get_labels_by_id_board",
+        name="boards.get_labels_by_id",
         operation_id="getBoardsLabelsByIdBoard",
         method="GET",
         path="/boards/{idBoard}/labels",
@@ -191,7 +191,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         ),
     ),
     OperationInfo(
-        name="boards.get_lists_by_id_board",
+        name="boards.get_lists_by_id",
         operation_id="getBoardsListsByIdBoard",
         method="GET",
         path="/boards/{idBoard}/lists",
@@ -217,7 +217,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         ),
     ),
     OperationInfo(
-        name="boards.get_members_by_id_board",
+        name="boards.get_members_by_id",
         operation_id="getBoardsMembersByIdBoard",
         method="GET",
         path="/boards/{idBoard}/members",
@@ -263,7 +263,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         ),
     ),
     OperationInfo(
-        name="cards.get_by_id_card",
+        name="cards.get_by_id",
         operation_id="getCardsByIdCard",
         method="GET",
         path="/cards/{idCard}",
@@ -312,7 +312,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         ),
     ),
     OperationInfo(
-        name="cards.update_by_id_card",
+        name="cards.update_by_id",
         operation_id="updateCardsByIdCard",
         method="PUT",
         path="/cards/{idCard}",
@@ -334,7 +334,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         ),
     ),
     OperationInfo(
-        name="cards.delete_by_id_card",
+        name="cards.delete_by_id",
         operation_id="deleteCardsByIdCard",
         method="DELETE",
         path="/cards/{idCard}",
@@ -356,7 +356,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         ),
     ),
     OperationInfo(
-        name="cards.get_actions_by_id_card",
+        name="cards.get_actions_by_id",
         operation_id="getCardsActionsByIdCard",
         method="GET",
         path="/cards/{idCard}/actions",
@@ -392,7 +392,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         ),
     ),
     OperationInfo(
-        name="cards.add_actions_comments_by_id_card",
+        name="cards.add_actions_comments_by_id",
         operation_id="addCardsActionsCommentsByIdCard",
         method="POST",
         path="/cards/{idCard}/actions/comments",
@@ -414,7 +414,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         ),
     ),
     OperationInfo(
-        name="cards.get_checklists_by_id_card",
+        name="cards.get_checklists_by_id",
         operation_id="getCardsChecklistsByIdCard",
         method="GET",
         path="/cards/{idCard}/checklists",
@@ -463,7 +463,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         ),
     ),
     OperationInfo(
-        name="checklists.get_by_id_checklist",
+        name="checklists.get_by_id",
         operation_id="getChecklistsByIdChecklist",
         method="GET",
         path="/checklists/{idChecklist}",
@@ -511,7 +511,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         ),
     ),
     OperationInfo(
-        name="lists.get_by_id_list",
+        name="lists.get_by_id",
         operation_id="getListsByIdList",
         method="GET",
         path="/lists/{idList}",
@@ -538,7 +538,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         ),
     ),
     OperationInfo(
-        name="lists.update_by_id_list",
+        name="lists.update_by_id",
         operation_id="updateListsByIdList",
         method="PUT",
         path="/lists/{idList}",
@@ -560,7 +560,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         ),
     ),
     OperationInfo(
-        name="lists.get_cards_by_id_list",
+        name="lists.get_cards_by_id",
         operation_id="getListsCardsByIdList",
         method="GET",
         path="/lists/{idList}/cards",
@@ -595,7 +595,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         ),
     ),
     OperationInfo(
-        name="members.get_by_id_member",
+        name="members.get_by_id",
         operation_id="getMembersByIdMember",
         method="GET",
         path="/members/{idMember}",
@@ -691,7 +691,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         ),
     ),
     OperationInfo(
-        name="members.get_boards_by_id_member",
+        name="members.get_boards_by_id",
         operation_id="getMembersBoardsByIdMember",
         method="GET",
         path="/members/{idMember}/boards",
@@ -725,7 +725,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         ),
     ),
     OperationInfo(
-        name="members.get_organizations_by_id_member",
+        name="members.get_organizations_by_id",
         operation_id="getMembersOrganizationsByIdMember",
         method="GET",
         path="/members/{idMember}/organizations",

@@ -180,7 +180,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         untyped=(),
     ),
     OperationInfo(
-        name="past_meetings.past_meeting_details",
+        name="past_meetings.past_details",
         operation_id="pastMeetingDetails",
         method="GET",
         path="/past_meetings/{meetingUUID}",

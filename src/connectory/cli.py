@@ -66,7 +66,11 @@ def connector_rows() -> list[dict[str, Any]]:
     factory = UniversalConnectorFactory()
     rows: list[dict[str, Any]] = []
     for name in factory.available():
-        registration = factory.registration(name)
+        try:
+            registration = factory.registration(name)
+        except Exception as exc:  # a broken third-party entry point must not hide the rest
+            errors.print(f"[yellow]warning:[/] connector {name!r} cannot be loaded: {exc}")
+            continue
         config = registration.config
         resources = [r.name for r in registration.data_service_class.RESOURCES]
         module = registration.connector_class.__module__.rpartition(".")[0]

@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from connectory.core._codec import Unset
+from connectory.core.models import Unset
 
 NoneType = type(None)
 

@@ -740,7 +740,7 @@ def test_unknown_credential_key_is_named(
     [
         (AuthenticationType.API_KEY, {}, "api_key"),
         (AuthenticationType.BEARER_TOKEN, {"access_token": ""}, "access_token"),
-        (AuthenticationType.BASIC, {"username": "alice"}, "password"),
+        (AuthenticationType.BASIC, {"password": "pw-12345"}, "username"),
         (AuthenticationType.OAUTH2_CLIENT_CREDENTIALS, {"client_id": "cid"}, "client_secret"),
         (AuthenticationType.OAUTH2, {"refresh_token": "rt-1"}, "client_id"),
         (AuthenticationType.OAUTH2, {}, "access_token"),

@@ -43,12 +43,12 @@ def test_strings_are_accepted_for_enums() -> None:
         ({"rate_limits": {"requests_per_day": float("nan")}}, "rate_limits.requests_per_day"),
         ({"rate_limits": {"requests_per_second": "10"}}, "rate_limits.requests_per_second"),
         (
-            {"rate_limits": {"requests_per_hour": 10}},
-            "rate_limits: unknown key 'requests_per_hour'",
+            {"rate_limits": {"requests_per_week": 10}},
+            "rate_limits: unknown key 'requests_per_week'",
         ),
         ({"rate_limits": [1, 2]}, "rate_limits: expected a mapping"),
         ({"authentication_type": "kerberos"}, "authentication_type: unknown value 'kerberos'"),
-        ({"connector_type": "nope"}, "connector_type: unknown value 'nope'"),
+        ({"connector_type": "Not A Name"}, "connector_type: 'Not A Name' is not a connector name"),
         ({"api_key_location": "body"}, "api_key_location: unknown value 'body'"),
         ({"base_url": "api.github.com"}, "base_url"),
         ({"base_url": "ftp://files.example.com"}, "base_url"),
@@ -98,3 +98,49 @@ def test_config_is_frozen_and_evolve_revalidates() -> None:
     assert moved.retry.attempts == 2
     with pytest.raises(ConfigurationError, match="base_url"):
         config.evolve(base_url="not a url")
+
+
+def test_windows_of_any_length() -> None:
+    limits = RateLimits(
+        requests_per_minute=100, requests_per_hour=5000, extra_windows=[{"seconds": 10, "requests": 30}]
+    )
+    assert limits.windows() == ((10.0, 30), (60.0, 100), (3_600.0, 5000))
+    config = make(rate_limits={"requests_per_hour": 5000, "windows": [[600, 1000]]})
+    assert config.rate_limits.windows() == ((600.0, 1000), (3_600.0, 5000))
+
+
+def test_a_connector_outside_the_enum_keeps_its_own_name() -> None:
+    assert make(connector_type="acme").connector_type == "acme"
+    assert make(connector_type="slack").connector_type is ConnectorType.SLACK
+
+
+def test_url_variables_fill_base_and_token_urls() -> None:
+    config = make(
+        authentication_type="oauth2",
+        base_url="https://your-domain.example/api",
+        base_url_template="https://{site}.example/api",
+        token_url="https://{site}.example/oauth/token",
+        url_variables=("site",),
+    )
+    filled = config.with_url_variables({"site": "acme"})
+    assert filled.base_url == "https://acme.example/api"
+    assert filled.token_url == "https://acme.example/oauth/token"
+    with pytest.raises(ConfigurationError, match="URL variable 'site'"):
+        config.with_url_variables({"site": "evil.example/x?"})
+    with pytest.raises(ConfigurationError, match="missing URL variable 'site'"):
+        config.with_url_variables({})
+
+
+def test_extra_credentials_must_name_a_credential_field() -> None:
+    with pytest.raises(ConfigurationError, match="extra_credentials: 'tenant'"):
+        make(
+            authentication_type="api_key",
+            credential_fields=("api_key",),
+            extra_credentials=[{"field": "tenant", "in": "header", "name": "X-Tenant"}],
+        )
+    config = make(
+        authentication_type="api_key",
+        credential_fields=("api_key", "tenant"),
+        extra_credentials=[{"field": "tenant", "in": "header", "name": "X-Tenant"}],
+    )
+    assert config.auth_schemes[0].extra_credentials == (("tenant", "header", "X-Tenant"),)

@@ -61,8 +61,9 @@ def test_created_connector_is_wired_together(factory: UniversalConnectorFactory)
     assert connector.monitoring_service is monitor
     assert connector.rate_limiter is limiter
     assert connector.data_service.http is connector.http
-    assert connector.auth_service.http is connector.http
     assert connector.http.limiter is limiter
+    # The client authenticates through the auth service, whatever credentials it holds.
+    assert connector.http._client.auth is connector.auth_service.httpx_auth
     assert connector.connector_type is ConnectorType.SLACK
 
 

@@ -1,8 +1,12 @@
-"""The rate limiter on a fake clock: the sliding-window guarantee, vendor back-off headers,
-and the testing switch that turns waiting off.
+"""The rate limiter on a fake clock: the limit as the server counts it, vendor back-off
+headers, and the testing switch that turns waiting off.
 
 Every limiter here gets a `FakeClock`: the backend reads the time from it and the limiter's
-`sleep` advances it, so a wait of an hour costs nothing and admission times are exact.
+`sleep` advances it, so a wait of an hour costs nothing and admission times are exact. A
+request is admitted at `a` and its response arrives at `e` (after the latency the test
+draws); the server may have seen it arrive at any moment in [a, e]. What must hold: no
+half-open interval of a window's length meets more than N of those [a, e] spans, however
+the network placed the arrivals in them.
 """
 
 from __future__ import annotations
@@ -57,13 +61,18 @@ class FakeClock:
 
 
 def limiter_on(
-    clock: FakeClock, limits: RateLimits | None = None, *, max_block: float = 3600.0
+    clock: FakeClock,
+    limits: RateLimits | None = None,
+    *,
+    max_block: float = 3600.0,
+    lease: float = 300.0,
 ) -> RateLimiter:
     return RateLimiter(
         limits,
         backend=InMemoryRateLimitBackend(clock=clock),
         sleep=clock.sleep,
         max_block=max_block,
+        lease=lease,
     )
 
 
@@ -72,88 +81,90 @@ def waited(clock: FakeClock) -> float:
     return clock.now - START
 
 
-def in_window(admitted: Sequence[float], end: float, length: float) -> int:
-    """How many admissions fall in the half-open interval (end - length, end]."""
-    return sum(1 for t in admitted if end - length < t <= end)
+Span = tuple[float, float]  # (admitted, response arrived)
 
 
-def assert_windows_respected(
-    admitted: Sequence[float], windows: Sequence[tuple[float, int]]
-) -> None:
+def most_in_any_window(spans: Sequence[Span], length: float) -> int:
+    """The most spans that meet one half-open interval [t, t + length): where the server,
+    counting arrivals, could have seen the most requests in one window."""
+    best = 0
+    for candidate in {end for _, end in spans}:  # the count is highest at some span's end
+        count = sum(1 for a, e in spans if a < candidate + length and e >= candidate)
+        best = max(best, count)
+    return best
+
+
+def assert_limits_hold(spans: Sequence[Span], windows: Sequence[tuple[float, int]]) -> None:
     for length, limit in windows:
-        for t in admitted:
-            count = in_window(admitted, t, length)
-            assert count <= limit, f"{count} admissions in ({t - length}, {t}], limit {limit}"
+        count = most_in_any_window(spans, length)
+        assert count <= limit, f"{count} requests could arrive in {length} s, limit {limit}"
 
 
 def earliest_admission(
-    admitted: Sequence[float], windows: Sequence[tuple[float, int]], start: float
+    finished: Sequence[float], windows: Sequence[tuple[float, int]], start: float
 ) -> float:
-    """When an exact sliding log must admit a request that starts waiting at `start`.
-
-    A window (W, N) that already holds N admissions frees up once the N-th most recent of
-    them is W seconds old.
-    """
+    """When a request that starts waiting at `start`, with nothing in flight, must be
+    admitted: just after the N-th most recent finish is one window old."""
     ready = start
     for length, limit in windows:
-        if len(admitted) >= limit:
-            ready = max(ready, admitted[-limit] + length)
+        recent = sorted(finished)
+        if len(recent) >= limit:
+            ready = max(ready, recent[-limit] + length)
     return ready
 
 
-# --- Property: the sliding window -------------------------------------------------------
+# --- Property: the limit holds as the server counts ---------------------------------------
 
 optional_rate = st.one_of(st.none(), st.integers(min_value=1, max_value=20))
 limits_strategy = st.builds(
     RateLimits,
     requests_per_second=optional_rate,
     requests_per_minute=optional_rate,
-    requests_per_day=st.one_of(st.none(), st.integers(min_value=5, max_value=40)),
+    requests_per_hour=st.one_of(st.none(), st.integers(min_value=5, max_value=60)),
 )
 gap_strategy = st.one_of(
     st.just(0.0),
     st.sampled_from([0.001, 0.1, 0.25, 0.5, 1.0, 2.0, 60.0]),
     st.floats(min_value=0.0, max_value=3.0, allow_nan=False, allow_infinity=False),
 )
+latency_strategy = st.one_of(
+    st.just(0.0), st.floats(min_value=0.0, max_value=1.5, allow_nan=False, allow_infinity=False)
+)
 
 
-@settings(max_examples=60, deadline=None)
-@given(limits=limits_strategy, gaps=st.lists(gap_strategy, min_size=1, max_size=45))
-def test_sequential_admissions_follow_the_sliding_log(
-    limits: RateLimits, gaps: list[float]
+@settings(max_examples=80, deadline=None)
+@given(
+    limits=limits_strategy,
+    requests=st.lists(st.tuples(gap_strategy, latency_strategy), min_size=1, max_size=45),
+)
+def test_sequential_requests_hold_the_limit_and_wait_no_longer_than_needed(
+    limits: RateLimits, requests: list[tuple[float, float]]
 ) -> None:
     clock = FakeClock()
     limiter = limiter_on(clock, limits)
     windows = limits.windows()
-    admitted: list[float] = []
+    spans: list[Span] = []
 
     async def run() -> None:
         arrival = clock.now
-        for gap in gaps:
+        for gap, latency in requests:
             arrival += gap
             clock.advance_to(arrival)
             start = clock.now
-            expected = earliest_admission(admitted, windows, start)
-            sleeps_before = len(clock.sleeps)
-            await limiter.acquire("op")
-            admitted.append(clock.now)
-            if expected == start:
-                # Room in every window: admitted at once. Exactly on a window's edge,
-                # float rounding may leave the oldest entry a hair inside its window; the
-                # limiter then errs on the safe side with its one minimum wait (1 ms).
-                assert start <= clock.now <= start + SLACK
-                assert len(clock.sleeps) - sleeps_before <= 1
-                if clock.now > start:
-                    assert clock.sleeps[-1] == pytest.approx(0.001)
-            else:
-                # Full: admitted as soon as the oldest blocking admission leaves its
-                # window, not (noticeably) later.
-                assert expected - 1e-9 <= clock.now <= expected + SLACK
+            expected = earliest_admission([e for _, e in spans], windows, start)
+            permit = await limiter.acquire("op")
+            admitted = clock.now
+            # Admitted as soon as a window frees up, not (noticeably) later; a wait takes
+            # at least the minimum sleep.
+            assert expected - 1e-9 <= admitted <= max(expected, start) + SLACK
+            clock.advance_to(admitted + latency)
+            await limiter.release(permit)
+            spans.append((admitted, clock.now))
 
     asyncio.run(run())
 
-    assert len(admitted) == len(gaps)  # nobody starved
-    assert_windows_respected(admitted, windows)
+    assert len(spans) == len(requests)  # nobody starved
+    assert_limits_hold(spans, windows)
     assert limiter.waits == len(clock.sleeps)
     assert limiter.waited_seconds == pytest.approx(sum(clock.sleeps))
 
@@ -162,47 +173,76 @@ def test_sequential_admissions_follow_the_sliding_log(
 @given(
     limits=limits_strategy,
     tasks=st.integers(min_value=1, max_value=6),
-    per_task=st.integers(min_value=1, max_value=8),
+    per_task=st.lists(latency_strategy, min_size=1, max_size=8),
 )
-def test_concurrent_acquirers_never_overfill_a_window(
-    limits: RateLimits, tasks: int, per_task: int
+def test_concurrent_requests_never_overfill_a_window_as_the_server_counts(
+    limits: RateLimits, tasks: int, per_task: list[float]
 ) -> None:
-    clock = FakeClock()
+    clock = FakeClock(max_sleeps=20_000)
     limiter = limiter_on(clock, limits)
-    admitted: list[float] = []
+    spans: list[Span] = []
 
     async def client() -> None:
-        for _ in range(per_task):
-            await limiter.acquire("op")
-            admitted.append(clock.now)
+        for latency in per_task:
+            permit = await limiter.acquire("op")
+            admitted = clock.now
+            # The response takes `latency`: other tasks run (and sleep) meanwhile.
+            target = admitted + latency
+            while clock.now < target:
+                await asyncio.sleep(0)
+                clock.advance_to(min(target, clock.now + 0.05))
+            await limiter.release(permit)
+            spans.append((admitted, clock.now))
 
     async def run() -> None:
         await asyncio.gather(*(client() for _ in range(tasks)))
 
     asyncio.run(run())
 
-    assert len(admitted) == tasks * per_task
-    assert_windows_respected(sorted(admitted), limits.windows())
+    assert len(spans) == tasks * len(per_task)
+    assert_limits_hold(spans, limits.windows())
 
 
-def test_window_frees_exactly_when_the_oldest_admission_expires() -> None:
+def test_a_permit_counts_until_its_response_plus_one_window() -> None:
     clock = FakeClock()
     limiter = limiter_on(clock, RateLimits(requests_per_second=2))
 
     async def run() -> list[float]:
         times = []
-        for offset in (0.0, 0.3, 0.3, 0.1):
-            clock.advance_to(clock.now + offset)
-            await limiter.acquire()
-            times.append(clock.now - START)
+        slow = await limiter.acquire()  # in flight for 2 s
+        times.append(waited(clock))
+        quick = await limiter.acquire()
+        times.append(waited(clock))
+        clock.advance_to(START + 0.2)
+        await limiter.release(quick)  # counts until 1.2
+        third = await limiter.acquire()  # the slow one is still in flight: waits to 1.2+
+        times.append(waited(clock))
+        clock.advance_to(START + 2.0)
+        await limiter.release(slow)
+        await limiter.release(third)
+        fourth = await limiter.acquire()  # two finished at 2.0: waits until 3.0
+        times.append(waited(clock))
+        await limiter.release(fourth)
         return times
 
     times = asyncio.run(run())
 
-    # 0 and 0.3 fill the window; the third (at 0.6) must wait until 0 is a second old, the
-    # fourth (at 1.1) until 0.3 is.
-    assert times == pytest.approx([0.0, 0.3, 1.0, 1.3], abs=SLACK)
-    assert clock.sleeps == pytest.approx([0.4, 0.2], abs=SLACK)
+    assert times[:2] == [0.0, 0.0]
+    assert 1.2 < times[2] <= 1.2 + 2 * SLACK
+    assert 3.0 < times[3] <= 3.0 + 2 * SLACK
+
+
+def test_an_unreleased_permit_expires_with_its_lease() -> None:
+    clock = FakeClock()
+    limiter = limiter_on(clock, RateLimits(requests_per_second=1), lease=5.0)
+
+    async def run() -> float:
+        await limiter.acquire()  # its holder died: never released
+        await limiter.acquire()
+        return waited(clock)
+
+    # The lost permit counts as finished when its lease ran out (5 s), then one window.
+    assert 6.0 < asyncio.run(run()) <= 6.0 + 2 * SLACK
 
 
 def test_unlimited_limiter_never_waits() -> None:
@@ -228,14 +268,14 @@ def test_limiters_on_different_keys_do_not_share_a_log() -> None:
     same = RateLimiter(limits, key="tenant-a", backend=backend, sleep=clock.sleep)
 
     async def run() -> None:
-        await first.acquire()
-        await second.acquire()
+        await first.release(await first.acquire())
+        await second.release(await second.acquire())
         assert clock.sleeps == []
-        await same.acquire()
+        await same.release(await same.acquire())
 
     asyncio.run(run())
 
-    assert clock.sleeps == pytest.approx([1.0], abs=SLACK)
+    assert sum(clock.sleeps) == pytest.approx(1.0, abs=SLACK)
 
 
 # --- acquire_permission -------------------------------------------------------------------
@@ -251,7 +291,8 @@ async def test_acquire_permission_is_an_async_context_manager() -> None:
     async with limiter.acquire_permission("list_repos"):
         entered.append(clock.now)
 
-    # The body runs only once the request is admitted: the second a full second later.
+    # The body runs only once the request is admitted: the second a full second after
+    # the first block ended.
     assert [t - START for t in entered] == pytest.approx([0.0, 1.0], abs=SLACK)
     assert limiter.waits == 1
 
@@ -384,7 +425,7 @@ async def test_a_shorter_pause_does_not_shorten_a_longer_block() -> None:
 async def test_no_waiting_admits_at_once_and_restores_waiting() -> None:
     clock = FakeClock()
     limiter = limiter_on(clock, RateLimits(requests_per_second=1, requests_per_minute=1))
-    await limiter.acquire()  # the window is now full
+    await limiter.release(await limiter.acquire())  # the window is now full
     await limiter.observe(response(429, {"Retry-After": "30"}))
 
     with testing.no_waiting():
@@ -401,7 +442,7 @@ async def test_no_waiting_admits_at_once_and_restores_waiting() -> None:
     assert not stamina.is_testing()
     # Waiting is back: the next request waits out the block and the minute window.
     await limiter.acquire()
-    assert waited(clock) == pytest.approx(60.0, abs=SLACK)
+    assert waited(clock) == pytest.approx(60.0, abs=2 * SLACK)
 
 
 def test_no_waiting_restores_the_previous_state_even_on_error() -> None:
@@ -424,16 +465,16 @@ async def test_a_wait_longer_than_max_wait_raises_instead_of_stalling() -> None:
         sleep=clock.sleep,
         max_wait=30.0,
     )
-    await limiter.acquire("list")
+    await limiter.release(await limiter.acquire("list"))
     with pytest.raises(RateLimitError) as caught:
         await limiter.acquire("list")  # the next slot is 60 s away
-    assert caught.value.retry_after == pytest.approx(60.0)
+    assert caught.value.retry_after == pytest.approx(60.0, abs=SLACK)
     assert caught.value.operation == "list"
     assert clock.sleeps == []  # it did not wait at all
 
     await limiter.observe(response(429, {"Retry-After": "20"}))
-    clock.advance_to(clock.now + 60)  # the minute window is free again; the block is over
-    await limiter.acquire("list")
+    clock.advance_to(clock.now + 61)  # the minute window is free again; the block is over
+    await limiter.release(await limiter.acquire("list"))
     await limiter.observe(response(429, {"Retry-After": "10"}))
     with pytest.raises(RateLimitError):
         await limiter.acquire("list")  # 60 s for the window beats the 10 s block

@@ -330,13 +330,13 @@ class CountingBackend(InMemoryRateLimitBackend):
         self.granted = 0
         self.refused = 0
 
-    async def reserve(self, key: str, windows: Sequence[Window]) -> float:
-        wait = await super().reserve(key, windows)
-        if wait <= 0:
+    async def reserve(self, key: str, windows: Sequence[Window], lease: float) -> int | float:
+        granted = await super().reserve(key, windows, lease)
+        if isinstance(granted, int):
             self.granted += 1
         else:
             self.refused += 1
-        return wait
+        return granted
 
 
 async def test_every_attempt_takes_a_permit_and_waits_for_the_window() -> None:

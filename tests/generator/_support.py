@@ -19,6 +19,7 @@ import attrs
 import httpx
 
 from connectory.core import BaseConnectorService, UniversalConnectorFactory
+from connectory.core.models import model_fields
 from connectory.generator import GenerationResult, generate_spec
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -56,7 +57,7 @@ class Generated:
 
     @property
     def report(self) -> dict[str, Any]:
-        return self.result.report
+        return self.result.report.to_json()
 
     @property
     def data_service_class(self) -> Any:
@@ -78,6 +79,11 @@ class Generated:
             self.module.CONFIG,
             transport=httpx.MockTransport(respond),
         )
+
+    def method(self, connector: BaseConnectorService, operation_id: str) -> Any:
+        """The bound method of `operation_id` on `connector` (``connector.<group>.<name>``)."""
+        group, _, name = self.operation(operation_id).name.partition(".")
+        return getattr(getattr(connector, group), name)
 
 
 def generate_and_import(spec: Path, stem: str, root: Path) -> Generated:
@@ -117,15 +123,15 @@ def json_answer(payload: Any, status: int = 200) -> Respond:
 
 def field_types(model: type) -> dict[str, str]:
     """A generated model's attribute annotations (as written), by JSON name."""
-    module = sys.modules[model.__module__]
     by_attribute = {attr.name: attr.type for attr in attrs.fields(model)}
-    return {json_name: str(by_attribute[name]) for name, json_name in module._FIELDS}
+    return {
+        json_name: str(by_attribute[name]) for name, json_name, _, _ in model_fields(model)
+    }
 
 
 def attribute_names(model: type) -> dict[str, str]:
     """A generated model's attribute name for each JSON field name."""
-    module = sys.modules[model.__module__]
-    return {json_name: name for name, json_name in module._FIELDS}
+    return {json_name: name for name, json_name, _, _ in model_fields(model)}
 
 
 def count_operations(document: dict[str, Any]) -> int:

@@ -26,7 +26,6 @@ SPEC = FIXTURES / "operations.json"
 VALID: dict[str, Any] = {
     "name": "ops",
     "display_name": "Ops",
-    "connector_type": "custom",
     "spec": str(SPEC),
     "base_url": "https://ops.example.test/api",
     "auth": {"type": "api_key", "api_key": {"name": "X-Api-Key", "in": "header"}},
@@ -41,6 +40,12 @@ VALID: dict[str, Any] = {
     },
     "operations": ["createItem"],
     "overrides": {"operations": {"getItem": {"name": "fetch_one"}}},
+    # The fixture's listItems declares no offset and limit: as with a real vendor whose spec
+    # leaves out what its API takes, connector.yaml says so.
+    "spec_gaps": {
+        "resources.items.pagination.offset_param": "the API pages with offset",
+        "resources.items.pagination.limit_param": "the API takes limit",
+    },
 }
 
 
@@ -99,7 +104,18 @@ def test_a_valid_definition_loads(tmp_path: Path) -> None:
         (_variant(auth={"type": "carrier_pigeon"}), "auth.type", "unknown value 'carrier_pigeon'"),
         (_variant(auth="token"), "auth", "expected a mapping with a 'type'"),
         (_variant(name="Bad-Name"), "name", "'Bad-Name' is not a lower-case Python identifier"),
-        (_variant(connector_type="myspace"), "connector_type", "'myspace' is not a ConnectorType"),
+        (_variant(connector_type="myspace"), "connector_type", "must equal the name 'ops'"),
+        (_variant(colour="blue"), "colour", "unknown key"),
+        (
+            _variant(auth={"type": "api_key", "api_kee": {}}),
+            "auth.api_kee",
+            "unknown key (did you mean api_key?)",
+        ),
+        (
+            _variant(resources={"items": {"list": "listItems", "get_op": "x"}}),
+            "resources.items.get_op",
+            "unknown key",
+        ),
         (
             _variant(resources={"items": {"get": "getItem"}}),
             "resources.items",
@@ -132,7 +148,11 @@ def test_operations_not_in_the_spec_are_named(tmp_path: Path) -> None:
     definition = load_definition(path)
     with pytest.raises(DefinitionError) as caught:
         build_api(SPEC, definition)
-    assert str(caught.value) == f"{path}: operations not in operations.json: alsoNope, nope"
+    assert str(caught.value) == (
+        f"{path}: 2 problem(s):\n"
+        "  operations[1]: operation 'nope' is not in the spec (closest: noSchema)\n"
+        "  operations[2]: operation 'alsoNope' is not in the spec"
+    )
 
 
 def test_a_resource_operation_missing_from_the_spec_is_named(tmp_path: Path) -> None:
@@ -160,18 +180,19 @@ async def test_a_definition_generates_resources_config_and_renames(
         package = importlib.import_module(name)
         config = package.CONFIG
         service = package.REGISTRATION.data_service_class
+        items_resource = package.resources.Items
         # only the listed operations, the resources' and the health check's
         assert sorted(op.operation_id for op in package.OPERATIONS) == [
             "createItem",
             "getItem",
             "listItems",
         ]
-        assert result.report["operations_total"] == 3
-        assert hasattr(service, "fetch_one")
-        assert not hasattr(service, "get_item")
+        assert result.report.operations_total == 3
+        assert hasattr(items_resource, "fetch_one")
+        assert not hasattr(items_resource, "get")
         (resource,) = service.RESOURCES
         assert (resource.list_path, resource.get_path) == ("/items", "/items/{item_id}")
-        assert (resource.id_param, resource.get_operation) == ("item_id", "fetch_one")
+        assert (resource.id_param, resource.get_operation) == ("item_id", "items.fetch_one")
         assert config.health_check_path == "/items"
         assert (config.api_key_name, config.base_url) == (
             "X-Api-Key",
@@ -192,12 +213,14 @@ async def test_a_definition_generates_resources_config_and_renames(
         ) as connector:
             assert await connector.connect({"api_key": "k"})
             items = await connector.data_service.list_items("/items")
+            paged = [item async for item in connector.items.list()]  # type: ignore[attr-defined]
     finally:
         forget_package(name)
-    assert [item["id"] for item in items] == ["a", "b", "c"]
+    assert [item.id for item in items] == ["a", "b", "c"]  # typed: the resource's model
+    assert [item.id for item in paged] == ["a", "b", "c"]
     assert recorder.requests[0].url.path == "/api/items"  # the health check
     offsets = [r.url.params.get("offset") for r in recorder.requests[1:]]
-    assert offsets == ["0", "2"]
+    assert offsets == ["0", "2", "0", "2"]
     assert {r.url.params.get("limit") for r in recorder.requests[1:]} == {"2"}
 
 
@@ -237,7 +260,7 @@ def test_auth_is_inferred_from_the_security_schemes(
     if schemes:
         document["components"] = {"securitySchemes": schemes}
     spec.write_text(yaml.safe_dump(document), encoding="utf-8")
-    assert dict(definition_for_spec(spec, "t").auth) == auth
+    assert dict(definition_for_spec(spec, "t").auth[0]) == auth
 
 
 def test_base_url_comes_from_the_first_server_with_its_variables(tmp_path: Path) -> None:

@@ -42,12 +42,12 @@ def test_generate_from_a_spec_writes_the_package_and_the_report(tmp_path: Path) 
     package = out / "ops"
     assert sorted(p.name for p in package.iterdir()) == [
         "__init__.py",
-        "auth.py",
         "connector.py",
         "data.py",
         "models",
         "operations.py",
         "py.typed",
+        "resources",
     ]
     summary = json.loads(report.read_text(encoding="utf-8"))
     assert summary["connector"] == "ops"
@@ -56,7 +56,7 @@ def test_generate_from_a_spec_writes_the_package_and_the_report(tmp_path: Path) 
     assert "ops" in result.output
 
 
-def test_generate_from_a_bad_spec_exits_1_with_the_reason(tmp_path: Path) -> None:
+def test_generate_from_a_bad_spec_exits_2_with_the_reason(tmp_path: Path) -> None:
     spec = tmp_path / "swagger.yaml"
     spec.write_text(
         "swagger: '1.2'\ninfo: {title: Old, version: '1'}\npaths: {}\n", encoding="utf-8"
@@ -64,12 +64,12 @@ def test_generate_from_a_bad_spec_exits_1_with_the_reason(tmp_path: Path) -> Non
     result = runner.invoke(
         app, ["generate", "--spec", str(spec), "--name", "old", "--out", str(tmp_path / "out")]
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"error:{spec}:Swagger1.2isnotsupported" in _squeezed(result)
     assert not (tmp_path / "out").exists()
 
 
-def test_generate_with_a_bad_name_exits_1(tmp_path: Path) -> None:
+def test_generate_with_a_bad_name_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(
         app,
         [
@@ -82,7 +82,7 @@ def test_generate_with_a_bad_name_exits_1(tmp_path: Path) -> None:
             str(tmp_path),
         ],
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "--name:'Not-OK'isnotalower-casePythonidentifier" in _squeezed(result)
 
 
@@ -140,7 +140,6 @@ def test_trim_writes_the_connectors_spec(tmp_path: Path, monkeypatch: pytest.Mon
     specs.mkdir(parents=True)
     definition = {
         "name": "notes",
-        "connector_type": "custom",
         "base_url": "https://trim.example.test",
         "source_spec": "trim_source.yaml",
         "auth": {"type": "bearer_token"},

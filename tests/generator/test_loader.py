@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from connectory.core._codec import UNSET
+from connectory.core.models import UNSET
 from connectory.generator import SpecError, build_api, generate_spec
 from connectory.generator._loader import check_version, read_document
 from tests.generator._support import FIXTURES, Generated, field_types

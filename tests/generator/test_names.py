@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from connectory.core import BaseDataService
+from connectory.core import BaseConnectorService
+from connectory.core.resources import operation, sync_operation
 from tests.generator._support import Generated, Recorder, attribute_names, json_answer
 
 AWKWARD = {
@@ -56,7 +57,7 @@ def test_every_field_name_is_a_usable_distinct_identifier(names_pkg: Generated) 
         ("list", "list_"),
         ("attrs", "attrs_"),
         ("m", "m_"),
-        ("frozenset", "frozenset_"),
+        ("frozenset", "frozenset"),  # no longer used by a model's class body
     ],
 )
 def test_clashing_field_names_are_escaped(
@@ -92,15 +93,20 @@ def test_awkward_names_round_trip_and_the_model_keeps_its_methods(names_pkg: Gen
 
 def test_missing_operation_ids_get_a_name_from_method_and_path(operations_pkg: Generated) -> None:
     info = operations_pkg.operation("get:/things/{thing_id}")
-    assert info.name == "get_things_thing_id"
-    assert callable(getattr(operations_pkg.data_service_class, info.name, None))
+    assert info.name == "things.get"
+    resource = operations_pkg.module.resources.Things
+    assert isinstance(resource.get, operation)
+    assert isinstance(resource.get_sync, sync_operation)
 
 
 def test_operation_ids_in_camel_case_become_snake_case(operations_pkg: Generated) -> None:
     names = {op.operation_id: op.name for op in operations_pkg.module.OPERATIONS}
-    assert names["getItem"] == "get_item"
-    assert names["submitForm"] == "submit_form"
-    assert names["noContent"] == "no_content"
+    # grouped by the path's first segment; the group's own word is not repeated
+    assert names["getItem"] == "items.get"
+    assert names["createItem"] == "items.create"
+    assert names["listItems"] == "items.list"
+    assert names["submitForm"] == "forms.submit"
+    assert names["noContent"] == "degraded.no_content"
 
 
 def test_duplicate_operation_ids_get_distinct_methods(operations_pkg: Generated) -> None:
@@ -110,38 +116,38 @@ def test_duplicate_operation_ids_get_distinct_methods(operations_pkg: Generated)
         if op.operation_id == "fetchHTTPStatusCode"
     ]
     assert duplicates == [
-        ("/dup/a", "fetch_http_status_code"),
-        ("/dup/b", "fetch_http_status_code2"),
+        ("/dup/a", "dup.fetch_http_status_code"),
+        ("/dup/b", "dup.fetch_http_status_code2"),
     ]
 
 
-def test_methods_never_shadow_the_base_data_service(operations_pkg: Generated) -> None:
-    service = operations_pkg.data_service_class
-    names = {op.operation_id: op.name for op in operations_pkg.module.OPERATIONS}
-    assert names["listItems"] != "list_items"
-    assert service.list_items is BaseDataService.list_items
-
-
-def test_methods_never_shadow_names_their_annotations_use(names_pkg: Generated) -> None:
+def test_a_method_may_be_called_list_its_signatures_say_builtins_list(
+    names_pkg: Generated,
+) -> None:
     names = {op.operation_id: op.name for op in names_pkg.module.OPERATIONS}
-    assert names["list"] not in {"list", "list_sync"}
-    assert names["m"] != "m"
-    assert names["list"].startswith("list")
-    assert names["m"].startswith("m")
+    assert names["list"] == "list.list"
+    source = (names_pkg.path / "resources" / "list.py").read_text()
+    # In the class body the method `list` hides the builtin: annotations name it in full.
+    assert "-> builtins.list[str]" in source
+
+
+def test_resource_groups_never_shadow_the_connectors_attributes(operations_pkg: Generated) -> None:
+    groups = {op.name.partition(".")[0] for op in operations_pkg.module.OPERATIONS}
+    for group in groups:
+        assert not hasattr(BaseConnectorService, group)
 
 
 async def test_parameters_named_like_the_methods_locals_are_renamed_and_sent(
     operations_pkg: Generated,
 ) -> None:
     params = {p.name: p.py_name for p in operations_pkg.operation("listItems").parameters}
-    assert params["response"] not in {"response", "body", "self"}
-    assert params["body"] not in {"response", "body", "self"}
-    assert params["self"] not in {"response", "body", "self"}
+    assert params["response"] == "response"  # not a name the generated method uses
+    assert params["body"] not in {"body", "self"}
+    assert params["self"] not in {"body", "self"}
     recorder = Recorder(json_answer([]))
     async with operations_pkg.connector(recorder) as connector:
         assert await connector.connect({"api_key": "k"})
-        data: Any = connector.data_service
-        method = getattr(data, operations_pkg.operation("listItems").name)
+        method = operations_pkg.method(connector, "listItems")
         result = await method(**{params["response"]: "r", params["body"]: "b", params["self"]: "s"})
     assert result == []
     assert dict(recorder.last.url.params) == {"response": "r", "body": "b", "self": "s"}
@@ -153,13 +159,13 @@ async def test_parameters_named_like_builtins_and_module_names_work(names_pkg: G
     assert set(params) == {"str", "m", "payload", "data"}
     assert all(name.isidentifier() for name in params.values())
     assert params["m"] != "m"
-    assert params["payload"] != "payload"
-    assert params["data"] != "data"
+    assert params["str"] != "str"  # the method's body decodes into `list[str]`
+    assert params["payload"] == "payload"
+    assert params["data"] == "data"
     recorder = Recorder(json_answer(["a", "b"]))
     async with names_pkg.connector(recorder) as connector:
         assert await connector.connect({})
-        data: Any = connector.data_service
-        method = getattr(data, info.name)
+        method = names_pkg.method(connector, "list")
         result = await method(
             **{params["str"]: "s", params["m"]: "mm", params["payload"]: "p", params["data"]: "d"}
         )

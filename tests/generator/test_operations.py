@@ -9,6 +9,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
+from connectory.core.resources import operation, paged, sync_operation, sync_paged
 from tests.generator._support import (
     FIXTURES,
     Generated,
@@ -26,12 +27,11 @@ def _spec() -> dict[str, Any]:
 
 
 async def _call(
-    package: Generated, recorder: Recorder, method: str, *args: Any, **kwargs: Any
+    package: Generated, recorder: Recorder, operation_id: str, *args: Any, **kwargs: Any
 ) -> Any:
     async with package.connector(recorder) as connector:
         assert await connector.connect({"api_key": API_KEY})
-        data: Any = connector.data_service
-        return await getattr(data, method)(*args, **kwargs)
+        return await package.method(connector, operation_id)(*args, **kwargs)
 
 
 # -- parameters -----------------------------------------------------------------------
@@ -62,7 +62,7 @@ async def test_path_query_header_and_auth_are_sent(operations_pkg: Generated) ->
     item = await _call(
         operations_pkg,
         recorder,
-        "get_item",
+        "getItem",
         "a/b",
         fields=["x", "y"],
         trace=True,
@@ -80,15 +80,14 @@ async def test_path_query_header_and_auth_are_sent(operations_pkg: Generated) ->
 
 async def test_unset_optional_parameters_are_not_sent(operations_pkg: Generated) -> None:
     recorder = Recorder(json_answer({"id": "1"}))
-    await _call(operations_pkg, recorder, "get_item", "1", fields=["x"])
+    await _call(operations_pkg, recorder, "getItem", "1", fields=["x"])
     assert dict(recorder.last.url.params) == {"fields": "x"}
     assert "X-Request-Id" not in recorder.last.headers
 
 
 async def test_query_arrays_explode_or_join(operations_pkg: Generated) -> None:
     recorder = Recorder(json_answer([{"id": "1"}]))
-    method = operations_pkg.operation("listItems").name
-    items = await _call(operations_pkg, recorder, method, tag=["a", "b"], ids=[1, 2])
+    items = await _call(operations_pkg, recorder, "listItems", tag=["a", "b"], ids=[1, 2])
     query = parse_qs(recorder.last.url.query.decode())
     assert query == {"tag": ["a", "b"], "ids": ["1,2"]}
     assert [type(i) for i in items] == [operations_pkg.models.Item]
@@ -102,7 +101,7 @@ async def test_json_request_body(operations_pkg: Generated) -> None:
     body = operations_pkg.models.Item(id="new", size=1)
     params = {p.name: p.py_name for p in operations_pkg.operation("createItem").parameters}
     created = await _call(
-        operations_pkg, recorder, "create_item", body=body, **{params["response"]: "h"}
+        operations_pkg, recorder, "createItem", body=body, **{params["response"]: "h"}
     )
     request = recorder.last
     assert request.headers["Content-Type"] == "application/json"
@@ -113,7 +112,8 @@ async def test_json_request_body(operations_pkg: Generated) -> None:
 
 async def test_form_request_body_and_text_response(operations_pkg: Generated) -> None:
     recorder = Recorder(lambda request: httpx.Response(200, text="thanks"))
-    answer = await _call(operations_pkg, recorder, "submit_form", body={"name": "n", "count": 2})
+    body = operations_pkg.models.SubmitFormBody(name="n", count=2)
+    answer = await _call(operations_pkg, recorder, "submitForm", body=body)
     request = recorder.last
     assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert parse_qs(request.content.decode()) == {"name": ["n"], "count": ["2"]}
@@ -123,15 +123,14 @@ async def test_form_request_body_and_text_response(operations_pkg: Generated) ->
 
 async def test_form_body_is_optional_when_the_spec_says_so(operations_pkg: Generated) -> None:
     recorder = Recorder(lambda request: httpx.Response(200, text=""))
-    assert await _call(operations_pkg, recorder, "submit_form") == ""
+    assert await _call(operations_pkg, recorder, "submitForm") == ""
     assert recorder.last.content == b""
 
 
 async def test_multipart_request_body(operations_pkg: Generated) -> None:
     recorder = Recorder(json_answer({"stored": True}))
-    answer = await _call(
-        operations_pkg, recorder, "upload_file", body={"file": b"\x00PNG-bytes", "note": "hi"}
-    )
+    body = operations_pkg.models.UploadFileBody(file=b"\x00PNG-bytes", note="hi")
+    answer = await _call(operations_pkg, recorder, "uploadFile", body=body)
     request = recorder.last
     assert request.headers["Content-Type"].startswith("multipart/form-data; boundary=")
     assert b'name="file"' in request.content
@@ -145,7 +144,8 @@ async def test_any_media_type_that_is_not_json_falls_back_to_text(
     operations_pkg: Generated,
 ) -> None:
     recorder = Recorder(lambda request: httpx.Response(200, text="plain words"))
-    assert await _call(operations_pkg, recorder, "upload_file", body={"note": "x"}) == "plain words"
+    body = operations_pkg.models.UploadFileBody(note="x")
+    assert await _call(operations_pkg, recorder, "uploadFile", body=body) == "plain words"
 
 
 async def test_octet_stream_body_and_image_response(operations_pkg: Generated) -> None:
@@ -153,7 +153,7 @@ async def test_octet_stream_body_and_image_response(operations_pkg: Generated) -
     recorder = Recorder(
         lambda request: httpx.Response(200, content=image, headers={"Content-Type": "image/png"})
     )
-    answer = await _call(operations_pkg, recorder, "put_raw", body=b"raw\x00data")
+    answer = await _call(operations_pkg, recorder, "putRaw", body=b"raw\x00data")
     request = recorder.last
     assert request.method == "PUT"
     assert request.headers["Content-Type"] == "application/octet-stream"
@@ -172,15 +172,14 @@ async def test_vendor_json_media_type_is_decoded(operations_pkg: Generated) -> N
             200, content=body, headers={"Content-Type": "application/vnd.ops.v2+json"}
         )
 
-    method = operations_pkg.operation("listItems").name
-    items = await _call(operations_pkg, Recorder(respond), method)
+    items = await _call(operations_pkg, Recorder(respond), "listItems")
     assert [(type(i), i.id, i.size) for i in items] == [(operations_pkg.models.Item, "v", 2)]
     assert operations_pkg.operation("listItems").response_type == "list[Item]"
 
 
 async def test_no_content_response_returns_none(operations_pkg: Generated) -> None:
     recorder = Recorder(lambda request: httpx.Response(204))
-    assert await _call(operations_pkg, recorder, "delete_item", "7") is None
+    assert await _call(operations_pkg, recorder, "deleteItem", "7") is None
     assert recorder.last.method == "DELETE"
     assert operations_pkg.operation("deleteItem").response_type == "None"
 
@@ -194,7 +193,7 @@ async def test_redirect_only_operation_returns_the_bytes_it_leads_to(
         return httpx.Response(200, content=b"file-content")
 
     recorder = Recorder(respond)
-    answer = await _call(operations_pkg, recorder, "download_file", 7)
+    answer = await _call(operations_pkg, recorder, "downloadFile", 7)
     assert answer == b"file-content"
     assert [str(r.url) for r in recorder.requests] == [
         "https://eu.ops.example.test/api/downloads/7",
@@ -207,11 +206,12 @@ async def test_success_without_declared_content_returns_parsed_json(
     operations_pkg: Generated,
 ) -> None:
     recorder = Recorder(json_answer({"surprise": [1, 2]}))
-    assert await _call(operations_pkg, recorder, "no_content") == {"surprise": [1, 2]}
+    assert await _call(operations_pkg, recorder, "noContent") == {"surprise": [1, 2]}
     info = operations_pkg.operation("noContent")
     assert not info.typed
     assert info.degraded == ()  # nothing the generator failed at: the spec says nothing
-    assert info.untyped == ("response 200: the spec declares no content (returned as parsed JSON)",)
+    assert len(info.untyped) == 1
+    assert info.untyped[0].startswith("the spec declares no content (returned as parsed JSON)")
 
 
 def test_sync_twins_work_without_an_event_loop(operations_pkg: Generated) -> None:
@@ -219,8 +219,7 @@ def test_sync_twins_work_without_an_event_loop(operations_pkg: Generated) -> Non
     connector = operations_pkg.connector(recorder)
     try:
         assert connector.connect_sync({"api_key": API_KEY})
-        data: Any = connector.data_service
-        item = data.get_item_sync("s", fields=["a", "b"])
+        item = connector.items.get_sync("s", fields=["a", "b"])  # type: ignore[attr-defined]
     finally:
         connector.close_sync()
     assert item.id == "s"
@@ -241,10 +240,12 @@ def test_every_operation_is_generated(operations_pkg: Generated) -> None:
         if method != "parameters"
     }
     assert {(op.path, op.method) for op in generated} == expected
-    service = operations_pkg.data_service_class
+    resources = operations_pkg.module.resources
     for op in generated:
-        assert callable(getattr(service, op.name))
-        assert callable(getattr(service, f"{op.name}_sync"))
+        group, _, name = op.name.partition(".")
+        resource = getattr(resources, group.title().replace("_", ""))
+        assert isinstance(getattr(resource, name), operation | paged)
+        assert isinstance(getattr(resource, f"{name}_sync"), sync_operation | sync_paged)
 
 
 def test_report_counts(operations_pkg: Generated) -> None:
@@ -253,23 +254,31 @@ def test_report_counts(operations_pkg: Generated) -> None:
     assert report["operations_typed"] == 10
     # the generator's own fallbacks...
     assert report["operations_degraded"] == [
-        {"operation": "badLocation", "reason": "parameter 'payload': unknown location 'body'"},
+        {
+            "operation": "badLocation",
+            "reason": "parameter 'payload': unknown location 'body'",
+            "pointers": ["/paths/~1degraded~1bad-location/get/parameters/0"],
+        },
     ]
     assert report["reasons"] == {"parameter 'payload'": 1}
     assert report["degraded_share"] == round(1 / 14, 4)
     # ...apart from what the spec leaves untyped
-    no_schema = "response: the spec gives no schema (returned as parsed JSON)"
-    assert report["operations_untyped"] == [
-        {"operation": "uploadFile", "reason": no_schema},
-        {
-            "operation": "noContent",
-            "reason": "response 200: the spec declares no content (returned as parsed JSON)",
-        },
-        {"operation": "noSchema", "reason": no_schema},
-    ]
-    assert report["untyped_reasons"] == {"response": 2, "response 200": 1}
+    no_schema = "the spec gives no schema (returned as parsed JSON)"
+    untyped = {u["operation"]: (u["reason"], u["pointers"]) for u in report["operations_untyped"]}
+    assert untyped == {
+        "uploadFile": (no_schema, ["/paths/~1uploads/post/responses/200"]),
+        "noContent": (
+            "the spec declares no content (returned as parsed JSON)",
+            ["/paths/~1degraded~1no-content/get/responses/200"],
+        ),
+        "noSchema": (no_schema, ["/paths/~1degraded~1no-schema/get/responses/200"]),
+    }
+    assert report["untyped_reasons"] == {
+        "the spec declares no content (returned as parsed JSON)": 1,
+        no_schema: 2,
+    }
     assert report["untyped_share"] == round(3 / 14, 4)
-    assert report["models_generated"] == 2
+    assert report["models_generated"] == 4  # Item, Thing, and the form and multipart bodies
     typed = [op for op in operations_pkg.module.OPERATIONS if op.typed]
     assert len(typed) == report["operations_typed"]
 

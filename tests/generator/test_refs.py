@@ -38,8 +38,7 @@ async def test_referenced_parts_work_end_to_end(refs_pkg: Generated) -> None:
     recorder = Recorder(json_answer(widgets))
     async with refs_pkg.connector(recorder) as connector:
         assert await connector.connect({})
-        data: Any = connector.data_service
-        result = await data.list_widgets(limit=5, x_trace="t-1")
+        result = await refs_pkg.method(connector, "listWidgets")(limit=5, x_trace="t-1")
     request = recorder.last
     assert request.url.params["limit"] == "5"
     assert request.headers["X-Trace"] == "t-1"
@@ -59,8 +58,7 @@ async def test_request_body_from_a_referenced_request_body(refs_pkg: Generated) 
     widget = refs_pkg.models.Widget(id=9, gadget=refs_pkg.models.Gadget(serial="s"))
     async with refs_pkg.connector(recorder) as connector:
         assert await connector.connect({})
-        data: Any = connector.data_service
-        answer = await data.create_widget(body=widget)
+        answer = await refs_pkg.method(connector, "createWidget")(body=widget)
     assert recorder.last.method == "POST"
     assert recorder.last.content == b'{"id":9,"gadget":{"serial":"s"}}'
     assert answer.created is True
@@ -72,8 +70,7 @@ async def test_ref_to_a_schema_under_paths(refs_pkg: Generated) -> None:
     recorder = Recorder(json_answer({"created": False, "note": "x"}))
     async with refs_pkg.connector(recorder) as connector:
         assert await connector.connect({})
-        data: Any = connector.data_service
-        answer = await data.get_widget(4)
+        answer = await refs_pkg.method(connector, "getWidget")(4)
     assert recorder.last.url.path == "/widgets/4"
     assert answer.created is False
     assert answer.additional_properties == {"note": "x"}
@@ -100,8 +97,7 @@ def test_a_cycle_of_refs_degrades_its_operation_and_names_the_cycle(refs_pkg: Ge
 async def test_the_degraded_operation_still_returns_parsed_json(refs_pkg: Generated) -> None:
     async with refs_pkg.connector(json_answer({"any": ["thing"]})) as connector:
         assert await connector.connect({})
-        data: Any = connector.data_service
-        assert await data.get_loop() == {"any": ["thing"]}
+        assert await refs_pkg.method(connector, "getLoop")() == {"any": ["thing"]}
 
 
 def test_resolver_reports_a_ref_cycle() -> None:
@@ -161,7 +157,7 @@ def test_a_broken_ref_degrades_only_its_operation(tmp_path: Path) -> None:
     by_id = {op.operation_id: op for op in api.operations}
     assert set(by_id) == {"broken", "fine"}
     assert by_id["fine"].typed
-    assert any("$ref target does not exist" in reason for reason in by_id["broken"].degraded)
+    assert any("$ref target does not exist" in str(p) for p in by_id["broken"].degraded)
 
 
 # -- recursive schemas ----------------------------------------------------------------
@@ -179,8 +175,7 @@ async def test_recursive_schema_decodes_nested_data(models_pkg: Generated) -> No
     recorder = Recorder(json_answer(tree))
     async with models_pkg.connector(recorder) as connector:
         assert await connector.connect({"access_token": "tok"})
-        data: Any = connector.data_service
-        root = await data.get_tree()
+        root = await models_pkg.method(connector, "getTree")()
     node = models_pkg.models.TreeNode
     assert recorder.last.headers["Authorization"] == "Bearer tok"
     assert type(root) is node

@@ -72,12 +72,12 @@ async def test_generated_calls_send_what_the_2_0_spec_describes(pets: Generated)
 
     async with pets.connector(respond) as connector:
         assert await connector.connect({"api_key": "k-123456"})
-        data: Any = connector.data_service
-        listed = await data.list_pets(limit=5, tags=["a", "b"])
+        listed = await pets.method(connector, "listPets")(limit=5, tags=["a", "b"])
         assert [(p.id, p.name, p.owner) for p in listed] == [(1, "Rex", None)]
-        created = await data.create_pet(body=pets.models.Pet(id=2, name="Tom"))
+        created = await pets.method(connector, "createPet")(body=pets.models.Pet(id=2, name="Tom"))
         assert (created.id, created.name) == (2, "Tom")
-        await data.upload_photo("2", body={"file": b"\x89PNG", "caption": "hi"})
+        photo = pets.models.UploadPhotoBody(file=b"\x89PNG", caption="hi")
+        await pets.method(connector, "uploadPhoto")("2", body=photo)
     listing, create, upload = seen
     assert listing.url.path == "/v1/pets"
     assert dict(listing.url.params) == {"limit": "5", "tags": "a,b"}

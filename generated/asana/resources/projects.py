@@ -88,7 +88,7 @@ class Projects(APIResource):
     list_sync = sync_twin(list)
 
     @operation
-    async def create_project(
+    async def create(
         self,
         *,
         body: m.CreateProjectBody,
@@ -120,7 +120,7 @@ class Projects(APIResource):
             options=options,
         )
 
-    create_project_sync = sync_twin(create_project)
+    create_sync = sync_twin(create)
 
     @operation
     async def get(
@@ -158,7 +158,7 @@ class Projects(APIResource):
     get_sync = sync_twin(get)
 
     @operation
-    async def update_project(
+    async def update(
         self,
         project_gid: str,
         *,
@@ -193,7 +193,7 @@ class Projects(APIResource):
             options=options,
         )
 
-    update_project_sync = sync_twin(update_project)
+    update_sync = sync_twin(update)
 
     @operation
     async def delete(
@@ -231,7 +231,7 @@ class Projects(APIResource):
     delete_sync = sync_twin(delete)
 
     @paged
-    def get_sections_for_project(
+    def get_sections_for(
         self,
         project_gid: str,
         *,
@@ -273,10 +273,10 @@ class Projects(APIResource):
             options=options,
         )
 
-    get_sections_for_project_sync = sync_twin(get_sections_for_project)
+    get_sections_for_sync = sync_twin(get_sections_for)
 
     @operation
-    async def get_tasks_for_project(
+    async def get_tasks_for(
         self,
         project_gid: str,
         *,
@@ -317,4 +317,4 @@ class Projects(APIResource):
             options=options,
         )
 
-    get_tasks_for_project_sync = sync_twin(get_tasks_for_project)
+    get_tasks_for_sync = sync_twin(get_tasks_for)

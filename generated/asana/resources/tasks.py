@@ -98,7 +98,7 @@ class Tasks(APIResource):
     list_sync = sync_twin(list)
 
     @operation
-    async def create_task(
+    async def create(
         self,
         *,
         body: m.CreateTaskBody,
@@ -130,7 +130,7 @@ class Tasks(APIResource):
             options=options,
         )
 
-    create_task_sync = sync_twin(create_task)
+    create_sync = sync_twin(create)
 
     @operation
     async def get(
@@ -168,7 +168,7 @@ class Tasks(APIResource):
     get_sync = sync_twin(get)
 
     @operation
-    async def update_task(
+    async def update(
         self,
         task_gid: str,
         *,
@@ -203,7 +203,7 @@ class Tasks(APIResource):
             options=options,
         )
 
-    update_task_sync = sync_twin(update_task)
+    update_sync = sync_twin(update)
 
     @operation
     async def delete(
@@ -241,7 +241,7 @@ class Tasks(APIResource):
     delete_sync = sync_twin(delete)
 
     @operation
-    async def get_stories_for_task(
+    async def get_stories_for(
         self,
         task_gid: str,
         *,
@@ -279,10 +279,10 @@ class Tasks(APIResource):
             options=options,
         )
 
-    get_stories_for_task_sync = sync_twin(get_stories_for_task)
+    get_stories_for_sync = sync_twin(get_stories_for)
 
     @operation
-    async def create_story_for_task(
+    async def create_story_for(
         self,
         task_gid: str,
         *,
@@ -317,10 +317,10 @@ class Tasks(APIResource):
             options=options,
         )
 
-    create_story_for_task_sync = sync_twin(create_story_for_task)
+    create_story_for_sync = sync_twin(create_story_for)
 
     @operation
-    async def get_subtasks_for_task(
+    async def get_subtasks_for(
         self,
         task_gid: str,
         *,
@@ -358,4 +358,4 @@ class Tasks(APIResource):
             options=options,
         )
 
-    get_subtasks_for_task_sync = sync_twin(get_subtasks_for_task)
+    get_subtasks_for_sync = sync_twin(get_subtasks_for)

@@ -114,7 +114,7 @@ class Workspaces(APIResource):
     get_sync = sync_twin(get)
 
     @operation
-    async def get_tags_for_workspace(
+    async def get_tags_for(
         self,
         workspace_gid: str,
         *,
@@ -152,10 +152,10 @@ class Workspaces(APIResource):
             options=options,
         )
 
-    get_tags_for_workspace_sync = sync_twin(get_tags_for_workspace)
+    get_tags_for_sync = sync_twin(get_tags_for)
 
     @paged
-    def get_teams_for_workspace(
+    def get_teams_for(
         self,
         workspace_gid: str,
         *,
@@ -197,4 +197,4 @@ class Workspaces(APIResource):
             options=options,
         )
 
-    get_teams_for_workspace_sync = sync_twin(get_teams_for_workspace)
+    get_teams_for_sync = sync_twin(get_teams_for)

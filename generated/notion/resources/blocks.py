@@ -124,7 +124,7 @@ class Blocks(APIResource):
     update_a_block_sync = sync_twin(update_a_block)
 
     @paged
-    def retrieve_block_children(
+    def retrieve_children(
         self,
         id: str,
         *,
@@ -158,10 +158,10 @@ class Blocks(APIResource):
             options=options,
         )
 
-    retrieve_block_children_sync = sync_twin(retrieve_block_children)
+    retrieve_children_sync = sync_twin(retrieve_children)
 
     @operation
-    async def append_block_children(
+    async def append_children(
         self,
         id: str,
         *,
@@ -191,4 +191,4 @@ class Blocks(APIResource):
             options=options,
         )
 
-    append_block_children_sync = sync_twin(append_block_children)
+    append_children_sync = sync_twin(append_children)

@@ -54,7 +54,7 @@ class Pages(APIResource):
     retrieve_a_page_sync = sync_twin(retrieve_a_page)
 
     @operation
-    async def update_page_properties(
+    async def update_properties(
         self,
         id: str,
         *,
@@ -84,7 +84,7 @@ class Pages(APIResource):
             options=options,
         )
 
-    update_page_properties_sync = sync_twin(update_page_properties)
+    update_properties_sync = sync_twin(update_properties)
 
     @operation
     async def retrieve_a_page_property_item(

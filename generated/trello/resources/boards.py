@@ -55,7 +55,7 @@ class Boards(APIResource):
     add_sync = sync_twin(add)
 
     @operation
-    async def get_by_id_board(
+    async def get_by_id(
         self,
         id_board: str,
         *,
@@ -198,10 +198,10 @@ class Boards(APIResource):
             options=options,
         )
 
-    get_by_id_board_sync = sync_twin(get_by_id_board)
+    get_by_id_sync = sync_twin(get_by_id)
 
     @operation
-    async def update_by_id_board(
+    async def update_by_id(
         self,
         id_board: str,
         *,
@@ -233,10 +233,10 @@ class Boards(APIResource):
             options=options,
         )
 
-    update_by_id_board_sync = sync_twin(update_by_id_board)
+    update_by_id_sync = sync_twin(update_by_id)
 
     @operation
-    async def get_cards_by_id_board(
+    async def get_cards_by_id(
         self,
         id_board: str,
         *,
@@ -307,10 +307,10 @@ class Boards(APIResource):
             options=options,
         )
 
-    get_cards_by_id_board_sync = sync_twin(get_cards_by_id_board)
+    get_cards_by_id_sync = sync_twin(get_cards_by_id)
 
     @operation
-    async def get_labels_by_id_board(
+    async def get_labels_by_id(
         self,
         id_board: str,
         *,
@@ -343,10 +343,10 @@ class Boards(APIResource):
             options=options,
         )
 
-    get_labels_by_id_board_sync = sync_twin(get_labels_by_id_board)
+    get_labels_by_id_sync = sync_twin(get_labels_by_id)
 
     @operation
-    async def get_lists_by_id_board(
+    async def get_lists_by_id(
         self,
         id_board: str,
         *,
@@ -390,10 +390,10 @@ class Boards(APIResource):
             options=options,
         )
 
-    get_lists_by_id_board_sync = sync_twin(get_lists_by_id_board)
+    get_lists_by_id_sync = sync_twin(get_lists_by_id)
 
     @operation
-    async def get_members_by_id_board(
+    async def get_members_by_id(
         self,
         id_board: str,
         *,
@@ -434,4 +434,4 @@ class Boards(APIResource):
             options=options,
         )
 
-    get_members_by_id_board_sync = sync_twin(get_members_by_id_board)
+    get_members_by_id_sync = sync_twin(get_members_by_id)

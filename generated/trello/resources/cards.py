@@ -55,7 +55,7 @@ class Cards(APIResource):
     add_sync = sync_twin(add)
 
     @operation
-    async def get_by_id_card(
+    async def get_by_id(
         self,
         id_card: str,
         *,
@@ -156,10 +156,10 @@ class Cards(APIResource):
             options=options,
         )
 
-    get_by_id_card_sync = sync_twin(get_by_id_card)
+    get_by_id_sync = sync_twin(get_by_id)
 
     @operation
-    async def update_by_id_card(
+    async def update_by_id(
         self,
         id_card: str,
         *,
@@ -191,10 +191,10 @@ class Cards(APIResource):
             options=options,
         )
 
-    update_by_id_card_sync = sync_twin(update_by_id_card)
+    update_by_id_sync = sync_twin(update_by_id)
 
     @operation
-    async def delete_by_id_card(
+    async def delete_by_id(
         self, id_card: str, *, key: str, token: str, **options: Unpack[RequestOptions]
     ) -> Any:
         """deleteCardsByIdCard().
@@ -218,10 +218,10 @@ class Cards(APIResource):
             options=options,
         )
 
-    delete_by_id_card_sync = sync_twin(delete_by_id_card)
+    delete_by_id_sync = sync_twin(delete_by_id)
 
     @operation
-    async def get_actions_by_id_card(
+    async def get_actions_by_id(
         self,
         id_card: str,
         *,
@@ -295,10 +295,10 @@ class Cards(APIResource):
             options=options,
         )
 
-    get_actions_by_id_card_sync = sync_twin(get_actions_by_id_card)
+    get_actions_by_id_sync = sync_twin(get_actions_by_id)
 
     @operation
-    async def add_actions_comments_by_id_card(
+    async def add_actions_comments_by_id(
         self,
         id_card: str,
         *,
@@ -330,10 +330,10 @@ class Cards(APIResource):
             options=options,
         )
 
-    add_actions_comments_by_id_card_sync = sync_twin(add_actions_comments_by_id_card)
+    add_actions_comments_by_id_sync = sync_twin(add_actions_comments_by_id)
 
     @operation
-    async def get_checklists_by_id_card(
+    async def get_checklists_by_id(
         self,
         id_card: str,
         *,
@@ -383,4 +383,4 @@ class Cards(APIResource):
             options=options,
         )
 
-    get_checklists_by_id_card_sync = sync_twin(get_checklists_by_id_card)
+    get_checklists_by_id_sync = sync_twin(get_checklists_by_id)

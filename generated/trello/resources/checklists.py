@@ -55,7 +55,7 @@ class Checklists(APIResource):
     add_sync = sync_twin(add)
 
     @operation
-    async def get_by_id_checklist(
+    async def get_by_id(
         self,
         id_checklist: str,
         *,
@@ -102,4 +102,4 @@ class Checklists(APIResource):
             options=options,
         )
 
-    get_by_id_checklist_sync = sync_twin(get_by_id_checklist)
+    get_by_id_sync = sync_twin(get_by_id)

@@ -55,7 +55,7 @@ class Lists(APIResource):
     add_sync = sync_twin(add)
 
     @operation
-    async def get_by_id_list(
+    async def get_by_id(
         self,
         id_list: str,
         *,
@@ -102,10 +102,10 @@ class Lists(APIResource):
             options=options,
         )
 
-    get_by_id_list_sync = sync_twin(get_by_id_list)
+    get_by_id_sync = sync_twin(get_by_id)
 
     @operation
-    async def update_by_id_list(
+    async def update_by_id(
         self,
         id_list: str,
         *,
@@ -137,10 +137,10 @@ class Lists(APIResource):
             options=options,
         )
 
-    update_by_id_list_sync = sync_twin(update_by_id_list)
+    update_by_id_sync = sync_twin(update_by_id)
 
     @operation
-    async def get_cards_by_id_list(
+    async def get_cards_by_id(
         self,
         id_list: str,
         *,
@@ -211,4 +211,4 @@ class Lists(APIResource):
             options=options,
         )
 
-    get_cards_by_id_list_sync = sync_twin(get_cards_by_id_list)
+    get_cards_by_id_sync = sync_twin(get_cards_by_id)

@@ -26,7 +26,7 @@ class Members(APIResource):
     label = "members"
 
     @operation
-    async def get_by_id_member(
+    async def get_by_id(
         self,
         id_member: str,
         *,
@@ -214,10 +214,10 @@ class Members(APIResource):
             options=options,
         )
 
-    get_by_id_member_sync = sync_twin(get_by_id_member)
+    get_by_id_sync = sync_twin(get_by_id)
 
     @operation
-    async def get_boards_by_id_member(
+    async def get_boards_by_id(
         self,
         id_member: str,
         *,
@@ -285,10 +285,10 @@ class Members(APIResource):
             options=options,
         )
 
-    get_boards_by_id_member_sync = sync_twin(get_boards_by_id_member)
+    get_boards_by_id_sync = sync_twin(get_boards_by_id)
 
     @operation
-    async def get_organizations_by_id_member(
+    async def get_organizations_by_id(
         self,
         id_member: str,
         *,
@@ -329,4 +329,4 @@ class Members(APIResource):
             options=options,
         )
 
-    get_organizations_by_id_member_sync = sync_twin(get_organizations_by_id_member)
+    get_organizations_by_id_sync = sync_twin(get_organizations_by_id)

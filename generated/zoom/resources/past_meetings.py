@@ -27,7 +27,7 @@ class PastMeetings(APIResource):
     label = "past_meetings"
 
     @operation
-    async def past_meeting_details(
+    async def past_details(
         self, meeting_uuid: str, **options: Unpack[RequestOptions]
     ) -> m.PastMeetingDetailsResponse:
         """Get past meeting details.
@@ -48,4 +48,4 @@ class PastMeetings(APIResource):
             options=options,
         )
 
-    past_meeting_details_sync = sync_twin(past_meeting_details)
+    past_details_sync = sync_twin(past_details)
