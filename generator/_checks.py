@@ -93,7 +93,10 @@ class SpecIndex:
                 op_id = str(op.get("operationId") or f"{method}:{path}")
                 params: dict[str, str] = {}
                 for raw in [*(item.get("parameters") or []), *(op.get("parameters") or [])]:
-                    node, _, _ = resolver.deref(raw, item_base)
+                    try:
+                        node, _, _ = resolver.deref(raw, item_base)
+                    except SpecError:
+                        continue  # the generator reports it on the operation
                     if isinstance(node, dict) and "name" in node:
                         params[str(node["name"])] = str(node.get("in"))
                 for segment in _path_params(path):

@@ -234,13 +234,8 @@ class ConnectorDefinition:
                     for key, value in self.rate_limits.items()
                 }
             )
-        defaults = AuthScheme(type=primary.type)
-        for field in attrs.fields(AuthScheme):
-            if field.name == "type":
-                continue
-            value = getattr(primary, field.name)
-            if value != getattr(defaults, field.name):
-                kwargs[field.name] = value
+        for name, value in scheme_settings(primary).items():
+            kwargs[name] = value
         if len(self.auth) > 1:
             kwargs["alternative_auth"] = tuple(self.auth_scheme(a) for a in self.auth[1:])
         if self.url_variables:
@@ -260,6 +255,26 @@ class ConnectorDefinition:
         for name, example in self.url_variables:
             url = url.replace("{" + name + "}", example)
         return url
+
+
+def scheme_settings(scheme: AuthScheme) -> dict[str, Any]:
+    """The settings of `scheme` that differ from a bare scheme of its kind."""
+    from connectory.core._config import default_credential_fields
+
+    settings: dict[str, Any] = {}
+    for field in attrs.fields(AuthScheme):
+        if field.name == "type":
+            continue
+        value = getattr(scheme, field.name)
+        if field.name == "credential_fields":
+            default: Any = default_credential_fields(scheme.type)
+        elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+            default = field.default.factory()
+        else:
+            default = field.default
+        if value != default:
+            settings[field.name] = value
+    return settings
 
 
 def _fail(path: Path, field: str, message: str) -> DefinitionError:

@@ -105,6 +105,15 @@ METHOD_SCOPE_NAMES = frozenset(
         "FileTypes",
         "style",
         "warn_deprecated",
+        # the per-call options every method takes as keyword arguments
+        "timeout",
+        "extra_headers",
+        "extra_query",
+        "idempotency_key",
+        "max_retries",
+        "strict",
+        "max_pages",
+        "max_items",
         "str",
         "int",
         "float",
@@ -189,7 +198,10 @@ class SchemaBuilder:
         # through a model ends at its name; recursion through an alias (a union or an array
         # that contains itself) ends here, as Any: a JSON value of that shape.
         self._building: set[str] = set()
-        self._class_names = NameRegistry()
+        # Names a model module imports: a model must not be called like them.
+        self._class_names = NameRegistry(
+            {"Model", "Unset", "Any", "FileTypes", "Discriminator", "TypeAlias", "Annotated"}
+        )
         self._module_names = NameRegistry({"_base"})
         self.models: dict[str, ModelDef] = {}
         self.enums: dict[str, EnumDef] = {}

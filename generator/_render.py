@@ -472,16 +472,11 @@ def _config_value(key: str, value: Any) -> str:
 
 
 def _scheme_source(scheme: Any) -> str:
-    from connectory.core import AuthScheme
+    from ._definition import scheme_settings
 
-    defaults = AuthScheme(type=scheme.type)
     parts = [f"type=AuthenticationType.{scheme.type.name}"]
-    for f in attrs.fields(AuthScheme):
-        if f.name == "type":
-            continue
-        value = getattr(scheme, f.name)
-        if value != getattr(defaults, f.name):
-            parts.append(f"{f.name}={_config_value(f.name, value)}")
+    for name, value in scheme_settings(scheme).items():
+        parts.append(f"{name}={_config_value(name, value)}")
     return f"AuthScheme({', '.join(parts)})"
 
 
@@ -584,9 +579,11 @@ def render(
         groups=groups, **common
     )
     resources = resource_views(api, definition)
+    typed = [r for r in resources if r.item is not None]
     files["data.py"] = env.get_template("data.py.jinja").render(
         resources=resources,
-        typed=[r for r in resources if r.item is not None],
+        typed=typed,
+        typed_gets=[r for r in typed if r.get_path],
         paginator_imports=_paginator_imports(r.pagination for r in definition.resources),
         **common,
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import SpecError
-from ._loader import Resolver, load_openapi
+from ._loader import Resolver, _pointer_parts, load_openapi
 from ._parse import HTTP_METHODS
 
 # Keys dropped wherever they name a field of an OpenAPI object.
@@ -109,6 +109,7 @@ def trim(source: Path, operation_ids: Iterable[str] | None) -> dict[str, Any]:
     # Strip first, so references made only from prose (examples) are not followed.
     paths = _strip(paths, names=True)
     components: dict[str, dict[str, Any]] = {}
+    elsewhere: list[tuple[list[str], Any]] = []
     pending: list[Any] = [paths]
     seen: set[str] = set()
     while pending:
@@ -121,14 +122,25 @@ def trim(source: Path, operation_ids: Iterable[str] | None) -> dict[str, Any]:
                     seen.add(target)
                     key, _, pointer = target.partition("#")
                     parts = pointer.split("/")
-                    if key != root or len(parts) != 4 or parts[1] != "components":
+                    if key != root:
                         raise SpecError(
-                            f"$ref {ref!r}: trim keeps references to components only",
+                            f"$ref {ref!r}: trim keeps references within the document only",
                             source=str(source),
                         )
-                    kind, name = parts[2], parts[3].replace("~1", "/").replace("~0", "~")
-                    value = _strip(resolver.lookup(target))
-                    components.setdefault(kind, {})[name] = value
+                    if len(parts) >= 4 and parts[1] == "components":
+                        # The component itself (a pointer may reach inside it).
+                        kind, name = parts[2], _pointer_parts("/" + parts[3])[0]
+                        value = _strip(resolver.lookup(f"{root}#/components/{kind}/{parts[3]}"))
+                        components.setdefault(kind, {})[name] = value
+                    else:
+                        # A reference into paths (or elsewhere): keep the top-level entry it
+                        # is in (the whole operation, for a reference into one), so the
+                        # reference resolves in the trimmed document as in the source.
+                        entry = parts[1:4] if parts[1] == "paths" else parts[1:3]
+                        kept = _strip(resolver.lookup(f"{root}#/" + "/".join(entry)))
+                        elsewhere.append((entry, kept))
+                        pending.append(kept)
+                        continue
                     pending.append(value)
             pending.extend(node.values())
         elif isinstance(node, list):
@@ -149,6 +161,13 @@ def trim(source: Path, operation_ids: Iterable[str] | None) -> dict[str, Any]:
         trimmed["security"] = document["security"]
     if components:
         trimmed["components"] = {k: dict(sorted(v.items())) for k, v in sorted(components.items())}
+    for parts, value in elsewhere:
+        node = trimmed
+        tokens = _pointer_parts("/" + "/".join(parts))
+        for token in tokens[:-1]:
+            node = node.setdefault(token, {})
+        if isinstance(node, dict):
+            node.setdefault(tokens[-1], value)
     return trimmed
 
 

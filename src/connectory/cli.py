@@ -249,8 +249,11 @@ def _generate_many(
     )
     from connectory.generator._catalog import write_catalog
 
+    from connectory.generator import GeneratorError
+
     started = time.perf_counter()
     reports = []
+    failed: list[str] = []
     columns = (
         "{task.description}",
         BarColumn(),
@@ -261,11 +264,21 @@ def _generate_many(
         task = progress.add_task("generating", total=len(selected))
         for connector, path in selected.items():
             progress.update(task, description=f"generating {connector}")
-            definition = load_definition(path)
-            result = generate(
-                definition, root / "generated" / definition.name, report=report, templates=templates
-            )
-            reports.append(result.report.to_json())
+            try:
+                definition = load_definition(path)
+                result = generate(
+                    definition,
+                    root / "generated" / definition.name,
+                    report=report,
+                    templates=templates,
+                )
+            except GeneratorError as exc:
+                # One bad definition does not stop the others; each package is written
+                # whole or not at all, and the run fails at the end.
+                errors.print(f"[red]error:[/] {exc}", highlight=False)
+                failed.append(connector)
+            else:
+                reports.append(result.report.to_json())
             progress.advance(task)
     all_names = sorted(find_definitions(root / "openapi_specs"))
     if (root / "core").is_dir() and write_connector_types(root, all_names):
@@ -273,6 +286,8 @@ def _generate_many(
     if everything and (root / "generated").is_dir():
         write_catalog(root)
     _print_reports(reports, time.perf_counter() - started)
+    if failed:
+        fail(f"{len(failed)} connector(s) not generated: {', '.join(failed)}", EXIT_BAD_INPUT)
 
 
 def _print_reports(reports: list[dict[str, Any]], seconds: float) -> None:

@@ -10,103 +10,184 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._action_confirmation_body import ActionConfirmationBody as ActionConfirmationBody
-    from ._action_hook_action_body import ActionHookActionBody as ActionHookActionBody
-    from ._action_hook_action_body_http_method import (
-        ActionHookActionBodyHttpMethod as ActionHookActionBodyHttpMethod,
+    from ._associated_id import AssociatedId as AssociatedId
+    from ._association_page import AssociationPage as AssociationPage
+    from ._association_spec import AssociationSpec as AssociationSpec
+    from ._association_spec_to import AssociationSpecTo as AssociationSpecTo
+    from ._association_spec_types_item import AssociationSpecTypesItem as AssociationSpecTypesItem
+    from ._association_spec_types_item_association_category import (
+        AssociationSpecTypesItemAssociationCategory as AssociationSpecTypesItemAssociationCategory,
     )
-    from ._action_hook_action_body_type import ActionHookActionBodyType as ActionHookActionBodyType
-    from ._card_actions import CardActions as CardActions
-    from ._card_create_request import CardCreateRequest as CardCreateRequest
-    from ._card_display_body import CardDisplayBody as CardDisplayBody
-    from ._card_display_property import CardDisplayProperty as CardDisplayProperty
-    from ._card_display_property_data_type import (
-        CardDisplayPropertyDataType as CardDisplayPropertyDataType,
+    from ._batch_read_request import BatchReadRequest as BatchReadRequest
+    from ._batch_read_request_inputs_item import (
+        BatchReadRequestInputsItem as BatchReadRequestInputsItem,
     )
-    from ._card_fetch_body import CardFetchBody as CardFetchBody
-    from ._card_fetch_body_patch import CardFetchBodyPatch as CardFetchBodyPatch
-    from ._card_list_response import CardListResponse as CardListResponse
-    from ._card_object_type_body import CardObjectTypeBody as CardObjectTypeBody
-    from ._card_object_type_body_name import CardObjectTypeBodyName as CardObjectTypeBodyName
-    from ._card_patch_request import CardPatchRequest as CardPatchRequest
-    from ._card_response import CardResponse as CardResponse
-    from ._display_option import DisplayOption as DisplayOption
-    from ._display_option_type import DisplayOptionType as DisplayOptionType
+    from ._company import Company as Company
+    from ._company_batch import CompanyBatch as CompanyBatch
+    from ._company_batch_errors_item import CompanyBatchErrorsItem as CompanyBatchErrorsItem
+    from ._company_batch_status import CompanyBatchStatus as CompanyBatchStatus
+    from ._company_page import CompanyPage as CompanyPage
+    from ._company_properties import CompanyProperties as CompanyProperties
+    from ._company_search_page import CompanySearchPage as CompanySearchPage
+    from ._contact import Contact as Contact
+    from ._contact_batch import ContactBatch as ContactBatch
+    from ._contact_batch_errors_item import ContactBatchErrorsItem as ContactBatchErrorsItem
+    from ._contact_batch_status import ContactBatchStatus as ContactBatchStatus
+    from ._contact_page import ContactPage as ContactPage
+    from ._contact_properties import ContactProperties as ContactProperties
+    from ._contact_search_page import ContactSearchPage as ContactSearchPage
+    from ._deal import Deal as Deal
+    from ._deal_batch import DealBatch as DealBatch
+    from ._deal_batch_errors_item import DealBatchErrorsItem as DealBatchErrorsItem
+    from ._deal_batch_status import DealBatchStatus as DealBatchStatus
+    from ._deal_page import DealPage as DealPage
+    from ._deal_properties import DealProperties as DealProperties
+    from ._deal_search_page import DealSearchPage as DealSearchPage
     from ._error import Error as Error
-    from ._error_detail import ErrorDetail as ErrorDetail
-    from ._i_frame_action_body import IFrameActionBody as IFrameActionBody
-    from ._i_frame_action_body_type import IFrameActionBodyType as IFrameActionBodyType
-    from ._integrator_card_payload_response import (
-        IntegratorCardPayloadResponse as IntegratorCardPayloadResponse,
+    from ._error_errors_item import ErrorErrorsItem as ErrorErrorsItem
+    from ._get_owner_id_property import GetOwnerIdProperty as GetOwnerIdProperty
+    from ._object_create import ObjectCreate as ObjectCreate
+    from ._object_update import ObjectUpdate as ObjectUpdate
+    from ._owner import Owner as Owner
+    from ._owner_page import OwnerPage as OwnerPage
+    from ._owner_teams_item import OwnerTeamsItem as OwnerTeamsItem
+    from ._owner_type import OwnerType as OwnerType
+    from ._paging import Paging as Paging
+    from ._paging_next import PagingNext as PagingNext
+    from ._paging_prev import PagingPrev as PagingPrev
+    from ._property_history_entry import PropertyHistoryEntry as PropertyHistoryEntry
+    from ._search_filter import SearchFilter as SearchFilter
+    from ._search_filter_operator import SearchFilterOperator as SearchFilterOperator
+    from ._search_request import SearchRequest as SearchRequest
+    from ._search_request_filter_groups_item import (
+        SearchRequestFilterGroupsItem as SearchRequestFilterGroupsItem,
     )
-    from ._integrator_card_payload_response_response_version import (
-        IntegratorCardPayloadResponseResponseVersion as IntegratorCardPayloadResponseResponseVersion,
+    from ._search_request_sorts_item import SearchRequestSortsItem as SearchRequestSortsItem
+    from ._search_request_sorts_item_direction import (
+        SearchRequestSortsItemDirection as SearchRequestSortsItemDirection,
     )
-    from ._integrator_object_result import IntegratorObjectResult as IntegratorObjectResult
-    from ._object_token import ObjectToken as ObjectToken
-    from ._object_token_data_type import ObjectTokenDataType as ObjectTokenDataType
-    from ._top_level_actions import TopLevelActions as TopLevelActions
+    from ._ticket import Ticket as Ticket
+    from ._ticket_batch import TicketBatch as TicketBatch
+    from ._ticket_batch_errors_item import TicketBatchErrorsItem as TicketBatchErrorsItem
+    from ._ticket_batch_status import TicketBatchStatus as TicketBatchStatus
+    from ._ticket_page import TicketPage as TicketPage
+    from ._ticket_properties import TicketProperties as TicketProperties
+    from ._ticket_search_page import TicketSearchPage as TicketSearchPage
 
 _MODULES: dict[str, str] = {
-    "ActionConfirmationBody": "._action_confirmation_body",
-    "ActionHookActionBody": "._action_hook_action_body",
-    "ActionHookActionBodyHttpMethod": "._action_hook_action_body_http_method",
-    "ActionHookActionBodyType": "._action_hook_action_body_type",
-    "CardActions": "._card_actions",
-    "CardCreateRequest": "._card_create_request",
-    "CardDisplayBody": "._card_display_body",
-    "CardDisplayProperty": "._card_display_property",
-    "CardDisplayPropertyDataType": "._card_display_property_data_type",
-    "CardFetchBody": "._card_fetch_body",
-    "CardFetchBodyPatch": "._card_fetch_body_patch",
-    "CardListResponse": "._card_list_response",
-    "CardObjectTypeBody": "._card_object_type_body",
-    "CardObjectTypeBodyName": "._card_object_type_body_name",
-    "CardPatchRequest": "._card_patch_request",
-    "CardResponse": "._card_response",
-    "DisplayOption": "._display_option",
-    "DisplayOptionType": "._display_option_type",
+    "AssociatedId": "._associated_id",
+    "AssociationPage": "._association_page",
+    "AssociationSpec": "._association_spec",
+    "AssociationSpecTo": "._association_spec_to",
+    "AssociationSpecTypesItem": "._association_spec_types_item",
+    "AssociationSpecTypesItemAssociationCategory": "._association_spec_types_item_association_category",
+    "BatchReadRequest": "._batch_read_request",
+    "BatchReadRequestInputsItem": "._batch_read_request_inputs_item",
+    "Company": "._company",
+    "CompanyBatch": "._company_batch",
+    "CompanyBatchErrorsItem": "._company_batch_errors_item",
+    "CompanyBatchStatus": "._company_batch_status",
+    "CompanyPage": "._company_page",
+    "CompanyProperties": "._company_properties",
+    "CompanySearchPage": "._company_search_page",
+    "Contact": "._contact",
+    "ContactBatch": "._contact_batch",
+    "ContactBatchErrorsItem": "._contact_batch_errors_item",
+    "ContactBatchStatus": "._contact_batch_status",
+    "ContactPage": "._contact_page",
+    "ContactProperties": "._contact_properties",
+    "ContactSearchPage": "._contact_search_page",
+    "Deal": "._deal",
+    "DealBatch": "._deal_batch",
+    "DealBatchErrorsItem": "._deal_batch_errors_item",
+    "DealBatchStatus": "._deal_batch_status",
+    "DealPage": "._deal_page",
+    "DealProperties": "._deal_properties",
+    "DealSearchPage": "._deal_search_page",
     "Error": "._error",
-    "ErrorDetail": "._error_detail",
-    "IFrameActionBody": "._i_frame_action_body",
-    "IFrameActionBodyType": "._i_frame_action_body_type",
-    "IntegratorCardPayloadResponse": "._integrator_card_payload_response",
-    "IntegratorCardPayloadResponseResponseVersion": "._integrator_card_payload_response_response_version",
-    "IntegratorObjectResult": "._integrator_object_result",
-    "ObjectToken": "._object_token",
-    "ObjectTokenDataType": "._object_token_data_type",
-    "TopLevelActions": "._top_level_actions",
+    "ErrorErrorsItem": "._error_errors_item",
+    "GetOwnerIdProperty": "._get_owner_id_property",
+    "ObjectCreate": "._object_create",
+    "ObjectUpdate": "._object_update",
+    "Owner": "._owner",
+    "OwnerPage": "._owner_page",
+    "OwnerTeamsItem": "._owner_teams_item",
+    "OwnerType": "._owner_type",
+    "Paging": "._paging",
+    "PagingNext": "._paging_next",
+    "PagingPrev": "._paging_prev",
+    "PropertyHistoryEntry": "._property_history_entry",
+    "SearchFilter": "._search_filter",
+    "SearchFilterOperator": "._search_filter_operator",
+    "SearchRequest": "._search_request",
+    "SearchRequestFilterGroupsItem": "._search_request_filter_groups_item",
+    "SearchRequestSortsItem": "._search_request_sorts_item",
+    "SearchRequestSortsItemDirection": "._search_request_sorts_item_direction",
+    "Ticket": "._ticket",
+    "TicketBatch": "._ticket_batch",
+    "TicketBatchErrorsItem": "._ticket_batch_errors_item",
+    "TicketBatchStatus": "._ticket_batch_status",
+    "TicketPage": "._ticket_page",
+    "TicketProperties": "._ticket_properties",
+    "TicketSearchPage": "._ticket_search_page",
 }
 
 __all__ = [
-    "ActionConfirmationBody",
-    "ActionHookActionBody",
-    "ActionHookActionBodyHttpMethod",
-    "ActionHookActionBodyType",
-    "CardActions",
-    "CardCreateRequest",
-    "CardDisplayBody",
-    "CardDisplayProperty",
-    "CardDisplayPropertyDataType",
-    "CardFetchBody",
-    "CardFetchBodyPatch",
-    "CardListResponse",
-    "CardObjectTypeBody",
-    "CardObjectTypeBodyName",
-    "CardPatchRequest",
-    "CardResponse",
-    "DisplayOption",
-    "DisplayOptionType",
+    "AssociatedId",
+    "AssociationPage",
+    "AssociationSpec",
+    "AssociationSpecTo",
+    "AssociationSpecTypesItem",
+    "AssociationSpecTypesItemAssociationCategory",
+    "BatchReadRequest",
+    "BatchReadRequestInputsItem",
+    "Company",
+    "CompanyBatch",
+    "CompanyBatchErrorsItem",
+    "CompanyBatchStatus",
+    "CompanyPage",
+    "CompanyProperties",
+    "CompanySearchPage",
+    "Contact",
+    "ContactBatch",
+    "ContactBatchErrorsItem",
+    "ContactBatchStatus",
+    "ContactPage",
+    "ContactProperties",
+    "ContactSearchPage",
+    "Deal",
+    "DealBatch",
+    "DealBatchErrorsItem",
+    "DealBatchStatus",
+    "DealPage",
+    "DealProperties",
+    "DealSearchPage",
     "Error",
-    "ErrorDetail",
-    "IFrameActionBody",
-    "IFrameActionBodyType",
-    "IntegratorCardPayloadResponse",
-    "IntegratorCardPayloadResponseResponseVersion",
-    "IntegratorObjectResult",
-    "ObjectToken",
-    "ObjectTokenDataType",
-    "TopLevelActions",
+    "ErrorErrorsItem",
+    "GetOwnerIdProperty",
+    "ObjectCreate",
+    "ObjectUpdate",
+    "Owner",
+    "OwnerPage",
+    "OwnerTeamsItem",
+    "OwnerType",
+    "Paging",
+    "PagingNext",
+    "PagingPrev",
+    "PropertyHistoryEntry",
+    "SearchFilter",
+    "SearchFilterOperator",
+    "SearchRequest",
+    "SearchRequestFilterGroupsItem",
+    "SearchRequestSortsItem",
+    "SearchRequestSortsItemDirection",
+    "Ticket",
+    "TicketBatch",
+    "TicketBatchErrorsItem",
+    "TicketBatchStatus",
+    "TicketPage",
+    "TicketProperties",
+    "TicketSearchPage",
 ]
 
 

@@ -11,10 +11,11 @@ from .. import models as m
 class Error(Model):
     """Schema ``Error`` of the HubSpot API."""
 
-    category: str
-    correlation_id: str = field("correlationId")
     message: str
-    context: dict[str, list[str]] | Unset = UNSET
-    errors: list[m.ErrorDetail] | Unset = UNSET
-    links: dict[str, str] | Unset = UNSET
+    status: str | Unset = UNSET
+    correlation_id: str | Unset = field("correlationId", default=UNSET)
+    category: str | Unset = UNSET
     sub_category: str | Unset = field("subCategory", default=UNSET)
+    context: dict[str, list[str]] | Unset = UNSET
+    errors: list[m.ErrorErrorsItem] | Unset = UNSET
+    links: dict[str, str] | Unset = UNSET
