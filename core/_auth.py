@@ -58,10 +58,39 @@ class ApiKeyAuth(httpx.Auth):
         elif self.location is ApiKeyLocation.QUERY:
             request.url = request.url.copy_merge_params({self.name: self._value})
         else:
-            cookie = f"{self.name}={self._value}"
-            existing = request.headers.get("cookie")
-            request.headers["cookie"] = f"{existing}; {cookie}" if existing else cookie
+            _add_cookie(request, self.name, self._value)
         yield request
+
+    def restore_credentials(self, request: httpx.Request) -> None:
+        """Put the key back where httpx drops it on a redirect (query, cookie)."""
+        if self.location is ApiKeyLocation.QUERY and self.name not in request.url.params:
+            request.url = request.url.copy_merge_params({self.name: self._value})
+        elif self.location is ApiKeyLocation.COOKIE and not _has_cookie(request, self.name):
+            _add_cookie(request, self.name, self._value)
+
+
+def _add_cookie(request: httpx.Request, name: str, value: str) -> None:
+    cookie = f"{name}={value}"
+    existing = request.headers.get("cookie")
+    request.headers["cookie"] = f"{existing}; {cookie}" if existing else cookie
+
+
+def _has_cookie(request: httpx.Request, name: str) -> bool:
+    pairs = request.headers.get("cookie", "").split(";")
+    return any(pair.strip().partition("=")[0] == name for pair in pairs)
+
+
+def restore_credentials(auth: httpx.Auth | None, request: httpx.Request) -> None:
+    """Credentials carried in the query or a cookie, put back on a redirected request.
+
+    httpx follows a redirect by building a new request from ``Location``: headers are kept
+    (``Authorization`` only within the origin), but the query is the new URL's and the
+    ``Cookie`` header is dropped. Schemes that carry credentials there implement
+    ``restore_credentials``; the client calls it for each request to its own origin.
+    """
+    restore = getattr(auth, "restore_credentials", None)
+    if restore is not None:
+        restore(request)
 
 
 class BearerAuth(httpx.Auth):
@@ -456,7 +485,7 @@ class OAuth2Auth(httpx.Auth):
             await turn.failed(exc, code=_error_code(response), final=self._final is not None)
             raise
         shared = await turn.succeeded(token)
-        if shared is token:
+        if shared == token:
             await self._store(token)
         else:  # another process stored a token first: every process uses that one
             self._adopt(shared)

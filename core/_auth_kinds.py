@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING
 import attrs
 import httpx
 
-from ._auth import ApiKeyAuth, BasicAuth, BearerAuth, OAuth2Auth, OAuth2Token, TokenStore
+from ._auth import (
+    ApiKeyAuth,
+    BasicAuth,
+    BearerAuth,
+    OAuth2Auth,
+    OAuth2Token,
+    TokenStore,
+    restore_credentials,
+)
 from ._config import DEFAULT_CREDENTIAL_FIELDS, ApiKeyLocation, AuthenticationType
 from ._errors import ConfigurationError
 
@@ -38,7 +46,9 @@ class AuthKind:
             scheme.api_key_location is ApiKeyLocation.HEADER
         ):
             headers.append(scheme.api_key_name.lower())
-        headers.extend(name.lower() for _, where, name in scheme.extra_credentials if where == "header")
+        headers.extend(
+            name.lower() for _, where, name in scheme.extra_credentials if where == "header"
+        )
         return tuple(headers)
 
     def credential_params(self, scheme: AuthScheme) -> tuple[str, ...]:
@@ -148,7 +158,16 @@ class ExtraCredentialsAuth(httpx.Auth):
             else:
                 request.url = request.url.copy_merge_params({name: value})
 
-    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def restore_credentials(self, request: httpx.Request) -> None:
+        """Put query credentials back after a redirect (see `restore_credentials`)."""
+        for location, name, value in self._extra:
+            if location == "query" and name not in request.url.params:
+                request.url = request.url.copy_merge_params({name: value})
+        restore_credentials(self._inner, request)
+
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
         self._add(request)
         if self._inner is None:
             yield request

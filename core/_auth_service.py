@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from ._auth import OAuth2Auth, TokenStore
+from ._auth import OAuth2Auth, TokenStore, restore_credentials
 from ._auth_kinds import AUTH_KINDS, build_auth, choose_scheme, secret_values
 from ._config import AuthenticationType, AuthScheme, ConnectorConfig
 from ._errors import AuthenticationError, ConfigurationError
@@ -53,6 +53,9 @@ class _CurrentAuth(httpx.Auth):
             yield request
             return
         yield from auth.sync_auth_flow(request)
+
+    def restore_credentials(self, request: httpx.Request) -> None:
+        restore_credentials(self._service.auth, request)
 
 
 class BaseAuthenticationService(IAuthenticationService):

@@ -52,6 +52,21 @@ def _to_enum(enum_type: type[_E], field: str, value: Any) -> _E:
         ) from None
 
 
+def _to_webhook_scheme(value: Any) -> str | None:
+    """A `connectory.core.webhooks` scheme name (``github``, ``stripe``...), or None."""
+    from .webhooks import WEBHOOK_SCHEMES  # imported on use: few configs name a scheme
+
+    if value is None:
+        return None
+    name = value.strip().lower() if isinstance(value, str) else None
+    if name not in WEBHOOK_SCHEMES:
+        valid = ", ".join(sorted(WEBHOOK_SCHEMES))
+        raise ConfigurationError(
+            f"webhook_scheme: unknown scheme {value!r}; expected one of: {valid}"
+        )
+    return name
+
+
 def connector_key(value: Any) -> str:
     """A connector's registry key: a `ConnectorType` member when connectory ships that
     connector, else the plain name (a connector generated from any spec)."""
@@ -194,7 +209,8 @@ class RetryPolicy:
     """When and how long to retry a failed request.
 
     Connection errors, 408, 429 and 5xx are retried with exponential backoff and jitter,
-    for idempotent methods only (POST and PATCH only with an ``Idempotency-Key`` header),
+    for idempotent methods only (POST and PATCH only with an ``Idempotency-Key`` header;
+    any method after a 429, which refuses a request before the server acts on it),
     bounded by `attempts` and by `timeout` seconds in all. A ``Retry-After`` up to
     `retry_after_cap` seconds is obeyed; a longer one is not waited for: the error is raised.
     """
@@ -295,7 +311,9 @@ def _to_extra(value: Any) -> tuple[tuple[str, str, str], ...]:
         where = f"extra_credentials[{index}]"
         if isinstance(item, Mapping):
             item = (item.get("field"), item.get("in", "header"), item.get("name"))
-        if not (isinstance(item, Sequence) and len(item) == 3 and all(isinstance(x, str) for x in item)):
+        if not (
+            isinstance(item, Sequence) and len(item) == 3 and all(isinstance(x, str) for x in item)
+        ):
             raise ConfigurationError(f"{where}: expected {{field: F, in: header|query, name: N}}")
         field, location, name = item
         if location not in ("header", "query"):
@@ -409,6 +427,9 @@ class ConnectorConfig:
     rate_limits: RateLimits = attrs.field(factory=RateLimits, converter=_to_rate_limits)
     scopes: tuple[str, ...] = attrs.field(factory=tuple, converter=_str_tuple)
     webhook_support: bool = False
+    # How the vendor signs webhook deliveries (a `connectory.core.webhooks` scheme name);
+    # setting it sets `webhook_support` too.
+    webhook_scheme: str | None = attrs.field(default=None, converter=_to_webhook_scheme)
     batch_operations: bool = False
     real_time_sync: bool = False
     credential_fields: tuple[str, ...] = attrs.field(
@@ -446,6 +467,8 @@ class ConnectorConfig:
 
     def __attrs_post_init__(self) -> None:
         self.auth_schemes  # noqa: B018 - validates the primary scheme now, naming the field
+        if self.webhook_scheme is not None and not self.webhook_support:
+            object.__setattr__(self, "webhook_support", True)  # frozen: set once, here
 
     @property
     def auth_schemes(self) -> tuple[AuthScheme, ...]:

@@ -9,8 +9,9 @@ the HTTP client (which authenticates through the auth service), then the data se
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any, ClassVar, TypedDict, TypeVar, Unpack, overload
+from collections.abc import Callable, Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypedDict, TypeVar, Unpack, overload
 
 import attrs
 import httpx
@@ -25,13 +26,19 @@ from ._errors import AuthenticationError, ConfigurationError, ConnectorError, Pe
 from ._http import ConnectorHttpClient, RequestOptions
 from ._interfaces import Credentials, IConnectorService, IErrorHandlingService
 from ._monitoring import MonitoringService
+from ._otel import connector_tracing
 from ._ratelimit import RateLimitBackend, RateLimiter
 from ._redact import get_logger, install_log_redaction
 from ._transport import ConnectorTransport, origin_of
 from .models import UNSET
 from .resources import APIResource
+from .state import StateBackend, coordinated_token_store, resolve_state
+
+if TYPE_CHECKING:
+    from .webhooks import ConnectorWebhooks, ReplayGuard, WebhookSecret, WebhookVerifier
 
 T = TypeVar("T")
+E = TypeVar("E")
 C = TypeVar("C", bound="BaseConnectorService")
 
 
@@ -43,7 +50,16 @@ class ConnectorOptions(TypedDict, total=False):
     ``rate_limit_backend``: share admission state with other connectors or processes;
     ``token_store``: called with every new OAuth2 token; ``base_url``, ``timeout``,
     ``retry``, ``strict_decoding``: override the config's; the services replace the
-    defaults the seed names.
+    defaults the seed names. ``state``: where rate limits and OAuth2 tokens are shared
+    with other processes, a URL (``redis://...``) or a `connectory.core.state` backend;
+    without it, the ``CONNECTORY_STATE_URL`` environment variable, else this connector's
+    own memory. ``state_fallback="memory"``: use memory, with a warning, when the state's
+    server cannot be reached. ``telemetry=False``: no OpenTelemetry spans or metrics from
+    this connector (docs/observability.md). ``webhook_secret``: the secret (Box: the two
+    keys, a tuple) that ``connector.webhooks`` verifies deliveries with, a credential kept
+    out of logs; ``webhook_replay_guard``: where accepted deliveries are remembered (a
+    `connectory.core.webhooks.ReplayGuard` shared by the processes behind one endpoint,
+    or False); see docs/webhooks.md.
     """
 
     logger: logging.Logger
@@ -58,6 +74,11 @@ class ConnectorOptions(TypedDict, total=False):
     timeout: float
     retry: RetryPolicy | Mapping[str, Any]
     strict_decoding: bool
+    state: str | StateBackend
+    state_fallback: Literal["memory"]
+    telemetry: bool
+    webhook_secret: WebhookSecret
+    webhook_replay_guard: ReplayGuard | bool
 
 
 _CONFIG_OPTIONS = ("rate_limits", "base_url", "timeout", "retry", "strict_decoding")
@@ -75,6 +96,8 @@ class Parts:
     monitoring_service: MonitoringService
     rate_limiter: RateLimiter
     http: ConnectorHttpClient
+    state: StateBackend | None = None
+    webhook_verifier: WebhookVerifier | None = None
 
 
 def configured(config: ConnectorConfig, options: Mapping[str, Any]) -> ConnectorConfig:
@@ -99,14 +122,17 @@ def assemble(
         )
     install_log_redaction()
     config = configured(config, options)
+    webhook_verifier = _webhook_verifier(config, options)
     slug = config.slug
     logger = options.get("logger") or get_logger(f"connectory.{slug}")
     errors = options.get("error_service") or BaseErrorHandlingService(logger)
-    monitor = options.get("monitoring_service") or MonitoringService(slug)
+    telemetry = options.get("telemetry", True)
+    monitor = options.get("monitoring_service") or MonitoringService(slug, telemetry=telemetry)
+    state = _shared_state(options)
     limiter = options.get("rate_limiter") or RateLimiter(
         config.rate_limits,
         key=slug,
-        backend=options.get("rate_limit_backend"),
+        backend=options.get("rate_limit_backend") or (state.rate_limits if state else None),
         max_wait=config.retry.retry_after_cap,
         lease=config.timeout * config.retry.attempts + 60.0,
     )
@@ -124,13 +150,15 @@ def assemble(
         retry=config.retry,
         limiter=limiter,
         monitor=monitor,
+        tracing=connector_tracing(slug) if telemetry else None,
         trusted_origins=tuple(trusted),
         credential_headers=tuple(headers),
         credential_params=tuple(params),
     )
-    auth = auth_service_class(
-        logger, config, token_store=options.get("token_store"), transport=transport
-    )
+    token_store = options.get("token_store")
+    if state is not None:
+        token_store = coordinated_token_store(state, token_store)
+    auth = auth_service_class(logger, config, token_store=token_store, transport=transport)
     http = ConnectorHttpClient(
         config,
         transport=transport,
@@ -138,9 +166,33 @@ def assemble(
         error_service=errors,
         monitor=monitor,
         limiter=limiter,
+        state=state,
     )
     data = data_service_class(logger, config, auth, http)
-    return Parts(logger, config, auth, data, errors, monitor, limiter, http)
+    return Parts(
+        logger, config, auth, data, errors, monitor, limiter, http, state, webhook_verifier
+    )
+
+
+def _webhook_verifier(
+    config: ConnectorConfig, options: Mapping[str, Any]
+) -> WebhookVerifier | None:
+    """The verifier of the ``webhook_secret`` option, or None; built (and its secret checked
+    and registered for redaction) with the connector, so a bad secret fails here."""
+    if options.get("webhook_secret") is None:
+        return None
+    from .webhooks import connector_verifier, webhook_secret_values
+
+    secret = webhook_secret_values(config, options["webhook_secret"])
+    assert secret is not None
+    return connector_verifier(
+        config, secret, replay_guard=options.get("webhook_replay_guard", True)
+    )
+
+
+def _shared_state(options: Mapping[str, Any]) -> StateBackend | None:
+    """The `state` option, else the one ``CONNECTORY_STATE_URL`` names, else None."""
+    return resolve_state(options.get("state"), fallback=options.get("state_fallback"))
 
 
 class _EscapeHatch(APIResource):
@@ -162,6 +214,10 @@ class BaseConnectorService(IConnectorService):
     # The registry key and default config of a generated connector.
     connector_name: ClassVar[str | None] = None
     default_config: ClassVar[ConnectorConfig | None] = None
+    # Where limits and tokens are shared with other processes (the `state` option).
+    state: StateBackend | None = None
+    # What verifies webhook deliveries (from the `webhook_secret` option).
+    _webhook_verifier: WebhookVerifier | None = None
 
     def __init__(
         self,
@@ -186,6 +242,7 @@ class BaseConnectorService(IConnectorService):
             monitoring_service or self.http.monitor or MonitoringService(config.slug)
         )
         self.rate_limiter = rate_limiter or self.http.limiter or RateLimiter(config.rate_limits)
+        self.state = self.http.state
         self.connected = False
         self._hatch = _EscapeHatch(self)
 
@@ -220,6 +277,7 @@ class BaseConnectorService(IConnectorService):
             rate_limiter=parts.rate_limiter,
             http=parts.http,
         )
+        self._webhook_verifier = parts.webhook_verifier
         given = {k: v for k, v in credentials.items() if v is not None}
         if given:
             self.auth_service.set_credentials(given)
@@ -227,6 +285,39 @@ class BaseConnectorService(IConnectorService):
     def __repr__(self) -> str:
         state = "connected" if self.connected else "not connected"
         return f"{type(self).__name__}({self.config.slug!r}, {state})"
+
+    @cached_property
+    def webhooks(self) -> ConnectorWebhooks[Any]:
+        """This connector's webhook deliveries, verified with its vendor's scheme and the
+        ``webhook_secret`` option::
+
+            event = connector.webhooks.unwrap(headers, body)
+
+        Here `unwrap` returns the parsed JSON; generated connectors whose definition names
+        event schemas return their models. Raises `ConfigurationError` when the connector
+        has no webhook scheme or was built without ``webhook_secret``.
+        """
+        from .webhooks import parsed_json
+
+        return self._webhooks(parsed_json)
+
+    def _webhooks(self, events: Callable[[httpx.Headers, Any], E]) -> ConnectorWebhooks[E]:
+        """`webhooks` with `events` deciding the type of each delivery."""
+        from .webhooks import ConnectorWebhooks
+
+        slug = self.config.slug
+        if self.config.webhook_scheme is None:
+            raise ConfigurationError(
+                f"{slug}: the connector has no webhook scheme (ConnectorConfig.webhook_scheme), "
+                "so connector.webhooks cannot verify deliveries"
+            )
+        if self._webhook_verifier is None:
+            raise ConfigurationError(
+                f"{slug}: connector.webhooks needs the webhook_secret option: pass "
+                f"webhook_secret=... when building the connector ({self.config.webhook_scheme} "
+                "scheme)"
+            )
+        return ConnectorWebhooks(self._webhook_verifier, events)
 
     def use_credentials(self, credentials: Credentials) -> None:
         """Authenticate every later request with `credentials` (validated now, not sent)."""
@@ -240,6 +331,8 @@ class BaseConnectorService(IConnectorService):
         at once when the vendor rejects the credentials, and `ConfigurationError` for
         malformed credentials.
         """
+        if self.state is not None:
+            await self.state.check()  # a state server that is down fails here, by its URL
         await self.auth_service.authenticate(credentials)
         self.connected = await self.test_connection()
         self.monitoring_service.connected = self.connected
@@ -350,6 +443,8 @@ class BaseConnectorService(IConnectorService):
     async def close(self) -> None:
         await self.http.aclose()
         self.auth_service.forget()
+        if self.state is not None:
+            await self.state.aclose()
         if self.connected:
             self.monitoring_service.record_event(
                 "connector_closed", {"connector_type": str(self.connector_type)}

@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
+from . import _batch
+from ._batch import DEFAULT_BATCH_CONCURRENCY, BatchEndpoint, BatchResult
 from ._config import ConnectorConfig
-from ._errors import ConfigurationError, NotFoundError
+from ._errors import ConfigurationError, ConnectorError, DecodeError, NotFoundError
 from ._http import ConnectorHttpClient
+from ._incremental import (
+    Changes,
+    Checkpoint,
+    Cursor,
+    IncrementalCursor,
+    IncrementalSync,
+    starting_checkpoint,
+)
 from ._interfaces import IAuthenticationService, IDataService
 from ._pagination import NoPagination, Page, PageRequest, Paginator, get_path
 from ._ratelimit import RateLimiter
 from ._redact import get_logger
 from .models import decode_with_deviations
 from .resources import AsyncPager, encode_query, parse_json, path_value
+
+if TYPE_CHECKING:
+    from .state import CheckpointStore
 
 
 @attrs.frozen(kw_only=True)
@@ -38,6 +52,8 @@ class Resource:
     list_body: Mapping[str, Any] | None = None
     description: str | None = None
     item: Callable[[], Any] | None = None  # the item model, looked up on first use
+    batch: BatchEndpoint | None = None  # the vendor's own batch read, if it has one
+    incremental: IncrementalCursor | None = None  # how to list only what changed
 
 
 _CONTROL = ("max_pages", "max_items", "raw")
@@ -51,6 +67,10 @@ class BaseDataService(IDataService):
     the resource's model when it has one; ``raw=True`` gives the JSON objects the seed
     promised. ``max_pages`` and ``max_items`` bound a walk; every other keyword is a
     parameter of the list operation (path parameters fill its path).
+
+    `batch_get_metadata` fetches many items by id (see ``connectory.core._batch``);
+    `changes` and `sync` list what changed since a checkpoint, for resources that declare
+    an `IncrementalCursor` (see ``connectory.core._incremental``).
     """
 
     RESOURCES: ClassVar[Sequence[Resource]] = ()
@@ -123,17 +143,7 @@ class BaseDataService(IDataService):
     ) -> AsyncPager[Any]:
         """The listing of a resource as a pager (items typed unless ``raw``)."""
         resource = self._resource_for_path(path)
-        query = dict(params)
-        url = self._fill(resource.list_path, query)
-        grouped: dict[str, Any] = {}
-        for key, value in encode_query(query):
-            grouped.setdefault(key, []).append(value)
-        request = PageRequest(
-            method=resource.list_method,
-            url=url,
-            params={k: v[0] if len(v) == 1 else v for k, v in grouped.items()},
-            json=dict(resource.list_body) if resource.list_body is not None else None,
-        )
+        request = self._list_request(resource, params)
         item = resource.item() if resource.item is not None and not raw else Any
         return AsyncPager(
             self.http,
@@ -147,14 +157,33 @@ class BaseDataService(IDataService):
             operation=resource.list_operation or f"list_{resource.name}",
         )
 
+    def _list_request(self, resource: Resource, params: Mapping[str, Any]) -> PageRequest:
+        query = dict(params)
+        url = self._fill(resource.list_path, query)
+        grouped: dict[str, Any] = {}
+        for key, value in encode_query(query):
+            grouped.setdefault(key, []).append(value)
+        return PageRequest(
+            method=resource.list_method,
+            url=url,
+            params={k: v[0] if len(v) == 1 else v for k, v in grouped.items()},
+            json=dict(resource.list_body) if resource.list_body is not None else None,
+        )
+
     async def iter_pages(self, path: str, **params: Any) -> AsyncIterator[Page[Any]]:
         async for page in self.pager(path, **params).pages():
             yield page
 
-    async def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
-        """Every item of a resource, fetched lazily page by page."""
-        async for item in self.pager(path, **params):
-            yield item
+    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+        """Every item of a resource, fetched lazily page by page.
+
+        With ``since=`` (a `Checkpoint`, a cursor value, or None for everything), only the
+        items changed since, as `changes` lists them; the result is then a `Changes`,
+        whose ``checkpoint`` is where the next listing starts.
+        """
+        if "since" in params:
+            return self.changes(path, **params)
+        return aiter(self.pager(path, **params))
 
     def describe_resources(self) -> list[dict[str, Any]]:
         return [
@@ -190,18 +219,25 @@ class BaseDataService(IDataService):
             raise ConfigurationError(
                 f"{self.config.slug}: resource {target.name!r} has no get operation"
             )
+        try:
+            return await self._get_one(target, item_id, params, raw=raw)
+        except NotFoundError:
+            return None
+
+    async def _get_one(
+        self, target: Resource, item_id: str, params: Mapping[str, Any], *, raw: bool
+    ) -> Any | None:
+        """One item by the resource's get operation; raises `NotFoundError` for none."""
+        assert target.get_path is not None
         query = dict(params)
         query[target.id_param] = item_id
         url = self._fill(target.get_path, query)
-        try:
-            response = await self.http.request(
-                "GET",
-                url,
-                params=encode_query(query) or None,
-                operation=target.get_operation or f"get_{target.name}",
-            )
-        except NotFoundError:
-            return None
+        response = await self.http.request(
+            "GET",
+            url,
+            params=encode_query(query) or None,
+            operation=target.get_operation or f"get_{target.name}",
+        )
         item = get_path(parse_json(response.content), target.item_path)
         if target.item is not None and not raw and isinstance(item, dict):
             decoded, _ = decode_with_deviations(
@@ -210,6 +246,289 @@ class BaseDataService(IDataService):
             return decoded
         # An empty body (some specs allow one) reads as None.
         return item if isinstance(item, dict) or item is None else {"value": item}
+
+    # -- many items by id
+
+    def _batch_target(self, resource: str | None) -> Resource:
+        if resource is not None:
+            target = self.resource(resource.strip("/"))
+            if target.get_path is None and target.batch is None:
+                raise ConfigurationError(
+                    f"{self.config.slug}: resource {target.name!r} has no get operation "
+                    "and no batch endpoint"
+                )
+            return target
+        for candidate in self._resources.values():
+            if candidate.get_path or candidate.batch:
+                return candidate
+        raise ConfigurationError(f"{self.config.slug}: no resource supports get or a batch read")
+
+    async def batch_get_metadata(
+        self,
+        item_ids: Iterable[str],
+        resource: str | None = None,
+        *,
+        concurrency: int = DEFAULT_BATCH_CONCURRENCY,
+        use_batch_endpoint: bool = True,
+        raw: bool = False,
+        **params: Any,
+    ) -> list[BatchResult[Any]]:
+        """Many items of one resource by id: one `BatchResult` per id, in input order.
+
+        Each id's failure (`NotFoundError`, `ServerError` after retries, ...) is in its
+        result, never raised for the lot. At most `concurrency` requests are under way at
+        once, each through the connector's auth, rate limiter, retries and metrics. A
+        resource with a vendor batch endpoint uses it, chunked to its maximum size, unless
+        ``use_batch_endpoint=False``; `params` then go to the endpoint's body (or query),
+        else to each get request. Repeated ids are fetched once. After an
+        `AuthenticationError`, the ids not yet sent fail with it unsent.
+        """
+        _batch.check_concurrency(concurrency)
+        ids = _batch.check_ids(item_ids)
+        target = self._batch_target(resource)
+        distinct = list(dict.fromkeys(ids))
+        outcomes = _batch.Outcomes()
+        if target.batch is not None and (use_batch_endpoint or target.get_path is None):
+            await self._batch_via_endpoint(
+                target, target.batch, distinct, params, raw, outcomes, concurrency
+            )
+        else:
+            await self._batch_via_gets(target, distinct, params, raw, outcomes, concurrency)
+        return outcomes.in_order(ids)
+
+    async def _batch_via_gets(
+        self,
+        target: Resource,
+        ids: Sequence[str],
+        params: Mapping[str, Any],
+        raw: bool,
+        outcomes: _batch.Outcomes,
+        concurrency: int,
+    ) -> None:
+        assert target.get_path is not None
+        self._fill(target.get_path, {**params, target.id_param: "-"})  # bad input: raise now
+        operation = target.get_operation or f"get_{target.name}"
+
+        async def fetch(item_id: str) -> None:
+            if outcomes.fatal is not None:
+                outcomes.failed(item_id, outcomes.fatal)
+                return
+            try:
+                item = await self._get_one(target, item_id, params, raw=raw)
+            except ConnectorError as exc:
+                outcomes.failed(item_id, exc)
+                return
+            if item is None:
+                outcomes.failed(
+                    item_id,
+                    DecodeError(
+                        f"{item_id!r}: the answer has no item",
+                        connector=self.config.slug,
+                        operation=operation,
+                    ),
+                )
+            else:
+                outcomes.succeeded(item_id, item)
+
+        await _batch.run_bounded(ids, fetch, concurrency)
+
+    async def _batch_via_endpoint(
+        self,
+        target: Resource,
+        endpoint: BatchEndpoint,
+        ids: Sequence[str],
+        params: Mapping[str, Any],
+        raw: bool,
+        outcomes: _batch.Outcomes,
+        concurrency: int,
+    ) -> None:
+        extra = dict(params)
+        url = self._fill(endpoint.path, extra)
+        operation = endpoint.operation or f"batch_{target.name}"
+        model = target.item() if target.item is not None and not raw else None
+        slug = self.config.slug
+
+        async def read(chunk: Sequence[str]) -> None:
+            if outcomes.fatal is not None:
+                for item_id in chunk:
+                    outcomes.failed(item_id, outcomes.fatal)
+                return
+            sent = [
+                item_id if endpoint.id_key is None else {endpoint.id_key: item_id}
+                for item_id in chunk
+            ]
+            body: dict[str, Any] | None = None
+            query: list[tuple[str, str]] = []
+            if endpoint.location == "query":
+                query = [(endpoint.ids_param, ",".join(chunk)), *encode_query(extra)]
+                body = dict(endpoint.body) if endpoint.body else None
+            else:
+                body = {**(endpoint.body or {}), **extra, endpoint.ids_param: sent}
+            try:
+                response = await self.http.request(
+                    endpoint.method,
+                    url,
+                    params=query or None,
+                    json=body,
+                    operation=operation,
+                    safe=True,  # a read, whatever its method: retried like a GET
+                )
+                data = parse_json(response.content)
+            except ConnectorError as exc:
+                for item_id in chunk:
+                    outcomes.failed(item_id, exc)
+                return
+            results = get_path(data, endpoint.results_path)
+            if not isinstance(results, list):
+                where = repr(endpoint.results_path) if endpoint.results_path else "the top level"
+                error = DecodeError(
+                    f"the batch answer has no list of items at {where}",
+                    connector=slug,
+                    operation=operation,
+                )
+                for item_id in chunk:
+                    outcomes.failed(item_id, error)
+                return
+            found: dict[str, Any] = {}
+            for entry in results:
+                value = get_path(entry, target.id_field)
+                if isinstance(entry, dict) and value is not None:
+                    found.setdefault(str(value), entry)
+            messages = (
+                _batch.error_messages(get_path(data, endpoint.errors_path))
+                if endpoint.errors_path
+                else {}
+            )
+            for item_id in chunk:
+                entry = found.get(item_id)
+                if entry is None:
+                    outcomes.failed(
+                        item_id,
+                        _batch.missing(
+                            item_id, messages.get(item_id), connector=slug, operation=operation
+                        ),
+                    )
+                    continue
+                if model is None:
+                    outcomes.succeeded(item_id, entry)
+                    continue
+                try:
+                    decoded, _ = decode_with_deviations(
+                        model, entry, strict=self.config.strict_decoding
+                    )
+                except ConnectorError as exc:
+                    outcomes.failed(item_id, exc)
+                else:
+                    outcomes.succeeded(item_id, decoded)
+
+        await _batch.run_bounded(_batch.chunks(ids, endpoint.max_size), read, concurrency)
+
+    # -- what changed since a checkpoint
+
+    def _incremental_target(self, path: str) -> tuple[Resource, IncrementalCursor]:
+        target = self._resource_for_path(path)
+        if target.incremental is None:
+            with_cursor = [r.name for r in self._resources.values() if r.incremental] or ["none"]
+            raise ConfigurationError(
+                f"{self.config.slug}: resource {target.name!r} declares no incremental cursor; "
+                f"resources that do: {', '.join(with_cursor)}"
+            )
+        return target, target.incremental
+
+    def changes(
+        self,
+        path: str,
+        *,
+        since: Checkpoint | Cursor | _dt.datetime | _dt.date | None = None,
+        raw: bool = False,
+        max_pages: int | None = None,
+        max_items: int | None = None,
+        **params: Any,
+    ) -> Changes[Any]:
+        """The items of a resource changed since `since`, typed unless ``raw``.
+
+        `since`: a `Checkpoint` (from an earlier listing's ``checkpoint``), a cursor value
+        or sync token to start from, or None for everything. Iterate it (items, or
+        ``.pages()``), then read ``.checkpoint`` for where the next listing starts; it
+        covers exactly the items handed out so far. Other keywords are parameters of the
+        list operation, as for `iter_items`.
+        """
+        target, cursor = self._incremental_target(path)
+        request = self._list_request(target, params)
+        return Changes(
+            http=self.http,
+            resource=target.name,
+            cursor=cursor,
+            request=request,
+            paginator=target.paginator,
+            items_path=target.items_path,
+            id_field=target.id_field,
+            item=target.item() if target.item is not None and not raw else Any,
+            strict=self.config.strict_decoding,
+            since=starting_checkpoint(since, cursor.kind),
+            operation=target.list_operation or f"list_{target.name}",
+            hidden_params=getattr(self.http.transport, "_credential_params", ()),
+            max_pages=max_pages,
+            max_items=max_items,
+        )
+
+    def sync(
+        self,
+        path: str,
+        *,
+        key: str | None = None,
+        store: CheckpointStore | str | None = None,
+        raw: bool = False,
+        max_pages: int | None = None,
+        max_items: int | None = None,
+        **params: Any,
+    ) -> IncrementalSync[Any]:
+        """An incremental sync of a resource that resumes from its stored checkpoint.
+
+        `key` names the checkpoint (default: the resource's name; give each listing with
+        other parameters a key of its own); it is stored as ``sync:<connector>:<key>``.
+        `store`: a `CheckpointStore`, or a state URL (``file:///dir``, ``redis://...``,
+        ``memory://``); default: the connector's ``state``. See `IncrementalSync`.
+        """
+        target, _ = self._incremental_target(path)
+        checkpoints = self._checkpoint_store(store)
+        name = key if key is not None else target.name
+        if not isinstance(name, str) or not name:
+            raise ConfigurationError(f"sync: key: expected a non-empty string, got {name!r}")
+
+        def open_changes(checkpoint: Checkpoint | None) -> Changes[Any]:
+            return self.changes(
+                path,
+                since=checkpoint,
+                raw=raw,
+                max_pages=max_pages,
+                max_items=max_items,
+                **params,
+            )
+
+        open_changes(None)  # bad parameters fail here, before anything is read
+        return IncrementalSync(
+            open_changes=open_changes,
+            store=checkpoints,
+            key=f"sync:{self.config.slug}:{name}",
+            runner=self.http.sync,
+        )
+
+    def _checkpoint_store(self, store: CheckpointStore | str | None) -> CheckpointStore:
+        from .state import state_backend_from_url
+
+        if isinstance(store, str):
+            return state_backend_from_url(store).checkpoints
+        if store is not None:
+            return store
+        state = self.http.state
+        if state is None:
+            raise ConfigurationError(
+                f"{self.config.slug}: sync needs a checkpoint store: pass store= (a "
+                "CheckpointStore or a URL such as file:///var/lib/app/checkpoints), or give "
+                "the connector state="
+            )
+        return state.checkpoints
 
     # sync twins
 
@@ -222,4 +541,9 @@ class BaseDataService(IDataService):
         return self.http.sync.run(self.get_item_metadata(item_id, resource, **params))
 
     def iter_items_sync(self, path: str, **params: Any) -> Iterator[Any]:
-        return self.http.sync.iterate(self.iter_items(path, **params))
+        return self.http.sync.iterate(aiter(self.iter_items(path, **params)))
+
+    def batch_get_metadata_sync(
+        self, item_ids: Iterable[str], resource: str | None = None, **params: Any
+    ) -> list[BatchResult[Any]]:
+        return self.http.sync.run(self.batch_get_metadata(item_ids, resource, **params))

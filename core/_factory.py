@@ -14,11 +14,11 @@ from __future__ import annotations
 import logging
 import pkgutil
 from collections.abc import Mapping
-from importlib.metadata import EntryPoint, entry_points
-from typing import Any, Generic, TypeVar, Unpack, overload
+from typing import TYPE_CHECKING, Any, Generic, Unpack, overload
 
 import attrs
 import httpx
+from typing_extensions import TypeVar  # `default=` (PEP 696) before Python 3.13
 
 from ._auth import TokenStore
 from ._auth_service import BaseAuthenticationService
@@ -31,9 +31,14 @@ from ._monitoring import MonitoringService
 from ._ratelimit import RateLimitBackend, RateLimiter
 from ._redact import get_logger, install_log_redaction
 
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
 ENTRY_POINT_GROUP = "connectory.connectors"
 
-C = TypeVar("C", bound=BaseConnectorService)
+# The connector a registration or builder makes; an unparametrised `ConnectorBuilder(factory)`
+# makes the base class until `for_connector_type` names one.
+C = TypeVar("C", bound=BaseConnectorService, default=BaseConnectorService)
 C2 = TypeVar("C2", bound=BaseConnectorService)
 
 
@@ -68,7 +73,7 @@ class ConnectorRegistration(Generic[C]):
             data_service_class=self.data_service_class,
             **options,
         )
-        return cls(
+        connector = cls(
             parts.logger,
             self.connector_type,
             parts.config,
@@ -79,15 +84,22 @@ class ConnectorRegistration(Generic[C]):
             rate_limiter=parts.rate_limiter,
             http=parts.http,
         )
+        # Set afterwards: the seed's constructors have no parameter for it.
+        connector._webhook_verifier = parts.webhook_verifier
+        return connector
 
 
 def _installed_entry_points() -> dict[str, EntryPoint]:
+    from importlib.metadata import entry_points  # slow to import: only when discovering
+
     return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
 def _generated_packages() -> dict[str, EntryPoint]:
     """Connector packages under ``connectory.connectors``, registered or not: a connector
     generated a moment ago is usable before the project is reinstalled."""
+    from importlib.metadata import EntryPoint
+
     try:
         import connectory.connectors as package
     except ImportError:  # pragma: no cover - a core installed without the connectors

@@ -8,12 +8,13 @@ is sent, and maps any failure to a `ConnectorError`.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Mapping
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import httpx
 
-from ._auth import OPERATION_EXTENSION
+from ._auth import OPERATION_EXTENSION, restore_credentials
 from ._config import ConnectorConfig, check_header_value
 from ._errors import ConfigurationError, ConnectorError
 from ._interfaces import IErrorHandlingService
@@ -21,14 +22,27 @@ from ._monitoring import MonitoringService
 from ._pagination import PageRequest
 from ._ratelimit import RateLimiter
 from ._sync import SyncRunner
-from ._transport import ATTEMPTS_EXTENSION, STREAM_EXTENSION, ConnectorTransport
+from ._transport import (
+    ATTEMPTS_EXTENSION,
+    SAFE_EXTENSION,
+    STREAM_EXTENSION,
+    ConnectorTransport,
+)
 
-try:
-    from importlib.metadata import version as _version
+if TYPE_CHECKING:
+    from .state import StateBackend
 
-    _USER_AGENT = f"connectory/{_version('connectory')}"
-except Exception:  # pragma: no cover - running from a source tree without metadata
-    _USER_AGENT = "connectory"
+
+@functools.cache
+def _user_agent() -> str:
+    """``connectory/<version>``, read once, when the first client is built (importing
+    importlib.metadata takes longer than importing a connector)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"connectory/{version('connectory')}"
+    except PackageNotFoundError:  # pragma: no cover - a source tree without metadata
+        return "connectory"
 
 
 class RequestOptions(TypedDict, total=False):
@@ -72,14 +86,16 @@ class ConnectorHttpClient:
         error_service: IErrorHandlingService,
         monitor: MonitoringService | None = None,
         limiter: RateLimiter | None = None,
+        state: StateBackend | None = None,
     ) -> None:
         self.config = config
         self.error_service = error_service
         self.monitor = monitor
         self.limiter = limiter
+        self.state = state  # shared with other processes: limits, tokens, checkpoints
         self.transport = transport
         self.sync = SyncRunner(config.slug)
-        headers = {"User-Agent": _USER_AGENT, "Accept": "application/json"}
+        headers = {"User-Agent": _user_agent(), "Accept": "application/json"}
         headers.update(config.default_headers)
         self._client = httpx.AsyncClient(
             base_url=config.base_url,
@@ -88,11 +104,22 @@ class ConnectorHttpClient:
             timeout=config.timeout,
             headers=headers,
             follow_redirects=True,
+            event_hooks={"request": [self._on_request]},
         )
+        self._auth = auth
+        base = self._client.base_url
+        self._origin = (base.scheme, base.host, base.port)
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:
         return f"ConnectorHttpClient(base_url={self.config.base_url!r})"
+
+    async def _on_request(self, request: httpx.Request) -> None:
+        """Each request httpx sends, redirect hops included: a hop within the API's origin
+        gets back the query and cookie credentials httpx left behind."""
+        url = request.url
+        if (url.scheme, url.host, url.port) == self._origin:
+            restore_credentials(self._auth, request)
 
     @property
     def base_url(self) -> httpx.URL:
@@ -122,11 +149,15 @@ class ConnectorHttpClient:
         headers: Mapping[str, str] | None = None,
         options: Mapping[str, Any] | None = None,
         stream: bool = False,
+        safe: bool = False,
     ) -> httpx.Request:
-        """The request `request` would send, with the per-call `options` applied."""
+        """The request `request` would send, with the per-call `options` applied. `safe`:
+        a read whatever its method, so retried as a GET would be."""
         extensions: dict[str, Any] = {OPERATION_EXTENSION: operation}
         if stream:
             extensions[STREAM_EXTENSION] = True
+        if safe:
+            extensions[SAFE_EXTENSION] = True
         timeout: Any = httpx.USE_CLIENT_DEFAULT
         all_headers: dict[str, str] = dict(headers or {})
         if options:
@@ -170,6 +201,7 @@ class ConnectorHttpClient:
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         options: Mapping[str, Any] | None = None,
+        safe: bool = False,
     ) -> httpx.Response:
         """Send one request and return its successful response (body read); raise a
         `ConnectorError` for anything else."""
@@ -184,6 +216,7 @@ class ConnectorHttpClient:
             content=content,
             headers=headers,
             options=options,
+            safe=safe,
         )
         return await self.send(request, operation=operation)
 
@@ -193,7 +226,7 @@ class ConnectorHttpClient:
         if self._loop is not asyncio.get_running_loop():
             self._check_loop()
         try:
-            response = await self._client.send(request, stream=stream)
+            response = await self._deliver(request, operation, stream)
         except (httpx.TransportError, ConnectorError) as exc:
             # ConnectorError: raised by an auth scheme (a refused token refresh).
             raise self._fail(exc, operation, request.method, str(request.url)) from exc
@@ -202,6 +235,18 @@ class ConnectorHttpClient:
                 await response.aread()
             raise self._fail_response(response, operation)
         return response
+
+    async def _deliver(
+        self, request: httpx.Request, operation: str, stream: bool
+    ) -> httpx.Response:
+        """Send through httpx (auth, redirects, the transport's retries): one span, if traced."""
+        tracing = self.transport.tracing
+        if tracing is None or not tracing.recording:
+            return await self._client.send(request, stream=stream)
+        with tracing.call(request, operation) as call:
+            response = await self._client.send(request, stream=stream)
+            call.answered(response)
+            return response
 
     async def stream(
         self,

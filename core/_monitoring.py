@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._interfaces import IMonitoringService
+from ._otel import Instruments, metric_instruments
 from ._redact import MASK, SENSITIVE_NAMES, redact
 
 _RECENT = 200  # requests the health status looks back over
@@ -65,11 +66,19 @@ class MonitoringService(IMonitoringService):
     """The seed's monitoring service, kept in memory per connector.
 
     The transport calls `record_request` for every attempt; users and services may record
-    their own metrics and events. Labels and event data pass through redaction.
+    their own metrics and events. Labels and event data pass through redaction. With
+    opentelemetry-api installed, requests, errors and metrics are also recorded into
+    OpenTelemetry instruments (docs/observability.md); ``telemetry=False`` keeps them here.
     """
 
-    def __init__(self, connector: str = "connector", *, clock: Any = time.time) -> None:
+    _instruments: Instruments | None = None
+
+    def __init__(
+        self, connector: str = "connector", *, clock: Any = time.time, telemetry: bool = True
+    ) -> None:
         self.connector = connector
+        if telemetry:
+            self._instruments = metric_instruments()
         self._clock = clock
         self.operations: dict[str, OperationStats] = {}
         self.metrics: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
@@ -103,16 +112,22 @@ class MonitoringService(IMonitoringService):
         self._recent.append(failed)
         if not failed:
             self.last_success_at = self._clock()
+        if self._instruments is not None:
+            self._instruments.request(self.connector, operation, status, seconds, retry=retry)
 
     def record_error(self, error: BaseException) -> None:
         self.last_error = redact(f"{type(error).__name__}: {error}")[:300]
         self.last_error_at = self._clock()
+        if self._instruments is not None:
+            self._instruments.error(self.connector, error)
 
     def record_metric(self, name: str, value: float, tags: Mapping[str, Any] | None = None) -> None:
         """Add `value` to the metric `name` with the given tags (labels)."""
         labels = tuple(sorted(_redact_pair(k, v) for k, v in (tags or {}).items()))
         key = (redact(name), labels)
         self.metrics[key] = self.metrics.get(key, 0.0) + value
+        if self._instruments is not None:
+            self._instruments.metric(self.connector, key[0], value, dict(labels))
 
     def record_event(self, name: str, data: Mapping[str, Any] | None = None) -> None:
         self.events.append(

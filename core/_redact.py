@@ -8,11 +8,13 @@ every record of the loggers that can see requests (ours, httpx's, httpcore's, st
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
 from collections import Counter
 from collections.abc import Iterable
+from urllib.parse import quote, quote_plus
 
 import httpx
 
@@ -71,6 +73,23 @@ _AUTH_FIELD = re.compile(
 _MIN_SECRET_LENGTH = 4
 
 
+def _forms(value: str) -> set[str]:
+    """A secret as it may be printed: raw, and escaped the ways text around it escapes it
+    (JSON, Python repr, URL encoding), so an error body that echoes it is masked too."""
+    forms = {
+        value,
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        repr(value)[1:-1],
+        quote(value, safe=""),
+        quote_plus(value),
+        quote(value),
+    }
+    # A JSON string inside a JSON string (an echoed error embedded in another body).
+    forms.add(json.dumps(json.dumps(value)[1:-1])[1:-1])
+    return {form for form in forms if len(form) >= _MIN_SECRET_LENGTH}
+
+
 class SecretRegistry:
     """Process-wide, reference-counted set of secret values currently in use."""
 
@@ -99,7 +118,8 @@ class SecretRegistry:
         pattern = self._pattern
         if pattern is None and self._counts:
             with self._lock:
-                values = sorted(self._counts, key=len, reverse=True)
+                forms = {form for value in list(self._counts) for form in _forms(value)}
+                values = sorted(forms, key=len, reverse=True)
                 pattern = re.compile("|".join(re.escape(v) for v in values)) if values else None
                 self._pattern = pattern
         return pattern

@@ -16,12 +16,12 @@ import logging
 import time
 
 import httpx
-import stamina
 
 from ._auth import OPERATION_EXTENSION
 from ._config import RetryPolicy
 from ._errors import parse_retry_after
 from ._monitoring import MonitoringService
+from ._otel import Tracing
 from ._ratelimit import RateLimiter
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -31,6 +31,9 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Request extensions the pipeline reads.
 STREAM_EXTENSION = "connectory.stream"  # True: leave the body unread for the caller
 ATTEMPTS_EXTENSION = "connectory.attempts"  # per-call cap on attempts (1: no retries)
+# True: a read sent with a method that usually is not one (a vendor's batch read or search
+# by POST), so safe to send again after a 5xx or a broken connection.
+SAFE_EXTENSION = "connectory.safe"
 
 # stamina logs each scheduled retry as a warning on its own logger. A library must not
 # print on the stderr of an application that configured no logging, so the logger gets a
@@ -47,7 +50,17 @@ class _RetryableResponse(Exception):
 
 
 def is_idempotent(request: httpx.Request) -> bool:
-    return request.method in IDEMPOTENT_METHODS or "idempotency-key" in request.headers
+    return (
+        request.method in IDEMPOTENT_METHODS
+        or "idempotency-key" in request.headers
+        or request.extensions.get(SAFE_EXTENSION) is True
+    )
+
+
+def _safe_to_repeat(request: httpx.Request, response: httpx.Response) -> bool:
+    """Idempotent requests may be repeated after any retryable answer; any request after
+    a 429, which refuses a request before acting on it."""
+    return is_idempotent(request) or response.status_code == 429
 
 
 def _replayable(request: httpx.Request) -> bool:
@@ -68,6 +81,7 @@ class ConnectorTransport(httpx.AsyncBaseTransport):
         retry: RetryPolicy,
         limiter: RateLimiter | None = None,
         monitor: MonitoringService | None = None,
+        tracing: Tracing | None = None,
         trusted_origins: tuple[str, ...] = (),
         credential_headers: tuple[str, ...] = ("authorization",),
         credential_params: tuple[str, ...] = (),
@@ -76,6 +90,7 @@ class ConnectorTransport(httpx.AsyncBaseTransport):
         self._retry = retry
         self._limiter = limiter
         self._monitor = monitor
+        self.tracing = tracing  # OpenTelemetry spans (core/_otel.py); None: off
         self._trusted = frozenset(trusted_origins)
         self._credential_headers = credential_headers
         self._credential_params = credential_params
@@ -89,7 +104,9 @@ class ConnectorTransport(httpx.AsyncBaseTransport):
         try:
             return await self._attempt(request, operation, retry=False)
         except _RetryableResponse as exc:
-            if attempts < 2 or not (is_idempotent(request) and _replayable(request)):
+            if attempts < 2 or not (
+                _safe_to_repeat(request, exc.response) and _replayable(request)
+            ):
                 return exc.response
             first: Exception = exc
         except _NOT_SENT as exc:
@@ -107,12 +124,16 @@ class ConnectorTransport(httpx.AsyncBaseTransport):
     async def _retry_after_failure(
         self, request: httpx.Request, operation: str, first: Exception, attempts: int
     ) -> httpx.Response:
+        import stamina  # loaded on the first retry: a process that never retries never pays
+
         policy = self._retry
         deadline = time.monotonic() + policy.timeout
         idempotent = is_idempotent(request)
 
         def backoff(exc: Exception) -> bool | float:
             if isinstance(exc, _RetryableResponse):
+                if not (idempotent or exc.response.status_code == 429):
+                    return False
                 delay = parse_retry_after(exc.response.headers.get("retry-after"))
                 if delay is None:
                     return True
@@ -153,7 +174,7 @@ class ConnectorTransport(httpx.AsyncBaseTransport):
         monitor = self._monitor
         start = time.perf_counter()
         try:
-            response = await self._inner.handle_async_request(request)
+            response = await self._send(request, operation)
         except httpx.TransportError:
             if monitor is not None:
                 monitor.record_request(operation, None, time.perf_counter() - start, retry=retry)
@@ -174,6 +195,15 @@ class ConnectorTransport(httpx.AsyncBaseTransport):
         if not request.extensions.get(STREAM_EXTENSION):
             await _read(response)
         return response
+
+    async def _send(self, request: httpx.Request, operation: str) -> httpx.Response:
+        """One request on the wire; a CLIENT span when tracing is on."""
+        if self.tracing is None or not self.tracing.recording:
+            return await self._inner.handle_async_request(request)
+        with self.tracing.attempt(request, operation) as exchange:
+            response = await self._inner.handle_async_request(request)
+            exchange.answered(response)
+            return response
 
     def _strip_credentials_off_origin(self, request: httpx.Request) -> None:
         """Never send credentials to an origin the connector does not trust (redirects)."""

@@ -414,45 +414,65 @@ def _union_members(tp: Any) -> tuple[Any, ...]:
 _COMPLETE = 1_000_000  # a model score for objects that carry all its required fields
 
 
-def _score(member: Any, value: Any) -> int:
-    """How well `value` fits `member` before decoding: 0 no; higher is better."""
+_SCORERS: dict[Any, Callable[[Any], int]] = {}
+
+
+def _scorer(member: Any) -> Callable[[Any], int]:
+    """The (cached) scoring function of a union member: how well a value fits it before
+    decoding (0: not at all; higher is better), the member's kind worked out once rather
+    than at every value."""
+    found = _SCORERS.get(member)
+    if found is None:
+        found = _SCORERS[member] = _build_scorer(member)
+    return found
+
+
+def _build_scorer(member: Any) -> Callable[[Any], int]:
     origin = typing.get_origin(member) or member
     if origin is typing.Annotated:
-        return _score(typing.get_args(member)[0], value)
+        return _scorer(typing.get_args(member)[0])
     if isinstance(origin, type) and issubclass(origin, Model):
-        if value.__class__ is not dict:
-            return 0
-        spec = _spec(origin)
-        overlap = len(spec.known & value.keys())
-        if spec.required <= value.keys():
-            return _COMPLETE + overlap
-        # A model whose required fields are not all there still beats raw data when the
-        # object shares fields with it: it decodes, and the missing fields are deviations.
-        return overlap
-    if origin is list:
-        return 1 if value.__class__ is list else 0
-    if origin is dict:
-        return 1 if value.__class__ is dict else 0
+        model = origin
+
+        def score_model(value: Any) -> int:
+            if value.__class__ is not dict:
+                return 0
+            spec = _spec(model)
+            overlap = len(spec.known & value.keys())
+            if spec.required <= value.keys():
+                return _COMPLETE + overlap
+            # A model whose required fields are not all there still beats raw data when
+            # the object shares fields with it: it decodes, the missing fields deviate.
+            return overlap
+
+        return score_model
     if isinstance(origin, type) and issubclass(origin, enum.Enum):
-        try:
-            return 2 if value in origin._value2member_map_ else 0
-        except TypeError:
-            return 0
-    if origin is bool:
-        return 1 if value.__class__ is bool else 0
-    if origin is int:
-        return 1 if value.__class__ is int else 0
-    if origin is float:
-        return 1 if value.__class__ in (int, float) else 0
-    if origin is str:
-        return 1 if value.__class__ is str else 0
+        values = origin._value2member_map_
+
+        def score_enum(value: Any) -> int:
+            try:
+                return 2 if value in values else 0
+            except TypeError:
+                return 0
+
+        return score_enum
+    classes: tuple[type, ...] | None = {
+        list: (list,),
+        dict: (dict,),
+        bool: (bool,),
+        int: (int,),
+        float: (int, float),
+        str: (str,),
+        _dt.datetime: (str,),
+        _dt.date: (str,),
+    }.get(origin)
+    if classes is not None:
+        return lambda value: 1 if value.__class__ in classes else 0
     if origin is type(None):
-        return 1 if value is None else 0
-    if origin in (_dt.datetime, _dt.date):
-        return 1 if value.__class__ is str else 0
+        return lambda value: 1 if value is None else 0
     if member is Any or member is object:
-        return 1
-    return 0
+        return lambda value: 1
+    return lambda value: 0
 
 
 def _typed_depth(value: Any) -> int:
@@ -478,7 +498,17 @@ def _union_decoder(members: tuple[Any, ...], discriminator: Discriminator | None
             return None if value is None else inner(value, path, ctx)
 
         return decode_nullable
+    plain = _enum_or_plain(non_null) if discriminator is None else None
+    if plain is not None:
+        if len(non_null) == len(members):
+            return plain
+
+        def decode_nullable_enum(value: Any, path: Path, ctx: _Context) -> Any:
+            return None if value is None else plain(value, path, ctx)
+
+        return decode_nullable_enum
     decoders = [(m, decoder_for(m)) for m in members]
+    scorers = [_scorer(m) for m in members]
     by_name = {getattr(m, "__name__", None): m for m in members}
     mapping: dict[str, Any] = {}
     if discriminator is not None:
@@ -487,13 +517,17 @@ def _union_decoder(members: tuple[Any, ...], discriminator: Discriminator | None
             if resolved is not None:
                 mapping[str(key)] = decoder_for(resolved)
     expected = " or ".join(_describe(m) for m in members)
+    direct = _direct_dispatch(members, decoders) if not mapping else {}
 
     def decode_union(value: Any, path: Path, ctx: _Context) -> Any:
+        only = direct.get(value.__class__)
+        if only is not None:
+            return only(value, path, ctx)
         if mapping and value.__class__ is dict:
             chosen = mapping.get(str(value.get(discriminator.property)))  # type: ignore[union-attr]
             if chosen is not None:
                 return chosen(value, path, ctx)
-        scored = [(_score(m, value), i) for i, (m, _) in enumerate(decoders)]
+        scored = [(score(value), i) for i, score in enumerate(scorers)]
         best = max(score for score, _ in scored)
         if best == 0:
             return ctx.mismatch(value, path, expected)
@@ -517,6 +551,91 @@ def _union_decoder(members: tuple[Any, ...], discriminator: Discriminator | None
         return best_result[3]
 
     return decode_union
+
+
+# What a union member accepts by the class of the value alone (its score never depends on
+# the value itself); models and enums look inside, so they are not here.
+_ACCEPTS_BY_CLASS: dict[Any, tuple[type, ...]] = {
+    list: (list,),
+    dict: (dict,),
+    bool: (bool,),
+    int: (int,),
+    float: (int, float),
+    str: (str,),
+    _dt.datetime: (str,),
+    _dt.date: (str,),
+    type(None): (type(None),),
+}
+_JSON_CLASSES = (type(None), bool, int, float, str, list, dict)
+
+
+def _direct_dispatch(
+    members: tuple[Any, ...], decoders: list[tuple[Any, Decoder]]
+) -> dict[type, Decoder]:
+    """For each JSON class that exactly one member of a union can take, that member's
+    decoder, when the member decides by class alone: what the scoring would choose,
+    without scoring (``str | Card | None`` with null or a string, Stripe's expandables)."""
+    direct: dict[type, Decoder] = {}
+    takes = [_classes_taken(member) for member in members]
+    for cls in _JSON_CLASSES:
+        candidates = [index for index, classes in enumerate(takes) if cls in classes]
+        if len(candidates) != 1:
+            continue
+        member = members[candidates[0]]
+        origin = typing.get_origin(member) or member
+        if origin in _ACCEPTS_BY_CLASS:
+            direct[cls] = decoders[candidates[0]][1]
+    return direct
+
+
+def _classes_taken(member: Any) -> frozenset[type]:
+    """Every JSON class a union member can score above 0 for (`_build_scorer`)."""
+    origin = typing.get_origin(member) or member
+    if origin is typing.Annotated:
+        return _classes_taken(typing.get_args(member)[0])
+    if member is Any or member is object:
+        return frozenset(_JSON_CLASSES)
+    if isinstance(origin, type) and issubclass(origin, Model):
+        return frozenset({dict})
+    if isinstance(origin, type) and issubclass(origin, enum.Enum):
+        kinds = {type(v) for v in origin._value2member_map_}
+        if kinds & {int, float}:
+            kinds |= {int, float, bool}  # 1 == 1.0 == True as keys
+        return frozenset(kinds)
+    return frozenset(_ACCEPTS_BY_CLASS.get(origin, ()))
+
+
+def _enum_or_plain(members: tuple[Any, ...]) -> Decoder | None:
+    """The decoder of ``SomeEnum | str`` (how generated code types an enum field, so that a
+    value the API adds later is kept as its plain value), or None for any other union.
+    It decides as the general union decoder would (a member wins over the plain value,
+    a plain value of another kind is a mismatch), without scoring every member."""
+    if len(members) != 2:
+        return None
+    enums = [m for m in members if isinstance(m, type) and issubclass(m, enum.Enum)]
+    if len(enums) != 1:
+        return None
+    (enum_type,) = enums
+    (plain_type,) = [m for m in members if m is not enum_type]
+    if plain_type not in (str, int, float):
+        return None
+    values = enum_type._value2member_map_
+    decode_plain = decoder_for(plain_type)
+    accepted = (int, float) if plain_type is float else (plain_type,)
+    expected = f"{enum_type.__name__} or {plain_type.__name__}"
+
+    def decode_enum_or_plain(value: Any, path: Path, ctx: _Context) -> Any:
+        try:
+            member = values.get(value)
+        except TypeError:  # unhashable: an object or a list
+            member = None
+        if member is not None:
+            return member
+        if value.__class__ in accepted:
+            return decode_plain(value, path, ctx)
+        return ctx.mismatch(value, path, expected)
+
+    return decode_enum_or_plain
 
 
 def _describe(tp: Any) -> str:
@@ -693,9 +812,18 @@ def _compile_model_decoder(cls: type[Model]) -> Decoder:
         namespace[f"missing{index}"] = _missing_field(cls.__name__, f)
         absent = "UNSET" if f.optional else "MISSING"
         check = "x is not MISSING" if decode_field is _any else _INLINE_CHECK.get(present_type)
+        # ``str | None`` and the like: the value and null tested inline too (most fields
+        # of vendor objects are nullable scalars), the decoder called for anything else.
+        inner = _nullable_inner(present_type)
+        if check is None and inner is not None:
+            check = _INLINE_CHECK.get(inner)
+        if inner is not None:
+            namespace[f"d{index}"] = decoder_for(inner)  # null never reaches it
         branches: list[str] = []
         if check is not None:
             branches.append(f"if {check}: obj.{f.name} = x")
+        if inner is not None:
+            branches.append(f"if x is None: obj.{f.name} = None")
         if f.optional:
             branches.append(f"if x is UNSET: obj.{f.name} = UNSET")
         else:
@@ -714,6 +842,16 @@ def _compile_model_decoder(cls: type[Model]) -> Decoder:
         "    return obj",
     ]
     return _compile("\n".join(lines) + "\n", "decode_model", namespace)  # type: ignore[no-any-return]
+
+
+def _nullable_inner(tp: Any) -> Any:
+    """X when `tp` is ``X | None`` (X not itself a union), else None."""
+    if typing.get_origin(tp) not in (typing.Union, types.UnionType):
+        return None
+    members = typing.get_args(tp)
+    if len(members) != 2 or type(None) not in members:
+        return None
+    return members[0] if members[1] is type(None) else members[1]
 
 
 def _missing_field(model_name: str, f: _FieldSpec) -> Callable[[Path, _Context], Any]:
@@ -818,10 +956,9 @@ def _encoder(cls: type[Model]) -> Callable[[Any], Any]:
         target = f"out[{f.json!r}]"
         plain = _without_unset(f.type) in _PLAIN
         value = "x" if plain else "encode(x)"
-        if f.optional:
-            lines.append(f"    if x is not UNSET: {target} = {value}")
-        else:
-            lines.append(f"    {target} = {value}")
+        # A required field holds UNSET only when the value was missing from a decoded
+        # response (a deviation): left out, never sent as the enum's value "UNSET".
+        lines.append(f"    if x is not UNSET: {target} = {value}")
     lines += [
         "    extra = obj.additional_properties",
         "    if extra:",

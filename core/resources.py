@@ -28,6 +28,9 @@ import contextvars
 import datetime as _dt
 import enum
 import json as _json
+import re
+import secrets
+import typing
 import warnings
 from collections.abc import AsyncGenerator, Callable, Coroutine, Iterator, Mapping
 from typing import (
@@ -99,9 +102,7 @@ _CAPTURE = "__connectory_capture__"  # options key through which `.raw` gets the
 
 def warn_deprecated(label: str) -> None:
     """Warn that the API marks the operation `label` deprecated."""
-    warnings.warn(
-        f"{label} is deprecated by the API it calls", DeprecationWarning, stacklevel=3
-    )
+    warnings.warn(f"{label} is deprecated by the API it calls", DeprecationWarning, stacklevel=3)
 
 
 # -- parameter serialisation (OpenAPI 3 styles) ----------------------------------------
@@ -117,9 +118,7 @@ class Styled:
     reserved: bool = False
 
 
-def style(
-    value: Any, style: str, *, explode: bool | None = None, reserved: bool = False
-) -> Any:
+def style(value: Any, style: str, *, explode: bool | None = None, reserved: bool = False) -> Any:
     """Mark `value` for serialisation in `style` (``form``, ``spaceDelimited``,
     ``pipeDelimited``, ``tabDelimited``, ``deepObject``, ``simple``, ``label``,
     ``matrix``). ``explode`` defaults as OpenAPI says: true for form and deepObject.
@@ -165,8 +164,17 @@ def _nested(value: Any) -> bool:
     return any(isinstance(v, dict | list) for v in items)
 
 
+def json_bytes(value: Any) -> bytes:
+    """JSON-ready data as compact JSON text. orjson refuses integers past 64 bits (JSON has
+    no such limit; vendors' IDs and amounts can be larger): those go through `json`."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return _json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def _json_text(value: Any) -> str:
-    return orjson.dumps(value).decode()
+    return json_bytes(value).decode()
 
 
 _DELIMITERS = {"form": ",", "spaceDelimited": " ", "pipeDelimited": "|", "tabDelimited": "\t"}
@@ -419,14 +427,31 @@ def _model_json_names(cls: type[Model]) -> list[tuple[str, str]]:
 # -- responses ---------------------------------------------------------------------------
 
 
+# An integer orjson would read as a float, losing digits: 2**64 and above, below -2**63.
+# (A 20-digit run inside a string or a long fraction also matches: `json` reads those the
+# same, only slower.)
+_WIDE_INTEGER = re.compile(rb"-[0-9]{19}|[0-9]{20}")
+# The regex above scans slowly (about 25 µs per KB); any match needs a run of 19 digits,
+# which `bytes.translate` plus a substring search rules out 20 times faster.
+_DIGITS_ONLY = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_DIGIT_RUN = b"0" * 19
+
+
 def parse_json(content: bytes) -> Any:
     """JSON bytes to Python values; empty -> None. Raises `DecodeError` for invalid JSON."""
     if not content.strip():
         return None
+    if _DIGIT_RUN in content.translate(_DIGITS_ONLY) and _WIDE_INTEGER.search(content) is not None:
+        try:  # orjson reads integers past 64 bits as floats: `json` keeps every digit
+            return _json.loads(content)
+        except ValueError:
+            raise DecodeError(
+                f"the response body is not valid JSON ({len(content)} bytes)"
+            ) from None
     try:
         return orjson.loads(content)
     except orjson.JSONDecodeError:
-        try:  # NaN, Infinity and integers past 64 bits, which orjson refuses
+        try:  # NaN and Infinity, which orjson refuses
             return _json.loads(content)
         except ValueError:
             raise DecodeError(
@@ -435,9 +460,13 @@ def parse_json(content: bytes) -> Any:
 
 
 def _expects_list(tp: Any) -> bool:
-    import typing
-
     return typing.get_origin(tp) is list or tp is list
+
+
+def _allows_none(tp: Any) -> bool:
+    if tp is Any or tp is None or tp is type(None):
+        return True
+    return type(None) in typing.get_args(tp)
 
 
 @attrs.frozen
@@ -482,11 +511,18 @@ def decode_body(
         # Declared as "anything" (*/*) and answered with text: the text, as it came.
         return response.text, (Deviation("$", "type", "a body that is not JSON, kept as text"),)
     if payload is None and _expects_list(tp):
-        # An empty body (or null) where a list was declared: a list of nothing.
+        # An empty body (or null) where a list was declared: a list of nothing (a listing
+        # with no items, as vendors answer it), recorded as a deviation.
         message = "an empty body or null where an array was declared"
         if strict:
             raise DecodeError(f"$: {message}", path="$")
         return [], (Deviation("$", "null", message),)
+    if not response.content.strip() and not _allows_none(tp):
+        # Nothing came where an object was declared: no value to keep, none to return.
+        raise DecodeError(
+            f"the response body is empty where {getattr(tp, '__name__', tp)} was declared",
+            status_code=response.status_code,
+        )
     return decode_with_deviations(tp, payload, strict=strict)
 
 
@@ -545,25 +581,36 @@ class APIResource:
         returns: Any = None,
         kind: str = "json",
         responses: Mapping[str, Any] | None = None,
+        accept: str | None = None,
         options: Mapping[str, Any] | None = None,
     ) -> Any:
         """Send one operation and decode its answer. `returns` is the success type
         (None: no body); `responses` maps status codes to types when 2xx answers differ;
-        `kind` is json, text, bytes or empty."""
+        `kind` is json, text, bytes or empty; `accept`: the Accept header, where the
+        answer is not plain JSON (the client's default asks for application/json)."""
         opts = dict(options or {})
         capture: _Capture | None = opts.pop(_CAPTURE, None)
         strict = bool(opts.pop("strict", self._connector.config.strict_decoding))
         url, params, sent = self._request_parts(path_template, path, query, headers, cookies)
+        if accept is not None:
+            sent["Accept"] = accept
         body: bytes | None = None
         files: list[tuple[str, Any]] | None = None
         if json is not UNSET:
-            body = orjson.dumps(encode(json), option=orjson.OPT_NON_STR_KEYS)
+            body = json_bytes(encode(json))
             sent["Content-Type"] = content_type or "application/json"
         elif form is not UNSET:
             body = form_body(form, form_encoding)
             sent["Content-Type"] = content_type or "application/x-www-form-urlencoded"
         elif multipart is not UNSET:
             files = multipart_files(multipart)
+            if not files:
+                # A body without any field is still a multipart body: httpx sends nothing
+                # for no parts, which a server reads as a missing (required) body.
+                boundary = secrets.token_hex(16)
+                body = f"--{boundary}--\r\n".encode("ascii")
+                sent["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+                files = None
         elif content is not UNSET:
             body = content.encode() if isinstance(content, str) else content
             sent["Content-Type"] = content_type or "application/octet-stream"

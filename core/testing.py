@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import stamina
-
 _state = {"no_waiting": False}
 
 
@@ -32,6 +30,8 @@ def set_no_waiting(enabled: bool) -> None:
     policy allows, but without backoff.
     """
     _state["no_waiting"] = enabled
+    import stamina  # imported where needed: a connector that never retries never loads it
+
     # cap=True keeps each policy's own attempt count, only the sleeps go.
     stamina.set_testing(enabled, attempts=1_000, cap=True)
 

@@ -12,6 +12,11 @@ injectable clock in both directions (stale and future), and a `ReplayGuard` refu
 delivery already accepted while it could still be accepted again. The error messages name
 the header and the reason and never carry the secret or any signature value.
 
+A connector binds a verifier to its events: ``connector.webhooks`` is a
+`ConnectorWebhooks`, built from the config's `webhook_scheme` and the connector's
+``webhook_secret`` option, whose `unwrap` returns the connector's event type (a
+`WebhookEvents` table of generated models, or the parsed JSON).
+
 Written here rather than taken from libraries: each vendor's SDK verifies only its own
 scheme and brings a whole API client along; the one scheme-specific package that is small
 (``standardwebhooks``) reads the wall clock, keeps no replay state and raises its own
@@ -21,10 +26,12 @@ untyped errors. The algorithms themselves are a few lines of ``hmac`` each.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeAlias, TypeVar, cast
 from urllib.parse import parse_qs
 
+import attrs
 import httpx
 
 from . import _webhook_schemes as schemes
@@ -44,8 +51,16 @@ from ._webhook_schemes import (
     StaleTimestampError,
     WebhookVerificationError,
     WebhookVerifier,
+    as_headers,
     secret_key,
 )
+from .models import decode
+
+if TYPE_CHECKING:
+    from ._config import ConnectorConfig
+
+E = TypeVar("E")
+E_co = TypeVar("E_co", covariant=True)
 
 # -- the schemes ------------------------------------------------------------------------
 
@@ -470,12 +485,252 @@ def webhook_verifier(scheme: str, /, *args: Any, **options: Any) -> WebhookVerif
     return verifier(*args, **options)
 
 
+# -- a connector's webhooks: verified, then typed --------------------------------------
+
+JsonScalar: TypeAlias = str | int | float | bool | None
+WebhookSecret: TypeAlias = str | tuple[str, ...]
+"""The ``webhook_secret`` option: the scheme's secret, or its keys in order (Box takes a
+primary and a secondary key: ``("primary", "secondary")``)."""
+
+# The secrets each scheme's verifier takes positionally, by name; one ``secret`` unless listed.
+_SECRET_NAMES: Mapping[str, tuple[str, ...]] = {
+    "box": ("primary_key", "secondary_key"),
+    "hubspot": ("client_secret",),
+    "slack": ("signing_secret",),
+}
+
+
+@attrs.frozen
+class UnknownWebhookEvent:
+    """An authentic delivery of an event the connector has no type for.
+
+    `event` is the value of the event header (None when the vendor sends none, or the
+    connector reads none); `data` is the parsed JSON body, as the vendor sent it.
+    """
+
+    event: str | None
+    data: Any
+
+
+def _match_pairs(
+    value: Mapping[str, Iterable[JsonScalar]] | Iterable[tuple[str, Iterable[JsonScalar]]],
+) -> tuple[tuple[str, tuple[JsonScalar, ...]], ...]:
+    pairs = value.items() if isinstance(value, Mapping) else value
+    return tuple((str(name), tuple(allowed)) for name, allowed in pairs)
+
+
+def _event_key(name: str) -> str:
+    """Event names compared case-insensitively, ``-`` and ``_`` alike (GitHub's spec says
+    ``pull-request`` where its ``X-GitHub-Event`` header says ``pull_request``)."""
+    return name.strip().lower().replace("-", "_")
+
+
+@attrs.frozen
+class WebhookRoute:
+    """One typed event: deliveries that match it decode into `model`.
+
+    A delivery matches when the event header names `event` (any event when None) and each
+    body property in `match` holds one of its listed values (GitHub's ``action``). `model`
+    is a model class, or a union of them (a oneOf body), as `decode` takes it.
+    """
+
+    model: Any
+    event: str | None = None
+    match: tuple[tuple[str, tuple[JsonScalar, ...]], ...] = attrs.field(
+        default=(), converter=_match_pairs
+    )
+
+    def matches(self, event: str | None, body: Mapping[str, Any]) -> bool:
+        if self.event is not None and (
+            event is None or _event_key(event) != _event_key(self.event)
+        ):
+            return False
+        for name, allowed in self.match:
+            value = body.get(name, _ABSENT)
+            if not any(type(value) is type(option) and value == option for option in allowed):
+                return False
+        return True
+
+
+_ABSENT = object()
+
+
+class UnexpectedBodyError(Exception):
+    """The body is not a JSON object, while the event's model describes one."""
+
+
+class WebhookEvents(Generic[E_co]):
+    """Decides the type of a delivery and decodes it: a generated connector's event table.
+
+    The first route that matches (see `WebhookRoute`) decodes the body into its model;
+    with no match, the `fallback` model does when there is one, else the delivery becomes
+    an `UnknownWebhookEvent`. Decoding is lenient: a body that deviates from its schema
+    still decodes, and `connectory.core.models.deviations` lists where.
+    """
+
+    def __init__(
+        self,
+        routes: Iterable[WebhookRoute] = (),
+        *,
+        event_header: str | None = None,
+        fallback: Any = None,
+    ) -> None:
+        self.routes = tuple(routes)
+        self.event_header = event_header
+        self.fallback = fallback
+
+    def __call__(self, headers: httpx.Headers, data: Any) -> E_co:
+        event = headers.get(self.event_header) if self.event_header else None
+        # A body that is not an object matches only routes without body conditions, and
+        # then fails to decode: it is not what that event's model describes.
+        body = data if isinstance(data, dict) else {}
+        model = next((r.model for r in self.routes if r.matches(event, body)), self.fallback)
+        if model is None:
+            result: Any = UnknownWebhookEvent(event, data)
+        elif not isinstance(data, dict):
+            raise UnexpectedBodyError(f"a {_type_name(model)} event")
+        else:
+            result = decode(model, data)
+        # The generated table declares E_co as the union of its models and the unknown event.
+        return cast("E_co", result)
+
+    def __repr__(self) -> str:
+        names = ", ".join(_type_name(route.model) for route in self.routes)
+        fallback = _type_name(self.fallback) if self.fallback is not None else None
+        return (
+            f"WebhookEvents(routes=[{names}], event_header={self.event_header!r}, "
+            f"fallback={fallback})"
+        )
+
+
+def _type_name(tp: Any) -> str:
+    """``Push``, ``A | B`` for a union, the inner name of an ``Annotated`` one."""
+    if isinstance(getattr(tp, "__name__", None), str) and not typing.get_args(tp):
+        return str(tp.__name__)
+    if typing.get_origin(tp) is typing.Annotated:
+        return _type_name(typing.get_args(tp)[0])
+    return " | ".join(_type_name(member) for member in typing.get_args(tp)) or repr(tp)
+
+
+def parsed_json(headers: httpx.Headers, data: Any) -> Any:
+    """The events of a connector without event types: the parsed body as it is."""
+    return data
+
+
+class ConnectorWebhooks(Generic[E_co]):
+    """A connector's webhook deliveries, verified with its vendor's scheme and typed::
+
+        event = github.webhooks.unwrap(request.headers, await request.body())
+
+    `verify` and `unwrap` take what the scheme's verifier takes (see `WebhookVerifier`);
+    `unwrap` returns the connector's event type. Call one of them once per delivery: a
+    second call sees the same delivery again and refuses it as a replay.
+    """
+
+    def __init__(
+        self, verifier: WebhookVerifier, events: Callable[[httpx.Headers, Any], E_co]
+    ) -> None:
+        self.verifier = verifier
+        self.events = events
+
+    @property
+    def scheme(self) -> str:
+        return self.verifier.scheme
+
+    def verify(
+        self,
+        headers: HeadersInput,
+        body: BodyInput,
+        *,
+        now: float | None = None,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        """Accept the delivery or raise a `WebhookVerificationError` subclass."""
+        self.verifier.verify(headers, body, now=now, method=method, url=url)
+
+    def unwrap(
+        self,
+        headers: HeadersInput,
+        body: BodyInput,
+        *,
+        now: float | None = None,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> E_co:
+        """Verify, then return the delivery as the connector's event type.
+
+        Raises `InvalidPayloadError` when an authentic body is not JSON, or is not the JSON
+        object its event's model describes.
+        """
+        parsed = as_headers(headers)
+
+        def typed(data: Any) -> E_co:
+            try:
+                return self.events(parsed, data)
+            except UnexpectedBodyError as error:
+                raise InvalidPayloadError(
+                    f"the body is not a JSON object, expected {error}", scheme=self.scheme
+                ) from None
+
+        return self.verifier.unwrap(parsed, body, now=now, method=method, url=url, decode=typed)
+
+    def __repr__(self) -> str:
+        return f"ConnectorWebhooks({self.verifier!r}, events={self.events!r})"
+
+
+def webhook_secret_values(
+    config: ConnectorConfig, secret: WebhookSecret | None
+) -> tuple[str, ...] | None:
+    """The ``webhook_secret`` option checked against the connector's scheme: its values in
+    the order the scheme's verifier takes them, or None when none was given."""
+    if secret is None:
+        return None
+    slug = config.slug
+    if config.webhook_scheme is None:
+        raise ConfigurationError(
+            f"{slug}: webhook_secret: the connector has no webhook scheme "
+            "(ConnectorConfig.webhook_scheme)"
+        )
+    values = (secret,) if isinstance(secret, str) else secret
+    names = _SECRET_NAMES.get(config.webhook_scheme, ("secret",))
+    if not isinstance(values, tuple) or not all(isinstance(v, str) and v for v in values):
+        raise ConfigurationError(
+            f"{slug}: webhook_secret: expected a non-empty string or a tuple of them, "
+            f"got {type(secret).__name__}"
+        )
+    if not 1 <= len(values) <= len(names):
+        takes = (
+            f"one secret ({names[0]})"
+            if len(names) == 1
+            else f"up to {len(names)} values ({', '.join(names)})"
+        )
+        raise ConfigurationError(
+            f"{slug}: webhook_secret: the {config.webhook_scheme} scheme takes {takes}, "
+            f"got {len(values)}"
+        )
+    return values
+
+
+def connector_verifier(
+    config: ConnectorConfig,
+    secret: tuple[str, ...],
+    *,
+    replay_guard: ReplayGuard | bool = True,
+) -> WebhookVerifier:
+    """The verifier of `config`'s webhook scheme, keyed with the values of `secret`."""
+    if config.webhook_scheme is None:
+        raise ConfigurationError(f"{config.slug}: the connector has no webhook scheme")
+    return webhook_verifier(config.webhook_scheme, *secret, replay_guard=replay_guard)
+
+
 __all__ = [
     "DEFAULT_REPLAY_WINDOW",
     "DEFAULT_TOLERANCE",
     "WEBHOOK_SCHEMES",
     "BodyInput",
     "BoxWebhook",
+    "ConnectorWebhooks",
     "GitHubWebhook",
     "HeadersInput",
     "HubSpotWebhook",
@@ -490,6 +745,10 @@ __all__ = [
     "StaleTimestampError",
     "StandardWebhook",
     "StripeWebhook",
+    "UnknownWebhookEvent",
+    "WebhookEvents",
+    "WebhookRoute",
+    "WebhookSecret",
     "WebhookVerificationError",
     "WebhookVerifier",
     "ZoomWebhook",

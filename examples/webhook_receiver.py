@@ -1,10 +1,14 @@
-"""A small ASGI app that receives GitHub and Stripe webhooks and verifies them.
+"""A small ASGI app that receives GitHub, Stripe and Slack webhooks through the connectors.
 
-Plain ASGI, no framework: ``POST /webhooks/github`` and ``POST /webhooks/stripe`` answer
-204 when the delivery is authentic and fresh, 401 when its signature is missing, wrong or
-stale, 400 when it is a replay or not JSON. Run it with any ASGI server::
+Plain ASGI, no framework. Each route is one connector's ``webhooks``: it verifies the
+delivery with the vendor's scheme and the ``webhook_secret`` the connector was built with,
+then decodes it into the connector's event type (GitHub: `WebhookPush`,
+`WebhookIssuesOpened`... or `UnknownWebhookEvent`; Stripe: `Event`; Slack: parsed JSON).
+``POST /webhooks/github``, ``/webhooks/stripe`` and ``/webhooks/slack`` answer 204 when the
+delivery is authentic and fresh, 401 when its signature is missing, wrong or stale, 400
+when it is a replay or its body is not what the vendor sends. Run it with any ASGI server::
 
-    GITHUB_WEBHOOK_SECRET=... STRIPE_WEBHOOK_SECRET=whsec_... \\
+    GITHUB_WEBHOOK_SECRET=... STRIPE_WEBHOOK_SECRET=whsec_... SLACK_SIGNING_SECRET=... \\
         python -m uvicorn --factory examples.webhook_receiver:app_from_environment
 
 or ``python examples/webhook_receiver.py`` (uvicorn on 127.0.0.1:8000).
@@ -18,12 +22,11 @@ import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from connectory.core.webhooks import (
-    GitHubWebhook,
-    StripeWebhook,
-    WebhookVerificationError,
-    WebhookVerifier,
-)
+from connectory.connectors.github import GitHubConnector
+from connectory.connectors.slack import SlackConnector
+from connectory.connectors.stripe import StripeConnector
+from connectory.core import BaseConnectorService
+from connectory.core.webhooks import ConnectorWebhooks, WebhookVerificationError
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -31,7 +34,11 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 EventHandler = Callable[[str, Any], None]
-"""Called with the scheme name ("github", "stripe") and the parsed event of each delivery."""
+"""Called with the connector's name ("github", "stripe", "slack") and each decoded event."""
+RejectionHandler = Callable[[str, WebhookVerificationError], None]
+"""Called with the connector's name and the error of each refused delivery."""
+Clock = Callable[[], float | None]
+"""The time deliveries are checked against (seconds since the epoch); None: the real one."""
 
 # Vendors' deliveries are well under this; a larger body is refused before it is buffered.
 MAX_BODY_BYTES = 1024 * 1024
@@ -39,28 +46,42 @@ MAX_BODY_BYTES = 1024 * 1024
 logger = logging.getLogger("webhook_receiver")
 
 
-def log_event(scheme: str, event: Any) -> None:
-    kind = (event.get("type") or event.get("action")) if isinstance(event, dict) else None
-    logger.info("accepted a %s delivery (%s)", scheme, kind or "untyped")
+def log_event(connector: str, event: Any) -> None:
+    logger.info("accepted a %s delivery: %s", connector, type(event).__name__)
+
+
+def log_rejection(connector: str, error: WebhookVerificationError) -> None:
+    # The message names the header and the reason, never a secret or a signature.
+    logger.warning("refused a %s delivery: %s", connector, error)
 
 
 def create_app(
-    *, github_secret: str, stripe_secret: str, on_event: EventHandler = log_event
+    *,
+    github_secret: str,
+    stripe_secret: str,
+    slack_secret: str,
+    on_event: EventHandler = log_event,
+    on_rejected: RejectionHandler = log_rejection,
+    clock: Clock = lambda: None,
 ) -> ASGIApp:
-    """The receiver, with one verifier (and so one in-memory replay guard) per vendor."""
-    routes: dict[str, WebhookVerifier] = {
-        "/webhooks/github": GitHubWebhook(github_secret),
-        "/webhooks/stripe": StripeWebhook(stripe_secret),
+    """The receiver: one connector (and so one in-memory replay guard) per vendor."""
+    connectors: dict[str, BaseConnectorService] = {
+        "github": GitHubConnector(webhook_secret=github_secret),
+        "stripe": StripeConnector(webhook_secret=stripe_secret),
+        "slack": SlackConnector(webhook_secret=slack_secret),
+    }
+    routes: dict[str, tuple[str, ConnectorWebhooks[Any]]] = {
+        f"/webhooks/{name}": (name, connector.webhooks) for name, connector in connectors.items()
     }
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await _lifespan(receive, send, connectors)
             return
         if scope["type"] != "http":
             return
-        verifier = routes.get(scope["path"])
-        if verifier is None:
+        route = routes.get(scope["path"])
+        if route is None:
             await _respond(send, 404, {"error": "no webhook here"})
             return
         if scope["method"] != "POST":
@@ -70,23 +91,26 @@ def create_app(
         if body is None:
             await _respond(send, 413, {"error": "body too large"})
             return
+        name, webhooks = route
         try:
-            event = verifier.unwrap(scope["headers"], body)
+            event = webhooks.unwrap(scope["headers"], body, now=clock())
         except WebhookVerificationError as error:
-            # The message names the header and the reason, never a secret or a signature.
+            on_rejected(name, error)
             await _respond(send, error.http_status, {"error": str(error)})
             return
-        on_event(verifier.scheme, event)
+        on_event(name, event)
         await _respond(send, 204, None)
 
     return app
 
 
 def app_from_environment() -> ASGIApp:
-    """The receiver with its secrets from ``GITHUB_WEBHOOK_SECRET``/``STRIPE_WEBHOOK_SECRET``."""
+    """The receiver with its secrets from ``GITHUB_WEBHOOK_SECRET``,
+    ``STRIPE_WEBHOOK_SECRET`` and ``SLACK_SIGNING_SECRET``."""
     return create_app(
         github_secret=os.environ["GITHUB_WEBHOOK_SECRET"],
         stripe_secret=os.environ["STRIPE_WEBHOOK_SECRET"],
+        slack_secret=os.environ["SLACK_SIGNING_SECRET"],
     )
 
 
@@ -118,12 +142,16 @@ async def _respond(send: Send, status: int, payload: Any, **headers: str) -> Non
     await send({"type": "http.response.body", "body": body})
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
+async def _lifespan(
+    receive: Receive, send: Send, connectors: dict[str, BaseConnectorService]
+) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            for connector in connectors.values():
+                await connector.close()
             await send({"type": "lifespan.shutdown.complete"})
             return
 

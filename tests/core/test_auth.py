@@ -28,7 +28,6 @@ from connectory.core import (
     BearerAuth,
     ConfigurationError,
     ConnectorConfig,
-    ConnectorType,
     OAuth2Auth,
     OAuth2Token,
     Resource,
@@ -813,6 +812,13 @@ async def test_get_auth_headers_for_header_schemes(
     await basic.authenticate({"username": "bob", "password": "p-4"})
     assert basic.get_auth_headers() == {
         "authorization": "Basic " + base64.b64encode(b"bob:p-4").decode()
+    }
+
+    # APIs that take a key as the user name (Stripe-style) send an empty password
+    key_only = services(_config(AuthenticationType.BASIC))
+    await key_only.authenticate({"username": "sk_test_1"})
+    assert key_only.get_auth_headers() == {
+        "authorization": "Basic " + base64.b64encode(b"sk_test_1:").decode()
     }
 
     oauth = services(_config(AuthenticationType.OAUTH2))

@@ -102,7 +102,9 @@ def test_config_is_frozen_and_evolve_revalidates() -> None:
 
 def test_windows_of_any_length() -> None:
     limits = RateLimits(
-        requests_per_minute=100, requests_per_hour=5000, extra_windows=[{"seconds": 10, "requests": 30}]
+        requests_per_minute=100,
+        requests_per_hour=5000,
+        extra_windows=[{"seconds": 10, "requests": 30}],
     )
     assert limits.windows() == ((10.0, 30), (60.0, 100), (3_600.0, 5000))
     config = make(rate_limits={"requests_per_hour": 5000, "windows": [[600, 1000]]})

@@ -33,7 +33,6 @@ from connectory.core import (
     BaseDataService,
     ConnectorConfig,
     ConnectorError,
-    ConnectorType,
     OAuth2Auth,
     OAuth2Token,
     PermissionDeniedError,
@@ -388,10 +387,12 @@ def make_connector(
     factory.register_connector_implementation(
         config.connector_type, _Connector, _Auth, _Data, config
     )
+    if stored is None:
+        return factory.create_connector(
+            config.connector_type, transport=httpx.MockTransport(vendor)
+        )
     return factory.create_connector(
-        config.connector_type,
-        transport=httpx.MockTransport(vendor),
-        token_store=stored.append if stored is not None else None,
+        config.connector_type, transport=httpx.MockTransport(vendor), token_store=stored.append
     )
 
 

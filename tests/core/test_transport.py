@@ -163,6 +163,16 @@ class TestRetries:
         assert response.status_code == 503
         assert server.count == 1
 
+    async def test_post_is_retried_after_a_429(self) -> None:
+        # A 429 refuses the request before acting on it: sending it again cannot repeat it.
+        server = Script(429, 201)
+        async with client_for(server) as client:
+            response = await client.post("/items", json={"name": "x"})
+
+        assert response.status_code == 201
+        assert server.count == 2
+        assert {r.content for r in server.requests} == {b'{"name":"x"}'}
+
     async def test_post_is_not_retried_on_a_read_error(self) -> None:
         server = Script(httpx.ReadError, 201)
         async with client_for(server) as client:

@@ -1,0 +1,1 @@
+"""Batch reads and incremental sync against real local servers."""
