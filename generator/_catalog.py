@@ -40,6 +40,8 @@ def _info(package: Path) -> dict[str, object] | None:
 def catalog_text(root: Path) -> str:
     infos = []
     for package in sorted((root / "generated").iterdir()):
+        if package.name.startswith("."):
+            continue  # a package being written
         info = _info(package) if package.is_dir() else None
         if info is not None:
             infos.append(info)

@@ -129,15 +129,19 @@ def check_code(
     new_package: Path,
     changes: Sequence[ApiChange],
     work: Path,
+    *,
+    cache: Path | None = None,
 ) -> CodeCheck:
     """Type-check `target` against both packages of `connector`; the errors only the new
-    one causes, tied to `changes`. `work` is a scratch folder the caller removes."""
+    one causes, tied to `changes`. `work` is a scratch folder the caller removes; `cache`
+    a mypy cache folder to keep between checks (default: one in `work`, removed with it).
+    """
     if not target.exists():
         raise CodeCheckError(f"{target}: no such file or folder")
     started = time.perf_counter()
     site = work / "mypy-path"
     slot = _mirror(site, connector)
-    cache = work / "mypy-cache"
+    cache = cache or work / "mypy-cache"
     slot.symlink_to(old_package.resolve(), target_is_directory=True)
     before = _run_mypy(target, site, cache)
     _later_than(new_package, old_package)
@@ -210,17 +214,16 @@ def _run_mypy(target: Path, site: Path, cache: Path) -> list[TypeCheckError]:
     completed = subprocess.run(  # noqa: S603 - our own interpreter and arguments
         command, capture_output=True, text=True, env=env, check=False
     )
+    entries = [entry for entry in map(_json_line, completed.stdout.splitlines()) if entry]
     if completed.returncode not in (0, 1):
-        problem = (completed.stderr or completed.stdout).strip()
+        # a blocking error (a syntax error, a bad configuration) stops mypy early
+        shown = [f"{e.get('file')}:{e.get('line')}: {e.get('message')}" for e in entries]
+        problem = "; ".join(shown) or (completed.stderr or completed.stdout).strip()
         raise CodeCheckError(f"mypy could not check {target}: {problem}")
     root = target.resolve()
     errors: list[TypeCheckError] = []
-    for line in completed.stdout.splitlines():
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if not isinstance(entry, dict) or entry.get("severity") != "error":
+    for entry in entries:
+        if entry.get("severity") != "error":
             continue
         file = str(entry.get("file") or "")
         resolved = Path(file).resolve()
@@ -240,6 +243,14 @@ def _run_mypy(target: Path, site: Path, cache: Path) -> list[TypeCheckError]:
             )
         )
     return errors
+
+
+def _json_line(line: str) -> dict[str, Any] | None:
+    try:
+        entry = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return entry if isinstance(entry, dict) else None
 
 
 class _Sources:

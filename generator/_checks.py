@@ -137,6 +137,20 @@ class SpecIndex:
                         return self.resolve(schema, base)
         return None
 
+    def request_schema(self, op: SpecOperation) -> tuple[Any, str] | None:
+        """The JSON schema of the operation's request body (resolved), with its base."""
+        body = op.node.get("requestBody")
+        if body is None:
+            return None
+        node, _, base = self.resolver.deref(body, op.base)
+        content = node.get("content") if isinstance(node, dict) else None
+        for media, value in (content or {}).items():
+            if "json" in media:
+                schema = value.get("schema") if isinstance(value, dict) else None
+                if schema is not None:
+                    return self.resolve(schema, base)
+        return None
+
     def resolve(self, schema: Any, base: str) -> tuple[Any, str]:
         node, _, node_base = self.resolver.deref(schema, base)
         return node, node_base
@@ -212,7 +226,9 @@ def _operation(
     op = index.operations.get(op_id)
     if op is None:
         problems.append(
-            Problem(key, f"operation {op_id!r} is not in the spec{closest(op_id, index.operations)}")
+            Problem(
+                key, f"operation {op_id!r} is not in the spec{closest(op_id, index.operations)}"
+            )
         )
     return op
 
@@ -304,6 +320,13 @@ def check_resource(
                         f"{closest(param, list_op.parameters)}",
                     )
                 )
+            token_path = incremental.get("token_path")
+            if incremental.get("kind") == "token" and token_path and success is not None:
+                found = index.at_path(success[0], success[1], str(token_path))
+                if isinstance(found, str):
+                    problems.append(
+                        Problem(f"{key}.incremental.token_path", f"{list_op.operation_id}: {found}")
+                    )
     if get_op is not None:
         id_param = resource.get("id_param")
         if id_param is not None and id_param not in get_op.parameters:
@@ -320,11 +343,83 @@ def check_resource(
             found = index.at_path(success[0], success[1], str(item_path))
             if isinstance(found, str):
                 problems.append(Problem(f"{key}.item_path", f"{get_op.operation_id}: {found}"))
+    batch = resource.get("batch")
+    if isinstance(batch, Mapping) and batch.get("operation"):
+        check_batch(index, f"{key}.batch", batch, problems)
     id_field = str(resource.get("id_field") or "id")
     if item_schema is not None and index.properties(*item_schema):
         found = index.at_path(item_schema[0], item_schema[1], id_field)
         if isinstance(found, str):
             problems.append(Problem(f"{key}.id_field", f"the items have {found}"))
+
+
+def check_batch(
+    index: SpecIndex, key: str, batch: Mapping[str, Any], problems: list[Problem]
+) -> None:
+    """A vendor batch read: its operation, where the ids go, its size and its answer."""
+    op = _operation(index, f"{key}.operation", batch.get("operation"), problems)
+    if op is None:
+        return
+    ids_param = str(batch.get("ids_param"))
+    if batch.get("in", "body") == "query":
+        if ids_param not in op.parameters:
+            problems.append(
+                Problem(
+                    f"{key}.ids_param",
+                    f"{op.operation_id} has no parameter {ids_param!r}"
+                    f"{closest(ids_param, op.parameters)}",
+                )
+            )
+    else:
+        request = index.request_schema(op)
+        fields = index.properties(*request) if request is not None else {}
+        if ids_param not in fields:
+            problems.append(
+                Problem(
+                    f"{key}.ids_param",
+                    f"{op.operation_id} takes no JSON body field {ids_param!r}"
+                    f"{closest(ids_param, fields)}",
+                )
+            )
+        else:
+            ids, base = index.resolve(*fields[ids_param])
+            limit = ids.get("maxItems") if isinstance(ids, dict) else None
+            size = batch.get("max_size")
+            if isinstance(limit, int) and isinstance(size, int) and size > limit:
+                problems.append(
+                    Problem(
+                        f"{key}.max_size",
+                        f"{op.operation_id} takes at most {limit} in {ids_param!r}",
+                    )
+                )
+            id_key = batch.get("id_key")
+            if id_key and isinstance(ids, dict):
+                entry = index.properties(ids.get("items", {}), base)
+                if str(id_key) not in entry:
+                    problems.append(
+                        Problem(
+                            f"{key}.id_key",
+                            f"the entries of {ids_param!r} have no field {id_key!r}"
+                            f"{closest(str(id_key), entry)}",
+                        )
+                    )
+    success = index.success_schema(op)
+    if success is None:
+        return
+    results_path = batch.get("results_path", "results")
+    found = index.at_path(success[0], success[1], results_path)
+    if isinstance(found, str):
+        problems.append(Problem(f"{key}.results_path", f"{op.operation_id}: {found}"))
+    elif not index.is_array(found[0]):
+        where = repr(results_path) if results_path else "the top level"
+        problems.append(
+            Problem(f"{key}.results_path", f"{op.operation_id} answers no list at {where}")
+        )
+    errors_path = batch.get("errors_path")
+    if errors_path:
+        found = index.at_path(success[0], success[1], str(errors_path))
+        if isinstance(found, str):
+            problems.append(Problem(f"{key}.errors_path", f"{op.operation_id}: {found}"))
 
 
 _AUTH_KINDS = {
@@ -336,7 +431,9 @@ _AUTH_KINDS = {
 }
 
 
-def check_auth(index: SpecIndex, key: str, auth: Mapping[str, Any], problems: list[Problem]) -> None:
+def check_auth(
+    index: SpecIndex, key: str, auth: Mapping[str, Any], problems: list[Problem]
+) -> None:
     """When the spec declares security schemes, the connector's scheme must be one of them."""
     declared = index.security_kinds()
     if not declared:
@@ -360,12 +457,15 @@ def check_auth(index: SpecIndex, key: str, auth: Mapping[str, Any], problems: li
         problems.append(
             Problem(
                 f"{key}.type",
-                f"{kind} matches none of the spec's security schemes: {', '.join(sorted(declared))}",
+                f"{kind} matches none of the spec's security schemes: "
+                f"{', '.join(sorted(declared))}",
             )
         )
 
 
-def check_definition(raw: Mapping[str, Any], document: Mapping[str, Any], resolver: Resolver) -> list[Problem]:
+def check_definition(
+    raw: Mapping[str, Any], document: Mapping[str, Any], resolver: Resolver
+) -> list[Problem]:
     """Every problem of the raw connector.yaml mapping `raw` against the spec `document`."""
     problems: list[Problem] = []
     try:
@@ -380,7 +480,7 @@ def check_definition(raw: Mapping[str, Any], document: Mapping[str, Any], resolv
         op = _operation(index, "health_check", raw["health_check"], problems)
         if op is not None and op.method != "GET":
             problems.append(Problem("health_check", f"{op.operation_id} is not a GET operation"))
-    for op_id in ((raw.get("overrides") or {}).get("operations") or {}):
+    for op_id in (raw.get("overrides") or {}).get("operations") or {}:
         _operation(index, f"overrides.operations.{op_id}", op_id, problems)
     pagination = raw.get("pagination")
     default_items_path = pagination.get("items_path") if isinstance(pagination, Mapping) else None
@@ -400,6 +500,9 @@ def check_definition(raw: Mapping[str, Any], document: Mapping[str, Any], resolv
         if isinstance(scheme, Mapping):
             key = "auth" if not isinstance(auth, list) else f"auth[{position}]"
             check_auth(index, key, scheme, problems)
+    from ._webhooks import check_webhooks  # it builds on this module's Problem
+
+    problems.extend(check_webhooks(raw.get("webhooks"), document, resolver))
     return _without_known_gaps(problems, raw.get("spec_gaps") or {})
 
 

@@ -27,6 +27,7 @@ from connectory.core import (
 from ._errors import DefinitionError
 from ._loader import read_document
 from ._naming import pascal
+from ._webhooks import WebhookEventsDef, load_webhooks
 
 PAGINATION_STYLES: dict[str, type] = {
     "none": NoPagination,
@@ -88,8 +89,14 @@ RESOURCE_KEYS = frozenset(
         "item_path",
         "pagination",
         "incremental",
+        "batch",
         "description",
     }
+)
+INCREMENTAL_KEYS = frozenset({"param", "field", "kind", "token_path"})
+INCREMENTAL_KINDS = ("updated_at", "token")
+BATCH_KEYS = frozenset(
+    {"operation", "ids_param", "id_key", "in", "max_size", "results_path", "errors_path", "body"}
 )
 
 
@@ -122,6 +129,49 @@ NO_PAGINATION = Pagination("none", ())
 class Incremental:
     param: str
     field: str
+    kind: str = "updated_at"
+    token_path: str | None = None
+
+    def expression(self) -> str:
+        """The resource's `IncrementalCursor` as Python source."""
+        args = [f"param={self.param!r}"]
+        if self.kind == "token":
+            args += ["kind='token'", f"token_path={self.token_path!r}"]
+        else:
+            args.append(f"field={self.field!r}")
+        return f"IncrementalCursor({', '.join(args)})"
+
+
+@attrs.frozen
+class BatchRead:
+    """A resource's vendor batch read (``batch:``); see `connectory.core.BatchEndpoint`."""
+
+    operation: str
+    ids_param: str
+    max_size: int
+    location: str = "body"
+    id_key: str | None = None
+    results_path: str | None = "results"
+    errors_path: str | None = None
+    body: Mapping[str, Any] | None = None
+
+    def expression(self, path: str, method: str, operation: str) -> str:
+        """The resource's `BatchEndpoint` as Python source, given the operation's path,
+        HTTP method and generated name."""
+        args = [
+            f"path={path!r}",
+            f"method={method!r}",
+            f"ids_param={self.ids_param!r}",
+            f"location={self.location!r}",
+            f"id_key={self.id_key!r}",
+            f"max_size={self.max_size!r}",
+            f"results_path={self.results_path!r}",
+            f"errors_path={self.errors_path!r}",
+        ]
+        if self.body is not None:
+            args.append(f"body={dict(self.body)!r}")
+        args.append(f"operation={operation!r}")
+        return f"BatchEndpoint({', '.join(args)})"
 
 
 @attrs.frozen
@@ -137,6 +187,7 @@ class ResourceDef:
     incremental: Incremental | None
     description: str | None
     list_body: Mapping[str, Any] | None = None
+    batch: BatchRead | None = None
 
 
 @attrs.frozen
@@ -181,13 +232,14 @@ class ConnectorDefinition:
     resources: tuple[ResourceDef, ...]
     operations: tuple[str, ...] | None  # None: all
     overrides: Mapping[str, OperationOverride]
-    webhooks: str | None
+    webhooks: str | None  # the scheme deliveries are signed with
     spec_gaps: Mapping[str, str]
     reserved_path_params: frozenset[str]
     code: CodeOverrides | None
     spec_patches: tuple[tuple[str, Any], ...]  # (JSON pointer, merge patch)
     raw: Mapping[str, Any]
     path: Path
+    webhook_events: WebhookEventsDef | None = None  # the typed events of ``webhooks:``
 
     @property
     def renames(self) -> dict[str, str]:
@@ -244,7 +296,11 @@ class ConnectorDefinition:
         if self.default_headers:
             kwargs["default_headers"] = dict(self.default_headers)
         if self.webhooks:
-            kwargs["webhook_support"] = True
+            kwargs["webhook_scheme"] = self.webhooks  # sets webhook_support too
+        if any(r.get_op or r.batch for r in self.resources):
+            # batch_get_metadata works for any resource that can be fetched by id (through
+            # concurrent gets, or the vendor's batch read where there is one).
+            kwargs["batch_operations"] = True
         if any(r.incremental for r in self.resources):
             kwargs["real_time_sync"] = True
         return kwargs
@@ -269,7 +325,8 @@ def scheme_settings(scheme: AuthScheme) -> dict[str, Any]:
         if field.name == "credential_fields":
             default: Any = default_credential_fields(scheme.type)
         elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
-            default = field.default.factory()
+            factory: Any = field.default
+            default = factory.factory()
         else:
             default = field.default
         if value != default:
@@ -372,11 +429,6 @@ def load_definition(path: Path) -> ConnectorDefinition:
             if "pagination" in res
             else (default, None)
         )
-        incremental = res.get("incremental")
-        if incremental is not None and (
-            not isinstance(incremental, Mapping) or not incremental.get("param")
-        ):
-            raise _fail(path, f"{field}.incremental", "expected {param: NAME, field: NAME}")
         resources.append(
             ResourceDef(
                 name=str(res_name),
@@ -384,16 +436,15 @@ def load_definition(path: Path) -> ConnectorDefinition:
                 get_op=str(res["get"]) if res.get("get") else None,
                 id_param=str(res["id_param"]) if res.get("id_param") else None,
                 id_field=str(res.get("id_field") or "id"),
-                items_path=res["items_path"] if "items_path" in res else default_items,
+                items_path=res.get("items_path", default_items),
                 item_path=res.get("item_path"),
                 pagination=pagination,
-                incremental=Incremental(
-                    str(incremental["param"]), str(incremental.get("field") or "updated_at")
-                )
-                if incremental
-                else None,
+                incremental=_incremental(res.get("incremental"), path, f"{field}.incremental"),
                 description=res.get("description"),
-                list_body=dict(res["list_body"]) if isinstance(res.get("list_body"), Mapping) else None,
+                list_body=dict(res["list_body"])
+                if isinstance(res.get("list_body"), Mapping)
+                else None,
+                batch=_batch(res.get("batch"), path, f"{field}.batch"),
             )
         )
     operations = raw.get("operations", "all")
@@ -406,15 +457,15 @@ def load_definition(path: Path) -> ConnectorDefinition:
     raw_overrides = raw.get("overrides") or {}
     if not isinstance(raw_overrides, Mapping):
         raise _fail(path, "overrides", "expected a mapping")
-    _check_keys(
-        path, "overrides", raw_overrides, frozenset({"operations", "code", "spec_patches"})
-    )
+    _check_keys(path, "overrides", raw_overrides, frozenset({"operations", "code", "spec_patches"}))
     code = _code_overrides(raw_overrides.get("code"), path)
     patches = raw_overrides.get("spec_patches") or {}
     if not isinstance(patches, Mapping) or not all(
         isinstance(k, str) and k.startswith("/") for k in patches
     ):
-        raise _fail(path, "overrides.spec_patches", "expected a mapping of JSON pointers to patches")
+        raise _fail(
+            path, "overrides.spec_patches", "expected a mapping of JSON pointers to patches"
+        )
     overrides: dict[str, OperationOverride] = {}
     for op_id, spec in (raw_overrides.get("operations") or {}).items():
         where = f"overrides.operations.{op_id}"
@@ -436,7 +487,7 @@ def load_definition(path: Path) -> ConnectorDefinition:
         (str(k), str((v or {}).get("example") or k))
         for k, v in (raw.get("url_variables") or {}).items()
     )
-    webhooks = raw.get("webhooks")
+    webhooks, webhook_events = load_webhooks(raw.get("webhooks"), path)
     definition = ConnectorDefinition(
         name=name,
         display_name=str(raw.get("display_name") or name),
@@ -459,19 +510,86 @@ def load_definition(path: Path) -> ConnectorDefinition:
         resources=tuple(resources),
         operations=ops,
         overrides=overrides,
-        webhooks=str(webhooks["scheme"]) if isinstance(webhooks, Mapping) else None,
+        webhooks=webhooks,
         spec_gaps=dict(raw.get("spec_gaps") or {}),
         reserved_path_params=frozenset(str(p) for p in raw.get("reserved_path_params") or ()),
         code=code,
         spec_patches=tuple(sorted(patches.items())),
         raw=raw,
         path=path,
+        webhook_events=webhook_events,
     )
     try:
         ConnectorConfig(**definition.config_kwargs())
     except (ConfigurationError, TypeError) as exc:
         raise _fail(path, "config", str(exc)) from None
     return definition
+
+
+def _incremental(raw: Any, path: Path, where: str) -> Incremental | None:
+    """A resource's ``incremental:`` mapping (see docs/capabilities.md)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("param"), str) or not raw["param"]:
+        raise _fail(path, where, "expected {param: NAME, field: NAME} (or kind: token)")
+    _check_keys(path, where, raw, INCREMENTAL_KEYS)
+    kind = raw.get("kind", "updated_at")
+    if kind not in INCREMENTAL_KINDS:
+        raise _fail(
+            path, f"{where}.kind", f"expected one of {', '.join(INCREMENTAL_KINDS)}, got {kind!r}"
+        )
+    for key in ("field", "token_path"):
+        if key in raw and (not isinstance(raw[key], str) or not raw[key]):
+            raise _fail(path, f"{where}.{key}", f"expected a dotted field name, got {raw[key]!r}")
+    if kind == "token":
+        if "token_path" not in raw:
+            raise _fail(
+                path,
+                f"{where}.token_path",
+                "missing: where the response carries the next sync token (kind: token)",
+            )
+        if "field" in raw:
+            raise _fail(path, f"{where}.field", "not used with kind: token (the token is)")
+        return Incremental(str(raw["param"]), "", "token", str(raw["token_path"]))
+    if "token_path" in raw:
+        raise _fail(path, f"{where}.token_path", "only used with kind: token")
+    return Incremental(str(raw["param"]), str(raw.get("field") or "updated_at"))
+
+
+def _batch(raw: Any, path: Path, where: str) -> BatchRead | None:
+    """A resource's ``batch:`` mapping (see docs/connector-yaml.md)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise _fail(path, where, "expected a mapping with operation, ids_param and max_size")
+    _check_keys(path, where, raw, BATCH_KEYS)
+    for key in ("operation", "ids_param", "max_size"):
+        if key not in raw:
+            raise _fail(path, f"{where}.{key}", "missing")
+    for key in ("operation", "ids_param", "id_key", "results_path", "errors_path"):
+        if key in raw and raw[key] is not None and (not isinstance(raw[key], str) or not raw[key]):
+            raise _fail(path, f"{where}.{key}", f"expected a name, got {raw[key]!r}")
+    size = raw["max_size"]
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise _fail(path, f"{where}.max_size", f"expected an integer >= 1, got {size!r}")
+    location = raw.get("in", "body")
+    if location not in ("body", "query"):
+        raise _fail(path, f"{where}.in", f"expected body or query, got {location!r}")
+    body = raw.get("body")
+    if body is not None and not isinstance(body, Mapping):
+        raise _fail(path, f"{where}.body", "expected a mapping of fixed body fields")
+    if location == "query" and raw.get("id_key"):
+        raise _fail(path, f"{where}.id_key", "only used with in: body")
+    return BatchRead(
+        operation=str(raw["operation"]),
+        ids_param=str(raw["ids_param"]),
+        max_size=size,
+        location=str(location),
+        id_key=str(raw["id_key"]) if raw.get("id_key") else None,
+        results_path=raw.get("results_path", "results"),
+        errors_path=raw.get("errors_path"),
+        body=dict(body) if body is not None else None,
+    )
 
 
 def _code_overrides(raw: Any, path: Path) -> CodeOverrides | None:
@@ -507,6 +625,8 @@ def included_operations(definition: ConnectorDefinition) -> set[str] | None:
         wanted.add(resource.list_op)
         if resource.get_op:
             wanted.add(resource.get_op)
+        if resource.batch:
+            wanted.add(resource.batch.operation)
     if definition.health_check:
         wanted.add(definition.health_check)
     return wanted

@@ -7,9 +7,12 @@ report and the Python-API differ.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
+
+if TYPE_CHECKING:
+    from ._webhooks import WebhookEvents
 
 # -- problems ---------------------------------------------------------------------------
 
@@ -343,3 +346,4 @@ class Api:
     aliases: tuple[AliasDef, ...]
     security_schemes: tuple[SecurityScheme, ...]
     schemas_total: int
+    webhook_events: WebhookEvents | None = None  # what webhook deliveries decode into

@@ -8,6 +8,7 @@ could not represent.
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,6 @@ from ._model import (
     AliasRef,
     Api,
     Body,
-    BodyKind,
     DictOf,
     EnumDef,
     EnumRef,
@@ -79,6 +79,7 @@ RESERVED_GROUPS = frozenset(
         "rate_limiter",
         "request",
         "request_sync",
+        "state",  # the connector's shared state backend (BaseConnectorService.state)
         "test_connection",
         "test_connection_sync",
         "use_credentials",
@@ -137,6 +138,8 @@ _STYLES = frozenset(
     }
 )
 _DEFAULT_STYLE = {"query": "form", "cookie": "form", "path": "simple", "header": "simple"}
+# Header parameters OpenAPI says to ignore: the client sets these itself.
+_CLIENT_HEADERS = frozenset({"accept", "content-type", "authorization"})
 
 
 def media_kind(content_type: str) -> str:
@@ -518,8 +521,10 @@ class SchemaBuilder:
             if not isinstance(ref, str):
                 continue
             # A mapping value is a $ref, or (as OpenAPI allows) a bare schema name.
-            full = ref if ("#" in ref or "/" in ref or ref.endswith((".json", ".yaml"))) else (
-                f"#/components/schemas/{ref}"
+            full = (
+                ref
+                if ("#" in ref or "/" in ref or ref.endswith((".json", ".yaml")))
+                else (f"#/components/schemas/{ref}")
             )
             try:
                 mapped = origins.get(self.resolver.target(full, base)) or self._referenced(
@@ -621,8 +626,10 @@ class SchemaBuilder:
             resolved = self.peek(prop_schema, prop_base) or {}
             if files and _is_binary(resolved):
                 prop_type: TypeExpr = FILE
-            elif files and resolved.get("type") == "array" and _is_binary(
-                self.peek(resolved.get("items"), prop_base)
+            elif (
+                files
+                and resolved.get("type") == "array"
+                and _is_binary(self.peek(resolved.get("items"), prop_base))
             ):
                 prop_type = ListOf(FILE)
             else:
@@ -716,7 +723,9 @@ class ApiBuilder:
             try:
                 item, _, item_base = self.resolver.deref(raw_item, base)
             except SpecError as exc:
-                self.schemas.problems.append(Problem(f"/paths/{escape_pointer_token(path)}", str(exc)))
+                self.schemas.problems.append(
+                    Problem(f"/paths/{escape_pointer_token(path)}", str(exc))
+                )
                 continue
             if not isinstance(item, dict):
                 continue
@@ -730,6 +739,9 @@ class ApiBuilder:
                 operations.append(
                     self._operation(path, method, raw_op, item, item_base, operation_id)
                 )
+        from ._webhooks import build_webhook_events  # before the models are collected
+
+        webhook_events = build_webhook_events(self)
         schemas_total = len(((self.document.get("components") or {}).get("schemas")) or {})
         servers = tuple(
             str(s.get("url")) for s in self.document.get("servers") or [] if isinstance(s, dict)
@@ -746,6 +758,7 @@ class ApiBuilder:
             aliases=tuple(self.schemas.aliases[name] for name in sorted(self.schemas.aliases)),
             security_schemes=self._security(),
             schemas_total=schemas_total,
+            webhook_events=webhook_events,
         )
 
     def _security(self) -> tuple[SecurityScheme, ...]:
@@ -784,8 +797,14 @@ class ApiBuilder:
         if override is not None:
             group = snake(override.group) if override.group else group
             name = snake(override.name) if override.name else name
+        # A name made of the id's words can be a keyword (``globalStats`` on /stats is
+        # stats.global, Linode's domains.import): a method or attribute cannot be.
+        group = f"{group}_" if keyword.iskeyword(group) else group
+        name = f"{name}_" if keyword.iskeyword(name) else name
         if group not in self._group_names:
-            self._group_names[group] = self._groups.claim(group if group not in RESERVED_GROUPS else f"{group}_api")
+            self._group_names[group] = self._groups.claim(
+                group if group not in RESERVED_GROUPS else f"{group}_api"
+            )
         group = self._group_names[group]
         registry = self._methods.setdefault(group, NameRegistry(set(RESERVED_METHODS)))
         wanted, counter = name, 2
@@ -827,12 +846,21 @@ class ApiBuilder:
             param_pointer = f"{pointer}/parameters/{index}"
             location = str(node["in"])
             if not str(node["name"]).strip():
-                degraded.append(Problem(param_pointer, f"parameter in {location} without a name: left out"))
+                degraded.append(
+                    Problem(param_pointer, f"parameter in {location} without a name: left out")
+                )
                 continue
             if location not in ("path", "query", "header", "cookie"):
                 degraded.append(
-                    Problem(param_pointer, f"parameter {node['name']!r}: unknown location {location!r}")
+                    Problem(
+                        param_pointer, f"parameter {node['name']!r}: unknown location {location!r}"
+                    )
                 )
+                continue
+            if location == "header" and str(node["name"]).lower() in _CLIENT_HEADERS:
+                # OpenAPI: such a parameter "SHALL be ignored". The body's media type, the
+                # answer's and the auth scheme set them; as required arguments they made
+                # callers pass a Content-Type or an Authorization by hand.
                 continue
             schema = node.get("schema")
             if schema is None and isinstance(node.get("content"), dict) and node["content"]:
@@ -842,7 +870,12 @@ class ApiBuilder:
             )
             style = node.get("style")
             if style is not None and style not in _STYLES:
-                degraded.append(Problem(param_pointer, f"unknown style {style!r}: sent as {_DEFAULT_STYLE[location]}"))
+                degraded.append(
+                    Problem(
+                        param_pointer,
+                        f"unknown style {style!r}: sent as {_DEFAULT_STYLE[location]}",
+                    )
+                )
                 style = None
             if style == _DEFAULT_STYLE[location]:
                 style = None
@@ -901,11 +934,16 @@ class ApiBuilder:
         # kept as parsed JSON and listed apart from the generator's own fallbacks.
         if not degraded:
             if body is not None and is_untyped(body.type) and body.kind == "json":
-                untyped.append(Problem(f"{pointer}/requestBody", "the spec gives no schema (sent as given)"))
+                untyped.append(
+                    Problem(f"{pointer}/requestBody", "the spec gives no schema (sent as given)")
+                )
             first = success[0]
             if first.kind == "json" and is_untyped(first.type) and not untyped:
                 untyped.append(
-                    Problem(f"{pointer}/responses/{first.status}", "the spec gives no schema (returned as parsed JSON)")
+                    Problem(
+                        f"{pointer}/responses/{first.status}",
+                        "the spec gives no schema (returned as parsed JSON)",
+                    )
                 )
         summary = raw.get("summary")
         operation = Operation(
@@ -965,9 +1003,17 @@ class ApiBuilder:
             # the body is encoded as JSON and sent with its own content type.
             kind = "json"
         if kind == "json":
-            body_type = self.schemas.type_of(schema, node_base, f"{hint}Body", f"{body_pointer}/schema")
+            body_type = self.schemas.type_of(
+                schema, node_base, f"{hint}Body", f"{body_pointer}/schema"
+            )
         elif kind in ("form", "multipart"):
-            body_type = self._form_type(schema, node_base, f"{hint}Body", f"{body_pointer}/schema", files=kind == "multipart")
+            body_type = self._form_type(
+                schema,
+                node_base,
+                f"{hint}Body",
+                f"{body_pointer}/schema",
+                files=kind == "multipart",
+            )
             for prop, spec in (media.get("encoding") or {}).items():
                 if isinstance(spec, dict) and (spec.get("style") or "explode" in spec):
                     style = str(spec.get("style") or "form")
@@ -985,7 +1031,9 @@ class ApiBuilder:
             tuple(sorted(encoding)),
         )
 
-    def _form_type(self, schema: Any, base: str, hint: str, pointer: str, *, files: bool) -> TypeExpr:
+    def _form_type(
+        self, schema: Any, base: str, hint: str, pointer: str, *, files: bool
+    ) -> TypeExpr:
         """The type of a form or multipart body: a model of its properties."""
         try:
             node, target, node_base = self.resolver.deref(schema, base)
@@ -1040,6 +1088,7 @@ class ApiBuilder:
             schema = media.get("schema") if isinstance(media, dict) else None
             resolved = self.schemas.peek(schema, node_base)
             response_kind: ResponseKind
+            response_type: TypeExpr
             if kind == "json" and _is_binary(resolved):
                 # */* (or JSON) declared with a binary schema: the bytes, untouched.
                 response_kind, response_type = "bytes", BYTES
@@ -1067,7 +1116,10 @@ class ApiBuilder:
             success = [ResponseDef("200", None, "json", ANY)]
             if not responses:
                 untyped.append(
-                    Problem(f"{pointer}/responses", "the spec declares no response (returned as parsed JSON)")
+                    Problem(
+                        f"{pointer}/responses",
+                        "the spec declares no response (returned as parsed JSON)",
+                    )
                 )
         elif success[0].status in no_content:
             untyped.append(
@@ -1091,7 +1143,9 @@ class ApiBuilder:
         pagination: Pagination | None
         if override is not None and override.pagination is not None:
             pagination = override.pagination
-            items_path = override.items_path if override.items_path is not None else definition.items_path
+            items_path = (
+                override.items_path if override.items_path is not None else definition.items_path
+            )
         elif resource is not None:
             pagination, items_path = resource.pagination, resource.items_path
         else:
@@ -1141,7 +1195,11 @@ def _takes_paging(pagination: Pagination, op: Operation, builder: ApiBuilder) ->
     if style == "next_url_in_body":
         path = str(pagination.setting("next_path"))
         result = op.result
-        return result.kind == "json" and builder._item_at(result.type, None) is None and _has_field(builder, result.type, path)
+        return (
+            result.kind == "json"
+            and builder._item_at(result.type, None) is None
+            and _has_field(builder, result.type, path)
+        )
     names = {
         "cursor_in_body": "cursor_param",
         "cursor_in_header": "cursor_param",

@@ -173,6 +173,19 @@ def _value(p: Parameter) -> str:
     return f"style({p.py_name}, {style!r}{explode})"
 
 
+def _sent_content_type(declared: str) -> str | None:
+    """The Content-Type a body of the declared media type is sent with; None: the
+    runtime's default for its kind (JSON, octet-stream). A media range (``*/*``,
+    ``application/*``) says what the API accepts, and is no Content-Type: a request
+    sent with one is refused (415) by servers that check."""
+    media = declared.split(";")[0].strip().lower()
+    if media == "text/*":
+        return "text/plain"
+    if "*" in media:
+        return None
+    return declared
+
+
 def _mapping(params: Iterable[Parameter]) -> str:
     items = ", ".join(f"{p.name!r}: {_value(p)}" for p in params)
     return "{" + items + "}"
@@ -200,11 +213,30 @@ def _response_type(responses: tuple[ResponseDef, ...]) -> tuple[str, list[str]]:
     returns = union_text([part for t in types for part in [t]])
     if len(types) == 1:
         return returns, [f"returns={_runtime(types[0])}"]
-    mapping = ", ".join(
-        f"{r.status!r}: {'None' if r.kind == 'empty' else _runtime(annotation(r.type, models_prefix=MODELS))}"
-        for r in json_responses
-    )
+
+    def runtime_of(response: ResponseDef) -> str:
+        if response.kind == "empty":
+            return "None"
+        return _runtime(annotation(response.type, models_prefix=MODELS))
+
+    mapping = ", ".join(f"{r.status!r}: {runtime_of(r)}" for r in json_responses)
     return returns, [f"returns={_runtime(returns)}", f"responses={{{mapping}}}"]
+
+
+def _accept(responses: tuple[ResponseDef, ...]) -> str | None:
+    """The Accept header of an operation whose answers are not all plain JSON: the media
+    types it decodes, so that a server which negotiates sends one of them (the client
+    otherwise asks for application/json, and gets a 406 for a file or a CSV)."""
+    declared = list(dict.fromkeys(r.content_type for r in responses if r.content_type))
+    if all(_json_admits(media) for media in declared):
+        return None
+    return ", ".join(declared)
+
+
+def _json_admits(content_type: str) -> bool:
+    """Whether ``Accept: application/json`` admits an answer of this declared type."""
+    media = content_type.split(";")[0].strip().lower()
+    return media in ("application/json", "*/*", "application/*")
 
 
 def _runtime(annotation_text: str) -> str:
@@ -244,7 +276,9 @@ def _operation_view(op: Operation, display_name: str) -> OperationView:
     kw: list[str] = []
     if body is not None:
         body_type = annotation(body.type, models_prefix=MODELS)
-        kw.append(f"body: {body_type}" if body.required else f"body: {with_unset(body_type)} = UNSET")
+        kw.append(
+            f"body: {body_type}" if body.required else f"body: {with_unset(body_type)} = UNSET"
+        )
     for p in sorted(keyword, key=lambda p: not p.required):
         kw.append(f"{p.py_name}: {_param_annotation(p)}" + ("" if p.required else " = UNSET"))
     if kw:
@@ -266,29 +300,43 @@ def _operation_view(op: Operation, display_name: str) -> OperationView:
         returns, decode_args = _response_type(op.success)
     if positional:
         args.append(f"path={_mapping(positional)}")
-    for location, keyword_name in (("query", "query"), ("header", "headers"), ("cookie", "cookies")):
+    for location, keyword_name in (
+        ("query", "query"),
+        ("header", "headers"),
+        ("cookie", "cookies"),
+    ):
         located = [p for p in op.parameters if p.location == location]
         if located and not (paged and location == "cookie"):
             args.append(f"{keyword_name}={_mapping(located)}")
     if body is not None:
+        sent_type = _sent_content_type(body.content_type)
         if body.kind == "json":
             args.append("json=body")
-            if body.content_type.split(";")[0].strip().lower() != "application/json":
-                args.append(f"content_type={body.content_type!r}")
+            if (
+                sent_type is not None
+                and sent_type.split(";")[0].strip().lower() != "application/json"
+            ):
+                args.append(f"content_type={sent_type!r}")
         elif paged:
             pass
         elif body.kind == "form":
             args.append("form=body")
             if body.encoding:
-                encoding = ", ".join(f"{prop!r}: ({style!r}, {explode})" for prop, style, explode in body.encoding)
+                encoding = ", ".join(
+                    f"{prop!r}: ({style!r}, {explode})" for prop, style, explode in body.encoding
+                )
                 args.append(f"form_encoding={{{encoding}}}")
         elif body.kind == "multipart":
             args.append("multipart=body")
         else:
             args.append("content=body")
-            args.append(f"content_type={body.content_type!r}")
+            if sent_type is not None:
+                args.append(f"content_type={sent_type!r}")
     if not paged:
         args.extend(decode_args)
+        accept = _accept(op.success)
+        if accept is not None:
+            args.append(f"accept={accept!r}")
     args.append("options=options")
 
     doc = [_sentence(op.summary, f"{op.http_method} {op.path}"), ""]
@@ -313,7 +361,9 @@ def _operation_view(op: Operation, display_name: str) -> OperationView:
     doc += ["", "Returns:"]
     if paged:
         assert op.paging is not None
-        doc.append(f"    every {annotation(op.paging.item)} of every page, fetched as iterated.")
+        item = annotation(op.paging.item).replace(MODELS, "")
+        what = "item (the spec leaves its type open)" if item == "Any" else item
+        doc.append(f"    every {what} of every page, fetched as iterated.")
     else:
         doc.append(f"    {returns.replace(MODELS, '')}." if returns != "None" else "    nothing.")
     return OperationView(
@@ -398,6 +448,8 @@ class ResourceView:
     description: str | None
     item: str | None  # the item model, as source
     list_body: Mapping[str, Any] | None
+    batch: str | None = None  # the vendor batch read (a BatchEndpoint), as source
+    incremental: str | None = None  # the change cursor (an IncrementalCursor), as source
 
 
 def resource_views(api: Api, definition: ConnectorDefinition) -> list[ResourceView]:
@@ -424,6 +476,17 @@ def resource_views(api: Api, definition: ConnectorDefinition) -> list[ResourceVi
         if list_op.paging is not None:
             text = annotation(list_op.paging.item, models_prefix=MODELS)
             item = None if text == "Any" else text
+        batch: str | None = None
+        if resource.batch is not None:
+            batch_op = by_id.get(resource.batch.operation)
+            if batch_op is None:
+                raise DefinitionError(
+                    f"{definition.path}: resources.{resource.name}.batch.operation: operation "
+                    f"{resource.batch.operation!r} is not in the spec"
+                )
+            batch = resource.batch.expression(
+                batch_op.path, batch_op.http_method, f"{batch_op.group}.{batch_op.method_name}"
+            )
         views.append(
             ResourceView(
                 name=resource.name,
@@ -440,6 +503,8 @@ def resource_views(api: Api, definition: ConnectorDefinition) -> list[ResourceVi
                 description=resource.description,
                 item=item,
                 list_body=resource.list_body,
+                batch=batch,
+                incremental=resource.incremental.expression() if resource.incremental else None,
             )
         )
     return views
@@ -546,9 +611,11 @@ def render(
         )
         exports.append((model.name, model.module))
     enum_template = env.get_template("enum.py.jinja")
-    for enum in api.enums:
-        files[f"models/{enum.module}.py"] = enum_template.render(enum=enum_view(enum), **common)
-        exports.append((enum.name, enum.module))
+    for enum_def in api.enums:
+        files[f"models/{enum_def.module}.py"] = enum_template.render(
+            enum=enum_view(enum_def), **common
+        )
+        exports.append((enum_def.name, enum_def.module))
     alias_template = env.get_template("alias.py.jinja")
     for alias in api.aliases:
         files[f"models/{alias.module}.py"] = alias_template.render(
@@ -584,10 +651,23 @@ def render(
         resources=resources,
         typed=typed,
         typed_gets=[r for r in typed if r.get_path],
-        paginator_imports=_paginator_imports(r.pagination for r in definition.resources),
+        typed_batch=[r for r in typed if r.get_path or r.batch],
+        typed_incremental=[r for r in typed if r.incremental],
+        paginator_imports=sorted(
+            {
+                *_paginator_imports(r.pagination for r in definition.resources),
+                *(["BatchEndpoint"] if any(r.batch for r in resources) else []),
+                *(["IncrementalCursor"] if any(r.incremental for r in resources) else []),
+            }
+        ),
         **common,
     )
+    from ._webhooks import render_webhooks
+
+    webhook_files, webhooks = render_webhooks(api, definition, env, common)
+    files.update(webhook_files)
     files["connector.py"] = env.get_template("connector.py.jinja").render(
+        webhooks=webhooks,
         config=config_items(api, definition),
         groups=groups,
         credentials=credential_views(definition),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import copy
 import importlib.resources
 import json
 import keyword
@@ -35,9 +36,7 @@ import yaml
 from jinja2 import Environment
 from jinja2.ext import Extension
 
-from connectory.core import AuthenticationType
-
-from ._checks import SpecIndex, check_definition
+from ._checks import SpecIndex, check_definition, closest
 from ._definition import RESOURCE_KEYS, _pagination
 from ._errors import DefinitionError, GeneratorError, SpecError
 from ._loader import Resolver, load_openapi
@@ -60,7 +59,6 @@ TEMPLATE = "new-connector"
 # Where `connectory trim` reads full vendor specs from, relative to the project root; a spec
 # found there is recorded by its file name, as the shipped connectors record theirs.
 CORPUS = Path("..") / "shared" / "specs" / "business"
-AUTH_TYPES = tuple(kind.value for kind in AuthenticationType)
 ANSWERS_FILE = ".copier-answers.yml"
 # Path segments of cheap GET operations that tell who the credentials belong to: the best
 # health check, since it fails exactly when the credentials do.
@@ -77,7 +75,10 @@ _IDENTITY_SEGMENTS = (
     "users.me",
 )
 _NAME = re.compile(r"[a-z_][a-z0-9_]*")
-_TITLE_NOISE = re.compile(r"(\s+(rest|web|http|public|open)?\s*api(\s+(v?\d[\w.]*|reference))?)+$", re.I)
+# What spec titles add to a vendor's name: "Slack Web API", "GitHub v3 REST API".
+_TITLE_NOISE = re.compile(
+    r"(\s+(rest|web|http|public|open|api|endpoints|reference|v\d[\w.]*))+$", re.I
+)
 
 
 class ScaffoldError(GeneratorError):
@@ -110,7 +111,8 @@ def is_url(spec: str) -> bool:
 
 
 def _download(url: str) -> Path:
-    """The spec at `url` in a file of this process (specs may reference nothing remote)."""
+    """The spec at `url`, saved for the rest of the process: the loader, its resolver and
+    `trim` read files."""
     import httpx
 
     try:
@@ -216,6 +218,38 @@ def propose_health_check(loaded: LoadedSpec, proposal: Proposal) -> str | None:
     return next((r.list_operation for r in proposal.resources if cheap(r.list_operation)), None)
 
 
+def _passing(
+    loaded: LoadedSpec, resources: dict[str, dict[str, Any]], pagination: dict[str, Any]
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """The proposed resources, changed until ``connectory generate``'s checks pass.
+
+    The proposal reads schemas more leniently than the checks: a resource whose paging
+    fields the checks do not find in its response pages with ``none`` instead (a paging
+    field the API has but its spec omits belongs under ``spec_gaps``, which only the user
+    can vouch for); one that still fails is left out. Each change is said in the notes.
+    """
+    resources = copy.deepcopy(resources)
+    notes: list[str] = []
+
+    def problems() -> dict[str, list[str]]:
+        raw = {"resources": resources, "pagination": pagination}
+        found: dict[str, list[str]] = {}
+        for problem in check_definition(raw, loaded.document, loaded.resolver):
+            _, name, field = [*problem.key.split("."), "", ""][:3]
+            if problem.key.startswith("resources.") and name in resources:
+                found.setdefault(name, []).append(f"{field}: {problem}")
+        return found
+
+    for name, found in problems().items():
+        if all(f.startswith("pagination:") for f in found):
+            resources[name]["pagination"] = {"style": "none"}
+            notes.append(f"{name} pages with none: {'; '.join(found)}")
+    for name, found in problems().items():
+        del resources[name]
+        notes.append(f"{name} left out: {'; '.join(found)}")
+    return resources, notes
+
+
 def proposal_for(spec: str) -> dict[str, Any]:
     """What the template offers as defaults for `spec`, with the reasons behind them."""
     loaded = load_spec(spec)
@@ -223,6 +257,13 @@ def proposal_for(spec: str) -> dict[str, Any]:
     if cached is not None:
         return cached
     proposal = propose(loaded.document, loaded.resolver)
+    pagination = proposal.pagination.to_yaml_dict()
+    resources, notes = _passing(
+        loaded,
+        {r.name: r.to_yaml_dict(proposal.pagination) for r in proposal.resources},
+        pagination,
+    )
+    reasons = [f"{r.name}: {r.reasons}" for r in proposal.resources if r.name in resources]
     alternatives = {a.type: a for a in reversed(proposal.auth.alternatives)}
     alternatives[proposal.auth.type] = proposal.auth
     info = loaded.document.get("info")
@@ -234,12 +275,11 @@ def proposal_for(spec: str) -> dict[str, Any]:
         "auth_type": proposal.auth.type,
         "auth_reasons": proposal.auth.reasons,
         "auth": {kind: _auth_fields(option) for kind, option in alternatives.items()},
-        "pagination": proposal.pagination.to_yaml_dict(),
+        "pagination": pagination,
         "pagination_reasons": proposal.pagination.reasons,
-        "resources": {
-            r.name: r.to_yaml_dict(proposal.pagination) for r in proposal.resources
-        },
-        "resource_reasons": "\n".join(f"{r.name}: {r.reasons}" for r in proposal.resources),
+        "resources": resources,
+        "resource_reasons": "\n".join([*reasons, *notes]),
+        "resource_notes": notes,
         "health_check": propose_health_check(loaded, proposal) or "",
     }
     _PROPOSALS[id(loaded)] = result
@@ -257,11 +297,33 @@ def auth_default(spec: str, auth_type: str, field: str) -> Any:
 # -- rendering --------------------------------------------------------------------------------
 
 
+# The order connector.yaml's keys are written in wherever they occur (answers typed in a
+# terminal come back sorted); other keys keep their order, after these.
+_KEY_ORDER = {
+    key: position
+    for position, key in enumerate(
+        [
+            *("type", "style", "list", "get", "id_param", "id_field", "items_path"),
+            *("item_path", "pagination", "incremental", "description"),
+        ]
+    )
+}
+
+
+def _ordered(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        keys = sorted(value, key=lambda k: _KEY_ORDER.get(str(k), len(_KEY_ORDER)))
+        return {key: _ordered(value[key]) for key in keys}
+    if isinstance(value, list):
+        return [_ordered(item) for item in value]
+    return value
+
+
 def to_yaml(value: Any, indent: int = 0) -> str:
     """`value` as block YAML, every line but the first indented by `indent` spaces (for
     ``key:\\n  {{ value | connectory_yaml(2) }}``)."""
     text = yaml.safe_dump(
-        value,
+        _ordered(value),
         sort_keys=False,
         default_flow_style=False if value else None,
         allow_unicode=True,
@@ -387,9 +449,8 @@ def health_check_problem(operation_id: Any, spec: Any) -> str:
     index = SpecIndex(loaded.document, loaded.resolver)
     op = index.operations.get(str(operation_id))
     if op is None:
-        from ._checks import closest
-
-        return f"operation {operation_id!r} is not in the spec{closest(str(operation_id), index.operations)}"
+        hint = closest(str(operation_id), index.operations)
+        return f"operation {operation_id!r} is not in the spec{hint}"
     if op.method != "GET" or "path" in op.parameters.values():
         return f"{operation_id} must be a GET operation without path parameters"
     return ""
@@ -457,11 +518,7 @@ class ProposalExtension(Extension):
             }
         )
         environment.globals.update(
-            {
-                "connectory_auth": auth_mapping,
-                "connectory_rate_limits": rate_limits,
-                "connectory_auth_types": list(AUTH_TYPES),
-            }
+            {"connectory_auth": auth_mapping, "connectory_rate_limits": rate_limits}
         )
 
 
@@ -474,6 +531,7 @@ class ScaffoldResult:
     folder: Path  # openapi_specs/<name>
     package: Path | None  # generated/<name>, when generated
     files: tuple[str, ...]  # written into `folder`, relative to it
+    notes: tuple[str, ...] = ()  # how the proposed resources were changed to pass the checks
 
 
 def template_path() -> Path:
@@ -496,8 +554,9 @@ def parse_data(pairs: Iterable[str]) -> dict[str, str]:
 
 
 def _copier_message(exc: BaseException) -> str:
+    """Copier's message, its question named the way connector.yaml names keys."""
     text = str(exc).strip() or type(exc).__name__
-    return text.replace("Validation error for question ", "")
+    return re.sub(r"^Validation error for question '([^']+)': ", r"\1: ", text)
 
 
 def scaffold(
@@ -534,8 +593,10 @@ def scaffold(
     answers: dict[str, Any] = {**(data or {}), "name": name}
     spec = answers.get("spec")
     if isinstance(spec, str) and spec and not is_url(spec):
-        absolute = Path(spec).expanduser().resolve()
-        answers["spec"] = os.path.relpath(absolute, root.resolve())
+        # Kept relative to the project, links unresolved, so that `copier update` (run from
+        # the project root) finds it on another machine with the same layout.
+        absolute = os.path.abspath(Path(spec).expanduser())
+        answers["spec"] = os.path.relpath(absolute, os.path.abspath(root))
     source = str(template) if template is not None else str(template_path())
     specs.mkdir(parents=True, exist_ok=True)
     staging_parent = Path(tempfile.mkdtemp(prefix=f".new-{name}-", dir=specs))
@@ -544,7 +605,7 @@ def scaffold(
     try:
         with contextlib.chdir(root):
             try:
-                copier.run_copy(
+                worker = copier.run_copy(
                     source,
                     staging,
                     data=answers,
@@ -561,6 +622,8 @@ def scaffold(
             files = tuple(
                 sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
             )
+            chosen = worker.answers.combined
+            notes = () if "resources" in answers else proposal_for(chosen["spec"])["resource_notes"]
             if generate_package:
                 try:
                     generate(load_definition(staging / "connector.yaml"), package)
@@ -575,4 +638,4 @@ def scaffold(
             raise
     finally:
         shutil.rmtree(staging_parent, ignore_errors=True)
-    return ScaffoldResult(name, folder, package if generate_package else None, files)
+    return ScaffoldResult(name, folder, package if generate_package else None, files, tuple(notes))

@@ -171,7 +171,7 @@ def regenerate(
     upstream = fetch_spec(source, work / "upstream")
     document, _ = load_openapi(upstream.path)
     wanted = included_operations(definition)
-    dropped = tuple(sorted(wanted - _operation_ids(document))) if wanted is not None else ()
+    dropped = tuple(sorted(_named_operations(definition) - _operation_ids(document)))
     if dropped and not keep_missing:
         raise SyncError(
             f"{definition.path} names operations the new spec does not have: "
@@ -183,7 +183,7 @@ def regenerate(
     new_spec.parent.mkdir(parents=True, exist_ok=True)
     if definition.source_spec:
         kept = None if wanted is None else wanted - set(dropped)
-        write_trimmed(trim(upstream.path, kept), new_spec)
+        write_trimmed(trim(upstream.path, kept, webhooks=definition.webhook_events), new_spec)
     else:
         _copy_spec(upstream.path, new_spec)
     preview = _without(attrs.evolve(definition, spec=new_spec), set(dropped))
@@ -245,6 +245,16 @@ def _shown(path: Path, root: Path) -> str:
         if resolved.is_relative_to(root.resolve())
         else str(path)
     )
+
+
+def _named_operations(definition: ConnectorDefinition) -> set[str]:
+    """Every operationId connector.yaml names, with `operations: all` too."""
+    named = set(included_operations(definition) or ())
+    for resource in definition.resources:
+        named.update(op for op in (resource.list_op, resource.get_op) if op)
+    if definition.health_check:
+        named.add(definition.health_check)
+    return named | set(definition.overrides)
 
 
 def _operation_ids(document: Mapping[str, Any]) -> set[str]:

@@ -1,6 +1,7 @@
 """`connectory trim`: a vendor spec cut down to the operations a connector uses.
 
-Keeps the chosen operations and everything they reference (transitively), and strips the
+Keeps the chosen operations, the webhooks and event schema its ``webhooks:`` names, and
+everything they reference (transitively), and strips the
 vendor's prose (descriptions, examples, external docs, tags) so the committed spec is
 structure only. Map-like objects (``properties``, ``paths``, ``content``...) keep every key:
 a schema property that happens to be called ``description`` is data, not prose.
@@ -11,11 +12,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import SpecError
-from ._loader import Resolver, _pointer_parts, load_openapi
+from ._loader import Resolver, _pointer_parts, escape_pointer_token, load_openapi
 from ._parse import HTTP_METHODS
+from ._webhooks import EVENT_NAME_EXTENSIONS, spec_webhooks
+
+if TYPE_CHECKING:
+    from ._webhooks import WebhookEventsDef
 
 # Keys dropped wherever they name a field of an OpenAPI object.
 PROSE = frozenset(
@@ -80,9 +85,51 @@ def _strip(node: Any, *, names: bool = False) -> Any:
     return node
 
 
-def trim(source: Path, operation_ids: Iterable[str] | None) -> dict[str, Any]:
-    """The trimmed document: `operation_ids` (None: all) and what they reference."""
+def _webhook_roots(
+    document: dict[str, Any], webhooks: WebhookEventsDef | None, source: Path
+) -> tuple[str, dict[str, Any], list[Any]]:
+    """The spec's webhooks field, the selected entries (stripped, their event names kept),
+    and the nodes whose references the trimmed spec must keep."""
+    field, available = spec_webhooks(document)
+    if webhooks is None:
+        return field, {}, []
+    roots: list[Any] = []
+    if webhooks.event is not None:
+        schemas = (document.get("components") or {}).get("schemas") or {}
+        if webhooks.event not in schemas:
+            raise SpecError(
+                f"webhooks.event: schema {webhooks.event!r} not found", source=str(source)
+            )
+        roots.append({"$ref": f"#/components/schemas/{escape_pointer_token(webhooks.event)}"})
+    missing = [name for name in webhooks.events if name not in available]
+    if missing:
+        raise SpecError(f"webhooks not found in {field}: {', '.join(missing)}", source=str(source))
+    kept: dict[str, Any] = {}
+    for name in webhooks.events:
+        item = available[name]
+        stripped = _strip(item)
+        for method, operation in item.items() if isinstance(item, dict) else ():
+            if not isinstance(operation, dict) or not isinstance(stripped.get(method), dict):
+                continue
+            for extension, key in EVENT_NAME_EXTENSIONS:
+                value = operation.get(extension)
+                if isinstance(value, dict) and key in value:
+                    stripped[method][extension] = {key: value[key]}
+        kept[name] = stripped
+        roots.append(stripped)
+    return field, kept, roots
+
+
+def trim(
+    source: Path,
+    operation_ids: Iterable[str] | None,
+    *,
+    webhooks: WebhookEventsDef | None = None,
+) -> dict[str, Any]:
+    """The trimmed document: `operation_ids` (None: all), the webhooks and event schema
+    of `webhooks`, and what they reference."""
     document, _ = load_openapi(source)
+    webhooks_field, kept_webhooks, webhook_roots = _webhook_roots(document, webhooks, source)
     wanted = set(operation_ids) if operation_ids is not None else None
     paths: dict[str, Any] = {}
     found: set[str] = set()
@@ -110,7 +157,7 @@ def trim(source: Path, operation_ids: Iterable[str] | None) -> dict[str, Any]:
     paths = _strip(paths, names=True)
     components: dict[str, dict[str, Any]] = {}
     elsewhere: list[tuple[list[str], Any]] = []
-    pending: list[Any] = [paths]
+    pending: list[Any] = [paths, *webhook_roots]
     seen: set[str] = set()
     while pending:
         node = pending.pop()
@@ -159,6 +206,8 @@ def trim(source: Path, operation_ids: Iterable[str] | None) -> dict[str, Any]:
     }
     if document.get("security"):
         trimmed["security"] = document["security"]
+    if kept_webhooks:
+        trimmed[webhooks_field] = kept_webhooks
     if components:
         trimmed["components"] = {k: dict(sorted(v.items())) for k, v in sorted(components.items())}
     for parts, value in elsewhere:

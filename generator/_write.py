@@ -27,6 +27,7 @@ def format_tree(root: Path) -> None:
             *base,
             "check",
             "--isolated",
+            "--no-cache",
             *RUFF_SETTINGS,
             *ISORT_SETTINGS,
             "--select",
@@ -36,7 +37,7 @@ def format_tree(root: Path) -> None:
             "--exit-zero",
             str(root),
         ],
-        [*base, "format", "--isolated", *RUFF_SETTINGS, "--quiet", str(root)],
+        [*base, "format", "--isolated", "--no-cache", *RUFF_SETTINGS, "--quiet", str(root)],
     )
     for command in steps:
         completed = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603

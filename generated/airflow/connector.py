@@ -45,6 +45,7 @@ CONFIG = ConnectorConfig(
     alternative_auth=(AuthScheme(type=AuthenticationType.BEARER_TOKEN),),
     base_url_template="https://{host}/api/v1",
     url_variables=("host",),
+    batch_operations=True,
     health_check_path="/pools",
 )
 

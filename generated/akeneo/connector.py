@@ -44,6 +44,7 @@ CONFIG = ConnectorConfig(
     rate_limits=RateLimits(requests_per_second=10),
     base_url_template="https://{host}",
     url_variables=("host",),
+    batch_operations=True,
     health_check_path="/api/rest/v1/system-information",
 )
 

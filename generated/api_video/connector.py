@@ -38,6 +38,7 @@ CONFIG = ConnectorConfig(
     name="api_video",
     display_name="api.video",
     rate_limits=RateLimits(requests_per_second=10),
+    batch_operations=True,
     health_check_path="/videos",
 )
 

@@ -33,6 +33,7 @@ CONFIG = ConnectorConfig(
     display_name="Apideck CRM",
     rate_limits=RateLimits(requests_per_second=5),
     credential_fields=("api_key",),
+    batch_operations=True,
 )
 
 

@@ -40,6 +40,7 @@ CONFIG = ConnectorConfig(
     display_name="AppVeyor",
     rate_limits=RateLimits(requests_per_second=5),
     credential_fields=("api_key",),
+    batch_operations=True,
     health_check_path="/projects",
 )
 

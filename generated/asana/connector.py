@@ -38,6 +38,7 @@ CONFIG = ConnectorConfig(
     name="asana",
     display_name="Asana",
     rate_limits=RateLimits(requests_per_minute=150),
+    batch_operations=True,
     health_check_path="/workspaces",
 )
 

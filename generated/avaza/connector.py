@@ -70,6 +70,7 @@ CONFIG = ConnectorConfig(
             ),
         ),
     ),
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/api/Account",
 )

@@ -51,6 +51,7 @@ CONFIG = ConnectorConfig(
     base_url_template="https://dev.azure.com/{organization}",
     url_variables=("organization",),
     default_headers={"Accept": "application/json;api-version=7.1"},
+    batch_operations=True,
     health_check_path="/_apis/projects",
 )
 

@@ -40,6 +40,7 @@ CONFIG = ConnectorConfig(
     display_name="Billbee",
     rate_limits=RateLimits(requests_per_second=2),
     credential_fields=("username", "api_password"),
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/api/v1/shipment/ping",
 )

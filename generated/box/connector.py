@@ -21,6 +21,8 @@ from connectory.core import (
 from .data import BoxDataService
 
 if TYPE_CHECKING:
+    from connectory.core.webhooks import ConnectorWebhooks
+
     from .resources.collaborations import Collaborations
     from .resources.comments import Comments
     from .resources.events import Events
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from .resources.search import Search
     from .resources.users import Users
     from .resources.webhooks_api import WebhooksApi
+    from .webhooks import WebhookEvent
 
 __all__ = ["CONFIG", "REGISTRATION", "BoxConnector"]
 
@@ -42,6 +45,8 @@ CONFIG = ConnectorConfig(
     rate_limits=RateLimits(requests_per_minute=1000),
     token_url="https://api.box.com/oauth2/token",
     authorization_url="https://account.box.com/api/oauth2/authorize",
+    webhook_scheme="box",
+    batch_operations=True,
     health_check_path="/users/me",
 )
 
@@ -148,6 +153,14 @@ class BoxConnector(BaseConnectorService):
         from .resources.webhooks_api import WebhooksApi
 
         return WebhooksApi(self)
+
+    @cached_property
+    def webhooks(self) -> ConnectorWebhooks[WebhookEvent]:
+        """Webhook deliveries, verified with the ``webhook_secret`` option and decoded
+        into `WebhookEvent` (see the ``webhooks`` module)."""
+        from .webhooks import EVENTS
+
+        return self._webhooks(EVENTS)
 
 
 REGISTRATION = ConnectorRegistration(

@@ -46,6 +46,7 @@ CONFIG = ConnectorConfig(
     credential_fields=("api_key",),
     base_url_template="https://{rest_endpoint}",
     url_variables=("rest_endpoint",),
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/campaigns/list",
 )

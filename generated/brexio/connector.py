@@ -42,6 +42,7 @@ CONFIG = ConnectorConfig(
     rate_limits=RateLimits(requests_per_second=5),
     credential_fields=("user_key",),
     api_key_name="user_key",
+    batch_operations=True,
     health_check_path="/api/v1/system/health",
 )
 

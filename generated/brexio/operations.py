@@ -558,10 +558,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         operation_id="PepRetrieve",
         method="GET",
         path="/api/v1/pepsanction/retrieve/{id}",
-        parameters=(
-            ParameterInfo("id", "id", "path", True, "str"),
-            ParameterInfo("accept", "accept", "header", False, "PepRetrieveAccept | str"),
-        ),
+        parameters=(ParameterInfo("id", "id", "path", True, "str"),),
         body_content_type=None,
         body_type=None,
         response_content_type="application/json",

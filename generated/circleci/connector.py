@@ -38,6 +38,7 @@ CONFIG = ConnectorConfig(
     rate_limits=RateLimits(requests_per_second=5),
     credential_fields=("api_token",),
     api_key_name="Circle-Token",
+    batch_operations=True,
     health_check_path="/me",
 )
 

@@ -39,6 +39,7 @@ CONFIG = ConnectorConfig(
     display_name="ClickHouse Cloud",
     rate_limits=RateLimits(extra_windows=((10.0, 10),)),
     credential_fields=("key_id", "key_secret"),
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/organizations",
 )

@@ -42,6 +42,7 @@ CONFIG = ConnectorConfig(
     display_name="ClickSend",
     rate_limits=RateLimits(requests_per_second=5),
     credential_fields=("username", "api_key"),
+    batch_operations=True,
     health_check_path="/account",
 )
 

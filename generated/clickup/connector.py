@@ -48,6 +48,7 @@ CONFIG = ConnectorConfig(
             authorization_url="https://app.clickup.com/api",
         ),
     ),
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/user",
 )

@@ -35,7 +35,8 @@ CONFIG = ConnectorConfig(
     credential_fields=("encoded_api_key",),
     api_key_name="Authorization",
     api_key_prefix="Basic",
-    webhook_support=True,
+    webhook_scheme="standard",
+    batch_operations=True,
 )
 
 

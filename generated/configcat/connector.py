@@ -39,6 +39,7 @@ CONFIG = ConnectorConfig(
     name="configcat",
     display_name="ConfigCat",
     rate_limits=RateLimits(requests_per_second=5),
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/v1/me",
 )

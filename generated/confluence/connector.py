@@ -56,6 +56,7 @@ CONFIG = ConnectorConfig(
     ),
     base_url_template="https://{site}.atlassian.net/wiki/api/v2",
     url_variables=("site",),
+    batch_operations=True,
     health_check_path="/spaces",
 )
 

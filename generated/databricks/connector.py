@@ -44,6 +44,7 @@ CONFIG = ConnectorConfig(
     alternative_auth=(AuthScheme(type=AuthenticationType.BEARER_TOKEN),),
     base_url_template="https://{workspace_host}",
     url_variables=("workspace_host",),
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/api/2.0/preview/scim/v2/Me",
 )

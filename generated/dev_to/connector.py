@@ -44,6 +44,7 @@ CONFIG = ConnectorConfig(
     rate_limits=RateLimits(extra_windows=((30.0, 30),)),
     api_key_name="api-key",
     default_headers={"Accept": "application/vnd.forem.api-v1+json"},
+    batch_operations=True,
     health_check_path="/api/users/me",
 )
 

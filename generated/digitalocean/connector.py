@@ -57,6 +57,7 @@ CONFIG = ConnectorConfig(
             scopes=("read", "write"),
         ),
     ),
+    batch_operations=True,
     health_check_path="/v2/account",
 )
 

@@ -47,6 +47,7 @@ CONFIG = ConnectorConfig(
         ),
     ),
     default_headers={"User-Agent": "DiscordBot (connectory, 1.0)"},
+    batch_operations=True,
     health_check_path="/users/@me",
 )
 

@@ -53,6 +53,7 @@ CONFIG = ConnectorConfig(
     api_key_name="Api-Key",
     base_url_template="https://{host}",
     url_variables=("host",),
+    batch_operations=True,
     health_check_path="/notifications.json",
 )
 

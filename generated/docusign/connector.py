@@ -38,6 +38,7 @@ CONFIG = ConnectorConfig(
     client_auth="basic",
     base_url_template="https://{server}.docusign.net/restapi",
     url_variables=("server",),
+    batch_operations=True,
     real_time_sync=True,
 )
 

@@ -39,6 +39,7 @@ CONFIG = ConnectorConfig(
     rate_limits=RateLimits(requests_per_second=10),
     base_url_template="https://{host}/api",
     url_variables=("host",),
+    batch_operations=True,
     health_check_path="/v4/user/account",
 )
 

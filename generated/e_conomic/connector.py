@@ -43,6 +43,7 @@ CONFIG = ConnectorConfig(
     rate_limits=RateLimits(requests_per_second=5),
     credential_fields=("agreement_grant_token",),
     api_key_name="X-AgreementGrantToken",
+    batch_operations=True,
     health_check_path="/projects/count",
 )
 

@@ -36,6 +36,7 @@ CONFIG = ConnectorConfig(
     authorization_url="https://auth.ebay.com/oauth2/authorize",
     scopes=("https://api.ebay.com/oauth/api_scope/sell.fulfillment",),
     client_auth="basic",
+    batch_operations=True,
 )
 
 

@@ -36,6 +36,7 @@ CONFIG = ConnectorConfig(
     display_name="ElevenLabs",
     rate_limits=RateLimits(requests_per_second=2),
     api_key_name="xi-api-key",
+    batch_operations=True,
     health_check_path="/v1/user",
 )
 

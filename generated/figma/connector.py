@@ -61,6 +61,7 @@ CONFIG = ConnectorConfig(
             client_auth="basic",
         ),
     ),
+    batch_operations=True,
     health_check_path="/me",
 )
 

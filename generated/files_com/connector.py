@@ -43,6 +43,7 @@ CONFIG = ConnectorConfig(
     display_name="Files.com",
     rate_limits=RateLimits(requests_per_second=10),
     api_key_name="X-FilesAPI-Key",
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/api_key",
 )

@@ -43,7 +43,8 @@ CONFIG = ConnectorConfig(
     alternative_auth=(AuthScheme(type=AuthenticationType.BASIC),),
     base_url_template="https://{host}/api/v1",
     url_variables=("host",),
-    webhook_support=True,
+    webhook_scheme="github",
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/user",
 )

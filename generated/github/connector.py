@@ -21,11 +21,14 @@ from connectory.core import (
 from .data import GitHubDataService
 
 if TYPE_CHECKING:
+    from connectory.core.webhooks import ConnectorWebhooks
+
     from .resources.issues import Issues
     from .resources.orgs import Orgs
     from .resources.pulls import Pulls
     from .resources.repos import Repos
     from .resources.users import Users
+    from .webhooks import WebhookEvent
 
 __all__ = ["CONFIG", "REGISTRATION", "GitHubConnector"]
 
@@ -38,6 +41,9 @@ CONFIG = ConnectorConfig(
     api_version="2022-11-28",
     rate_limits=RateLimits(requests_per_minute=80),
     default_headers={"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"},
+    webhook_scheme="github",
+    batch_operations=True,
+    real_time_sync=True,
     health_check_path="/user",
 )
 
@@ -108,6 +114,14 @@ class GitHubConnector(BaseConnectorService):
         from .resources.users import Users
 
         return Users(self)
+
+    @cached_property
+    def webhooks(self) -> ConnectorWebhooks[WebhookEvent]:
+        """Webhook deliveries, verified with the ``webhook_secret`` option and decoded
+        into `WebhookEvent` (see the ``webhooks`` module)."""
+        from .webhooks import EVENTS
+
+        return self._webhooks(EVENTS)
 
 
 REGISTRATION = ConnectorRegistration(

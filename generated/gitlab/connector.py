@@ -47,6 +47,7 @@ CONFIG = ConnectorConfig(
             scopes=("api",),
         ),
     ),
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/user",
 )

@@ -53,6 +53,7 @@ CONFIG = ConnectorConfig(
         "https://www.googleapis.com/auth/admin.directory.device.chromeos.readonly",
         "https://www.googleapis.com/auth/admin.directory.customer.readonly",
     ),
+    batch_operations=True,
 )
 
 

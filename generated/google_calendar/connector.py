@@ -42,6 +42,7 @@ CONFIG = ConnectorConfig(
     token_url="https://oauth2.googleapis.com/token",
     authorization_url="https://accounts.google.com/o/oauth2/v2/auth",
     scopes=("https://www.googleapis.com/auth/calendar",),
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/colors",
 )

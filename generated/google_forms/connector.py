@@ -41,6 +41,7 @@ CONFIG = ConnectorConfig(
         "https://www.googleapis.com/auth/forms.body",
         "https://www.googleapis.com/auth/forms.responses.readonly",
     ),
+    batch_operations=True,
 )
 
 

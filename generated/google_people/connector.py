@@ -44,6 +44,7 @@ CONFIG = ConnectorConfig(
         "https://www.googleapis.com/auth/contacts.other.readonly",
         "https://www.googleapis.com/auth/directory.readonly",
     ),
+    batch_operations=True,
     health_check_path="/v1/contactGroups",
 )
 

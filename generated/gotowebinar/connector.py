@@ -38,6 +38,7 @@ CONFIG = ConnectorConfig(
     authorization_url="https://authentication.logmeininc.com/oauth/authorize",
     scopes=("collab:",),
     client_auth="basic",
+    batch_operations=True,
 )
 
 

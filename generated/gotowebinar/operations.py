@@ -28,7 +28,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         path="/accounts/{accountKey}/webinars",
         parameters=(
             ParameterInfo("accountKey", "account_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
             ParameterInfo("fromTime", "from_time", "query", True, "dt.datetime"),
             ParameterInfo("toTime", "to_time", "query", True, "dt.datetime"),
             ParameterInfo("page", "page", "query", False, "int"),
@@ -51,7 +50,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         path="/organizers/{organizerKey}/historicalWebinars",
         parameters=(
             ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
             ParameterInfo("fromTime", "from_time", "query", True, "dt.datetime"),
             ParameterInfo("toTime", "to_time", "query", True, "dt.datetime"),
         ),
@@ -72,7 +70,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         path="/organizers/{organizerKey}/sessions",
         parameters=(
             ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
             ParameterInfo("fromTime", "from_time", "query", True, "dt.datetime"),
             ParameterInfo("toTime", "to_time", "query", True, "dt.datetime"),
         ),
@@ -91,10 +88,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         operation_id="getUpcomingWebinars",
         method="GET",
         path="/organizers/{organizerKey}/upcomingWebinars",
-        parameters=(
-            ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
-        ),
+        parameters=(ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),),
         body_content_type=None,
         body_type=None,
         response_content_type="application/json",
@@ -110,10 +104,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         operation_id="getAllWebinars",
         method="GET",
         path="/organizers/{organizerKey}/webinars",
-        parameters=(
-            ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
-        ),
+        parameters=(ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),),
         body_content_type=None,
         body_type=None,
         response_content_type="application/json",
@@ -129,10 +120,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         operation_id="createWebinar",
         method="POST",
         path="/organizers/{organizerKey}/webinars",
-        parameters=(
-            ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
-        ),
+        parameters=(ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),),
         body_content_type="application/json",
         body_type="WebinarReqCreate",
         response_content_type="application/json",
@@ -151,7 +139,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         parameters=(
             ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
             ParameterInfo("webinarKey", "webinar_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
         ),
         body_content_type=None,
         body_type=None,
@@ -171,7 +158,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         parameters=(
             ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
             ParameterInfo("webinarKey", "webinar_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
             ParameterInfo("notifyParticipants", "notify_participants", "query", False, "bool"),
         ),
         body_content_type="application/json",
@@ -194,7 +180,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         parameters=(
             ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
             ParameterInfo("webinarKey", "webinar_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
             ParameterInfo(
                 "sendCancellationEmails", "send_cancellation_emails", "query", False, "bool"
             ),
@@ -217,7 +202,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         parameters=(
             ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
             ParameterInfo("webinarKey", "webinar_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
         ),
         body_content_type=None,
         body_type=None,
@@ -237,7 +221,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         parameters=(
             ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
             ParameterInfo("webinarKey", "webinar_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
         ),
         body_content_type=None,
         body_type=None,
@@ -257,7 +240,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         parameters=(
             ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
             ParameterInfo("webinarKey", "webinar_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
         ),
         body_content_type="application/json",
         body_type="list[CoorganizerReqCreate]",
@@ -278,7 +260,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
             ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
             ParameterInfo("webinarKey", "webinar_key", "path", True, "int"),
             ParameterInfo("coorganizerKey", "coorganizer_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
             ParameterInfo("external", "external", "query", False, "bool"),
         ),
         body_content_type=None,
@@ -299,7 +280,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         parameters=(
             ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
             ParameterInfo("webinarKey", "webinar_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
         ),
         body_content_type=None,
         body_type=None,
@@ -319,7 +299,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         parameters=(
             ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
             ParameterInfo("webinarKey", "webinar_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
         ),
         body_content_type=None,
         body_type=None,
@@ -339,7 +318,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         parameters=(
             ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
             ParameterInfo("webinarKey", "webinar_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
         ),
         body_content_type="application/json",
         body_type="list[PanelistReqCreate]",
@@ -360,7 +338,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
             ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
             ParameterInfo("webinarKey", "webinar_key", "path", True, "int"),
             ParameterInfo("panelistKey", "panelist_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
         ),
         body_content_type=None,
         body_type=None,
@@ -380,7 +357,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         parameters=(
             ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
             ParameterInfo("webinarKey", "webinar_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
         ),
         body_content_type=None,
         body_type=None,
@@ -400,8 +376,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         parameters=(
             ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
             ParameterInfo("webinarKey", "webinar_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
-            ParameterInfo("Accept", "accept", "header", False, "str"),
             ParameterInfo("resendConfirmation", "resend_confirmation", "query", False, "bool"),
         ),
         body_content_type="application/json",
@@ -422,7 +396,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         parameters=(
             ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
             ParameterInfo("webinarKey", "webinar_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
         ),
         body_content_type=None,
         body_type=None,
@@ -443,7 +416,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
             ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
             ParameterInfo("webinarKey", "webinar_key", "path", True, "int"),
             ParameterInfo("registrantKey", "registrant_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
         ),
         body_content_type=None,
         body_type=None,
@@ -464,7 +436,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
             ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
             ParameterInfo("webinarKey", "webinar_key", "path", True, "int"),
             ParameterInfo("registrantKey", "registrant_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
         ),
         body_content_type=None,
         body_type=None,
@@ -484,7 +455,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         parameters=(
             ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
             ParameterInfo("webinarKey", "webinar_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
         ),
         body_content_type=None,
         body_type=None,
@@ -505,7 +475,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
             ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
             ParameterInfo("webinarKey", "webinar_key", "path", True, "int"),
             ParameterInfo("sessionKey", "session_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
         ),
         body_content_type=None,
         body_type=None,
@@ -526,7 +495,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
             ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
             ParameterInfo("webinarKey", "webinar_key", "path", True, "int"),
             ParameterInfo("sessionKey", "session_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
         ),
         body_content_type=None,
         body_type=None,
@@ -548,7 +516,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
             ParameterInfo("webinarKey", "webinar_key", "path", True, "int"),
             ParameterInfo("sessionKey", "session_key", "path", True, "int"),
             ParameterInfo("registrantKey", "registrant_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
         ),
         body_content_type=None,
         body_type=None,
@@ -570,7 +537,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
             ParameterInfo("webinarKey", "webinar_key", "path", True, "int"),
             ParameterInfo("sessionKey", "session_key", "path", True, "int"),
             ParameterInfo("registrantKey", "registrant_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
         ),
         body_content_type=None,
         body_type=None,
@@ -592,7 +558,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
             ParameterInfo("webinarKey", "webinar_key", "path", True, "int"),
             ParameterInfo("sessionKey", "session_key", "path", True, "int"),
             ParameterInfo("registrantKey", "registrant_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
         ),
         body_content_type=None,
         body_type=None,
@@ -613,7 +578,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
             ParameterInfo("organizerKey", "organizer_key", "path", True, "int"),
             ParameterInfo("webinarKey", "webinar_key", "path", True, "int"),
             ParameterInfo("sessionKey", "session_key", "path", True, "int"),
-            ParameterInfo("Authorization", "authorization", "header", True, "str"),
         ),
         body_content_type=None,
         body_type=None,

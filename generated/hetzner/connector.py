@@ -43,6 +43,7 @@ CONFIG = ConnectorConfig(
     display_name="Hetzner Cloud",
     rate_limits=RateLimits(requests_per_hour=3600),
     credential_fields=("api_token",),
+    batch_operations=True,
     health_check_path="/locations",
 )
 

@@ -52,7 +52,8 @@ CONFIG = ConnectorConfig(
             ),
         ),
     ),
-    webhook_support=True,
+    webhook_scheme="hubspot",
+    batch_operations=True,
     health_check_path="/crm/v3/owners",
 )
 

@@ -50,6 +50,7 @@ CONFIG = ConnectorConfig(
     display_name="Increase",
     rate_limits=RateLimits(requests_per_second=100),
     credential_fields=("api_key",),
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/groups/current",
 )

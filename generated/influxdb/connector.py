@@ -46,6 +46,7 @@ CONFIG = ConnectorConfig(
     api_key_prefix="Token",
     base_url_template="https://{host}/api/v2",
     url_variables=("host",),
+    batch_operations=True,
     health_check_path="/orgs",
 )
 

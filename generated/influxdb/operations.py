@@ -294,9 +294,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
                 False,
                 "PostQueryAcceptEncoding | str",
             ),
-            ParameterInfo(
-                "Content-Type", "content_type", "header", False, "PostQueryContentType | str"
-            ),
             ParameterInfo("org", "org", "query", False, "str"),
             ParameterInfo("orgID", "org_id", "query", False, "str"),
         ),
@@ -547,11 +544,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
                 False,
                 "PostWriteContentEncoding | str",
             ),
-            ParameterInfo(
-                "Content-Type", "content_type", "header", False, "PostWriteContentType | str"
-            ),
             ParameterInfo("Content-Length", "content_length", "header", False, "int"),
-            ParameterInfo("Accept", "accept", "header", False, "PostWriteAccept | str"),
             ParameterInfo("orgID", "org_id", "query", False, "str"),
             ParameterInfo("precision", "precision", "query", False, "WritePrecision | str"),
         ),

@@ -44,6 +44,7 @@ CONFIG = ConnectorConfig(
         AuthScheme(type=AuthenticationType.BEARER_TOKEN, credential_fields=("oauth_access_token",)),
     ),
     default_headers={"Intercom-Version": "2.11"},
+    batch_operations=True,
     health_check_path="/me",
 )
 

@@ -41,6 +41,7 @@ CONFIG = ConnectorConfig(
     name="jira",
     display_name="Jira Cloud",
     credential_fields=("email", "api_token"),
+    batch_operations=True,
     health_check_path="/rest/api/3/myself",
 )
 

@@ -58,6 +58,7 @@ CONFIG = ConnectorConfig(
         "read_hooks",
         "write_hooks",
     ),
+    batch_operations=True,
     health_check_path="/store/info.json",
 )
 

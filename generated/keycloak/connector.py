@@ -39,6 +39,7 @@ CONFIG = ConnectorConfig(
     rate_limits=RateLimits(requests_per_second=20),
     base_url_template="https://{host}/admin/realms",
     url_variables=("host",),
+    batch_operations=True,
     health_check_path="/",
 )
 

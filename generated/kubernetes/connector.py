@@ -40,6 +40,7 @@ CONFIG = ConnectorConfig(
     credential_fields=("bearer_token",),
     base_url_template="https://{api_server}",
     url_variables=("api_server",),
+    batch_operations=True,
     health_check_path="/api/v1/",
 )
 

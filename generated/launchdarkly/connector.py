@@ -42,6 +42,7 @@ CONFIG = ConnectorConfig(
     rate_limits=RateLimits(requests_per_second=5),
     credential_fields=("access_token",),
     api_key_name="Authorization",
+    batch_operations=True,
     health_check_path="/projects",
 )
 

@@ -60,6 +60,7 @@ CONFIG = ConnectorConfig(
             ),
         ),
     ),
+    batch_operations=True,
     health_check_path="/profile",
 )
 

@@ -46,6 +46,7 @@ CONFIG = ConnectorConfig(
     rate_limits=RateLimits(requests_per_second=10),
     base_url_template="https://{host}/rest/{store_code}",
     url_variables=("host", "store_code"),
+    batch_operations=True,
     health_check_path="/V1/store/storeViews",
 )
 

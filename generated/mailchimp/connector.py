@@ -47,6 +47,7 @@ CONFIG = ConnectorConfig(
     ),
     base_url_template="https://{dc}.api.mailchimp.com/3.0",
     url_variables=("dc",),
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/ping",
 )

@@ -45,6 +45,7 @@ CONFIG = ConnectorConfig(
     rate_limits=RateLimits(extra_windows=((300.0, 300),)),
     base_url_template="https://{instance}",
     url_variables=("instance",),
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/api/v1/accounts/verify_credentials",
 )

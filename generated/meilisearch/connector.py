@@ -41,6 +41,7 @@ CONFIG = ConnectorConfig(
     credential_fields=("api_key",),
     base_url_template="https://{host}",
     url_variables=("host",),
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/version",
 )

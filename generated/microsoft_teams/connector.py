@@ -51,6 +51,7 @@ CONFIG = ConnectorConfig(
         "TeamMember.ReadWrite.All",
         "Chat.ReadWrite",
     ),
+    batch_operations=True,
     health_check_path="/me/joinedTeams",
 )
 

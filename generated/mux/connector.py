@@ -34,6 +34,7 @@ CONFIG = ConnectorConfig(
     display_name="Mux",
     rate_limits=RateLimits(requests_per_second=5),
     credential_fields=("token_id", "token_secret"),
+    batch_operations=True,
     health_check_path="/video/v1/assets",
 )
 

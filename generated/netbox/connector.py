@@ -47,6 +47,7 @@ CONFIG = ConnectorConfig(
     ),
     base_url_template="https://{host}/api",
     url_variables=("host",),
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/status/",
 )

@@ -40,6 +40,7 @@ CONFIG = ConnectorConfig(
     name="netlify",
     display_name="Netlify",
     rate_limits=RateLimits(requests_per_minute=500),
+    batch_operations=True,
     health_check_path="/user",
 )
 

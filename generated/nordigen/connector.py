@@ -38,6 +38,7 @@ CONFIG = ConnectorConfig(
     display_name="GoCardless Bank Account Data (Nordigen)",
     api_version="v2",
     rate_limits=RateLimits(requests_per_minute=60),
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/api/v2/requisitions/",
 )

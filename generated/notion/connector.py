@@ -39,6 +39,7 @@ CONFIG = ConnectorConfig(
     rate_limits=RateLimits(requests_per_second=3),
     credential_fields=("integration_token",),
     default_headers={"Notion-Version": "2022-06-28"},
+    batch_operations=True,
 )
 
 

@@ -39,6 +39,7 @@ CONFIG = ConnectorConfig(
     alternative_auth=(AuthScheme(type=AuthenticationType.BEARER_TOKEN),),
     base_url_template="https://{domain}",
     url_variables=("domain",),
+    batch_operations=True,
     health_check_path="/api/v1/users/me",
 )
 

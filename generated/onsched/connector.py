@@ -41,6 +41,7 @@ CONFIG = ConnectorConfig(
     rate_limits=RateLimits(requests_per_second=5),
     token_url="https://identity.onsched.com/connect/token",
     scopes=("OnSchedApi",),
+    batch_operations=True,
     health_check_path="/setup/v1/companies",
 )
 

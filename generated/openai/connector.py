@@ -40,6 +40,7 @@ CONFIG = ConnectorConfig(
     display_name="OpenAI",
     rate_limits=RateLimits(requests_per_minute=500),
     credential_fields=("api_key",),
+    batch_operations=True,
     health_check_path="/models",
 )
 

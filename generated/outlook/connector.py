@@ -44,6 +44,7 @@ CONFIG = ConnectorConfig(
     token_url="https://login.microsoftonline.com/common/oauth2/v2.0/token",
     authorization_url="https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
     scopes=("offline_access", "User.Read", "Mail.ReadWrite", "Mail.Send", "Calendars.ReadWrite"),
+    batch_operations=True,
     health_check_path="/me/mailFolders",
 )
 

@@ -40,6 +40,7 @@ CONFIG = ConnectorConfig(
     token_url="https://api.paylocity.com/IdentityServer/connect/token",
     scopes=("WebLinkAPI",),
     client_auth="basic",
+    batch_operations=True,
 )
 
 

@@ -40,6 +40,7 @@ CONFIG = ConnectorConfig(
     api_key_name="auth-token",
     base_url_template="https://api.feedback.{region}.pendo.io",
     url_variables=("region",),
+    batch_operations=True,
     health_check_path="/health-check/ping",
 )
 

@@ -34,6 +34,7 @@ CONFIG = ConnectorConfig(
     display_name="Personio",
     rate_limits=RateLimits(requests_per_second=15, requests_per_minute=300),
     credential_fields=("token",),
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/company/employees/attributes",
 )

@@ -38,6 +38,7 @@ CONFIG = ConnectorConfig(
     rate_limits=RateLimits(requests_per_second=5),
     api_key_name="Api-Key",
     default_headers={"X-Pinecone-Api-Version": "2025-10"},
+    batch_operations=True,
     health_check_path="/indexes",
 )
 

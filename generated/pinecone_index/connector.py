@@ -39,6 +39,7 @@ CONFIG = ConnectorConfig(
     base_url_template="https://{index_host}",
     url_variables=("index_host",),
     default_headers={"X-Pinecone-Api-Version": "2025-10"},
+    batch_operations=True,
     health_check_path="/namespaces",
 )
 

@@ -59,6 +59,7 @@ CONFIG = ConnectorConfig(
             ),
         ),
     ),
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/me",
 )

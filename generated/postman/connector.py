@@ -40,6 +40,7 @@ CONFIG = ConnectorConfig(
     display_name="Postman",
     rate_limits=RateLimits(requests_per_minute=300),
     api_key_name="X-Api-Key",
+    batch_operations=True,
     health_check_path="/me",
 )
 

@@ -41,6 +41,7 @@ CONFIG = ConnectorConfig(
     rate_limits=RateLimits(requests_per_second=10),
     credential_fields=("server_token",),
     api_key_name="X-Postmark-Server-Token",
+    batch_operations=True,
     health_check_path="/server",
 )
 

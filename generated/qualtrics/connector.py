@@ -39,6 +39,7 @@ CONFIG = ConnectorConfig(
     api_key_name="X-API-TOKEN",
     base_url_template="https://{datacenter}.qualtrics.com/API/v3",
     url_variables=("datacenter",),
+    batch_operations=True,
     health_check_path="/whoami",
 )
 

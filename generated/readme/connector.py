@@ -39,6 +39,7 @@ CONFIG = ConnectorConfig(
     display_name="ReadMe",
     rate_limits=RateLimits(requests_per_second=5),
     credential_fields=("api_key", "password"),
+    batch_operations=True,
     health_check_path="/",
 )
 

@@ -47,6 +47,7 @@ CONFIG = ConnectorConfig(
     ),
     base_url_template="https://{instance}.my.salesforce.com/services/data/v60.0",
     url_variables=("instance",),
+    batch_operations=True,
     health_check_path="/",
 )
 

@@ -49,6 +49,7 @@ CONFIG = ConnectorConfig(
             authorization_url="https://accounts.salesloft.com/oauth/authorize",
         ),
     ),
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/v2/me.json",
 )

@@ -41,6 +41,7 @@ CONFIG = ConnectorConfig(
     display_name="Twilio SendGrid",
     rate_limits=RateLimits(requests_per_minute=600),
     credential_fields=("api_key",),
+    batch_operations=True,
     health_check_path="/scopes",
 )
 

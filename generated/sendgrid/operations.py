@@ -523,7 +523,6 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         method="GET",
         path="/suppression/bounces",
         parameters=(
-            ParameterInfo("Accept", "accept", "header", True, "str"),
             ParameterInfo("start_time", "start_time", "query", False, "int"),
             ParameterInfo("end_time", "end_time", "query", False, "int"),
             ParameterInfo("on-behalf-of", "on_behalf_of", "header", False, "str"),

@@ -41,6 +41,7 @@ CONFIG = ConnectorConfig(
     token_url="https://login.microsoftonline.com/organizations/oauth2/v2.0/token",
     authorization_url="https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize",
     scopes=("offline_access", "Sites.ReadWrite.All"),
+    batch_operations=True,
     health_check_path="/me/followedSites",
 )
 

@@ -51,6 +51,7 @@ CONFIG = ConnectorConfig(
     display_name="ShipEngine",
     rate_limits=RateLimits(requests_per_minute=200),
     api_key_name="API-Key",
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/v1/carriers",
 )

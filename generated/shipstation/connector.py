@@ -39,6 +39,7 @@ CONFIG = ConnectorConfig(
     display_name="ShipStation",
     rate_limits=RateLimits(requests_per_minute=40),
     credential_fields=("api_key", "api_secret"),
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/warehouses",
 )

@@ -40,6 +40,7 @@ CONFIG = ConnectorConfig(
     rate_limits=RateLimits(requests_per_minute=200),
     credential_fields=("api_token",),
     api_key_name="Shortcut-Token",
+    batch_operations=True,
     health_check_path="/member",
 )
 

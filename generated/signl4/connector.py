@@ -49,6 +49,7 @@ CONFIG = ConnectorConfig(
             scopes=("public_api_read", "public_api_write", "offline_access"),
         ),
     ),
+    batch_operations=True,
     health_check_path="/teams",
 )
 

@@ -40,6 +40,8 @@ CONFIG = ConnectorConfig(
     display_name="Slack",
     rate_limits=RateLimits(requests_per_minute=20),
     credential_fields=("bot_token",),
+    webhook_scheme="slack",
+    batch_operations=True,
     health_check_path="/auth.test",
 )
 

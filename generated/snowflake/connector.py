@@ -39,6 +39,7 @@ CONFIG = ConnectorConfig(
     credential_fields=("token",),
     base_url_template="https://{account}.snowflakecomputing.com/api/v2",
     url_variables=("account",),
+    batch_operations=True,
     health_check_path="/warehouses",
 )
 

@@ -39,6 +39,7 @@ CONFIG = ConnectorConfig(
     credential_fields=("api_token",),
     api_key_name="Authorization",
     api_key_prefix="token",
+    batch_operations=True,
     health_check_path="/user/me",
 )
 

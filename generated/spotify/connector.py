@@ -59,6 +59,7 @@ CONFIG = ConnectorConfig(
         "user-modify-playback-state",
     ),
     client_auth="basic",
+    batch_operations=True,
     health_check_path="/me",
 )
 

@@ -73,6 +73,7 @@ CONFIG = ConnectorConfig(
         ),
     ),
     default_headers={"Square-Version": "2021-08-18"},
+    batch_operations=True,
     health_check_path="/v2/locations",
 )
 

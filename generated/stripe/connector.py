@@ -21,6 +21,8 @@ from connectory.core import (
 from .data import StripeDataService
 
 if TYPE_CHECKING:
+    from connectory.core.webhooks import ConnectorWebhooks
+
     from .resources.account import Account
     from .resources.balance import Balance
     from .resources.charges import Charges
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from .resources.products import Products
     from .resources.refunds import Refunds
     from .resources.subscriptions import Subscriptions
+    from .webhooks import WebhookEvent
 
 __all__ = ["CONFIG", "REGISTRATION", "StripeConnector"]
 
@@ -43,6 +46,8 @@ CONFIG = ConnectorConfig(
     display_name="Stripe",
     rate_limits=RateLimits(requests_per_second=25),
     credential_fields=("secret_key",),
+    webhook_scheme="stripe",
+    batch_operations=True,
     health_check_path="/v1/balance",
 )
 
@@ -154,6 +159,14 @@ class StripeConnector(BaseConnectorService):
         from .resources.subscriptions import Subscriptions
 
         return Subscriptions(self)
+
+    @cached_property
+    def webhooks(self) -> ConnectorWebhooks[WebhookEvent]:
+        """Webhook deliveries, verified with the ``webhook_secret`` option and decoded
+        into `WebhookEvent` (see the ``webhooks`` module)."""
+        from .webhooks import EVENTS
+
+        return self._webhooks(EVENTS)
 
 
 REGISTRATION = ConnectorRegistration(

@@ -40,7 +40,8 @@ CONFIG = ConnectorConfig(
     display_name="Svix",
     rate_limits=RateLimits(requests_per_second=10),
     credential_fields=("auth_token",),
-    webhook_support=True,
+    webhook_scheme="standard",
+    batch_operations=True,
     health_check_path="/api/v1/app/",
 )
 

@@ -46,6 +46,7 @@ CONFIG = ConnectorConfig(
     display_name="Telnyx",
     rate_limits=RateLimits(requests_per_second=10),
     credential_fields=("api_key",),
+    batch_operations=True,
     health_check_path="/balance",
 )
 

@@ -40,6 +40,7 @@ CONFIG = ConnectorConfig(
     rate_limits=RateLimits(requests_per_second=10),
     api_key_name="key",
     api_key_location="query",
+    batch_operations=True,
 )
 
 

@@ -33,6 +33,7 @@ CONFIG = ConnectorConfig(
     display_name="Twilio",
     rate_limits=RateLimits(requests_per_second=25),
     credential_fields=("account_sid", "auth_token"),
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/2010-04-01/Accounts.json",
 )

@@ -57,6 +57,7 @@ CONFIG = ConnectorConfig(
     alternative_auth=(
         AuthScheme(type=AuthenticationType.BEARER_TOKEN, credential_fields=("bearer_token",)),
     ),
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/2/users/me",
 )

@@ -43,6 +43,7 @@ CONFIG = ConnectorConfig(
     rate_limits=RateLimits(requests_per_second=5),
     token_url="https://api.payouts.velopayments.com/v1/authenticate?grant_type=client_credentials",
     client_auth="basic",
+    batch_operations=True,
     health_check_path="/v2/users/self",
 )
 

@@ -38,6 +38,7 @@ CONFIG = ConnectorConfig(
     name="vercel",
     display_name="Vercel",
     rate_limits=RateLimits(requests_per_minute=100),
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/v2/user",
 )

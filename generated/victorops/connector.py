@@ -42,6 +42,7 @@ CONFIG = ConnectorConfig(
     display_name="Splunk On-Call (VictorOps)",
     rate_limits=RateLimits(requests_per_minute=60),
     api_key_name="X-VO-Api-Key",
+    batch_operations=True,
     real_time_sync=True,
 )
 

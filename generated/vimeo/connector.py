@@ -57,6 +57,7 @@ CONFIG = ConnectorConfig(
         ),
     ),
     default_headers={"Accept": "application/vnd.vimeo.*+json;version=3.4"},
+    batch_operations=True,
     health_check_path="/me",
 )
 

@@ -41,6 +41,7 @@ CONFIG = ConnectorConfig(
         "vismanet_erp_interactive_api:update",
         "vismanet_erp_interactive_api:delete",
     ),
+    batch_operations=True,
     real_time_sync=True,
     health_check_path="/controller/api/v1/currency",
 )

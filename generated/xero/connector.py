@@ -58,6 +58,7 @@ CONFIG = ConnectorConfig(
         "accounting.reports.read",
     ),
     client_auth="basic",
+    batch_operations=True,
     real_time_sync=True,
 )
 

@@ -42,6 +42,7 @@ CONFIG = ConnectorConfig(
             authorization_url="https://app.ynab.com/oauth/authorize",
         ),
     ),
+    batch_operations=True,
     health_check_path="/user",
 )
 

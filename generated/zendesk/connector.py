@@ -43,6 +43,7 @@ CONFIG = ConnectorConfig(
     ),
     base_url_template="https://{subdomain}.zendesk.com/api/v2",
     url_variables=("subdomain",),
+    batch_operations=True,
     health_check_path="/users/me",
 )
 

@@ -38,6 +38,8 @@ CONFIG = ConnectorConfig(
     rate_limits=RateLimits(requests_per_second=10),
     token_url="https://zoom.us/oauth/token",
     authorization_url="https://zoom.us/oauth/authorize",
+    webhook_scheme="zoom",
+    batch_operations=True,
 )
 
 

@@ -47,6 +47,7 @@ CONFIG = ConnectorConfig(
         requests_per_minute=50000, requests_per_hour=2250000, requests_per_day=27000000
     ),
     token_url="https://rest.zuora.com/oauth/token",
+    batch_operations=True,
     health_check_path="/v1/catalog/products",
 )
 

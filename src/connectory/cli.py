@@ -110,22 +110,39 @@ def list_connectors(
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
-    table = Table(title=f"{len(rows)} connectors")
-    for column in ("name", "auth", "resources", "operations", "webhooks / batch / sync"):
-        table.add_column(column)
+    table = Table(
+        title=f"{len(rows)} connectors",
+        caption="capabilities: webhooks (signed deliveries verified), batch "
+        "(batch_get_metadata), sync (incremental changes since a checkpoint)",
+    )
+    table.add_column("name", no_wrap=True)
+    table.add_column("auth", overflow="fold")  # one scheme a line
+    table.add_column("resources")
+    table.add_column("operations", justify="right")
+    table.add_column("capabilities")
     for row in rows:
-        flags = "/".join(
-            "yes" if row[key] else "-"
-            for key in ("webhooks", "batch_operations", "real_time_sync")
-        )
+        resources = row["resources"]
+        shown = ", ".join(resources[:3]) + (f" +{len(resources) - 3}" if len(resources) > 3 else "")
         table.add_row(
             row["name"],
-            ", ".join(row["auth"]),
-            ", ".join(row["resources"]) or "-",
+            "\n".join(row["auth"]),
+            shown or "-",
             str(row["operations"] if row["operations"] is not None else "-"),
-            flags,
+            " ".join(_capabilities(row)) or "-",
         )
     console.print(table)
+
+
+_CAPABILITIES = (
+    ("webhooks", "webhooks"),
+    ("batch_operations", "batch"),
+    ("real_time_sync", "sync"),
+)
+
+
+def _capabilities(row: dict[str, Any]) -> list[str]:
+    """The capability flags of a `connector_rows` row that are set, by their short names."""
+    return [label for key, label in _CAPABILITIES if row[key]]
 
 
 @app.command()
@@ -242,14 +259,13 @@ def _generate_many(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from connectory.generator import (
+        GeneratorError,
         find_definitions,
         generate,
         load_definition,
         write_connector_types,
     )
     from connectory.generator._catalog import write_catalog
-
-    from connectory.generator import GeneratorError
 
     started = time.perf_counter()
     reports = []
@@ -310,6 +326,7 @@ def _check(selected: dict[str, Path], root: Path, templates: Path | None) -> Non
     from connectory.generator import check as check_tree
     from connectory.generator import check_connector_types, find_definitions, load_definition
     from connectory.generator._catalog import catalog_text
+
     definitions = [load_definition(path) for path in selected.values()]
     differing = check_tree(definitions, root / "generated", templates=templates)
     all_names = sorted(find_definitions(root / "openapi_specs"))
@@ -351,7 +368,9 @@ def trim(
                     continue  # a spec of our own: nothing to cut
                 fail(f"{path}: source_spec: missing, so there is nothing to trim", 2)
             source = source_dir / definition.source_spec
-            document = trim_spec(source, included_operations(definition))
+            document = trim_spec(
+                source, included_operations(definition), webhooks=definition.webhook_events
+            )
             write_trimmed(document, definition.spec)
             console.print(
                 f"{connector}: {len(document['paths'])} paths -> {definition.spec}",

@@ -74,11 +74,12 @@ class Generated:
         factory = UniversalConnectorFactory(discover=False)
         registration = self.module.REGISTRATION
         factory.register(registration)
-        return factory.create_connector(
+        connector: BaseConnectorService = factory.create_connector(
             registration.connector_type,
             self.module.CONFIG,
             transport=httpx.MockTransport(respond),
         )
+        return connector
 
     def method(self, connector: BaseConnectorService, operation_id: str) -> Any:
         """The bound method of `operation_id` on `connector` (``connector.<group>.<name>``)."""
@@ -124,9 +125,7 @@ def json_answer(payload: Any, status: int = 200) -> Respond:
 def field_types(model: type) -> dict[str, str]:
     """A generated model's attribute annotations (as written), by JSON name."""
     by_attribute = {attr.name: attr.type for attr in attrs.fields(model)}
-    return {
-        json_name: str(by_attribute[name]) for name, json_name, _, _ in model_fields(model)
-    }
+    return {json_name: str(by_attribute[name]) for name, json_name, _, _ in model_fields(model)}
 
 
 def attribute_names(model: type) -> dict[str, str]:

@@ -213,7 +213,7 @@ async def test_a_definition_generates_resources_config_and_renames(
         ) as connector:
             assert await connector.connect({"api_key": "k"})
             items = await connector.data_service.list_items("/items")
-            paged = [item async for item in connector.items.list()]  # type: ignore[attr-defined]
+            paged = [item async for item in connector.items.list()]
     finally:
         forget_package(name)
     assert [item.id for item in items] == ["a", "b", "c"]  # typed: the resource's model

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import shutil
 from pathlib import Path
@@ -99,10 +100,20 @@ def test_spec_without_name_or_out_exits_2(tmp_path: Path, missing: str) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def _todays_connectors(count: int = 8) -> list[str]:
+    """A rotating sample of the shipped connectors: a different `count` each day, every one
+    within a fortnight. CI's own step (`connectory generate --check`) checks them all."""
+    names = sorted(p.parent.name for p in (REPOSITORY / "openapi_specs").glob("*/connector.yaml"))
+    day = datetime.date.today().toordinal()
+    start = (day * count) % len(names)
+    return [names[(start + i) % len(names)] for i in range(count)]
+
+
 def test_check_passes_on_the_repository() -> None:
-    result = runner.invoke(app, ["generate", "--check"])
+    names = _todays_connectors()
+    result = runner.invoke(app, ["generate", "--check", *names])
     assert result.exit_code == 0, result.output
-    assert "generated/ is up to date" in result.output
+    assert f"generated/ is up to date ({len(names)} connectors)" in result.output
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ for index, spec in enumerate(sys.argv[3:]):
 
 def _generate_in_subprocess(out: Path, hash_seed: str, cwd: Path) -> None:
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-    completed = subprocess.run(  # noqa: S603 - our own interpreter and script
+    completed = subprocess.run(
         [sys.executable, "-c", _GENERATE_ALL, str(FIXTURES), str(out), *DETERMINISM_SPECS],
         capture_output=True,
         text=True,
@@ -100,7 +100,7 @@ def test_regenerating_replaces_the_whole_package(tmp_path: Path) -> None:
 
 
 def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
-    completed = subprocess.run(  # noqa: S603 - our own interpreter and tools
+    completed = subprocess.run(
         command, cwd=cwd, capture_output=True, text=True, env=env, check=False, timeout=300
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr

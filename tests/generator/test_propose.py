@@ -11,7 +11,6 @@ over every vendor spec (``../shared/specs``; skipped with a message where it is 
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -713,11 +712,8 @@ def test_vendor_auth_details(
 @pytest.mark.corpus
 @pytest.mark.skipif(not CORPUS, reason=f"{SPECS} is absent: the corpus tests need the vendor specs")
 @pytest.mark.parametrize("spec", CORPUS, ids=lambda spec: spec.stem)
-def test_every_vendor_spec_gets_a_proposal_quickly(spec: Path) -> None:
-    started = time.perf_counter()
+def test_every_vendor_spec_gets_a_proposal(spec: Path) -> None:
     proposal = propose_file(spec)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 15, f"{spec.name}: {elapsed:.1f} s"  # Microsoft Graph, 20 MB: about 1 s
     assert len(proposal.resources) <= 12
     assert len({r.name for r in proposal.resources}) == len(proposal.resources)
     for found in proposal.resources:

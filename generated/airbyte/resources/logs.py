@@ -46,6 +46,7 @@ class Logs(APIResource):
             json=body,
             returns=str,
             kind="text",
+            accept="text/plain",
             options=options,
         )
 

@@ -69,11 +69,7 @@ class MediaFiles(APIResource):
 
     @operation
     async def create(
-        self,
-        *,
-        body: m.PostMediaFilesBody | Unset = UNSET,
-        content_type: str,
-        **options: Unpack[RequestOptions],
+        self, *, body: m.PostMediaFilesBody | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> Any:
         """Create a new product media file.
 
@@ -81,7 +77,6 @@ class MediaFiles(APIResource):
 
         Args:
             body: the request body (application/json).
-            content_type: header parameter ``Content-type``.
 
         Returns:
             Any.
@@ -89,7 +84,6 @@ class MediaFiles(APIResource):
         return await self._call(
             "POST",
             "/api/rest/v1/media-files",
-            headers={"Content-type": content_type},
             json=body,
             returns=Any,
             options=options,

@@ -29,12 +29,7 @@ class Oauth(APIResource):
 
     @operation
     async def create_v1_token(
-        self,
-        *,
-        body: m.PostTokenBody | Unset = UNSET,
-        content_type: str,
-        authorization: str,
-        **options: Unpack[RequestOptions],
+        self, *, body: m.PostTokenBody | Unset = UNSET, **options: Unpack[RequestOptions]
     ) -> m.PostTokenResponse:
         """Get authentication token.
 
@@ -42,8 +37,6 @@ class Oauth(APIResource):
 
         Args:
             body: the request body (application/json).
-            content_type: header parameter ``Content-type``.
-            authorization: header parameter ``Authorization``.
 
         Returns:
             PostTokenResponse.
@@ -51,7 +44,6 @@ class Oauth(APIResource):
         return await self._call(
             "POST",
             "/api/oauth/v1/token",
-            headers={"Content-type": content_type, "Authorization": authorization},
             json=body,
             returns=m.PostTokenResponse,
             options=options,

@@ -68,6 +68,7 @@ class Buildjobs(APIResource):
             path={"jobId": job_id},
             returns=bytes,
             kind="bytes",
+            accept="application/octet-stream",
             options=options,
         )
 

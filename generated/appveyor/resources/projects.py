@@ -350,6 +350,7 @@ class Projects(APIResource):
             path={"accountName": account_name, "projectSlug": project_slug},
             returns=str,
             kind="text",
+            accept="text/plain",
             options=options,
         )
 

@@ -342,6 +342,7 @@ class PullRequests(APIResource):
             },
             returns=bytes,
             kind="bytes",
+            accept="application/octet-stream",
             options=options,
         )
 

@@ -394,6 +394,9 @@ if TYPE_CHECKING:
     )
     from ._web_link_type import WebLinkType as WebLinkType
     from ._webhook import Webhook as Webhook
+    from ._webhook_invocation import WebhookInvocation as WebhookInvocation
+    from ._webhook_invocation_trigger import WebhookInvocationTrigger as WebhookInvocationTrigger
+    from ._webhook_invocation_type import WebhookInvocationType as WebhookInvocationType
     from ._webhook_mini import WebhookMini as WebhookMini
     from ._webhook_mini_target import WebhookMiniTarget as WebhookMiniTarget
     from ._webhook_mini_target_type import WebhookMiniTargetType as WebhookMiniTargetType
@@ -645,6 +648,9 @@ _MODULES: dict[str, str] = {
     "WebLinkSharedLinkPermissions": "._web_link_shared_link_permissions",
     "WebLinkType": "._web_link_type",
     "Webhook": "._webhook",
+    "WebhookInvocation": "._webhook_invocation",
+    "WebhookInvocationTrigger": "._webhook_invocation_trigger",
+    "WebhookInvocationType": "._webhook_invocation_type",
     "WebhookMini": "._webhook_mini",
     "WebhookMiniTarget": "._webhook_mini_target",
     "WebhookMiniTargetType": "._webhook_mini_target_type",
@@ -897,6 +903,9 @@ __all__ = [
     "WebLinkSharedLinkPermissions",
     "WebLinkType",
     "Webhook",
+    "WebhookInvocation",
+    "WebhookInvocationTrigger",
+    "WebhookInvocationType",
     "WebhookMini",
     "WebhookMiniTarget",
     "WebhookMiniTargetType",

@@ -173,7 +173,7 @@ class Canvas(APIResource):
             last_edit_time_gt: query parameter ``last_edit.time[gt]``, optional.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",

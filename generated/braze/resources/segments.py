@@ -104,7 +104,7 @@ class Segments(APIResource):
             sort_direction: query parameter ``sort_direction``, optional.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",

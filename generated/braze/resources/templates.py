@@ -77,7 +77,7 @@ class Templates(APIResource):
             offset: query parameter ``offset``, optional.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",

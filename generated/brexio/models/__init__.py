@@ -207,7 +207,6 @@ if TYPE_CHECKING:
     from ._pep_order_body import PepOrderBody as PepOrderBody
     from ._pep_order_response_default import PepOrderResponseDefault as PepOrderResponseDefault
     from ._pep_order_type import PepOrderType as PepOrderType
-    from ._pep_retrieve_accept import PepRetrieveAccept as PepRetrieveAccept
     from ._pep_retrieve_response import PepRetrieveResponse as PepRetrieveResponse
     from ._pep_retrieve_response_default import (
         PepRetrieveResponseDefault as PepRetrieveResponseDefault,
@@ -365,7 +364,6 @@ _MODULES: dict[str, str] = {
     "PepOrderBody": "._pep_order_body",
     "PepOrderResponseDefault": "._pep_order_response_default",
     "PepOrderType": "._pep_order_type",
-    "PepRetrieveAccept": "._pep_retrieve_accept",
     "PepRetrieveResponse": "._pep_retrieve_response",
     "PepRetrieveResponseDefault": "._pep_retrieve_response_default",
     "PepRetrieveResponseResults": "._pep_retrieve_response_results",
@@ -482,7 +480,6 @@ __all__ = [
     "PepOrderBody",
     "PepOrderResponseDefault",
     "PepOrderType",
-    "PepRetrieveAccept",
     "PepRetrieveResponse",
     "PepRetrieveResponseDefault",
     "PepRetrieveResponseResults",

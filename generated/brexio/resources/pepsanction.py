@@ -81,11 +81,7 @@ class Pepsanction(APIResource):
 
     @operation
     async def pep_retrieve(
-        self,
-        id: str,
-        *,
-        accept: m.PepRetrieveAccept | str | Unset = UNSET,
-        **options: Unpack[RequestOptions],
+        self, id: str, **options: Unpack[RequestOptions]
     ) -> m.PepRetrieveResponse:
         """Returns a json or pdf report.
 
@@ -93,7 +89,6 @@ class Pepsanction(APIResource):
 
         Args:
             id: path parameter ``id``.
-            accept: header parameter ``accept``, optional.
 
         Returns:
             PepRetrieveResponse.
@@ -102,7 +97,6 @@ class Pepsanction(APIResource):
             "GET",
             "/api/v1/pepsanction/retrieve/{id}",
             path={"id": id},
-            headers={"accept": accept},
             returns=m.PepRetrieveResponse,
             options=options,
         )

@@ -41,7 +41,7 @@ class Contacts(APIResource):
         every page; `AsyncPager` also gives the pages themselves.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",
@@ -167,7 +167,7 @@ class Contacts(APIResource):
             list_id: path parameter ``list_id``.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",

@@ -41,7 +41,7 @@ class SmsCampaigns(APIResource):
         every page; `AsyncPager` also gives the pages themselves.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",

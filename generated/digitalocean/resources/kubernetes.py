@@ -115,6 +115,7 @@ class Kubernetes(APIResource):
             query={"expiry_seconds": expiry_seconds},
             returns=str,
             kind="text",
+            accept="application/yaml",
             options=options,
         )
 

@@ -592,6 +592,7 @@ class Accounts(APIResource):
             },
             returns=bytes,
             kind="bytes",
+            accept="application/pdf",
             options=options,
         )
 

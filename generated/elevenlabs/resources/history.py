@@ -152,6 +152,7 @@ class History(APIResource):
             headers={"xi-api-key": xi_api_key},
             returns=bytes,
             kind="bytes",
+            accept="audio/mpeg",
             options=options,
         )
 

@@ -56,6 +56,7 @@ class Speech(APIResource):
             json=body,
             returns=bytes,
             kind="bytes",
+            accept="audio/mpeg",
             options=options,
         )
 

@@ -78,6 +78,7 @@ if TYPE_CHECKING:
     from ._content_symlink_type import ContentSymlinkType as ContentSymlinkType
     from ._diff_entry import DiffEntry as DiffEntry
     from ._diff_entry_status import DiffEntryStatus as DiffEntryStatus
+    from ._enterprise import Enterprise as Enterprise
     from ._full_repository import FullRepository as FullRepository
     from ._full_repository_merge_commit_message import (
         FullRepositoryMergeCommitMessage as FullRepositoryMergeCommitMessage,
@@ -92,6 +93,7 @@ if TYPE_CHECKING:
     from ._full_repository_squash_merge_commit_title import (
         FullRepositorySquashMergeCommitTitle as FullRepositorySquashMergeCommitTitle,
     )
+    from ._hook_response import HookResponse as HookResponse
     from ._integration import Integration as Integration
     from ._integration_permissions import IntegrationPermissions as IntegrationPermissions
     from ._issue import Issue as Issue
@@ -363,6 +365,7 @@ if TYPE_CHECKING:
     )
     from ._short_branch import ShortBranch as ShortBranch
     from ._short_branch_commit import ShortBranchCommit as ShortBranchCommit
+    from ._simple_installation import SimpleInstallation as SimpleInstallation
     from ._simple_user import SimpleUser as SimpleUser
     from ._team import Team as Team
     from ._team_permissions import TeamPermissions as TeamPermissions
@@ -372,6 +375,424 @@ if TYPE_CHECKING:
         ValidationErrorErrorsItem as ValidationErrorErrorsItem,
     )
     from ._verification import Verification as Verification
+    from ._webhook_issues_closed import WebhookIssuesClosed as WebhookIssuesClosed
+    from ._webhook_issues_closed_action import (
+        WebhookIssuesClosedAction as WebhookIssuesClosedAction,
+    )
+    from ._webhook_issues_closed_issue import WebhookIssuesClosedIssue as WebhookIssuesClosedIssue
+    from ._webhook_issues_closed_issue_pull_request import (
+        WebhookIssuesClosedIssuePullRequest as WebhookIssuesClosedIssuePullRequest,
+    )
+    from ._webhook_issues_closed_issue_reactions import (
+        WebhookIssuesClosedIssueReactions as WebhookIssuesClosedIssueReactions,
+    )
+    from ._webhook_issues_closed_issue_state import (
+        WebhookIssuesClosedIssueState as WebhookIssuesClosedIssueState,
+    )
+    from ._webhook_issues_closed_issue_user import (
+        WebhookIssuesClosedIssueUser as WebhookIssuesClosedIssueUser,
+    )
+    from ._webhook_issues_opened import WebhookIssuesOpened as WebhookIssuesOpened
+    from ._webhook_issues_opened_action import (
+        WebhookIssuesOpenedAction as WebhookIssuesOpenedAction,
+    )
+    from ._webhook_issues_opened_changes import (
+        WebhookIssuesOpenedChanges as WebhookIssuesOpenedChanges,
+    )
+    from ._webhook_issues_opened_changes_old_issue import (
+        WebhookIssuesOpenedChangesOldIssue as WebhookIssuesOpenedChangesOldIssue,
+    )
+    from ._webhook_issues_opened_changes_old_issue_active_lock_reason import (
+        WebhookIssuesOpenedChangesOldIssueActiveLockReason as WebhookIssuesOpenedChangesOldIssueActiveLockReason,
+    )
+    from ._webhook_issues_opened_changes_old_issue_assignee import (
+        WebhookIssuesOpenedChangesOldIssueAssignee as WebhookIssuesOpenedChangesOldIssueAssignee,
+    )
+    from ._webhook_issues_opened_changes_old_issue_assignee_type import (
+        WebhookIssuesOpenedChangesOldIssueAssigneeType as WebhookIssuesOpenedChangesOldIssueAssigneeType,
+    )
+    from ._webhook_issues_opened_changes_old_issue_assignees_item import (
+        WebhookIssuesOpenedChangesOldIssueAssigneesItem as WebhookIssuesOpenedChangesOldIssueAssigneesItem,
+    )
+    from ._webhook_issues_opened_changes_old_issue_assignees_item_type import (
+        WebhookIssuesOpenedChangesOldIssueAssigneesItemType as WebhookIssuesOpenedChangesOldIssueAssigneesItemType,
+    )
+    from ._webhook_issues_opened_changes_old_issue_author_association import (
+        WebhookIssuesOpenedChangesOldIssueAuthorAssociation as WebhookIssuesOpenedChangesOldIssueAuthorAssociation,
+    )
+    from ._webhook_issues_opened_changes_old_issue_labels_item import (
+        WebhookIssuesOpenedChangesOldIssueLabelsItem as WebhookIssuesOpenedChangesOldIssueLabelsItem,
+    )
+    from ._webhook_issues_opened_changes_old_issue_milestone import (
+        WebhookIssuesOpenedChangesOldIssueMilestone as WebhookIssuesOpenedChangesOldIssueMilestone,
+    )
+    from ._webhook_issues_opened_changes_old_issue_milestone_creator import (
+        WebhookIssuesOpenedChangesOldIssueMilestoneCreator as WebhookIssuesOpenedChangesOldIssueMilestoneCreator,
+    )
+    from ._webhook_issues_opened_changes_old_issue_milestone_creator_type import (
+        WebhookIssuesOpenedChangesOldIssueMilestoneCreatorType as WebhookIssuesOpenedChangesOldIssueMilestoneCreatorType,
+    )
+    from ._webhook_issues_opened_changes_old_issue_milestone_state import (
+        WebhookIssuesOpenedChangesOldIssueMilestoneState as WebhookIssuesOpenedChangesOldIssueMilestoneState,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubApp as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubApp,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_events_item import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppEventsItem as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppEventsItem,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_owner import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppOwner as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppOwner,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_owner_type import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppOwnerType as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppOwnerType,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissions as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissions,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_actions import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsActions as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsActions,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_administration import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsAdministration as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsAdministration,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_checks import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsChecks as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsChecks,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_content_references import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsContentReferences as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsContentReferences,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_contents import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsContents as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsContents,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_deployments import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsDeployments as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsDeployments,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_discussions import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsDiscussions as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsDiscussions,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_emails import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsEmails as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsEmails,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_environments import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsEnvironments as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsEnvironments,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_issues import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsIssues as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsIssues,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_keys import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsKeys as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsKeys,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_members import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsMembers as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsMembers,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_metadata import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsMetadata as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsMetadata,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_organization_administration import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationAdministration as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationAdministration,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_organization_hooks import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationHooks as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationHooks,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_organization_packages import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationPackages as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationPackages,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_organization_plan import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationPlan as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationPlan,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_organization_projects import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationProjects as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationProjects,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_organization_secrets import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationSecrets as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationSecrets,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_organization_self_hosted_runners import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationSelfHostedRunners as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationSelfHostedRunners,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_organization_user_blocking import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationUserBlocking as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationUserBlocking,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_packages import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsPackages as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsPackages,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_pages import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsPages as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsPages,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_pull_requests import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsPullRequests as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsPullRequests,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_repository_hooks import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsRepositoryHooks as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsRepositoryHooks,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_repository_projects import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsRepositoryProjects as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsRepositoryProjects,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_secret_scanning_alerts import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsSecretScanningAlerts as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsSecretScanningAlerts,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_secrets import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsSecrets as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsSecrets,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_security_events import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsSecurityEvents as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsSecurityEvents,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_security_scanning_alert import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsSecurityScanningAlert as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsSecurityScanningAlert,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_single_file import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsSingleFile as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsSingleFile,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_statuses import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsStatuses as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsStatuses,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_team_discussions import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsTeamDiscussions as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsTeamDiscussions,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_vulnerability_alerts import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsVulnerabilityAlerts as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsVulnerabilityAlerts,
+    )
+    from ._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_workflows import (
+        WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsWorkflows as WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsWorkflows,
+    )
+    from ._webhook_issues_opened_changes_old_issue_pull_request import (
+        WebhookIssuesOpenedChangesOldIssuePullRequest as WebhookIssuesOpenedChangesOldIssuePullRequest,
+    )
+    from ._webhook_issues_opened_changes_old_issue_reactions import (
+        WebhookIssuesOpenedChangesOldIssueReactions as WebhookIssuesOpenedChangesOldIssueReactions,
+    )
+    from ._webhook_issues_opened_changes_old_issue_state import (
+        WebhookIssuesOpenedChangesOldIssueState as WebhookIssuesOpenedChangesOldIssueState,
+    )
+    from ._webhook_issues_opened_changes_old_issue_user import (
+        WebhookIssuesOpenedChangesOldIssueUser as WebhookIssuesOpenedChangesOldIssueUser,
+    )
+    from ._webhook_issues_opened_changes_old_issue_user_type import (
+        WebhookIssuesOpenedChangesOldIssueUserType as WebhookIssuesOpenedChangesOldIssueUserType,
+    )
+    from ._webhook_issues_opened_changes_old_repository import (
+        WebhookIssuesOpenedChangesOldRepository as WebhookIssuesOpenedChangesOldRepository,
+    )
+    from ._webhook_issues_opened_changes_old_repository_license import (
+        WebhookIssuesOpenedChangesOldRepositoryLicense as WebhookIssuesOpenedChangesOldRepositoryLicense,
+    )
+    from ._webhook_issues_opened_changes_old_repository_owner import (
+        WebhookIssuesOpenedChangesOldRepositoryOwner as WebhookIssuesOpenedChangesOldRepositoryOwner,
+    )
+    from ._webhook_issues_opened_changes_old_repository_owner_type import (
+        WebhookIssuesOpenedChangesOldRepositoryOwnerType as WebhookIssuesOpenedChangesOldRepositoryOwnerType,
+    )
+    from ._webhook_issues_opened_changes_old_repository_permissions import (
+        WebhookIssuesOpenedChangesOldRepositoryPermissions as WebhookIssuesOpenedChangesOldRepositoryPermissions,
+    )
+    from ._webhook_issues_opened_changes_old_repository_visibility import (
+        WebhookIssuesOpenedChangesOldRepositoryVisibility as WebhookIssuesOpenedChangesOldRepositoryVisibility,
+    )
+    from ._webhook_issues_opened_issue import WebhookIssuesOpenedIssue as WebhookIssuesOpenedIssue
+    from ._webhook_issues_opened_issue_active_lock_reason import (
+        WebhookIssuesOpenedIssueActiveLockReason as WebhookIssuesOpenedIssueActiveLockReason,
+    )
+    from ._webhook_issues_opened_issue_assignee import (
+        WebhookIssuesOpenedIssueAssignee as WebhookIssuesOpenedIssueAssignee,
+    )
+    from ._webhook_issues_opened_issue_assignee_type import (
+        WebhookIssuesOpenedIssueAssigneeType as WebhookIssuesOpenedIssueAssigneeType,
+    )
+    from ._webhook_issues_opened_issue_assignees_item import (
+        WebhookIssuesOpenedIssueAssigneesItem as WebhookIssuesOpenedIssueAssigneesItem,
+    )
+    from ._webhook_issues_opened_issue_assignees_item_type import (
+        WebhookIssuesOpenedIssueAssigneesItemType as WebhookIssuesOpenedIssueAssigneesItemType,
+    )
+    from ._webhook_issues_opened_issue_author_association import (
+        WebhookIssuesOpenedIssueAuthorAssociation as WebhookIssuesOpenedIssueAuthorAssociation,
+    )
+    from ._webhook_issues_opened_issue_labels_item import (
+        WebhookIssuesOpenedIssueLabelsItem as WebhookIssuesOpenedIssueLabelsItem,
+    )
+    from ._webhook_issues_opened_issue_milestone import (
+        WebhookIssuesOpenedIssueMilestone as WebhookIssuesOpenedIssueMilestone,
+    )
+    from ._webhook_issues_opened_issue_milestone_creator import (
+        WebhookIssuesOpenedIssueMilestoneCreator as WebhookIssuesOpenedIssueMilestoneCreator,
+    )
+    from ._webhook_issues_opened_issue_milestone_creator_type import (
+        WebhookIssuesOpenedIssueMilestoneCreatorType as WebhookIssuesOpenedIssueMilestoneCreatorType,
+    )
+    from ._webhook_issues_opened_issue_milestone_state import (
+        WebhookIssuesOpenedIssueMilestoneState as WebhookIssuesOpenedIssueMilestoneState,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app import (
+        WebhookIssuesOpenedIssuePerformedViaGithubApp as WebhookIssuesOpenedIssuePerformedViaGithubApp,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_events_item import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppEventsItem as WebhookIssuesOpenedIssuePerformedViaGithubAppEventsItem,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_owner import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppOwner as WebhookIssuesOpenedIssuePerformedViaGithubAppOwner,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_owner_type import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppOwnerType as WebhookIssuesOpenedIssuePerformedViaGithubAppOwnerType,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissions as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissions,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_actions import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsActions as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsActions,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_administration import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsAdministration as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsAdministration,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_checks import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsChecks as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsChecks,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_content_references import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsContentReferences as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsContentReferences,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_contents import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsContents as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsContents,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_deployments import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsDeployments as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsDeployments,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_discussions import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsDiscussions as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsDiscussions,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_emails import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsEmails as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsEmails,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_environments import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsEnvironments as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsEnvironments,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_issues import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsIssues as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsIssues,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_keys import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsKeys as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsKeys,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_members import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsMembers as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsMembers,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_metadata import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsMetadata as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsMetadata,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_organization_administration import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationAdministration as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationAdministration,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_organization_hooks import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationHooks as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationHooks,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_organization_packages import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationPackages as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationPackages,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_organization_plan import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationPlan as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationPlan,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_organization_projects import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationProjects as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationProjects,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_organization_secrets import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationSecrets as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationSecrets,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_organization_self_hosted_runners import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationSelfHostedRunners as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationSelfHostedRunners,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_organization_user_blocking import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationUserBlocking as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationUserBlocking,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_packages import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsPackages as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsPackages,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_pages import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsPages as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsPages,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_pull_requests import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsPullRequests as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsPullRequests,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_repository_hooks import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsRepositoryHooks as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsRepositoryHooks,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_repository_projects import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsRepositoryProjects as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsRepositoryProjects,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_secret_scanning_alerts import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsSecretScanningAlerts as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsSecretScanningAlerts,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_secrets import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsSecrets as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsSecrets,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_security_events import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsSecurityEvents as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsSecurityEvents,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_security_scanning_alert import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsSecurityScanningAlert as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsSecurityScanningAlert,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_single_file import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsSingleFile as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsSingleFile,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_statuses import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsStatuses as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsStatuses,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_team_discussions import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsTeamDiscussions as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsTeamDiscussions,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_vulnerability_alerts import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsVulnerabilityAlerts as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsVulnerabilityAlerts,
+    )
+    from ._webhook_issues_opened_issue_performed_via_github_app_permissions_workflows import (
+        WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsWorkflows as WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsWorkflows,
+    )
+    from ._webhook_issues_opened_issue_pull_request import (
+        WebhookIssuesOpenedIssuePullRequest as WebhookIssuesOpenedIssuePullRequest,
+    )
+    from ._webhook_issues_opened_issue_reactions import (
+        WebhookIssuesOpenedIssueReactions as WebhookIssuesOpenedIssueReactions,
+    )
+    from ._webhook_issues_opened_issue_state import (
+        WebhookIssuesOpenedIssueState as WebhookIssuesOpenedIssueState,
+    )
+    from ._webhook_issues_opened_issue_user import (
+        WebhookIssuesOpenedIssueUser as WebhookIssuesOpenedIssueUser,
+    )
+    from ._webhook_issues_opened_issue_user_type import (
+        WebhookIssuesOpenedIssueUserType as WebhookIssuesOpenedIssueUserType,
+    )
+    from ._webhook_ping import WebhookPing as WebhookPing
+    from ._webhook_ping_hook import WebhookPingHook as WebhookPingHook
+    from ._webhook_ping_hook_config import WebhookPingHookConfig as WebhookPingHookConfig
+    from ._webhook_ping_hook_name import WebhookPingHookName as WebhookPingHookName
+    from ._webhook_push import WebhookPush as WebhookPush
+    from ._webhook_push_commits_item import WebhookPushCommitsItem as WebhookPushCommitsItem
+    from ._webhook_push_commits_item_author import (
+        WebhookPushCommitsItemAuthor as WebhookPushCommitsItemAuthor,
+    )
+    from ._webhook_push_commits_item_committer import (
+        WebhookPushCommitsItemCommitter as WebhookPushCommitsItemCommitter,
+    )
+    from ._webhook_push_head_commit import WebhookPushHeadCommit as WebhookPushHeadCommit
+    from ._webhook_push_head_commit_author import (
+        WebhookPushHeadCommitAuthor as WebhookPushHeadCommitAuthor,
+    )
+    from ._webhook_push_head_commit_committer import (
+        WebhookPushHeadCommitCommitter as WebhookPushHeadCommitCommitter,
+    )
+    from ._webhook_push_pusher import WebhookPushPusher as WebhookPushPusher
+    from ._webhook_push_repository import WebhookPushRepository as WebhookPushRepository
+    from ._webhook_push_repository_license import (
+        WebhookPushRepositoryLicense as WebhookPushRepositoryLicense,
+    )
+    from ._webhook_push_repository_owner import (
+        WebhookPushRepositoryOwner as WebhookPushRepositoryOwner,
+    )
+    from ._webhook_push_repository_owner_type import (
+        WebhookPushRepositoryOwnerType as WebhookPushRepositoryOwnerType,
+    )
+    from ._webhook_push_repository_permissions import (
+        WebhookPushRepositoryPermissions as WebhookPushRepositoryPermissions,
+    )
+    from ._webhook_push_repository_visibility import (
+        WebhookPushRepositoryVisibility as WebhookPushRepositoryVisibility,
+    )
 
 _MODULES: dict[str, str] = {
     "AuthorAssociation": "._author_association",
@@ -414,12 +835,14 @@ _MODULES: dict[str, str] = {
     "ContentSymlinkType": "._content_symlink_type",
     "DiffEntry": "._diff_entry",
     "DiffEntryStatus": "._diff_entry_status",
+    "Enterprise": "._enterprise",
     "FullRepository": "._full_repository",
     "FullRepositoryMergeCommitMessage": "._full_repository_merge_commit_message",
     "FullRepositoryMergeCommitTitle": "._full_repository_merge_commit_title",
     "FullRepositoryPermissions": "._full_repository_permissions",
     "FullRepositorySquashMergeCommitMessage": "._full_repository_squash_merge_commit_message",
     "FullRepositorySquashMergeCommitTitle": "._full_repository_squash_merge_commit_title",
+    "HookResponse": "._hook_response",
     "Integration": "._integration",
     "IntegrationPermissions": "._integration_permissions",
     "Issue": "._issue",
@@ -559,6 +982,7 @@ _MODULES: dict[str, str] = {
     "SecurityAndAnalysisSecretScanningStatus": "._security_and_analysis_secret_scanning_status",
     "ShortBranch": "._short_branch",
     "ShortBranchCommit": "._short_branch_commit",
+    "SimpleInstallation": "._simple_installation",
     "SimpleUser": "._simple_user",
     "Team": "._team",
     "TeamPermissions": "._team_permissions",
@@ -566,6 +990,154 @@ _MODULES: dict[str, str] = {
     "ValidationError": "._validation_error",
     "ValidationErrorErrorsItem": "._validation_error_errors_item",
     "Verification": "._verification",
+    "WebhookIssuesClosed": "._webhook_issues_closed",
+    "WebhookIssuesClosedAction": "._webhook_issues_closed_action",
+    "WebhookIssuesClosedIssue": "._webhook_issues_closed_issue",
+    "WebhookIssuesClosedIssuePullRequest": "._webhook_issues_closed_issue_pull_request",
+    "WebhookIssuesClosedIssueReactions": "._webhook_issues_closed_issue_reactions",
+    "WebhookIssuesClosedIssueState": "._webhook_issues_closed_issue_state",
+    "WebhookIssuesClosedIssueUser": "._webhook_issues_closed_issue_user",
+    "WebhookIssuesOpened": "._webhook_issues_opened",
+    "WebhookIssuesOpenedAction": "._webhook_issues_opened_action",
+    "WebhookIssuesOpenedChanges": "._webhook_issues_opened_changes",
+    "WebhookIssuesOpenedChangesOldIssue": "._webhook_issues_opened_changes_old_issue",
+    "WebhookIssuesOpenedChangesOldIssueActiveLockReason": "._webhook_issues_opened_changes_old_issue_active_lock_reason",
+    "WebhookIssuesOpenedChangesOldIssueAssignee": "._webhook_issues_opened_changes_old_issue_assignee",
+    "WebhookIssuesOpenedChangesOldIssueAssigneeType": "._webhook_issues_opened_changes_old_issue_assignee_type",
+    "WebhookIssuesOpenedChangesOldIssueAssigneesItem": "._webhook_issues_opened_changes_old_issue_assignees_item",
+    "WebhookIssuesOpenedChangesOldIssueAssigneesItemType": "._webhook_issues_opened_changes_old_issue_assignees_item_type",
+    "WebhookIssuesOpenedChangesOldIssueAuthorAssociation": "._webhook_issues_opened_changes_old_issue_author_association",
+    "WebhookIssuesOpenedChangesOldIssueLabelsItem": "._webhook_issues_opened_changes_old_issue_labels_item",
+    "WebhookIssuesOpenedChangesOldIssueMilestone": "._webhook_issues_opened_changes_old_issue_milestone",
+    "WebhookIssuesOpenedChangesOldIssueMilestoneCreator": "._webhook_issues_opened_changes_old_issue_milestone_creator",
+    "WebhookIssuesOpenedChangesOldIssueMilestoneCreatorType": "._webhook_issues_opened_changes_old_issue_milestone_creator_type",
+    "WebhookIssuesOpenedChangesOldIssueMilestoneState": "._webhook_issues_opened_changes_old_issue_milestone_state",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubApp": "._webhook_issues_opened_changes_old_issue_performed_via_github_app",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppEventsItem": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_events_item",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppOwner": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_owner",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppOwnerType": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_owner_type",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissions": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsActions": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_actions",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsAdministration": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_administration",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsChecks": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_checks",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsContentReferences": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_content_references",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsContents": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_contents",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsDeployments": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_deployments",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsDiscussions": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_discussions",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsEmails": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_emails",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsEnvironments": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_environments",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsIssues": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_issues",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsKeys": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_keys",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsMembers": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_members",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsMetadata": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_metadata",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationAdministration": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_organization_administration",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationHooks": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_organization_hooks",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationPackages": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_organization_packages",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationPlan": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_organization_plan",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationProjects": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_organization_projects",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationSecrets": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_organization_secrets",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationSelfHostedRunners": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_organization_self_hosted_runners",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationUserBlocking": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_organization_user_blocking",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsPackages": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_packages",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsPages": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_pages",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsPullRequests": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_pull_requests",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsRepositoryHooks": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_repository_hooks",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsRepositoryProjects": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_repository_projects",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsSecretScanningAlerts": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_secret_scanning_alerts",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsSecrets": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_secrets",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsSecurityEvents": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_security_events",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsSecurityScanningAlert": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_security_scanning_alert",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsSingleFile": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_single_file",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsStatuses": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_statuses",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsTeamDiscussions": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_team_discussions",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsVulnerabilityAlerts": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_vulnerability_alerts",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsWorkflows": "._webhook_issues_opened_changes_old_issue_performed_via_github_app_permissions_workflows",
+    "WebhookIssuesOpenedChangesOldIssuePullRequest": "._webhook_issues_opened_changes_old_issue_pull_request",
+    "WebhookIssuesOpenedChangesOldIssueReactions": "._webhook_issues_opened_changes_old_issue_reactions",
+    "WebhookIssuesOpenedChangesOldIssueState": "._webhook_issues_opened_changes_old_issue_state",
+    "WebhookIssuesOpenedChangesOldIssueUser": "._webhook_issues_opened_changes_old_issue_user",
+    "WebhookIssuesOpenedChangesOldIssueUserType": "._webhook_issues_opened_changes_old_issue_user_type",
+    "WebhookIssuesOpenedChangesOldRepository": "._webhook_issues_opened_changes_old_repository",
+    "WebhookIssuesOpenedChangesOldRepositoryLicense": "._webhook_issues_opened_changes_old_repository_license",
+    "WebhookIssuesOpenedChangesOldRepositoryOwner": "._webhook_issues_opened_changes_old_repository_owner",
+    "WebhookIssuesOpenedChangesOldRepositoryOwnerType": "._webhook_issues_opened_changes_old_repository_owner_type",
+    "WebhookIssuesOpenedChangesOldRepositoryPermissions": "._webhook_issues_opened_changes_old_repository_permissions",
+    "WebhookIssuesOpenedChangesOldRepositoryVisibility": "._webhook_issues_opened_changes_old_repository_visibility",
+    "WebhookIssuesOpenedIssue": "._webhook_issues_opened_issue",
+    "WebhookIssuesOpenedIssueActiveLockReason": "._webhook_issues_opened_issue_active_lock_reason",
+    "WebhookIssuesOpenedIssueAssignee": "._webhook_issues_opened_issue_assignee",
+    "WebhookIssuesOpenedIssueAssigneeType": "._webhook_issues_opened_issue_assignee_type",
+    "WebhookIssuesOpenedIssueAssigneesItem": "._webhook_issues_opened_issue_assignees_item",
+    "WebhookIssuesOpenedIssueAssigneesItemType": "._webhook_issues_opened_issue_assignees_item_type",
+    "WebhookIssuesOpenedIssueAuthorAssociation": "._webhook_issues_opened_issue_author_association",
+    "WebhookIssuesOpenedIssueLabelsItem": "._webhook_issues_opened_issue_labels_item",
+    "WebhookIssuesOpenedIssueMilestone": "._webhook_issues_opened_issue_milestone",
+    "WebhookIssuesOpenedIssueMilestoneCreator": "._webhook_issues_opened_issue_milestone_creator",
+    "WebhookIssuesOpenedIssueMilestoneCreatorType": "._webhook_issues_opened_issue_milestone_creator_type",
+    "WebhookIssuesOpenedIssueMilestoneState": "._webhook_issues_opened_issue_milestone_state",
+    "WebhookIssuesOpenedIssuePerformedViaGithubApp": "._webhook_issues_opened_issue_performed_via_github_app",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppEventsItem": "._webhook_issues_opened_issue_performed_via_github_app_events_item",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppOwner": "._webhook_issues_opened_issue_performed_via_github_app_owner",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppOwnerType": "._webhook_issues_opened_issue_performed_via_github_app_owner_type",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissions": "._webhook_issues_opened_issue_performed_via_github_app_permissions",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsActions": "._webhook_issues_opened_issue_performed_via_github_app_permissions_actions",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsAdministration": "._webhook_issues_opened_issue_performed_via_github_app_permissions_administration",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsChecks": "._webhook_issues_opened_issue_performed_via_github_app_permissions_checks",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsContentReferences": "._webhook_issues_opened_issue_performed_via_github_app_permissions_content_references",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsContents": "._webhook_issues_opened_issue_performed_via_github_app_permissions_contents",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsDeployments": "._webhook_issues_opened_issue_performed_via_github_app_permissions_deployments",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsDiscussions": "._webhook_issues_opened_issue_performed_via_github_app_permissions_discussions",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsEmails": "._webhook_issues_opened_issue_performed_via_github_app_permissions_emails",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsEnvironments": "._webhook_issues_opened_issue_performed_via_github_app_permissions_environments",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsIssues": "._webhook_issues_opened_issue_performed_via_github_app_permissions_issues",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsKeys": "._webhook_issues_opened_issue_performed_via_github_app_permissions_keys",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsMembers": "._webhook_issues_opened_issue_performed_via_github_app_permissions_members",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsMetadata": "._webhook_issues_opened_issue_performed_via_github_app_permissions_metadata",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationAdministration": "._webhook_issues_opened_issue_performed_via_github_app_permissions_organization_administration",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationHooks": "._webhook_issues_opened_issue_performed_via_github_app_permissions_organization_hooks",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationPackages": "._webhook_issues_opened_issue_performed_via_github_app_permissions_organization_packages",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationPlan": "._webhook_issues_opened_issue_performed_via_github_app_permissions_organization_plan",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationProjects": "._webhook_issues_opened_issue_performed_via_github_app_permissions_organization_projects",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationSecrets": "._webhook_issues_opened_issue_performed_via_github_app_permissions_organization_secrets",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationSelfHostedRunners": "._webhook_issues_opened_issue_performed_via_github_app_permissions_organization_self_hosted_runners",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationUserBlocking": "._webhook_issues_opened_issue_performed_via_github_app_permissions_organization_user_blocking",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsPackages": "._webhook_issues_opened_issue_performed_via_github_app_permissions_packages",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsPages": "._webhook_issues_opened_issue_performed_via_github_app_permissions_pages",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsPullRequests": "._webhook_issues_opened_issue_performed_via_github_app_permissions_pull_requests",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsRepositoryHooks": "._webhook_issues_opened_issue_performed_via_github_app_permissions_repository_hooks",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsRepositoryProjects": "._webhook_issues_opened_issue_performed_via_github_app_permissions_repository_projects",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsSecretScanningAlerts": "._webhook_issues_opened_issue_performed_via_github_app_permissions_secret_scanning_alerts",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsSecrets": "._webhook_issues_opened_issue_performed_via_github_app_permissions_secrets",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsSecurityEvents": "._webhook_issues_opened_issue_performed_via_github_app_permissions_security_events",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsSecurityScanningAlert": "._webhook_issues_opened_issue_performed_via_github_app_permissions_security_scanning_alert",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsSingleFile": "._webhook_issues_opened_issue_performed_via_github_app_permissions_single_file",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsStatuses": "._webhook_issues_opened_issue_performed_via_github_app_permissions_statuses",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsTeamDiscussions": "._webhook_issues_opened_issue_performed_via_github_app_permissions_team_discussions",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsVulnerabilityAlerts": "._webhook_issues_opened_issue_performed_via_github_app_permissions_vulnerability_alerts",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsWorkflows": "._webhook_issues_opened_issue_performed_via_github_app_permissions_workflows",
+    "WebhookIssuesOpenedIssuePullRequest": "._webhook_issues_opened_issue_pull_request",
+    "WebhookIssuesOpenedIssueReactions": "._webhook_issues_opened_issue_reactions",
+    "WebhookIssuesOpenedIssueState": "._webhook_issues_opened_issue_state",
+    "WebhookIssuesOpenedIssueUser": "._webhook_issues_opened_issue_user",
+    "WebhookIssuesOpenedIssueUserType": "._webhook_issues_opened_issue_user_type",
+    "WebhookPing": "._webhook_ping",
+    "WebhookPingHook": "._webhook_ping_hook",
+    "WebhookPingHookConfig": "._webhook_ping_hook_config",
+    "WebhookPingHookName": "._webhook_ping_hook_name",
+    "WebhookPush": "._webhook_push",
+    "WebhookPushCommitsItem": "._webhook_push_commits_item",
+    "WebhookPushCommitsItemAuthor": "._webhook_push_commits_item_author",
+    "WebhookPushCommitsItemCommitter": "._webhook_push_commits_item_committer",
+    "WebhookPushHeadCommit": "._webhook_push_head_commit",
+    "WebhookPushHeadCommitAuthor": "._webhook_push_head_commit_author",
+    "WebhookPushHeadCommitCommitter": "._webhook_push_head_commit_committer",
+    "WebhookPushPusher": "._webhook_push_pusher",
+    "WebhookPushRepository": "._webhook_push_repository",
+    "WebhookPushRepositoryLicense": "._webhook_push_repository_license",
+    "WebhookPushRepositoryOwner": "._webhook_push_repository_owner",
+    "WebhookPushRepositoryOwnerType": "._webhook_push_repository_owner_type",
+    "WebhookPushRepositoryPermissions": "._webhook_push_repository_permissions",
+    "WebhookPushRepositoryVisibility": "._webhook_push_repository_visibility",
 }
 
 __all__ = [
@@ -609,12 +1181,14 @@ __all__ = [
     "ContentSymlinkType",
     "DiffEntry",
     "DiffEntryStatus",
+    "Enterprise",
     "FullRepository",
     "FullRepositoryMergeCommitMessage",
     "FullRepositoryMergeCommitTitle",
     "FullRepositoryPermissions",
     "FullRepositorySquashMergeCommitMessage",
     "FullRepositorySquashMergeCommitTitle",
+    "HookResponse",
     "Integration",
     "IntegrationPermissions",
     "Issue",
@@ -754,6 +1328,7 @@ __all__ = [
     "SecurityAndAnalysisSecretScanningStatus",
     "ShortBranch",
     "ShortBranchCommit",
+    "SimpleInstallation",
     "SimpleUser",
     "Team",
     "TeamPermissions",
@@ -761,6 +1336,154 @@ __all__ = [
     "ValidationError",
     "ValidationErrorErrorsItem",
     "Verification",
+    "WebhookIssuesClosed",
+    "WebhookIssuesClosedAction",
+    "WebhookIssuesClosedIssue",
+    "WebhookIssuesClosedIssuePullRequest",
+    "WebhookIssuesClosedIssueReactions",
+    "WebhookIssuesClosedIssueState",
+    "WebhookIssuesClosedIssueUser",
+    "WebhookIssuesOpened",
+    "WebhookIssuesOpenedAction",
+    "WebhookIssuesOpenedChanges",
+    "WebhookIssuesOpenedChangesOldIssue",
+    "WebhookIssuesOpenedChangesOldIssueActiveLockReason",
+    "WebhookIssuesOpenedChangesOldIssueAssignee",
+    "WebhookIssuesOpenedChangesOldIssueAssigneeType",
+    "WebhookIssuesOpenedChangesOldIssueAssigneesItem",
+    "WebhookIssuesOpenedChangesOldIssueAssigneesItemType",
+    "WebhookIssuesOpenedChangesOldIssueAuthorAssociation",
+    "WebhookIssuesOpenedChangesOldIssueLabelsItem",
+    "WebhookIssuesOpenedChangesOldIssueMilestone",
+    "WebhookIssuesOpenedChangesOldIssueMilestoneCreator",
+    "WebhookIssuesOpenedChangesOldIssueMilestoneCreatorType",
+    "WebhookIssuesOpenedChangesOldIssueMilestoneState",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubApp",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppEventsItem",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppOwner",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppOwnerType",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissions",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsActions",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsAdministration",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsChecks",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsContentReferences",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsContents",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsDeployments",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsDiscussions",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsEmails",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsEnvironments",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsIssues",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsKeys",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsMembers",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsMetadata",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationAdministration",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationHooks",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationPackages",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationPlan",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationProjects",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationSecrets",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationSelfHostedRunners",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsOrganizationUserBlocking",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsPackages",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsPages",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsPullRequests",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsRepositoryHooks",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsRepositoryProjects",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsSecretScanningAlerts",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsSecrets",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsSecurityEvents",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsSecurityScanningAlert",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsSingleFile",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsStatuses",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsTeamDiscussions",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsVulnerabilityAlerts",
+    "WebhookIssuesOpenedChangesOldIssuePerformedViaGithubAppPermissionsWorkflows",
+    "WebhookIssuesOpenedChangesOldIssuePullRequest",
+    "WebhookIssuesOpenedChangesOldIssueReactions",
+    "WebhookIssuesOpenedChangesOldIssueState",
+    "WebhookIssuesOpenedChangesOldIssueUser",
+    "WebhookIssuesOpenedChangesOldIssueUserType",
+    "WebhookIssuesOpenedChangesOldRepository",
+    "WebhookIssuesOpenedChangesOldRepositoryLicense",
+    "WebhookIssuesOpenedChangesOldRepositoryOwner",
+    "WebhookIssuesOpenedChangesOldRepositoryOwnerType",
+    "WebhookIssuesOpenedChangesOldRepositoryPermissions",
+    "WebhookIssuesOpenedChangesOldRepositoryVisibility",
+    "WebhookIssuesOpenedIssue",
+    "WebhookIssuesOpenedIssueActiveLockReason",
+    "WebhookIssuesOpenedIssueAssignee",
+    "WebhookIssuesOpenedIssueAssigneeType",
+    "WebhookIssuesOpenedIssueAssigneesItem",
+    "WebhookIssuesOpenedIssueAssigneesItemType",
+    "WebhookIssuesOpenedIssueAuthorAssociation",
+    "WebhookIssuesOpenedIssueLabelsItem",
+    "WebhookIssuesOpenedIssueMilestone",
+    "WebhookIssuesOpenedIssueMilestoneCreator",
+    "WebhookIssuesOpenedIssueMilestoneCreatorType",
+    "WebhookIssuesOpenedIssueMilestoneState",
+    "WebhookIssuesOpenedIssuePerformedViaGithubApp",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppEventsItem",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppOwner",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppOwnerType",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissions",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsActions",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsAdministration",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsChecks",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsContentReferences",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsContents",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsDeployments",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsDiscussions",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsEmails",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsEnvironments",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsIssues",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsKeys",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsMembers",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsMetadata",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationAdministration",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationHooks",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationPackages",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationPlan",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationProjects",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationSecrets",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationSelfHostedRunners",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsOrganizationUserBlocking",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsPackages",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsPages",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsPullRequests",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsRepositoryHooks",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsRepositoryProjects",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsSecretScanningAlerts",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsSecrets",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsSecurityEvents",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsSecurityScanningAlert",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsSingleFile",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsStatuses",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsTeamDiscussions",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsVulnerabilityAlerts",
+    "WebhookIssuesOpenedIssuePerformedViaGithubAppPermissionsWorkflows",
+    "WebhookIssuesOpenedIssuePullRequest",
+    "WebhookIssuesOpenedIssueReactions",
+    "WebhookIssuesOpenedIssueState",
+    "WebhookIssuesOpenedIssueUser",
+    "WebhookIssuesOpenedIssueUserType",
+    "WebhookPing",
+    "WebhookPingHook",
+    "WebhookPingHookConfig",
+    "WebhookPingHookName",
+    "WebhookPush",
+    "WebhookPushCommitsItem",
+    "WebhookPushCommitsItemAuthor",
+    "WebhookPushCommitsItemCommitter",
+    "WebhookPushHeadCommit",
+    "WebhookPushHeadCommitAuthor",
+    "WebhookPushHeadCommitCommitter",
+    "WebhookPushPusher",
+    "WebhookPushRepository",
+    "WebhookPushRepositoryLicense",
+    "WebhookPushRepositoryOwner",
+    "WebhookPushRepositoryOwnerType",
+    "WebhookPushRepositoryPermissions",
+    "WebhookPushRepositoryVisibility",
 ]
 
 

@@ -38,7 +38,6 @@ class Accounts(APIResource):
         self,
         account_key: int,
         *,
-        authorization: str,
         from_time: dt.datetime,
         to_time: dt.datetime,
         page: int | Unset = UNSET,
@@ -53,7 +52,6 @@ class Accounts(APIResource):
 
         Args:
             account_key: path parameter ``accountKey``.
-            authorization: header parameter ``Authorization``.
             from_time: query parameter ``fromTime``.
             to_time: query parameter ``toTime``.
             page: query parameter ``page``, optional.
@@ -70,7 +68,6 @@ class Accounts(APIResource):
             items_path="_embedded.webinars",
             path={"accountKey": account_key},
             query={"fromTime": from_time, "toTime": to_time, "page": page, "size": size},
-            headers={"Authorization": authorization},
             options=options,
         )
 

@@ -33,7 +33,6 @@ class Organizers(APIResource):
         self,
         organizer_key: int,
         *,
-        authorization: str,
         from_time: dt.datetime,
         to_time: dt.datetime,
         **options: Unpack[RequestOptions],
@@ -44,7 +43,6 @@ class Organizers(APIResource):
 
         Args:
             organizer_key: path parameter ``organizerKey``.
-            authorization: header parameter ``Authorization``.
             from_time: query parameter ``fromTime``.
             to_time: query parameter ``toTime``.
 
@@ -56,7 +54,6 @@ class Organizers(APIResource):
             "/organizers/{organizerKey}/historicalWebinars",
             path={"organizerKey": organizer_key},
             query={"fromTime": from_time, "toTime": to_time},
-            headers={"Authorization": authorization},
             returns=list[m.HistoricalWebinar],
             options=options,
         )
@@ -68,7 +65,6 @@ class Organizers(APIResource):
         self,
         organizer_key: int,
         *,
-        authorization: str,
         from_time: dt.datetime,
         to_time: dt.datetime,
         **options: Unpack[RequestOptions],
@@ -79,7 +75,6 @@ class Organizers(APIResource):
 
         Args:
             organizer_key: path parameter ``organizerKey``.
-            authorization: header parameter ``Authorization``.
             from_time: query parameter ``fromTime``.
             to_time: query parameter ``toTime``.
 
@@ -91,7 +86,6 @@ class Organizers(APIResource):
             "/organizers/{organizerKey}/sessions",
             path={"organizerKey": organizer_key},
             query={"fromTime": from_time, "toTime": to_time},
-            headers={"Authorization": authorization},
             returns=list[m.Session],
             options=options,
         )
@@ -100,7 +94,7 @@ class Organizers(APIResource):
 
     @operation
     async def list_upcoming_webinars(
-        self, organizer_key: int, *, authorization: str, **options: Unpack[RequestOptions]
+        self, organizer_key: int, **options: Unpack[RequestOptions]
     ) -> list[m.UpcomingWebinar]:
         """Get upcoming webinars.
 
@@ -108,7 +102,6 @@ class Organizers(APIResource):
 
         Args:
             organizer_key: path parameter ``organizerKey``.
-            authorization: header parameter ``Authorization``.
 
         Returns:
             list[UpcomingWebinar].
@@ -117,7 +110,6 @@ class Organizers(APIResource):
             "GET",
             "/organizers/{organizerKey}/upcomingWebinars",
             path={"organizerKey": organizer_key},
-            headers={"Authorization": authorization},
             returns=list[m.UpcomingWebinar],
             options=options,
         )
@@ -126,7 +118,7 @@ class Organizers(APIResource):
 
     @operation
     async def get_all_webinars(
-        self, organizer_key: int, *, authorization: str, **options: Unpack[RequestOptions]
+        self, organizer_key: int, **options: Unpack[RequestOptions]
     ) -> list[m.Webinar]:
         """Get all webinars.
 
@@ -134,7 +126,6 @@ class Organizers(APIResource):
 
         Args:
             organizer_key: path parameter ``organizerKey``.
-            authorization: header parameter ``Authorization``.
 
         Returns:
             list[Webinar].
@@ -143,7 +134,6 @@ class Organizers(APIResource):
             "GET",
             "/organizers/{organizerKey}/webinars",
             path={"organizerKey": organizer_key},
-            headers={"Authorization": authorization},
             returns=list[m.Webinar],
             options=options,
         )
@@ -152,12 +142,7 @@ class Organizers(APIResource):
 
     @operation
     async def create_webinar(
-        self,
-        organizer_key: int,
-        *,
-        body: m.WebinarReqCreate,
-        authorization: str,
-        **options: Unpack[RequestOptions],
+        self, organizer_key: int, *, body: m.WebinarReqCreate, **options: Unpack[RequestOptions]
     ) -> m.CreatedWebinar:
         """Create webinar.
 
@@ -166,7 +151,6 @@ class Organizers(APIResource):
         Args:
             organizer_key: path parameter ``organizerKey``.
             body: the request body (application/json).
-            authorization: header parameter ``Authorization``.
 
         Returns:
             CreatedWebinar.
@@ -175,7 +159,6 @@ class Organizers(APIResource):
             "POST",
             "/organizers/{organizerKey}/webinars",
             path={"organizerKey": organizer_key},
-            headers={"Authorization": authorization},
             json=body,
             returns=m.CreatedWebinar,
             options=options,
@@ -185,12 +168,7 @@ class Organizers(APIResource):
 
     @operation
     async def get_webinars(
-        self,
-        organizer_key: int,
-        webinar_key: int,
-        *,
-        authorization: str,
-        **options: Unpack[RequestOptions],
+        self, organizer_key: int, webinar_key: int, **options: Unpack[RequestOptions]
     ) -> m.WebinarByKey:
         """Get webinar.
 
@@ -199,7 +177,6 @@ class Organizers(APIResource):
         Args:
             organizer_key: path parameter ``organizerKey``.
             webinar_key: path parameter ``webinarKey``.
-            authorization: header parameter ``Authorization``.
 
         Returns:
             WebinarByKey.
@@ -208,7 +185,6 @@ class Organizers(APIResource):
             "GET",
             "/organizers/{organizerKey}/webinars/{webinarKey}",
             path={"organizerKey": organizer_key, "webinarKey": webinar_key},
-            headers={"Authorization": authorization},
             returns=m.WebinarByKey,
             options=options,
         )
@@ -222,7 +198,6 @@ class Organizers(APIResource):
         webinar_key: int,
         *,
         body: m.WebinarReqUpdate,
-        authorization: str,
         notify_participants: bool | Unset = UNSET,
         **options: Unpack[RequestOptions],
     ) -> Any:
@@ -234,7 +209,6 @@ class Organizers(APIResource):
             organizer_key: path parameter ``organizerKey``.
             webinar_key: path parameter ``webinarKey``.
             body: the request body (application/json).
-            authorization: header parameter ``Authorization``.
             notify_participants: query parameter ``notifyParticipants``, optional.
 
         Returns:
@@ -245,7 +219,6 @@ class Organizers(APIResource):
             "/organizers/{organizerKey}/webinars/{webinarKey}",
             path={"organizerKey": organizer_key, "webinarKey": webinar_key},
             query={"notifyParticipants": notify_participants},
-            headers={"Authorization": authorization},
             json=body,
             returns=Any,
             options=options,
@@ -259,7 +232,6 @@ class Organizers(APIResource):
         organizer_key: int,
         webinar_key: int,
         *,
-        authorization: str,
         send_cancellation_emails: bool | Unset = UNSET,
         **options: Unpack[RequestOptions],
     ) -> None:
@@ -270,7 +242,6 @@ class Organizers(APIResource):
         Args:
             organizer_key: path parameter ``organizerKey``.
             webinar_key: path parameter ``webinarKey``.
-            authorization: header parameter ``Authorization``.
             send_cancellation_emails: query parameter ``sendCancellationEmails``, optional.
 
         Returns:
@@ -281,7 +252,6 @@ class Organizers(APIResource):
             "/organizers/{organizerKey}/webinars/{webinarKey}",
             path={"organizerKey": organizer_key, "webinarKey": webinar_key},
             query={"sendCancellationEmails": send_cancellation_emails},
-            headers={"Authorization": authorization},
             options=options,
         )
 
@@ -289,12 +259,7 @@ class Organizers(APIResource):
 
     @operation
     async def get_attendees_for_all_webinar_sessions(
-        self,
-        organizer_key: int,
-        webinar_key: int,
-        *,
-        authorization: str,
-        **options: Unpack[RequestOptions],
+        self, organizer_key: int, webinar_key: int, **options: Unpack[RequestOptions]
     ) -> list[m.Attendee]:
         """Get attendees for all webinar sessions.
 
@@ -303,7 +268,6 @@ class Organizers(APIResource):
         Args:
             organizer_key: path parameter ``organizerKey``.
             webinar_key: path parameter ``webinarKey``.
-            authorization: header parameter ``Authorization``.
 
         Returns:
             list[Attendee].
@@ -312,7 +276,6 @@ class Organizers(APIResource):
             "GET",
             "/organizers/{organizerKey}/webinars/{webinarKey}/attendees",
             path={"organizerKey": organizer_key, "webinarKey": webinar_key},
-            headers={"Authorization": authorization},
             returns=list[m.Attendee],
             options=options,
         )
@@ -321,12 +284,7 @@ class Organizers(APIResource):
 
     @operation
     async def list_webinars_coorganizers(
-        self,
-        organizer_key: int,
-        webinar_key: int,
-        *,
-        authorization: str,
-        **options: Unpack[RequestOptions],
+        self, organizer_key: int, webinar_key: int, **options: Unpack[RequestOptions]
     ) -> list[m.Coorganizer]:
         """Get co-organizers.
 
@@ -335,7 +293,6 @@ class Organizers(APIResource):
         Args:
             organizer_key: path parameter ``organizerKey``.
             webinar_key: path parameter ``webinarKey``.
-            authorization: header parameter ``Authorization``.
 
         Returns:
             list[Coorganizer].
@@ -344,7 +301,6 @@ class Organizers(APIResource):
             "GET",
             "/organizers/{organizerKey}/webinars/{webinarKey}/coorganizers",
             path={"organizerKey": organizer_key, "webinarKey": webinar_key},
-            headers={"Authorization": authorization},
             returns=list[m.Coorganizer],
             options=options,
         )
@@ -358,7 +314,6 @@ class Organizers(APIResource):
         webinar_key: int,
         *,
         body: list[m.CoorganizerReqCreate],
-        authorization: str,
         **options: Unpack[RequestOptions],
     ) -> list[m.Coorganizer]:
         """Create co-organizers.
@@ -369,7 +324,6 @@ class Organizers(APIResource):
             organizer_key: path parameter ``organizerKey``.
             webinar_key: path parameter ``webinarKey``.
             body: the request body (application/json).
-            authorization: header parameter ``Authorization``.
 
         Returns:
             list[Coorganizer].
@@ -378,7 +332,6 @@ class Organizers(APIResource):
             "POST",
             "/organizers/{organizerKey}/webinars/{webinarKey}/coorganizers",
             path={"organizerKey": organizer_key, "webinarKey": webinar_key},
-            headers={"Authorization": authorization},
             json=body,
             returns=list[m.Coorganizer],
             options=options,
@@ -393,7 +346,6 @@ class Organizers(APIResource):
         webinar_key: int,
         coorganizer_key: int,
         *,
-        authorization: str,
         external: bool | Unset = UNSET,
         **options: Unpack[RequestOptions],
     ) -> None:
@@ -405,7 +357,6 @@ class Organizers(APIResource):
             organizer_key: path parameter ``organizerKey``.
             webinar_key: path parameter ``webinarKey``.
             coorganizer_key: path parameter ``coorganizerKey``.
-            authorization: header parameter ``Authorization``.
             external: query parameter ``external``, optional.
 
         Returns:
@@ -420,7 +371,6 @@ class Organizers(APIResource):
                 "coorganizerKey": coorganizer_key,
             },
             query={"external": external},
-            headers={"Authorization": authorization},
             options=options,
         )
 
@@ -428,12 +378,7 @@ class Organizers(APIResource):
 
     @operation
     async def get_webinar_meeting_times(
-        self,
-        organizer_key: int,
-        webinar_key: int,
-        *,
-        authorization: str,
-        **options: Unpack[RequestOptions],
+        self, organizer_key: int, webinar_key: int, **options: Unpack[RequestOptions]
     ) -> list[m.DateTimeRange]:
         """Get webinar meeting times.
 
@@ -442,7 +387,6 @@ class Organizers(APIResource):
         Args:
             organizer_key: path parameter ``organizerKey``.
             webinar_key: path parameter ``webinarKey``.
-            authorization: header parameter ``Authorization``.
 
         Returns:
             list[DateTimeRange].
@@ -451,7 +395,6 @@ class Organizers(APIResource):
             "GET",
             "/organizers/{organizerKey}/webinars/{webinarKey}/meetingtimes",
             path={"organizerKey": organizer_key, "webinarKey": webinar_key},
-            headers={"Authorization": authorization},
             returns=list[m.DateTimeRange],
             options=options,
         )
@@ -460,12 +403,7 @@ class Organizers(APIResource):
 
     @operation
     async def list_webinars_panelists(
-        self,
-        organizer_key: int,
-        webinar_key: int,
-        *,
-        authorization: str,
-        **options: Unpack[RequestOptions],
+        self, organizer_key: int, webinar_key: int, **options: Unpack[RequestOptions]
     ) -> list[m.Panelist]:
         """Get webinar panelists.
 
@@ -474,7 +412,6 @@ class Organizers(APIResource):
         Args:
             organizer_key: path parameter ``organizerKey``.
             webinar_key: path parameter ``webinarKey``.
-            authorization: header parameter ``Authorization``.
 
         Returns:
             list[Panelist].
@@ -483,7 +420,6 @@ class Organizers(APIResource):
             "GET",
             "/organizers/{organizerKey}/webinars/{webinarKey}/panelists",
             path={"organizerKey": organizer_key, "webinarKey": webinar_key},
-            headers={"Authorization": authorization},
             returns=list[m.Panelist],
             options=options,
         )
@@ -497,7 +433,6 @@ class Organizers(APIResource):
         webinar_key: int,
         *,
         body: list[m.PanelistReqCreate],
-        authorization: str,
         **options: Unpack[RequestOptions],
     ) -> list[m.CreatedPanelist]:
         """Create Panelists.
@@ -508,7 +443,6 @@ class Organizers(APIResource):
             organizer_key: path parameter ``organizerKey``.
             webinar_key: path parameter ``webinarKey``.
             body: the request body (application/json).
-            authorization: header parameter ``Authorization``.
 
         Returns:
             list[CreatedPanelist].
@@ -517,7 +451,6 @@ class Organizers(APIResource):
             "POST",
             "/organizers/{organizerKey}/webinars/{webinarKey}/panelists",
             path={"organizerKey": organizer_key, "webinarKey": webinar_key},
-            headers={"Authorization": authorization},
             json=body,
             returns=list[m.CreatedPanelist],
             options=options,
@@ -531,8 +464,6 @@ class Organizers(APIResource):
         organizer_key: int,
         webinar_key: int,
         panelist_key: int,
-        *,
-        authorization: str,
         **options: Unpack[RequestOptions],
     ) -> None:
         """Delete webinar panelist.
@@ -543,7 +474,6 @@ class Organizers(APIResource):
             organizer_key: path parameter ``organizerKey``.
             webinar_key: path parameter ``webinarKey``.
             panelist_key: path parameter ``panelistKey``.
-            authorization: header parameter ``Authorization``.
 
         Returns:
             nothing.
@@ -556,7 +486,6 @@ class Organizers(APIResource):
                 "webinarKey": webinar_key,
                 "panelistKey": panelist_key,
             },
-            headers={"Authorization": authorization},
             options=options,
         )
 
@@ -564,12 +493,7 @@ class Organizers(APIResource):
 
     @operation
     async def get_all_registrants_for_webinar(
-        self,
-        organizer_key: int,
-        webinar_key: int,
-        *,
-        authorization: str,
-        **options: Unpack[RequestOptions],
+        self, organizer_key: int, webinar_key: int, **options: Unpack[RequestOptions]
     ) -> list[m.Registrant]:
         """Get registrants.
 
@@ -578,7 +502,6 @@ class Organizers(APIResource):
         Args:
             organizer_key: path parameter ``organizerKey``.
             webinar_key: path parameter ``webinarKey``.
-            authorization: header parameter ``Authorization``.
 
         Returns:
             list[Registrant].
@@ -587,7 +510,6 @@ class Organizers(APIResource):
             "GET",
             "/organizers/{organizerKey}/webinars/{webinarKey}/registrants",
             path={"organizerKey": organizer_key, "webinarKey": webinar_key},
-            headers={"Authorization": authorization},
             returns=list[m.Registrant],
             options=options,
         )
@@ -601,8 +523,6 @@ class Organizers(APIResource):
         webinar_key: int,
         *,
         body: m.RegistrantFields,
-        authorization: str,
-        accept: str | Unset = UNSET,
         resend_confirmation: bool | Unset = UNSET,
         **options: Unpack[RequestOptions],
     ) -> m.RegistrantCreated:
@@ -614,8 +534,6 @@ class Organizers(APIResource):
             organizer_key: path parameter ``organizerKey``.
             webinar_key: path parameter ``webinarKey``.
             body: the request body (application/json).
-            authorization: header parameter ``Authorization``.
-            accept: header parameter ``Accept``, optional.
             resend_confirmation: query parameter ``resendConfirmation``, optional.
 
         Returns:
@@ -626,7 +544,6 @@ class Organizers(APIResource):
             "/organizers/{organizerKey}/webinars/{webinarKey}/registrants",
             path={"organizerKey": organizer_key, "webinarKey": webinar_key},
             query={"resendConfirmation": resend_confirmation},
-            headers={"Authorization": authorization, "Accept": accept},
             json=body,
             returns=m.RegistrantCreated,
             options=options,
@@ -636,12 +553,7 @@ class Organizers(APIResource):
 
     @operation
     async def get_registration_fields(
-        self,
-        organizer_key: int,
-        webinar_key: int,
-        *,
-        authorization: str,
-        **options: Unpack[RequestOptions],
+        self, organizer_key: int, webinar_key: int, **options: Unpack[RequestOptions]
     ) -> m.RegistrationFields:
         """Get registration fields.
 
@@ -650,7 +562,6 @@ class Organizers(APIResource):
         Args:
             organizer_key: path parameter ``organizerKey``.
             webinar_key: path parameter ``webinarKey``.
-            authorization: header parameter ``Authorization``.
 
         Returns:
             RegistrationFields.
@@ -659,7 +570,6 @@ class Organizers(APIResource):
             "GET",
             "/organizers/{organizerKey}/webinars/{webinarKey}/registrants/fields",
             path={"organizerKey": organizer_key, "webinarKey": webinar_key},
-            headers={"Authorization": authorization},
             returns=m.RegistrationFields,
             options=options,
         )
@@ -672,8 +582,6 @@ class Organizers(APIResource):
         organizer_key: int,
         webinar_key: int,
         registrant_key: int,
-        *,
-        authorization: str,
         **options: Unpack[RequestOptions],
     ) -> m.RegistrantDetailed:
         """Get registrant.
@@ -684,7 +592,6 @@ class Organizers(APIResource):
             organizer_key: path parameter ``organizerKey``.
             webinar_key: path parameter ``webinarKey``.
             registrant_key: path parameter ``registrantKey``.
-            authorization: header parameter ``Authorization``.
 
         Returns:
             RegistrantDetailed.
@@ -697,7 +604,6 @@ class Organizers(APIResource):
                 "webinarKey": webinar_key,
                 "registrantKey": registrant_key,
             },
-            headers={"Authorization": authorization},
             returns=m.RegistrantDetailed,
             options=options,
         )
@@ -710,8 +616,6 @@ class Organizers(APIResource):
         organizer_key: int,
         webinar_key: int,
         registrant_key: int,
-        *,
-        authorization: str,
         **options: Unpack[RequestOptions],
     ) -> None:
         """Delete registrant.
@@ -722,7 +626,6 @@ class Organizers(APIResource):
             organizer_key: path parameter ``organizerKey``.
             webinar_key: path parameter ``webinarKey``.
             registrant_key: path parameter ``registrantKey``.
-            authorization: header parameter ``Authorization``.
 
         Returns:
             nothing.
@@ -735,7 +638,6 @@ class Organizers(APIResource):
                 "webinarKey": webinar_key,
                 "registrantKey": registrant_key,
             },
-            headers={"Authorization": authorization},
             options=options,
         )
 
@@ -743,12 +645,7 @@ class Organizers(APIResource):
 
     @operation
     async def get_all_sessions(
-        self,
-        organizer_key: int,
-        webinar_key: int,
-        *,
-        authorization: str,
-        **options: Unpack[RequestOptions],
+        self, organizer_key: int, webinar_key: int, **options: Unpack[RequestOptions]
     ) -> list[m.Session]:
         """Get webinar sessions.
 
@@ -757,7 +654,6 @@ class Organizers(APIResource):
         Args:
             organizer_key: path parameter ``organizerKey``.
             webinar_key: path parameter ``webinarKey``.
-            authorization: header parameter ``Authorization``.
 
         Returns:
             list[Session].
@@ -766,7 +662,6 @@ class Organizers(APIResource):
             "GET",
             "/organizers/{organizerKey}/webinars/{webinarKey}/sessions",
             path={"organizerKey": organizer_key, "webinarKey": webinar_key},
-            headers={"Authorization": authorization},
             returns=list[m.Session],
             options=options,
         )
@@ -779,8 +674,6 @@ class Organizers(APIResource):
         organizer_key: int,
         webinar_key: int,
         session_key: int,
-        *,
-        authorization: str,
         **options: Unpack[RequestOptions],
     ) -> list[m.Attendee]:
         """Get webinar session.
@@ -791,7 +684,6 @@ class Organizers(APIResource):
             organizer_key: path parameter ``organizerKey``.
             webinar_key: path parameter ``webinarKey``.
             session_key: path parameter ``sessionKey``.
-            authorization: header parameter ``Authorization``.
 
         Returns:
             list[Attendee].
@@ -804,7 +696,6 @@ class Organizers(APIResource):
                 "webinarKey": webinar_key,
                 "sessionKey": session_key,
             },
-            headers={"Authorization": authorization},
             returns=list[m.Attendee],
             options=options,
         )
@@ -817,8 +708,6 @@ class Organizers(APIResource):
         organizer_key: int,
         webinar_key: int,
         session_key: int,
-        *,
-        authorization: str,
         **options: Unpack[RequestOptions],
     ) -> list[m.Attendee]:
         """Get session attendees.
@@ -829,7 +718,6 @@ class Organizers(APIResource):
             organizer_key: path parameter ``organizerKey``.
             webinar_key: path parameter ``webinarKey``.
             session_key: path parameter ``sessionKey``.
-            authorization: header parameter ``Authorization``.
 
         Returns:
             list[Attendee].
@@ -842,7 +730,6 @@ class Organizers(APIResource):
                 "webinarKey": webinar_key,
                 "sessionKey": session_key,
             },
-            headers={"Authorization": authorization},
             returns=list[m.Attendee],
             options=options,
         )
@@ -856,8 +743,6 @@ class Organizers(APIResource):
         webinar_key: int,
         session_key: int,
         registrant_key: int,
-        *,
-        authorization: str,
         **options: Unpack[RequestOptions],
     ) -> m.Registrant:
         """Get attendee.
@@ -869,7 +754,6 @@ class Organizers(APIResource):
             webinar_key: path parameter ``webinarKey``.
             session_key: path parameter ``sessionKey``.
             registrant_key: path parameter ``registrantKey``.
-            authorization: header parameter ``Authorization``.
 
         Returns:
             Registrant.
@@ -883,7 +767,6 @@ class Organizers(APIResource):
                 "sessionKey": session_key,
                 "registrantKey": registrant_key,
             },
-            headers={"Authorization": authorization},
             returns=m.Registrant,
             options=options,
         )
@@ -897,8 +780,6 @@ class Organizers(APIResource):
         webinar_key: int,
         session_key: int,
         registrant_key: int,
-        *,
-        authorization: str,
         **options: Unpack[RequestOptions],
     ) -> list[m.PollAnswer]:
         """Get attendee poll answers.
@@ -910,7 +791,6 @@ class Organizers(APIResource):
             webinar_key: path parameter ``webinarKey``.
             session_key: path parameter ``sessionKey``.
             registrant_key: path parameter ``registrantKey``.
-            authorization: header parameter ``Authorization``.
 
         Returns:
             list[PollAnswer].
@@ -924,7 +804,6 @@ class Organizers(APIResource):
                 "sessionKey": session_key,
                 "registrantKey": registrant_key,
             },
-            headers={"Authorization": authorization},
             returns=list[m.PollAnswer],
             options=options,
         )
@@ -938,8 +817,6 @@ class Organizers(APIResource):
         webinar_key: int,
         session_key: int,
         registrant_key: int,
-        *,
-        authorization: str,
         **options: Unpack[RequestOptions],
     ) -> list[m.AttendeeQuestion]:
         """Get attendee questions.
@@ -951,7 +828,6 @@ class Organizers(APIResource):
             webinar_key: path parameter ``webinarKey``.
             session_key: path parameter ``sessionKey``.
             registrant_key: path parameter ``registrantKey``.
-            authorization: header parameter ``Authorization``.
 
         Returns:
             list[AttendeeQuestion].
@@ -965,7 +841,6 @@ class Organizers(APIResource):
                 "sessionKey": session_key,
                 "registrantKey": registrant_key,
             },
-            headers={"Authorization": authorization},
             returns=list[m.AttendeeQuestion],
             options=options,
         )
@@ -978,8 +853,6 @@ class Organizers(APIResource):
         organizer_key: int,
         webinar_key: int,
         session_key: int,
-        *,
-        authorization: str,
         **options: Unpack[RequestOptions],
     ) -> m.SessionPerformance:
         """Get session performance.
@@ -990,7 +863,6 @@ class Organizers(APIResource):
             organizer_key: path parameter ``organizerKey``.
             webinar_key: path parameter ``webinarKey``.
             session_key: path parameter ``sessionKey``.
-            authorization: header parameter ``Authorization``.
 
         Returns:
             SessionPerformance.
@@ -1003,7 +875,6 @@ class Organizers(APIResource):
                 "webinarKey": webinar_key,
                 "sessionKey": session_key,
             },
-            headers={"Authorization": authorization},
             returns=m.SessionPerformance,
             options=options,
         )

@@ -200,10 +200,7 @@ if TYPE_CHECKING:
     from ._pipe_literal import PipeLiteral as PipeLiteral
     from ._post_bucket_request import PostBucketRequest as PostBucketRequest
     from ._post_query_accept_encoding import PostQueryAcceptEncoding as PostQueryAcceptEncoding
-    from ._post_query_content_type import PostQueryContentType as PostQueryContentType
-    from ._post_write_accept import PostWriteAccept as PostWriteAccept
     from ._post_write_content_encoding import PostWriteContentEncoding as PostWriteContentEncoding
-    from ._post_write_content_type import PostWriteContentType as PostWriteContentType
     from ._property import Property as Property
     from ._query import Query as Query
     from ._query_edit_mode import QueryEditMode as QueryEditMode
@@ -425,10 +422,7 @@ _MODULES: dict[str, str] = {
     "PipeLiteral": "._pipe_literal",
     "PostBucketRequest": "._post_bucket_request",
     "PostQueryAcceptEncoding": "._post_query_accept_encoding",
-    "PostQueryContentType": "._post_query_content_type",
-    "PostWriteAccept": "._post_write_accept",
     "PostWriteContentEncoding": "._post_write_content_encoding",
-    "PostWriteContentType": "._post_write_content_type",
     "Property": "._property",
     "Query": "._query",
     "QueryEditMode": "._query_edit_mode",
@@ -635,10 +629,7 @@ __all__ = [
     "PipeLiteral",
     "PostBucketRequest",
     "PostQueryAcceptEncoding",
-    "PostQueryContentType",
-    "PostWriteAccept",
     "PostWriteContentEncoding",
-    "PostWriteContentType",
     "Property",
     "Query",
     "QueryEditMode",

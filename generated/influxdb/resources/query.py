@@ -34,7 +34,6 @@ class Query(APIResource):
         body: m.Query | m.InfluxQLQuery | Unset = UNSET,
         zap_trace_span: str | Unset = UNSET,
         accept_encoding: m.PostQueryAcceptEncoding | str | Unset = UNSET,
-        content_type: m.PostQueryContentType | str | Unset = UNSET,
         org: str | Unset = UNSET,
         org_id: str | Unset = UNSET,
         **options: Unpack[RequestOptions],
@@ -47,7 +46,6 @@ class Query(APIResource):
             body: the request body (application/json).
             zap_trace_span: header parameter ``Zap-Trace-Span``, optional.
             accept_encoding: header parameter ``Accept-Encoding``, optional.
-            content_type: header parameter ``Content-Type``, optional.
             org: query parameter ``org``, optional.
             org_id: query parameter ``orgID``, optional.
 
@@ -58,14 +56,11 @@ class Query(APIResource):
             "POST",
             "/query",
             query={"org": org, "orgID": org_id},
-            headers={
-                "Zap-Trace-Span": zap_trace_span,
-                "Accept-Encoding": accept_encoding,
-                "Content-Type": content_type,
-            },
+            headers={"Zap-Trace-Span": zap_trace_span, "Accept-Encoding": accept_encoding},
             json=body,
             returns=str,
             kind="text",
+            accept="text/csv",
             options=options,
         )
 

@@ -36,9 +36,7 @@ class Write(APIResource):
         bucket: str,
         zap_trace_span: str | Unset = UNSET,
         content_encoding: m.PostWriteContentEncoding | str | Unset = UNSET,
-        content_type: m.PostWriteContentType | str | Unset = UNSET,
         content_length: int | Unset = UNSET,
-        accept: m.PostWriteAccept | str | Unset = UNSET,
         org_id: str | Unset = UNSET,
         precision: m.WritePrecision | str | Unset = UNSET,
         **options: Unpack[RequestOptions],
@@ -53,9 +51,7 @@ class Write(APIResource):
             bucket: query parameter ``bucket``.
             zap_trace_span: header parameter ``Zap-Trace-Span``, optional.
             content_encoding: header parameter ``Content-Encoding``, optional.
-            content_type: header parameter ``Content-Type``, optional.
             content_length: header parameter ``Content-Length``, optional.
-            accept: header parameter ``Accept``, optional.
             org_id: query parameter ``orgID``, optional.
             precision: query parameter ``precision``, optional.
 
@@ -69,9 +65,7 @@ class Write(APIResource):
             headers={
                 "Zap-Trace-Span": zap_trace_span,
                 "Content-Encoding": content_encoding,
-                "Content-Type": content_type,
                 "Content-Length": content_length,
-                "Accept": accept,
             },
             content=body,
             content_type="text/plain",

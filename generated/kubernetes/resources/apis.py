@@ -203,7 +203,6 @@ class Apis(APIResource):
                 "fieldValidation": field_validation,
             },
             json=body,
-            content_type="*/*",
             returns=m.IoK8sApiAppsV1Deployment,
             options=options,
         )
@@ -285,7 +284,6 @@ class Apis(APIResource):
                 "propagationPolicy": propagation_policy,
             },
             json=body,
-            content_type="*/*",
             returns=m.IoK8sApimachineryPkgApisMetaV1Status,
             options=options,
         )
@@ -694,7 +692,6 @@ class Apis(APIResource):
                 "fieldValidation": field_validation,
             },
             json=body,
-            content_type="*/*",
             returns=m.IoK8sApiBatchV1Job,
             options=options,
         )
@@ -776,7 +773,6 @@ class Apis(APIResource):
                 "propagationPolicy": propagation_policy,
             },
             json=body,
-            content_type="*/*",
             returns=m.IoK8sApimachineryPkgApisMetaV1Status,
             options=options,
         )

@@ -132,7 +132,6 @@ class Namespaces(APIResource):
                 "fieldValidation": field_validation,
             },
             json=body,
-            content_type="*/*",
             returns=m.IoK8sApiCoreV1Namespace,
             options=options,
         )
@@ -243,7 +242,6 @@ class Namespaces(APIResource):
                 "fieldValidation": field_validation,
             },
             json=body,
-            content_type="*/*",
             returns=m.IoK8sApiCoreV1ConfigMap,
             options=options,
         )
@@ -325,7 +323,6 @@ class Namespaces(APIResource):
                 "propagationPolicy": propagation_policy,
             },
             json=body,
-            content_type="*/*",
             returns=m.IoK8sApimachineryPkgApisMetaV1Status,
             options=options,
         )
@@ -552,7 +549,6 @@ class Namespaces(APIResource):
                 "fieldValidation": field_validation,
             },
             json=body,
-            content_type="*/*",
             returns=m.IoK8sApiCoreV1Pod,
             options=options,
         )
@@ -634,7 +630,6 @@ class Namespaces(APIResource):
                 "propagationPolicy": propagation_policy,
             },
             json=body,
-            content_type="*/*",
             returns=m.IoK8sApiCoreV1Pod,
             options=options,
         )
@@ -803,7 +798,6 @@ class Namespaces(APIResource):
                 "fieldValidation": field_validation,
             },
             json=body,
-            content_type="*/*",
             returns=m.IoK8sApiCoreV1Secret,
             options=options,
         )
@@ -946,7 +940,6 @@ class Namespaces(APIResource):
                 "fieldValidation": field_validation,
             },
             json=body,
-            content_type="*/*",
             returns=m.IoK8sApiCoreV1Service,
             options=options,
         )
@@ -1028,7 +1021,6 @@ class Namespaces(APIResource):
                 "propagationPolicy": propagation_policy,
             },
             json=body,
-            content_type="*/*",
             returns=m.IoK8sApiCoreV1Service,
             options=options,
         )

@@ -51,7 +51,7 @@ class Users(APIResource):
             q: query parameter ``q``, optional.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",
@@ -191,7 +191,7 @@ class Users(APIResource):
             body: the request body (application/octet-stream).
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",
@@ -279,7 +279,7 @@ class Users(APIResource):
             body: the request body (application/octet-stream).
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",

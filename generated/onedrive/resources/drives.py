@@ -149,6 +149,7 @@ class Drives(APIResource):
             path={"drive-id": drive_id, "driveItem-id": drive_item_id},
             returns=bytes,
             kind="bytes",
+            accept="application/octet-stream",
             options=options,
         )
 

@@ -180,6 +180,7 @@ class Surveys(APIResource):
             path={"surveyId": survey_id, "fileId": file_id},
             returns=bytes,
             kind="bytes",
+            accept="application/octet-stream",
             options=options,
         )
 

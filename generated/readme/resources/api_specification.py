@@ -53,7 +53,7 @@ class ApiSpecification(APIResource):
             page: query parameter ``page``, optional.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",

@@ -74,7 +74,7 @@ class Activities(APIResource):
             limit_paging_counts: query parameter ``limit_paging_counts``, optional.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",
@@ -205,7 +205,7 @@ class Activities(APIResource):
             limit_paging_counts: query parameter ``limit_paging_counts``, optional.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",

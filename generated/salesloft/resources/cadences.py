@@ -70,7 +70,7 @@ class Cadences(APIResource):
             limit_paging_counts: query parameter ``limit_paging_counts``, optional.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",
@@ -224,7 +224,7 @@ class Cadences(APIResource):
             limit_paging_counts: query parameter ``limit_paging_counts``, optional.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",

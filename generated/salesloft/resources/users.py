@@ -112,7 +112,7 @@ class Users(APIResource):
             sort_direction: query parameter ``sort_direction``, optional.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",

@@ -106,7 +106,6 @@ class Suppression(APIResource):
     async def list_bounces(
         self,
         *,
-        accept: str,
         start_time: int | Unset = UNSET,
         end_time: int | Unset = UNSET,
         on_behalf_of: str | Unset = UNSET,
@@ -117,7 +116,6 @@ class Suppression(APIResource):
         ``GET /suppression/bounces`` (operation ``GET_suppression-bounces``).
 
         Args:
-            accept: header parameter ``Accept``.
             start_time: query parameter ``start_time``, optional.
             end_time: query parameter ``end_time``, optional.
             on_behalf_of: header parameter ``on-behalf-of``, optional.
@@ -129,7 +127,7 @@ class Suppression(APIResource):
             "GET",
             "/suppression/bounces",
             query={"start_time": start_time, "end_time": end_time},
-            headers={"Accept": accept, "on-behalf-of": on_behalf_of},
+            headers={"on-behalf-of": on_behalf_of},
             returns=list[m.BounceResponse],
             options=options,
         )

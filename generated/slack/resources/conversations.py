@@ -237,7 +237,7 @@ class Conversations(APIResource):
             cursor: query parameter ``cursor``, optional.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",

@@ -91,7 +91,7 @@ class Users(APIResource):
             include_locale: query parameter ``include_locale``, optional.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",

@@ -53,6 +53,7 @@ class Edit(APIResource):
             json=body,
             content_type="application/vnd.vimeo.album+json",
             returns=m.Album,
+            accept="application/vnd.vimeo.album+json",
             options=options,
         )
 
@@ -106,6 +107,7 @@ class Edit(APIResource):
             json=body,
             content_type="application/vnd.vimeo.video+json",
             returns=m.Video,
+            accept="application/vnd.vimeo.video+json",
             options=options,
         )
 

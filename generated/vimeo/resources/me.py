@@ -45,6 +45,7 @@ class Me(APIResource):
             "GET",
             "/me",
             returns=m.User,
+            accept="application/vnd.vimeo.user+json",
             options=options,
         )
 
@@ -75,7 +76,7 @@ class Me(APIResource):
             sort: query parameter ``sort``, optional.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",
@@ -115,6 +116,7 @@ class Me(APIResource):
             json=body,
             content_type="application/vnd.vimeo.album+json",
             returns=m.Album,
+            accept="application/vnd.vimeo.album+json",
             options=options,
         )
 
@@ -137,6 +139,7 @@ class Me(APIResource):
             "/me/albums/{album_id}",
             path={"album_id": album_id},
             returns=m.Album,
+            accept="application/vnd.vimeo.album+json",
             options=options,
         )
 
@@ -200,7 +203,7 @@ class Me(APIResource):
             weak_search: query parameter ``weak_search``, optional.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",
@@ -253,6 +256,7 @@ class Me(APIResource):
             path={"album_id": album_id, "video_id": video_id},
             query={"password": password},
             returns=m.Video,
+            accept="application/vnd.vimeo.video+json",
             options=options,
         )
 
@@ -329,7 +333,7 @@ class Me(APIResource):
             sort: query parameter ``sort``, optional.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",
@@ -445,7 +449,7 @@ class Me(APIResource):
             sort: query parameter ``sort``, optional.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",
@@ -541,7 +545,7 @@ class Me(APIResource):
             sort: query parameter ``sort``, optional.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",
@@ -585,6 +589,7 @@ class Me(APIResource):
             json=body,
             content_type="application/vnd.vimeo.video+json",
             returns=m.Video,
+            accept="application/vnd.vimeo.video+json",
             options=options,
         )
 

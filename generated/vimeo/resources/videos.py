@@ -102,6 +102,7 @@ class Videos(APIResource):
             "/videos/{video_id}",
             path={"video_id": video_id},
             returns=m.Video,
+            accept="application/vnd.vimeo.video+json",
             options=options,
         )
 
@@ -151,7 +152,7 @@ class Videos(APIResource):
             per_page: query parameter ``per_page``, optional.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",
@@ -188,6 +189,7 @@ class Videos(APIResource):
             json=body,
             content_type="application/vnd.vimeo.comment+json",
             returns=m.Comment,
+            accept="application/vnd.vimeo.comment+json",
             options=options,
         )
 
@@ -213,6 +215,7 @@ class Videos(APIResource):
             "/videos/{video_id}/comments/{comment_id}",
             path={"video_id": video_id, "comment_id": comment_id},
             returns=m.Comment,
+            accept="application/vnd.vimeo.comment+json",
             options=options,
         )
 
@@ -261,6 +264,7 @@ class Videos(APIResource):
             "/videos/{video_id}/texttracks",
             path={"video_id": video_id},
             returns=list[m.TextTrack],
+            accept="application/vnd.vimeo.video.texttrack+json",
             options=options,
         )
 
@@ -288,6 +292,7 @@ class Videos(APIResource):
             json=body,
             content_type="application/vnd.vimeo.video.texttrack+json",
             returns=m.TextTrack,
+            accept="application/vnd.vimeo.video.texttrack+json",
             options=options,
         )
 
@@ -313,6 +318,7 @@ class Videos(APIResource):
             "/videos/{video_id}/texttracks/{texttrack_id}",
             path={"video_id": video_id, "texttrack_id": texttrack_id},
             returns=m.TextTrack,
+            accept="application/vnd.vimeo.video.texttrack+json",
             options=options,
         )
 

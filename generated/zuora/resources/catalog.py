@@ -93,7 +93,7 @@ class Catalog(APIResource):
             zuora_version: header parameter ``zuora-version``, optional.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",

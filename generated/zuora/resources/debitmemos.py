@@ -90,7 +90,7 @@ class Debitmemos(APIResource):
             sort: query parameter ``sort``, optional.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",

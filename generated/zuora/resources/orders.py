@@ -62,7 +62,7 @@ class Orders(APIResource):
             end_date: query parameter ``endDate``, optional.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",

@@ -80,7 +80,7 @@ class Refunds(APIResource):
             sort: query parameter ``sort``, optional.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",

@@ -95,7 +95,7 @@ class Subscriptions(APIResource):
             charge_detail: query parameter ``charge-detail``, optional.
 
         Returns:
-            every Any of every page, fetched as iterated.
+            every item (the spec leaves its type open) of every page, fetched as iterated.
         """
         return self._pager(
             "GET",
