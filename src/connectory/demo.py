@@ -50,6 +50,7 @@ DEMO_CONFIG = ConnectorConfig(
     display_name="Demo tasks service",
     health_check_path="me",
     retry={"wait_initial": 0.05, "wait_max": 0.2, "wait_jitter": 0.05},
+    batch_operations=True,  # projects and tasks can be fetched by id
 )
 
 

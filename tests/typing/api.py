@@ -13,24 +13,47 @@ from typing import Any, assert_type
 
 import httpx
 
-from connectory.connectors.github import GitHubConnector
 from connectory.connectors.github import REGISTRATION as GITHUB
-from connectory.connectors.github.models import FullRepository, Issue, MinimalRepository
+from connectory.connectors.github import GitHubConnector
+from connectory.connectors.github.models import (
+    FullRepository,
+    Issue,
+    MinimalRepository,
+    WebhookIssuesClosed,
+    WebhookIssuesOpened,
+    WebhookPing,
+    WebhookPush,
+)
+from connectory.connectors.github.webhooks import WebhookEvent
+from connectory.connectors.google_tasks import GoogleTasksConnector
+from connectory.connectors.google_tasks.models import Task
+from connectory.connectors.hubspot import HubSpotConnector
+from connectory.connectors.hubspot.models import Contact
 from connectory.connectors.slack import CONFIG as SLACK_CONFIG
 from connectory.connectors.slack import SlackConnector
+from connectory.connectors.stripe import StripeConnector
+from connectory.connectors.stripe.models import Event
 from connectory.core import (
     AsyncPager,
     BaseConnectorService,
+    BatchResult,
+    ChangePage,
+    Changes,
+    Checkpoint,
     ConnectorBuilder,
+    ConnectorError,
     ConnectorManager,
     ConnectorType,
     Deviation,
+    FileCheckpointStore,
+    IncrementalSync,
     Page,
     RawResponse,
     SyncPager,
     UniversalConnectorFactory,
     deviations,
 )
+from connectory.core.webhooks import ConnectorWebhooks, UnknownWebhookEvent
 
 
 def answer(request: httpx.Request) -> httpx.Response:
@@ -82,7 +105,10 @@ async def direct_construction() -> None:
     anything = await github.request("GET", "/rate_limit")
     assert_type(anything, Any)
     typed = await github.request(
-        "GET", "/repos/{owner}/{repo}", path_params={"owner": "o", "repo": "r"}, cast_to=FullRepository
+        "GET",
+        "/repos/{owner}/{repo}",
+        path_params={"owner": "o", "repo": "r"},
+        cast_to=FullRepository,
     )
     assert_type(typed, FullRepository)
     response = await github.request("GET", "/zen", cast_to=httpx.Response)
@@ -161,3 +187,73 @@ async def seed_usage_examples(logger: logging.Logger) -> None:
     async with connector.rate_limiter.acquire_permission("operation"):
         pass
     connector.monitoring_service.record_metric("api_calls", 1, {"connector": "google_drive"})
+
+
+async def batch_reads_and_incremental_sync() -> None:
+    hubspot = HubSpotConnector(private_app_token="pat-example")
+    results = await hubspot.data_service.batch_get_metadata(["1", "2"], "contacts", concurrency=4)
+    assert_type(results, list[BatchResult[Contact]])
+    for result in results:
+        assert_type(result.ok, bool)
+        assert_type(result.value, Contact)
+        assert_type(result.error, ConnectorError | None)
+        assert_type(result.value_or(None), Contact | None)
+    loose = await hubspot.data_service.batch_get_metadata(["1"], "contacts", raw=True)
+    assert_type(loose, list[BatchResult[Any]])
+    blocking = hubspot.data_service.batch_get_metadata_sync(["1"], "contacts")
+    assert_type(blocking, list[BatchResult[Any]])
+
+    tasks = GoogleTasksConnector(access_token="ya29.example")
+    data = tasks.data_service
+    changes = data.changes("/tasks", since=None, tasklist="@default")
+    assert_type(changes, Changes[Task])
+    async for task in changes:
+        assert_type(task, Task)
+    assert_type(changes.checkpoint, Checkpoint)
+    again = data.changes("/tasks", since=changes.checkpoint, tasklist="@default")
+    async for page in again.pages():
+        assert_type(page, ChangePage[Task])
+        assert_type(page.items, list[Task])
+        assert_type(page.checkpoint, Checkpoint)
+
+    store = FileCheckpointStore("/var/lib/app/checkpoints")
+    sync = data.sync("/tasks", key="default-list", store=store, tasklist="@default")
+    assert_type(sync, IncrementalSync[Task])
+    async with sync:
+        async for task in sync:
+            assert_type(task, Task)
+        async for page in sync.pages():
+            assert_type(page.items, list[Task])
+            assert_type(await sync.commit(), Checkpoint)
+    assert_type(sync.committed, Checkpoint | None)
+    assert_type(sync.pending.sequence, int)
+    with data.sync("/tasks", store="file:///var/lib/app", tasklist="@default") as blocking_sync:
+        for task in blocking_sync:
+            assert_type(task, Task)
+        blocking_sync.commit_sync()
+    await tasks.close()
+    await hubspot.close()
+
+
+def webhooks(headers: dict[str, str], body: bytes) -> None:
+    github = GitHubConnector(access_token="ghp_example", webhook_secret="gh-webhook-secret")
+    assert_type(github.webhooks, ConnectorWebhooks[WebhookEvent])
+    event = github.webhooks.unwrap(headers, body)
+    assert_type(
+        event,
+        WebhookPing | WebhookPush | WebhookIssuesOpened | WebhookIssuesClosed | UnknownWebhookEvent,
+    )
+    if isinstance(event, WebhookPush):
+        assert_type(event.ref, str)
+    elif isinstance(event, UnknownWebhookEvent):
+        assert_type(event.event, str | None)
+        assert_type(event.data, Any)
+    assert_type(github.webhooks.verify(headers, body), None)
+
+    stripe = StripeConnector(secret_key="sk_test_example", webhook_secret="whsec_example")
+    assert_type(stripe.webhooks.unwrap(headers, body, now=1.0), Event)
+
+    slack = SlackConnector(bot_token="xoxb-example", webhook_secret="slack-signing-secret")
+    assert_type(slack.webhooks, ConnectorWebhooks[Any])
+    assert_type(slack.webhooks.unwrap(headers, body), Any)
+    SlackConnector(webhook_secret=42)  # type: ignore[arg-type]
