@@ -117,13 +117,13 @@ def run_child(
     )
 
 
-def ours_argv(out_parent: Path, report: Path) -> list[str]:
+def ours_argv(out_parent: Path, report: Path, spec: Path = SPEC) -> list[str]:
     """`connectory generate --spec`: the package is written to `out_parent / OUR_NAME`."""
     return [
         str(CONNECTORY),
         "generate",
         "--spec",
-        str(SPEC),
+        str(spec),
         "--name",
         OUR_NAME,
         "--out",
@@ -133,8 +133,8 @@ def ours_argv(out_parent: Path, report: Path) -> list[str]:
     ]
 
 
-def peer_argv(out_dir: Path, config: Path | None = None) -> list[str]:
-    argv = [str(PEER), "generate", "--path", str(SPEC), "--output-path", str(out_dir)]
+def peer_argv(out_dir: Path, config: Path | None = None, spec: Path = SPEC) -> list[str]:
+    argv = [str(PEER), "generate", "--path", str(spec), "--output-path", str(out_dir)]
     argv.append("--overwrite")
     if config is not None:
         argv += ["--config", str(config)]

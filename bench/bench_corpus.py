@@ -73,11 +73,12 @@ from _peer import (
     run_child,
     skip_if_needed,
 )
+from _stats import machine
 
 CORPUS = SPECS / "business"
 GRAPH = "microsoft_graph"
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
-SOURCE_DIRS = ("connectory", "core", "generator", "templates", "generated")
+SOURCE_DIRS = ("src", "core", "generator", "templates", "generated")
 VARIANTS = ("ours", "peer_default", "peer_literal_enums")
 PEER_VARIANTS = VARIANTS[1:]
 # A generous bound on any one child, so that a hang cannot stall the run.
@@ -136,6 +137,12 @@ print(json.dumps({{
     "dont_write_bytecode": sys.dont_write_bytecode,
 }}))
 """
+
+
+def set_timeout(seconds: float) -> None:
+    """The bound on any one child (a peer run on microsoft-graph takes minutes)."""
+    global TIMEOUT_S
+    TIMEOUT_S = seconds
 
 
 def package_name(stem: str) -> str:
@@ -257,7 +264,7 @@ def select_cases(only: Sequence[str] | None) -> list[Case]:
 def snapshot_sources(target: Path) -> dict[str, object]:
     """Copy connectory's source folders into `target`; return a fingerprint of them."""
     digest = hashlib.sha1(usedforsecurity=False)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
     for folder in SOURCE_DIRS:
         shutil.copytree(REPO / folder, target / folder, symlinks=True, ignore=ignore)
     for path in sorted(target.rglob("*")):
@@ -283,7 +290,7 @@ def env_with(sources: Path | None, **extra: str) -> dict[str, str]:
     env = child_env()
     if sources is not None:
         env["PYTHONPATH"] = os.pathsep.join(
-            [str(sources), *filter(None, [env.get("PYTHONPATH", "")])]
+            [str(sources / "src"), *filter(None, [env.get("PYTHONPATH", "")])]
         )
     env.update(extra)
     return env
@@ -856,10 +863,13 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, object]:
     chunks: list[Chunk] | None = None
     if not args.skip_mypy:
         mypy_started = time.perf_counter()
-        chunks = mypy_all(cases, tmp, sources or REPO, args.chunk)
+        chunks = mypy_all(cases, tmp, (sources or REPO) / "src", args.chunk)
         phases["mypy"] = {"wall_s": round(time.perf_counter() - mypy_started, 1)}
 
     result: dict[str, object] = {
+        "benchmark": "corpus",
+        "timeout_s": TIMEOUT_S,
+        "machine": machine(),
         "started": started,
         "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
         "specs": len(cases),
@@ -900,8 +910,20 @@ def main() -> None:
     )
     parser.add_argument("--json", help="also write the result to this file")
     parser.add_argument("--keep", help="work in this (new) folder and keep it")
+    parser.add_argument(
+        "--timeout", type=float, default=TIMEOUT_S, help="seconds before a child is killed"
+    )
+    parser.add_argument(
+        "--smoke", action="store_true", help="the smallest spec, no mypy: checks it runs"
+    )
     args = parser.parse_args()
     skip_if_needed()
+    set_timeout(args.timeout)
+    if args.smoke:
+        smallest = sorted(CORPUS.glob("*.json"), key=lambda p: p.stat().st_size)[:1]
+        args.only = [p.stem for p in smallest]
+        args.skip_mypy = True
+        args.tree = True  # no snapshot: copying the sources takes longer than the run
     if not CORPUS.is_dir() or not any(CORPUS.glob("*.json")):
         print(f"SKIPPED: {CORPUS} holds no specs")
         sys.exit(0)

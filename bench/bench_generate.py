@@ -41,6 +41,7 @@ from _peer import (
     run_child,
     skip_if_needed,
 )
+from _stats import loadavg, machine
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
 # "WARNING parsing GET /orgs/{org}/repos within repos." and, for an endpoint it drops,
@@ -89,8 +90,8 @@ class Variant:
         }
 
 
-def spec_operations() -> int:
-    spec = json.loads(SPEC.read_text(encoding="utf-8"))
+def spec_operations(path: Path) -> int:
+    spec = json.loads(path.read_text(encoding="utf-8"))
     return sum(1 for item in spec["paths"].values() for method in item if method in HTTP_METHODS)
 
 
@@ -201,23 +202,23 @@ def _exported_models(package: Path) -> list[str]:
     return []
 
 
-def run(rounds: int, literal: bool) -> dict[str, object]:
+def run(rounds: int, literal: bool, spec: Path, warm_up: bool = True) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="bench-generate-") as tmp_name:
         tmp = Path(tmp_name)
         logs = tmp / "logs"
         logs.mkdir()
         report = tmp / "r.json"
         ours = Variant("connectory", [], tmp / "ours", logs)
-        ours.argv = ours_argv(ours.out_dir, report)
-        peer = Variant("peer_default", peer_argv(tmp / "peer"), tmp / "peer", logs)
+        ours.argv = ours_argv(ours.out_dir, report, spec)
+        peer = Variant("peer_default", peer_argv(tmp / "peer", spec=spec), tmp / "peer", logs)
         variants = [ours, peer]
         if literal:
             config = tmp / "peer-literal.yaml"
             config.write_text("literal_enums: true\n", encoding="utf-8")
             out = tmp / "peer_literal"
-            variants.append(Variant("peer_literal_enums", peer_argv(out, config), out, logs))
+            variants.append(Variant("peer_literal_enums", peer_argv(out, config, spec), out, logs))
 
-        for variant in variants:  # warm-up: bytecode caches of both tools, disk caches
+        for variant in variants if warm_up else ():  # warm-up: bytecode and disk caches
             variant.run(tmp)
         for index in range(rounds):
             order = variants if index % 2 == 0 else variants[::-1]
@@ -227,7 +228,7 @@ def run(rounds: int, literal: bool) -> dict[str, object]:
         failed = [r.returncode for r in ours.runs if r.returncode != 0]
         if failed:
             raise RuntimeError(f"connectory generate failed: {ours.stderr.read_text()[-2000:]}")
-        operations = spec_operations()
+        operations = spec_operations(spec)
         summaries = {v.name: v.summary() for v in variants}
         ours_medians = ours.medians()
         ratios = {
@@ -236,7 +237,8 @@ def run(rounds: int, literal: bool) -> dict[str, object]:
             for key, value in variant.medians().items()
         }
         return {
-            "spec": str(SPEC.relative_to(SPEC.parents[2])),
+            "benchmark": "generate",
+            "spec": str(spec.relative_to(SPEC.parents[2])),
             "spec_operations": operations,
             "rounds": rounds,
             "timings": summaries,
@@ -245,6 +247,8 @@ def run(rounds: int, literal: bool) -> dict[str, object]:
             "peer": inspect_peer(peer.out_dir, peer.stderr, operations),
             "python": platform.python_version(),
             "peer_version": PEER_VERSION,
+            "machine": machine(),
+            "loadavg_end": loadavg(),
             "connectory_git": git_state(),
         }
 
@@ -255,10 +259,15 @@ def main() -> None:
     parser.add_argument(
         "--no-literal", action="store_true", help="skip the peer's literal_enums variant"
     )
+    parser.add_argument("--spec", type=Path, default=SPEC, help="another spec than GitHub's")
+    parser.add_argument("--smoke", action="store_true", help="the smallest spec, one round")
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
     skip_if_needed()
-    emit(run(args.rounds, not args.no_literal), args.json)
+    if args.smoke:
+        args.rounds = 1
+        args.spec = min((SPEC.parent).glob("*.json"), key=lambda p: p.stat().st_size)
+    emit(run(args.rounds, not args.no_literal, args.spec, warm_up=not args.smoke), args.json)
 
 
 if __name__ == "__main__":

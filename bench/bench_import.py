@@ -1,28 +1,27 @@
-"""Import time of a generated GitHub connector against openapi-python-client's client.
+"""Import time of a generated connector, against openapi-python-client's client and httpx+attrs.
 
-Both are generated (untimed) from `../shared/specs/business/github.json`, then both trees
-are byte-compiled (`python -m compileall -q`). Every measurement runs in a fresh Python
-process, with PYTHONDONTWRITEBYTECODE removed from its environment: this machine sets it
-to 1, and a process started with it recompiles every module that has no cached .pyc. One
-untimed warm-up process of each kind runs first, so any missing cache (for site-packages
-or connectory itself) is written before the timed ones; the script checks that no .pyc
-appears in either generated tree during the timed processes.
+For GitHub (845 operations) and Stripe (452 operations, the larger package), both
+generators make a package from the full spec (untimed): ours with ``connectory generate
+--spec``, the peer with its default config (GitHub) or ``literal_enums: true`` (Stripe,
+where its default config crashes). Both trees are byte-compiled (``python -m compileall``).
 
-Timed inside each child with `time.perf_counter()` around the import statements alone
-(interpreter start-up is not included):
+Every figure is a fresh Python process (PYTHONDONTWRITEBYTECODE removed, so cached bytecode
+is used as in a user's install), timed inside with ``time.perf_counter()`` around the
+import statements only (interpreter start-up excluded):
 
-- ours, connector: `import connectory.core` (reported on its own), then
-  `from github_full import GithubFullConnector`.
-- ours, one model: after core, `from github_full.models import FullRepository`.
-- ours, all models: after core, every name of `github_full.models.__all__` by getattr.
-- peer, cold: `import <package>.models` (which imports every model eagerly, and the
-  package's `__init__`, hence httpx and attrs).
-- peer, after deps: `import httpx, attrs` (reported on its own), then `import <package>.models`.
+- ``deps``: ``import httpx, attrs`` (what any httpx+attrs client starts from);
+- ``ours_core``: ``import connectory.core``;
+- ``ours_<spec>``: ``import connectory.core``, then the generated package and its
+  connector class (models load on first use);
+- ``peer_<spec>``: the peer's ``AuthenticatedClient`` and the endpoint module of a list
+  call (``GET /orgs/{org}/repos``, ``GET /v1/customers``), which imports its models.
 
-Rounds rotate the order of the five kinds; figures are medians over --repeats processes.
-Skips (exit 0) when `../shared/specs` is absent.
+One untimed process of each kind, then `--repeats` rounds, the order rotated each round;
+medians, min-max, and ratios per round. Goal: ours at most 1.3x ``deps``, and flat in the
+size of the spec (Stripe's within 10 % of GitHub's). Also ``python -X importtime -c
+"import connectory.core"`` once: the modules with the most own import time.
 
-    python bench/bench_import.py [--repeats 7] [--json out.json]
+    python bench/bench_import.py [--repeats 7] [--smoke] [--json out.json]
 """
 
 from __future__ import annotations
@@ -31,83 +30,99 @@ import argparse
 import json
 import platform
 import shutil
-import statistics
 import subprocess
 import tempfile
 from pathlib import Path
 
 from _peer import (
-    OUR_NAME,
+    CONNECTORY,
+    PEER,
     PEER_VERSION,
     PYTHON,
+    SPECS,
     child_env,
     emit,
     git_state,
-    ours_argv,
-    peer_argv,
     peer_package,
     run_child,
     skip_if_needed,
 )
+from _stats import loadavg, machine, ratio_summary, summary
 
-# Each child prints {"first": seconds, "second": seconds, "count": n}; "first" is the
-# runtime it needs (connectory.core, or httpx and attrs) and "second" the import measured.
 CHILD = """
 import json, sys, time
 sys.path.insert(0, {path!r})
-count = 0
 t0 = time.perf_counter()
-{first}
+{code}
 t1 = time.perf_counter()
-{second}
-t2 = time.perf_counter()
-print(json.dumps({{"first": t1 - t0, "second": t2 - t1, "count": count,
-                  "dont_write_bytecode": sys.dont_write_bytecode}}))
+print(json.dumps({{"seconds": t1 - t0, "dont_write_bytecode": sys.dont_write_bytecode}}))
 """
 
-OURS_CORE = "import connectory.core"
-OURS_KINDS = {
-    "ours_connector": f"from {OUR_NAME} import GithubFullConnector",
-    "ours_one_model": f"from {OUR_NAME}.models import FullRepository",
-    "ours_all_models": (
-        f"import {OUR_NAME}.models as models\n"
-        "for name in models.__all__:\n"
-        "    getattr(models, name)\n"
-        "count = len(models.__all__)"
-    ),
-}
+# (label, spec file, our package name, peer config, the peer endpoint's url and method)
+SPECS_MEASURED = (
+    ("github", "github.json", "github_full", None, "/orgs/{org}/repos"),
+    ("stripe", "stripe.json", "stripe_full", "literal_enums: true\n", "/v1/customers"),
+)
 
 
-def peer_kinds(package: str) -> dict[str, tuple[str, str]]:
-    models = f"import {package}.models as models\ncount = len(models.__all__)"
-    return {
-        "peer_models_cold": ("pass", models),
-        "peer_models_after_deps": ("import httpx, attrs", models),
-    }
+def smallest_spec() -> Path:
+    return min((SPECS / "business").glob("*.json"), key=lambda p: p.stat().st_size)
 
 
-def compile_tree(tree: Path) -> list[str]:
-    """Byte-compile a tree; return the files that failed to compile."""
-    completed = subprocess.run(  # noqa: S603 - fixed argv
-        [PYTHON, "-m", "compileall", "-q", str(tree)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=child_env(),
+def generate(tmp: Path, label: str, spec: Path, name: str, config: str | None) -> tuple[Path, Path]:
+    """Our package's parent folder and the peer's package folder (untimed)."""
+    logs = tmp / "logs"
+    logs.mkdir(exist_ok=True)
+    ours_parent = tmp / "ours"
+    argv = [str(CONNECTORY), "generate", "--spec", str(spec), "--name", name]
+    argv += ["--out", str(ours_parent), "--report", str(tmp / f"{name}.json")]
+    run = run_child(argv, logs / f"{name}.out", logs / f"{name}.err", tmp)
+    if run.returncode != 0:
+        raise RuntimeError((logs / f"{name}.err").read_text(encoding="utf-8")[-3000:])
+    out = tmp / f"peer_{label}"
+    argv = [str(PEER), "generate", "--path", str(spec), "--output-path", str(out), "--overwrite"]
+    if config is not None:
+        (tmp / f"{label}.yaml").write_text(config, encoding="utf-8")
+        argv += ["--config", str(tmp / f"{label}.yaml")]
+    run_child(argv, logs / f"peer_{label}.out", logs / f"peer_{label}.err", tmp)
+    package = peer_package(out)  # it exits 1 when its ruff hook fails; the package is there
+    shutil.rmtree(package.parent / ".ruff_cache", ignore_errors=True)
+    for tree in (ours_parent / name, package):
+        subprocess.run(  # noqa: S603 - fixed argv
+            [PYTHON, "-m", "compileall", "-q", str(tree)],
+            capture_output=True,
+            check=False,
+            env=child_env(),
+        )
+    return ours_parent, package
+
+
+def peer_code(package: Path, url: str) -> str:
+    modules = sorted(p for p in (package / "api").glob("*/*.py") if p.name != "__init__.py")
+    chosen = next(
+        (
+            p
+            for p in modules
+            if f'"url": "{url}"' in (text := p.read_text(encoding="utf-8"))
+            and '"method": "get"' in text
+        ),
+        modules[0],
     )
-    return [
-        line.removeprefix("*** Error compiling ").strip("'.")
-        for line in completed.stdout.splitlines()
-        if line.startswith("*** Error compiling")
-    ]
+    module = ".".join(chosen.relative_to(package.parent).with_suffix("").parts)
+    return f"from {package.name} import AuthenticatedClient\nimport {module}"
 
 
-def count_pyc(*trees: Path) -> int:
-    return sum(1 for tree in trees for _ in tree.rglob("*.pyc"))
+def ours_code(name: str) -> str:
+    return (
+        "import connectory.core\n"
+        f"import {name}\n"
+        f"connector = [getattr({name}, n) for n in {name}.__all__ if n.endswith('Connector')]\n"
+        "assert connector"
+    )
 
 
-def run_import(path: Path, first: str, second: str) -> dict[str, float]:
-    script = CHILD.format(path=str(path), first=first, second=second)
+def run_import(path: Path, code: str) -> float:
+    script = CHILD.format(path=str(path), code=code)
     completed = subprocess.run(  # noqa: S603 - our own interpreter and script
         [PYTHON, "-c", script],
         capture_output=True,
@@ -118,123 +133,93 @@ def run_import(path: Path, first: str, second: str) -> dict[str, float]:
     )
     if completed.returncode != 0:
         raise RuntimeError(f"import child failed:\n{completed.stderr[-3000:]}")
-    result: dict[str, float] = json.loads(completed.stdout.splitlines()[-1])
+    result = json.loads(completed.stdout.splitlines()[-1])
     if result["dont_write_bytecode"]:
         raise RuntimeError("the child ran with sys.dont_write_bytecode set")
-    return result
+    return float(result["seconds"]) * 1000
 
 
-def ms(values: list[float]) -> float:
-    return round(statistics.median(values) * 1000, 1)
-
-
-def generate(tmp: Path) -> tuple[Path, Path, dict[str, object]]:
-    """Generate both trees (untimed); return our package's parent, the peer's package."""
-    logs = tmp / "logs"
-    logs.mkdir()
-    ours_parent = tmp / "ours"
-    ours = run_child(
-        ours_argv(ours_parent, tmp / "r.json"), logs / "ours.out", logs / "ours.err", tmp
+def importtime_top(count: int = 10) -> list[dict[str, object]]:
+    """The modules with the most own import time under ``import connectory.core``."""
+    completed = subprocess.run(  # noqa: S603 - our own interpreter
+        [PYTHON, "-X", "importtime", "-c", "import connectory.core"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=child_env(),
     )
-    if ours.returncode != 0:
-        raise RuntimeError((logs / "ours.err").read_text(encoding="utf-8")[-3000:])
-    peer_out = tmp / "peer"
-    peer = run_child(peer_argv(peer_out), logs / "peer.out", logs / "peer.err", tmp)
-    package = peer_package(peer_out)  # the peer exits 1 when a post hook fails
-    shutil.rmtree(package.parent / ".ruff_cache", ignore_errors=True)
-    return ours_parent, package, {"peer_generate_exit_code": peer.returncode}
+    rows = []
+    for line in completed.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        own, cumulative, name = (part.strip() for part in line[len("import time:") :].split("|"))
+        rows.append({"module": name.strip(), "own_us": int(own), "cumulative_us": int(cumulative)})
+    rows.sort(key=lambda row: -int(str(row["own_us"])))
+    return rows[:count]
 
 
-def run(repeats: int) -> dict[str, object]:
+def run(repeats: int, smoke: bool) -> dict[str, object]:
+    load_start = loadavg()
+    measured: tuple[tuple[str, str, str, str | None, str], ...] = SPECS_MEASURED
+    if smoke:
+        tiny = smallest_spec()
+        measured = (("tiny", tiny.name, "tiny_pkg", None, "/"),)
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp_name:
         tmp = Path(tmp_name)
-        ours_parent, package, notes = generate(tmp)
-        ours_tree = ours_parent / OUR_NAME
-        compile_errors = {
-            "ours": compile_tree(ours_tree),
-            "peer": [str(Path(p).relative_to(package)) for p in compile_tree(package)],
-        }
-
-        kinds: dict[str, tuple[Path, str, str]] = {
-            name: (ours_parent, OURS_CORE, statement) for name, statement in OURS_KINDS.items()
-        }
-        for name, (first, second) in peer_kinds(package.name).items():
-            kinds[name] = (package.parent, first, second)
+        kinds: dict[str, tuple[Path, str]] = {"deps": (tmp, "import httpx, attrs")}
+        kinds["ours_core"] = (tmp, "import connectory.core")
+        for label, spec_file, name, config, url in measured:
+            ours_parent, package = generate(
+                tmp, label, SPECS / "business" / spec_file, name, config
+            )
+            kinds[f"ours_{label}"] = (ours_parent, ours_code(name))
+            kinds[f"peer_{label}"] = (package.parent, peer_code(package, url))
         names = list(kinds)
-
-        for name in names:  # warm-up: writes any bytecode cache still missing
+        for name in names:  # warm-up: any bytecode cache still missing is written
             run_import(*kinds[name])
-        pyc_before = count_pyc(ours_tree, package)
-
-        samples: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+        samples: dict[str, list[float]] = {name: [] for name in names}
         for index in range(repeats):
             shift = index % len(names)
             for name in names[shift:] + names[:shift]:
                 samples[name].append(run_import(*kinds[name]))
-        pyc_written = count_pyc(ours_tree, package) - pyc_before
-
-        def median_ms(name: str, key: str) -> float:
-            return ms([sample[key] for sample in samples[name]])
-
-        core = median_ms("ours_connector", "first")
-        connector = median_ms("ours_connector", "second")
-        one_model = median_ms("ours_one_model", "second")
-        all_models = median_ms("ours_all_models", "second")
-        peer_cold = median_ms("peer_models_cold", "second")
-        peer_deps = median_ms("peer_models_after_deps", "first")
-        peer_after = median_ms("peer_models_after_deps", "second")
-        cold_ours = ms(
-            [s["first"] + s["second"] for s in samples["ours_connector"]]
-        )  # core + connector, same process
-        ours_models = int(samples["ours_all_models"][0]["count"])
-        peer_models = int(samples["peer_models_cold"][0]["count"])
-        return {
-            "repeats": repeats,
-            "median_ms": {
-                "ours_core": core,
-                "ours_connector_after_core": connector,
-                "ours_core_plus_connector": cold_ours,
-                "ours_one_model_after_core": one_model,
-                "ours_all_models_after_core": all_models,
-                "peer_deps_httpx_attrs": peer_deps,
-                "peer_models_cold": peer_cold,
-                "peer_models_after_deps": peer_after,
-            },
-            "ratios": {
-                "peer_models_cold_over_ours_core_plus_connector": round(peer_cold / cold_ours, 2),
-                "peer_models_after_deps_over_ours_connector_after_core": round(
-                    peer_after / connector, 1
-                ),
-                "peer_models_after_deps_over_ours_all_models_after_core": round(
-                    peer_after / all_models, 2
-                ),
-            },
-            "samples_ms": {
-                name: [round(sample["second"] * 1000, 1) for sample in samples[name]]
-                for name in names
-            },
-            "models_counted": {"ours": ours_models, "peer": peer_models},
-            "median_us_per_model": {
-                "ours_all_models_after_core": round(all_models * 1000 / ours_models),
-                "peer_models_after_deps": round(peer_after * 1000 / peer_models),
-            },
-            "peer_package": package.name,
-            "compile_errors": compile_errors,
-            "pyc_written_during_timed_runs": pyc_written,
-            **notes,
-            "python": platform.python_version(),
-            "peer_version": PEER_VERSION,
-            "connectory_git": git_state(),
-        }
+    labels = [m[0] for m in measured]
+    ratios: dict[str, object] = {}
+    for label in labels:
+        ratios[f"ours_{label}_over_deps"] = ratio_summary(samples[f"ours_{label}"], samples["deps"])
+        ratios[f"peer_{label}_over_ours_{label}"] = ratio_summary(
+            samples[f"peer_{label}"], samples[f"ours_{label}"]
+        )
+    if "stripe" in labels:
+        ratios["ours_stripe_over_ours_github"] = ratio_summary(
+            samples["ours_stripe"], samples["ours_github"]
+        )
+    return {
+        "benchmark": "import",
+        "repeats": repeats,
+        "specs": {m[0]: m[1] for m in measured},
+        "code": {name: code for name, (_, code) in kinds.items()},
+        "ms": {name: summary(values) for name, values in samples.items()},
+        "ratios": ratios,
+        "importtime_connectory_core": importtime_top(),
+        "python": platform.python_version(),
+        "peer_version": PEER_VERSION,
+        "machine": machine(),
+        "loadavg_start": load_start,
+        "loadavg_end": loadavg(),
+        "connectory_git": git_state(),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--smoke", action="store_true", help="the smallest spec, one round")
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
     skip_if_needed()
-    emit(run(args.repeats), args.json)
+    if args.smoke:
+        args.repeats = 1
+    emit(run(args.repeats, args.smoke), args.json)
 
 
 if __name__ == "__main__":

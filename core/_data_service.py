@@ -135,6 +135,7 @@ class BaseDataService(IDataService):
     def pager(
         self,
         path: str,
+        /,
         *,
         max_pages: int | None = None,
         max_items: int | None = None,
@@ -174,7 +175,7 @@ class BaseDataService(IDataService):
         async for page in self.pager(path, **params).pages():
             yield page
 
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         """Every item of a resource, fetched lazily page by page.
 
         With ``since=`` (a `Checkpoint`, a cursor value, or None for everything), only the
@@ -197,7 +198,7 @@ class BaseDataService(IDataService):
             for r in self._resources.values()
         ]
 
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         if path.strip("/") == "":
             return self.describe_resources()
         return await self.pager(path, **params).to_list()
@@ -438,6 +439,7 @@ class BaseDataService(IDataService):
     def changes(
         self,
         path: str,
+        /,
         *,
         since: Checkpoint | Cursor | _dt.datetime | _dt.date | None = None,
         raw: bool = False,
@@ -475,6 +477,7 @@ class BaseDataService(IDataService):
     def sync(
         self,
         path: str,
+        /,
         *,
         key: str | None = None,
         store: CheckpointStore | str | None = None,
@@ -532,7 +535,7 @@ class BaseDataService(IDataService):
 
     # sync twins
 
-    def list_items_sync(self, path: str = "/", **params: Any) -> list[Any]:
+    def list_items_sync(self, path: str = "/", /, **params: Any) -> list[Any]:
         return self.http.sync.run(self.list_items(path, **params))
 
     def get_item_metadata_sync(
@@ -540,7 +543,7 @@ class BaseDataService(IDataService):
     ) -> Any | None:
         return self.http.sync.run(self.get_item_metadata(item_id, resource, **params))
 
-    def iter_items_sync(self, path: str, **params: Any) -> Iterator[Any]:
+    def iter_items_sync(self, path: str, /, **params: Any) -> Iterator[Any]:
         return self.http.sync.iterate(aiter(self.iter_items(path, **params)))
 
     def batch_get_metadata_sync(

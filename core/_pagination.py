@@ -175,7 +175,16 @@ def _page_link(request: PageRequest, response: httpx.Response, link: str) -> Pag
     server's values. The query travels in ``params``, not in ``url``, because httpx drops a
     URL's query string as soon as it is given ``params``, even empty ones.
     """
-    target = httpx.URL(link)
+    try:
+        target = httpx.URL(link)
+    except httpx.InvalidURL:
+        # A next link with control characters or an unparseable authority: a broken page,
+        # reported as one (never echoing the link: it may carry a token).
+        raise PaginationError(
+            "the next-page link of a page is not a valid URL",
+            method=response.request.method if _has_request(response) else None,
+            url=redact_url(str(response.request.url)) if _has_request(response) else None,
+        ) from None
     # A hand-made response has no request: its link is then left to be joined to base_url.
     if not target.is_absolute_url:
         with contextlib.suppress(RuntimeError):
@@ -186,6 +195,14 @@ def _page_link(request: PageRequest, response: httpx.Response, link: str) -> Pag
     params = {key: values[0] if len(values) == 1 else values for key, values in grouped.items()}
     url = str(target.copy_with(query=None, fragment=None))
     return attrs.evolve(request, url=url, params=params)
+
+
+def _has_request(response: httpx.Response) -> bool:
+    try:
+        response.request  # noqa: B018 - httpx raises RuntimeError when there is none
+    except RuntimeError:
+        return False
+    return True
 
 
 @attrs.frozen(kw_only=True)

@@ -192,76 +192,76 @@ class AirflowDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/dags"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/dags"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.DAG]: ...
     @overload
     def iter_items(
-        self, path: Literal["/dag_runs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/dag_runs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.DAGRun]: ...
     @overload
     def iter_items(
-        self, path: Literal["/task_instances"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/task_instances"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.TaskInstance]: ...
     @overload
     def iter_items(
-        self, path: Literal["/connections"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/connections"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ConnectionCollectionItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/variables"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/variables"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.VariableCollectionItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/pools"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pools"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Pool]: ...
     @overload
     def iter_items(
-        self, path: Literal["/import_errors"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/import_errors"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ImportError_]: ...
     @overload
     def iter_items(
-        self, path: Literal["/event_logs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/event_logs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.EventLog]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/dags"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/dags"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.DAG]: ...
     @overload
     async def list_items(
-        self, path: Literal["/dag_runs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/dag_runs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.DAGRun]: ...
     @overload
     async def list_items(
-        self, path: Literal["/task_instances"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/task_instances"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.TaskInstance]: ...
     @overload
     async def list_items(
-        self, path: Literal["/connections"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/connections"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ConnectionCollectionItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/variables"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/variables"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.VariableCollectionItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/pools"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pools"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Pool]: ...
     @overload
     async def list_items(
-        self, path: Literal["/import_errors"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/import_errors"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ImportError_]: ...
     @overload
     async def list_items(
-        self, path: Literal["/event_logs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/event_logs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.EventLog]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -137,68 +137,68 @@ class AkeneoDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/products"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/products"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetProductsUuidResponseEmbeddedItemsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/product_models"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/product_models"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetProductModelsResponseEmbeddedItemsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/categories"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/categories"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetCategoriesResponseEmbeddedItemsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/families"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/families"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetFamiliesResponseEmbeddedItemsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/attributes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/attributes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetAttributesResponseEmbeddedItemsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/channels"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/channels"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetChannelsResponseEmbeddedItemsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/media_files"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/media_files"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetMediaFilesResponseEmbeddedItemsItem]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/products"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/products"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetProductsUuidResponseEmbeddedItemsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/product_models"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/product_models"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetProductModelsResponseEmbeddedItemsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/categories"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/categories"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetCategoriesResponseEmbeddedItemsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/families"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/families"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetFamiliesResponseEmbeddedItemsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/attributes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/attributes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetAttributesResponseEmbeddedItemsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/channels"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/channels"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetChannelsResponseEmbeddedItemsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/media_files"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/media_files"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetMediaFilesResponseEmbeddedItemsItem]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -179,68 +179,68 @@ class ApiVideoDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/videos"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/videos"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Video]: ...
     @overload
     def iter_items(
-        self, path: Literal["/live_streams"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/live_streams"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.LiveStream]: ...
     @overload
     def iter_items(
-        self, path: Literal["/players"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/players"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Player]: ...
     @overload
     def iter_items(
-        self, path: Literal["/upload_tokens"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/upload_tokens"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.UploadToken]: ...
     @overload
     def iter_items(
-        self, path: Literal["/captions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/captions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Subtitle]: ...
     @overload
     def iter_items(
-        self, path: Literal["/chapters"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/chapters"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Chapter]: ...
     @overload
     def iter_items(
-        self, path: Literal["/webhooks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/webhooks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Webhook]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/videos"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/videos"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Video]: ...
     @overload
     async def list_items(
-        self, path: Literal["/live_streams"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/live_streams"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.LiveStream]: ...
     @overload
     async def list_items(
-        self, path: Literal["/players"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/players"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Player]: ...
     @overload
     async def list_items(
-        self, path: Literal["/upload_tokens"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/upload_tokens"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.UploadToken]: ...
     @overload
     async def list_items(
-        self, path: Literal["/captions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/captions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Subtitle]: ...
     @overload
     async def list_items(
-        self, path: Literal["/chapters"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/chapters"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Chapter]: ...
     @overload
     async def list_items(
-        self, path: Literal["/webhooks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/webhooks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Webhook]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -192,76 +192,76 @@ class ApideckCRMDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/companies"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/companies"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Company]: ...
     @overload
     def iter_items(
-        self, path: Literal["/contacts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/contacts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Contact]: ...
     @overload
     def iter_items(
-        self, path: Literal["/leads"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/leads"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Lead]: ...
     @overload
     def iter_items(
-        self, path: Literal["/opportunities"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/opportunities"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Opportunity]: ...
     @overload
     def iter_items(
-        self, path: Literal["/activities"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/activities"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Activity]: ...
     @overload
     def iter_items(
-        self, path: Literal["/notes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/notes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Note]: ...
     @overload
     def iter_items(
-        self, path: Literal["/pipelines"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pipelines"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Pipeline]: ...
     @overload
     def iter_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.User]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/companies"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/companies"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Company]: ...
     @overload
     async def list_items(
-        self, path: Literal["/contacts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/contacts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Contact]: ...
     @overload
     async def list_items(
-        self, path: Literal["/leads"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/leads"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Lead]: ...
     @overload
     async def list_items(
-        self, path: Literal["/opportunities"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/opportunities"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Opportunity]: ...
     @overload
     async def list_items(
-        self, path: Literal["/activities"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/activities"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Activity]: ...
     @overload
     async def list_items(
-        self, path: Literal["/notes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/notes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Note]: ...
     @overload
     async def list_items(
-        self, path: Literal["/pipelines"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pipelines"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Pipeline]: ...
     @overload
     async def list_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.User]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -152,60 +152,60 @@ class AsanaDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/workspaces"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/workspaces"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.WorkspaceCompact]: ...
     @overload
     def iter_items(
-        self, path: Literal["/projects"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/projects"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ProjectCompact]: ...
     @overload
     def iter_items(
-        self, path: Literal["/tasks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/tasks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.TaskCompact]: ...
     @overload
     def iter_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.UserCompact]: ...
     @overload
     def iter_items(
-        self, path: Literal["/sections"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/sections"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.SectionCompact]: ...
     @overload
     def iter_items(
-        self, path: Literal["/teams"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/teams"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.TeamCompact]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/workspaces"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/workspaces"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.WorkspaceCompact]: ...
     @overload
     async def list_items(
-        self, path: Literal["/projects"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/projects"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ProjectCompact]: ...
     @overload
     async def list_items(
-        self, path: Literal["/tasks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/tasks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.TaskCompact]: ...
     @overload
     async def list_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.UserCompact]: ...
     @overload
     async def list_items(
-        self, path: Literal["/sections"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/sections"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.SectionCompact]: ...
     @overload
     async def list_items(
-        self, path: Literal["/teams"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/teams"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.TeamCompact]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

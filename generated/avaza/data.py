@@ -161,68 +161,68 @@ class AvazaDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/projects"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/projects"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ProjectListDetails]: ...
     @overload
     def iter_items(
-        self, path: Literal["/tasks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/tasks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.TaskDetails]: ...
     @overload
     def iter_items(
-        self, path: Literal["/timesheets"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/timesheets"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.TimesheetListDetails]: ...
     @overload
     def iter_items(
-        self, path: Literal["/expenses"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/expenses"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ExpenseDetails]: ...
     @overload
     def iter_items(
-        self, path: Literal["/companies"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/companies"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Company]: ...
     @overload
     def iter_items(
-        self, path: Literal["/contacts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/contacts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.CompanyContact]: ...
     @overload
     def iter_items(
-        self, path: Literal["/invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Invoice]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/projects"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/projects"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ProjectListDetails]: ...
     @overload
     async def list_items(
-        self, path: Literal["/tasks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/tasks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.TaskDetails]: ...
     @overload
     async def list_items(
-        self, path: Literal["/timesheets"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/timesheets"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.TimesheetListDetails]: ...
     @overload
     async def list_items(
-        self, path: Literal["/expenses"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/expenses"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ExpenseDetails]: ...
     @overload
     async def list_items(
-        self, path: Literal["/companies"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/companies"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Company]: ...
     @overload
     async def list_items(
-        self, path: Literal["/contacts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/contacts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.CompanyContact]: ...
     @overload
     async def list_items(
-        self, path: Literal["/invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Invoice]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

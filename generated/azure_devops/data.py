@@ -161,52 +161,52 @@ class AzureDevOpsDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/projects"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/projects"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ProjectReference]: ...
     @overload
     def iter_items(
-        self, path: Literal["/pull_requests"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pull_requests"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.PullRequest]: ...
     @overload
     def iter_items(
-        self, path: Literal["/commits"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/commits"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Commit]: ...
     @overload
     def iter_items(
-        self, path: Literal["/pipelines"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pipelines"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Pipeline]: ...
     @overload
     def iter_items(
-        self, path: Literal["/builds"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/builds"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Build]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/projects"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/projects"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ProjectReference]: ...
     @overload
     async def list_items(
-        self, path: Literal["/pull_requests"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pull_requests"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.PullRequest]: ...
     @overload
     async def list_items(
-        self, path: Literal["/commits"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/commits"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Commit]: ...
     @overload
     async def list_items(
-        self, path: Literal["/pipelines"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pipelines"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Pipeline]: ...
     @overload
     async def list_items(
-        self, path: Literal["/builds"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/builds"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Build]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

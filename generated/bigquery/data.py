@@ -152,60 +152,60 @@ class BigQueryDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/projects"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/projects"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ProjectListProjectsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/datasets"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/datasets"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.DatasetListDatasetsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/tables"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/tables"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.TableListTablesItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/jobs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/jobs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.JobListJobsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/routines"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/routines"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Routine]: ...
     @overload
     def iter_items(
-        self, path: Literal["/models"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/models"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Model2]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/projects"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/projects"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ProjectListProjectsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/datasets"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/datasets"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.DatasetListDatasetsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/tables"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/tables"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.TableListTablesItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/jobs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/jobs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.JobListJobsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/routines"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/routines"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Routine]: ...
     @overload
     async def list_items(
-        self, path: Literal["/models"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/models"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Model2]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

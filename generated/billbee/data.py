@@ -162,60 +162,60 @@ class BillbeeDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/orders"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/orders"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.BillbeeInterfacesBillbeeAPIModelOrder]: ...
     @overload
     def iter_items(
-        self, path: Literal["/products"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/products"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.BillbeeInterfacesBillbeeAPIModelArticleApiModel]: ...
     @overload
     def iter_items(
-        self, path: Literal["/customers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.BillbeeInterfacesBillbeeAPIModelCustomerApiModel]: ...
     @overload
     def iter_items(
-        self, path: Literal["/customer_addresses"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customer_addresses"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.BillbeeInterfacesBillbeeAPIModelCustomerAddressApiModel]: ...
     @overload
     def iter_items(
-        self, path: Literal["/shipments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/shipments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.BillbeeInterfacesBillbeeAPIModelShipment]: ...
     @overload
     def iter_items(
-        self, path: Literal["/invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.BillbeeInterfacesBillbeeAPIModelInvoiceApiModel]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/orders"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/orders"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.BillbeeInterfacesBillbeeAPIModelOrder]: ...
     @overload
     async def list_items(
-        self, path: Literal["/products"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/products"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.BillbeeInterfacesBillbeeAPIModelArticleApiModel]: ...
     @overload
     async def list_items(
-        self, path: Literal["/customers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.BillbeeInterfacesBillbeeAPIModelCustomerApiModel]: ...
     @overload
     async def list_items(
-        self, path: Literal["/customer_addresses"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customer_addresses"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.BillbeeInterfacesBillbeeAPIModelCustomerAddressApiModel]: ...
     @overload
     async def list_items(
-        self, path: Literal["/shipments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/shipments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.BillbeeInterfacesBillbeeAPIModelShipment]: ...
     @overload
     async def list_items(
-        self, path: Literal["/invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.BillbeeInterfacesBillbeeAPIModelInvoiceApiModel]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

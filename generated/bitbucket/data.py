@@ -122,60 +122,60 @@ class BitbucketDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/repositories"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/repositories"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Repository]: ...
     @overload
     def iter_items(
-        self, path: Literal["/projects"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/projects"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Project]: ...
     @overload
     def iter_items(
-        self, path: Literal["/pull_requests"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pull_requests"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Pullrequest]: ...
     @overload
     def iter_items(
-        self, path: Literal["/issues"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/issues"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Issue]: ...
     @overload
     def iter_items(
-        self, path: Literal["/branches"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/branches"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Branch]: ...
     @overload
     def iter_items(
-        self, path: Literal["/commits"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/commits"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.BaseCommit]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/repositories"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/repositories"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Repository]: ...
     @overload
     async def list_items(
-        self, path: Literal["/projects"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/projects"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Project]: ...
     @overload
     async def list_items(
-        self, path: Literal["/pull_requests"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pull_requests"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Pullrequest]: ...
     @overload
     async def list_items(
-        self, path: Literal["/issues"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/issues"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Issue]: ...
     @overload
     async def list_items(
-        self, path: Literal["/branches"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/branches"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Branch]: ...
     @overload
     async def list_items(
-        self, path: Literal["/commits"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/commits"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.BaseCommit]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

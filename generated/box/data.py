@@ -135,60 +135,60 @@ class BoxDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/folder_items"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/folder_items"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.FileMini | m.FolderMini | m.WebLinkMini]: ...
     @overload
     def iter_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.User]: ...
     @overload
     def iter_items(
-        self, path: Literal["/groups"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/groups"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GroupMini]: ...
     @overload
     def iter_items(
-        self, path: Literal["/file_comments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/file_comments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Comment]: ...
     @overload
     def iter_items(
-        self, path: Literal["/file_versions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/file_versions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.FileVersion]: ...
     @overload
     def iter_items(
-        self, path: Literal["/webhooks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/webhooks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.WebhookMini]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/folder_items"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/folder_items"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.FileMini | m.FolderMini | m.WebLinkMini]: ...
     @overload
     async def list_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.User]: ...
     @overload
     async def list_items(
-        self, path: Literal["/groups"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/groups"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GroupMini]: ...
     @overload
     async def list_items(
-        self, path: Literal["/file_comments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/file_comments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Comment]: ...
     @overload
     async def list_items(
-        self, path: Literal["/file_versions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/file_versions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.FileVersion]: ...
     @overload
     async def list_items(
-        self, path: Literal["/webhooks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/webhooks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.WebhookMini]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -90,20 +90,20 @@ class BrexIoDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/announcements"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/announcements"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.CompanyIdAnnouncementsResponseItem]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/announcements"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/announcements"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.CompanyIdAnnouncementsResponseItem]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -90,20 +90,20 @@ class CircleCIDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/builds"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/builds"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Build]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/builds"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/builds"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Build]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

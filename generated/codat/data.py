@@ -152,76 +152,76 @@ class CodatDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Invoice]: ...
     @overload
     def iter_items(
-        self, path: Literal["/customers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Customer]: ...
     @overload
     def iter_items(
-        self, path: Literal["/bills"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/bills"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Bill]: ...
     @overload
     def iter_items(
-        self, path: Literal["/suppliers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/suppliers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Supplier]: ...
     @overload
     def iter_items(
-        self, path: Literal["/payments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/payments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Payments]: ...
     @overload
     def iter_items(
-        self, path: Literal["/accounts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/accounts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Account]: ...
     @overload
     def iter_items(
-        self, path: Literal["/journal_entries"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/journal_entries"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.JournalEntry]: ...
     @overload
     def iter_items(
-        self, path: Literal["/items"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/items"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Item]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Invoice]: ...
     @overload
     async def list_items(
-        self, path: Literal["/customers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Customer]: ...
     @overload
     async def list_items(
-        self, path: Literal["/bills"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/bills"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Bill]: ...
     @overload
     async def list_items(
-        self, path: Literal["/suppliers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/suppliers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Supplier]: ...
     @overload
     async def list_items(
-        self, path: Literal["/payments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/payments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Payments]: ...
     @overload
     async def list_items(
-        self, path: Literal["/accounts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/accounts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Account]: ...
     @overload
     async def list_items(
-        self, path: Literal["/journal_entries"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/journal_entries"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.JournalEntry]: ...
     @overload
     async def list_items(
-        self, path: Literal["/items"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/items"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Item]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

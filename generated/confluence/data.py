@@ -107,52 +107,52 @@ class ConfluenceDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/spaces"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/spaces"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Space]: ...
     @overload
     def iter_items(
-        self, path: Literal["/pages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Page]: ...
     @overload
     def iter_items(
-        self, path: Literal["/blogposts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/blogposts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.BlogPost]: ...
     @overload
     def iter_items(
-        self, path: Literal["/footer_comments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/footer_comments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.FooterComment]: ...
     @overload
     def iter_items(
-        self, path: Literal["/children"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/children"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Child]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/spaces"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/spaces"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Space]: ...
     @overload
     async def list_items(
-        self, path: Literal["/pages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Page]: ...
     @overload
     async def list_items(
-        self, path: Literal["/blogposts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/blogposts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.BlogPost]: ...
     @overload
     async def list_items(
-        self, path: Literal["/footer_comments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/footer_comments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.FooterComment]: ...
     @overload
     async def list_items(
-        self, path: Literal["/children"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/children"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Child]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

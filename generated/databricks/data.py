@@ -142,36 +142,36 @@ class DatabricksDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/clusters"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/clusters"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Cluster]: ...
     @overload
     def iter_items(
-        self, path: Literal["/jobs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/jobs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Job]: ...
     @overload
     def iter_items(
-        self, path: Literal["/job_runs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/job_runs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Run]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/clusters"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/clusters"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Cluster]: ...
     @overload
     async def list_items(
-        self, path: Literal["/jobs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/jobs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Job]: ...
     @overload
     async def list_items(
-        self, path: Literal["/job_runs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/job_runs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Run]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -122,52 +122,52 @@ class DevToDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/my_articles"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/my_articles"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ArticleIndex]: ...
     @overload
     def iter_items(
-        self, path: Literal["/articles"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/articles"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ArticleIndex]: ...
     @overload
     def iter_items(
-        self, path: Literal["/followers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/followers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetFollowersResponseItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/reading_list"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/reading_list"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ArticleIndex]: ...
     @overload
     def iter_items(
-        self, path: Literal["/tags"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/tags"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Tag]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/my_articles"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/my_articles"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ArticleIndex]: ...
     @overload
     async def list_items(
-        self, path: Literal["/articles"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/articles"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ArticleIndex]: ...
     @overload
     async def list_items(
-        self, path: Literal["/followers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/followers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetFollowersResponseItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/reading_list"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/reading_list"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ArticleIndex]: ...
     @overload
     async def list_items(
-        self, path: Literal["/tags"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/tags"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Tag]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -152,68 +152,78 @@ class DigitalOceanDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/droplets"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/droplets"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.DropletsListResponseDropletsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/volumes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/volumes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.VolumesListResponseVolumesItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/domains"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/domains"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.DomainsListResponseDomainsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/domain_records"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/domain_records"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.DomainsListRecordsResponseDomainRecordsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/kubernetes_clusters"], *, raw: Literal[False] = False, **params: Any
+        self,
+        path: Literal["/kubernetes_clusters"],
+        /,
+        *,
+        raw: Literal[False] = False,
+        **params: Any,
     ) -> AsyncIterator[m.KubernetesListClustersResponseKubernetesClustersItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/apps"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/apps"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.AppsListResponseAppsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/projects"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/projects"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ProjectsListResponseProjectsItem]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/droplets"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/droplets"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.DropletsListResponseDropletsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/volumes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/volumes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.VolumesListResponseVolumesItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/domains"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/domains"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.DomainsListResponseDomainsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/domain_records"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/domain_records"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.DomainsListRecordsResponseDomainRecordsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/kubernetes_clusters"], *, raw: Literal[False] = False, **params: Any
+        self,
+        path: Literal["/kubernetes_clusters"],
+        /,
+        *,
+        raw: Literal[False] = False,
+        **params: Any,
     ) -> list[m.KubernetesListClustersResponseKubernetesClustersItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/apps"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/apps"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.AppsListResponseAppsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/projects"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/projects"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ProjectsListResponseProjectsItem]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -103,28 +103,28 @@ class DiscordDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/guilds"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/guilds"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.PartialGuild]: ...
     @overload
     def iter_items(
-        self, path: Literal["/messages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/messages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Message]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/guilds"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/guilds"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.PartialGuild]: ...
     @overload
     async def list_items(
-        self, path: Literal["/messages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/messages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Message]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

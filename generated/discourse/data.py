@@ -107,36 +107,36 @@ class DiscourseDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/latest_topics"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/latest_topics"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ListLatestTopicsResponseTopicListTopicsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/posts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/posts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ListPostsResponseLatestPostsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.AdminListUsersResponseItem]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/latest_topics"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/latest_topics"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ListLatestTopicsResponseTopicListTopicsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/posts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/posts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ListPostsResponseLatestPostsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.AdminListUsersResponseItem]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -137,52 +137,52 @@ class DocuSignDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/envelopes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/envelopes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Envelope]: ...
     @overload
     def iter_items(
-        self, path: Literal["/templates"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/templates"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.EnvelopeTemplate]: ...
     @overload
     def iter_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.UserInformation]: ...
     @overload
     def iter_items(
-        self, path: Literal["/groups"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/groups"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Group]: ...
     @overload
     def iter_items(
-        self, path: Literal["/folders"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/folders"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Folder]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/envelopes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/envelopes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Envelope]: ...
     @overload
     async def list_items(
-        self, path: Literal["/templates"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/templates"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.EnvelopeTemplate]: ...
     @overload
     async def list_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.UserInformation]: ...
     @overload
     async def list_items(
-        self, path: Literal["/groups"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/groups"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Group]: ...
     @overload
     async def list_items(
-        self, path: Literal["/folders"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/folders"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Folder]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -168,76 +168,76 @@ class DracoonDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/nodes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/nodes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Node]: ...
     @overload
     def iter_items(
-        self, path: Literal["/search_results"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/search_results"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Node]: ...
     @overload
     def iter_items(
-        self, path: Literal["/node_comments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/node_comments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Comment]: ...
     @overload
     def iter_items(
-        self, path: Literal["/download_shares"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/download_shares"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.DownloadShare]: ...
     @overload
     def iter_items(
-        self, path: Literal["/upload_shares"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/upload_shares"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.UploadShare]: ...
     @overload
     def iter_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.UserItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/groups"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/groups"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Group]: ...
     @overload
     def iter_items(
-        self, path: Literal["/webhooks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/webhooks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Webhook]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/nodes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/nodes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Node]: ...
     @overload
     async def list_items(
-        self, path: Literal["/search_results"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/search_results"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Node]: ...
     @overload
     async def list_items(
-        self, path: Literal["/node_comments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/node_comments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Comment]: ...
     @overload
     async def list_items(
-        self, path: Literal["/download_shares"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/download_shares"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.DownloadShare]: ...
     @overload
     async def list_items(
-        self, path: Literal["/upload_shares"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/upload_shares"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.UploadShare]: ...
     @overload
     async def list_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.UserItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/groups"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/groups"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Group]: ...
     @overload
     async def list_items(
-        self, path: Literal["/webhooks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/webhooks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Webhook]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

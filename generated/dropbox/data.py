@@ -63,18 +63,18 @@ class DropboxDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/shared_links"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/shared_links"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.SharedLinkMetadata]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/shared_links"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/shared_links"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.SharedLinkMetadata]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)

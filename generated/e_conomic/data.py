@@ -122,60 +122,60 @@ class EconomicDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/projects"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/projects"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Project]: ...
     @overload
     def iter_items(
-        self, path: Literal["/time_entries"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/time_entries"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.TimeEntry]: ...
     @overload
     def iter_items(
-        self, path: Literal["/employees"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/employees"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Employee]: ...
     @overload
     def iter_items(
-        self, path: Literal["/activities"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/activities"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Activity]: ...
     @overload
     def iter_items(
-        self, path: Literal["/mileages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/mileages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Mileage]: ...
     @overload
     def iter_items(
-        self, path: Literal["/project_groups"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/project_groups"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ProjectGroup]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/projects"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/projects"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Project]: ...
     @overload
     async def list_items(
-        self, path: Literal["/time_entries"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/time_entries"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.TimeEntry]: ...
     @overload
     async def list_items(
-        self, path: Literal["/employees"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/employees"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Employee]: ...
     @overload
     async def list_items(
-        self, path: Literal["/activities"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/activities"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Activity]: ...
     @overload
     async def list_items(
-        self, path: Literal["/mileages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/mileages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Mileage]: ...
     @overload
     async def list_items(
-        self, path: Literal["/project_groups"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/project_groups"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ProjectGroup]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -64,20 +64,20 @@ class EbayFulfillmentDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/orders"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/orders"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Order]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/orders"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/orders"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Order]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

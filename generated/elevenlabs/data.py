@@ -67,18 +67,18 @@ class ElevenLabsDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/history"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/history"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.HistoryItemResponseModel]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/history"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/history"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.HistoryItemResponseModel]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)

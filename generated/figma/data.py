@@ -131,36 +131,36 @@ class FigmaDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/versions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/versions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Version]: ...
     @overload
     def iter_items(
-        self, path: Literal["/components"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/components"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.PublishedComponent]: ...
     @overload
     def iter_items(
-        self, path: Literal["/styles"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/styles"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.PublishedStyle]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/versions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/versions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Version]: ...
     @overload
     async def list_items(
-        self, path: Literal["/components"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/components"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.PublishedComponent]: ...
     @overload
     async def list_items(
-        self, path: Literal["/styles"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/styles"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.PublishedStyle]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

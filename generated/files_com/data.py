@@ -126,60 +126,60 @@ class FilesComDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/folder_items"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/folder_items"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.FileEntity]: ...
     @overload
     def iter_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.UserEntity]: ...
     @overload
     def iter_items(
-        self, path: Literal["/groups"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/groups"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GroupEntity]: ...
     @overload
     def iter_items(
-        self, path: Literal["/bundles"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/bundles"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.BundleEntity]: ...
     @overload
     def iter_items(
-        self, path: Literal["/permissions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/permissions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.PermissionEntity]: ...
     @overload
     def iter_items(
-        self, path: Literal["/history"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/history"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ActionEntity]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/folder_items"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/folder_items"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.FileEntity]: ...
     @overload
     async def list_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.UserEntity]: ...
     @overload
     async def list_items(
-        self, path: Literal["/groups"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/groups"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GroupEntity]: ...
     @overload
     async def list_items(
-        self, path: Literal["/bundles"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/bundles"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.BundleEntity]: ...
     @overload
     async def list_items(
-        self, path: Literal["/permissions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/permissions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.PermissionEntity]: ...
     @overload
     async def list_items(
-        self, path: Literal["/history"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/history"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ActionEntity]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -96,44 +96,44 @@ class GitHubDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/repos"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/repos"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Repository]: ...
     @overload
     def iter_items(
-        self, path: Literal["/issues"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/issues"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Issue]: ...
     @overload
     def iter_items(
-        self, path: Literal["/pulls"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pulls"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.PullRequestSimple]: ...
     @overload
     def iter_items(
-        self, path: Literal["/orgs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/orgs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.OrganizationSimple]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/repos"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/repos"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Repository]: ...
     @overload
     async def list_items(
-        self, path: Literal["/issues"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/issues"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Issue]: ...
     @overload
     async def list_items(
-        self, path: Literal["/pulls"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pulls"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.PullRequestSimple]: ...
     @overload
     async def list_items(
-        self, path: Literal["/orgs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/orgs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.OrganizationSimple]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -160,76 +160,76 @@ class GitLabDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/projects"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/projects"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Project]: ...
     @overload
     def iter_items(
-        self, path: Literal["/issues"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/issues"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Issue]: ...
     @overload
     def iter_items(
-        self, path: Literal["/merge_requests"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/merge_requests"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MergeRequest]: ...
     @overload
     def iter_items(
-        self, path: Literal["/pipelines"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pipelines"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.PipelineBasic]: ...
     @overload
     def iter_items(
-        self, path: Literal["/branches"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/branches"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Branch]: ...
     @overload
     def iter_items(
-        self, path: Literal["/commits"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/commits"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Commit]: ...
     @overload
     def iter_items(
-        self, path: Literal["/groups"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/groups"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Group]: ...
     @overload
     def iter_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.User]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/projects"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/projects"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Project]: ...
     @overload
     async def list_items(
-        self, path: Literal["/issues"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/issues"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Issue]: ...
     @overload
     async def list_items(
-        self, path: Literal["/merge_requests"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/merge_requests"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MergeRequest]: ...
     @overload
     async def list_items(
-        self, path: Literal["/pipelines"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pipelines"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.PipelineBasic]: ...
     @overload
     async def list_items(
-        self, path: Literal["/branches"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/branches"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Branch]: ...
     @overload
     async def list_items(
-        self, path: Literal["/commits"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/commits"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Commit]: ...
     @overload
     async def list_items(
-        self, path: Literal["/groups"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/groups"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Group]: ...
     @overload
     async def list_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.User]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -131,44 +131,44 @@ class GmailDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/messages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/messages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Message]: ...
     @overload
     def iter_items(
-        self, path: Literal["/threads"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/threads"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Thread]: ...
     @overload
     def iter_items(
-        self, path: Literal["/drafts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/drafts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Draft]: ...
     @overload
     def iter_items(
-        self, path: Literal["/history"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/history"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.History]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/messages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/messages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Message]: ...
     @overload
     async def list_items(
-        self, path: Literal["/threads"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/threads"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Thread]: ...
     @overload
     async def list_items(
-        self, path: Literal["/drafts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/drafts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Draft]: ...
     @overload
     async def list_items(
-        self, path: Literal["/history"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/history"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.History]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -181,60 +181,60 @@ class GoogleAdminDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.User]: ...
     @overload
     def iter_items(
-        self, path: Literal["/groups"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/groups"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Group]: ...
     @overload
     def iter_items(
-        self, path: Literal["/members"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/members"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Member]: ...
     @overload
     def iter_items(
-        self, path: Literal["/roles"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/roles"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Role]: ...
     @overload
     def iter_items(
-        self, path: Literal["/role_assignments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/role_assignments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.RoleAssignment]: ...
     @overload
     def iter_items(
-        self, path: Literal["/chromeos_devices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/chromeos_devices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ChromeOsDevice]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.User]: ...
     @overload
     async def list_items(
-        self, path: Literal["/groups"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/groups"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Group]: ...
     @overload
     async def list_items(
-        self, path: Literal["/members"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/members"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Member]: ...
     @overload
     async def list_items(
-        self, path: Literal["/roles"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/roles"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Role]: ...
     @overload
     async def list_items(
-        self, path: Literal["/role_assignments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/role_assignments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.RoleAssignment]: ...
     @overload
     async def list_items(
-        self, path: Literal["/chromeos_devices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/chromeos_devices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ChromeOsDevice]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -116,44 +116,44 @@ class GoogleCalendarDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/calendars"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/calendars"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.CalendarListEntry]: ...
     @overload
     def iter_items(
-        self, path: Literal["/events"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/events"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Event]: ...
     @overload
     def iter_items(
-        self, path: Literal["/acl"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/acl"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.AclRule]: ...
     @overload
     def iter_items(
-        self, path: Literal["/settings"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/settings"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Setting]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/calendars"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/calendars"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.CalendarListEntry]: ...
     @overload
     async def list_items(
-        self, path: Literal["/events"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/events"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Event]: ...
     @overload
     async def list_items(
-        self, path: Literal["/acl"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/acl"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.AclRule]: ...
     @overload
     async def list_items(
-        self, path: Literal["/settings"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/settings"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Setting]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

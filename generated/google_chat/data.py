@@ -111,42 +111,42 @@ class GoogleChatDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/spaces"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/spaces"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Space]: ...
     @overload
     def iter_items(
-        self, path: Literal["/messages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/messages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Message]: ...
     @overload
     def iter_items(
-        self, path: Literal["/members"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/members"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Membership]: ...
     @overload
     def iter_items(
-        self, path: Literal["/reactions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/reactions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Reaction]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/spaces"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/spaces"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Space]: ...
     @overload
     async def list_items(
-        self, path: Literal["/messages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/messages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Message]: ...
     @overload
     async def list_items(
-        self, path: Literal["/members"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/members"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Membership]: ...
     @overload
     async def list_items(
-        self, path: Literal["/reactions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/reactions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Reaction]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)

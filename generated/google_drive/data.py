@@ -132,52 +132,52 @@ class GoogleDriveDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/files"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/files"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.File]: ...
     @overload
     def iter_items(
-        self, path: Literal["/drives"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/drives"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Drive]: ...
     @overload
     def iter_items(
-        self, path: Literal["/permissions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/permissions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Permission]: ...
     @overload
     def iter_items(
-        self, path: Literal["/comments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/comments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Comment]: ...
     @overload
     def iter_items(
-        self, path: Literal["/revisions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/revisions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Revision]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/files"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/files"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.File]: ...
     @overload
     async def list_items(
-        self, path: Literal["/drives"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/drives"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Drive]: ...
     @overload
     async def list_items(
-        self, path: Literal["/permissions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/permissions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Permission]: ...
     @overload
     async def list_items(
-        self, path: Literal["/comments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/comments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Comment]: ...
     @overload
     async def list_items(
-        self, path: Literal["/revisions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/revisions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Revision]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -81,20 +81,20 @@ class GoogleFormsDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/responses"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/responses"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.FormResponse]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/responses"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/responses"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.FormResponse]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

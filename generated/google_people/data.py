@@ -112,44 +112,44 @@ class GooglePeopleDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/contacts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/contacts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Person]: ...
     @overload
     def iter_items(
-        self, path: Literal["/contact_groups"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/contact_groups"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ContactGroup]: ...
     @overload
     def iter_items(
-        self, path: Literal["/other_contacts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/other_contacts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Person]: ...
     @overload
     def iter_items(
-        self, path: Literal["/directory_people"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/directory_people"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Person]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/contacts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/contacts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Person]: ...
     @overload
     async def list_items(
-        self, path: Literal["/contact_groups"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/contact_groups"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ContactGroup]: ...
     @overload
     async def list_items(
-        self, path: Literal["/other_contacts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/other_contacts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Person]: ...
     @overload
     async def list_items(
-        self, path: Literal["/directory_people"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/directory_people"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Person]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -76,28 +76,28 @@ class GoogleTasksDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/task_lists"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/task_lists"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.TaskList]: ...
     @overload
     def iter_items(
-        self, path: Literal["/tasks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/tasks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Task]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/task_lists"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/task_lists"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.TaskList]: ...
     @overload
     async def list_items(
-        self, path: Literal["/tasks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/tasks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Task]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

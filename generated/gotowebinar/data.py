@@ -123,18 +123,18 @@ class GoToWebinarDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/account_webinars"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/account_webinars"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.AccountWebinar]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/account_webinars"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/account_webinars"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.AccountWebinar]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)

@@ -192,76 +192,76 @@ class HetznerDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/servers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/servers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetServersResponseServersItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/volumes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/volumes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetVolumesResponseVolumesItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/networks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/networks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetNetworksResponseNetworksItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/firewalls"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/firewalls"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetFirewallsResponseFirewallsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/load_balancers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/load_balancers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetLoadBalancersResponseLoadBalancersItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/primary_ips"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/primary_ips"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetPrimaryIpsResponsePrimaryIpsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/ssh_keys"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/ssh_keys"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetSshKeysResponseSshKeysItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/images"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/images"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetImagesResponseImagesItem]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/servers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/servers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetServersResponseServersItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/volumes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/volumes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetVolumesResponseVolumesItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/networks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/networks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetNetworksResponseNetworksItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/firewalls"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/firewalls"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetFirewallsResponseFirewallsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/load_balancers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/load_balancers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetLoadBalancersResponseLoadBalancersItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/primary_ips"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/primary_ips"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetPrimaryIpsResponsePrimaryIpsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/ssh_keys"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/ssh_keys"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetSshKeysResponseSshKeysItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/images"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/images"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetImagesResponseImagesItem]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

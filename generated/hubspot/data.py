@@ -181,52 +181,52 @@ class HubSpotDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/contacts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/contacts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Contact]: ...
     @overload
     def iter_items(
-        self, path: Literal["/companies"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/companies"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Company]: ...
     @overload
     def iter_items(
-        self, path: Literal["/deals"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/deals"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Deal]: ...
     @overload
     def iter_items(
-        self, path: Literal["/tickets"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/tickets"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Ticket]: ...
     @overload
     def iter_items(
-        self, path: Literal["/owners"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/owners"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Owner]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/contacts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/contacts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Contact]: ...
     @overload
     async def list_items(
-        self, path: Literal["/companies"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/companies"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Company]: ...
     @overload
     async def list_items(
-        self, path: Literal["/deals"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/deals"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Deal]: ...
     @overload
     async def list_items(
-        self, path: Literal["/tickets"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/tickets"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Ticket]: ...
     @overload
     async def list_items(
-        self, path: Literal["/owners"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/owners"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Owner]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -173,76 +173,86 @@ class IncreaseDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/accounts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/accounts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Account]: ...
     @overload
     def iter_items(
-        self, path: Literal["/transactions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/transactions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Transaction]: ...
     @overload
     def iter_items(
-        self, path: Literal["/pending_transactions"], *, raw: Literal[False] = False, **params: Any
+        self,
+        path: Literal["/pending_transactions"],
+        /,
+        *,
+        raw: Literal[False] = False,
+        **params: Any,
     ) -> AsyncIterator[m.PendingTransaction]: ...
     @overload
     def iter_items(
-        self, path: Literal["/ach_transfers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/ach_transfers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.AchTransfer]: ...
     @overload
     def iter_items(
-        self, path: Literal["/wire_transfers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/wire_transfers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.WireTransfer]: ...
     @overload
     def iter_items(
-        self, path: Literal["/cards"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/cards"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Card]: ...
     @overload
     def iter_items(
-        self, path: Literal["/external_accounts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/external_accounts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ExternalAccount]: ...
     @overload
     def iter_items(
-        self, path: Literal["/events"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/events"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Event]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/accounts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/accounts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Account]: ...
     @overload
     async def list_items(
-        self, path: Literal["/transactions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/transactions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Transaction]: ...
     @overload
     async def list_items(
-        self, path: Literal["/pending_transactions"], *, raw: Literal[False] = False, **params: Any
+        self,
+        path: Literal["/pending_transactions"],
+        /,
+        *,
+        raw: Literal[False] = False,
+        **params: Any,
     ) -> list[m.PendingTransaction]: ...
     @overload
     async def list_items(
-        self, path: Literal["/ach_transfers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/ach_transfers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.AchTransfer]: ...
     @overload
     async def list_items(
-        self, path: Literal["/wire_transfers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/wire_transfers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.WireTransfer]: ...
     @overload
     async def list_items(
-        self, path: Literal["/cards"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/cards"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Card]: ...
     @overload
     async def list_items(
-        self, path: Literal["/external_accounts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/external_accounts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ExternalAccount]: ...
     @overload
     async def list_items(
-        self, path: Literal["/events"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/events"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Event]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

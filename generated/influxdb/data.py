@@ -150,68 +150,68 @@ class InfluxDBDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/buckets"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/buckets"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Bucket]: ...
     @overload
     def iter_items(
-        self, path: Literal["/orgs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/orgs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Organization]: ...
     @overload
     def iter_items(
-        self, path: Literal["/tasks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/tasks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Task]: ...
     @overload
     def iter_items(
-        self, path: Literal["/task_runs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/task_runs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Run]: ...
     @overload
     def iter_items(
-        self, path: Literal["/dashboards"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/dashboards"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Dashboard]: ...
     @overload
     def iter_items(
-        self, path: Literal["/checks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/checks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.CheckDiscriminator]: ...
     @overload
     def iter_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.UserResponse]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/buckets"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/buckets"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Bucket]: ...
     @overload
     async def list_items(
-        self, path: Literal["/orgs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/orgs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Organization]: ...
     @overload
     async def list_items(
-        self, path: Literal["/tasks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/tasks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Task]: ...
     @overload
     async def list_items(
-        self, path: Literal["/task_runs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/task_runs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Run]: ...
     @overload
     async def list_items(
-        self, path: Literal["/dashboards"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/dashboards"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Dashboard]: ...
     @overload
     async def list_items(
-        self, path: Literal["/checks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/checks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.CheckDiscriminator]: ...
     @overload
     async def list_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.UserResponse]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -144,44 +144,44 @@ class IntercomDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/contacts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/contacts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Contact]: ...
     @overload
     def iter_items(
-        self, path: Literal["/conversations"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/conversations"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Conversation]: ...
     @overload
     def iter_items(
-        self, path: Literal["/companies"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/companies"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Company]: ...
     @overload
     def iter_items(
-        self, path: Literal["/notes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/notes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Note]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/contacts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/contacts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Contact]: ...
     @overload
     async def list_items(
-        self, path: Literal["/conversations"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/conversations"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Conversation]: ...
     @overload
     async def list_items(
-        self, path: Literal["/companies"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/companies"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Company]: ...
     @overload
     async def list_items(
-        self, path: Literal["/notes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/notes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Note]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -115,52 +115,52 @@ class JiraDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/issues"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/issues"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.IssueBean]: ...
     @overload
     def iter_items(
-        self, path: Literal["/projects"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/projects"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Project]: ...
     @overload
     def iter_items(
-        self, path: Literal["/filters"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/filters"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.FilterDetails]: ...
     @overload
     def iter_items(
-        self, path: Literal["/comments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/comments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Comment]: ...
     @overload
     def iter_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.User]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/issues"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/issues"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.IssueBean]: ...
     @overload
     async def list_items(
-        self, path: Literal["/projects"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/projects"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Project]: ...
     @overload
     async def list_items(
-        self, path: Literal["/filters"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/filters"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.FilterDetails]: ...
     @overload
     async def list_items(
-        self, path: Literal["/comments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/comments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Comment]: ...
     @overload
     async def list_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.User]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

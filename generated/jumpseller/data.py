@@ -122,60 +122,60 @@ class JumpsellerDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/orders"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/orders"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Order]: ...
     @overload
     def iter_items(
-        self, path: Literal["/products"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/products"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Product]: ...
     @overload
     def iter_items(
-        self, path: Literal["/customers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Customer]: ...
     @overload
     def iter_items(
-        self, path: Literal["/promotions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/promotions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Promotion]: ...
     @overload
     def iter_items(
-        self, path: Literal["/pages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Page]: ...
     @overload
     def iter_items(
-        self, path: Literal["/hooks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/hooks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Hook]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/orders"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/orders"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Order]: ...
     @overload
     async def list_items(
-        self, path: Literal["/products"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/products"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Product]: ...
     @overload
     async def list_items(
-        self, path: Literal["/customers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Customer]: ...
     @overload
     async def list_items(
-        self, path: Literal["/promotions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/promotions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Promotion]: ...
     @overload
     async def list_items(
-        self, path: Literal["/pages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Page]: ...
     @overload
     async def list_items(
-        self, path: Literal["/hooks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/hooks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Hook]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

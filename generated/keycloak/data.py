@@ -137,68 +137,68 @@ class KeycloakDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.UserRepresentation]: ...
     @overload
     def iter_items(
-        self, path: Literal["/groups"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/groups"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GroupRepresentation]: ...
     @overload
     def iter_items(
-        self, path: Literal["/group_members"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/group_members"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.UserRepresentation]: ...
     @overload
     def iter_items(
-        self, path: Literal["/user_groups"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/user_groups"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GroupRepresentation]: ...
     @overload
     def iter_items(
-        self, path: Literal["/roles"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/roles"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.RoleRepresentation]: ...
     @overload
     def iter_items(
-        self, path: Literal["/clients"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/clients"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ClientRepresentation]: ...
     @overload
     def iter_items(
-        self, path: Literal["/events"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/events"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.EventRepresentation]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.UserRepresentation]: ...
     @overload
     async def list_items(
-        self, path: Literal["/groups"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/groups"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GroupRepresentation]: ...
     @overload
     async def list_items(
-        self, path: Literal["/group_members"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/group_members"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.UserRepresentation]: ...
     @overload
     async def list_items(
-        self, path: Literal["/user_groups"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/user_groups"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GroupRepresentation]: ...
     @overload
     async def list_items(
-        self, path: Literal["/roles"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/roles"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.RoleRepresentation]: ...
     @overload
     async def list_items(
-        self, path: Literal["/clients"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/clients"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ClientRepresentation]: ...
     @overload
     async def list_items(
-        self, path: Literal["/events"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/events"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.EventRepresentation]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -192,76 +192,76 @@ class KubernetesDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/namespaces"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/namespaces"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.IoK8sApiCoreV1Namespace]: ...
     @overload
     def iter_items(
-        self, path: Literal["/nodes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/nodes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.IoK8sApiCoreV1Node]: ...
     @overload
     def iter_items(
-        self, path: Literal["/pods"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pods"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.IoK8sApiCoreV1Pod]: ...
     @overload
     def iter_items(
-        self, path: Literal["/deployments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/deployments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.IoK8sApiAppsV1Deployment]: ...
     @overload
     def iter_items(
-        self, path: Literal["/services"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/services"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.IoK8sApiCoreV1Service]: ...
     @overload
     def iter_items(
-        self, path: Literal["/config_maps"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/config_maps"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.IoK8sApiCoreV1ConfigMap]: ...
     @overload
     def iter_items(
-        self, path: Literal["/jobs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/jobs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.IoK8sApiBatchV1Job]: ...
     @overload
     def iter_items(
-        self, path: Literal["/ingresses"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/ingresses"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.IoK8sApiNetworkingV1Ingress]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/namespaces"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/namespaces"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.IoK8sApiCoreV1Namespace]: ...
     @overload
     async def list_items(
-        self, path: Literal["/nodes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/nodes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.IoK8sApiCoreV1Node]: ...
     @overload
     async def list_items(
-        self, path: Literal["/pods"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pods"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.IoK8sApiCoreV1Pod]: ...
     @overload
     async def list_items(
-        self, path: Literal["/deployments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/deployments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.IoK8sApiAppsV1Deployment]: ...
     @overload
     async def list_items(
-        self, path: Literal["/services"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/services"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.IoK8sApiCoreV1Service]: ...
     @overload
     async def list_items(
-        self, path: Literal["/config_maps"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/config_maps"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.IoK8sApiCoreV1ConfigMap]: ...
     @overload
     async def list_items(
-        self, path: Literal["/jobs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/jobs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.IoK8sApiBatchV1Job]: ...
     @overload
     async def list_items(
-        self, path: Literal["/ingresses"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/ingresses"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.IoK8sApiNetworkingV1Ingress]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

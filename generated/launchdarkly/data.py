@@ -139,36 +139,36 @@ class LaunchDarklyDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/flags"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/flags"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.FeatureFlag]: ...
     @overload
     def iter_items(
-        self, path: Literal["/members"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/members"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Member]: ...
     @overload
     def iter_items(
-        self, path: Literal["/audit_log"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/audit_log"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.AuditLogEntry]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/flags"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/flags"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.FeatureFlag]: ...
     @overload
     async def list_items(
-        self, path: Literal["/members"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/members"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Member]: ...
     @overload
     async def list_items(
-        self, path: Literal["/audit_log"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/audit_log"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.AuditLogEntry]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

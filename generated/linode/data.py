@@ -194,68 +194,68 @@ class LinodeDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/instances"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/instances"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Linode]: ...
     @overload
     def iter_items(
-        self, path: Literal["/volumes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/volumes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Volume]: ...
     @overload
     def iter_items(
-        self, path: Literal["/domains"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/domains"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Domain]: ...
     @overload
     def iter_items(
-        self, path: Literal["/domain_records"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/domain_records"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.DomainRecord]: ...
     @overload
     def iter_items(
-        self, path: Literal["/firewalls"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/firewalls"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Firewall]: ...
     @overload
     def iter_items(
-        self, path: Literal["/nodebalancers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/nodebalancers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.NodeBalancer]: ...
     @overload
     def iter_items(
-        self, path: Literal["/events"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/events"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Event]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/instances"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/instances"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Linode]: ...
     @overload
     async def list_items(
-        self, path: Literal["/volumes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/volumes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Volume]: ...
     @overload
     async def list_items(
-        self, path: Literal["/domains"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/domains"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Domain]: ...
     @overload
     async def list_items(
-        self, path: Literal["/domain_records"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/domain_records"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.DomainRecord]: ...
     @overload
     async def list_items(
-        self, path: Literal["/firewalls"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/firewalls"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Firewall]: ...
     @overload
     async def list_items(
-        self, path: Literal["/nodebalancers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/nodebalancers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.NodeBalancer]: ...
     @overload
     async def list_items(
-        self, path: Literal["/events"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/events"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Event]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

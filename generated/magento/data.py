@@ -172,68 +172,68 @@ class MagentoDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/orders"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/orders"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.SalesDataOrderInterface]: ...
     @overload
     def iter_items(
-        self, path: Literal["/products"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/products"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.CatalogDataProductInterface]: ...
     @overload
     def iter_items(
-        self, path: Literal["/customers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.CustomerDataCustomerInterface]: ...
     @overload
     def iter_items(
-        self, path: Literal["/invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.SalesDataInvoiceInterface]: ...
     @overload
     def iter_items(
-        self, path: Literal["/shipments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/shipments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.SalesDataShipmentInterface]: ...
     @overload
     def iter_items(
-        self, path: Literal["/credit_memos"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/credit_memos"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.SalesDataCreditmemoInterface]: ...
     @overload
     def iter_items(
-        self, path: Literal["/categories"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/categories"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.CatalogDataCategoryInterface]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/orders"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/orders"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.SalesDataOrderInterface]: ...
     @overload
     async def list_items(
-        self, path: Literal["/products"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/products"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.CatalogDataProductInterface]: ...
     @overload
     async def list_items(
-        self, path: Literal["/customers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.CustomerDataCustomerInterface]: ...
     @overload
     async def list_items(
-        self, path: Literal["/invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.SalesDataInvoiceInterface]: ...
     @overload
     async def list_items(
-        self, path: Literal["/shipments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/shipments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.SalesDataShipmentInterface]: ...
     @overload
     async def list_items(
-        self, path: Literal["/credit_memos"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/credit_memos"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.SalesDataCreditmemoInterface]: ...
     @overload
     async def list_items(
-        self, path: Literal["/categories"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/categories"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.CatalogDataCategoryInterface]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

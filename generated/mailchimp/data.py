@@ -155,68 +155,68 @@ class MailchimpDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/lists"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/lists"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetListsResponseListsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/members"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/members"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetListsIdMembersResponseMembersItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/campaigns"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/campaigns"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetCampaignsResponseCampaignsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/reports"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/reports"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetReportsResponseReportsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/templates"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/templates"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetTemplatesResponseTemplatesItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/automations"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/automations"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetAutomationsResponseAutomationsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/segments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/segments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.PreviewASegmentResponseSegmentsItem]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/lists"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/lists"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetListsResponseListsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/members"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/members"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetListsIdMembersResponseMembersItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/campaigns"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/campaigns"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetCampaignsResponseCampaignsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/reports"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/reports"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetReportsResponseReportsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/templates"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/templates"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetTemplatesResponseTemplatesItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/automations"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/automations"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetAutomationsResponseAutomationsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/segments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/segments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.PreviewASegmentResponseSegmentsItem]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

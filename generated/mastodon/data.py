@@ -142,60 +142,60 @@ class MastodonDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/home_timeline"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/home_timeline"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Status]: ...
     @overload
     def iter_items(
-        self, path: Literal["/notifications"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/notifications"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Notification]: ...
     @overload
     def iter_items(
-        self, path: Literal["/account_statuses"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/account_statuses"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Status]: ...
     @overload
     def iter_items(
-        self, path: Literal["/followers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/followers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Account]: ...
     @overload
     def iter_items(
-        self, path: Literal["/following"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/following"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Account]: ...
     @overload
     def iter_items(
-        self, path: Literal["/bookmarks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/bookmarks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Status]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/home_timeline"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/home_timeline"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Status]: ...
     @overload
     async def list_items(
-        self, path: Literal["/notifications"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/notifications"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Notification]: ...
     @overload
     async def list_items(
-        self, path: Literal["/account_statuses"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/account_statuses"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Status]: ...
     @overload
     async def list_items(
-        self, path: Literal["/followers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/followers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Account]: ...
     @overload
     async def list_items(
-        self, path: Literal["/following"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/following"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Account]: ...
     @overload
     async def list_items(
-        self, path: Literal["/bookmarks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/bookmarks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Status]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

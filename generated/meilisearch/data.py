@@ -105,44 +105,44 @@ class MeilisearchDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/indexes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/indexes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Index]: ...
     @overload
     def iter_items(
-        self, path: Literal["/documents"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/documents"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[dict[str, Any]]: ...
     @overload
     def iter_items(
-        self, path: Literal["/tasks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/tasks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Task]: ...
     @overload
     def iter_items(
-        self, path: Literal["/keys"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/keys"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Key]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/indexes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/indexes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Index]: ...
     @overload
     async def list_items(
-        self, path: Literal["/documents"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/documents"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[dict[str, Any]]: ...
     @overload
     async def list_items(
-        self, path: Literal["/tasks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/tasks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Task]: ...
     @overload
     async def list_items(
-        self, path: Literal["/keys"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/keys"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Key]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

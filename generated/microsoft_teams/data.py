@@ -152,76 +152,76 @@ class MicrosoftTeamsDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/teams"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/teams"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphTeam]: ...
     @overload
     def iter_items(
-        self, path: Literal["/channels"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/channels"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphChannel]: ...
     @overload
     def iter_items(
-        self, path: Literal["/channel_messages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/channel_messages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphChatMessage]: ...
     @overload
     def iter_items(
-        self, path: Literal["/message_replies"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/message_replies"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphChatMessage]: ...
     @overload
     def iter_items(
-        self, path: Literal["/team_members"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/team_members"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphConversationMember]: ...
     @overload
     def iter_items(
-        self, path: Literal["/chats"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/chats"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphChat]: ...
     @overload
     def iter_items(
-        self, path: Literal["/chat_messages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/chat_messages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphChatMessage]: ...
     @overload
     def iter_items(
-        self, path: Literal["/chat_members"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/chat_members"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphConversationMember]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/teams"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/teams"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphTeam]: ...
     @overload
     async def list_items(
-        self, path: Literal["/channels"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/channels"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphChannel]: ...
     @overload
     async def list_items(
-        self, path: Literal["/channel_messages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/channel_messages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphChatMessage]: ...
     @overload
     async def list_items(
-        self, path: Literal["/message_replies"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/message_replies"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphChatMessage]: ...
     @overload
     async def list_items(
-        self, path: Literal["/team_members"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/team_members"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphConversationMember]: ...
     @overload
     async def list_items(
-        self, path: Literal["/chats"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/chats"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphChat]: ...
     @overload
     async def list_items(
-        self, path: Literal["/chat_messages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/chat_messages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphChatMessage]: ...
     @overload
     async def list_items(
-        self, path: Literal["/chat_members"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/chat_members"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphConversationMember]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -122,60 +122,70 @@ class MuxDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/assets"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/assets"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Asset]: ...
     @overload
     def iter_items(
-        self, path: Literal["/live_streams"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/live_streams"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.LiveStream]: ...
     @overload
     def iter_items(
-        self, path: Literal["/uploads"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/uploads"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Upload]: ...
     @overload
     def iter_items(
-        self, path: Literal["/playback_restrictions"], *, raw: Literal[False] = False, **params: Any
+        self,
+        path: Literal["/playback_restrictions"],
+        /,
+        *,
+        raw: Literal[False] = False,
+        **params: Any,
     ) -> AsyncIterator[m.PlaybackRestriction]: ...
     @overload
     def iter_items(
-        self, path: Literal["/video_views"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/video_views"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.AbridgedVideoView]: ...
     @overload
     def iter_items(
-        self, path: Literal["/incidents"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/incidents"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Incident]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/assets"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/assets"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Asset]: ...
     @overload
     async def list_items(
-        self, path: Literal["/live_streams"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/live_streams"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.LiveStream]: ...
     @overload
     async def list_items(
-        self, path: Literal["/uploads"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/uploads"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Upload]: ...
     @overload
     async def list_items(
-        self, path: Literal["/playback_restrictions"], *, raw: Literal[False] = False, **params: Any
+        self,
+        path: Literal["/playback_restrictions"],
+        /,
+        *,
+        raw: Literal[False] = False,
+        **params: Any,
     ) -> list[m.PlaybackRestriction]: ...
     @overload
     async def list_items(
-        self, path: Literal["/video_views"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/video_views"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.AbridgedVideoView]: ...
     @overload
     async def list_items(
-        self, path: Literal["/incidents"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/incidents"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Incident]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -179,76 +179,76 @@ class NetBoxDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/devices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/devices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.DeviceWithConfigContext]: ...
     @overload
     def iter_items(
-        self, path: Literal["/sites"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/sites"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Site]: ...
     @overload
     def iter_items(
-        self, path: Literal["/racks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/racks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Rack]: ...
     @overload
     def iter_items(
-        self, path: Literal["/interfaces"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/interfaces"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Interface]: ...
     @overload
     def iter_items(
-        self, path: Literal["/ip_addresses"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/ip_addresses"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.IPAddress]: ...
     @overload
     def iter_items(
-        self, path: Literal["/prefixes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/prefixes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Prefix]: ...
     @overload
     def iter_items(
-        self, path: Literal["/vlans"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/vlans"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.VLAN]: ...
     @overload
     def iter_items(
-        self, path: Literal["/virtual_machines"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/virtual_machines"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.VirtualMachineWithConfigContext]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/devices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/devices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.DeviceWithConfigContext]: ...
     @overload
     async def list_items(
-        self, path: Literal["/sites"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/sites"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Site]: ...
     @overload
     async def list_items(
-        self, path: Literal["/racks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/racks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Rack]: ...
     @overload
     async def list_items(
-        self, path: Literal["/interfaces"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/interfaces"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Interface]: ...
     @overload
     async def list_items(
-        self, path: Literal["/ip_addresses"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/ip_addresses"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.IPAddress]: ...
     @overload
     async def list_items(
-        self, path: Literal["/prefixes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/prefixes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Prefix]: ...
     @overload
     async def list_items(
-        self, path: Literal["/vlans"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/vlans"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.VLAN]: ...
     @overload
     async def list_items(
-        self, path: Literal["/virtual_machines"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/virtual_machines"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.VirtualMachineWithConfigContext]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -97,28 +97,28 @@ class NordigenDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/requisitions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/requisitions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Requisition]: ...
     @overload
     def iter_items(
-        self, path: Literal["/agreements"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/agreements"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.EndUserAgreement]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/requisitions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/requisitions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Requisition]: ...
     @overload
     async def list_items(
-        self, path: Literal["/agreements"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/agreements"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.EndUserAgreement]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

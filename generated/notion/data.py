@@ -96,36 +96,36 @@ class NotionDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/pages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.QueryADatabaseResponseResultsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/blocks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/blocks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.RetrieveBlockChildrenResponseResultsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/comments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/comments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.RetrieveCommentsResponseResultsItem]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/pages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.QueryADatabaseResponseResultsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/blocks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/blocks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.RetrieveBlockChildrenResponseResultsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/comments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/comments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.RetrieveCommentsResponseResultsItem]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

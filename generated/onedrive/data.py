@@ -122,60 +122,60 @@ class OneDriveDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/drives"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/drives"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphDrive]: ...
     @overload
     def iter_items(
-        self, path: Literal["/children"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/children"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphDriveItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/search_results"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/search_results"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphDriveItem | dict[str, Any] | None]: ...
     @overload
     def iter_items(
-        self, path: Literal["/changes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/changes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphDriveItem | dict[str, Any] | None]: ...
     @overload
     def iter_items(
-        self, path: Literal["/permissions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/permissions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphPermission]: ...
     @overload
     def iter_items(
-        self, path: Literal["/versions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/versions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphDriveItemVersion]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/drives"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/drives"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphDrive]: ...
     @overload
     async def list_items(
-        self, path: Literal["/children"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/children"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphDriveItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/search_results"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/search_results"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphDriveItem | dict[str, Any] | None]: ...
     @overload
     async def list_items(
-        self, path: Literal["/changes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/changes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphDriveItem | dict[str, Any] | None]: ...
     @overload
     async def list_items(
-        self, path: Literal["/permissions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/permissions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphPermission]: ...
     @overload
     async def list_items(
-        self, path: Literal["/versions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/versions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphDriveItemVersion]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

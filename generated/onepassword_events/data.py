@@ -97,34 +97,34 @@ class OnePasswordEventsDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/audit_events"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/audit_events"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.AuditEvent]: ...
     @overload
     def iter_items(
-        self, path: Literal["/item_usages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/item_usages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ItemUsage]: ...
     @overload
     def iter_items(
-        self, path: Literal["/sign_in_attempts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/sign_in_attempts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.SignInAttempt]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/audit_events"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/audit_events"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.AuditEvent]: ...
     @overload
     async def list_items(
-        self, path: Literal["/item_usages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/item_usages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ItemUsage]: ...
     @overload
     async def list_items(
-        self, path: Literal["/sign_in_attempts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/sign_in_attempts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.SignInAttempt]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)

@@ -151,68 +151,68 @@ class OnSchedDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/appointments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/appointments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.AppointmentViewModel]: ...
     @overload
     def iter_items(
-        self, path: Literal["/locations"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/locations"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.LocationViewModel]: ...
     @overload
     def iter_items(
-        self, path: Literal["/services"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/services"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ServiceViewModel]: ...
     @overload
     def iter_items(
-        self, path: Literal["/resources"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/resources"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ResourceViewModel]: ...
     @overload
     def iter_items(
-        self, path: Literal["/customers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.CustomerViewModel]: ...
     @overload
     def iter_items(
-        self, path: Literal["/calendars"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/calendars"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ScheduleViewModel]: ...
     @overload
     def iter_items(
-        self, path: Literal["/business_users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/business_users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.BusinessUserViewModel]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/appointments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/appointments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.AppointmentViewModel]: ...
     @overload
     async def list_items(
-        self, path: Literal["/locations"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/locations"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.LocationViewModel]: ...
     @overload
     async def list_items(
-        self, path: Literal["/services"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/services"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ServiceViewModel]: ...
     @overload
     async def list_items(
-        self, path: Literal["/resources"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/resources"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ResourceViewModel]: ...
     @overload
     async def list_items(
-        self, path: Literal["/customers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.CustomerViewModel]: ...
     @overload
     async def list_items(
-        self, path: Literal["/calendars"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/calendars"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ScheduleViewModel]: ...
     @overload
     async def list_items(
-        self, path: Literal["/business_users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/business_users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.BusinessUserViewModel]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -137,68 +137,78 @@ class OutlookDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/messages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/messages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphMessage]: ...
     @overload
     def iter_items(
-        self, path: Literal["/mail_folders"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/mail_folders"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphMailFolder]: ...
     @overload
     def iter_items(
-        self, path: Literal["/folder_messages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/folder_messages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphMessage]: ...
     @overload
     def iter_items(
-        self, path: Literal["/message_attachments"], *, raw: Literal[False] = False, **params: Any
+        self,
+        path: Literal["/message_attachments"],
+        /,
+        *,
+        raw: Literal[False] = False,
+        **params: Any,
     ) -> AsyncIterator[m.MicrosoftGraphAttachment]: ...
     @overload
     def iter_items(
-        self, path: Literal["/events"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/events"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphEvent]: ...
     @overload
     def iter_items(
-        self, path: Literal["/calendar_view"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/calendar_view"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphEvent]: ...
     @overload
     def iter_items(
-        self, path: Literal["/calendars"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/calendars"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphCalendar]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/messages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/messages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphMessage]: ...
     @overload
     async def list_items(
-        self, path: Literal["/mail_folders"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/mail_folders"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphMailFolder]: ...
     @overload
     async def list_items(
-        self, path: Literal["/folder_messages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/folder_messages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphMessage]: ...
     @overload
     async def list_items(
-        self, path: Literal["/message_attachments"], *, raw: Literal[False] = False, **params: Any
+        self,
+        path: Literal["/message_attachments"],
+        /,
+        *,
+        raw: Literal[False] = False,
+        **params: Any,
     ) -> list[m.MicrosoftGraphAttachment]: ...
     @overload
     async def list_items(
-        self, path: Literal["/events"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/events"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphEvent]: ...
     @overload
     async def list_items(
-        self, path: Literal["/calendar_view"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/calendar_view"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphEvent]: ...
     @overload
     async def list_items(
-        self, path: Literal["/calendars"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/calendars"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphCalendar]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -95,36 +95,38 @@ class PaylocityDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/employees"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/employees"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.EmployeeInfo]: ...
     @overload
     def iter_items(
         self,
         path: Literal["/pay_statement_summaries"],
+        /,
         *,
         raw: Literal[False] = False,
         **params: Any,
     ) -> AsyncIterator[m.PayStatementSummary]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/employees"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/employees"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.EmployeeInfo]: ...
     @overload
     async def list_items(
         self,
         path: Literal["/pay_statement_summaries"],
+        /,
         *,
         raw: Literal[False] = False,
         **params: Any,
     ) -> list[m.PayStatementSummary]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -77,36 +77,36 @@ class PendoDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/features"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/features"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Feature]: ...
     @overload
     def iter_items(
-        self, path: Literal["/accounts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/accounts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Account]: ...
     @overload
     def iter_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.User]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/features"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/features"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Feature]: ...
     @overload
     async def list_items(
-        self, path: Literal["/accounts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/accounts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Account]: ...
     @overload
     async def list_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.User]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -136,44 +136,44 @@ class PersonioDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/employees"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/employees"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Employee]: ...
     @overload
     def iter_items(
-        self, path: Literal["/attendances"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/attendances"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Attendance]: ...
     @overload
     def iter_items(
-        self, path: Literal["/time_offs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/time_offs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.TimeOff]: ...
     @overload
     def iter_items(
-        self, path: Literal["/absence_periods"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/absence_periods"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.AbsencePeriod]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/employees"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/employees"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Employee]: ...
     @overload
     async def list_items(
-        self, path: Literal["/attendances"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/attendances"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Attendance]: ...
     @overload
     async def list_items(
-        self, path: Literal["/time_offs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/time_offs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.TimeOff]: ...
     @overload
     async def list_items(
-        self, path: Literal["/absence_periods"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/absence_periods"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.AbsencePeriod]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

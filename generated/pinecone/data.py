@@ -101,28 +101,28 @@ class PineconeDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/backups"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/backups"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.BackupModel]: ...
     @overload
     def iter_items(
-        self, path: Literal["/restore_jobs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/restore_jobs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.RestoreJobModel]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/backups"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/backups"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.BackupModel]: ...
     @overload
     async def list_items(
-        self, path: Literal["/restore_jobs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/restore_jobs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.RestoreJobModel]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

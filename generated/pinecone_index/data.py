@@ -72,28 +72,28 @@ class PineconeIndexDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/vectors"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/vectors"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ListResponseVectorsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/namespaces"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/namespaces"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.NamespaceDescription]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/vectors"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/vectors"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ListResponseVectorsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/namespaces"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/namespaces"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.NamespaceDescription]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -108,20 +108,20 @@ class PocketSmithDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/transactions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/transactions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Transaction]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/transactions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/transactions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Transaction]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

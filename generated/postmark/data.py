@@ -116,44 +116,44 @@ class PostmarkDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/outbound_messages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/outbound_messages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.OutboundMessageDetail]: ...
     @overload
     def iter_items(
-        self, path: Literal["/inbound_messages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/inbound_messages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.InboundMessageDetail]: ...
     @overload
     def iter_items(
-        self, path: Literal["/bounces"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/bounces"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.BounceInfoResponse]: ...
     @overload
     def iter_items(
-        self, path: Literal["/inbound_rules"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/inbound_rules"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ListInboundRulesResponseInboundRulesItem]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/outbound_messages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/outbound_messages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.OutboundMessageDetail]: ...
     @overload
     async def list_items(
-        self, path: Literal["/inbound_messages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/inbound_messages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.InboundMessageDetail]: ...
     @overload
     async def list_items(
-        self, path: Literal["/bounces"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/bounces"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.BounceInfoResponse]: ...
     @overload
     async def list_items(
-        self, path: Literal["/inbound_rules"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/inbound_rules"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ListInboundRulesResponseInboundRulesItem]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

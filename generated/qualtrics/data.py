@@ -122,60 +122,70 @@ class QualtricsDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/surveys"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/surveys"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.SurveySummary]: ...
     @overload
     def iter_items(
-        self, path: Literal["/directories"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/directories"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Directory]: ...
     @overload
     def iter_items(
-        self, path: Literal["/directory_contacts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/directory_contacts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.DirectoryContact]: ...
     @overload
     def iter_items(
-        self, path: Literal["/mailing_lists"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/mailing_lists"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MailingList]: ...
     @overload
     def iter_items(
-        self, path: Literal["/mailing_list_contacts"], *, raw: Literal[False] = False, **params: Any
+        self,
+        path: Literal["/mailing_list_contacts"],
+        /,
+        *,
+        raw: Literal[False] = False,
+        **params: Any,
     ) -> AsyncIterator[m.MailingListContact]: ...
     @overload
     def iter_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.UserSummary]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/surveys"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/surveys"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.SurveySummary]: ...
     @overload
     async def list_items(
-        self, path: Literal["/directories"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/directories"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Directory]: ...
     @overload
     async def list_items(
-        self, path: Literal["/directory_contacts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/directory_contacts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.DirectoryContact]: ...
     @overload
     async def list_items(
-        self, path: Literal["/mailing_lists"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/mailing_lists"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MailingList]: ...
     @overload
     async def list_items(
-        self, path: Literal["/mailing_list_contacts"], *, raw: Literal[False] = False, **params: Any
+        self,
+        path: Literal["/mailing_list_contacts"],
+        /,
+        *,
+        raw: Literal[False] = False,
+        **params: Any,
     ) -> list[m.MailingListContact]: ...
     @overload
     async def list_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.UserSummary]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -62,20 +62,20 @@ class SalesforceDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/records"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/records"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.SObjectRecord]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/records"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/records"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.SObjectRecord]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

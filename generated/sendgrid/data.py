@@ -123,52 +123,52 @@ class SendGridDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/templates"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/templates"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.TransactionalTemplatesTemplateLean]: ...
     @overload
     def iter_items(
-        self, path: Literal["/lists"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/lists"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.List]: ...
     @overload
     def iter_items(
-        self, path: Literal["/single_sends"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/single_sends"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.SinglesendResponseShort]: ...
     @overload
     def iter_items(
-        self, path: Literal["/designs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/designs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.DesignOutputSummary]: ...
     @overload
     def iter_items(
-        self, path: Literal["/blocks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/blocks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.BlocksResponseItem]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/templates"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/templates"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.TransactionalTemplatesTemplateLean]: ...
     @overload
     async def list_items(
-        self, path: Literal["/lists"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/lists"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.List]: ...
     @overload
     async def list_items(
-        self, path: Literal["/single_sends"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/single_sends"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.SinglesendResponseShort]: ...
     @overload
     async def list_items(
-        self, path: Literal["/designs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/designs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.DesignOutputSummary]: ...
     @overload
     async def list_items(
-        self, path: Literal["/blocks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/blocks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.BlocksResponseItem]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -152,76 +152,76 @@ class SharePointDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/sites"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/sites"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphSite]: ...
     @overload
     def iter_items(
-        self, path: Literal["/followed_sites"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/followed_sites"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphSite]: ...
     @overload
     def iter_items(
-        self, path: Literal["/subsites"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/subsites"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphSite]: ...
     @overload
     def iter_items(
-        self, path: Literal["/lists"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/lists"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphList]: ...
     @overload
     def iter_items(
-        self, path: Literal["/list_items"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/list_items"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphListItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/list_columns"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/list_columns"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphColumnDefinition]: ...
     @overload
     def iter_items(
-        self, path: Literal["/item_versions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/item_versions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphListItemVersion]: ...
     @overload
     def iter_items(
-        self, path: Literal["/site_drives"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/site_drives"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MicrosoftGraphDrive]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/sites"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/sites"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphSite]: ...
     @overload
     async def list_items(
-        self, path: Literal["/followed_sites"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/followed_sites"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphSite]: ...
     @overload
     async def list_items(
-        self, path: Literal["/subsites"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/subsites"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphSite]: ...
     @overload
     async def list_items(
-        self, path: Literal["/lists"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/lists"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphList]: ...
     @overload
     async def list_items(
-        self, path: Literal["/list_items"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/list_items"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphListItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/list_columns"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/list_columns"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphColumnDefinition]: ...
     @overload
     async def list_items(
-        self, path: Literal["/item_versions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/item_versions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphListItemVersion]: ...
     @overload
     async def list_items(
-        self, path: Literal["/site_drives"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/site_drives"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MicrosoftGraphDrive]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

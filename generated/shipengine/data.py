@@ -172,52 +172,52 @@ class ShipEngineDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/shipments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/shipments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.PartialShipment]: ...
     @overload
     def iter_items(
-        self, path: Literal["/labels"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/labels"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ListLabelsResponseBodyLabelsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/batches"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/batches"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Batch]: ...
     @overload
     def iter_items(
-        self, path: Literal["/manifests"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/manifests"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Manifest]: ...
     @overload
     def iter_items(
-        self, path: Literal["/pickups"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pickups"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Pickup]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/shipments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/shipments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.PartialShipment]: ...
     @overload
     async def list_items(
-        self, path: Literal["/labels"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/labels"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ListLabelsResponseBodyLabelsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/batches"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/batches"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Batch]: ...
     @overload
     async def list_items(
-        self, path: Literal["/manifests"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/manifests"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Manifest]: ...
     @overload
     async def list_items(
-        self, path: Literal["/pickups"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pickups"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Pickup]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -164,44 +164,44 @@ class ShipStationDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/orders"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/orders"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Order]: ...
     @overload
     def iter_items(
-        self, path: Literal["/shipments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/shipments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Shipment]: ...
     @overload
     def iter_items(
-        self, path: Literal["/customers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Customer]: ...
     @overload
     def iter_items(
-        self, path: Literal["/products"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/products"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Product]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/orders"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/orders"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Order]: ...
     @overload
     async def list_items(
-        self, path: Literal["/shipments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/shipments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Shipment]: ...
     @overload
     async def list_items(
-        self, path: Literal["/customers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Customer]: ...
     @overload
     async def list_items(
-        self, path: Literal["/products"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/products"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Product]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -132,20 +132,20 @@ class ShortcutDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/stories"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/stories"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Story]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/stories"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/stories"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Story]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

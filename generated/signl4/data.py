@@ -157,28 +157,28 @@ class Signl4DataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/alerts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/alerts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.OverviewAlert]: ...
     @overload
     def iter_items(
-        self, path: Literal["/events"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/events"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.OverviewEvent]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/alerts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/alerts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.OverviewAlert]: ...
     @overload
     async def list_items(
-        self, path: Literal["/events"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/events"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.OverviewEvent]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

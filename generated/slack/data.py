@@ -92,20 +92,20 @@ class SlackDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/files"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/files"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ObjsFile]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/files"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/files"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ObjsFile]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -104,26 +104,26 @@ class SnykDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/dependencies"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/dependencies"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ListAllDependenciesResponseResultsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/project_snapshots"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/project_snapshots"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ListAllProjectSnapshotsResponseSnapshotsItem]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/dependencies"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/dependencies"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ListAllDependenciesResponseResultsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/project_snapshots"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/project_snapshots"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ListAllProjectSnapshotsResponseSnapshotsItem]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)

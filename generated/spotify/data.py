@@ -175,76 +175,76 @@ class SpotifyDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/playlists"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/playlists"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.SimplifiedPlaylistObject]: ...
     @overload
     def iter_items(
-        self, path: Literal["/top_items"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/top_items"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetUsersTopArtistsAndTracksResponseItemsItemUnion]: ...
     @overload
     def iter_items(
-        self, path: Literal["/album_tracks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/album_tracks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.SimplifiedTrackObject]: ...
     @overload
     def iter_items(
-        self, path: Literal["/artist_albums"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/artist_albums"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.SimplifiedAlbumObject]: ...
     @overload
     def iter_items(
-        self, path: Literal["/show_episodes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/show_episodes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.SimplifiedEpisodeObject]: ...
     @overload
     def iter_items(
-        self, path: Literal["/new_releases"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/new_releases"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.SimplifiedAlbumObject]: ...
     @overload
     def iter_items(
-        self, path: Literal["/followed_artists"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/followed_artists"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ArtistObject]: ...
     @overload
     def iter_items(
-        self, path: Literal["/recently_played"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/recently_played"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.PlayHistoryObject]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/playlists"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/playlists"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.SimplifiedPlaylistObject]: ...
     @overload
     async def list_items(
-        self, path: Literal["/top_items"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/top_items"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetUsersTopArtistsAndTracksResponseItemsItemUnion]: ...
     @overload
     async def list_items(
-        self, path: Literal["/album_tracks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/album_tracks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.SimplifiedTrackObject]: ...
     @overload
     async def list_items(
-        self, path: Literal["/artist_albums"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/artist_albums"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.SimplifiedAlbumObject]: ...
     @overload
     async def list_items(
-        self, path: Literal["/show_episodes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/show_episodes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.SimplifiedEpisodeObject]: ...
     @overload
     async def list_items(
-        self, path: Literal["/new_releases"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/new_releases"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.SimplifiedAlbumObject]: ...
     @overload
     async def list_items(
-        self, path: Literal["/followed_artists"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/followed_artists"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ArtistObject]: ...
     @overload
     async def list_items(
-        self, path: Literal["/recently_played"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/recently_played"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.PlayHistoryObject]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

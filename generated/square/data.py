@@ -162,68 +162,68 @@ class SquareDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/customers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Customer]: ...
     @overload
     def iter_items(
-        self, path: Literal["/payments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/payments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Payment]: ...
     @overload
     def iter_items(
-        self, path: Literal["/refunds"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/refunds"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.PaymentRefund]: ...
     @overload
     def iter_items(
-        self, path: Literal["/invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Invoice]: ...
     @overload
     def iter_items(
-        self, path: Literal["/catalog"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/catalog"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.CatalogObject]: ...
     @overload
     def iter_items(
-        self, path: Literal["/disputes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/disputes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Dispute]: ...
     @overload
     def iter_items(
-        self, path: Literal["/gift_cards"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/gift_cards"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GiftCard]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/customers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Customer]: ...
     @overload
     async def list_items(
-        self, path: Literal["/payments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/payments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Payment]: ...
     @overload
     async def list_items(
-        self, path: Literal["/refunds"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/refunds"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.PaymentRefund]: ...
     @overload
     async def list_items(
-        self, path: Literal["/invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Invoice]: ...
     @overload
     async def list_items(
-        self, path: Literal["/catalog"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/catalog"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.CatalogObject]: ...
     @overload
     async def list_items(
-        self, path: Literal["/disputes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/disputes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Dispute]: ...
     @overload
     async def list_items(
-        self, path: Literal["/gift_cards"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/gift_cards"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GiftCard]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -200,76 +200,76 @@ class StripeDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/customers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Customer]: ...
     @overload
     def iter_items(
-        self, path: Literal["/charges"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/charges"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Charge]: ...
     @overload
     def iter_items(
-        self, path: Literal["/payment_intents"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/payment_intents"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.PaymentIntent]: ...
     @overload
     def iter_items(
-        self, path: Literal["/invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Invoice]: ...
     @overload
     def iter_items(
-        self, path: Literal["/subscriptions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/subscriptions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Subscription]: ...
     @overload
     def iter_items(
-        self, path: Literal["/products"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/products"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Product]: ...
     @overload
     def iter_items(
-        self, path: Literal["/prices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/prices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Price]: ...
     @overload
     def iter_items(
-        self, path: Literal["/events"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/events"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Event]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/customers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Customer]: ...
     @overload
     async def list_items(
-        self, path: Literal["/charges"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/charges"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Charge]: ...
     @overload
     async def list_items(
-        self, path: Literal["/payment_intents"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/payment_intents"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.PaymentIntent]: ...
     @overload
     async def list_items(
-        self, path: Literal["/invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Invoice]: ...
     @overload
     async def list_items(
-        self, path: Literal["/subscriptions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/subscriptions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Subscription]: ...
     @overload
     async def list_items(
-        self, path: Literal["/products"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/products"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Product]: ...
     @overload
     async def list_items(
-        self, path: Literal["/prices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/prices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Price]: ...
     @overload
     async def list_items(
-        self, path: Literal["/events"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/events"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Event]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

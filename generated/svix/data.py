@@ -137,52 +137,52 @@ class SvixDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/applications"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/applications"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ApplicationOut]: ...
     @overload
     def iter_items(
-        self, path: Literal["/endpoints"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/endpoints"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.EndpointOut]: ...
     @overload
     def iter_items(
-        self, path: Literal["/messages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/messages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MessageOut]: ...
     @overload
     def iter_items(
-        self, path: Literal["/event_types"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/event_types"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.EventTypeOut]: ...
     @overload
     def iter_items(
-        self, path: Literal["/background_tasks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/background_tasks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.BackgroundTaskOut]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/applications"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/applications"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ApplicationOut]: ...
     @overload
     async def list_items(
-        self, path: Literal["/endpoints"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/endpoints"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.EndpointOut]: ...
     @overload
     async def list_items(
-        self, path: Literal["/messages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/messages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MessageOut]: ...
     @overload
     async def list_items(
-        self, path: Literal["/event_types"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/event_types"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.EventTypeOut]: ...
     @overload
     async def list_items(
-        self, path: Literal["/background_tasks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/background_tasks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.BackgroundTaskOut]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

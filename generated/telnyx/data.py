@@ -179,28 +179,29 @@ class TelnyxDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/phone_numbers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/phone_numbers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.PhoneNumberDetailed]: ...
     @overload
     def iter_items(
-        self, path: Literal["/messaging_profiles"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/messaging_profiles"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MessagingProfile]: ...
     @overload
     def iter_items(
-        self, path: Literal["/recordings"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/recordings"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Recording]: ...
     @overload
     def iter_items(
-        self, path: Literal["/conferences"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/conferences"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Conference]: ...
     @overload
     def iter_items(
-        self, path: Literal["/number_orders"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/number_orders"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.NumberOrder]: ...
     @overload
     def iter_items(
         self,
         path: Literal["/call_control_applications"],
+        /,
         *,
         raw: Literal[False] = False,
         **params: Any,
@@ -209,39 +210,41 @@ class TelnyxDataService(BaseDataService):
     def iter_items(
         self,
         path: Literal["/outbound_voice_profiles"],
+        /,
         *,
         raw: Literal[False] = False,
         **params: Any,
     ) -> AsyncIterator[m.OutboundVoiceProfile]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/phone_numbers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/phone_numbers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.PhoneNumberDetailed]: ...
     @overload
     async def list_items(
-        self, path: Literal["/messaging_profiles"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/messaging_profiles"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MessagingProfile]: ...
     @overload
     async def list_items(
-        self, path: Literal["/recordings"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/recordings"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Recording]: ...
     @overload
     async def list_items(
-        self, path: Literal["/conferences"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/conferences"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Conference]: ...
     @overload
     async def list_items(
-        self, path: Literal["/number_orders"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/number_orders"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.NumberOrder]: ...
     @overload
     async def list_items(
         self,
         path: Literal["/call_control_applications"],
+        /,
         *,
         raw: Literal[False] = False,
         **params: Any,
@@ -250,13 +253,14 @@ class TelnyxDataService(BaseDataService):
     async def list_items(
         self,
         path: Literal["/outbound_voice_profiles"],
+        /,
         *,
         raw: Literal[False] = False,
         **params: Any,
     ) -> list[m.OutboundVoiceProfile]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

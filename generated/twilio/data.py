@@ -141,76 +141,78 @@ class TwilioDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/messages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/messages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ApiV2010AccountMessage]: ...
     @overload
     def iter_items(
-        self, path: Literal["/calls"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/calls"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ApiV2010AccountCall]: ...
     @overload
     def iter_items(
-        self, path: Literal["/recordings"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/recordings"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ApiV2010AccountRecording]: ...
     @overload
     def iter_items(
         self,
         path: Literal["/incoming_phone_numbers"],
+        /,
         *,
         raw: Literal[False] = False,
         **params: Any,
     ) -> AsyncIterator[m.ApiV2010AccountIncomingPhoneNumber]: ...
     @overload
     def iter_items(
-        self, path: Literal["/conferences"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/conferences"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ApiV2010AccountConference]: ...
     @overload
     def iter_items(
-        self, path: Literal["/accounts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/accounts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ApiV2010Account]: ...
     @overload
     def iter_items(
-        self, path: Literal["/usage_records"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/usage_records"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ApiV2010AccountUsageUsageRecord]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/messages"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/messages"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ApiV2010AccountMessage]: ...
     @overload
     async def list_items(
-        self, path: Literal["/calls"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/calls"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ApiV2010AccountCall]: ...
     @overload
     async def list_items(
-        self, path: Literal["/recordings"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/recordings"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ApiV2010AccountRecording]: ...
     @overload
     async def list_items(
         self,
         path: Literal["/incoming_phone_numbers"],
+        /,
         *,
         raw: Literal[False] = False,
         **params: Any,
     ) -> list[m.ApiV2010AccountIncomingPhoneNumber]: ...
     @overload
     async def list_items(
-        self, path: Literal["/conferences"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/conferences"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ApiV2010AccountConference]: ...
     @overload
     async def list_items(
-        self, path: Literal["/accounts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/accounts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ApiV2010Account]: ...
     @overload
     async def list_items(
-        self, path: Literal["/usage_records"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/usage_records"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ApiV2010AccountUsageUsageRecord]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

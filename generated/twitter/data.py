@@ -199,76 +199,76 @@ class TwitterDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/user_tweets"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/user_tweets"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Tweet]: ...
     @overload
     def iter_items(
-        self, path: Literal["/mentions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/mentions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Tweet]: ...
     @overload
     def iter_items(
-        self, path: Literal["/home_timeline"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/home_timeline"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Tweet]: ...
     @overload
     def iter_items(
-        self, path: Literal["/recent_search"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/recent_search"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Tweet]: ...
     @overload
     def iter_items(
-        self, path: Literal["/followers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/followers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.User]: ...
     @overload
     def iter_items(
-        self, path: Literal["/following"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/following"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.User]: ...
     @overload
     def iter_items(
-        self, path: Literal["/owned_lists"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/owned_lists"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.List]: ...
     @overload
     def iter_items(
-        self, path: Literal["/dm_events"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/dm_events"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.DmEvent]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/user_tweets"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/user_tweets"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Tweet]: ...
     @overload
     async def list_items(
-        self, path: Literal["/mentions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/mentions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Tweet]: ...
     @overload
     async def list_items(
-        self, path: Literal["/home_timeline"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/home_timeline"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Tweet]: ...
     @overload
     async def list_items(
-        self, path: Literal["/recent_search"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/recent_search"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Tweet]: ...
     @overload
     async def list_items(
-        self, path: Literal["/followers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/followers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.User]: ...
     @overload
     async def list_items(
-        self, path: Literal["/following"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/following"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.User]: ...
     @overload
     async def list_items(
-        self, path: Literal["/owned_lists"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/owned_lists"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.List]: ...
     @overload
     async def list_items(
-        self, path: Literal["/dm_events"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/dm_events"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.DmEvent]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

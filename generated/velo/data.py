@@ -158,60 +158,60 @@ class VeloDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/payees"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/payees"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetPayeeListResponseV4]: ...
     @overload
     def iter_items(
-        self, path: Literal["/payments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/payments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.PaymentResponseV4]: ...
     @overload
     def iter_items(
-        self, path: Literal["/payouts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/payouts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.PayoutSummaryAudit]: ...
     @overload
     def iter_items(
-        self, path: Literal["/source_accounts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/source_accounts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.SourceAccountResponseV3]: ...
     @overload
     def iter_items(
-        self, path: Literal["/funding_accounts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/funding_accounts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.FundingAccountResponseV2]: ...
     @overload
     def iter_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.UserResponse]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/payees"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/payees"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetPayeeListResponseV4]: ...
     @overload
     async def list_items(
-        self, path: Literal["/payments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/payments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.PaymentResponseV4]: ...
     @overload
     async def list_items(
-        self, path: Literal["/payouts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/payouts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.PayoutSummaryAudit]: ...
     @overload
     async def list_items(
-        self, path: Literal["/source_accounts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/source_accounts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.SourceAccountResponseV3]: ...
     @overload
     async def list_items(
-        self, path: Literal["/funding_accounts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/funding_accounts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.FundingAccountResponseV2]: ...
     @overload
     async def list_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.UserResponse]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

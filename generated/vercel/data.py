@@ -151,52 +151,52 @@ class VercelDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/projects"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/projects"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetProjectsResponseProjectsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/deployments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/deployments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetDeploymentsResponseDeploymentsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/domains"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/domains"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.GetDomainsResponseDomainsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/aliases"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/aliases"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ListAliasesResponseAliasesItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/teams"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/teams"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[dict[str, Any] | m.TeamLimited]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/projects"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/projects"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetProjectsResponseProjectsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/deployments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/deployments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetDeploymentsResponseDeploymentsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/domains"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/domains"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.GetDomainsResponseDomainsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/aliases"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/aliases"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ListAliasesResponseAliasesItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/teams"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/teams"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[dict[str, Any] | m.TeamLimited]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -121,20 +121,20 @@ class VictorOpsDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/incident_history"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/incident_history"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.ActiveIncidentInfo]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/incident_history"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/incident_history"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.ActiveIncidentInfo]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

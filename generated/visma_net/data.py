@@ -196,76 +196,86 @@ class VismaNetDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/customers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.CustomerDto]: ...
     @overload
     def iter_items(
-        self, path: Literal["/customer_invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customer_invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.CustomerInvoiceDto]: ...
     @overload
     def iter_items(
-        self, path: Literal["/customer_payments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customer_payments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.PaymentDto]: ...
     @overload
     def iter_items(
-        self, path: Literal["/suppliers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/suppliers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.SupplierDto]: ...
     @overload
     def iter_items(
-        self, path: Literal["/supplier_invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/supplier_invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.SupplierInvoiceDto]: ...
     @overload
     def iter_items(
-        self, path: Literal["/accounts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/accounts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.AccountDto]: ...
     @overload
     def iter_items(
-        self, path: Literal["/inventory"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/inventory"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.InventoryDto]: ...
     @overload
     def iter_items(
-        self, path: Literal["/journal_transactions"], *, raw: Literal[False] = False, **params: Any
+        self,
+        path: Literal["/journal_transactions"],
+        /,
+        *,
+        raw: Literal[False] = False,
+        **params: Any,
     ) -> AsyncIterator[m.JournalTransactionDto]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/customers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.CustomerDto]: ...
     @overload
     async def list_items(
-        self, path: Literal["/customer_invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customer_invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.CustomerInvoiceDto]: ...
     @overload
     async def list_items(
-        self, path: Literal["/customer_payments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customer_payments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.PaymentDto]: ...
     @overload
     async def list_items(
-        self, path: Literal["/suppliers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/suppliers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.SupplierDto]: ...
     @overload
     async def list_items(
-        self, path: Literal["/supplier_invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/supplier_invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.SupplierInvoiceDto]: ...
     @overload
     async def list_items(
-        self, path: Literal["/accounts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/accounts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.AccountDto]: ...
     @overload
     async def list_items(
-        self, path: Literal["/inventory"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/inventory"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.InventoryDto]: ...
     @overload
     async def list_items(
-        self, path: Literal["/journal_transactions"], *, raw: Literal[False] = False, **params: Any
+        self,
+        path: Literal["/journal_transactions"],
+        /,
+        *,
+        raw: Literal[False] = False,
+        **params: Any,
     ) -> list[m.JournalTransactionDto]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -165,60 +165,60 @@ class XeroDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Invoice]: ...
     @overload
     def iter_items(
-        self, path: Literal["/contacts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/contacts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Contact]: ...
     @overload
     def iter_items(
-        self, path: Literal["/payments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/payments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Payment]: ...
     @overload
     def iter_items(
-        self, path: Literal["/bank_transactions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/bank_transactions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.BankTransaction]: ...
     @overload
     def iter_items(
-        self, path: Literal["/credit_notes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/credit_notes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.CreditNote]: ...
     @overload
     def iter_items(
-        self, path: Literal["/journals"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/journals"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Journal]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Invoice]: ...
     @overload
     async def list_items(
-        self, path: Literal["/contacts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/contacts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Contact]: ...
     @overload
     async def list_items(
-        self, path: Literal["/payments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/payments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Payment]: ...
     @overload
     async def list_items(
-        self, path: Literal["/bank_transactions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/bank_transactions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.BankTransaction]: ...
     @overload
     async def list_items(
-        self, path: Literal["/credit_notes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/credit_notes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.CreditNote]: ...
     @overload
     async def list_items(
-        self, path: Literal["/journals"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/journals"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Journal]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

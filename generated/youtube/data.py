@@ -195,76 +195,76 @@ class YouTubeDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/videos"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/videos"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Video]: ...
     @overload
     def iter_items(
-        self, path: Literal["/channels"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/channels"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Channel]: ...
     @overload
     def iter_items(
-        self, path: Literal["/playlists"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/playlists"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Playlist]: ...
     @overload
     def iter_items(
-        self, path: Literal["/playlist_items"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/playlist_items"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.PlaylistItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/comment_threads"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/comment_threads"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.CommentThread]: ...
     @overload
     def iter_items(
-        self, path: Literal["/comments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/comments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Comment]: ...
     @overload
     def iter_items(
-        self, path: Literal["/subscriptions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/subscriptions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Subscription]: ...
     @overload
     def iter_items(
-        self, path: Literal["/search_results"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/search_results"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.SearchResult]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/videos"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/videos"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Video]: ...
     @overload
     async def list_items(
-        self, path: Literal["/channels"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/channels"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Channel]: ...
     @overload
     async def list_items(
-        self, path: Literal["/playlists"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/playlists"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Playlist]: ...
     @overload
     async def list_items(
-        self, path: Literal["/playlist_items"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/playlist_items"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.PlaylistItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/comment_threads"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/comment_threads"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.CommentThread]: ...
     @overload
     async def list_items(
-        self, path: Literal["/comments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/comments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Comment]: ...
     @overload
     async def list_items(
-        self, path: Literal["/subscriptions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/subscriptions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Subscription]: ...
     @overload
     async def list_items(
-        self, path: Literal["/search_results"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/search_results"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.SearchResult]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

@@ -137,52 +137,52 @@ class ZendeskDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/tickets"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/tickets"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Ticket]: ...
     @overload
     def iter_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.User]: ...
     @overload
     def iter_items(
-        self, path: Literal["/organizations"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/organizations"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Organization]: ...
     @overload
     def iter_items(
-        self, path: Literal["/ticket_comments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/ticket_comments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.Comment]: ...
     @overload
     def iter_items(
-        self, path: Literal["/search_export"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/search_export"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.SearchResult]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/tickets"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/tickets"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Ticket]: ...
     @overload
     async def list_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.User]: ...
     @overload
     async def list_items(
-        self, path: Literal["/organizations"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/organizations"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Organization]: ...
     @overload
     async def list_items(
-        self, path: Literal["/ticket_comments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/ticket_comments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.Comment]: ...
     @overload
     async def list_items(
-        self, path: Literal["/search_export"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/search_export"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.SearchResult]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

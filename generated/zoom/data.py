@@ -109,36 +109,36 @@ class ZoomDataService(BaseDataService):
 
     @overload
     def iter_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.UsersResponseUsersItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/meetings"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/meetings"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.MeetingsResponseMeetingsItem]: ...
     @overload
     def iter_items(
-        self, path: Literal["/webinars"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/webinars"], /, *, raw: Literal[False] = False, **params: Any
     ) -> AsyncIterator[m.WebinarsResponseWebinarsItem]: ...
     @overload
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]: ...
-    def iter_items(self, path: str, **params: Any) -> AsyncIterator[Any]:
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]: ...
+    def iter_items(self, path: str, /, **params: Any) -> AsyncIterator[Any]:
         return super().iter_items(path, **params)
 
     @overload
     async def list_items(
-        self, path: Literal["/users"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/users"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.UsersResponseUsersItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/meetings"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/meetings"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.MeetingsResponseMeetingsItem]: ...
     @overload
     async def list_items(
-        self, path: Literal["/webinars"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/webinars"], /, *, raw: Literal[False] = False, **params: Any
     ) -> list[m.WebinarsResponseWebinarsItem]: ...
     @overload
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]: ...
-    async def list_items(self, path: str = "/", **params: Any) -> list[Any]:
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]: ...
+    async def list_items(self, path: str = "/", /, **params: Any) -> list[Any]:
         return await super().list_items(path, **params)
 
     @overload

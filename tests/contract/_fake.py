@@ -1,76 +1,120 @@
-"""A fake vendor built from a spec: validates each request, answers from the response schema.
+"""The vendor side of a contract check: a transport that records, a request validator.
 
-The fake is an `httpx.MockTransport` handler. For each request it finds the spec operation
-(method and path template, below the connector's base URL), validates the request against
-the spec with openapi-core (path, query and header parameters, the body and its content
-type; security requirements are not checked: the connectors' auth is tested in
-tests/core), refuses query parameters the operation does not declare and header names a
-real HTTP connection would refuse (MockTransport sends anything), records the exchange,
-and answers with the operation's first success status and a body drawn from its response
-schema.
-
-A request that fails validation is answered with a 400 whose body lists the errors, so
-the connector raises; the tests report the recorded errors, not the connector's error.
+`FakeVendor` is an `httpx.MockTransport` handler that keeps every request the connector
+sends and answers with the `Reply` the check prepared (a body drawn from a response schema
+of the spec). `OpenAPIRequest` presents an `httpx.Request` to openapi-core: openapi-core
+has adapters for several web frameworks but none for httpx's client requests, and this one
+also has to step round three of its quirks (see the class docstring). `validate` runs
+openapi-core's request validation and returns its errors, each with the parameter it
+concerns.
 """
 
 from __future__ import annotations
 
-import json
-import re
+import traceback
 import warnings
 from collections.abc import Callable
-from typing import Any, Final, TypeVar
-from urllib.parse import parse_qsl
+from typing import Any, TypeVar
+from urllib.parse import quote, unquote
 
 import attrs
 import httpx
 from hypothesis import strategies as st
+from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
-from openapi_core.unmarshalling.request.datatypes import RequestUnmarshalResult
-from openapi_core.validation.request.exceptions import InvalidRequestBody
+from openapi_core.validation.request.exceptions import ParameterValidationError
 from werkzeug.datastructures import Headers, ImmutableMultiDict
-
-from ._known_bugs import response_filter
-from ._spec import ConnectorSpec, SpecOperation, auth_query_params
 
 T = TypeVar("T")
 Draw = Callable[[st.SearchStrategy[T]], T]
 
-NO_BODY: Final = object()  # the fake answered without a body (204, or a 200 without content)
-BINARY_MEDIA_TYPES: Final = ("application/octet-stream",)
-# RFC 9110 field names (what h11, and so a real httpx connection, accepts).
-_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+@attrs.frozen
+class Reply:
+    """What the fake answers: a status, headers and the body as bytes (b"": none)."""
+
+    status: int
+    content: bytes = b""
+    headers: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def json(cls, status: int, body: Any, media_type: str = "application/json") -> Reply:
+        from ._types import json_bytes
+
+        return cls(status, json_bytes(body), (("content-type", media_type),))
+
+
+class FakeVendor:
+    """Records the requests of a connector and answers each with `reply` (or `respond`)."""
+
+    def __init__(self, token_urls: tuple[str, ...] = ()) -> None:
+        self.requests: list[httpx.Request] = []
+        self.reply: Reply = Reply(204)
+        self.respond: Callable[[httpx.Request], Reply] | None = None
+        # An OAuth2 client-credentials connector asks its token endpoint first: answered
+        # with a token here, kept apart from the operation's own requests.
+        self.token_urls = frozenset(str(httpx.URL(url).copy_with(query=None)) for url in token_urls)
+        self.token_requests: list[httpx.Request] = []
+
+    @property
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        if str(request.url.copy_with(query=None)) in self.token_urls:
+            self.token_requests.append(request)
+            token = {"access_token": "contract-token", "token_type": "bearer", "expires_in": 3600}
+            return httpx.Response(200, json=token)
+        self.requests.append(request)
+        reply = self.respond(request) if self.respond is not None else self.reply
+        return httpx.Response(reply.status, content=reply.content, headers=list(reply.headers))
 
 
 class OpenAPIRequest:
-    """An `httpx.Request` as openapi-core's request protocol, on the spec's own server.
+    """An `httpx.Request` as openapi-core's request protocol, on a known path template.
 
-    openapi-core finds the operation from ``host_url`` + ``path`` and the spec's
-    ``servers``; the connector's base URL can differ from those (Trello's spec names
-    trello.com, the API is api.trello.com), so the path below the base URL is moved onto
-    the spec's server URL.
+    The operation is named by ``path_pattern`` (the template the request was generated
+    from) and the path parameters are handed over decoded, so openapi-core does not have
+    to find the path (the harness matches it itself, see `_spec.matching_template`).
+    openapi-core's quirks met here:
+
+    * it reads label and matrix path parameters under ``.name``/``;name`` keys (``*``
+      appended when exploded), so each value is offered under every such key;
+    * it splits spaceDelimited values on a literal ``%20``, after query decoding has
+      turned it into a space, so those values are handed over re-encoded;
+    * it reads only one value per query key unless it holds a multi-dict, so the query is
+      one (`ImmutableMultiDict`).
     """
 
-    def __init__(self, request: httpx.Request, spec_url: str) -> None:
-        target = httpx.URL(spec_url)
+    def __init__(
+        self,
+        request: httpx.Request,
+        *,
+        host_url: str,
+        path_pattern: str,
+        path_params: dict[str, str],
+        space_delimited: frozenset[str] = frozenset(),
+    ) -> None:
         self._request = request
-        self._host_url = f"{target.scheme}://{target.netloc.decode('ascii')}"
-        self._path = target.raw_path.decode("ascii").partition("?")[0]
-        query = request.url.query.decode("ascii")
-        cookies = _cookies(request.headers.get("cookie", ""))
+        self.host_url = host_url
+        self.path_pattern = path_pattern
+        self.path = path_pattern
+        pairs = httpx.QueryParams(request.url.query.decode("ascii")).multi_items()
+        query = [
+            (key, quote(value, safe="") if key in space_delimited else value)
+            for key, value in pairs
+        ]
+        path: dict[str, str] = {}
+        for name, value in path_params.items():
+            for key in (name, f".{name}", f".{name}*", f";{name}", f";{name}*"):
+                path[key] = value
         self.parameters = RequestParameters(
-            query=ImmutableMultiDict(parse_qsl(query, keep_blank_values=True)),
+            query=ImmutableMultiDict(query),
             header=Headers(list(request.headers.multi_items())),
-            cookie=ImmutableMultiDict(cookies),
+            cookie=ImmutableMultiDict(cookie_pairs(request.headers.get("cookie", ""))),
+            path=path,
         )
-
-    @property
-    def host_url(self) -> str:
-        return self._host_url
-
-    @property
-    def path(self) -> str:
-        return self._path
 
     @property
     def method(self) -> str:
@@ -78,176 +122,65 @@ class OpenAPIRequest:
 
     @property
     def body(self) -> bytes | None:
-        return self._request.content or None
+        # An empty form (every field optional, none given) is a body all the same: its
+        # Content-Type says so. openapi-core reads b"" as an empty form, None as no body.
+        if self._request.content or "content-type" in self._request.headers:
+            return self._request.content
+        return None
 
     @property
     def content_type(self) -> str:
-        return str(self._request.headers.get("content-type", ""))
+        return str(self._request.headers.get("content-type", "")).lower()
 
 
-def _cookies(header: str) -> list[tuple[str, str]]:
+def cookie_pairs(header: str) -> list[tuple[str, str]]:
+    """The (name, decoded value) pairs of a Cookie header, in order."""
     pairs = []
     for part in header.split(";"):
         name, sep, value = part.strip().partition("=")
         if sep:
-            pairs.append((name, value))
+            pairs.append((name, unquote(value)))
     return pairs
 
 
-@attrs.define
-class Exchange:
-    """One request the fake received and what it answered."""
-
-    request: httpx.Request
-    operation: SpecOperation | None
-    path_params: dict[str, str]
-    errors: list[str]
-    unmarshalled: RequestUnmarshalResult | None = None
-    status: int = 0
-    body: Any = NO_BODY  # the JSON sent back (NO_BODY: none)
-    headers: dict[str, str] = attrs.field(factory=dict)
-
-    @property
-    def operation_id(self) -> str | None:
-        return None if self.operation is None else self.operation.operation_id
-
-    def describe(self) -> str:
-        where = f"{self.request.method} {self.request.url}"
-        if not self.errors:
-            return f"{where} -> {self.operation_id}: valid"
-        return f"{where} -> {self.operation_id}:\n  " + "\n  ".join(self.errors)
-
-
 @attrs.frozen
-class Reply:
-    """What a responder wants the fake to answer instead of the generated default."""
+class ValidationError:
+    """One error openapi-core found in a request."""
 
-    status: int
-    body: Any = NO_BODY
-    headers: dict[str, str] = attrs.field(factory=dict)
-
-
-Responder = Callable[[Exchange], Reply]
+    kind: str  # the exception's class name
+    location: str | None  # parameter location, "body", or None
+    name: str | None  # parameter name
+    message: str
 
 
-class FakeVendor:
-    """The fake API of one connector, for one Hypothesis example."""
-
-    def __init__(self, spec: ConnectorSpec, draw: Draw[Any]) -> None:
-        self.spec = spec
-        self.draw = draw
-        self.exchanges: list[Exchange] = []
-        self.responders: dict[str, Responder] = {}
-        self._auth_params = auth_query_params(spec)
-
-    @property
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
-
-    def invalid(self) -> list[Exchange]:
-        return [exchange for exchange in self.exchanges if exchange.errors]
-
-    def report(self) -> str:
-        return "\n".join(exchange.describe() for exchange in self.exchanges) or "no requests"
-
-    # -- the handler ------------------------------------------------------------------
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        exchange = self._receive(request)
-        self.exchanges.append(exchange)
-        if exchange.errors:
-            exchange.status = 400
-            exchange.body = {"contract_errors": exchange.errors}
-            return httpx.Response(400, json=exchange.body)
-        assert exchange.operation is not None
-        responder = self.responders.get(exchange.operation.operation_id)
-        reply = responder(exchange) if responder else self.default_reply(exchange.operation)
-        exchange.status, exchange.body, exchange.headers = reply.status, reply.body, reply.headers
-        if reply.body is NO_BODY:
-            return httpx.Response(reply.status, headers=reply.headers)
-        # Serialised here: httpx's json= treats None as "no body", not as JSON null.
-        content = json.dumps(reply.body).encode()
-        headers = {"content-type": "application/json", **reply.headers}
-        return httpx.Response(reply.status, content=content, headers=headers)
-
-    def _receive(self, request: httpx.Request) -> Exchange:
-        relative = self.spec.relative_path(request.url)
-        if relative is None:
-            return Exchange(request, None, {}, [f"outside the base URL {self.spec.base_url}"])
-        matched = self.spec.match(request.method, relative)
-        if matched is None:
-            error = f"no operation of the spec answers {request.method} {relative}"
-            return Exchange(request, None, {}, [error])
-        operation, path_params = matched
-        openapi_request = OpenAPIRequest(request, self.spec.spec_url(relative))
-        with warnings.catch_warnings():
-            # openapi-core warns on every use of the (deprecated) allowEmptyValue.
-            warnings.filterwarnings("ignore", "Use of allowEmptyValue", DeprecationWarning)
-            result = self.spec.openapi.unmarshal_request(openapi_request)
-        errors = [
-            _describe_error(error)
-            for error in result.errors
-            if not self._binary_body_quirk(operation, error)
-        ]
-        errors += self._undeclared_query(request, operation)
-        errors += [
-            f"header name {name!r} is not a valid HTTP token"
-            for name, _ in request.headers.multi_items()
-            if not _TOKEN.fullmatch(name)
-        ]
-        return Exchange(request, operation, path_params, errors, unmarshalled=result)
-
-    @staticmethod
-    def _binary_body_quirk(operation: SpecOperation, error: Exception) -> bool:
-        """A schema error on a binary body whose spec schema is not a string.
-
-        Google Drive's spec puts the ``File`` metadata object under
-        ``application/octet-stream`` (a media upload); no byte string can satisfy it, so
-        only the media type of such bodies is checked.
-        """
-        if not isinstance(error, InvalidRequestBody):
-            return False
-        content = operation.body_content or {}
-        for media_type, media in content.items():
-            if media_type in BINARY_MEDIA_TYPES:
-                schema = media.get("schema", {})
-                if schema.get("type") != "string":
-                    return True
-        return False
-
-    def _undeclared_query(self, request: httpx.Request, operation: SpecOperation) -> list[str]:
-        declared = {p.name for p in operation.parameters if p.location == "query"}
-        errors = []
-        for key in dict.fromkeys(request.url.params.keys()):
-            name = key.partition("[")[0]  # deepObject: name[key]
-            if name not in declared and name not in self._auth_params:
-                errors.append(f"query parameter {key!r} is not declared by the operation")
-        return errors
-
-    # -- default answers ----------------------------------------------------------------
-
-    def default_reply(self, operation: SpecOperation) -> Reply:
-        """The operation's success status with a body drawn from its response schema."""
-        if operation.status == 204:
-            return Reply(204)
-        schema = operation.response_schema
-        if schema is None:
-            if operation.response_content:
-                raise NotImplementedError(
-                    f"{operation.operation_id}: only JSON responses are generated"
-                )
-            # No content declared (Trello's spec): an empty body meets the spec; the real
-            # API answers JSON all the same.
-            if self.draw(st.booleans()):
-                return Reply(operation.status)
-            return Reply(operation.status, self.draw(self.spec.any_json()))
-        strategy = self.spec.response_strategy(operation)
-        avoid = response_filter(self.spec, operation.operation_id)
-        body = self.draw(strategy if avoid is None else strategy.filter(avoid))
-        return Reply(operation.status, body)
+def validate(openapi: OpenAPI, request: OpenAPIRequest) -> list[ValidationError]:
+    """openapi-core's verdict on `request`: every error, with what it concerns."""
+    with warnings.catch_warnings():
+        # openapi-core warns on every use of the (deprecated) allowEmptyValue, on
+        # deprecated parameters and on styles it does not know: none is an error.
+        warnings.simplefilter("ignore")
+        try:
+            found = list(openapi.iter_request_errors(request))
+        except Exception as crash:  # its format checkers raise on some input (byte)
+            where = traceback.extract_tb(crash.__traceback__)[-1]
+            message = f"{crash!r:.200} in {where.filename.rsplit('/', 2)[-2]}/{where.name}"
+            return [ValidationError(f"raised {type(crash).__name__}", None, None, message)]
+    errors: list[ValidationError] = []
+    for error in found:
+        location: str | None
+        name: str | None
+        if isinstance(error, ParameterValidationError):
+            location, name = error.location, error.name
+        elif "Body" in type(error).__name__ or "MediaType" in type(error).__name__:
+            location, name = "body", None
+        else:
+            location, name = None, None
+        errors.append(ValidationError(type(error).__name__, location, name, describe(error)))
+    return errors
 
 
-def _describe_error(error: BaseException) -> str:
+def describe(error: BaseException) -> str:
+    """An error and its causes, with the schema errors openapi-core attaches."""
     parts = [f"{type(error).__name__}: {error}"]
     cause: BaseException | None = error.__cause__
     while cause is not None:
@@ -255,8 +188,8 @@ def _describe_error(error: BaseException) -> str:
         schema_errors = getattr(cause, "schema_errors", None)
         if schema_errors:
             parts += [
-                f"at {list(getattr(e, 'absolute_path', []))}: {getattr(e, 'message', e)}"
-                for e in schema_errors
+                f"at {list(getattr(e, 'absolute_path', []))}: {getattr(e, 'message', e)}"[:300]
+                for e in schema_errors[:3]
             ]
         cause = cause.__cause__
     return " <- ".join(parts)

@@ -1,376 +1,917 @@
-"""Calls of generated methods with arguments drawn from the spec, and what must arrive.
+"""The contract check of one operation: the request on the wire, the response decoded.
 
-`draw_call` draws every required parameter of an operation and some optional ones from
-their spec schemas, and a body from the request body schema; it keeps the JSON values
-next to the Python arguments they became (models, enum members), because the request the
-fake receives must carry those JSON values, encoded as the spec's parameter styles say.
-`request_problems` compares the two.
+For an entry of ``OPERATIONS`` and its operation in the spec, `check_operation` runs
+Hypothesis examples. Each draws arguments from the parameter and body schemas, turns them
+into what the generated method takes (`_types.to_argument`), calls the method through a
+connector whose transport is a `FakeVendor`, and checks the one request it sends:
+
+* openapi-core validates it against the spec (`_fake.validate`);
+* each value is read back from the wire as its style and media type say and compared with
+  what was drawn (`_wire`), so a valid request that carries the wrong value is caught;
+* nothing undeclared is sent (query parameters, a body where none was given);
+* its ``Accept`` admits the media type the method decodes.
+
+The vendor answers with a body drawn from one declared success response (each status and
+media type in turn: a response *variant*); the result must decode with ``strict=True``
+(no deviation from the schema), be of the declared type all the way down, and encode back
+(`connectory.core.models.encode`) to the JSON that was sent, up to the normalisations of
+`_types.NORMALISATIONS`.
+
+Problems are not raised but collected as `Finding`s, so that a corpus run can count them
+by cause; the pytest tests assert there are none (or only the spec's own, see `_causes`).
 """
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import inspect
 import json
+import re
+import time
+import traceback
 import typing
-from collections.abc import AsyncIterator
+import warnings
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterator
 from typing import Any, Final
-from urllib.parse import parse_qsl
+from urllib.parse import quote, unquote
 
 import attrs
 import httpx
+from hypothesis import HealthCheck, Phase, Verbosity, find, given, seed, settings
+from hypothesis import errors as hypothesis_errors
 from hypothesis import strategies as st
 
 from connectory.core import (
-    AuthenticationType,
     BaseConnectorService,
+    ConnectorError,
+    DecodeError,
     OperationInfo,
-    UniversalConnectorFactory,
+    RateLimits,
 )
+from connectory.core._pagination import get_path
+from connectory.core.models import encode
+from connectory.generator._parse import _is_binary, _pick_media, media_kind
 
-from ._fake import Draw, FakeVendor
-from ._spec import ConnectorSpec, SpecOperation, SpecParameter, auth_query_params
-from ._types import to_argument
+from ._fake import FakeVendor, OpenAPIRequest, Reply, validate
+from ._schema import UnsupportedSchemaError
+from ._spec import (
+    IGNORED_HEADERS,
+    TRANSPORT_HEADERS,
+    ContractSpec,
+    SpecOperation,
+    SpecParameter,
+    SpecResponse,
+    matching_template,
+)
+from ._types import compare_json, conformance, members, to_argument, wire_value
+from ._wire import ABSENT, Mismatch, body_kind, check_body, check_parameter, describe, media
 
 # Strings a header can carry as they are (no whitespace at the ends, no control chars).
-_HEADER_TEXT: Final = st.text(
+HEADER_TEXT: Final = st.text(
     st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=24
 )
-_BINARY_MEDIA: Final = ("application/octet-stream",)
-FORM: Final = "application/x-www-form-urlencoded"
+TEXT_BODY: Final = st.text(max_size=40)
+BINARY_BODY: Final = st.binary(max_size=64)
 
 
-def credentials(spec: ConnectorSpec) -> dict[str, str]:
-    """Made-up credentials of the right shape (an access token for OAuth2)."""
-    config = spec.config
-    fields = config.credential_fields
-    kind = config.authentication_type
-    if kind is AuthenticationType.NONE:
-        return {}
-    if kind is AuthenticationType.BASIC:
-        return {fields[0]: "contract-user", fields[1]: "contract-password"}
-    if kind in (AuthenticationType.OAUTH2, AuthenticationType.OAUTH2_CLIENT_CREDENTIALS):
-        return {"access_token": "contract-access-token"}
-    return {fields[0]: "contract-secret"}
+@attrs.frozen
+class Finding:
+    """One thing wrong with an operation, and where it was seen."""
+
+    spec: str
+    operation: str  # group.method
+    pointer: str  # the operation in the spec
+    stage: str  # request, decode, round-trip, call, harness
+    cause: str  # the figure it is counted under
+    detail: str
+    variant: str = ""  # the response variant ("200 application/json") where it applies
 
 
-@contextlib.asynccontextmanager
-async def connected(
-    spec: ConnectorSpec, draw: Draw[Any]
-) -> AsyncIterator[tuple[BaseConnectorService, FakeVendor]]:
-    """A connector of `spec`, authenticated, talking to a fresh fake vendor."""
-    fake = FakeVendor(spec, draw)
-    factory = UniversalConnectorFactory(discover=False)
-    factory.register(spec.registration)
-    connector = factory.create_connector(spec.registration.connector_type, transport=fake.transport)
-    try:
-        await connector.auth_service.authenticate(credentials(spec))
-        yield connector, fake
-    finally:
-        await connector.close()
+@attrs.define
+class OperationReport:
+    spec: str
+    operation: str
+    pointer: str
+    examples: int = 0
+    requests: int = 0
+    variants: list[str] = attrs.field(factory=list)
+    skipped: list[tuple[str, str]] = attrs.field(factory=list)  # (variant, why)
+    findings: dict[tuple[str, str, str], Finding] = attrs.field(factory=dict)
+    notes: Counter[str] = attrs.field(factory=Counter)
+    seconds: float = 0.0
+
+    def add(self, finding: Finding) -> None:
+        # one finding per stage, cause and variant: the first example that shows it
+        self.findings.setdefault((finding.stage, finding.cause, finding.variant), finding)
+
+
+# -- drawing a call ---------------------------------------------------------------------
 
 
 @attrs.frozen
 class Call:
-    """The keyword arguments of one method call and the JSON they were made from."""
+    """The keyword arguments of one call and what each must arrive as."""
 
     kwargs: dict[str, Any]
-    sent: dict[tuple[str, str], Any]  # (location, name) -> JSON value
-    body: Any = None  # JSON (or bytes) value of the body; None: no body
-    has_body: bool = False
+    drawn: dict[tuple[str, str], Any]  # (location, name) -> value as it must arrive
+    body: Any = ABSENT
 
 
-def parameter_strategy(
-    spec: ConnectorSpec, operation: SpecOperation, param: SpecParameter
-) -> st.SearchStrategy[Any]:
-    """Values of a parameter that its location can carry.
+def carriable(param: SpecParameter, value: Any) -> bool:
+    """Values a parameter's location can carry at all.
 
-    A header cannot carry control characters or whitespace at its ends, a path segment
-    cannot be empty, an empty query value
-    is refused unless ``allowEmptyValue`` (openapi-core), a non-exploded array cannot be
-    empty (``name=`` reads back as ``[""]``) nor hold an item with a comma, and OpenAPI
-    defines no query serialization for arrays of objects or nested objects. Those are
-    the caller's limits, not the connector's.
+    ``null`` has no serialisation as a parameter, nor has an empty array or object (an
+    exploded one is no pair at all, a non-exploded one ``name=`` reads back as one empty
+    item). A path segment cannot be empty. A header carries printable ASCII without
+    whitespace at its ends, and simple style has no escaping: no comma inside an array
+    item, no ``=`` in an exploded object's key. Query and cookie values cannot be empty
+    unless ``allowEmptyValue``; a non-exploded array or object cannot hold its style's
+    delimiter (or a comma) inside an item. Those are the limits of OpenAPI's styles, not of
+    the connector; whatever goes out percent-encoded item by item (path items, exploded
+    query and cookie pairs) is not limited.
     """
-    schema = param.schema
-    if param.location == "header" and _plain_string(schema):
-        return _HEADER_TEXT
-    base = spec.strategy(
-        ("parameter", operation.operation_id, param.location, param.name),
-        schema,
-        direction="request",
-    )
-    return base.filter(lambda value: _carriable(param, value))
-
-
-def _plain_string(schema: Any) -> bool:
-    return (
-        isinstance(schema, dict)
-        and schema.get("type") == "string"
-        and not ({"enum", "pattern", "format"} & schema.keys())
-    )
-
-
-def _carriable(param: SpecParameter, value: Any) -> bool:
+    if value is None:
+        return False
+    if param.media_type is not None:
+        return True  # JSON text
+    if param.style == "deepObject":
+        return (
+            isinstance(value, dict)
+            and bool(value)
+            and not bracketed_keys(value)
+            and not any(v is None or v == [] or v == {} for v in value.values())
+        )
+    if isinstance(value, list | dict):
+        if not value:
+            return False
+        keys = list(value) if isinstance(value, dict) else []
+        items = [*keys, *value.values()] if isinstance(value, dict) else list(value)
+        if any(v is None for v in items):
+            return False
+        if any(isinstance(v, dict | list) for v in items):
+            if param.location == "header":
+                return _header_text(json.dumps(value, separators=(",", ":")))
+            return True  # JSON text
+        texts = [_plain(v) for v in items]
+        if param.location == "path":
+            return all(texts)
+        if param.location == "header":
+            return all(_header_text(t) and "," not in t for t in texts) and not any(
+                "=" in k for k in keys
+            )
+        if param.explode and param.style == "form":
+            if param.location == "cookie":
+                return not any(set(k) & set("=; ,") or not k for k in keys)
+            return all(keys) if keys else True
+        delimiter = _STYLE_DELIMITERS.get(param.style, ",")
+        return not any(delimiter in t or "," in t or "=" in t for t in texts)
     if param.location == "path":
         return not (isinstance(value, str) and not value)
     if param.location == "header":
-        text = scalar(value) if not isinstance(value, list | dict) else ""
-        return text == text.strip() and text.isprintable() and text.isascii()
-    if param.location == "query":
-        if value == "" and not param.allow_empty:
-            return False
-        if isinstance(value, list):
-            if any(isinstance(v, dict | list) for v in value):
-                return False  # arrays of objects have no query serialization
-            if not param.explode:
-                # [] would be "name=", read back as [""]; items cannot contain the comma
-                return bool(value) and all("," not in scalar(v) for v in value)
-        if isinstance(value, dict):
-            return not any(isinstance(v, dict | list) for v in value.values())
-    return True
+        return _header_text(_plain(value))
+    return not (value == "" and not param.allow_empty)
+
+
+_STYLE_DELIMITERS: Final = {"spaceDelimited": " ", "pipeDelimited": "|", "tabDelimited": "\t"}
+
+
+def _header_text(text: str) -> bool:
+    return bool(text) and text == text.strip() and text.isprintable() and text.isascii()
+
+
+def bracketed_keys(value: Any, *, top: bool = False) -> bool:
+    """Whether an object below the top holds a key with a bracket in it."""
+    if isinstance(value, dict):
+        if not top and any("[" in k or "]" in k for k in value):
+            return True
+        return any(bracketed_keys(v) for v in value.values())
+    if isinstance(value, list):
+        return any(bracketed_keys(v) for v in value)
+    return False
+
+
+def _part_name(name: str) -> bool:
+    return name.isprintable() and not ({'"', "\\", "%"} & set(name))
+
+
+def empty_inside(value: Any, *, top: bool = False) -> bool:
+    """Whether an empty object or array sits below the top of a value."""
+    if isinstance(value, dict | list):
+        if not value and not top:
+            return True
+        items = value.values() if isinstance(value, dict) else value
+        return any(empty_inside(v) for v in items)
+    return False
+
+
+def _plain(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return str(value)
+
+
+def parameter_strategy(
+    spec: ContractSpec, op: SpecOperation, param: SpecParameter
+) -> st.SearchStrategy[Any]:
+    schema = param.schema
+    if (
+        param.location == "header"
+        and isinstance(schema, dict)
+        and schema.get("type") == "string"
+        and not ({"enum", "pattern", "format", "$ref"} & schema.keys())
+    ):
+        return HEADER_TEXT
+    base = spec.strategy(
+        ("parameter", op.pointer, param.location, param.name),
+        schema,
+        direction="request",
+        without_null=True,  # a parameter cannot carry null: none is drawn
+    )
+    return base.filter(lambda value: carriable(param, value))
 
 
 def draw_call(
-    spec: ConnectorSpec,
+    spec: ContractSpec,
     info: OperationInfo,
-    draw: Draw[Any],
-    *,
-    skip: frozenset[str] = frozenset(),
+    op: SpecOperation,
+    draw: Callable[[st.SearchStrategy[Any]], Any],
 ) -> Call:
-    """Arguments for `info`: required ones always, optional ones sometimes.
-
-    `skip` names optional arguments never to pass (a known bug they trigger is tested
-    on its own).
-    """
-    operation = spec.spec_operation(info.operation_id)
-    method = getattr(spec.data_service, info.name)
-    hints = typing.get_type_hints(method)
-    signature = inspect.signature(method)
+    """Arguments for `info`: required ones always, optional ones sometimes."""
+    fn = spec.function(info)
+    hints = spec.hints(info)
+    signature = inspect.signature(fn)
+    owned = spec.auth_params()
 
     def choose() -> bool:
         return bool(draw(st.booleans()))
 
     kwargs: dict[str, Any] = {}
-    sent: dict[tuple[str, str], Any] = {}
+    drawn: dict[tuple[str, str], Any] = {}
     for parameter in info.parameters:
-        param = operation.parameter(parameter.name, parameter.location)
-        if parameter.py_name in skip:
-            assert not parameter.required, f"cannot leave out {parameter.py_name}"
+        if (parameter.location, parameter.name.lower()) in owned or (
+            parameter.location == "header" and parameter.name.lower() in IGNORED_HEADERS
+        ):
+            # the auth scheme (or the client) sets it; a signature that still requires
+            # it gets a value, which the credential replaces on the wire
+            if signature.parameters[parameter.py_name].default is inspect.Parameter.empty:
+                kwargs[parameter.py_name] = "contract-value"
             continue
-        if not parameter.required and not choose():
+        try:
+            param = op.parameter(parameter.name, parameter.location)
+        except KeyError:  # a path template name the spec does not declare: a string
+            param = SpecParameter(
+                parameter.name, "path", True, {"type": "string"}, "simple", False, False, op.pointer
+            )
+        required = signature.parameters[parameter.py_name].default is inspect.Parameter.empty
+        if not required and not choose():
             continue
-        value = draw(parameter_strategy(spec, operation, param))
-        kwargs[parameter.py_name] = to_argument(value, hints[parameter.py_name], choose)
-        sent[(parameter.location, parameter.name)] = value
-    if info.body_type is None or "body" in skip:
-        return Call(kwargs, sent)
+        value = draw(parameter_strategy(spec, op, param))
+        hint = hints[parameter.py_name]
+        kwargs[parameter.py_name] = to_argument(value, hint, choose)
+        drawn[(parameter.location, parameter.name)] = wire_value(value, hint)
+    if info.body_content_type is None or "body" not in signature.parameters:
+        return Call(kwargs, drawn)
     required = signature.parameters["body"].default is inspect.Parameter.empty
     if not required and not choose():
-        return Call(kwargs, sent)
-    media_type = info.body_content_type or ""
-    if media_type in _BINARY_MEDIA:
-        body: Any = draw(st.binary(max_size=64))
-        kwargs["body"] = body
-        return Call(kwargs, sent, body, has_body=True)
-    assert operation.body_content is not None
-    schema = operation.body_content[media_type].get("schema", {})
-    body = draw(
-        spec.strategy(("body", operation.operation_id, media_type), schema, direction="request")
-    )
-    kwargs["body"] = to_argument(body, hints["body"], choose)
-    return Call(kwargs, sent, body, has_body=body is not None)
-
-
-# -- what must arrive -----------------------------------------------------------------
-
-
-def scalar(value: Any) -> str:
-    """A primitive as a URL or header carries it."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return ""
-    return str(value)
-
-
-def expected_query(param: SpecParameter, value: Any) -> list[tuple[str, str]] | None:
-    """The query pairs `value` must become under the parameter's style; None where the
-    style does not define one (deepObject arrays, nested objects)."""
-    name, style, explode = param.name, param.style, param.explode
-    if isinstance(value, list):
-        if any(isinstance(v, dict | list) for v in value):
-            return None
-        items = [scalar(v) for v in value]
-        if style == "form":
-            return [(name, item) for item in items] if explode else [(name, ",".join(items))]
-        separator = {"spaceDelimited": " ", "pipeDelimited": "|"}.get(style)
-        return None if separator is None else [(name, separator.join(items))]
-    if isinstance(value, dict):
-        if any(isinstance(v, dict | list) for v in value.values()):
-            return None
-        if style == "deepObject":
-            return [(f"{name}[{k}]", scalar(v)) for k, v in value.items()]
-        if style == "form" and explode:
-            return [(k, scalar(v)) for k, v in value.items()]
-        if style == "form":
-            return [(name, ",".join(f"{k},{scalar(v)}" for k, v in value.items()))]
-        return None
-    return [(name, scalar(value))]
-
-
-def expected_simple(value: Any) -> str | None:
-    """A path or header value under style simple (explode false)."""
-    if isinstance(value, list):
-        if any(isinstance(v, dict | list) for v in value):
-            return None
-        return ",".join(scalar(v) for v in value)
-    if isinstance(value, dict):
-        return None
-    return scalar(value)
-
-
-def expected_form(content: dict[str, Any], value: Any) -> tuple[list[tuple[str, str]], set[str]]:
-    """The pairs an ``application/x-www-form-urlencoded`` body must become, and the
-    properties whose serialization OpenAPI leaves undefined (not compared)."""
-    encoding: dict[str, Any] = content.get("encoding", {}) or {}
-    pairs: list[tuple[str, str]] = []
-    undefined: set[str] = set()
-    for name, item in value.items():
-        if item is None:  # no form serialization of null; the connector leaves it out
-            undefined.add(name)
-            continue
-        rule = encoding.get(name, {})
-        style = rule.get("style", "form")
-        param = SpecParameter(
-            name=name,
-            location="query",
-            required=False,
-            schema=None,
-            style=style,
-            explode=bool(rule.get("explode", style == "form")),
-            allow_empty=True,
+        return Call(kwargs, drawn)
+    media_type = info.body_content_type
+    kind = body_kind(media_type)
+    hint = hints["body"]
+    if kind == "bytes":
+        value = draw(BINARY_BODY.filter(bool))  # no bytes at all would be no body
+        kwargs["body"] = value
+        return Call(kwargs, drawn, value)
+    schema = (op.body_content or {}).get(media_type, {}).get("schema")
+    if kind == "text" and str not in members(hint):
+        kind = "json"  # a YAML or text type with an object schema: sent as JSON
+    if kind == "text":
+        resolved = _resolved(spec, schema)
+        text = (
+            spec.strategy(("text body", op.pointer), schema, direction="request")
+            if isinstance(resolved, dict) and resolved.get("type") == "string"
+            else TEXT_BODY
         )
-        expected = expected_query(param, item)
-        if expected is None:
-            undefined.add(name)
-        else:
-            pairs += expected
-    return pairs, undefined
+        value = draw(text.filter(lambda t: isinstance(t, str) and bool(t)))
+        kwargs["body"] = value
+        return Call(kwargs, drawn, value)
+    strategy = spec.strategy(("body", op.pointer, media_type), schema, direction="request")
+    if kind == "form":
+        # bracket notation cannot carry a key holding a bracket, nor an empty object or
+        # array (it has nothing to write for them)
+        strategy = strategy.filter(
+            lambda v: (
+                isinstance(v, dict)
+                and not bracketed_keys(v, top=True)
+                and not empty_inside(v, top=True)
+            )
+        )
+    elif kind == "multipart":
+        # a part's name goes in a quoted Content-Disposition parameter, where control
+        # characters, quotes and backslashes are escaped (httpx percent-encodes them)
+        # and an empty array has no part to stand for it
+        strategy = strategy.filter(
+            lambda v: (
+                isinstance(v, dict)
+                and all(_part_name(k) for k in v)
+                and not any(item == [] for item in v.values())
+            )
+        )
+    value = draw(strategy)
+    kwargs["body"] = to_argument(value, hint, choose)
+    return Call(kwargs, drawn, wire_value(value, hint))
 
 
-def request_problems(
-    spec: ConnectorSpec,
+# -- response variants --------------------------------------------------------------------
+
+
+@attrs.frozen
+class Variant:
+    response: SpecResponse
+    kind: str  # json, text, bytes, empty
+
+    @property
+    def label(self) -> str:
+        return f"{self.response.status} {self.response.media_type or '(no content)'}"
+
+    @property
+    def status(self) -> int:
+        status = self.response.status
+        return int(status) if status.isdigit() else 200
+
+
+def variants(spec: ContractSpec, op: SpecOperation) -> tuple[list[Variant], list[tuple[str, str]]]:
+    """The response variants the method must decode, and those it never asks for (the
+    other media types of a status: the method asks for one in its Accept header)."""
+    chosen: list[Variant] = []
+    skipped: list[tuple[str, str]] = []
+    by_status: dict[str, list[SpecResponse]] = {}
+    for response in op.responses:
+        by_status.setdefault(response.status, []).append(response)
+    for status, responses in by_status.items():
+        content = {r.media_type: r for r in responses if r.media_type is not None}
+        if not content:
+            chosen.append(Variant(responses[0], "empty"))
+            continue
+        picked = _pick_media({k: {} for k in content})
+        assert picked is not None
+        primary = content[picked[0]]
+        for response in content.values():
+            if response is not primary:
+                skipped.append(
+                    (f"{status} {response.media_type}", f"the method asks for {primary.media_type}")
+                )
+        kind = media_kind(picked[0])
+        binary = kind == "json" and _is_binary(_resolved(spec, primary.schema))
+        if binary or kind in ("form", "multipart"):
+            kind = "bytes"
+        chosen.append(Variant(primary, kind))
+    return chosen, skipped
+
+
+def _resolved(spec: ContractSpec, schema: Any) -> Any:
+    try:
+        return spec.converter.deref(schema) if schema is not None else None
+    except (UnsupportedSchemaError, KeyError):
+        return None
+
+
+def reply_strategy(spec: ContractSpec, variant: Variant) -> st.SearchStrategy[tuple[Reply, Any]]:
+    """Replies of a variant, with the value each must decode to (as JSON, text or bytes)."""
+    response = variant.response
+    declared = response.media_type or ""
+    concrete = "*" not in declared
+    if variant.kind == "empty":
+        return st.just((Reply(variant.status), None))
+    if variant.kind == "text":
+        headers = (("content-type", declared if concrete else "text/plain"),)
+        return TEXT_BODY.map(lambda text: (Reply(variant.status, text.encode(), headers), text))
+    if variant.kind == "bytes":
+        headers = (("content-type", declared if concrete else "application/octet-stream"),)
+        return BINARY_BODY.map(lambda data: (Reply(variant.status, data, headers), data))
+    media_type = declared if concrete else "application/json"
+    if response.schema is None:
+        body = spec.any_json()
+    else:
+        body = spec.strategy(("response", response.pointer), response.schema, direction="response")
+    return body.map(lambda value: (Reply.json(variant.status, value, media_type), value))
+
+
+# -- one example ----------------------------------------------------------------------------
+
+
+@attrs.define
+class Context:
+    """What one operation's examples share: the spec, a connector, its vendor, a loop."""
+
+    spec: ContractSpec
+    connector: BaseConnectorService
+    vendor: FakeVendor
+    runner: asyncio.Runner
+
+
+@attrs.frozen
+class Outcome:
+    result: Any = None
+    deviations: tuple[Any, ...] = ()
+    error: BaseException | None = None
+    items_path: str | None = None
+    paging: frozenset[str] = frozenset()  # the query parameters the paginator sets
+
+
+async def _invoke(ctx: Context, info: OperationInfo, call: Call, strict: bool) -> Outcome:
+    bound = ctx.spec.method(ctx.connector, info)
+    try:
+        if info.paged:
+            pager = bound(**call.kwargs, strict=strict)
+            paging = paging_params(pager._paginator)
+            try:
+                page = await pager.first_page()
+            except (ConnectorError, DecodeError) as error:
+                return Outcome(error=error, paging=paging)
+            return Outcome(page.items, page.deviations, items_path=pager._items_path, paging=paging)
+        raw = await bound.raw(**call.kwargs, strict=strict)
+        return Outcome(raw.parsed, raw.deviations)
+    except (ConnectorError, DecodeError, TypeError, ValueError, AttributeError, KeyError) as error:
+        return Outcome(error=error)
+
+
+def paging_params(paginator: Any) -> frozenset[str]:
+    """The request parameters a paginator sets itself (page, cursor, limit, ...)."""
+    names = {
+        getattr(paginator, attribute, None)
+        for attribute in ("cursor_param", "limit_param", "offset_param", "page_param", "size_param")
+    }
+    return frozenset(name for name in names if isinstance(name, str))
+
+
+def run_example(
+    ctx: Context,
     info: OperationInfo,
+    op: SpecOperation,
+    variant: Variant | None,
+    draw: Callable[[st.SearchStrategy[Any]], Any],
+    report: OperationReport,
+) -> None:
+    """One example: draw, call, check the request and the decoded result."""
+    call = draw_call(ctx.spec, info, op, draw)
+    reply, expected = draw(reply_strategy(ctx.spec, variant)) if variant else (Reply(204), None)
+    label = variant.label if variant else ""
+    report.examples += 1
+    ctx.vendor.requests.clear()
+    ctx.vendor.reply = reply
+    outcome = ctx.runner.run(_invoke(ctx, info, call, strict=True))
+    requests = list(ctx.vendor.requests)
+    if len(requests) != 1:
+        detail = f"{len(requests)} requests; the call raised {outcome.error!r:.200}"
+        report.add(
+            _finding(report, "call", _error_cause(outcome.error, "no request"), detail, label)
+        )
+        return
+    report.requests += 1
+    checked = check_request(ctx.spec, info, op, call, requests[0], report.notes, outcome.paging)
+    for mismatch in checked:
+        location, _, name = mismatch.where.partition(" ")
+        if location == "query" and name in outcome.paging:
+            # what the paginator (connector.yaml's pagination) sends, not the method
+            mismatch = attrs.evolve(mismatch, cause=f"paginator: {mismatch.cause}")
+        report.add(
+            _finding(report, "request", mismatch.cause, f"{mismatch.where}: {mismatch.detail}")
+        )
+    if variant is None:
+        return
+    accept = requests[0].headers.get("accept")
+    declared = variant.response.media_type
+    if declared is not None and not accepts(accept, declared):
+        detail = f"Accept: {accept!r}, the response is {declared}"
+        report.add(
+            _finding(report, "request", "Accept excludes the response media type", detail, label)
+        )
+    if isinstance(outcome.error, DecodeError):
+        report.add(
+            _finding(report, "decode", "strict decoding raised", str(outcome.error)[:300], label)
+        )
+        ctx.vendor.requests.clear()
+        outcome = ctx.runner.run(_invoke(ctx, info, call, strict=False))
+    if outcome.error is not None:
+        cause = _error_cause(outcome.error, "the call raised")
+        report.add(_finding(report, "call", cause, f"{outcome.error!r:.300}", label))
+        return
+    for deviation in outcome.deviations:
+        report.add(
+            _finding(report, "decode", f"deviation: {deviation.kind}", str(deviation)[:300], label)
+        )
+    check_result(ctx.spec, info, variant, outcome, expected, report)
+
+
+def accepts(accept: str | None, media_type: str) -> bool:
+    """Whether an Accept header admits a media type (or range) the spec declares."""
+    if not accept:
+        return True
+    wanted = media(media_type)
+    kind, _, sub = wanted.partition("/")
+    for item in accept.split(","):
+        offered = media(item)
+        if _json_family(offered) and _json_family(wanted):
+            # application/vnd.github+json asks for JSON; an API declared as answering
+            # application/json answers it (GitHub does, with application/json).
+            return True
+        offered_kind, _, offered_sub = offered.partition("/")
+        if offered in ("*/*", wanted) or (
+            "*" in (kind, sub) and (kind in ("*", offered_kind) and sub in ("*", offered_sub))
+        ):
+            return True
+        if offered_sub == "*" and offered_kind == kind:
+            return True
+    return False
+
+
+def _json_family(media_type: str) -> bool:
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def _error_cause(error: BaseException | None, default: str) -> str:
+    """The figure an exception is counted under: its type and message, names left out."""
+    if error is None:
+        return default
+    text = re.sub(r"'[^']*'|\"[^\"]*\"", "…", str(error)).split(" (")[0].split(":")[0]
+    return f"{type(error).__name__}: {text[:70]}"
+
+
+def _finding(
+    report: OperationReport, stage: str, cause: str, detail: str, variant: str = ""
+) -> Finding:
+    return Finding(report.spec, report.operation, report.pointer, stage, cause, detail, variant)
+
+
+def check_result(
+    spec: ContractSpec,
+    info: OperationInfo,
+    variant: Variant,
+    outcome: Outcome,
+    expected: Any,
+    report: OperationReport,
+) -> None:
+    """The result is of the declared type and encodes back to what was sent."""
+    label = variant.label
+    declared = spec.hints(info)["return"]
+    result = outcome.result
+    if info.paged:
+        (item,) = typing.get_args(declared) or (Any,)
+        declared = list[item]  # type: ignore[valid-type]
+        expected = get_path(expected, outcome.items_path)
+        if expected is None:
+            expected = []
+    problems = conformance(result, declared)
+    if problems:
+        report.add(
+            _finding(
+                report, "decode", "result not of the declared type", "; ".join(problems[:3]), label
+            )
+        )
+    if variant.kind in ("text", "bytes", "empty"):
+        if variant.kind == "empty" and result in (None, b"", ""):
+            return
+        if result != expected:
+            report.add(
+                _finding(
+                    report,
+                    "round-trip",
+                    f"{variant.kind} body",
+                    f"sent {expected!r:.80}, got {result!r:.80}",
+                    label,
+                )
+            )
+        return
+    if expected is None and result in (None, []):
+        return
+    differences = compare_json(expected, encode(result), report.notes)
+    if differences:
+        report.add(
+            _finding(
+                report,
+                "round-trip",
+                "encode() differs from the body",
+                "; ".join(differences[:3]),
+                label,
+            )
+        )
+
+
+# -- the request ----------------------------------------------------------------------------
+
+
+def check_request(
+    spec: ContractSpec,
+    info: OperationInfo,
+    op: SpecOperation,
     call: Call,
     request: httpx.Request,
-    path: dict[str, str],
-) -> list[str]:
-    """Where the request that arrived differs from what the call's arguments must send."""
-    operation = spec.spec_operation(info.operation_id)
-    problems: list[str] = []
-    received = parse_qsl(request.url.query.decode("ascii"), keep_blank_values=True)
-    for param in operation.parameters:
-        value = call.sent.get((param.location, param.name), _ABSENT)
-        if param.location == "path":
-            problems += _path_problems(param, value, path)
-        elif param.location == "query":
-            got = [(k, v) for k, v in received if _belongs(k, param.name)]
-            problems += _query_problems(spec, param, value, got)
-        elif param.location == "header":
-            problems += _header_problems(param, value, request)
-    problems += _body_problems(operation, info, call, request)
+    notes: Counter[str],
+    paging: frozenset[str] = frozenset(),
+) -> list[Mismatch]:
+    """Everything wrong with the request that arrived for `call` (`paging`: the query
+    parameters the operation's paginator sets, which may arrive though not given)."""
+    problems: list[Mismatch] = []
+    if request.method != info.method:
+        problems.append(
+            Mismatch("method", "wrong HTTP method", f"{request.method} for {info.method}")
+        )
+    raw_params, routing = route(spec, op, request)
+    if raw_params is None:
+        return problems + routing
+    problems += validation_problems(
+        spec, op, request, raw_params, call.drawn, info.body_content_type
+    )
+    # the values, read back
+    owned = spec.auth_params()
+    query_names = frozenset(p.name for p in op.parameters if p.location == "query")
+    for param in op.parameters:
+        key = (param.location, param.name)
+        if (param.location, param.name.lower()) in owned:
+            continue
+        if param.location == "header" and param.name.lower() in IGNORED_HEADERS:
+            continue
+        drawn = call.drawn.get(key, ABSENT)
+        if drawn is ABSENT and param.location == "query" and param.name in paging:
+            continue
+        if (
+            drawn is ABSENT
+            and param.location == "header"
+            and param.name.lower() in TRANSPORT_HEADERS
+        ):
+            continue
+        others = query_names - {param.name}
+        problems += check_parameter(param, drawn, request, raw_params, others, notes)
+    problems += undeclared_query(op, call.drawn, request, owned)
+    media_type = info.body_content_type or ""
+    encoding: dict[str, Any] = {}
+    if op.body_content and media_type in op.body_content:
+        encoding = op.body_content[media_type].get("encoding") or {}
+    problems += check_body(media_type, call.body, request, encoding, notes, paging)
     return problems
 
 
-def _path_problems(param: SpecParameter, value: Any, path: dict[str, str]) -> list[str]:
-    want = None if value is _ABSENT else expected_simple(value)
-    if want is None or path.get(param.name) == want:
-        return []
-    return [f"path {param.name}: sent {path.get(param.name)!r}, want {want!r}"]
+def route(
+    spec: ContractSpec, op: SpecOperation, request: httpx.Request
+) -> tuple[dict[str, str] | None, list[Mismatch]]:
+    """The raw path parameters of a request for `op`, or None and why it is not one."""
+    base = httpx.URL(spec.base_url)
+    url = request.url
+    raw_path = url.raw_path.decode("ascii").partition("?")[0]
+    prefix = base.raw_path.decode("ascii").rstrip("/")
+    if (url.scheme, url.host, url.port) != (
+        base.scheme,
+        base.host,
+        base.port,
+    ) or not raw_path.startswith(prefix):
+        return None, [Mismatch("url", "outside the base URL", f"{url} is not below {base}")]
+    # A fragment or a query in a spec path (``/files/{id}#copy``, ``/rest?method=x``: to
+    # tell apart operations on one path) is no part of the path on the wire.
+    template = op.path.partition("#")[0].partition("?")[0]
+    patterns = {}
+    for param in op.parameters:
+        schema = spec.converter.deref(param.schema) if isinstance(param.schema, dict) else None
+        values = schema.get("enum") if isinstance(schema, dict) else None
+        if param.location == "path" and isinstance(values, list) and values:
+            patterns[param.name] = "|".join(re.escape(quote(str(v), safe="")) for v in values)
+    raw_params = matching_template(template, raw_path[len(prefix) :] or "/", patterns)
+    if raw_params is None:
+        return None, [
+            Mismatch("path", "path does not match its template", f"{raw_path} for {op.path}")
+        ]
+    return raw_params, []
 
 
-def _query_problems(
-    spec: ConnectorSpec, param: SpecParameter, value: Any, got: list[tuple[str, str]]
-) -> list[str]:
-    if param.name in auth_query_params(spec):
-        # The auth scheme owns this parameter: the credential replaces any argument.
-        credential = credentials(spec)[spec.config.credential_fields[0]]
-        ok = got == [(param.name, credential)]
-        return [] if ok else [f"query {param.name}: sent {got!r}, not the credential"]
-    if value is _ABSENT or value is None:  # null: not sent, like an unset argument
-        return [f"query {param.name}: sent {got!r} though not given"] if got else []
-    want = expected_query(param, value)
-    if want is None or same_pairs(got, want):
-        return []
-    return [f"query {param.name}: sent {got!r}, want {want!r}"]
+def validation_problems(
+    spec: ContractSpec,
+    op: SpecOperation,
+    request: httpx.Request,
+    raw_params: dict[str, str],
+    drawn: dict[tuple[str, str], Any],
+    body_media_type: str | None,
+) -> list[Mismatch]:
+    """openapi-core's errors on the request, each under the figure it is counted in."""
+    openapi, _ = spec.validation
+    core_base = httpx.URL(spec.validation_base)
+    spaced = frozenset(
+        p.name for p in op.parameters if p.location == "query" and p.style == "spaceDelimited"
+    )
+    adapter = OpenAPIRequest(
+        request,
+        host_url=f"{core_base.scheme}://{core_base.netloc.decode('ascii')}",
+        path_pattern=core_base.raw_path.decode("ascii").rstrip("/") + op.path,
+        path_params={name: unquote(value) for name, value in raw_params.items()},
+        space_delimited=spaced,
+    )
+    owned = spec.auth_params()
+    problems: list[Mismatch] = []
+    for error in validate(openapi, adapter):
+        if error.location is not None and error.name is not None:
+            if (error.location, error.name.lower()) in owned:
+                continue
+            try:
+                param = op.parameter(error.name, error.location)
+            except KeyError:
+                problems.append(
+                    Mismatch(
+                        f"{error.location} {error.name}",
+                        f"openapi-core {error.kind}",
+                        error.message,
+                    )
+                )
+                continue
+            value = drawn.get((param.location, param.name))
+            problems.append(
+                Mismatch(
+                    f"{error.location} {error.name}",
+                    f"openapi-core {error.kind}: {describe(param, value)}",
+                    error.message[:400],
+                )
+            )
+        elif error.location == "body":
+            kind = body_kind(body_media_type or "")
+            problems.append(
+                Mismatch("body", f"openapi-core {error.kind}: body {kind}", error.message[:400])
+            )
+        else:
+            problems.append(Mismatch("request", f"openapi-core {error.kind}", error.message[:400]))
+    return problems
 
 
-def _header_problems(param: SpecParameter, value: Any, request: httpx.Request) -> list[str]:
-    if value is _ABSENT:
-        return []
-    got = request.headers.get(param.name)
-    if value is None:  # null: not sent, like an unset argument
-        return [] if got is None else [f"header {param.name}: sent {got!r} for None"]
-    want = expected_simple(value)
-    if want is None or got == want:
-        return []
-    return [f"header {param.name}: sent {got!r}, want {want!r}"]
+def undeclared_query(
+    op: SpecOperation,
+    drawn: dict[tuple[str, str], Any],
+    request: httpx.Request,
+    owned: frozenset[tuple[str, str]],
+) -> list[Mismatch]:
+    declared = {p.name for p in op.parameters if p.location == "query"}
+    for (location, _), value in drawn.items():
+        if location == "query" and isinstance(value, dict):
+            declared |= set(value)  # an exploded form object sends its own keys
+    found = []
+    for key in dict.fromkeys(request.url.params.keys()):
+        name = key.partition("[")[0]
+        if name not in declared and key not in declared and ("query", name.lower()) not in owned:
+            found.append(
+                Mismatch(f"query {key}", "undeclared query parameter", "sent, not declared")
+            )
+    return found
 
 
-_ABSENT: Final = object()
+# -- an operation ---------------------------------------------------------------------------
+
+_SETTINGS: Final[dict[str, Any]] = {
+    "database": None,
+    "deadline": None,
+    "phases": (Phase.explicit, Phase.generate),
+    "suppress_health_check": list(HealthCheck),
+    "report_multiple_bugs": False,
+}
 
 
-def same_pairs(got: list[tuple[str, str]], want: list[tuple[str, str]]) -> bool:
-    """Equal as query pairs: the values of each key in order, keys in any order (the
-    properties of an object have no order on the wire; repeated array items do)."""
+@attrs.define
+class Session:
+    """A spec's connector, vendor and event loop, for checking its operations one by one."""
 
-    def grouped(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for key, value in pairs:
-            out.setdefault(key, []).append(value)
-        return out
+    spec: ContractSpec
+    runner: asyncio.Runner = attrs.field(factory=asyncio.Runner)
+    vendor: FakeVendor = attrs.field(
+        default=attrs.Factory(lambda self: FakeVendor(self.spec.token_urls()), takes_self=True)
+    )
+    _connector: BaseConnectorService | None = None
 
-    return grouped(got) == grouped(want)
+    @property
+    def context(self) -> Context:
+        if self._connector is None:
+            self._connector = self.spec.connector(self.vendor.transport, rate_limits=RateLimits())
+        return Context(self.spec, self._connector, self.vendor, self.runner)
 
+    def close(self) -> None:
+        if self._connector is not None:
+            self.runner.run(self._connector.close())
+        self.runner.close()
 
-def _belongs(key: str, name: str) -> bool:
-    return key == name or key.startswith(name + "[")
+    def __enter__(self) -> Session:
+        return self
 
-
-def _body_problems(
-    operation: SpecOperation, info: OperationInfo, call: Call, request: httpx.Request
-) -> list[str]:
-    media_type = info.body_content_type or ""
-    content = request.content
-    if not call.has_body:
-        return [f"a body was sent though none was given: {content[:80]!r}"] if content else []
-    if media_type == FORM:
-        assert operation.body_content is not None
-        return _form_problems(dict(operation.body_content[media_type]), call.body, request)
-    sent_type = request.headers.get("content-type", "").split(";")[0].strip()
-    if sent_type != media_type:
-        return [f"body sent as {sent_type!r}, the spec says {media_type!r}"]
-    if media_type in _BINARY_MEDIA:
-        return [] if content == call.body else ["the binary body arrived changed"]
-    if media_type == "application/json" or media_type.endswith("+json"):
-        got = json.loads(content)
-        return [] if got == call.body else [f"JSON body: sent {got!r}, want {call.body!r}"]
-    return []
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
-def _form_problems(content: dict[str, Any], body: Any, request: httpx.Request) -> list[str]:
-    if not isinstance(body, dict):
-        return [f"a form body must be an object, the harness drew {body!r}"]
-    want, undefined = expected_form(content, body)
-    if not request.content:  # an empty form is an empty body (httpx then sends no type)
-        return [] if not want else [f"form body: sent nothing, want {want!r}"]
-    sent_type = request.headers.get("content-type", "").split(";")[0].strip()
-    if sent_type != FORM:
-        return [f"form body sent as {sent_type!r}"]
-    got = [
-        (key, value)
-        for key, value in parse_qsl(request.content.decode("ascii"), keep_blank_values=True)
-        if not any(_belongs(key, name) for name in undefined)
+def _guarded(
+    ctx: Context,
+    info: OperationInfo,
+    op: SpecOperation,
+    variant: Variant | None,
+    data: st.DataObject,
+    report: OperationReport,
+) -> None:
+    try:
+        run_example(ctx, info, op, variant, data.draw, report)
+    except hypothesis_errors.HypothesisException:
+        raise  # Hypothesis's own control flow (a draw it gave up on)
+    except UnsupportedSchemaError as error:
+        report.add(_finding(report, "harness", "no instance can be drawn", str(error)))
+    except BaseException as error:
+        if type(error).__module__.startswith("hypothesis"):
+            raise
+        # a fault of the harness: reported, the run goes on
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        detail = f"{error!r:.200} at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}"
+        report.add(_finding(report, "harness", f"harness error {type(error).__name__}", detail))
+
+
+def undrawable(
+    spec: ContractSpec, info: OperationInfo, op: SpecOperation, variant: Variant | None
+) -> str | None:
+    """Which part of an operation no value can be drawn for (a parameter, the body, the
+    response), to say where the spec leaves no room; None when each part alone draws."""
+    parts: list[tuple[str, st.SearchStrategy[Any]]] = [
+        (f"{p.location} parameter {p.name!r}", parameter_strategy(spec, op, p))
+        for p in op.parameters
+        if p.required
     ]
-    return [] if same_pairs(got, want) else [f"form body: sent {got!r}, want {want!r}"]
+    if info.body_content_type is not None and op.body_content:
+        schema = (op.body_content.get(info.body_content_type) or {}).get("schema")
+        parts.append(
+            ("the request body", spec.strategy(("probe", op.pointer), schema, direction="request"))
+        )
+    if variant is not None:
+        parts.append((f"the response {variant.label}", reply_strategy(spec, variant)))
+    for label, strategy in parts:
+        try:
+            find(
+                strategy,
+                lambda value: True,
+                settings=settings(max_examples=20, verbosity=Verbosity.quiet, **_SETTINGS),
+            )
+        except (hypothesis_errors.NoSuchExample, hypothesis_errors.Unsatisfiable):
+            return label
+        except Exception:  # noqa: S112 - another part may be the one
+            continue
+    return None
+
+
+def check_operation(session: Session, info: OperationInfo, *, examples: int) -> OperationReport:
+    """Every check of one operation, `examples` Hypothesis examples per response variant."""
+    spec = session.spec
+    started = time.perf_counter()
+    try:
+        op = spec.spec_operation(info)
+    except KeyError:
+        report = OperationReport(spec.name, info.name, f"{info.method} {info.path}")
+        why = spec.unreadable.get((info.method, info.path))
+        if why is not None:
+            report.add(_finding(report, "harness", "the spec operation cannot be read", why))
+        else:
+            report.add(
+                _finding(report, "harness", "no spec operation", f"{info.method} {info.path}")
+            )
+        return report
+    report = OperationReport(spec.name, info.name, op.pointer)
+    chosen, skipped = variants(spec, op)
+    report.skipped.extend(skipped)
+    ctx = session.context
+    runs: list[Variant | None] = [*chosen] if chosen else [None]
+    for variant in runs:
+        if variant is not None:
+            report.variants.append(variant.label)
+
+        def make(variant: Variant | None) -> Callable[[st.DataObject], None]:
+            def example(data: st.DataObject) -> None:
+                _guarded(ctx, info, op, variant, data, report)
+
+            return example
+
+        test = given(st.data())(make(variant))
+        test = settings(max_examples=examples, **_SETTINGS)(test)
+        test = seed(zlib.crc32(f"{op.pointer} {variant and variant.label}".encode()))(test)
+        try:
+            with warnings.catch_warnings():
+                # Hypothesis warns about what it is asked to draw (an overly large repr of a
+                # vendor's schema); the harness reports on those draws itself.
+                warnings.simplefilter("ignore", hypothesis_errors.HypothesisWarning)
+                test()
+        except (hypothesis_errors.Unsatisfiable, hypothesis_errors.FailedHealthCheck) as error:
+            culprit = undrawable(spec, info, op, variant)
+            detail = f"{culprit}: {str(error)[:200]}" if culprit else str(error)[:300]
+            report.add(_finding(report, "harness", "no value could be drawn", detail))
+        except (UnsupportedSchemaError, hypothesis_errors.InvalidArgument, RecursionError) as error:
+            report.add(
+                _finding(
+                    report,
+                    "harness",
+                    f"schema not drawable: {type(error).__name__}",
+                    str(error)[:300],
+                )
+            )
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def operations_of(spec: ContractSpec) -> Iterator[OperationInfo]:
+    yield from spec.operations

@@ -30,8 +30,8 @@ from connectory.core import (
 )
 from connectory.core._pagination import get_path
 
-from ._fake import Draw, Exchange, Reply
-from ._spec import ConnectorSpec, SpecOperation
+from ._fake import Draw, Reply
+from ._spec import ContractSpec, SpecOperation
 
 CURSOR: Final = "contract-cursor-2"
 LAST_ID: Final = "contract-last-id"
@@ -49,7 +49,11 @@ def set_path(data: Any, path: str, value: Any) -> None:
 
 
 def clear_path(data: Any, path: str) -> None:
-    """Null a dotted path where it exists (a missing one already reads as None)."""
+    """Null a dotted path where it exists (a missing one already reads as None); a key
+    holding the dots itself (OData's ``@odata.nextLink``) is that key."""
+    if isinstance(data, dict) and path in data:
+        data[path] = None
+        return
     *parents, leaf = path.split(".")
     node = data
     for part in parents:
@@ -71,6 +75,28 @@ def _with_items(body: Any, items_path: str | None, items: list[Any]) -> Any:
     return body
 
 
+def list_schema(operation: SpecOperation) -> Any:
+    """The schema of the listing's JSON success response; None when it declares none."""
+    for response in operation.responses:
+        media = (response.media_type or "").split(";")[0].strip().lower()
+        if media == "application/json" or media.endswith("+json"):
+            return response.schema if response.schema is not None else {}
+    return None
+
+
+def list_status(operation: SpecOperation) -> int:
+    statuses = [r.status for r in operation.responses if r.status.isdigit()]
+    return int(statuses[0]) if statuses else 200
+
+
+def response_strategy(spec: ContractSpec, operation: SpecOperation) -> st.SearchStrategy[Any]:
+    """Bodies of the operation's JSON success response (any JSON where it declares none)."""
+    schema = list_schema(operation)
+    if schema is None:
+        return spec.any_json()
+    return spec.strategy(("list", operation.pointer), schema, direction="response")
+
+
 @attrs.define
 class PagePlan:
     """The pages of one listing and what the request for the second must carry."""
@@ -89,26 +115,27 @@ class PagePlan:
     def items(self) -> list[Any]:
         return [item for body in self.bodies for item in items_of(body, self.items_path)]
 
-    def respond(self, exchange: Exchange) -> Reply:
+    def respond(self, request: httpx.Request) -> Reply:
         index, self.served = self.served, self.served + 1
         if index >= len(self.bodies):
-            return Reply(500, {"error": f"the plan has {len(self.bodies)} pages only"})
+            return Reply.json(500, {"error": f"the plan has {len(self.bodies)} pages only"})
         body, headers = self.bodies[index], dict(self.headers[index])
         if index == 0 and self.next_link is not None and len(self.bodies) > 1:
-            url = exchange.request.url.copy_merge_params({self.next_link: "2"})
+            url = request.url.copy_merge_params({self.next_link: "2"})
             self.expected_next = dict(url.params.multi_items())
             if isinstance(self.paginator, LinkHeader):
                 headers["link"] = f'<{url}>; rel="{self.paginator.rel}"'
             else:
                 set_path(body, self.paginator.next_path, str(url))
-        return Reply(self.operation.status, body, headers)
+        reply = Reply.json(list_status(self.operation), body)
+        return attrs.evolve(reply, headers=(*reply.headers, *headers.items()))
 
 
 def page_strategy(
-    spec: ConnectorSpec, operation: SpecOperation, items_path: str | None, *, min_items: int
+    spec: ContractSpec, operation: SpecOperation, items_path: str | None, *, min_items: int
 ) -> st.SearchStrategy[Any]:
     """List responses of `operation` with at least `min_items` items at `items_path`."""
-    if operation.response_schema is None:
+    if list_schema(operation) is None:
         if items_path is not None:
             raise NotImplementedError("an items path in a body without a schema")
         return st.lists(spec.any_json(), min_size=min_items, max_size=3)
@@ -117,7 +144,7 @@ def page_strategy(
         items = get_path(body, items_path)
         return isinstance(items, list) and len(items) >= min_items
 
-    return spec.response_strategy(operation).filter(enough)
+    return response_strategy(spec, operation).filter(enough)
 
 
 def can_hold_list(schema: Any, path: str | None) -> bool:
@@ -138,16 +165,16 @@ def can_hold_list(schema: Any, path: str | None) -> bool:
 
 
 def plan_pages(
-    spec: ConnectorSpec, resource: Resource, operation: SpecOperation, draw: Draw[Any]
+    spec: ContractSpec, resource: Resource, operation: SpecOperation, draw: Draw[Any]
 ) -> PagePlan:
     paginator = resource.paginator
     path = resource.items_path
-    schema = operation.response_schema
+    schema = list_schema(operation)
     if schema is not None and not can_hold_list(spec.converter.to_json_schema(schema), path):
         # The spec leaves no room for the items where the resource looks for them: serve
         # what the spec says and let list_items show what it makes of it.
         return PagePlan(
-            operation, NoPagination(), path, [draw(spec.response_strategy(operation))], [{}]
+            operation, NoPagination(), path, [draw(response_strategy(spec, operation))], [{}]
         )
 
     def page(min_items: int = 0) -> Any:
@@ -218,7 +245,11 @@ def plan_pages(
             )
             plan = PagePlan(operation, paginator, path, [first, last], [{}, {}], next_link="page")
         else:
-            plan = PagePlan(operation, paginator, path, [page()], [{}])
+            last = page()
+            plan = PagePlan(operation, paginator, path, [last], [{}])
+        if isinstance(paginator, NextUrlInBody):
+            # The last page links nowhere: a drawn next link would be text no vendor sends.
+            clear_path(last, paginator.next_path)
     elif isinstance(paginator, CursorInHeader):
         plan = PagePlan(
             operation, paginator, path, [page(), page()], [{paginator.header: CURSOR}, {}]
@@ -229,9 +260,8 @@ def plan_pages(
     return plan
 
 
-def sent_params(exchange: Exchange, in_body: bool) -> dict[str, str]:
+def sent_params(request: httpx.Request, in_body: bool) -> dict[str, str]:
     """The query params of a page request (or the fields of its JSON body), as strings."""
-    request: httpx.Request = exchange.request
     if in_body:
         body = json.loads(request.content or b"{}")
         return {key: str(value) for key, value in body.items()}

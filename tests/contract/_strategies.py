@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -95,7 +96,10 @@ class StrategyCompiler:
         clean = _strip_markers(schema)
         key = json.dumps(clean, sort_keys=True)
         if key not in self._leaves:
-            self._leaves[key] = from_schema(clean, custom_formats=CUSTOM_FORMATS)
+            sized = _sized_pattern(clean)
+            self._leaves[key] = (
+                sized if sized is not None else from_schema(clean, custom_formats=CUSTOM_FORMATS)
+            )
         return self._leaves[key]
 
     def _union(self, schema: dict[str, Any], keyword: str) -> st.SearchStrategy[Any]:
@@ -226,6 +230,41 @@ class StrategyCompiler:
         if schema.get("uniqueItems"):
             return st.lists(items, min_size=low, max_size=int(high), unique_by=_canonical)
         return st.lists(items, min_size=low, max_size=int(high))
+
+
+# A pattern that repeats one character class over the whole string: ^[0-9a-f]+$, ^\d*$.
+_REPEATED_CLASS: Final = re.compile(
+    r"\^?(\[(?:\\.|[^\]\\])+\]|\\[dw]|\.)([+*]|\{\d+(?:,\d*)?\})\$?"
+)
+
+
+def _sized_pattern(schema: Any) -> st.SearchStrategy[str] | None:
+    """Strings of a repeated character class with a length: hypothesis-jsonschema draws
+    the pattern and then filters on the length, which fails for a fixed length of 40 hex
+    digits (a commit SHA) almost every time. Here the length is drawn first."""
+    if not isinstance(schema, dict) or schema.get("type") != "string" or "format" in schema:
+        return None
+    pattern = schema.get("pattern")
+    if not isinstance(pattern, str) or not ({"minLength", "maxLength"} & schema.keys()):
+        return None
+    found = _REPEATED_CLASS.fullmatch(pattern)
+    if found is None or set(schema) - {"type", "pattern", "minLength", "maxLength"}:
+        return None
+    char_class, repeat = found.groups()
+    low, high = (1, None) if repeat == "+" else (0, None)
+    if repeat.startswith("{"):
+        bounds = repeat[1:-1].split(",")
+        low = int(bounds[0])
+        high = int(bounds[1]) if len(bounds) == 2 and bounds[1] else None
+        if len(bounds) == 1:
+            high = low
+    low = max(low, schema.get("minLength", 0))
+    limits = [h for h in (high, schema.get("maxLength")) if h is not None]
+    top = min(limits) if limits else low + 8
+    if top < low:
+        return None
+    alphabet = st.from_regex(f"^{char_class}$", fullmatch=True).filter(lambda c: len(c) == 1)
+    return st.text(alphabet=alphabet, min_size=low, max_size=min(top, low + 40))
 
 
 def _canonical(value: Any) -> str:

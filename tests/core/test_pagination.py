@@ -322,6 +322,19 @@ async def test_next_url_in_body_odata(relative: bool) -> None:
     assert all(str(r.url).startswith("https://api.example.com/v1/users?") for r in server.requests)
 
 
+@pytest.mark.parametrize("link", ["https://api.example.com/v1/users?p=\x0f", "http://[::1"])
+async def test_a_next_link_that_is_no_url_is_a_pagination_error(link: str) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"value": [1], "@odata.nextLink": link})
+
+    server = Recorder(handler)
+    paginator = NextUrlInBody(next_path="@odata.nextLink")
+    with pytest.raises(PaginationError, match="not a valid URL") as raised:
+        await fetch_items(server, PageRequest(url="users"), paginator, "value")
+    assert link not in str(raised.value)
+    assert len(server.requests) == 1
+
+
 async def test_no_pagination() -> None:
     server = Recorder(whole_list(DATA))
     assert await fetch_items(server, PageRequest(url="teams"), NoPagination(), "data") == DATA
