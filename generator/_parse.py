@@ -8,6 +8,7 @@ could not represent.
 
 from __future__ import annotations
 
+import hashlib
 import keyword
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -191,6 +192,19 @@ def _flag(node: Mapping[str, Any], key: str, pointer: str, problems: list[Proble
     return False
 
 
+# A name past this many characters (as a snake_case module) is cut, with a digest of the
+# whole to keep it unique: file systems refuse names past 255 bytes, and a schema nested in
+# itself (additionalProperties through allOf) grows its hint at every level.
+_MAX_MODULE_NAME = 200
+
+
+def _bounded(name: str) -> str:
+    if len(snake(name)) <= _MAX_MODULE_NAME:
+        return name
+    digest = hashlib.blake2s(name.encode(), digest_size=4).hexdigest()
+    return f"{name[:120]}H{digest}"
+
+
 class SchemaBuilder:
     """Turns schemas into type expressions, declaring models, enums and aliases."""
 
@@ -221,7 +235,7 @@ class SchemaBuilder:
         return node if isinstance(node, dict) else None
 
     def _declare(self, hint: str) -> tuple[str, str]:
-        name = self._class_names.claim(pascal(hint))
+        name = self._class_names.claim(_bounded(pascal(hint)))
         module = self._module_names.claim(f"_{snake(name)}")
         return name, module
 

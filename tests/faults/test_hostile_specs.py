@@ -178,6 +178,26 @@ def test_awkward_names_deep_all_of_and_colliding_ids_generate_working_code(
     assert members == ["a", "A", "a-", "A_", "", "1", "none", "None"]
 
 
+def test_a_schema_nested_in_itself_through_all_of_gets_bounded_names(tmp_path: Path) -> None:
+    # additionalProperties: allOf [string, $ref itself]: each level names its own model
+    # after its parent's, a hint that grew past what a file name can hold.
+    schemas = {
+        "None": {
+            "type": "object",
+            "additionalProperties": {
+                "allOf": [{"type": "string"}, {"$ref": "#/components/schemas/None"}]
+            },
+        }
+    }
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(_doc({"/p": _get({"$ref": "#/components/schemas/None"})}, schemas)))
+    generate_spec(spec, "nested_hostile", tmp_path / "out" / "nested_hostile")
+    modules = list((tmp_path / "out" / "nested_hostile" / "models").glob("*.py"))
+    assert modules
+    assert max(len(path.name) for path in modules) <= 210
+    _import_and_typecheck(tmp_path / "out", ["nested_hostile"])
+
+
 def test_a_50_mb_spec_generates(tmp_path: Path) -> None:
     filler = "x" * 200_000  # long descriptions, as real specs carry
     paths = {
