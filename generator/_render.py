@@ -688,7 +688,9 @@ def render(
         "notes": definition.notes,
     }
     files["operations.py"] = env.get_template("operations.py.jinja").render(
-        operations=[_operation_info(op) for op in api.operations], info=info, **common
+        operations=[_operation_info(op, definition.spec.parent) for op in api.operations],
+        info=info,
+        **common,
     )
     files["__init__.py"] = env.get_template("package_init.py.jinja").render(**common)
     files["py.typed"] = ""
@@ -714,7 +716,14 @@ def _example(api: Api, definition: ConnectorDefinition, groups: list[GroupView])
     return "\n".join(lines)
 
 
-def _operation_info(op: Operation) -> dict[str, Any]:
+def _portable(problem: object, spec_dir: Path) -> str:
+    """A problem's text with the spec's folder left out of file paths, so that generated
+    code does not depend on where the project was checked out."""
+    folder = str(spec_dir.resolve())
+    return str(problem).replace(folder + "/", "").replace(folder, ".")
+
+
+def _operation_info(op: Operation, spec_dir: Path) -> dict[str, Any]:
     body = op.body
     return {
         "name": f"{op.group}.{op.method_name}",
@@ -738,8 +747,8 @@ def _operation_info(op: Operation) -> dict[str, Any]:
         "paged": op.paging is not None,
         "deprecated": op.deprecated,
         "typed": op.typed,
-        "degraded": tuple(str(p) for p in op.degraded),
-        "untyped": tuple(str(p) for p in op.untyped),
+        "degraded": tuple(_portable(p, spec_dir) for p in op.degraded),
+        "untyped": tuple(_portable(p, spec_dir) for p in op.untyped),
     }
 
 

@@ -549,7 +549,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         deprecated=False,
         typed=False,
         degraded=(
-            "/work/main/openapi_specs/brexio/openapi.json#/paths/~1api~1v1~1product~1availability~1%7Bsku%7D~1%7BsubjectId%7D/get/responses/200: $ref target does not exist (at /paths/~1api~1v1~1pepsanction~1order~1{type}~1{search}/post/responses/200)",
+            "openapi.json#/paths/~1api~1v1~1product~1availability~1%7Bsku%7D~1%7BsubjectId%7D/get/responses/200: $ref target does not exist (at /paths/~1api~1v1~1pepsanction~1order~1{type}~1{search}/post/responses/200)",
         ),
         untyped=(),
     ),

@@ -86,7 +86,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         deprecated=False,
         typed=False,
         degraded=(
-            "/work/main/openapi_specs/codat/openapi.json#/components/schemas/PaymentMethod/definitions/paymentMethodRef: $ref target does not exist (at /components/schemas/PaymentMethod/definitions/paymentMethodRef)",
+            "openapi.json#/components/schemas/PaymentMethod/definitions/paymentMethodRef: $ref target does not exist (at /components/schemas/PaymentMethod/definitions/paymentMethodRef)",
         ),
         untyped=(),
     ),
@@ -254,7 +254,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         deprecated=False,
         typed=False,
         degraded=(
-            "/work/main/openapi_specs/codat/openapi.json#/components/schemas/PaymentMethod/definitions/paymentMethodRef: $ref target does not exist (at /components/schemas/PaymentMethod/definitions/paymentMethodRef)",
+            "openapi.json#/components/schemas/PaymentMethod/definitions/paymentMethodRef: $ref target does not exist (at /components/schemas/PaymentMethod/definitions/paymentMethodRef)",
         ),
         untyped=(),
     ),
@@ -811,7 +811,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         deprecated=False,
         typed=False,
         degraded=(
-            "/work/main/openapi_specs/codat/openapi.json#/components/schemas/AgedCreditorReport/definitions/agedCreditor/properties/agedCurrencyOutstanding/items: $ref target does not exist (at /components/schemas/AgedCreditorReport/definitions/agedCreditor/properties/agedCurrencyOutstanding/items)",
+            "openapi.json#/components/schemas/AgedCreditorReport/definitions/agedCreditor/properties/agedCurrencyOutstanding/items: $ref target does not exist (at /components/schemas/AgedCreditorReport/definitions/agedCreditor/properties/agedCurrencyOutstanding/items)",
         ),
         untyped=(),
     ),

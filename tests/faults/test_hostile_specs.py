@@ -105,6 +105,10 @@ def test_dangling_and_cyclic_refs_degrade_their_operation_naming_the_pointer(
     assert set(degraded) == {"dangling", "cycle"}
     assert "#/components/schemas/Gone" in str(degraded["dangling"].problems[0])
     assert "$ref cycle" in str(degraded["cycle"].problems[0])
+    # the generated code names the problem without the folder the spec was read from
+    operations = (tmp_path / "out" / "refs_hostile" / "operations.py").read_text()
+    assert "spec.json#/components/schemas/Gone" in operations
+    assert str(tmp_path) not in operations
     _import_and_typecheck(tmp_path / "out", ["refs_hostile"])
 
 
