@@ -209,10 +209,12 @@ class RetryPolicy:
     """When and how long to retry a failed request.
 
     Connection errors, 408, 429 and 5xx are retried with exponential backoff and jitter,
-    for idempotent methods only (POST and PATCH only with an ``Idempotency-Key`` header;
-    any method after a 429, which refuses a request before the server acts on it),
+    for idempotent methods only (POST and PATCH only with an ``Idempotency-Key`` header),
     bounded by `attempts` and by `timeout` seconds in all. A ``Retry-After`` up to
     `retry_after_cap` seconds is obeyed; a longer one is not waited for: the error is raised.
+    ``unsafe_after_429=True`` also resends a request without a key after a 429, which
+    refuses a request before the server acts on it (by default such a request is sent once,
+    whatever the answer).
     """
 
     attempts: int = attrs.field(default=4)
@@ -223,6 +225,7 @@ class RetryPolicy:
     retry_after_cap: float = attrs.field(
         default=60.0, validator=_non_negative("retry.retry_after_cap")
     )
+    unsafe_after_429: bool = attrs.field(default=False)
 
     @attempts.validator
     def _check_attempts(self, _: Any, value: int) -> None:

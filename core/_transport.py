@@ -57,10 +57,13 @@ def is_idempotent(request: httpx.Request) -> bool:
     )
 
 
-def _safe_to_repeat(request: httpx.Request, response: httpx.Response) -> bool:
-    """Idempotent requests may be repeated after any retryable answer; any request after
-    a 429, which refuses a request before acting on it."""
-    return is_idempotent(request) or response.status_code == 429
+def _safe_to_repeat(request: httpx.Request, response: httpx.Response, policy: RetryPolicy) -> bool:
+    """Idempotent requests may be repeated after any retryable answer. Others (a POST
+    without an idempotency key) are sent once, unless the policy allows them again after
+    a 429, which refuses a request before the server acts on it."""
+    if is_idempotent(request):
+        return True
+    return policy.unsafe_after_429 and response.status_code == 429
 
 
 def _replayable(request: httpx.Request) -> bool:
@@ -105,7 +108,7 @@ class ConnectorTransport(httpx.AsyncBaseTransport):
             return await self._attempt(request, operation, retry=False)
         except _RetryableResponse as exc:
             if attempts < 2 or not (
-                _safe_to_repeat(request, exc.response) and _replayable(request)
+                _safe_to_repeat(request, exc.response, self._retry) and _replayable(request)
             ):
                 return exc.response
             first: Exception = exc
@@ -128,11 +131,12 @@ class ConnectorTransport(httpx.AsyncBaseTransport):
 
         policy = self._retry
         deadline = time.monotonic() + policy.timeout
+
         idempotent = is_idempotent(request)
 
         def backoff(exc: Exception) -> bool | float:
             if isinstance(exc, _RetryableResponse):
-                if not (idempotent or exc.response.status_code == 429):
+                if not _safe_to_repeat(request, exc.response, policy):
                     return False
                 delay = parse_retry_after(exc.response.headers.get("retry-after"))
                 if delay is None:

@@ -371,66 +371,66 @@ class AvazaDataService(BaseDataService):
 
     @overload
     def changes(
-        self, path: Literal["/projects"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/projects"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.ProjectListDetails]: ...
     @overload
     def changes(
-        self, path: Literal["/tasks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/tasks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.TaskDetails]: ...
     @overload
     def changes(
-        self, path: Literal["/timesheets"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/timesheets"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.TimesheetListDetails]: ...
     @overload
     def changes(
-        self, path: Literal["/expenses"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/expenses"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.ExpenseDetails]: ...
     @overload
     def changes(
-        self, path: Literal["/companies"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/companies"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Company]: ...
     @overload
     def changes(
-        self, path: Literal["/contacts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/contacts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.CompanyContact]: ...
     @overload
     def changes(
-        self, path: Literal["/invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Invoice]: ...
     @overload
-    def changes(self, path: str, **params: Any) -> Changes[Any]: ...
-    def changes(self, path: str, **params: Any) -> Changes[Any]:
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]: ...
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]:
         return super().changes(path, **params)
 
     @overload
     def sync(
-        self, path: Literal["/projects"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/projects"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.ProjectListDetails]: ...
     @overload
     def sync(
-        self, path: Literal["/tasks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/tasks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.TaskDetails]: ...
     @overload
     def sync(
-        self, path: Literal["/timesheets"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/timesheets"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.TimesheetListDetails]: ...
     @overload
     def sync(
-        self, path: Literal["/expenses"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/expenses"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.ExpenseDetails]: ...
     @overload
     def sync(
-        self, path: Literal["/companies"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/companies"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Company]: ...
     @overload
     def sync(
-        self, path: Literal["/contacts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/contacts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.CompanyContact]: ...
     @overload
     def sync(
-        self, path: Literal["/invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Invoice]: ...
     @overload
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]: ...
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]:
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]: ...
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]:
         return super().sync(path, **params)

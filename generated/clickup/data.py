@@ -176,18 +176,18 @@ class ClickUpDataService(BaseDataService):
 
     @overload
     def changes(
-        self, path: Literal["/tasks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/tasks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Task]: ...
     @overload
-    def changes(self, path: str, **params: Any) -> Changes[Any]: ...
-    def changes(self, path: str, **params: Any) -> Changes[Any]:
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]: ...
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]:
         return super().changes(path, **params)
 
     @overload
     def sync(
-        self, path: Literal["/tasks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/tasks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Task]: ...
     @overload
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]: ...
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]:
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]: ...
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]:
         return super().sync(path, **params)

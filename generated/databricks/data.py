@@ -248,18 +248,18 @@ class DatabricksDataService(BaseDataService):
 
     @overload
     def changes(
-        self, path: Literal["/job_runs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/job_runs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Run]: ...
     @overload
-    def changes(self, path: str, **params: Any) -> Changes[Any]: ...
-    def changes(self, path: str, **params: Any) -> Changes[Any]:
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]: ...
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]:
         return super().changes(path, **params)
 
     @overload
     def sync(
-        self, path: Literal["/job_runs"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/job_runs"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Run]: ...
     @overload
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]: ...
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]:
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]: ...
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]:
         return super().sync(path, **params)

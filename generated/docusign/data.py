@@ -277,26 +277,26 @@ class DocuSignDataService(BaseDataService):
 
     @overload
     def changes(
-        self, path: Literal["/envelopes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/envelopes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Envelope]: ...
     @overload
     def changes(
-        self, path: Literal["/templates"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/templates"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.EnvelopeTemplate]: ...
     @overload
-    def changes(self, path: str, **params: Any) -> Changes[Any]: ...
-    def changes(self, path: str, **params: Any) -> Changes[Any]:
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]: ...
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]:
         return super().changes(path, **params)
 
     @overload
     def sync(
-        self, path: Literal["/envelopes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/envelopes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Envelope]: ...
     @overload
     def sync(
-        self, path: Literal["/templates"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/templates"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.EnvelopeTemplate]: ...
     @overload
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]: ...
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]:
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]: ...
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]:
         return super().sync(path, **params)

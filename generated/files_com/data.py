@@ -274,18 +274,18 @@ class FilesComDataService(BaseDataService):
 
     @overload
     def changes(
-        self, path: Literal["/history"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/history"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.ActionEntity]: ...
     @overload
-    def changes(self, path: str, **params: Any) -> Changes[Any]: ...
-    def changes(self, path: str, **params: Any) -> Changes[Any]:
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]: ...
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]:
         return super().changes(path, **params)
 
     @overload
     def sync(
-        self, path: Literal["/history"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/history"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.ActionEntity]: ...
     @overload
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]: ...
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]:
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]: ...
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]:
         return super().sync(path, **params)

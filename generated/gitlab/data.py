@@ -396,50 +396,50 @@ class GitLabDataService(BaseDataService):
 
     @overload
     def changes(
-        self, path: Literal["/projects"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/projects"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Project]: ...
     @overload
     def changes(
-        self, path: Literal["/issues"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/issues"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Issue]: ...
     @overload
     def changes(
-        self, path: Literal["/merge_requests"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/merge_requests"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.MergeRequest]: ...
     @overload
     def changes(
-        self, path: Literal["/pipelines"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pipelines"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.PipelineBasic]: ...
     @overload
     def changes(
-        self, path: Literal["/commits"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/commits"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Commit]: ...
     @overload
-    def changes(self, path: str, **params: Any) -> Changes[Any]: ...
-    def changes(self, path: str, **params: Any) -> Changes[Any]:
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]: ...
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]:
         return super().changes(path, **params)
 
     @overload
     def sync(
-        self, path: Literal["/projects"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/projects"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Project]: ...
     @overload
     def sync(
-        self, path: Literal["/issues"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/issues"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Issue]: ...
     @overload
     def sync(
-        self, path: Literal["/merge_requests"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/merge_requests"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.MergeRequest]: ...
     @overload
     def sync(
-        self, path: Literal["/pipelines"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/pipelines"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.PipelineBasic]: ...
     @overload
     def sync(
-        self, path: Literal["/commits"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/commits"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Commit]: ...
     @overload
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]: ...
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]:
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]: ...
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]:
         return super().sync(path, **params)

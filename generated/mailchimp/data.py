@@ -365,18 +365,18 @@ class MailchimpDataService(BaseDataService):
 
     @overload
     def changes(
-        self, path: Literal["/members"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/members"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.GetListsIdMembersResponseMembersItem]: ...
     @overload
-    def changes(self, path: str, **params: Any) -> Changes[Any]: ...
-    def changes(self, path: str, **params: Any) -> Changes[Any]:
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]: ...
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]:
         return super().changes(path, **params)
 
     @overload
     def sync(
-        self, path: Literal["/members"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/members"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.GetListsIdMembersResponseMembersItem]: ...
     @overload
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]: ...
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]:
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]: ...
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]:
         return super().sync(path, **params)

@@ -308,26 +308,26 @@ class MastodonDataService(BaseDataService):
 
     @overload
     def changes(
-        self, path: Literal["/home_timeline"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/home_timeline"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Status]: ...
     @overload
     def changes(
-        self, path: Literal["/notifications"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/notifications"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Notification]: ...
     @overload
-    def changes(self, path: str, **params: Any) -> Changes[Any]: ...
-    def changes(self, path: str, **params: Any) -> Changes[Any]:
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]: ...
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]:
         return super().changes(path, **params)
 
     @overload
     def sync(
-        self, path: Literal["/home_timeline"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/home_timeline"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Status]: ...
     @overload
     def sync(
-        self, path: Literal["/notifications"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/notifications"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Notification]: ...
     @overload
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]: ...
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]:
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]: ...
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]:
         return super().sync(path, **params)

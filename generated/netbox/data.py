@@ -415,74 +415,74 @@ class NetBoxDataService(BaseDataService):
 
     @overload
     def changes(
-        self, path: Literal["/devices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/devices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.DeviceWithConfigContext]: ...
     @overload
     def changes(
-        self, path: Literal["/sites"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/sites"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Site]: ...
     @overload
     def changes(
-        self, path: Literal["/racks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/racks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Rack]: ...
     @overload
     def changes(
-        self, path: Literal["/interfaces"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/interfaces"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Interface]: ...
     @overload
     def changes(
-        self, path: Literal["/ip_addresses"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/ip_addresses"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.IPAddress]: ...
     @overload
     def changes(
-        self, path: Literal["/prefixes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/prefixes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Prefix]: ...
     @overload
     def changes(
-        self, path: Literal["/vlans"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/vlans"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.VLAN]: ...
     @overload
     def changes(
-        self, path: Literal["/virtual_machines"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/virtual_machines"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.VirtualMachineWithConfigContext]: ...
     @overload
-    def changes(self, path: str, **params: Any) -> Changes[Any]: ...
-    def changes(self, path: str, **params: Any) -> Changes[Any]:
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]: ...
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]:
         return super().changes(path, **params)
 
     @overload
     def sync(
-        self, path: Literal["/devices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/devices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.DeviceWithConfigContext]: ...
     @overload
     def sync(
-        self, path: Literal["/sites"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/sites"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Site]: ...
     @overload
     def sync(
-        self, path: Literal["/racks"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/racks"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Rack]: ...
     @overload
     def sync(
-        self, path: Literal["/interfaces"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/interfaces"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Interface]: ...
     @overload
     def sync(
-        self, path: Literal["/ip_addresses"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/ip_addresses"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.IPAddress]: ...
     @overload
     def sync(
-        self, path: Literal["/prefixes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/prefixes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Prefix]: ...
     @overload
     def sync(
-        self, path: Literal["/vlans"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/vlans"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.VLAN]: ...
     @overload
     def sync(
-        self, path: Literal["/virtual_machines"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/virtual_machines"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.VirtualMachineWithConfigContext]: ...
     @overload
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]: ...
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]:
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]: ...
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]:
         return super().sync(path, **params)

@@ -232,18 +232,18 @@ class PersonioDataService(BaseDataService):
 
     @overload
     def changes(
-        self, path: Literal["/employees"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/employees"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Employee]: ...
     @overload
-    def changes(self, path: str, **params: Any) -> Changes[Any]: ...
-    def changes(self, path: str, **params: Any) -> Changes[Any]:
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]: ...
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]:
         return super().changes(path, **params)
 
     @overload
     def sync(
-        self, path: Literal["/employees"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/employees"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Employee]: ...
     @overload
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]: ...
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]:
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]: ...
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]:
         return super().sync(path, **params)

@@ -162,18 +162,18 @@ class PocketSmithDataService(BaseDataService):
 
     @overload
     def changes(
-        self, path: Literal["/transactions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/transactions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Transaction]: ...
     @overload
-    def changes(self, path: str, **params: Any) -> Changes[Any]: ...
-    def changes(self, path: str, **params: Any) -> Changes[Any]:
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]: ...
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]:
         return super().changes(path, **params)
 
     @overload
     def sync(
-        self, path: Literal["/transactions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/transactions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Transaction]: ...
     @overload
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]: ...
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]:
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]: ...
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]:
         return super().sync(path, **params)

@@ -330,34 +330,34 @@ class ShipEngineDataService(BaseDataService):
 
     @overload
     def changes(
-        self, path: Literal["/shipments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/shipments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.PartialShipment]: ...
     @overload
     def changes(
-        self, path: Literal["/labels"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/labels"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.ListLabelsResponseBodyLabelsItem]: ...
     @overload
     def changes(
-        self, path: Literal["/manifests"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/manifests"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Manifest]: ...
     @overload
-    def changes(self, path: str, **params: Any) -> Changes[Any]: ...
-    def changes(self, path: str, **params: Any) -> Changes[Any]:
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]: ...
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]:
         return super().changes(path, **params)
 
     @overload
     def sync(
-        self, path: Literal["/shipments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/shipments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.PartialShipment]: ...
     @overload
     def sync(
-        self, path: Literal["/labels"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/labels"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.ListLabelsResponseBodyLabelsItem]: ...
     @overload
     def sync(
-        self, path: Literal["/manifests"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/manifests"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Manifest]: ...
     @overload
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]: ...
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]:
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]: ...
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]:
         return super().sync(path, **params)

@@ -343,18 +343,18 @@ class TwilioDataService(BaseDataService):
 
     @overload
     def changes(
-        self, path: Literal["/conferences"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/conferences"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.ApiV2010AccountConference]: ...
     @overload
-    def changes(self, path: str, **params: Any) -> Changes[Any]: ...
-    def changes(self, path: str, **params: Any) -> Changes[Any]:
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]: ...
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]:
         return super().changes(path, **params)
 
     @overload
     def sync(
-        self, path: Literal["/conferences"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/conferences"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.ApiV2010AccountConference]: ...
     @overload
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]: ...
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]:
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]: ...
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]:
         return super().sync(path, **params)

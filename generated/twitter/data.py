@@ -417,42 +417,42 @@ class TwitterDataService(BaseDataService):
 
     @overload
     def changes(
-        self, path: Literal["/user_tweets"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/user_tweets"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Tweet]: ...
     @overload
     def changes(
-        self, path: Literal["/mentions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/mentions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Tweet]: ...
     @overload
     def changes(
-        self, path: Literal["/home_timeline"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/home_timeline"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Tweet]: ...
     @overload
     def changes(
-        self, path: Literal["/recent_search"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/recent_search"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Tweet]: ...
     @overload
-    def changes(self, path: str, **params: Any) -> Changes[Any]: ...
-    def changes(self, path: str, **params: Any) -> Changes[Any]:
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]: ...
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]:
         return super().changes(path, **params)
 
     @overload
     def sync(
-        self, path: Literal["/user_tweets"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/user_tweets"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Tweet]: ...
     @overload
     def sync(
-        self, path: Literal["/mentions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/mentions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Tweet]: ...
     @overload
     def sync(
-        self, path: Literal["/home_timeline"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/home_timeline"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Tweet]: ...
     @overload
     def sync(
-        self, path: Literal["/recent_search"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/recent_search"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Tweet]: ...
     @overload
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]: ...
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]:
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]: ...
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]:
         return super().sync(path, **params)

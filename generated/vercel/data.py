@@ -309,18 +309,18 @@ class VercelDataService(BaseDataService):
 
     @overload
     def changes(
-        self, path: Literal["/deployments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/deployments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.GetDeploymentsResponseDeploymentsItem]: ...
     @overload
-    def changes(self, path: str, **params: Any) -> Changes[Any]: ...
-    def changes(self, path: str, **params: Any) -> Changes[Any]:
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]: ...
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]:
         return super().changes(path, **params)
 
     @overload
     def sync(
-        self, path: Literal["/deployments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/deployments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.GetDeploymentsResponseDeploymentsItem]: ...
     @overload
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]: ...
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]:
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]: ...
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]:
         return super().sync(path, **params)

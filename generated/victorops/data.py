@@ -139,18 +139,18 @@ class VictorOpsDataService(BaseDataService):
 
     @overload
     def changes(
-        self, path: Literal["/incident_history"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/incident_history"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.ActiveIncidentInfo]: ...
     @overload
-    def changes(self, path: str, **params: Any) -> Changes[Any]: ...
-    def changes(self, path: str, **params: Any) -> Changes[Any]:
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]: ...
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]:
         return super().changes(path, **params)
 
     @overload
     def sync(
-        self, path: Literal["/incident_history"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/incident_history"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.ActiveIncidentInfo]: ...
     @overload
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]: ...
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]:
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]: ...
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]:
         return super().sync(path, **params)

@@ -442,74 +442,84 @@ class VismaNetDataService(BaseDataService):
 
     @overload
     def changes(
-        self, path: Literal["/customers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.CustomerDto]: ...
     @overload
     def changes(
-        self, path: Literal["/customer_invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customer_invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.CustomerInvoiceDto]: ...
     @overload
     def changes(
-        self, path: Literal["/customer_payments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customer_payments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.PaymentDto]: ...
     @overload
     def changes(
-        self, path: Literal["/suppliers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/suppliers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.SupplierDto]: ...
     @overload
     def changes(
-        self, path: Literal["/supplier_invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/supplier_invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.SupplierInvoiceDto]: ...
     @overload
     def changes(
-        self, path: Literal["/accounts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/accounts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.AccountDto]: ...
     @overload
     def changes(
-        self, path: Literal["/inventory"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/inventory"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.InventoryDto]: ...
     @overload
     def changes(
-        self, path: Literal["/journal_transactions"], *, raw: Literal[False] = False, **params: Any
+        self,
+        path: Literal["/journal_transactions"],
+        /,
+        *,
+        raw: Literal[False] = False,
+        **params: Any,
     ) -> Changes[m.JournalTransactionDto]: ...
     @overload
-    def changes(self, path: str, **params: Any) -> Changes[Any]: ...
-    def changes(self, path: str, **params: Any) -> Changes[Any]:
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]: ...
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]:
         return super().changes(path, **params)
 
     @overload
     def sync(
-        self, path: Literal["/customers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.CustomerDto]: ...
     @overload
     def sync(
-        self, path: Literal["/customer_invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customer_invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.CustomerInvoiceDto]: ...
     @overload
     def sync(
-        self, path: Literal["/customer_payments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/customer_payments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.PaymentDto]: ...
     @overload
     def sync(
-        self, path: Literal["/suppliers"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/suppliers"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.SupplierDto]: ...
     @overload
     def sync(
-        self, path: Literal["/supplier_invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/supplier_invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.SupplierInvoiceDto]: ...
     @overload
     def sync(
-        self, path: Literal["/accounts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/accounts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.AccountDto]: ...
     @overload
     def sync(
-        self, path: Literal["/inventory"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/inventory"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.InventoryDto]: ...
     @overload
     def sync(
-        self, path: Literal["/journal_transactions"], *, raw: Literal[False] = False, **params: Any
+        self,
+        path: Literal["/journal_transactions"],
+        /,
+        *,
+        raw: Literal[False] = False,
+        **params: Any,
     ) -> IncrementalSync[m.JournalTransactionDto]: ...
     @overload
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]: ...
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]:
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]: ...
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]:
         return super().sync(path, **params)

@@ -349,58 +349,58 @@ class XeroDataService(BaseDataService):
 
     @overload
     def changes(
-        self, path: Literal["/invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Invoice]: ...
     @overload
     def changes(
-        self, path: Literal["/contacts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/contacts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Contact]: ...
     @overload
     def changes(
-        self, path: Literal["/payments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/payments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Payment]: ...
     @overload
     def changes(
-        self, path: Literal["/bank_transactions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/bank_transactions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.BankTransaction]: ...
     @overload
     def changes(
-        self, path: Literal["/credit_notes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/credit_notes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.CreditNote]: ...
     @overload
     def changes(
-        self, path: Literal["/journals"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/journals"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.Journal]: ...
     @overload
-    def changes(self, path: str, **params: Any) -> Changes[Any]: ...
-    def changes(self, path: str, **params: Any) -> Changes[Any]:
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]: ...
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]:
         return super().changes(path, **params)
 
     @overload
     def sync(
-        self, path: Literal["/invoices"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/invoices"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Invoice]: ...
     @overload
     def sync(
-        self, path: Literal["/contacts"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/contacts"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Contact]: ...
     @overload
     def sync(
-        self, path: Literal["/payments"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/payments"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Payment]: ...
     @overload
     def sync(
-        self, path: Literal["/bank_transactions"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/bank_transactions"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.BankTransaction]: ...
     @overload
     def sync(
-        self, path: Literal["/credit_notes"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/credit_notes"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.CreditNote]: ...
     @overload
     def sync(
-        self, path: Literal["/journals"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/journals"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.Journal]: ...
     @overload
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]: ...
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]:
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]: ...
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]:
         return super().sync(path, **params)

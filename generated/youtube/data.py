@@ -269,18 +269,18 @@ class YouTubeDataService(BaseDataService):
 
     @overload
     def changes(
-        self, path: Literal["/search_results"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/search_results"], /, *, raw: Literal[False] = False, **params: Any
     ) -> Changes[m.SearchResult]: ...
     @overload
-    def changes(self, path: str, **params: Any) -> Changes[Any]: ...
-    def changes(self, path: str, **params: Any) -> Changes[Any]:
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]: ...
+    def changes(self, path: str, /, **params: Any) -> Changes[Any]:
         return super().changes(path, **params)
 
     @overload
     def sync(
-        self, path: Literal["/search_results"], *, raw: Literal[False] = False, **params: Any
+        self, path: Literal["/search_results"], /, *, raw: Literal[False] = False, **params: Any
     ) -> IncrementalSync[m.SearchResult]: ...
     @overload
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]: ...
-    def sync(self, path: str, **params: Any) -> IncrementalSync[Any]:
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]: ...
+    def sync(self, path: str, /, **params: Any) -> IncrementalSync[Any]:
         return super().sync(path, **params)

@@ -37,7 +37,7 @@ from connectory.core import (
 
 API = "https://api.example.com/v1/"
 TOKEN_URL = "https://auth.example.com/oauth/token"
-NO_WAIT_RETRY = {"wait_initial": 0.0, "wait_max": 0.0, "wait_jitter": 0.0}
+NO_WAIT_RETRY: dict[str, Any] = {"wait_initial": 0.0, "wait_max": 0.0, "wait_jitter": 0.0}
 
 
 # -- fakes ------------------------------------------------------------------------------

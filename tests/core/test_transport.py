@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
 
 import httpx
 import pytest
@@ -31,7 +32,7 @@ Step = int | tuple[int, dict[str, str]] | type[httpx.TransportError]
 """What the scripted server does for one request: a status, a status with headers, or an
 httpx transport exception to raise (as the network layer would)."""
 
-NO_BACKOFF = {"wait_initial": 0.0, "wait_max": 0.0, "wait_jitter": 0.0}
+NO_BACKOFF: dict[str, Any] = {"wait_initial": 0.0, "wait_max": 0.0, "wait_jitter": 0.0}
 
 
 class Script:
@@ -163,10 +164,19 @@ class TestRetries:
         assert response.status_code == 503
         assert server.count == 1
 
-    async def test_post_is_retried_after_a_429(self) -> None:
-        # A 429 refuses the request before acting on it: sending it again cannot repeat it.
+    async def test_post_without_a_key_is_sent_once_even_after_a_429(self) -> None:
         server = Script(429, 201)
         async with client_for(server) as client:
+            response = await client.post("/items", json={"name": "x"})
+
+        assert response.status_code == 429
+        assert server.count == 1
+
+    async def test_post_is_retried_after_a_429_when_the_policy_allows_it(self) -> None:
+        # A 429 refuses the request before acting on it: sending it again cannot repeat it.
+        server = Script(429, 201)
+        policy = RetryPolicy(attempts=4, unsafe_after_429=True)
+        async with client_for(server, retry=policy) as client:
             response = await client.post("/items", json={"name": "x"})
 
         assert response.status_code == 201
