@@ -665,7 +665,8 @@ def _install(result: Mapping[str, Any]) -> Section:
         "order reversed every other round. Installed size: disk bytes and files added to the "
         "venv's site-packages. Cold start: wall time of a fresh `python -c` that imports the "
         f"client and builds it, median of {result['starts']} (interpreter start-up alone "
-        "beside it). `connectory_*`: wheels from `python scripts/build_wheels.py`; "
+        "beside it). `connectory_*`: wheels from `python scripts/build_wheels.py` "
+        "(`connectory_runtime` is the runtime alone, its cold start `import connectory.core`); "
         "`peer_github`: the project openapi-python-client generates for the full GitHub spec; "
         "`openai`: from the package registry (a Stainless-generated SDK).",
         "",

@@ -6,6 +6,7 @@ bytecode, as in any install):
 
 - ``connectory_github``: the runtime-only core wheel and the GitHub connector wheel, as
   built by ``python scripts/build_wheels.py --out DIR``, with their dependencies;
+- ``connectory_runtime``: the core wheel alone (what calling any connector needs);
 - ``connectory_all``: the core wheel and every connector wheel;
 - ``peer_github``: the project openapi-python-client 0.29.1 generates for the full GitHub
   spec (``pip install <project folder>``: pip builds it first, with the build backend the
@@ -153,6 +154,8 @@ def variants(tmp: Path, smoke: bool) -> list[Variant]:
     chosen = [Variant("connectory_github", core + github, OURS_START)]
     if smoke:
         return chosen
+    runtime_start = "import connectory.core\nconnectory.core.RateLimits()"
+    chosen.append(Variant("connectory_runtime", core, runtime_start))
     chosen.append(Variant("connectory_all", [str(w) for w in wheels], OURS_START))
     project, code = peer_project(tmp)
     chosen.append(Variant("peer_github", [str(project)], code))
