@@ -39,7 +39,7 @@ CONFIG = ConnectorConfig(
     name="github",
     display_name="GitHub",
     api_version="2022-11-28",
-    rate_limits=RateLimits(requests_per_minute=80),
+    rate_limits=RateLimits(requests_per_hour=5000),
     default_headers={"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"},
     webhook_scheme="github",
     batch_operations=True,
