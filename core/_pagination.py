@@ -182,8 +182,8 @@ def _page_link(request: PageRequest, response: httpx.Response, link: str) -> Pag
         # reported as one (never echoing the link: it may carry a token).
         raise PaginationError(
             "the next-page link of a page is not a valid URL",
-            method=response.request.method if _has_request(response) else None,
-            url=redact_url(str(response.request.url)) if _has_request(response) else None,
+            method=request.method,
+            url=redact_url(str(request.url)),
         ) from None
     # A hand-made response has no request: its link is then left to be joined to base_url.
     if not target.is_absolute_url:
@@ -195,14 +195,6 @@ def _page_link(request: PageRequest, response: httpx.Response, link: str) -> Pag
     params = {key: values[0] if len(values) == 1 else values for key, values in grouped.items()}
     url = str(target.copy_with(query=None, fragment=None))
     return attrs.evolve(request, url=url, params=params)
-
-
-def _has_request(response: httpx.Response) -> bool:
-    try:
-        response.request  # noqa: B018 - httpx raises RuntimeError when there is none
-    except RuntimeError:
-        return False
-    return True
 
 
 @attrs.frozen(kw_only=True)
