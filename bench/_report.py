@@ -416,14 +416,18 @@ def _decode(result: Mapping[str, Any]) -> Section:
 
         peer_ratio = page.get("ratio_peer_to_ours")
         msgspec_ratio = page["ratio_ours_to_msgspec"]
+        json_ratio = page.get("ratio_json_to_msgspec")
+        path = {True: " (msgspec path)", False: " (lenient path)"}.get(page.get("fast_path"), "")
         rows.append(
             [
-                page["page"],
+                page["page"] + path,
                 us("connectory"),
                 us("peer"),
                 us("msgspec"),
+                us("json_only"),
                 f"{peer_ratio:.2f}" if peer_ratio is not None else "—",
                 f"{msgspec_ratio:.2f}",
+                f"{json_ratio:.2f}" if json_ratio is not None else "—",
             ]
         )
         if peer_ratio is not None:
@@ -447,11 +451,21 @@ def _decode(result: Mapping[str, Any]) -> Section:
         f"From `bench/bench_decode.py`: pages of {_num(result['items'])} items, bytes to typed "
         f"objects, {result['rounds']} rounds, decoders rotated. Peer: {result['peer']} "
         f"(`from_dict` on `json.loads`); msgspec {result['msgspec']} (`msgspec.json.decode` "
-        "into Structs made from the same schemas). µs per item, median (min-max); ratios per "
-        "round, median.",
+        "into Structs made from the same schemas); JSON alone is `orjson.loads` of the same "
+        "bytes, without types: the floor of any decoder that parses first and builds its "
+        "objects after. µs per item, median (min-max); ratios per round, median.",
         "",
         _table(
-            ["page", "connectory µs", "peer µs", "msgspec µs", "peer / ours", "ours / msgspec"],
+            [
+                "page",
+                "connectory µs",
+                "peer µs",
+                "msgspec µs",
+                "JSON alone µs",
+                "peer / ours",
+                "ours / msgspec",
+                "JSON alone / msgspec",
+            ],
             rows,
         ),
     ]

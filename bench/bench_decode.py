@@ -10,12 +10,16 @@ Pages (each a JSON array of 1,000 items, the same bytes for every decoder):
 
 Decoders:
 
-* connectory: `connectory.core.models.decode(list[Model], orjson.loads(data))` on the
-  package ``connectory generate --spec`` makes from the whole spec (lenient, as a
-  connector decodes; every page is checked to decode without a deviation);
+* connectory: what a generated operation does with the response bytes
+  (`connectory.core.resources.decode_body`, lenient: msgspec against mirrors of the
+  models when the data matches them, the lenient decoder otherwise) into
+  ``list[Model]`` of the package ``connectory generate --spec`` makes from the whole
+  spec; every page is checked to decode without a deviation;
 * peer: openapi-python-client 0.29.1's generated ``Model.from_dict`` for each item of
   ``json.loads(data)`` (its default config for GitHub, ``literal_enums: true`` for Stripe,
   where the default crashes);
+* JSON alone: ``orjson.loads(data)``, no types: the floor under any decoder that parses
+  first and builds its objects after, connectory's included;
 * msgspec: ``msgspec.json.decode(data, type=list[Struct])``, the Structs made from the
   same schemas here (`StructBuilder`: a required field is required, an optional one
   defaults to UNSET, nullable adds None, date-times are datetimes; enums are plain
@@ -51,11 +55,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Union
 
+import httpx
 import msgspec
 import orjson
 from _peer import PEER, PEER_VERSION, SPECS, child_env, emit, git_state, skip_if_needed
 
-from connectory.core.models import decode, decode_with_deviations
+from connectory.core._fastpath import Miss, fast_path
+from connectory.core.models import decode_with_deviations
+from connectory.core.resources import decode_body
 from connectory.generator import generate_spec
 
 GITHUB = SPECS / "business" / "github.json"
@@ -352,7 +359,8 @@ def peer_package(document: dict[str, Any], label: str, root: Path, literal_enums
 
 
 def _ours(tp: Any, data: bytes) -> Any:
-    return decode(tp, orjson.loads(data))
+    # What a generated operation does with a JSON response: bytes to its declared type.
+    return decode_body(httpx.Response(200, content=data), "json", tp, strict=False)[0]
 
 
 def _peer(model: Any, data: bytes) -> Any:
@@ -384,6 +392,10 @@ def measure(decoders: dict[str, Callable[[], Any]], rounds: int, items: int) -> 
     out["ratio_ours_to_msgspec"] = statistics.median(
         o / m for o, m in zip(times["connectory"], times["msgspec"], strict=True)
     )
+    if "json_only" in times:
+        out["ratio_json_to_msgspec"] = statistics.median(
+            j / m for j, m in zip(times["json_only"], times["msgspec"], strict=True)
+        )
     return out
 
 
@@ -430,9 +442,16 @@ def main() -> None:
             _, found = decode_with_deviations(our_type, orjson.loads(data))
             if found:
                 raise SystemExit(f"{label}: the page deviates from its schema: {found[:3]}")
+            path = fast_path(our_type)
+            try:
+                fast = path is not None and bool(path.from_json(data))
+            except Miss:
+                fast = False
             decoders: dict[str, Callable[[], Any]] = {
                 "connectory": functools.partial(_ours, our_type, data),
                 "msgspec": functools.partial(msgspec.json.decode, data, type=struct_type),
+                # The floor of any parse-then-build decoder: the bytes to plain JSON values.
+                "json_only": functools.partial(orjson.loads, data),
             }
             peer_failure = "its generator drops the schema" if peer_model is None else None
             if peer_model is not None:
@@ -444,7 +463,13 @@ def main() -> None:
                     decoders["peer"] = functools.partial(_peer, peer_model, data)
             figures = measure(decoders, args.rounds, args.items)
             results.append(
-                {"page": label, "bytes": len(data), "peer_failure": peer_failure, **figures}
+                {
+                    "page": label,
+                    "bytes": len(data),
+                    "fast_path": fast,
+                    "peer_failure": peer_failure,
+                    **figures,
+                }
             )
     header = ("page", "connectory µs", "peer µs", "msgspec µs", "peer/ours", "ours/msgspec")
     print(f"{header[0]:<26} " + " ".join(f"{h:>14}" for h in header[1:]))

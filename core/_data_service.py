@@ -26,8 +26,8 @@ from ._interfaces import IAuthenticationService, IDataService
 from ._pagination import NoPagination, Page, PageRequest, Paginator, get_path
 from ._ratelimit import RateLimiter
 from ._redact import get_logger
-from .models import decode_with_deviations
-from .resources import AsyncPager, encode_query, parse_json, path_value
+from .models import decode_with_deviations, encode
+from .resources import AsyncPager, encode_query, header_value, parse_json, path_value
 
 if TYPE_CHECKING:
     from .state import CheckpointStore
@@ -50,6 +50,14 @@ class Resource:
     item_path: str | None = None
     paginator: Paginator = attrs.field(factory=NoPagination)
     list_body: Mapping[str, Any] | None = None
+    # keyword -> header name of the header parameters the list and get operations take
+    # (a tenant or API-version id): list_items / get_item_metadata send them as headers
+    list_headers: Mapping[str, str] = attrs.field(factory=dict)
+    get_headers: Mapping[str, str] = attrs.field(factory=dict)
+    # a listing that takes a JSON body (a POST search): keywords other than its path,
+    # header and `list_query` parameters are fields of that body, over `list_body`
+    list_in_body: bool = False
+    list_query: frozenset[str] = frozenset()
     description: str | None = None
     item: Callable[[], Any] | None = None  # the item model, looked up on first use
     batch: BatchEndpoint | None = None  # the vendor's own batch read, if it has one
@@ -158,9 +166,28 @@ class BaseDataService(IDataService):
             operation=resource.list_operation or f"list_{resource.name}",
         )
 
+    @staticmethod
+    def _headers(declared: Mapping[str, str], params: dict[str, Any]) -> dict[str, str]:
+        """Take the operation's header parameters out of `params` (by keyword, or by the
+        header's own name), as the headers to send; None and UNSET values are left out."""
+        if not declared:
+            return {}
+        by_key = {**declared, **{name: name for name in declared.values()}}
+        headers: dict[str, str] = {}
+        for key in [key for key in params if key in by_key]:
+            text = header_value(params.pop(key))
+            if text is not None:
+                headers[by_key[key]] = text
+        return headers
+
     def _list_request(self, resource: Resource, params: Mapping[str, Any]) -> PageRequest:
         query = dict(params)
+        headers = self._headers(resource.list_headers, query)
         url = self._fill(resource.list_path, query)
+        body = dict(resource.list_body) if resource.list_body is not None else None
+        if resource.list_in_body:  # always a JSON body, {} at least
+            fields = {k: query.pop(k) for k in list(query) if k not in resource.list_query}
+            body = {**(body or {}), **encode(fields)}
         grouped: dict[str, Any] = {}
         for key, value in encode_query(query):
             grouped.setdefault(key, []).append(value)
@@ -168,7 +195,8 @@ class BaseDataService(IDataService):
             method=resource.list_method,
             url=url,
             params={k: v[0] if len(v) == 1 else v for k, v in grouped.items()},
-            json=dict(resource.list_body) if resource.list_body is not None else None,
+            json=body,
+            headers=headers,
         )
 
     async def iter_pages(self, path: str, **params: Any) -> AsyncIterator[Page[Any]]:
@@ -231,12 +259,14 @@ class BaseDataService(IDataService):
         """One item by the resource's get operation; raises `NotFoundError` for none."""
         assert target.get_path is not None
         query = dict(params)
+        headers = self._headers(target.get_headers, query)
         query[target.id_param] = item_id
         url = self._fill(target.get_path, query)
         response = await self.http.request(
             "GET",
             url,
             params=encode_query(query) or None,
+            headers=headers or None,
             operation=target.get_operation or f"get_{target.name}",
         )
         item = get_path(parse_json(response.content), target.item_path)

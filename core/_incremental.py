@@ -107,6 +107,7 @@ class IncrementalCursor:
     field: str = "updated_at"
     kind: Literal["updated_at", "token"] = attrs.field(default="updated_at", validator=_kind)
     token_path: str | None = None
+    in_header: bool = False  # `param` is a header (Xero's If-Modified-Since), not a query key
 
     def __attrs_post_init__(self) -> None:
         if self.kind == "token" and not self.token_path:
@@ -522,14 +523,24 @@ class Changes(Generic[T]):
     # -- walking
 
     def _first_request(self) -> PageRequest:
-        if self._position is not None:
-            return self._position.request()
         since = self._start.since
+        if self._position is not None:
+            # The caller's headers (a tenant id) are not in the checkpoint; nor is a
+            # header cursor, which is the listing's `since`.
+            resumed = attrs.evolve(self._position.request(), headers=self._request.headers)
+            return self._with_header_cursor(resumed, since)
         if since is None:
             return self._request
+        if self._cursor.in_header:
+            return self._with_header_cursor(self._request, since)
         return attrs.evolve(
             self._request, params={**self._request.params, self._cursor.param: since}
         )
+
+    def _with_header_cursor(self, request: PageRequest, since: Cursor | None) -> PageRequest:
+        if not self._cursor.in_header or since is None:
+            return request
+        return attrs.evolve(request, headers={**request.headers, self._cursor.param: str(since)})
 
     def _wanted(self, raw: Any, done: frozenset[tuple[str, CursorKey | None]]) -> bool:
         ident = item_identity(raw, self._id_field)
@@ -601,6 +612,7 @@ class Changes(Generic[T]):
             base_url=http.base_url,
             items_path=self._items_path,
             max_pages=self.max_pages,
+            items_optional=True,  # generated: the items path is the schema's
         )
         try:
             async for page in pages:

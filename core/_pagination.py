@@ -220,7 +220,8 @@ class CursorInBody:
     def first_request(self, request: PageRequest) -> PageRequest:
         if self.limit_param is None or self.page_size is None:
             return request
-        if self.limit_param in request.params:
+        sent = request.json if self.in_body and isinstance(request.json, dict) else request.params
+        if self.limit_param in sent:
             return request  # the caller chose a size
         return self._with(request, self.limit_param, self.page_size)
 
@@ -517,10 +518,17 @@ def _items(
     number: int,
     method: str,
     url: httpx.URL | str,
+    *,
+    optional: bool = False,
 ) -> list[Any]:
     where = f"at {items_path!r}" if items_path else "at the top level"
+    if response.status_code == 204:
+        return []  # No Content: a page of nothing, by definition
     if not response.content.strip():
-        # Not even JSON null: ending the walk here could silently drop the rest.
+        if optional and "content-type" not in response.headers:
+            return []  # no content and no media type: a page of nothing, as a spec may say
+        # An empty body labelled JSON is a broken page: ending the walk there could
+        # silently drop the rest.
         raise PaginationError(f"page {number} has an empty body", method=method, url=str(url))
     from .resources import parse_json  # that module builds on this one
 
@@ -531,6 +539,13 @@ def _items(
     items = get_path(body, items_path)
     if items is None and (body is None or _holds(body, items_path)):
         return []  # null where the items go: a page of nothing
+    if items is None and optional:
+        if isinstance(body, list):
+            # A bare list where the schema has an object around the items (Vimeo's
+            # spec and API disagree so): the list is the page's items, kept whole.
+            return body
+        if isinstance(body, dict):
+            return []  # the schema lets a page leave its items field out
     if not isinstance(items, list):
         raise PaginationError(
             f"page {number} has no list of items {where} of its body"
@@ -551,10 +566,17 @@ async def iterate_pages(
     max_pages: int | None = None,
     page_budget: int = DEFAULT_PAGE_BUDGET,
     empty_page_limit: int = EMPTY_PAGE_LIMIT,
+    items_optional: bool = False,
 ) -> AsyncGenerator[Page[Any], None]:
     """Yield the pages of a listing, fetching each only when the consumer asks for it.
 
-    Items are the list at `items_path` in each JSON body (None: the body is the list).
+    Items are the list at `items_path` in each JSON body (None: the body is the list);
+    a 204 is a page of no items, and so, in generated pagers, is an empty body without a
+    Content-Type; one that claims a media type raises. A JSON object without that field raises
+    `PaginationError` (the path may be misspelt) unless `items_optional` says the path
+    is the listing schema's, as in generated pagers (checked when they were generated):
+    then an object without the field is a page of no items, and a bare list body is the
+    items themselves.
     Error responses raise the matching `ConnectorError`, in case `send` does not raise
     them itself. Raises `PaginationError` before sending a request that leaves the origin
     of `base_url` or repeats an earlier one, and on a page that repeats the previous page.
@@ -603,7 +625,7 @@ async def iterate_pages(
         response = await send(current)
         if response.is_error:
             raise error_for_response(response)
-        items = _items(response, items_path, number, current.method, url)
+        items = _items(response, items_path, number, current.method, url, optional=items_optional)
         if items and response.content == previous_body:
             raise PaginationError(
                 f"page {number} repeats page {number - 1}: the server ignores the paging params",

@@ -21,10 +21,11 @@ as sent, unknown fields go to ``additional_properties``, and each deviation is r
 with its JSON path (see `deviations`). ``strict=True`` raises `DecodeError` at the first
 deviation instead. A decoder never changes the shape of a value it was not built for.
 
-Written here rather than taken from cattrs or msgspec: both raise (or drop the value)
-where the policy above keeps it and records a deviation, msgspec drops unknown fields, and
-neither records where data deviated; the decoders compiled here do the common case (data
-that matches its schema) with one type check per field and no per-field function call.
+The lenient decoder is written here rather than taken from cattrs or msgspec: both raise
+(or drop the value) where the policy above keeps it and records a deviation, msgspec drops
+unknown fields, and neither records where data deviated. msgspec does decode data that
+matches its schema exactly, the common case, against mirrors of the models
+(``connectory.core._fastpath``); whatever it refuses comes here.
 """
 
 from __future__ import annotations
@@ -906,9 +907,21 @@ def decode(tp: Any, data: Any, *, strict: bool = False) -> Any:
 
 
 def decode_with_deviations(
-    tp: Any, data: Any, *, strict: bool = False
+    tp: Any, data: Any, *, strict: bool = False, fast: bool = True
 ) -> tuple[Any, tuple[Deviation, ...]]:
-    """`decode`, also returning every deviation found (for responses and logs)."""
+    """`decode`, also returning every deviation found (for responses and logs).
+
+    Data that matches its type exactly takes msgspec's fast path (``_fastpath``); the
+    rest, and ``fast=False``, the lenient decoder. Both give the same result."""
+    if fast:
+        from ._fastpath import Miss, fast_path  # built on this module
+
+        path = fast_path(tp)
+        if path is not None:
+            try:
+                return path.from_python(data), ()
+            except Miss:
+                pass
     ctx = _Context(strict)
     result = decoder_for(tp)(data, None, ctx)
     found = tuple(ctx.deviations)

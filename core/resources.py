@@ -198,8 +198,8 @@ def query_pairs(name: str, raw: Any) -> list[tuple[str, str]]:
         kind, explode, value = raw.style, raw.explode, encode(raw.value)
     else:
         kind, explode, value = "form", True, encode(raw)
-    if value is UNSET or value is None:
-        return []
+    if value is UNSET or value is None or value == [] or value == {}:
+        return []  # an empty array or object is undefined (RFC 6570): nothing is sent
     if kind == "deepObject":
         out: list[tuple[str, str]] = []
         _brackets(name, value, out)
@@ -302,8 +302,8 @@ def header_value(raw: Any) -> str | None:
         explode, value = raw.explode, encode(raw.value)
     else:
         explode, value = False, encode(raw)
-    if value is UNSET or value is None:
-        return None
+    if value is UNSET or value is None or value == [] or value == {}:
+        return None  # an empty array or object is undefined (RFC 6570): no header
     if isinstance(value, dict | list) and _nested(value):
         return _json_text(value)
     if isinstance(value, dict):
@@ -381,8 +381,8 @@ def form_body(body: Any, encoding: Mapping[str, tuple[str, bool]] | None = None)
 def multipart_files(body: Any) -> list[tuple[str, Any]]:
     """The parts of a ``multipart/form-data`` body, as httpx's ``files`` takes them: one
     part per property (every part goes through ``files``, so the body is multipart even
-    without a file); files as file parts, a list of files as several parts of one name,
-    objects and arrays of objects as JSON parts, scalars as text parts."""
+    without a file); files as file parts, objects as JSON parts, scalars as text parts,
+    and an array as several parts of one name, an item each."""
     if body is UNSET or body is None:
         return []
     if isinstance(body, Model):
@@ -409,12 +409,13 @@ def multipart_files(body: Any) -> list[tuple[str, Any]]:
             parts.extend((name, v if isinstance(v, tuple) else ("upload", v)) for v in value)
         else:
             plain = encode(value)
-            if isinstance(plain, dict) or (isinstance(plain, list) and _nested(plain)):
-                parts.append((name, (None, _json_text(plain), "application/json")))
-            elif isinstance(plain, list):
-                parts.extend((name, (None, _text(v))) for v in plain)
-            else:
-                parts.append((name, (None, _text(plain))))
+            # An array is one part per item, each as its own type says: objects (and
+            # arrays) as JSON, scalars as text (OpenAPI's default part encodings).
+            for item in plain if isinstance(plain, list) else [plain]:
+                if isinstance(item, dict | list):
+                    parts.append((name, (None, _json_text(item), "application/json")))
+                else:
+                    parts.append((name, (None, _text(item))))
     return parts
 
 
@@ -503,8 +504,17 @@ def decode_body(
         return response.content, ()
     if kind == "text":
         return response.text, ()
+    from ._fastpath import Miss, fast_path  # msgspec, imported on the first response
+
+    content = response.content
+    path = fast_path(tp) if content else None
+    if path is not None:
+        try:
+            return path.from_json(content), ()  # bytes to models in one pass
+        except Miss:
+            pass  # a deviation, or not JSON: as below
     try:
-        payload = parse_json(response.content)
+        payload = parse_json(content)
     except DecodeError:
         if strict or "json" in response.headers.get("content-type", "json"):
             raise
@@ -523,7 +533,7 @@ def decode_body(
             f"the response body is empty where {getattr(tp, '__name__', tp)} was declared",
             status_code=response.status_code,
         )
-    return decode_with_deviations(tp, payload, strict=strict)
+    return decode_with_deviations(tp, payload, strict=strict, fast=path is None)
 
 
 # -- operations ----------------------------------------------------------------------------
@@ -726,6 +736,7 @@ class AsyncPager(Generic[T]):
             base_url=http.base_url,
             items_path=self._items_path,
             max_pages=self.max_pages,
+            items_optional=True,  # generated: the items path is the schema's
         )
         try:
             async for page in pages:

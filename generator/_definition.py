@@ -132,13 +132,16 @@ class Incremental:
     kind: str = "updated_at"
     token_path: str | None = None
 
-    def expression(self) -> str:
-        """The resource's `IncrementalCursor` as Python source."""
+    def expression(self, *, in_header: bool = False) -> str:
+        """The resource's `IncrementalCursor` as Python source (`in_header`: the listing
+        takes `param` as a header)."""
         args = [f"param={self.param!r}"]
         if self.kind == "token":
             args += ["kind='token'", f"token_path={self.token_path!r}"]
         else:
             args.append(f"field={self.field!r}")
+        if in_header:
+            args.append("in_header=True")
         return f"IncrementalCursor({', '.join(args)})"
 
 

@@ -64,24 +64,42 @@ def apply_patches(
     document: dict[str, Any], patches: Iterable[tuple[str, Any]], source: Path
 ) -> dict[str, Any]:
     """`document` with each RFC 7386 merge patch applied at its JSON pointer (a type fix for
-    a vendor's wrong spec, kept in connector.yaml so it survives a new upstream spec)."""
+    a vendor's wrong spec, kept in connector.yaml so it survives a new upstream spec).
+
+    A pointer ending in ``/-`` (RFC 6901's end of an array) appends instead: the patch is
+    a list of entries added to the array there (made if absent), such as query parameters
+    the vendor's API takes and its spec leaves out.
+    """
     import copy
 
     from ._loader import _pointer_parts
 
     patched = copy.deepcopy(document)
     for pointer, patch in patches:
+        where = f"{source}: overrides.spec_patches: {pointer}"
         node: Any = patched
         parts = _pointer_parts(pointer)
+        append = bool(parts) and parts[-1] == "-"
+        if append:
+            parts = parts[:-1]
         for part in parts[:-1]:
+            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]  # an array entry, such as one of the parameters
+                continue
             if not isinstance(node, dict) or part not in node:
-                raise DefinitionError(
-                    f"{source}: overrides.spec_patches: {pointer} is not in the spec"
-                )
+                raise DefinitionError(f"{where} is not in the spec")
             node = node[part]
         last = parts[-1] if parts else None
+        if append:
+            if last is None or not isinstance(node, dict) or not isinstance(patch, list):
+                raise DefinitionError(f"{where}: '-' appends a list of entries to an array")
+            current = node.get(last, [])
+            if not isinstance(current, list):
+                raise DefinitionError(f"{where}: {last!r} is not an array")
+            node[last] = [*current, *patch]
+            continue
         if last is None or not isinstance(node, dict) or last not in node:
-            raise DefinitionError(f"{source}: overrides.spec_patches: {pointer} is not in the spec")
+            raise DefinitionError(f"{where} is not in the spec")
         node[last] = _merge(node[last], patch)
     return patched
 

@@ -419,7 +419,9 @@ class SchemaBuilder:
     def _all_of(
         self, schema: dict[str, Any], base: str, hint: str, pointer: str, target: str | None
     ) -> TypeExpr:
-        members = [m for m in schema["allOf"] if m not in ({}, True)]
+        # Members that only annotate ({readOnly: true} beside a $ref) constrain nothing:
+        # allOf(nullable X, {readOnly: true}) is a nullable X, as a validator reads it.
+        members = [m for m in schema["allOf"] if m not in ({}, True) and not _annotation(m)]
         own_props = bool(schema.get("properties"))
         if len(members) == 1 and not own_props:
             only = self.type_of(members[0], base, hint, f"{pointer}/allOf/0")
@@ -655,7 +657,10 @@ class SchemaBuilder:
                 field_name += "_"
             # readOnly fields are never sent, writeOnly fields never come back: neither is
             # required in both directions, so neither is required to build or to decode.
-            directional = resolved.get("readOnly") is True or resolved.get("writeOnly") is True
+            directional = any(
+                part.get("readOnly") is True or part.get("writeOnly") is True
+                for part in (resolved, *_annotations_of(resolved))
+            )
             fields.append(
                 Field(
                     json_name=prop,
@@ -685,6 +690,37 @@ _TYPE_KEYS = frozenset(
         "nullable",
     }
 )
+
+
+_ANNOTATIONS = frozenset(
+    {
+        "readOnly",
+        "writeOnly",
+        "description",
+        "title",
+        "deprecated",
+        "example",
+        "examples",
+        "default",
+        "externalDocs",
+        "xml",
+    }
+)
+
+
+def _annotation(schema: Any) -> bool:
+    """A schema of annotations only (``{readOnly: true}``): it accepts every value."""
+    return (
+        isinstance(schema, dict)
+        and bool(schema)
+        and all(key in _ANNOTATIONS or key.startswith("x-") for key in schema)
+    )
+
+
+def _annotations_of(schema: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The annotation-only members of a schema's allOf."""
+    members = schema.get("allOf")
+    return [m for m in members if _annotation(m)] if isinstance(members, list) else []
 
 
 def _constraint_only(schema: Any) -> bool:
@@ -975,10 +1011,26 @@ class ApiBuilder:
             degraded=tuple(dict.fromkeys(degraded)),
             untyped=tuple(dict.fromkeys(untyped)),
         )
-        paging = self._paging(operation)
+        # A listing sends its paging in the query or a JSON body. One that requires another
+        # kind of body is a plain call, so that its body is sent; an optional one is left
+        # out of the listing (Stripe's GET listings declare an empty form body).
+        paging = (
+            self._paging(operation)
+            if body is None or body.kind == "json" or not body.required
+            else None
+        )
         if paging is not None:
             import attrs
 
+            if body is not None and body.kind != "json":
+                # Not sent by a pager: said in the report, and not offered as an argument.
+                left_out = Problem(
+                    f"{pointer}/requestBody",
+                    f"a listing's optional {body.content_type} body is not sent",
+                )
+                operation = attrs.evolve(
+                    operation, body=None, degraded=(*operation.degraded, left_out)
+                )
             operation = attrs.evolve(operation, paging=paging)
         return operation
 

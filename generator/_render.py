@@ -317,8 +317,6 @@ def _operation_view(op: Operation, display_name: str) -> OperationView:
                 and sent_type.split(";")[0].strip().lower() != "application/json"
             ):
                 args.append(f"content_type={sent_type!r}")
-        elif paged:
-            pass
         elif body.kind == "form":
             args.append("form=body")
             if body.encoding:
@@ -448,6 +446,10 @@ class ResourceView:
     description: str | None
     item: str | None  # the item model, as source
     list_body: Mapping[str, Any] | None
+    list_headers: Mapping[str, str] = attrs.field(factory=dict)  # keyword -> header name
+    get_headers: Mapping[str, str] = attrs.field(factory=dict)
+    list_in_body: bool = False  # the listing takes a JSON body: keywords are its fields
+    list_query: tuple[str, ...] = ()  # ... but for these query parameters
     batch: str | None = None  # the vendor batch read (a BatchEndpoint), as source
     incremental: str | None = None  # the change cursor (an IncrementalCursor), as source
 
@@ -487,6 +489,7 @@ def resource_views(api: Api, definition: ConnectorDefinition) -> list[ResourceVi
             batch = resource.batch.expression(
                 batch_op.path, batch_op.http_method, f"{batch_op.group}.{batch_op.method_name}"
             )
+        in_body = list_op.body is not None and list_op.body.kind == "json"
         views.append(
             ResourceView(
                 name=resource.name,
@@ -503,11 +506,28 @@ def resource_views(api: Api, definition: ConnectorDefinition) -> list[ResourceVi
                 description=resource.description,
                 item=item,
                 list_body=resource.list_body,
+                list_headers=_header_params(list_op),
+                get_headers=_header_params(get_op) if get_op else {},
+                list_in_body=in_body,
+                list_query=tuple(
+                    p.name for p in list_op.parameters if p.location == "query" and in_body
+                ),
                 batch=batch,
-                incremental=resource.incremental.expression() if resource.incremental else None,
+                incremental=(
+                    resource.incremental.expression(
+                        in_header=resource.incremental.param in _header_params(list_op).values()
+                    )
+                    if resource.incremental
+                    else None
+                ),
             )
         )
     return views
+
+
+def _header_params(operation: Operation) -> dict[str, str]:
+    """Keyword -> header name of an operation's header parameters, as its method takes them."""
+    return {p.py_name: p.name for p in operation.parameters if p.location == "header"}
 
 
 def _paginator_imports(paginations: Iterable[Pagination]) -> list[str]:

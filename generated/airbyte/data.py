@@ -49,6 +49,7 @@ class AirbyteDataService(BaseDataService):
             item_path=None,
             paginator=NoPagination(),
             description="Sources configured in a workspace (workspaceId in the body)",
+            list_in_body=True,
         ),
         Resource(
             name="destinations",
@@ -63,6 +64,7 @@ class AirbyteDataService(BaseDataService):
             item_path=None,
             paginator=NoPagination(),
             description="Destinations configured in a workspace (workspaceId in the body)",
+            list_in_body=True,
         ),
         Resource(
             name="connections",
@@ -77,5 +79,6 @@ class AirbyteDataService(BaseDataService):
             item_path=None,
             paginator=NoPagination(),
             description="Connections (source to destination syncs) of a workspace (workspaceId in the body)",
+            list_in_body=True,
         ),
     )

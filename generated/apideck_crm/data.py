@@ -46,6 +46,16 @@ class ApideckCRMDataService(BaseDataService):
                 page_size=200,
             ),
             description="Companies (accounts) in the connected CRM; one company by id",
+            list_headers={
+                "x_apideck_consumer_id": "x-apideck-consumer-id",
+                "x_apideck_app_id": "x-apideck-app-id",
+                "x_apideck_service_id": "x-apideck-service-id",
+            },
+            get_headers={
+                "x_apideck_consumer_id": "x-apideck-consumer-id",
+                "x_apideck_app_id": "x-apideck-app-id",
+                "x_apideck_service_id": "x-apideck-service-id",
+            },
             item=lambda: m.Company,
         ),
         Resource(
@@ -66,6 +76,16 @@ class ApideckCRMDataService(BaseDataService):
                 page_size=200,
             ),
             description="Contacts in the connected CRM; one contact by id",
+            list_headers={
+                "x_apideck_consumer_id": "x-apideck-consumer-id",
+                "x_apideck_app_id": "x-apideck-app-id",
+                "x_apideck_service_id": "x-apideck-service-id",
+            },
+            get_headers={
+                "x_apideck_consumer_id": "x-apideck-consumer-id",
+                "x_apideck_app_id": "x-apideck-app-id",
+                "x_apideck_service_id": "x-apideck-service-id",
+            },
             item=lambda: m.Contact,
         ),
         Resource(
@@ -86,6 +106,16 @@ class ApideckCRMDataService(BaseDataService):
                 page_size=200,
             ),
             description="Leads in the connected CRM; one lead by id",
+            list_headers={
+                "x_apideck_consumer_id": "x-apideck-consumer-id",
+                "x_apideck_app_id": "x-apideck-app-id",
+                "x_apideck_service_id": "x-apideck-service-id",
+            },
+            get_headers={
+                "x_apideck_consumer_id": "x-apideck-consumer-id",
+                "x_apideck_app_id": "x-apideck-app-id",
+                "x_apideck_service_id": "x-apideck-service-id",
+            },
             item=lambda: m.Lead,
         ),
         Resource(
@@ -106,6 +136,16 @@ class ApideckCRMDataService(BaseDataService):
                 page_size=200,
             ),
             description="Opportunities (deals) in the connected CRM; one opportunity by id",
+            list_headers={
+                "x_apideck_consumer_id": "x-apideck-consumer-id",
+                "x_apideck_app_id": "x-apideck-app-id",
+                "x_apideck_service_id": "x-apideck-service-id",
+            },
+            get_headers={
+                "x_apideck_consumer_id": "x-apideck-consumer-id",
+                "x_apideck_app_id": "x-apideck-app-id",
+                "x_apideck_service_id": "x-apideck-service-id",
+            },
             item=lambda: m.Opportunity,
         ),
         Resource(
@@ -126,6 +166,16 @@ class ApideckCRMDataService(BaseDataService):
                 page_size=200,
             ),
             description="Activities such as calls, meetings and tasks; one activity by id",
+            list_headers={
+                "x_apideck_consumer_id": "x-apideck-consumer-id",
+                "x_apideck_app_id": "x-apideck-app-id",
+                "x_apideck_service_id": "x-apideck-service-id",
+            },
+            get_headers={
+                "x_apideck_consumer_id": "x-apideck-consumer-id",
+                "x_apideck_app_id": "x-apideck-app-id",
+                "x_apideck_service_id": "x-apideck-service-id",
+            },
             item=lambda: m.Activity,
         ),
         Resource(
@@ -146,6 +196,16 @@ class ApideckCRMDataService(BaseDataService):
                 page_size=200,
             ),
             description="Notes attached to CRM records; one note by id",
+            list_headers={
+                "x_apideck_consumer_id": "x-apideck-consumer-id",
+                "x_apideck_app_id": "x-apideck-app-id",
+                "x_apideck_service_id": "x-apideck-service-id",
+            },
+            get_headers={
+                "x_apideck_consumer_id": "x-apideck-consumer-id",
+                "x_apideck_app_id": "x-apideck-app-id",
+                "x_apideck_service_id": "x-apideck-service-id",
+            },
             item=lambda: m.Note,
         ),
         Resource(
@@ -166,6 +226,16 @@ class ApideckCRMDataService(BaseDataService):
                 page_size=200,
             ),
             description="Sales pipelines with their stages; one pipeline by id",
+            list_headers={
+                "x_apideck_consumer_id": "x-apideck-consumer-id",
+                "x_apideck_app_id": "x-apideck-app-id",
+                "x_apideck_service_id": "x-apideck-service-id",
+            },
+            get_headers={
+                "x_apideck_consumer_id": "x-apideck-consumer-id",
+                "x_apideck_app_id": "x-apideck-app-id",
+                "x_apideck_service_id": "x-apideck-service-id",
+            },
             item=lambda: m.Pipeline,
         ),
         Resource(
@@ -186,6 +256,16 @@ class ApideckCRMDataService(BaseDataService):
                 page_size=200,
             ),
             description="Users of the connected CRM; one user by id",
+            list_headers={
+                "x_apideck_consumer_id": "x-apideck-consumer-id",
+                "x_apideck_app_id": "x-apideck-app-id",
+                "x_apideck_service_id": "x-apideck-service-id",
+            },
+            get_headers={
+                "x_apideck_consumer_id": "x-apideck-consumer-id",
+                "x_apideck_app_id": "x-apideck-app-id",
+                "x_apideck_service_id": "x-apideck-service-id",
+            },
             item=lambda: m.User,
         ),
     )

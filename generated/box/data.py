@@ -44,6 +44,7 @@ class BoxDataService(BaseDataService):
                 limit_param="limit", offset_param="offset", page_size=100, total_path="total_count"
             ),
             description="Files, folders and web links in a folder (folder id 0 is the root); read each with get_files_id or get_folders_id by type",
+            list_headers={"boxapi": "boxapi"},
             item=lambda: m.FileMini | m.FolderMini | m.WebLinkMini,
         ),
         Resource(

@@ -84,10 +84,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="CreateBillPaymentResponse",
         paged=False,
         deprecated=False,
-        typed=False,
-        degraded=(
-            "openapi.json#/components/schemas/PaymentMethod/definitions/paymentMethodRef: $ref target does not exist (at /components/schemas/PaymentMethod/definitions/paymentMethodRef)",
-        ),
+        typed=True,
+        degraded=(),
         untyped=(),
     ),
     OperationInfo(
@@ -252,10 +250,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="CreatePaymentResponse",
         paged=False,
         deprecated=False,
-        typed=False,
-        degraded=(
-            "openapi.json#/components/schemas/PaymentMethod/definitions/paymentMethodRef: $ref target does not exist (at /components/schemas/PaymentMethod/definitions/paymentMethodRef)",
-        ),
+        typed=True,
+        degraded=(),
         untyped=(),
     ),
     OperationInfo(
@@ -809,10 +805,8 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         response_type="AgedDebtorReport",
         paged=False,
         deprecated=False,
-        typed=False,
-        degraded=(
-            "openapi.json#/components/schemas/AgedCreditorReport/definitions/agedCreditor/properties/agedCurrencyOutstanding/items: $ref target does not exist (at /components/schemas/AgedCreditorReport/definitions/agedCreditor/properties/agedCurrencyOutstanding/items)",
-        ),
+        typed=True,
+        degraded=(),
         untyped=(),
     ),
 )

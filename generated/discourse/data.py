@@ -43,6 +43,8 @@ class DiscourseDataService(BaseDataService):
             item_path=None,
             paginator=PageNumber(page_param="page", page_size=None, size_param=None, start=0),
             description="Topics by latest activity (page counts from 0); one topic with its first posts by id",
+            list_headers={"api_key": "Api-Key", "api_username": "Api-Username"},
+            get_headers={"api_key": "Api-Key", "api_username": "Api-Username"},
             item=lambda: m.ListLatestTopicsResponseTopicListTopicsItem,
         ),
         Resource(
@@ -58,6 +60,7 @@ class DiscourseDataService(BaseDataService):
             item_path=None,
             paginator=LastItemCursor(cursor_param="before", has_more_path=None, id_field="id"),
             description="Latest posts across the site, newest first (before = the last post id seen); one post by id",
+            list_headers={"api_key": "Api-Key", "api_username": "Api-Username"},
             item=lambda: m.ListPostsResponseLatestPostsItem,
         ),
         Resource(

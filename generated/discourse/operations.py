@@ -234,6 +234,7 @@ OPERATIONS: tuple[OperationInfo, ...] = (
             ParameterInfo("Api-Username", "api_username", "header", True, "str"),
             ParameterInfo("order", "order", "query", False, "str"),
             ParameterInfo("ascending", "ascending", "query", False, "str"),
+            ParameterInfo("page", "page", "query", False, "int"),
         ),
         body_content_type=None,
         body_type=None,

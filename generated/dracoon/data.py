@@ -43,6 +43,14 @@ class DracoonDataService(BaseDataService):
                 limit_param="limit", offset_param="offset", page_size=500, total_path="range.total"
             ),
             description="Rooms, folders and files under a parent (parent_id 0 for the top level); one node by id",
+            list_headers={
+                "x_sds_date_format": "X-Sds-Date-Format",
+                "x_sds_auth_token": "X-Sds-Auth-Token",
+            },
+            get_headers={
+                "x_sds_date_format": "X-Sds-Date-Format",
+                "x_sds_auth_token": "X-Sds-Auth-Token",
+            },
             item=lambda: m.Node,
         ),
         Resource(
@@ -60,6 +68,14 @@ class DracoonDataService(BaseDataService):
                 limit_param="limit", offset_param="offset", page_size=500, total_path="range.total"
             ),
             description="Nodes matching a search string (depth_level -1 searches the whole tree)",
+            list_headers={
+                "x_sds_date_format": "X-Sds-Date-Format",
+                "x_sds_auth_token": "X-Sds-Auth-Token",
+            },
+            get_headers={
+                "x_sds_date_format": "X-Sds-Date-Format",
+                "x_sds_auth_token": "X-Sds-Auth-Token",
+            },
             item=lambda: m.Node,
         ),
         Resource(
@@ -77,6 +93,10 @@ class DracoonDataService(BaseDataService):
                 limit_param="limit", offset_param="offset", page_size=500, total_path="range.total"
             ),
             description="Comments on a file or folder",
+            list_headers={
+                "x_sds_date_format": "X-Sds-Date-Format",
+                "x_sds_auth_token": "X-Sds-Auth-Token",
+            },
             item=lambda: m.Comment,
         ),
         Resource(
@@ -94,6 +114,14 @@ class DracoonDataService(BaseDataService):
                 limit_param="limit", offset_param="offset", page_size=500, total_path="range.total"
             ),
             description="Share links for downloading; one share by id",
+            list_headers={
+                "x_sds_date_format": "X-Sds-Date-Format",
+                "x_sds_auth_token": "X-Sds-Auth-Token",
+            },
+            get_headers={
+                "x_sds_date_format": "X-Sds-Date-Format",
+                "x_sds_auth_token": "X-Sds-Auth-Token",
+            },
             item=lambda: m.DownloadShare,
         ),
         Resource(
@@ -111,6 +139,14 @@ class DracoonDataService(BaseDataService):
                 limit_param="limit", offset_param="offset", page_size=500, total_path="range.total"
             ),
             description="File request links for uploading; one share by id",
+            list_headers={
+                "x_sds_date_format": "X-Sds-Date-Format",
+                "x_sds_auth_token": "X-Sds-Auth-Token",
+            },
+            get_headers={
+                "x_sds_date_format": "X-Sds-Date-Format",
+                "x_sds_auth_token": "X-Sds-Auth-Token",
+            },
             item=lambda: m.UploadShare,
         ),
         Resource(
@@ -128,6 +164,14 @@ class DracoonDataService(BaseDataService):
                 limit_param="limit", offset_param="offset", page_size=500, total_path="range.total"
             ),
             description="Users of the tenant (user manager role); one user by id",
+            list_headers={
+                "x_sds_date_format": "X-Sds-Date-Format",
+                "x_sds_auth_token": "X-Sds-Auth-Token",
+            },
+            get_headers={
+                "x_sds_date_format": "X-Sds-Date-Format",
+                "x_sds_auth_token": "X-Sds-Auth-Token",
+            },
             item=lambda: m.UserItem,
         ),
         Resource(
@@ -145,6 +189,14 @@ class DracoonDataService(BaseDataService):
                 limit_param="limit", offset_param="offset", page_size=500, total_path="range.total"
             ),
             description="User groups; one group by id",
+            list_headers={
+                "x_sds_date_format": "X-Sds-Date-Format",
+                "x_sds_auth_token": "X-Sds-Auth-Token",
+            },
+            get_headers={
+                "x_sds_date_format": "X-Sds-Date-Format",
+                "x_sds_auth_token": "X-Sds-Auth-Token",
+            },
             item=lambda: m.Group,
         ),
         Resource(
@@ -162,6 +214,14 @@ class DracoonDataService(BaseDataService):
                 limit_param="limit", offset_param="offset", page_size=500, total_path="range.total"
             ),
             description="Webhooks of the tenant configuration; one webhook by id",
+            list_headers={
+                "x_sds_date_format": "X-Sds-Date-Format",
+                "x_sds_auth_token": "X-Sds-Auth-Token",
+            },
+            get_headers={
+                "x_sds_date_format": "X-Sds-Date-Format",
+                "x_sds_auth_token": "X-Sds-Auth-Token",
+            },
             item=lambda: m.Webhook,
         ),
     )

@@ -41,6 +41,7 @@ class DropboxDataService(BaseDataService):
             item_path=None,
             paginator=NoPagination(),
             description="First page of a folder's entries (files, folders); later pages through listFolderContinue",
+            list_in_body=True,
         ),
         Resource(
             name="shared_links",
@@ -57,6 +58,7 @@ class DropboxDataService(BaseDataService):
                 cursor_param="cursor", cursor_path="cursor", has_more_path="has_more", in_body=True
             ),
             description="Shared links the user created, across all files and folders",
+            list_in_body=True,
             item=lambda: m.SharedLinkMetadata,
         ),
     )

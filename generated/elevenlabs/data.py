@@ -41,6 +41,8 @@ class ElevenLabsDataService(BaseDataService):
             item_path=None,
             paginator=NoPagination(),
             description="Voices available to the account (premade and own); one voice by id",
+            list_headers={"xi_api_key": "xi-api-key"},
+            get_headers={"xi_api_key": "xi-api-key"},
         ),
         Resource(
             name="history",
@@ -61,6 +63,7 @@ class ElevenLabsDataService(BaseDataService):
                 page_size=1000,
             ),
             description="Generated audio history, newest first",
+            list_headers={"xi_api_key": "xi-api-key"},
             item=lambda: m.HistoryItemResponseModel,
         ),
     )

@@ -26,7 +26,13 @@ OPERATIONS: tuple[OperationInfo, ...] = (
         operation_id="Get_generated_items_v1_history_get",
         method="GET",
         path="/v1/history",
-        parameters=(ParameterInfo("xi-api-key", "xi_api_key", "header", False, "str"),),
+        parameters=(
+            ParameterInfo("xi-api-key", "xi_api_key", "header", False, "str"),
+            ParameterInfo("page_size", "page_size", "query", False, "int"),
+            ParameterInfo(
+                "start_after_history_item_id", "start_after_history_item_id", "query", False, "str"
+            ),
+        ),
         body_content_type=None,
         body_type=None,
         response_content_type="application/json",

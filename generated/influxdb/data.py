@@ -42,6 +42,8 @@ class InfluxDBDataService(BaseDataService):
             item_path=None,
             paginator=OffsetLimit(limit_param="limit", offset_param="offset", page_size=100),
             description="Buckets of the organizations the token can read; one bucket by id",
+            list_headers={"zap_trace_span": "Zap-Trace-Span"},
+            get_headers={"zap_trace_span": "Zap-Trace-Span"},
             item=lambda: m.Bucket,
         ),
         Resource(
@@ -57,6 +59,8 @@ class InfluxDBDataService(BaseDataService):
             item_path=None,
             paginator=OffsetLimit(limit_param="limit", offset_param="offset", page_size=100),
             description="Organizations; one organization by id",
+            list_headers={"zap_trace_span": "Zap-Trace-Span"},
+            get_headers={"zap_trace_span": "Zap-Trace-Span"},
             item=lambda: m.Organization,
         ),
         Resource(
@@ -78,6 +82,8 @@ class InfluxDBDataService(BaseDataService):
                 page_size=100,
             ),
             description="Scheduled Flux tasks; one task by id",
+            list_headers={"zap_trace_span": "Zap-Trace-Span"},
+            get_headers={"zap_trace_span": "Zap-Trace-Span"},
             item=lambda: m.Task,
         ),
         Resource(
@@ -99,6 +105,8 @@ class InfluxDBDataService(BaseDataService):
                 page_size=100,
             ),
             description="Runs of a task, filterable by time; one run by id",
+            list_headers={"zap_trace_span": "Zap-Trace-Span"},
+            get_headers={"zap_trace_span": "Zap-Trace-Span"},
             item=lambda: m.Run,
         ),
         Resource(
@@ -114,6 +122,8 @@ class InfluxDBDataService(BaseDataService):
             item_path=None,
             paginator=OffsetLimit(limit_param="limit", offset_param="offset", page_size=100),
             description="Dashboards; one dashboard by id",
+            list_headers={"zap_trace_span": "Zap-Trace-Span"},
+            get_headers={"zap_trace_span": "Zap-Trace-Span"},
             item=lambda: m.Dashboard,
         ),
         Resource(
@@ -129,6 +139,8 @@ class InfluxDBDataService(BaseDataService):
             item_path=None,
             paginator=OffsetLimit(limit_param="limit", offset_param="offset", page_size=100),
             description="Monitoring checks of an organization; one check by id",
+            list_headers={"zap_trace_span": "Zap-Trace-Span"},
+            get_headers={"zap_trace_span": "Zap-Trace-Span"},
             item=lambda: m.CheckDiscriminator,
         ),
         Resource(
@@ -144,6 +156,8 @@ class InfluxDBDataService(BaseDataService):
             item_path=None,
             paginator=OffsetLimit(limit_param="limit", offset_param="offset", page_size=100),
             description="Users; one user by id",
+            list_headers={"zap_trace_span": "Zap-Trace-Span"},
+            get_headers={"zap_trace_span": "Zap-Trace-Span"},
             item=lambda: m.UserResponse,
         ),
     )

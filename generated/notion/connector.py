@@ -47,6 +47,7 @@ class NotionConnector(BaseConnectorService):
     """The Notion API. Build it with credentials and call its resources::
 
         notion = NotionConnector(integration_token="...")
+        result = await notion.comments.retrieve()
 
     Every operation also has a blocking twin (``..._sync``); the seed's
     ``data_service``, ``auth_service`` and ``monitoring_service`` are here too.

@@ -48,6 +48,9 @@ class NotionDataService(BaseDataService):
                 page_size=100,
             ),
             description="Pages of a database, by a query sent in the body; one page by id",
+            list_headers={"notion_version": "Notion-Version"},
+            get_headers={"notion_version": "Notion-Version"},
+            list_in_body=True,
             item=lambda: m.QueryADatabaseResponseResultsItem,
         ),
         Resource(
@@ -69,6 +72,8 @@ class NotionDataService(BaseDataService):
                 page_size=100,
             ),
             description="Child blocks of a page or block; one block by id",
+            list_headers={"notion_version": "Notion-Version"},
+            get_headers={"notion_version": "Notion-Version"},
             item=lambda: m.RetrieveBlockChildrenResponseResultsItem,
         ),
         Resource(
@@ -90,6 +95,7 @@ class NotionDataService(BaseDataService):
                 page_size=100,
             ),
             description="Unresolved comments on a page or block (block_id query parameter); no single-comment read",
+            list_headers={"notion_version": "Notion-Version"},
             item=lambda: m.RetrieveCommentsResponseResultsItem,
         ),
     )

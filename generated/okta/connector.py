@@ -48,6 +48,7 @@ class OktaConnector(BaseConnectorService):
     """The Okta Users API. Build it with credentials and call its resources::
 
         okta = OktaConnector(api_token="...", domain="...")
+        result = await okta.users.find()
 
     Every operation also has a blocking twin (``..._sync``); the seed's
     ``data_service``, ``auth_service`` and ``monitoring_service`` are here too.

@@ -47,6 +47,7 @@ class OnePasswordEventsDataService(BaseDataService):
                 page_size=1000,
             ),
             description="Actions taken by team members in the account (admin console audit log)",
+            list_in_body=True,
             item=lambda: m.AuditEvent,
         ),
         Resource(
@@ -69,6 +70,7 @@ class OnePasswordEventsDataService(BaseDataService):
                 page_size=1000,
             ),
             description="Item usage events in shared vaults (reveals, copies, fills)",
+            list_in_body=True,
             item=lambda: m.ItemUsage,
         ),
         Resource(
@@ -91,6 +93,7 @@ class OnePasswordEventsDataService(BaseDataService):
                 page_size=1000,
             ),
             description="Successful and failed sign-in attempts",
+            list_in_body=True,
             item=lambda: m.SignInAttempt,
         ),
     )

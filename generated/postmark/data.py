@@ -43,6 +43,8 @@ class PostmarkDataService(BaseDataService):
                 limit_param="count", offset_param="offset", page_size=500, total_path="TotalCount"
             ),
             description="Sent messages (searchable by recipient, tag, status, dates); one message's details by id",
+            list_headers={"x_postmark_server_token": "X-Postmark-Server-Token"},
+            get_headers={"x_postmark_server_token": "X-Postmark-Server-Token"},
             item=lambda: m.OutboundMessageDetail,
         ),
         Resource(
@@ -60,6 +62,8 @@ class PostmarkDataService(BaseDataService):
                 limit_param="count", offset_param="offset", page_size=500, total_path="TotalCount"
             ),
             description="Messages received by the server's inbound address; one message's details by id",
+            list_headers={"x_postmark_server_token": "X-Postmark-Server-Token"},
+            get_headers={"x_postmark_server_token": "X-Postmark-Server-Token"},
             item=lambda: m.InboundMessageDetail,
         ),
         Resource(
@@ -77,6 +81,8 @@ class PostmarkDataService(BaseDataService):
                 limit_param="count", offset_param="offset", page_size=500, total_path="TotalCount"
             ),
             description="Bounces of sent messages; one bounce by id",
+            list_headers={"x_postmark_server_token": "X-Postmark-Server-Token"},
+            get_headers={"x_postmark_server_token": "X-Postmark-Server-Token"},
             item=lambda: m.BounceInfoResponse,
         ),
         Resource(
@@ -94,6 +100,8 @@ class PostmarkDataService(BaseDataService):
                 limit_param="Count", offset_param="Offset", page_size=500, total_path="TotalCount"
             ),
             description="Email templates of the server; one template by id or alias",
+            list_headers={"x_postmark_server_token": "X-Postmark-Server-Token"},
+            get_headers={"x_postmark_server_token": "X-Postmark-Server-Token"},
         ),
         Resource(
             name="inbound_rules",
@@ -110,6 +118,7 @@ class PostmarkDataService(BaseDataService):
                 limit_param="count", offset_param="offset", page_size=500, total_path="TotalCount"
             ),
             description="Inbound blocking rules of the server",
+            list_headers={"x_postmark_server_token": "X-Postmark-Server-Token"},
             item=lambda: m.ListInboundRulesResponseInboundRulesItem,
         ),
     )

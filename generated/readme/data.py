@@ -36,6 +36,8 @@ class ReadMeDataService(BaseDataService):
             item_path=None,
             paginator=NoPagination(),
             description="Guides of a category (one response); one guide by slug",
+            list_headers={"x_readme_version": "x-readme-version"},
+            get_headers={"x_readme_version": "x-readme-version"},
         ),
         Resource(
             name="changelogs",
@@ -92,5 +94,6 @@ class ReadMeDataService(BaseDataService):
             item_path=None,
             paginator=PageNumber(page_param="page", page_size=100, size_param="perPage", start=1),
             description="API definitions uploaded to the project",
+            list_headers={"x_readme_version": "x-readme-version"},
         ),
     )

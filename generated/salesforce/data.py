@@ -42,6 +42,7 @@ class SalesforceDataService(BaseDataService):
             item_path=None,
             paginator=NextUrlInBody(next_path="nextRecordsUrl"),
             description="Records a SOQL query (q) selects, batch by batch; one record by object name and id",
+            list_headers={"sforce_query_options": "Sforce-Query-Options"},
             item=lambda: m.SObjectRecord,
         ),
         Resource(
@@ -57,6 +58,8 @@ class SalesforceDataService(BaseDataService):
             item_path=None,
             paginator=NoPagination(),
             description="Objects of the org, standard and custom; one object's full metadata by name",
+            list_headers={"if_modified_since": "If-Modified-Since"},
+            get_headers={"if_modified_since": "If-Modified-Since"},
         ),
     )
 

@@ -43,6 +43,8 @@ class SendGridDataService(BaseDataService):
             item_path=None,
             paginator=NextUrlInBody(next_path="_metadata.next"),
             description="Transactional (dynamic) templates; page_size is required on the list; one template by id",
+            list_headers={"on_behalf_of": "on-behalf-of"},
+            get_headers={"on_behalf_of": "on-behalf-of"},
             item=lambda: m.TransactionalTemplatesTemplateLean,
         ),
         Resource(
@@ -117,6 +119,8 @@ class SendGridDataService(BaseDataService):
             item_path=None,
             paginator=OffsetLimit(limit_param="limit", offset_param="offset", page_size=500),
             description="Addresses on the block list; the block entries of one address",
+            list_headers={"on_behalf_of": "on-behalf-of"},
+            get_headers={"on_behalf_of": "on-behalf-of"},
             item=lambda: m.BlocksResponseItem,
         ),
     )

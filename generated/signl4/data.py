@@ -47,6 +47,8 @@ class Signl4DataService(BaseDataService):
                 in_body=True,
             ),
             description="Alerts matching a filter sent in the body; one alert by id",
+            list_in_body=True,
+            list_query=frozenset(["maxResults", "userId"]),
             item=lambda: m.OverviewAlert,
         ),
         Resource(
@@ -67,6 +69,8 @@ class Signl4DataService(BaseDataService):
                 in_body=True,
             ),
             description="Inbound events that raised alerts, by a filter in the body; one event's overview by id",
+            list_in_body=True,
+            list_query=frozenset(["maxResults"]),
             item=lambda: m.OverviewEvent,
         ),
         Resource(

@@ -41,6 +41,7 @@ class SnykDataService(BaseDataService):
             item_path=None,
             paginator=NoPagination(),
             description="Projects of an organization, filterable in the body; one project by id",
+            list_in_body=True,
         ),
         Resource(
             name="webhooks",
@@ -83,6 +84,8 @@ class SnykDataService(BaseDataService):
             item_path=None,
             paginator=PageNumber(page_param="page", page_size=100, size_param="perPage", start=1),
             description="Dependencies used by an organization's projects, with their issue counts",
+            list_in_body=True,
+            list_query=frozenset(["sortBy", "order", "page", "perPage"]),
             item=lambda: m.ListAllDependenciesResponseResultsItem,
         ),
         Resource(
@@ -98,6 +101,8 @@ class SnykDataService(BaseDataService):
             item_path=None,
             paginator=PageNumber(page_param="page", page_size=100, size_param="perPage", start=1),
             description="Test snapshots of a project, newest first",
+            list_in_body=True,
+            list_query=frozenset(["perPage", "page"]),
             item=lambda: m.ListAllProjectSnapshotsResponseSnapshotsItem,
         ),
     )

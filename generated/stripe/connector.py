@@ -56,6 +56,7 @@ class StripeConnector(BaseConnectorService):
     """The Stripe API. Build it with credentials and call its resources::
 
         stripe = StripeConnector(secret_key="...")
+        result = await stripe.charges.list()
 
     Every operation also has a blocking twin (``..._sync``); the seed's
     ``data_service``, ``auth_service`` and ``monitoring_service`` are here too.

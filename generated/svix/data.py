@@ -47,6 +47,8 @@ class SvixDataService(BaseDataService):
                 page_size=250,
             ),
             description="Applications (one per customer receiving webhooks); one by id or uid",
+            list_headers={"idempotency_key_": "idempotency-key"},
+            get_headers={"idempotency_key_": "idempotency-key"},
             item=lambda: m.ApplicationOut,
         ),
         Resource(
@@ -68,6 +70,8 @@ class SvixDataService(BaseDataService):
                 page_size=250,
             ),
             description="Endpoints of an application; one endpoint by id or uid",
+            list_headers={"idempotency_key_": "idempotency-key"},
+            get_headers={"idempotency_key_": "idempotency-key"},
             item=lambda: m.EndpointOut,
         ),
         Resource(
@@ -89,6 +93,8 @@ class SvixDataService(BaseDataService):
                 page_size=250,
             ),
             description="Messages sent to an application, newest first; one message by id or event id",
+            list_headers={"idempotency_key_": "idempotency-key"},
+            get_headers={"idempotency_key_": "idempotency-key"},
             item=lambda: m.MessageOut,
         ),
         Resource(
@@ -110,6 +116,8 @@ class SvixDataService(BaseDataService):
                 page_size=250,
             ),
             description="Event types of the environment; one event type by name",
+            list_headers={"idempotency_key_": "idempotency-key"},
+            get_headers={"idempotency_key_": "idempotency-key"},
             item=lambda: m.EventTypeOut,
         ),
         Resource(
@@ -131,6 +139,8 @@ class SvixDataService(BaseDataService):
                 page_size=250,
             ),
             description="Background tasks (recoveries, replays); one task by id",
+            list_headers={"idempotency_key_": "idempotency-key"},
+            get_headers={"idempotency_key_": "idempotency-key"},
             item=lambda: m.BackgroundTaskOut,
         ),
     )

@@ -44,6 +44,8 @@ class VictorOpsDataService(BaseDataService):
             item_path=None,
             paginator=NoPagination(),
             description="Users of the organization; one user by user name",
+            list_headers={"x_vo_api_id": "X-VO-Api-Id", "x_vo_api_key": "X-VO-Api-Key"},
+            get_headers={"x_vo_api_id": "X-VO-Api-Id", "x_vo_api_key": "X-VO-Api-Key"},
         ),
         Resource(
             name="teams",
@@ -58,6 +60,8 @@ class VictorOpsDataService(BaseDataService):
             item_path=None,
             paginator=NoPagination(),
             description="Teams of the organization; one team by slug",
+            list_headers={"x_vo_api_id": "X-VO-Api-Id", "x_vo_api_key": "X-VO-Api-Key"},
+            get_headers={"x_vo_api_id": "X-VO-Api-Id", "x_vo_api_key": "X-VO-Api-Key"},
         ),
         Resource(
             name="scheduled_overrides",
@@ -72,6 +76,8 @@ class VictorOpsDataService(BaseDataService):
             item_path="override",
             paginator=NoPagination(),
             description="Scheduled on-call overrides; one override by id",
+            list_headers={"x_vo_api_id": "X-VO-Api-Id", "x_vo_api_key": "X-VO-Api-Key"},
+            get_headers={"x_vo_api_id": "X-VO-Api-Id", "x_vo_api_key": "X-VO-Api-Key"},
         ),
         Resource(
             name="active_incidents",
@@ -86,6 +92,7 @@ class VictorOpsDataService(BaseDataService):
             item_path=None,
             paginator=NoPagination(),
             description="Open, acknowledged and recently resolved incidents",
+            list_headers={"x_vo_api_id": "X-VO-Api-Id", "x_vo_api_key": "X-VO-Api-Key"},
         ),
         Resource(
             name="incident_history",
@@ -100,6 +107,7 @@ class VictorOpsDataService(BaseDataService):
             item_path=None,
             paginator=OffsetLimit(limit_param="limit", offset_param="offset", page_size=100),
             description="Incident history, filterable by time, host, service and phase (one call a minute)",
+            list_headers={"x_vo_api_id": "X-VO-Api-Id", "x_vo_api_key": "X-VO-Api-Key"},
             item=lambda: m.ActiveIncidentInfo,
             incremental=IncrementalCursor(param="startedAfter", field="startTime"),
         ),
@@ -116,6 +124,7 @@ class VictorOpsDataService(BaseDataService):
             item_path=None,
             paginator=NoPagination(),
             description="Routing keys and the escalation policies they page",
+            list_headers={"x_vo_api_id": "X-VO-Api-Id", "x_vo_api_key": "X-VO-Api-Key"},
         ),
     )
 

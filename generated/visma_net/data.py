@@ -47,6 +47,8 @@ class VismaNetDataService(BaseDataService):
                 page_param="pageNumber", page_size=500, size_param="pageSize", start=1
             ),
             description="Customers of the company; one customer by customer number",
+            list_headers={"erp_api_background": "erp-api-background"},
+            get_headers={"erp_api_background": "erp-api-background"},
             item=lambda: m.CustomerDto,
             incremental=IncrementalCursor(
                 param="lastModifiedDateTime", field="lastModifiedDateTime"
@@ -67,6 +69,8 @@ class VismaNetDataService(BaseDataService):
                 page_param="pageNumber", page_size=500, size_param="pageSize", start=1
             ),
             description="Sales (customer) invoices; one invoice by reference number",
+            list_headers={"erp_api_background": "erp-api-background"},
+            get_headers={"erp_api_background": "erp-api-background"},
             item=lambda: m.CustomerInvoiceDto,
             incremental=IncrementalCursor(
                 param="lastModifiedDateTime", field="lastModifiedDateTime"
@@ -87,6 +91,8 @@ class VismaNetDataService(BaseDataService):
                 page_param="pageNumber", page_size=500, size_param="pageSize", start=1
             ),
             description="Payments received from customers; one payment by number",
+            list_headers={"erp_api_background": "erp-api-background"},
+            get_headers={"erp_api_background": "erp-api-background"},
             item=lambda: m.PaymentDto,
             incremental=IncrementalCursor(
                 param="lastModifiedDateTime", field="lastModifiedDateTime"
@@ -107,6 +113,8 @@ class VismaNetDataService(BaseDataService):
                 page_param="pageNumber", page_size=500, size_param="pageSize", start=1
             ),
             description="Suppliers of the company; one supplier by supplier number",
+            list_headers={"erp_api_background": "erp-api-background"},
+            get_headers={"erp_api_background": "erp-api-background"},
             item=lambda: m.SupplierDto,
             incremental=IncrementalCursor(
                 param="lastModifiedDateTime", field="lastModifiedDateTime"
@@ -127,6 +135,8 @@ class VismaNetDataService(BaseDataService):
                 page_param="pageNumber", page_size=500, size_param="pageSize", start=1
             ),
             description="Supplier (purchase) invoices; one invoice by reference number",
+            list_headers={"erp_api_background": "erp-api-background"},
+            get_headers={"erp_api_background": "erp-api-background"},
             item=lambda: m.SupplierInvoiceDto,
             incremental=IncrementalCursor(
                 param="lastModifiedDateTime", field="lastModifiedDateTime"
@@ -147,6 +157,8 @@ class VismaNetDataService(BaseDataService):
                 limit_param="numberToRead", offset_param="skipRecords", page_size=500
             ),
             description="General ledger accounts; one account by account code",
+            list_headers={"erp_api_background": "erp-api-background"},
+            get_headers={"erp_api_background": "erp-api-background"},
             item=lambda: m.AccountDto,
             incremental=IncrementalCursor(
                 param="lastModifiedDateTime", field="lastModifiedDateTime"
@@ -167,6 +179,8 @@ class VismaNetDataService(BaseDataService):
                 page_param="pageNumber", page_size=500, size_param="pageSize", start=1
             ),
             description="Inventory and non-stock items; one item by inventory number",
+            list_headers={"erp_api_background": "erp-api-background"},
+            get_headers={"erp_api_background": "erp-api-background"},
             item=lambda: m.InventoryDto,
             incremental=IncrementalCursor(
                 param="lastModifiedDateTime", field="lastModifiedDateTime"
@@ -187,6 +201,8 @@ class VismaNetDataService(BaseDataService):
                 page_param="pageNumber", page_size=500, size_param="pageSize", start=1
             ),
             description="General ledger journal transactions; one transaction by batch number",
+            list_headers={"erp_api_background": "erp-api-background"},
+            get_headers={"erp_api_background": "erp-api-background"},
             item=lambda: m.JournalTransactionDto,
             incremental=IncrementalCursor(
                 param="lastModifiedDateTime", field="lastModifiedDateTime"

@@ -46,8 +46,15 @@ class XeroDataService(BaseDataService):
             item_path="Invoices",
             paginator=PageNumber(page_param="page", page_size=100, size_param=None, start=1),
             description="Sales invoices and supplier bills; one invoice by id (answered as a one-item list)",
+            list_headers={
+                "xero_tenant_id": "xero-tenant-id",
+                "if_modified_since": "If-Modified-Since",
+            },
+            get_headers={"xero_tenant_id": "xero-tenant-id"},
             item=lambda: m.Invoice,
-            incremental=IncrementalCursor(param="If-Modified-Since", field="UpdatedDateUTC"),
+            incremental=IncrementalCursor(
+                param="If-Modified-Since", field="UpdatedDateUTC", in_header=True
+            ),
         ),
         Resource(
             name="contacts",
@@ -62,8 +69,15 @@ class XeroDataService(BaseDataService):
             item_path="Contacts",
             paginator=PageNumber(page_param="page", page_size=100, size_param=None, start=1),
             description="Customers and suppliers; one contact by id (answered as a one-item list)",
+            list_headers={
+                "xero_tenant_id": "xero-tenant-id",
+                "if_modified_since": "If-Modified-Since",
+            },
+            get_headers={"xero_tenant_id": "xero-tenant-id"},
             item=lambda: m.Contact,
-            incremental=IncrementalCursor(param="If-Modified-Since", field="UpdatedDateUTC"),
+            incremental=IncrementalCursor(
+                param="If-Modified-Since", field="UpdatedDateUTC", in_header=True
+            ),
         ),
         Resource(
             name="accounts",
@@ -78,7 +92,14 @@ class XeroDataService(BaseDataService):
             item_path="Accounts",
             paginator=NoPagination(),
             description="The chart of accounts (one response); one account by id",
-            incremental=IncrementalCursor(param="If-Modified-Since", field="UpdatedDateUTC"),
+            list_headers={
+                "xero_tenant_id": "xero-tenant-id",
+                "if_modified_since": "If-Modified-Since",
+            },
+            get_headers={"xero_tenant_id": "xero-tenant-id"},
+            incremental=IncrementalCursor(
+                param="If-Modified-Since", field="UpdatedDateUTC", in_header=True
+            ),
         ),
         Resource(
             name="items",
@@ -93,7 +114,14 @@ class XeroDataService(BaseDataService):
             item_path="Items",
             paginator=NoPagination(),
             description="Products and services sold or bought (one response); one item by id",
-            incremental=IncrementalCursor(param="If-Modified-Since", field="UpdatedDateUTC"),
+            list_headers={
+                "xero_tenant_id": "xero-tenant-id",
+                "if_modified_since": "If-Modified-Since",
+            },
+            get_headers={"xero_tenant_id": "xero-tenant-id"},
+            incremental=IncrementalCursor(
+                param="If-Modified-Since", field="UpdatedDateUTC", in_header=True
+            ),
         ),
         Resource(
             name="payments",
@@ -108,8 +136,15 @@ class XeroDataService(BaseDataService):
             item_path="Payments",
             paginator=PageNumber(page_param="page", page_size=100, size_param=None, start=1),
             description="Payments against invoices and credit notes; one payment by id",
+            list_headers={
+                "xero_tenant_id": "xero-tenant-id",
+                "if_modified_since": "If-Modified-Since",
+            },
+            get_headers={"xero_tenant_id": "xero-tenant-id"},
             item=lambda: m.Payment,
-            incremental=IncrementalCursor(param="If-Modified-Since", field="UpdatedDateUTC"),
+            incremental=IncrementalCursor(
+                param="If-Modified-Since", field="UpdatedDateUTC", in_header=True
+            ),
         ),
         Resource(
             name="bank_transactions",
@@ -124,8 +159,15 @@ class XeroDataService(BaseDataService):
             item_path="BankTransactions",
             paginator=PageNumber(page_param="page", page_size=100, size_param=None, start=1),
             description="Spend and receive money transactions; one bank transaction by id",
+            list_headers={
+                "xero_tenant_id": "xero-tenant-id",
+                "if_modified_since": "If-Modified-Since",
+            },
+            get_headers={"xero_tenant_id": "xero-tenant-id"},
             item=lambda: m.BankTransaction,
-            incremental=IncrementalCursor(param="If-Modified-Since", field="UpdatedDateUTC"),
+            incremental=IncrementalCursor(
+                param="If-Modified-Since", field="UpdatedDateUTC", in_header=True
+            ),
         ),
         Resource(
             name="credit_notes",
@@ -140,8 +182,15 @@ class XeroDataService(BaseDataService):
             item_path="CreditNotes",
             paginator=PageNumber(page_param="page", page_size=100, size_param=None, start=1),
             description="Credit notes; one credit note by id",
+            list_headers={
+                "xero_tenant_id": "xero-tenant-id",
+                "if_modified_since": "If-Modified-Since",
+            },
+            get_headers={"xero_tenant_id": "xero-tenant-id"},
             item=lambda: m.CreditNote,
-            incremental=IncrementalCursor(param="If-Modified-Since", field="UpdatedDateUTC"),
+            incremental=IncrementalCursor(
+                param="If-Modified-Since", field="UpdatedDateUTC", in_header=True
+            ),
         ),
         Resource(
             name="journals",
@@ -158,8 +207,15 @@ class XeroDataService(BaseDataService):
                 cursor_param="offset", has_more_path=None, id_field="JournalNumber"
             ),
             description="The general ledger's journals in number order; one journal by id",
+            list_headers={
+                "xero_tenant_id": "xero-tenant-id",
+                "if_modified_since": "If-Modified-Since",
+            },
+            get_headers={"xero_tenant_id": "xero-tenant-id"},
             item=lambda: m.Journal,
-            incremental=IncrementalCursor(param="If-Modified-Since", field="CreatedDateUTC"),
+            incremental=IncrementalCursor(
+                param="If-Modified-Since", field="CreatedDateUTC", in_header=True
+            ),
         ),
     )
 

@@ -35,6 +35,14 @@ class ZuoraDataService(BaseDataService):
             item_path=None,
             paginator=NextUrlInBody(next_path="nextPage"),
             description="Payments received (filter by account and fields); one payment by id",
+            list_headers={
+                "zuora_track_id": "Zuora-Track-Id",
+                "zuora_entity_ids": "Zuora-Entity-Ids",
+            },
+            get_headers={
+                "zuora_track_id": "Zuora-Track-Id",
+                "zuora_entity_ids": "Zuora-Entity-Ids",
+            },
         ),
         Resource(
             name="refunds",
@@ -49,6 +57,14 @@ class ZuoraDataService(BaseDataService):
             item_path=None,
             paginator=NextUrlInBody(next_path="nextPage"),
             description="Refunds of payments and credit memos; one refund by id",
+            list_headers={
+                "zuora_track_id": "Zuora-Track-Id",
+                "zuora_entity_ids": "Zuora-Entity-Ids",
+            },
+            get_headers={
+                "zuora_track_id": "Zuora-Track-Id",
+                "zuora_entity_ids": "Zuora-Entity-Ids",
+            },
         ),
         Resource(
             name="credit_memos",
@@ -63,6 +79,14 @@ class ZuoraDataService(BaseDataService):
             item_path=None,
             paginator=NextUrlInBody(next_path="nextPage"),
             description="Credit memos; one credit memo by id or number",
+            list_headers={
+                "zuora_track_id": "Zuora-Track-Id",
+                "zuora_entity_ids": "Zuora-Entity-Ids",
+            },
+            get_headers={
+                "zuora_track_id": "Zuora-Track-Id",
+                "zuora_entity_ids": "Zuora-Entity-Ids",
+            },
         ),
         Resource(
             name="debit_memos",
@@ -77,6 +101,14 @@ class ZuoraDataService(BaseDataService):
             item_path=None,
             paginator=NextUrlInBody(next_path="nextPage"),
             description="Debit memos; one debit memo by id or number",
+            list_headers={
+                "zuora_track_id": "Zuora-Track-Id",
+                "zuora_entity_ids": "Zuora-Entity-Ids",
+            },
+            get_headers={
+                "zuora_track_id": "Zuora-Track-Id",
+                "zuora_entity_ids": "Zuora-Entity-Ids",
+            },
         ),
         Resource(
             name="orders",
@@ -91,6 +123,14 @@ class ZuoraDataService(BaseDataService):
             item_path="order",
             paginator=NextUrlInBody(next_path="nextPage"),
             description="Orders (subscription changes) by date range; one order by number",
+            list_headers={
+                "zuora_track_id": "Zuora-Track-Id",
+                "zuora_entity_ids": "Zuora-Entity-Ids",
+            },
+            get_headers={
+                "zuora_track_id": "Zuora-Track-Id",
+                "zuora_entity_ids": "Zuora-Entity-Ids",
+            },
         ),
         Resource(
             name="products",
@@ -105,6 +145,16 @@ class ZuoraDataService(BaseDataService):
             item_path=None,
             paginator=NextUrlInBody(next_path="nextPage"),
             description="The product catalog with rate plans; one product by id",
+            list_headers={
+                "zuora_track_id": "Zuora-Track-Id",
+                "zuora_entity_ids": "Zuora-Entity-Ids",
+                "zuora_version": "zuora-version",
+            },
+            get_headers={
+                "zuora_track_id": "Zuora-Track-Id",
+                "zuora_entity_ids": "Zuora-Entity-Ids",
+                "zuora_version": "zuora-version",
+            },
         ),
         Resource(
             name="subscriptions",
@@ -119,5 +169,13 @@ class ZuoraDataService(BaseDataService):
             item_path=None,
             paginator=NextUrlInBody(next_path="nextPage"),
             description="Subscriptions of one customer account; one subscription by id or number",
+            list_headers={
+                "zuora_track_id": "Zuora-Track-Id",
+                "zuora_entity_ids": "Zuora-Entity-Ids",
+            },
+            get_headers={
+                "zuora_track_id": "Zuora-Track-Id",
+                "zuora_entity_ids": "Zuora-Entity-Ids",
+            },
         ),
     )

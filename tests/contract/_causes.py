@@ -10,6 +10,7 @@ operation, so a rule cannot hide the next bug that looks like one it knows.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from collections.abc import Callable, Iterator
 from typing import Any, Final
@@ -178,6 +179,11 @@ def _drawing_tool(spec: ContractSpec, op: SpecOperation, finding: Finding) -> st
     markers = ("_canonicalise.py", "_from_schema.py", "bad escape", "unterminated", "re.error")
     if any(marker in finding.detail for marker in markers):
         return HARNESS + f"hypothesis-jsonschema cannot draw this schema: {finding.detail[:120]}"
+    # Every drawn value refused by the harness's own filters (what a location can carry,
+    # a non-empty body), or a collection of a schema hypothesis-jsonschema draws nothing of.
+    starved = ("Unable to satisfy assumptions", "no elements can be drawn")
+    if any(marker in finding.detail for marker in starved):
+        return HARNESS + f"no value of this part could be drawn: {finding.detail[:120]}"
     return None
 
 
@@ -278,9 +284,20 @@ def _bad_default(spec: ContractSpec, op: SpecOperation, finding: Finding) -> str
     wrong = allowed is not None and (
         not isinstance(default, allowed) or (kind != "boolean" and isinstance(default, bool))
     )
-    if not wrong:
-        return None
-    return f"the default of {param.name!r} is {default!r}, not a {kind} ({param.pointer}/schema)"
+    if wrong:
+        return (
+            f"the default of {param.name!r} is {default!r}, not a {kind} ({param.pointer}/schema)"
+        )
+    check = _FORMAT_CHECKS.get(str(schema.get("format")))
+    if check is not None and isinstance(default, str):
+        try:
+            check(default)
+        except ValueError:  # SendGrid's start_date: format date, default ""
+            return (
+                f"the default of {param.name!r}, {default!r}, is no {schema['format']} "
+                f"({param.pointer}/schema)"
+            )
+    return None
 
 
 def _overlapping_one_of(spec: ContractSpec, op: SpecOperation, finding: Finding) -> str | None:
@@ -384,6 +401,48 @@ def _enum_of_another_type(spec: ContractSpec, op: SpecOperation, finding: Findin
     return None
 
 
+_FORMAT_CHECKS: Final[dict[str, Callable[[str], object]]] = {
+    "date-time": lambda text: _dt.datetime.fromisoformat(text.replace("Z", "+00:00")),
+    "date": _dt.date.fromisoformat,
+}
+
+
+def _enum_against_its_format(spec: ContractSpec, op: SpecOperation, finding: Finding) -> str | None:
+    """An ``enum`` of strings none of which has the schema's own ``format`` (SendGrid's
+    send_at: ``enum: [now]``, ``format: date-time``): every value the enum allows fails
+    the format, so a validator refuses whatever is sent."""
+    if not finding.cause.startswith("openapi-core"):
+        return None
+    for pointer, node in schema_nodes(spec, op):
+        check = _FORMAT_CHECKS.get(str(node.get("format")))
+        values = node.get("enum")
+        if check is None or not isinstance(values, list) or not values:
+            continue
+        failing = []
+        for value in values:
+            try:
+                check(str(value))
+            except ValueError:
+                failing.append(value)
+        if len(failing) == len(values) and repr(values[0]) in finding.detail:
+            return f"every value of the enum at {pointer} fails its format {node['format']!r}"
+    return None
+
+
+def _nullable_in_3_1(spec: ContractSpec, op: SpecOperation, finding: Finding) -> str | None:
+    """``nullable: true`` in an OpenAPI 3.1 document (Codat's): 3.1 dropped the keyword
+    for ``type: [..., "null"]``, so a validator reading 3.1 refuses the null the schema's
+    author meant to allow, and which the connector (lenient) sends and accepts."""
+    if not str(spec.document.get("openapi", "")).startswith("3.1"):
+        return None
+    if not finding.cause.startswith("openapi-core") or "None is not of type" not in finding.detail:
+        return None
+    for pointer, node in schema_nodes(spec, op):
+        if node.get("nullable") is True:
+            return f"the OpenAPI 3.1 document uses 3.0's nullable (e.g. at {pointer})"
+    return None
+
+
 def _query_in_path(spec: ContractSpec, op: SpecOperation, finding: Finding) -> str | None:
     """A path key that carries a query string (``/rest?method=flickr.x``, used to tell
     apart operations on one path): a path template cannot; the query part goes on the
@@ -400,7 +459,10 @@ def _query_in_path(spec: ContractSpec, op: SpecOperation, finding: Finding) -> s
         )
     )
     about = re.match(r"(?:path|query) ([^:]+):", finding.detail)
-    if not routing and (about is None or about[1] not in names):
+    # A key that is itself a placeholder (``?{search}=1``): the key sent is a value.
+    templated_key = re.search(r"(?:^|&)\{[^{}]+\}=", query) is not None
+    undeclared = finding.cause == "undeclared query parameter" and templated_key
+    if not routing and not undeclared and (about is None or about[1] not in names):
         return None
     return f"the path key {op.path!r} holds a query string ({op.pointer})"
 
@@ -427,11 +489,122 @@ def _core_read_only_required(spec: ContractSpec, op: SpecOperation, finding: Fin
 def _core_text_as_bytes(spec: ContractSpec, op: SpecOperation, finding: Finding) -> str | None:
     """openapi-core reading a body of a media type it does not know (application/x-ndjson)
     as bytes, which a ``type: string`` schema then refuses (a limit of the validator)."""
-    if not (finding.cause.startswith("openapi-core") and finding.cause.endswith("body bytes")):
+    if not (
+        finding.cause.startswith("openapi-core")
+        and finding.cause.endswith(("body bytes", "body text"))
+    ):
         return None
-    if "not valid for schema of type string" not in finding.detail:
+    if not any(
+        phrase in finding.detail
+        for phrase in ("not valid for schema of type string", "is not of type 'string'")
+    ):
         return None
     return HARNESS + "openapi-core reads this media type as bytes and refuses them as a string"
+
+
+def _core_multipart_parts_as_bytes(
+    spec: ContractSpec, op: SpecOperation, finding: Finding
+) -> str | None:
+    """openapi-core reading the parts of a multipart body as bytes (``chat_id: b'0'``),
+    which a part's own schema (an integer, a oneOf, a JSON object) then refuses: a limit
+    of the validator, whatever was sent."""
+    if not (finding.cause.startswith("openapi-core") and finding.cause.endswith("body multipart")):
+        return None
+    if not re.search(r"\bb['\"]", finding.detail):
+        return None
+    return HARNESS + "openapi-core reads multipart parts as bytes, which their schemas refuse"
+
+
+def _core_regex_format(spec: ContractSpec, op: SpecOperation, finding: Finding) -> str | None:
+    """A ``format: regex`` string that hypothesis-jsonschema draws without making it a
+    regular expression, which openapi-core then checks (a limit of the drawing tool)."""
+    if finding.cause.startswith("openapi-core") and "is not a 'regex'" in finding.detail:
+        return HARNESS + "hypothesis-jsonschema draws format: regex strings that are no regex"
+    return None
+
+
+def _content_parameter_any_type(
+    spec: ContractSpec, op: SpecOperation, finding: Finding
+) -> str | None:
+    """A parameter serialised as a media type of any kind (``content: {*/*: ...}``): what
+    it holds on the wire is not defined, so it cannot be read back."""
+    found = re.match(r"(path|query|header|cookie) ([^:]+):", finding.detail)
+    if found is None or "cannot be read back" not in finding.detail:
+        return None
+    param = op.parameter(found[2], found[1])
+    if param.media_type in ("*/*", "application/octet-stream"):
+        where = f"{found[1]} parameter {found[2]!r}"
+        return f"{where} has the media type {param.media_type} ({param.pointer})"
+    return None
+
+
+def _quote_in_path(spec: ContractSpec, op: SpecOperation, finding: Finding) -> str | None:
+    """A path key with a stray quote in it (Loket's ``.../dossier"``): sent
+    percent-encoded, which the path template's literal quote matches in no router."""
+    if '"' not in op.path or finding.cause != "path does not match its template":
+        return None
+    return f"the path key {op.path!r} holds a quote ({op.pointer})"
+
+
+def _enum_of_another_type_on_the_wire(
+    spec: ContractSpec, op: SpecOperation, finding: Finding
+) -> str | None:
+    """A string parameter whose enum lists numbers (Zoom's report ``type``: ``type:
+    string, enum: [1, 3]``): the text sent is never one of them."""
+    found = re.match(r"(path|query|header|cookie) ([^:]+):", finding.detail)
+    if found is None or "is not one of" not in finding.detail:
+        return None
+    param = op.parameter(found[2], found[1])
+    schema = spec.converter.deref(param.schema or {})
+    values = schema.get("enum") if isinstance(schema, dict) else None
+    if (
+        schema.get("type") == "string"
+        and isinstance(values, list)
+        and values
+        and not any(isinstance(v, str) for v in values)
+    ):
+        return f"the string parameter's enum lists no string ({param.pointer}/schema)"
+    return None
+
+
+def _required_undeclared(spec: ContractSpec, op: SpecOperation, finding: Finding) -> str | None:
+    """A ``required`` name the schema has no property for (Box's token revocation requires
+    ``grant_type`` and declares only client_id, client_secret and token): no model field
+    takes it, so a body built from the declared properties never has it."""
+    found = re.search(r"'([^']+)' is a required property", finding.detail)
+    if not finding.cause.startswith("openapi-core") or found is None:
+        return None
+    name = found[1]
+    for pointer, node in schema_nodes(spec, op):
+        properties = node.get("properties")
+        required = name in (node.get("required") or ())
+        if required and isinstance(properties, dict) and name not in properties:
+            return f"{pointer} requires {name!r}, which it declares no property for"
+    return None
+
+
+def _page_without_items(spec: ContractSpec, op: SpecOperation, finding: Finding) -> str | None:
+    """A listing's success response that holds no list where the items go: another
+    status with a schema of its own (Visma's 202 job object beside the 200 array), or a
+    response left untyped, for which the harness draws any JSON (a number, a string). The
+    pager rightly raises `PaginationError` rather than read such a body as a page."""
+    found = re.search(r"no list of items at (?:'([^']*)'|the top)", finding.detail)
+    listing = finding.cause.startswith("PaginationError: page 1 has no list of items")
+    if finding.stage != "call" or not listing or found is None:
+        return None
+    from ._paging import can_hold_list
+
+    items_path = found[1]
+    for response in op.responses:
+        if f"{response.status} {response.media_type or '(no content)'}" != finding.variant:
+            continue
+        if response.schema is None or response.schema == {}:
+            return HARNESS + f"the response {finding.variant} is untyped: any JSON is drawn for it"
+        converted = spec.converter.to_json_schema(response.schema)
+        if not can_hold_list(converted, items_path):
+            where = f"at {items_path!r}" if items_path else "as the body"
+            return f"the {finding.variant} response ({response.pointer}) has no list {where}"
+    return None
 
 
 RULES: Final[tuple[Rule, ...]] = (
@@ -448,7 +621,16 @@ RULES: Final[tuple[Rule, ...]] = (
     _overlapping_one_of,
     _parameter_admits_nothing,
     _enum_of_another_type,
+    _enum_against_its_format,
+    _nullable_in_3_1,
     _query_in_path,
+    _core_multipart_parts_as_bytes,
+    _core_regex_format,
+    _content_parameter_any_type,
+    _quote_in_path,
+    _enum_of_another_type_on_the_wire,
+    _required_undeclared,
+    _page_without_items,
 )
 
 

@@ -50,11 +50,11 @@ from connectory.core import (
     OperationInfo,
     RateLimits,
 )
-from connectory.core._pagination import get_path
 from connectory.core.models import encode
 from connectory.generator._parse import _is_binary, _pick_media, media_kind
 
 from ._fake import FakeVendor, OpenAPIRequest, Reply, validate
+from ._paging import items_of
 from ._schema import UnsupportedSchemaError
 from ._spec import (
     IGNORED_HEADERS,
@@ -156,11 +156,16 @@ def carriable(param: SpecParameter, value: Any) -> bool:
             return True  # JSON text
         texts = [_plain(v) for v in items]
         if param.location == "path":
-            return all(texts)
+            # openapi-core splits the segment after percent-decoding it: an item holding
+            # a delimiter of the style (",", "=", matrix's ";", label's ".") reads as two.
+            delimiters = ",=;." if param.style == "label" else ",=;"
+            return all(texts) and not any(set(t) & set(delimiters) for t in texts)
         if param.location == "header":
             return all(_header_text(t) and "," not in t for t in texts) and not any(
                 "=" in k for k in keys
             )
+        if param.location == "query" and not param.allow_empty and "" in texts:
+            return False  # an empty item is an empty query value
         if param.explode and param.style == "form":
             if param.location == "cookie":
                 return not any(set(k) & set("=; ,") or not k for k in keys)
@@ -562,9 +567,7 @@ def check_result(
     if info.paged:
         (item,) = typing.get_args(declared) or (Any,)
         declared = list[item]  # type: ignore[valid-type]
-        expected = get_path(expected, outcome.items_path)
-        if expected is None:
-            expected = []
+        expected = items_of(expected, outcome.items_path)  # as a generated pager reads it
     problems = conformance(result, declared)
     if problems:
         report.add(
@@ -729,17 +732,30 @@ def validation_problems(
                 Mismatch(
                     f"{error.location} {error.name}",
                     f"openapi-core {error.kind}: {describe(param, value)}",
-                    error.message[:400],
+                    _brief(error.message),
                 )
             )
         elif error.location == "body":
             kind = body_kind(body_media_type or "")
             problems.append(
-                Mismatch("body", f"openapi-core {error.kind}: body {kind}", error.message[:400])
+                Mismatch("body", f"openapi-core {error.kind}: body {kind}", _brief(error.message))
             )
         else:
-            problems.append(Mismatch("request", f"openapi-core {error.kind}", error.message[:400]))
+            problems.append(
+                Mismatch("request", f"openapi-core {error.kind}", _brief(error.message))
+            )
     return problems
+
+
+def _brief(message: str, limit: int = 400) -> str:
+    """An openapi-core message cut to `limit`, keeping its reasons (``<ValidationError:
+    ...>``), which follow the whole value it refused."""
+    if len(message) <= limit:
+        return message
+    reason = message.find("(<ValidationError")
+    if reason == -1:
+        return message[:limit]
+    return f"{message[: limit // 3]} ... {message[reason : reason + limit - limit // 3]}"
 
 
 def undeclared_query(

@@ -63,7 +63,11 @@ def clear_path(data: Any, path: str) -> None:
 
 
 def items_of(body: Any, items_path: str | None) -> list[Any]:
+    """The items of a page as a generated pager reads them: none where the body leaves
+    its items field out, the body itself where it is a bare list."""
     items = get_path(body, items_path)
+    if items is None:
+        return body if isinstance(body, list) else []
     assert isinstance(items, list)
     return items
 
@@ -135,16 +139,65 @@ def page_strategy(
     spec: ContractSpec, operation: SpecOperation, items_path: str | None, *, min_items: int
 ) -> st.SearchStrategy[Any]:
     """List responses of `operation` with at least `min_items` items at `items_path`."""
-    if list_schema(operation) is None:
-        if items_path is not None:
-            raise NotImplementedError("an items path in a body without a schema")
-        return st.lists(spec.any_json(), min_size=min_items, max_size=3)
+    if _untyped(list_schema(operation)):
+        # Any JSON goes: an object holding a list of anything where the items go.
+        items = st.lists(spec.any_json(), min_size=min_items, max_size=3)
+        return items.map(lambda drawn: _with_items({}, items_path, drawn))
+
+    item_schema = _item_schema(spec, list_schema(operation), items_path)
+    if item_schema is not None:
+        # The items drawn on their own and put where they go: a filter on whole pages
+        # rejects too many of the big listings (YouTube's).
+        items = st.lists(
+            spec.strategy(
+                ("page items", operation.pointer, items_path), item_schema, direction="response"
+            ),
+            min_size=min_items,
+            max_size=3,
+        )
+        if items_path is None:
+            return items
+        bodies = response_strategy(spec, operation).filter(lambda b: isinstance(b, dict))
+        return st.tuples(bodies, items).map(lambda pair: _with_items(pair[0], items_path, pair[1]))
 
     def enough(body: Any) -> bool:
         items = get_path(body, items_path)
         return isinstance(items, list) and len(items) >= min_items
 
     return response_strategy(spec, operation).filter(enough)
+
+
+def _item_schema(spec: ContractSpec, schema: Any, path: str | None) -> Any:
+    """The schema of one item of the array at the dotted `path` of a response schema
+    (properties followed through $refs and allOf), or None where it cannot be told."""
+    converter = spec.converter
+    node = converter.deref(schema)
+    for part in path.split(".") if path else ():
+        node = _property(converter, node, part)
+        if node is None:
+            return None
+    if not isinstance(node, dict) or node.get("type") not in ("array", ["array"]):
+        return None
+    items = node.get("items")
+    return items if isinstance(items, dict) else None
+
+
+def _property(converter: Any, node: Any, name: str) -> Any:
+    if not isinstance(node, dict):
+        return None
+    properties = node.get("properties")
+    if isinstance(properties, dict) and name in properties:
+        return converter.deref(properties[name])
+    for member in node.get("allOf") or ():
+        found = _property(converter, converter.deref(member), name)
+        if found is not None:
+            return found
+    return None
+
+
+def _untyped(schema: Any) -> bool:
+    """Whether a response schema leaves the body untyped (none at all, or ``{}``)."""
+    return schema is None or schema == {}
 
 
 def can_hold_list(schema: Any, path: str | None) -> bool:
@@ -164,13 +217,33 @@ def can_hold_list(schema: Any, path: str | None) -> bool:
     return False
 
 
+def cursor_value(spec: ContractSpec, operation: SpecOperation, name: str) -> Any:
+    """A next-page cursor of the type the spec gives the query parameter that takes it: a
+    number, a date-time or date, or an opaque text (the parameter undeclared or a string)."""
+    schema: Any = None
+    for param in operation.parameters:
+        if param.location == "query" and param.name == name:
+            schema = spec.converter.to_json_schema(param.schema) if param.schema else None
+    if not isinstance(schema, dict):
+        return CURSOR
+    kind = schema.get("type")
+    kinds = set(kind) if isinstance(kind, list) else {kind}
+    if kinds & {"integer", "number"}:
+        return 2
+    if schema.get("format") == "date-time":
+        return "2026-01-02T03:04:05Z"
+    if schema.get("format") == "date":
+        return "2026-01-02"
+    return CURSOR
+
+
 def plan_pages(
     spec: ContractSpec, resource: Resource, operation: SpecOperation, draw: Draw[Any]
 ) -> PagePlan:
     paginator = resource.paginator
     path = resource.items_path
     schema = list_schema(operation)
-    if schema is not None and not can_hold_list(spec.converter.to_json_schema(schema), path):
+    if not _untyped(schema) and not can_hold_list(spec.converter.to_json_schema(schema), path):
         # The spec leaves no room for the items where the resource looks for them: serve
         # what the spec says and let list_items show what it makes of it.
         return PagePlan(
@@ -184,14 +257,17 @@ def plan_pages(
         plan = PagePlan(operation, paginator, path, [page()], [{}])
     elif isinstance(paginator, CursorInBody):
         first, last = page(), page()
-        set_path(first, paginator.cursor_path, CURSOR)
+        cursor = (
+            CURSOR if paginator.in_body else cursor_value(spec, operation, paginator.cursor_param)
+        )
+        set_path(first, paginator.cursor_path, cursor)
         if paginator.has_more_path is not None:
             set_path(first, paginator.has_more_path, True)
             set_path(last, paginator.has_more_path, False)
         else:
             clear_path(last, paginator.cursor_path)
         plan = PagePlan(operation, paginator, path, [first, last], [{}, {}])
-        plan.expected_next = {paginator.cursor_param: CURSOR}
+        plan.expected_next = {paginator.cursor_param: str(cursor)}
         plan.next_in_body = paginator.in_body
     elif isinstance(paginator, LastItemCursor):
         first = draw(
@@ -199,7 +275,9 @@ def plan_pages(
                 lambda body: isinstance(items_of(body, path)[-1], dict)
             )
         )
-        set_path(items_of(first, path)[-1], paginator.id_field, LAST_ID)
+        last_id = cursor_value(spec, operation, paginator.cursor_param)
+        last_id = LAST_ID if last_id == CURSOR else last_id
+        set_path(items_of(first, path)[-1], paginator.id_field, last_id)
         last = page()
         if paginator.has_more_path is not None:
             set_path(first, paginator.has_more_path, True)
@@ -207,7 +285,7 @@ def plan_pages(
         else:
             last = _with_items(last, path, [])
         plan = PagePlan(operation, paginator, path, [first, last], [{}, {}])
-        plan.expected_next = {paginator.cursor_param: LAST_ID}
+        plan.expected_next = {paginator.cursor_param: str(last_id)}
     elif isinstance(paginator, OffsetLimit | PageNumber):
         size = paginator.page_size
         first = page(min_items=1)
@@ -251,10 +329,11 @@ def plan_pages(
             # The last page links nowhere: a drawn next link would be text no vendor sends.
             clear_path(last, paginator.next_path)
     elif isinstance(paginator, CursorInHeader):
+        cursor = cursor_value(spec, operation, paginator.cursor_param)
         plan = PagePlan(
-            operation, paginator, path, [page(), page()], [{paginator.header: CURSOR}, {}]
+            operation, paginator, path, [page(), page()], [{paginator.header: str(cursor)}, {}]
         )
-        plan.expected_next = {paginator.cursor_param: CURSOR}
+        plan.expected_next = {paginator.cursor_param: str(cursor)}
     else:
         raise NotImplementedError(f"no page plan for {paginator!r}")
     return plan

@@ -359,7 +359,15 @@ class SchemaConverter:
             # openapi-core honours it
             return True
         node = self.deref(schema) if isinstance(schema, Mapping) else schema
-        return isinstance(node, Mapping) and node.get(flag) is True
+        if not isinstance(node, Mapping):
+            return False
+        if node.get(flag) is True:
+            return True
+        # allOf(X, {readOnly: true}): the flag in a member of its own, as DigitalOcean writes it
+        members = node.get("allOf")
+        return isinstance(members, list) and any(
+            isinstance(m, Mapping) and m.get(flag) is True for m in members
+        )
 
     def _follow(self, ref: str, walk: _Walk) -> Converted:
         if walk.depth >= HARD_DEPTH:

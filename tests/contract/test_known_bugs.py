@@ -1,11 +1,11 @@
 """Deterministic reproductions of what the contract harness found in shipped connectors.
 
-B1-B6 were found by the first harness and are fixed; their reproductions stay as
-regression tests, written for the connectors' present shape (``connector.<group>.<op>``).
-B7 and B8 are open (outside the code the harness's fixes may touch), ``xfail(strict=True)``:
-fixing one turns its test into an unexpected pass, the signal to drop the mark and its
-entry in _known_bugs.py. What the corpus run found and is fixed is pinned on a spec of
-our own in tests/generator/test_wire.py.
+B1-B8 were found by the harness and are fixed; their reproductions stay as regression
+tests, written for the connectors' present shape (``connector.<group>.<op>``). A bug found
+and not yet fixed gets a test here marked ``xfail(strict=True)`` and an entry in
+_known_bugs.py: fixing it turns the test into an unexpected pass, the signal to drop both.
+What the corpus run found and is fixed is pinned on a spec of our own in
+tests/generator/test_wire.py.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from connectory.core import ConnectorError, NotFoundError, PaginationError, Rate
 
 from ._fake import FakeVendor, Reply
 from ._harness import route, validation_problems
-from ._known_bugs import B7, B8
 from ._schema import UnsupportedSchemaError
 from ._spec import ContractSpec, shipped
 from ._types import conformance
@@ -157,9 +156,8 @@ def test_b6_an_empty_answer_is_a_result_not_a_crash() -> None:
     assert len(vendor.requests) == 2
 
 
-@pytest.mark.xfail(strict=True, reason=B7)
 def test_b7_a_page_without_its_optional_items_field_is_empty() -> None:
-    """A listing page that leaves out its (optional) items field holds no items."""
+    """B7: a listing page that leaves out its (optional) items field holds no items."""
     spec = shipped("airflow")
     vendor = FakeVendor()
     vendor.reply = Reply.json(200, {"total_entries": 0})
@@ -170,10 +168,9 @@ def test_b7_a_page_without_its_optional_items_field_is_empty() -> None:
     assert page.items == []
 
 
-@pytest.mark.xfail(strict=True, reason=B8)
 @pytest.mark.parametrize("connector", ["brexio", "codat"])
 def test_b8_a_trimmed_spec_keeps_what_its_references_point_at(connector: str) -> None:
-    """Every $ref of a trimmed spec leads somewhere."""
+    """B8: every $ref of a trimmed spec leads somewhere."""
     spec = shipped(connector)
     document = json.dumps(spec.document)
     dangling = []

@@ -10,6 +10,7 @@ of the get operation's response, or None on a 404, the id sent where the spec pu
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -105,12 +106,28 @@ def _values(
     values = {}
     for name in names:
         param = operation.parameter(name, location)
-        values[name] = draw(parameter_strategy(spec, operation, param).filter(_scalar))
+        # The seed sends a list as repeated query keys (form, exploded): only such a
+        # parameter can take one (YouTube's required part).
+        takes_list = location == "query" and param.style == "form" and param.explode
+        wanted = _scalar_list if takes_list else _scalar
+        values[name] = draw(parameter_strategy(spec, operation, param).filter(wanted))
     return values
 
 
 def _scalar(value: Any) -> bool:
     return not isinstance(value, dict | list)
+
+
+def _scalar_list(value: Any) -> bool:
+    """A scalar, or a non-empty list of scalars."""
+    if isinstance(value, list):
+        return bool(value) and all(_scalar(item) for item in value)
+    return _scalar(value)
+
+
+def _texts(value: Any) -> list[str]:
+    """How a drawn query value reads back: one text per repeated key."""
+    return [text_of(v) for v in value] if isinstance(value, list) else [text_of(value)]
 
 
 def _required_query(
@@ -128,6 +145,47 @@ def _required_query(
         and ("query", p.name.lower()) not in owned
     ]
     return _values(spec, operation, draw, names=names, location="query")
+
+
+def _required_headers(
+    spec: ContractSpec, operation: SpecOperation, draw: Any, declared: dict[str, str]
+) -> tuple[dict[str, Any], dict[tuple[str, str], Any]]:
+    """Keyword arguments for the operation's required header parameters (Xero's tenant
+    id), by the keywords the resource declares, and the values as drawn per header."""
+    owned = spec.auth_params()
+    keyword = {name.lower(): key for key, name in declared.items()}
+    kwargs: dict[str, Any] = {}
+    drawn: dict[tuple[str, str], Any] = {}
+    for param in operation.parameters:
+        if param.location != "header" or not param.required:
+            continue
+        if ("header", param.name.lower()) in owned:
+            continue
+        assert param.name.lower() in keyword, f"{param.name}: no keyword for this header"
+        value = draw(parameter_strategy(spec, operation, param).filter(_scalar))
+        kwargs[keyword[param.name.lower()]] = value
+        drawn[("header", param.name)] = value
+    return kwargs, drawn
+
+
+def _body_fields(
+    spec: ContractSpec, operation: SpecOperation, resource: Resource, draw: Any
+) -> dict[str, Any]:
+    """Keyword arguments that fill the JSON body of a listing that takes one (Airbyte's
+    workspace ids), drawn from its schema, but the paging fields the paginator sets."""
+    if not resource.list_in_body or not operation.body_required:
+        return {}
+    schema = (operation.body_content or {}).get("application/json", {}).get("schema")
+    if schema is None:
+        return {}
+    body = draw(
+        spec.strategy(("list body", operation.pointer), schema, direction="request").filter(
+            lambda value: isinstance(value, dict)
+        ),
+        label="list body",
+    )
+    paging = _paging_params(resource)
+    return {key: value for key, value in body.items() if key not in paging}
 
 
 def _paging_params(resource: Resource) -> frozenset[str]:
@@ -187,26 +245,39 @@ def test_list_items_walks_every_page(connector: str, name: str, data: st.DataObj
     path_names = _PLACEHOLDER.findall(resource.list_path)
     path_values = _values(spec, operation, data.draw, names=path_names, location="path")
     query = _required_query(spec, operation, data.draw, but=_paging_params(resource))
+    headers, drawn_headers = _required_headers(
+        spec, operation, data.draw, dict(resource.list_headers)
+    )
+    fields = _body_fields(spec, operation, resource, data.draw)
     plan: PagePlan = plan_pages(spec, resource, operation, data.draw)
     vendor = FakeVendor(spec.token_urls())
     vendor.respond = plan.respond
 
     async def walk(connector_service: Any) -> Any:
-        return await connector_service.data_service.list_items(f"/{name}", **path_values, **query)
+        return await connector_service.data_service.list_items(
+            f"/{name}", **path_values, **query, **headers, **fields
+        )
 
     try:
         items = _run(spec, vendor, walk)
     except ConnectorError as error:
         pytest.fail(f"list_items raised {error!r} after {len(vendor.requests)} request(s)")
     assert len(vendor.requests) == len(plan.bodies)
-    drawn = {("path", k): v for k, v in path_values.items()} | {
-        ("query", k): v for k, v in query.items()
-    }
+    drawn = (
+        {("path", k): v for k, v in path_values.items()}
+        | {("query", k): v for k, v in query.items()}
+        | drawn_headers
+    )
     for request in vendor.requests:
         problems = _request_problems(spec, operation, request, drawn)
         assert not problems, "\n".join(problems)
         for key, value in query.items():
-            assert request.url.params.get_list(key) == [text_of(value)], key
+            assert request.url.params.get_list(key) == _texts(value), key
+        for (_, header), value in drawn_headers.items():
+            assert request.headers.get(header) == text_of(value), header
+        if fields:
+            sent = json.loads(request.content)
+            assert compare_json(fields, {key: sent.get(key) for key in fields}) == []
     expected = plan.items
     assert compare_json(expected, encode(items)) == []
     if len(plan.bodies) > 1:
@@ -228,6 +299,9 @@ def test_get_item_metadata_returns_the_item(connector: str, name: str, data: st.
     others = [n for n in _PLACEHOLDER.findall(resource.get_path) if n != resource.id_param]
     path_values = _values(spec, operation, data.draw, names=others, location="path")
     query = _required_query(spec, operation, data.draw, but=frozenset({resource.id_param}))
+    headers, drawn_headers = _required_headers(
+        spec, operation, data.draw, dict(resource.get_headers)
+    )
     exists = data.draw(st.booleans(), label="exists")
     body = data.draw(response_strategy(spec, operation)) if exists else None
     vendor = FakeVendor(spec.token_urls())
@@ -237,7 +311,7 @@ def test_get_item_metadata_returns_the_item(connector: str, name: str, data: st.
 
     async def get(connector_service: Any) -> Any:
         return await connector_service.data_service.get_item_metadata(
-            item_id, resource=name, raw=True, **path_values, **query
+            item_id, resource=name, raw=True, **path_values, **query, **headers
         )
 
     try:
@@ -245,12 +319,16 @@ def test_get_item_metadata_returns_the_item(connector: str, name: str, data: st.
     except ConnectorError as error:
         pytest.fail(f"get_item_metadata raised {error!r}")
     (request,) = vendor.requests
-    drawn = {("path", k): v for k, v in path_values.items()} | {
-        ("query", k): v for k, v in query.items()
-    }
+    drawn = (
+        {("path", k): v for k, v in path_values.items()}
+        | {("query", k): v for k, v in query.items()}
+        | drawn_headers
+    )
     drawn[(id_param.location, id_param.name)] = item_id
     problems = _request_problems(spec, operation, request, drawn)
     assert not problems, "\n".join(problems)
+    for (_, header), value in drawn_headers.items():
+        assert request.headers.get(header) == text_of(value), header
     if id_param.location == "path":
         raw, _ = route(spec, operation, request)
         assert raw is not None

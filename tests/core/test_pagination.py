@@ -741,3 +741,73 @@ def test_page_size_must_be_positive() -> None:
         OffsetLimit(page_size=0)
     with pytest.raises(ValueError, match="page_size"):
         CursorInBody(page_size=0)
+
+
+async def _one_page(response: httpx.Response, items_path: str | None, optional: bool) -> Any:
+    def handle(request: httpx.Request) -> httpx.Response:
+        return response
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handle), base_url=BASE) as client:
+        pages = iterate_pages(
+            sender(client),
+            PageRequest(url="x"),
+            NoPagination(),
+            base_url=BASE,
+            items_path=items_path,
+            items_optional=optional,
+        )
+        return [page.items async for page in pages]
+
+
+@pytest.mark.parametrize("optional", [False, True])
+async def test_a_204_is_a_page_of_no_items(optional: bool) -> None:
+    assert await _one_page(httpx.Response(204), "data", optional) == [[]]
+
+
+async def test_an_absent_items_field_is_an_empty_page_only_where_the_schema_allows() -> None:
+    absent = httpx.Response(200, json={"total": 0})
+    assert await _one_page(absent, "data.rows", optional=True) == [[]]
+    with pytest.raises(PaginationError, match=r"no list of items at 'data\.rows'"):
+        await _one_page(absent, "data.rows", optional=False)  # perhaps a misspelt path
+
+
+async def test_a_bare_list_where_an_object_was_declared_is_the_items() -> None:
+    bare = httpx.Response(200, json=[{"id": 1}, {"id": 2}])
+    assert await _one_page(bare, "data", optional=True) == [[{"id": 1}, {"id": 2}]]
+    with pytest.raises(PaginationError):
+        await _one_page(bare, "data", optional=False)
+
+
+async def test_a_present_non_list_is_still_an_error_in_a_generated_pager() -> None:
+    with pytest.raises(PaginationError, match="found str"):
+        await _one_page(httpx.Response(200, json={"data": "oops"}), "data", optional=True)
+
+
+async def test_an_empty_body_is_a_page_of_nothing_only_without_a_media_type() -> None:
+    bare = httpx.Response(200, content=b"")
+    assert await _one_page(bare, "data", optional=True) == [[]]
+    labelled = httpx.Response(200, content=b"", headers={"Content-Type": "application/json"})
+    with pytest.raises(PaginationError, match="empty body"):
+        await _one_page(labelled, "data", optional=True)  # a broken page, not the end
+    with pytest.raises(PaginationError, match="empty body"):
+        await _one_page(bare, "data", optional=False)
+
+
+@pytest.mark.parametrize("in_body", [False, True])
+def test_a_size_the_caller_chose_is_kept_where_the_paginator_sends_it(in_body: bool) -> None:
+    paginator = CursorInBody(
+        cursor_path="next",
+        cursor_param="cursor",
+        limit_param="limit",
+        page_size=1000,
+        in_body=in_body,
+    )
+    chosen = (
+        PageRequest(method="POST", url="x", json={"limit": 7})
+        if in_body
+        else PageRequest(url="x", params={"limit": 7})
+    )
+    sent = paginator.first_request(chosen)
+    assert (sent.json if in_body else sent.params) == {"limit": 7}
+    default = paginator.first_request(PageRequest(method="POST", url="x", json={}))
+    assert (default.json if in_body else default.params) == {"limit": 1000}

@@ -267,3 +267,37 @@ def test_base_url_comes_from_the_first_server_with_its_variables(tmp_path: Path)
     definition = definition_for_spec(SPEC, "ops")
     assert definition.base_url == "https://eu.ops.example.test/api"
     assert (definition.display_name, definition.class_prefix) == ("Operations Fixture", "Ops")
+
+
+def test_spec_patches_merge_append_and_reach_array_entries(tmp_path: Path) -> None:
+    from connectory.generator._errors import DefinitionError
+    from connectory.generator._generate import apply_patches
+
+    document = {
+        "paths": {
+            "/servers": {
+                "get": {"parameters": [{"name": "sort", "in": "query", "schema": {}}]},
+            }
+        }
+    }
+    per_page = {"name": "per_page", "in": "query", "schema": {"type": "integer"}}
+    patched = apply_patches(
+        document,
+        [
+            ("/paths/~1servers/get/parameters/-", [per_page]),
+            ("/paths/~1servers/get/parameters/0/schema", {"type": "string"}),
+        ],
+        tmp_path / "connector.yaml",
+    )
+    parameters = patched["paths"]["/servers"]["get"]["parameters"]
+    assert parameters == [{"name": "sort", "in": "query", "schema": {"type": "string"}}, per_page]
+    assert document["paths"]["/servers"]["get"]["parameters"][0]["schema"] == {}  # a copy
+    with pytest.raises(DefinitionError, match=r"/paths/~1servers/post/parameters/- is not in"):
+        # no POST on the path: nothing to append to
+        apply_patches(
+            document, [("/paths/~1servers/post/parameters/-", [per_page])], tmp_path / "c.yaml"
+        )
+    with pytest.raises(DefinitionError, match="appends a list of entries"):
+        apply_patches(
+            document, [("/paths/~1servers/get/parameters/-", per_page)], tmp_path / "c.yaml"
+        )

@@ -120,6 +120,17 @@ async def test_delimited_query_arrays_use_their_own_delimiter(wire: Generated) -
     assert _query(recorder.last) == [("pipes", "a|b"), ("spaces", "1 2"), ("tabs", "x\ty")]
 
 
+async def test_empty_arrays_are_not_sent(wire: Generated) -> None:
+    """An empty array is undefined (RFC 6570): no ``pipes=`` with an empty value, no
+    empty header."""
+    recorder = _json({"ok": True})
+    await _call(wire, recorder, "wire.delimited", pipes=[], spaces=[1], tabs=[])
+    assert _query(recorder.last) == [("spaces", "1")]
+    headers = _answer(204)
+    await _call(wire, headers, "wire.header_styles", x_tags=[])
+    assert "x-tags" not in headers.last.headers
+
+
 async def test_path_arrays_and_objects_follow_their_style(wire: Generated) -> None:
     """Before: array and object path parameters went out as their Python repr."""
     point = wire.models.Point(x=1, y="p q")

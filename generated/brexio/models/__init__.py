@@ -23,14 +23,8 @@ if TYPE_CHECKING:
     from ._company_announcement_response_default import (
         CompanyAnnouncementResponseDefault as CompanyAnnouncementResponseDefault,
     )
-    from ._company_announcement_response_default2 import (
-        CompanyAnnouncementResponseDefault2 as CompanyAnnouncementResponseDefault2,
-    )
     from ._company_announcement_response_item import (
         CompanyAnnouncementResponseItem as CompanyAnnouncementResponseItem,
-    )
-    from ._company_announcement_response_item2 import (
-        CompanyAnnouncementResponseItem2 as CompanyAnnouncementResponseItem2,
     )
     from ._company_deepsearch_isin_body import (
         CompanyDeepsearchISINBody as CompanyDeepsearchISINBody,
@@ -47,20 +41,11 @@ if TYPE_CHECKING:
     from ._company_deepsearch_lei_response import (
         CompanyDeepsearchLEIResponse as CompanyDeepsearchLEIResponse,
     )
-    from ._company_deepsearch_lei_response2 import (
-        CompanyDeepsearchLEIResponse2 as CompanyDeepsearchLEIResponse2,
-    )
-    from ._company_deepsearch_lei_response2_company import (
-        CompanyDeepsearchLEIResponse2Company as CompanyDeepsearchLEIResponse2Company,
-    )
     from ._company_deepsearch_lei_response_company import (
         CompanyDeepsearchLEIResponseCompany as CompanyDeepsearchLEIResponseCompany,
     )
     from ._company_deepsearch_lei_response_default import (
         CompanyDeepsearchLEIResponseDefault as CompanyDeepsearchLEIResponseDefault,
-    )
-    from ._company_deepsearch_lei_response_default2 import (
-        CompanyDeepsearchLEIResponseDefault2 as CompanyDeepsearchLEIResponseDefault2,
     )
     from ._company_deepsearch_name_response_default import (
         CompanyDeepsearchNameResponseDefault as CompanyDeepsearchNameResponseDefault,
@@ -119,14 +104,8 @@ if TYPE_CHECKING:
     from ._company_notification_id_response_default import (
         CompanyNotificationIdResponseDefault as CompanyNotificationIdResponseDefault,
     )
-    from ._company_notification_id_response_default2 import (
-        CompanyNotificationIdResponseDefault2 as CompanyNotificationIdResponseDefault2,
-    )
     from ._company_notification_id_response_item import (
         CompanyNotificationIdResponseItem as CompanyNotificationIdResponseItem,
-    )
-    from ._company_notification_id_response_item2 import (
-        CompanyNotificationIdResponseItem2 as CompanyNotificationIdResponseItem2,
     )
     from ._company_notification_list_response_default import (
         CompanyNotificationListResponseDefault as CompanyNotificationListResponseDefault,
@@ -137,20 +116,11 @@ if TYPE_CHECKING:
     from ._company_notification_register_body import (
         CompanyNotificationRegisterBody as CompanyNotificationRegisterBody,
     )
-    from ._company_notification_register_body2 import (
-        CompanyNotificationRegisterBody2 as CompanyNotificationRegisterBody2,
-    )
     from ._company_notification_register_response import (
         CompanyNotificationRegisterResponse as CompanyNotificationRegisterResponse,
     )
-    from ._company_notification_register_response2 import (
-        CompanyNotificationRegisterResponse2 as CompanyNotificationRegisterResponse2,
-    )
     from ._company_notification_register_response_default import (
         CompanyNotificationRegisterResponseDefault as CompanyNotificationRegisterResponseDefault,
-    )
-    from ._company_notification_register_response_default2 import (
-        CompanyNotificationRegisterResponseDefault2 as CompanyNotificationRegisterResponseDefault2,
     )
     from ._company_notification_unregister_response_default import (
         CompanyNotificationUnregisterResponseDefault as CompanyNotificationUnregisterResponseDefault,
@@ -158,14 +128,8 @@ if TYPE_CHECKING:
     from ._company_search_name_response_default import (
         CompanySearchNameResponseDefault as CompanySearchNameResponseDefault,
     )
-    from ._company_search_name_response_default2 import (
-        CompanySearchNameResponseDefault2 as CompanySearchNameResponseDefault2,
-    )
     from ._company_search_name_response_item import (
         CompanySearchNameResponseItem as CompanySearchNameResponseItem,
-    )
-    from ._company_search_name_response_item2 import (
-        CompanySearchNameResponseItem2 as CompanySearchNameResponseItem2,
     )
     from ._company_search_number_response_default import (
         CompanySearchNumberResponseDefault as CompanySearchNumberResponseDefault,
@@ -205,6 +169,7 @@ if TYPE_CHECKING:
         PepMonitorListResponseItem as PepMonitorListResponseItem,
     )
     from ._pep_order_body import PepOrderBody as PepOrderBody
+    from ._pep_order_response import PepOrderResponse as PepOrderResponse
     from ._pep_order_response_default import PepOrderResponseDefault as PepOrderResponseDefault
     from ._pep_order_type import PepOrderType as PepOrderType
     from ._pep_retrieve_response import PepRetrieveResponse as PepRetrieveResponse
@@ -219,12 +184,8 @@ if TYPE_CHECKING:
         ProductCatalogResponseDefault as ProductCatalogResponseDefault,
     )
     from ._product_order_response import ProductOrderResponse as ProductOrderResponse
-    from ._product_order_response2 import ProductOrderResponse2 as ProductOrderResponse2
     from ._product_order_response_default import (
         ProductOrderResponseDefault as ProductOrderResponseDefault,
-    )
-    from ._product_order_response_default2 import (
-        ProductOrderResponseDefault2 as ProductOrderResponseDefault2,
     )
     from ._product_retrieve_response_default import (
         ProductRetrieveResponseDefault as ProductRetrieveResponseDefault,
@@ -271,11 +232,8 @@ if TYPE_CHECKING:
         TinVerificationComprehensiveCheckResponseDefault as TinVerificationComprehensiveCheckResponseDefault,
     )
     from ._vat_basic_body import VatBasicBody as VatBasicBody
-    from ._vat_basic_body2 import VatBasicBody2 as VatBasicBody2
     from ._vat_basic_response import VatBasicResponse as VatBasicResponse
-    from ._vat_basic_response2 import VatBasicResponse2 as VatBasicResponse2
     from ._vat_basic_response_default import VatBasicResponseDefault as VatBasicResponseDefault
-    from ._vat_basic_response_default2 import VatBasicResponseDefault2 as VatBasicResponseDefault2
     from ._vat_comprehensive_body import VatComprehensiveBody as VatComprehensiveBody
     from ._vat_comprehensive_response import VatComprehensiveResponse as VatComprehensiveResponse
     from ._vat_comprehensive_response_default import (
@@ -294,19 +252,14 @@ _MODULES: dict[str, str] = {
     "CompanyAlternativeSearchResponseDefault": "._company_alternative_search_response_default",
     "CompanyAlternativeSearchResponseItem": "._company_alternative_search_response_item",
     "CompanyAnnouncementResponseDefault": "._company_announcement_response_default",
-    "CompanyAnnouncementResponseDefault2": "._company_announcement_response_default2",
     "CompanyAnnouncementResponseItem": "._company_announcement_response_item",
-    "CompanyAnnouncementResponseItem2": "._company_announcement_response_item2",
     "CompanyDeepsearchISINBody": "._company_deepsearch_isin_body",
     "CompanyDeepsearchISINResponseDefault": "._company_deepsearch_isin_response_default",
     "CompanyDeepsearchISINResponseItem": "._company_deepsearch_isin_response_item",
     "CompanyDeepsearchISINResponseItemListingsItem": "._company_deepsearch_isin_response_item_listings_item",
     "CompanyDeepsearchLEIResponse": "._company_deepsearch_lei_response",
-    "CompanyDeepsearchLEIResponse2": "._company_deepsearch_lei_response2",
-    "CompanyDeepsearchLEIResponse2Company": "._company_deepsearch_lei_response2_company",
     "CompanyDeepsearchLEIResponseCompany": "._company_deepsearch_lei_response_company",
     "CompanyDeepsearchLEIResponseDefault": "._company_deepsearch_lei_response_default",
-    "CompanyDeepsearchLEIResponseDefault2": "._company_deepsearch_lei_response_default2",
     "CompanyDeepsearchNameResponseDefault": "._company_deepsearch_name_response_default",
     "CompanyDeepsearchNameResponseItem": "._company_deepsearch_name_response_item",
     "CompanyDeepsearchNumberResponseDefault": "._company_deepsearch_number_response_default",
@@ -328,22 +281,15 @@ _MODULES: dict[str, str] = {
     "CompanyMonitorRegisterResponseDefault": "._company_monitor_register_response_default",
     "CompanyMonitorUnregisterResponseDefault": "._company_monitor_unregister_response_default",
     "CompanyNotificationIdResponseDefault": "._company_notification_id_response_default",
-    "CompanyNotificationIdResponseDefault2": "._company_notification_id_response_default2",
     "CompanyNotificationIdResponseItem": "._company_notification_id_response_item",
-    "CompanyNotificationIdResponseItem2": "._company_notification_id_response_item2",
     "CompanyNotificationListResponseDefault": "._company_notification_list_response_default",
     "CompanyNotificationListResponseItem": "._company_notification_list_response_item",
     "CompanyNotificationRegisterBody": "._company_notification_register_body",
-    "CompanyNotificationRegisterBody2": "._company_notification_register_body2",
     "CompanyNotificationRegisterResponse": "._company_notification_register_response",
-    "CompanyNotificationRegisterResponse2": "._company_notification_register_response2",
     "CompanyNotificationRegisterResponseDefault": "._company_notification_register_response_default",
-    "CompanyNotificationRegisterResponseDefault2": "._company_notification_register_response_default2",
     "CompanyNotificationUnregisterResponseDefault": "._company_notification_unregister_response_default",
     "CompanySearchNameResponseDefault": "._company_search_name_response_default",
-    "CompanySearchNameResponseDefault2": "._company_search_name_response_default2",
     "CompanySearchNameResponseItem": "._company_search_name_response_item",
-    "CompanySearchNameResponseItem2": "._company_search_name_response_item2",
     "CompanySearchNumberResponseDefault": "._company_search_number_response_default",
     "CompanySearchNumberResponseItem": "._company_search_number_response_item",
     "EinVerificationBasicResponse": "._ein_verification_basic_response",
@@ -362,6 +308,7 @@ _MODULES: dict[str, str] = {
     "PepMonitorListResponseDefault": "._pep_monitor_list_response_default",
     "PepMonitorListResponseItem": "._pep_monitor_list_response_item",
     "PepOrderBody": "._pep_order_body",
+    "PepOrderResponse": "._pep_order_response",
     "PepOrderResponseDefault": "._pep_order_response_default",
     "PepOrderType": "._pep_order_type",
     "PepRetrieveResponse": "._pep_retrieve_response",
@@ -370,9 +317,7 @@ _MODULES: dict[str, str] = {
     "ProductCatalogResponse": "._product_catalog_response",
     "ProductCatalogResponseDefault": "._product_catalog_response_default",
     "ProductOrderResponse": "._product_order_response",
-    "ProductOrderResponse2": "._product_order_response2",
     "ProductOrderResponseDefault": "._product_order_response_default",
-    "ProductOrderResponseDefault2": "._product_order_response_default2",
     "ProductRetrieveResponseDefault": "._product_retrieve_response_default",
     "ProductRetrieveResponseOption1": "._product_retrieve_response_option1",
     "ProductRetrieveResponseOption2": "._product_retrieve_response_option2",
@@ -390,11 +335,8 @@ _MODULES: dict[str, str] = {
     "TinVerificationComprehensiveCheckResponse": "._tin_verification_comprehensive_check_response",
     "TinVerificationComprehensiveCheckResponseDefault": "._tin_verification_comprehensive_check_response_default",
     "VatBasicBody": "._vat_basic_body",
-    "VatBasicBody2": "._vat_basic_body2",
     "VatBasicResponse": "._vat_basic_response",
-    "VatBasicResponse2": "._vat_basic_response2",
     "VatBasicResponseDefault": "._vat_basic_response_default",
-    "VatBasicResponseDefault2": "._vat_basic_response_default2",
     "VatComprehensiveBody": "._vat_comprehensive_body",
     "VatComprehensiveResponse": "._vat_comprehensive_response",
     "VatComprehensiveResponseDefault": "._vat_comprehensive_response_default",
@@ -410,19 +352,14 @@ __all__ = [
     "CompanyAlternativeSearchResponseDefault",
     "CompanyAlternativeSearchResponseItem",
     "CompanyAnnouncementResponseDefault",
-    "CompanyAnnouncementResponseDefault2",
     "CompanyAnnouncementResponseItem",
-    "CompanyAnnouncementResponseItem2",
     "CompanyDeepsearchISINBody",
     "CompanyDeepsearchISINResponseDefault",
     "CompanyDeepsearchISINResponseItem",
     "CompanyDeepsearchISINResponseItemListingsItem",
     "CompanyDeepsearchLEIResponse",
-    "CompanyDeepsearchLEIResponse2",
-    "CompanyDeepsearchLEIResponse2Company",
     "CompanyDeepsearchLEIResponseCompany",
     "CompanyDeepsearchLEIResponseDefault",
-    "CompanyDeepsearchLEIResponseDefault2",
     "CompanyDeepsearchNameResponseDefault",
     "CompanyDeepsearchNameResponseItem",
     "CompanyDeepsearchNumberResponseDefault",
@@ -444,22 +381,15 @@ __all__ = [
     "CompanyMonitorRegisterResponseDefault",
     "CompanyMonitorUnregisterResponseDefault",
     "CompanyNotificationIdResponseDefault",
-    "CompanyNotificationIdResponseDefault2",
     "CompanyNotificationIdResponseItem",
-    "CompanyNotificationIdResponseItem2",
     "CompanyNotificationListResponseDefault",
     "CompanyNotificationListResponseItem",
     "CompanyNotificationRegisterBody",
-    "CompanyNotificationRegisterBody2",
     "CompanyNotificationRegisterResponse",
-    "CompanyNotificationRegisterResponse2",
     "CompanyNotificationRegisterResponseDefault",
-    "CompanyNotificationRegisterResponseDefault2",
     "CompanyNotificationUnregisterResponseDefault",
     "CompanySearchNameResponseDefault",
-    "CompanySearchNameResponseDefault2",
     "CompanySearchNameResponseItem",
-    "CompanySearchNameResponseItem2",
     "CompanySearchNumberResponseDefault",
     "CompanySearchNumberResponseItem",
     "EinVerificationBasicResponse",
@@ -478,6 +408,7 @@ __all__ = [
     "PepMonitorListResponseDefault",
     "PepMonitorListResponseItem",
     "PepOrderBody",
+    "PepOrderResponse",
     "PepOrderResponseDefault",
     "PepOrderType",
     "PepRetrieveResponse",
@@ -486,9 +417,7 @@ __all__ = [
     "ProductCatalogResponse",
     "ProductCatalogResponseDefault",
     "ProductOrderResponse",
-    "ProductOrderResponse2",
     "ProductOrderResponseDefault",
-    "ProductOrderResponseDefault2",
     "ProductRetrieveResponseDefault",
     "ProductRetrieveResponseOption1",
     "ProductRetrieveResponseOption2",
@@ -506,11 +435,8 @@ __all__ = [
     "TinVerificationComprehensiveCheckResponse",
     "TinVerificationComprehensiveCheckResponseDefault",
     "VatBasicBody",
-    "VatBasicBody2",
     "VatBasicResponse",
-    "VatBasicResponse2",
     "VatBasicResponseDefault",
-    "VatBasicResponseDefault2",
     "VatComprehensiveBody",
     "VatComprehensiveResponse",
     "VatComprehensiveResponseDefault",

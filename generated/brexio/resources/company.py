@@ -38,7 +38,7 @@ class Company(APIResource):
     ) -> list[m.CompanyAnnouncementResponseItem]:
         """Retrieves announcement data.
 
-        ``GET /api/v1/company/announcement/%7Bid%7D`` (operation ``CompanyAnnouncement``).
+        ``GET /api/v1/company/announcement/{id}`` (operation ``CompanyAnnouncement``).
 
         Args:
             id: path parameter ``id``.
@@ -48,37 +48,13 @@ class Company(APIResource):
         """
         return await self._call(
             "GET",
-            "/api/v1/company/announcement/%7Bid%7D",
+            "/api/v1/company/announcement/{id}",
             path={"id": id},
             returns=list[m.CompanyAnnouncementResponseItem],
             options=options,
         )
 
     company_announcement_sync = sync_twin(company_announcement)
-
-    @operation
-    async def company_announcement2(
-        self, id: str, **options: Unpack[RequestOptions]
-    ) -> list[m.CompanyAnnouncementResponseItem2]:
-        """Retrieves announcement data.
-
-        ``GET /api/v1/company/announcement/{id}`` (operation ``CompanyAnnouncement``).
-
-        Args:
-            id: path parameter ``id``.
-
-        Returns:
-            list[CompanyAnnouncementResponseItem2].
-        """
-        return await self._call(
-            "GET",
-            "/api/v1/company/announcement/{id}",
-            path={"id": id},
-            returns=list[m.CompanyAnnouncementResponseItem2],
-            options=options,
-        )
-
-    company_announcement2_sync = sync_twin(company_announcement2)
 
     @operation
     async def company_deepsearch_isin(
@@ -113,7 +89,7 @@ class Company(APIResource):
     ) -> m.CompanyDeepsearchLEIResponse:
         """Retrieves a list of companies.
 
-        ``GET /api/v1/company/deepsearch/lei/%7Bnumber%7D`` (operation ``CompanyDeepsearchLEI``).
+        ``GET /api/v1/company/deepsearch/lei/{number}`` (operation ``CompanyDeepsearchLEI``).
 
         Args:
             number: path parameter ``number``.
@@ -124,7 +100,7 @@ class Company(APIResource):
         """
         return await self._call(
             "GET",
-            "/api/v1/company/deepsearch/lei/%7Bnumber%7D",
+            "/api/v1/company/deepsearch/lei/{number}",
             path={"number": number},
             query={"page": page},
             returns=m.CompanyDeepsearchLEIResponse,
@@ -132,32 +108,6 @@ class Company(APIResource):
         )
 
     company_deepsearch_lei_sync = sync_twin(company_deepsearch_lei)
-
-    @operation
-    async def company_deepsearch_lei2(
-        self, number: str, *, page: int | Unset = UNSET, **options: Unpack[RequestOptions]
-    ) -> m.CompanyDeepsearchLEIResponse2:
-        """Retrieves a list of companies.
-
-        ``GET /api/v1/company/deepsearch/lei/{number}`` (operation ``CompanyDeepsearchLEI``).
-
-        Args:
-            number: path parameter ``number``.
-            page: query parameter ``page``, optional.
-
-        Returns:
-            CompanyDeepsearchLEIResponse2.
-        """
-        return await self._call(
-            "GET",
-            "/api/v1/company/deepsearch/lei/{number}",
-            path={"number": number},
-            query={"page": page},
-            returns=m.CompanyDeepsearchLEIResponse2,
-            options=options,
-        )
-
-    company_deepsearch_lei2_sync = sync_twin(company_deepsearch_lei2)
 
     @operation
     async def company_deepsearch_name(
@@ -331,7 +281,7 @@ class Company(APIResource):
     ) -> list[m.CompanyNotificationIdResponseItem]:
         """Retrieves a list of registered notifications.
 
-        ``GET /api/v1/company/notification/list/%7Bid%7D`` (operation ``CompanyNotificationId``).
+        ``GET /api/v1/company/notification/list/{id}`` (operation ``CompanyNotificationId``).
 
         Args:
             id: path parameter ``id``.
@@ -341,37 +291,13 @@ class Company(APIResource):
         """
         return await self._call(
             "GET",
-            "/api/v1/company/notification/list/%7Bid%7D",
+            "/api/v1/company/notification/list/{id}",
             path={"id": id},
             returns=list[m.CompanyNotificationIdResponseItem],
             options=options,
         )
 
     company_notification_id_sync = sync_twin(company_notification_id)
-
-    @operation
-    async def company_notification_id2(
-        self, id: str, **options: Unpack[RequestOptions]
-    ) -> list[m.CompanyNotificationIdResponseItem2]:
-        """Retrieves a list of registered notifications.
-
-        ``GET /api/v1/company/notification/list/{id}`` (operation ``CompanyNotificationId``).
-
-        Args:
-            id: path parameter ``id``.
-
-        Returns:
-            list[CompanyNotificationIdResponseItem2].
-        """
-        return await self._call(
-            "GET",
-            "/api/v1/company/notification/list/{id}",
-            path={"id": id},
-            returns=list[m.CompanyNotificationIdResponseItem2],
-            options=options,
-        )
-
-    company_notification_id2_sync = sync_twin(company_notification_id2)
 
     @operation
     async def company_notification_register(
@@ -383,7 +309,7 @@ class Company(APIResource):
     ) -> m.CompanyNotificationRegisterResponse:
         """Creates a new notification.
 
-        ``POST /api/v1/company/notification/register/%7Bid%7D`` (operation ``CompanyNotificationRegister``).
+        ``POST /api/v1/company/notification/register/{id}`` (operation ``CompanyNotificationRegister``).
 
         Args:
             id: path parameter ``id``.
@@ -394,7 +320,7 @@ class Company(APIResource):
         """
         return await self._call(
             "POST",
-            "/api/v1/company/notification/register/%7Bid%7D",
+            "/api/v1/company/notification/register/{id}",
             path={"id": id},
             form=body,
             returns=m.CompanyNotificationRegisterResponse,
@@ -402,36 +328,6 @@ class Company(APIResource):
         )
 
     company_notification_register_sync = sync_twin(company_notification_register)
-
-    @operation
-    async def company_notification_register2(
-        self,
-        id: str,
-        *,
-        body: m.CompanyNotificationRegisterBody2 | Unset = UNSET,
-        **options: Unpack[RequestOptions],
-    ) -> m.CompanyNotificationRegisterResponse2:
-        """Creates a new notification.
-
-        ``POST /api/v1/company/notification/register/{id}`` (operation ``CompanyNotificationRegister``).
-
-        Args:
-            id: path parameter ``id``.
-            body: the request body (application/x-www-form-urlencoded).
-
-        Returns:
-            CompanyNotificationRegisterResponse2.
-        """
-        return await self._call(
-            "POST",
-            "/api/v1/company/notification/register/{id}",
-            path={"id": id},
-            form=body,
-            returns=m.CompanyNotificationRegisterResponse2,
-            options=options,
-        )
-
-    company_notification_register2_sync = sync_twin(company_notification_register2)
 
     @operation
     async def company_notification_unregister(
@@ -468,7 +364,7 @@ class Company(APIResource):
     ) -> list[m.CompanySearchNameResponseItem]:
         """Retrieves a list of companies from the KYC API company index.
 
-        ``GET /api/v1/company/search/name/%7Bcountry%7D/%7Bname%7D`` (operation ``CompanySearchName``).
+        ``GET /api/v1/company/search/name/{country}/{name}`` (operation ``CompanySearchName``).
 
         Args:
             country: path parameter ``country``.
@@ -480,7 +376,7 @@ class Company(APIResource):
         """
         return await self._call(
             "GET",
-            "/api/v1/company/search/name/%7Bcountry%7D/%7Bname%7D",
+            "/api/v1/company/search/name/{country}/{name}",
             path={"country": country, "name": name},
             query={"limit": limit},
             returns=list[m.CompanySearchNameResponseItem],
@@ -488,38 +384,6 @@ class Company(APIResource):
         )
 
     company_search_name_sync = sync_twin(company_search_name)
-
-    @operation
-    async def company_search_name2(
-        self,
-        country: str,
-        name: str,
-        *,
-        limit: int | Unset = UNSET,
-        **options: Unpack[RequestOptions],
-    ) -> list[m.CompanySearchNameResponseItem2]:
-        """Retrieves a list of companies from the KYC API company index.
-
-        ``GET /api/v1/company/search/name/{country}/{name}`` (operation ``CompanySearchName``).
-
-        Args:
-            country: path parameter ``country``.
-            name: path parameter ``name``.
-            limit: query parameter ``limit``, optional.
-
-        Returns:
-            list[CompanySearchNameResponseItem2].
-        """
-        return await self._call(
-            "GET",
-            "/api/v1/company/search/name/{country}/{name}",
-            path={"country": country, "name": name},
-            query={"limit": limit},
-            returns=list[m.CompanySearchNameResponseItem2],
-            options=options,
-        )
-
-    company_search_name2_sync = sync_twin(company_search_name2)
 
     @operation
     async def company_search_number(

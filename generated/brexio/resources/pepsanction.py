@@ -9,7 +9,7 @@ operation has a blocking twin named ``<operation>_sync``.
 
 from __future__ import annotations
 
-from typing import Any, Unpack
+from typing import Unpack
 
 from connectory.core import UNSET, Unset
 from connectory.core.resources import (
@@ -55,7 +55,7 @@ class Pepsanction(APIResource):
         *,
         body: m.PepOrderBody | Unset = UNSET,
         **options: Unpack[RequestOptions],
-    ) -> Any:
+    ) -> m.PepOrderResponse:
         """Orders a new Pep Sanction Check Report.
 
         ``POST /api/v1/pepsanction/order/{type}/{search}`` (operation ``PepOrder``).
@@ -66,14 +66,14 @@ class Pepsanction(APIResource):
             body: the request body (application/x-www-form-urlencoded).
 
         Returns:
-            Any.
+            PepOrderResponse.
         """
         return await self._call(
             "POST",
             "/api/v1/pepsanction/order/{type}/{search}",
             path={"type": type, "search": search},
             form=body,
-            returns=Any,
+            returns=m.PepOrderResponse,
             options=options,
         )
 

@@ -56,7 +56,7 @@ class Product(APIResource):
     ) -> m.ProductOrderResponse:
         """Places a product order.
 
-        ``POST /api/v1/product/order/%7Bsku%7D/%7BsubjectId%7D`` (operation ``ProductOrder``).
+        ``POST /api/v1/product/order/{sku}/{subjectId}`` (operation ``ProductOrder``).
 
         Args:
             sku: path parameter ``sku``.
@@ -67,38 +67,13 @@ class Product(APIResource):
         """
         return await self._call(
             "POST",
-            "/api/v1/product/order/%7Bsku%7D/%7BsubjectId%7D",
+            "/api/v1/product/order/{sku}/{subjectId}",
             path={"sku": sku, "subjectId": subject_id},
             returns=m.ProductOrderResponse,
             options=options,
         )
 
     product_order_sync = sync_twin(product_order)
-
-    @operation
-    async def product_order2(
-        self, sku: str, subject_id: str, **options: Unpack[RequestOptions]
-    ) -> m.ProductOrderResponse2:
-        """Places a product order.
-
-        ``POST /api/v1/product/order/{sku}/{subjectId}`` (operation ``ProductOrder``).
-
-        Args:
-            sku: path parameter ``sku``.
-            subject_id: path parameter ``subjectId``.
-
-        Returns:
-            ProductOrderResponse2.
-        """
-        return await self._call(
-            "POST",
-            "/api/v1/product/order/{sku}/{subjectId}",
-            path={"sku": sku, "subjectId": subject_id},
-            returns=m.ProductOrderResponse2,
-            options=options,
-        )
-
-    product_order2_sync = sync_twin(product_order2)
 
     @operation
     async def product_search(

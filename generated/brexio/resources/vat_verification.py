@@ -32,7 +32,7 @@ class VatVerification(APIResource):
     ) -> m.VatBasicResponse:
         """Returns a verification result.
 
-        ``POST /api/v1/vat-verification/basic-check/%7Bcountry%7D`` (operation ``VatBasic``).
+        ``POST /api/v1/vat-verification/basic-check/{country}`` (operation ``VatBasic``).
 
         Args:
             country: path parameter ``country``.
@@ -43,7 +43,7 @@ class VatVerification(APIResource):
         """
         return await self._call(
             "POST",
-            "/api/v1/vat-verification/basic-check/%7Bcountry%7D",
+            "/api/v1/vat-verification/basic-check/{country}",
             path={"country": country},
             form=body,
             returns=m.VatBasicResponse,
@@ -51,32 +51,6 @@ class VatVerification(APIResource):
         )
 
     vat_basic_sync = sync_twin(vat_basic)
-
-    @operation
-    async def vat_basic2(
-        self, country: str, *, body: m.VatBasicBody2, **options: Unpack[RequestOptions]
-    ) -> m.VatBasicResponse2:
-        """Returns a verification result.
-
-        ``POST /api/v1/vat-verification/basic-check/{country}`` (operation ``VatBasic``).
-
-        Args:
-            country: path parameter ``country``.
-            body: the request body (application/x-www-form-urlencoded).
-
-        Returns:
-            VatBasicResponse2.
-        """
-        return await self._call(
-            "POST",
-            "/api/v1/vat-verification/basic-check/{country}",
-            path={"country": country},
-            form=body,
-            returns=m.VatBasicResponse2,
-            options=options,
-        )
-
-    vat_basic2_sync = sync_twin(vat_basic2)
 
     @operation
     async def vat_comprehensive(

@@ -102,6 +102,13 @@ if TYPE_CHECKING:
     from ._items3_allocation import Items3Allocation as Items3Allocation
     from ._items4 import Items4 as Items4
     from ._items5 import Items5 as Items5
+    from ._items6 import Items6 as Items6
+    from ._items6_aged_outstanding_amounts_item import (
+        Items6AgedOutstandingAmountsItem as Items6AgedOutstandingAmountsItem,
+    )
+    from ._items6_aged_outstanding_amounts_item_details_item import (
+        Items6AgedOutstandingAmountsItemDetailsItem as Items6AgedOutstandingAmountsItemDetailsItem,
+    )
     from ._journal_entries import JournalEntries as JournalEntries
     from ._journal_entry import JournalEntry as JournalEntry
     from ._journal_line import JournalLine as JournalLine
@@ -113,6 +120,7 @@ if TYPE_CHECKING:
     from ._payment_line import PaymentLine as PaymentLine
     from ._payment_line_link import PaymentLineLink as PaymentLineLink
     from ._payment_link_type import PaymentLinkType as PaymentLinkType
+    from ._payment_method_ref import PaymentMethodRef as PaymentMethodRef
     from ._payments import Payments as Payments
     from ._phone_number_type import PhoneNumberType as PhoneNumberType
     from ._profit_and_loss_report import ProfitAndLossReport as ProfitAndLossReport
@@ -224,6 +232,9 @@ _MODULES: dict[str, str] = {
     "Items3Allocation": "._items3_allocation",
     "Items4": "._items4",
     "Items5": "._items5",
+    "Items6": "._items6",
+    "Items6AgedOutstandingAmountsItem": "._items6_aged_outstanding_amounts_item",
+    "Items6AgedOutstandingAmountsItemDetailsItem": "._items6_aged_outstanding_amounts_item_details_item",
     "JournalEntries": "._journal_entries",
     "JournalEntry": "._journal_entry",
     "JournalLine": "._journal_line",
@@ -235,6 +246,7 @@ _MODULES: dict[str, str] = {
     "PaymentLine": "._payment_line",
     "PaymentLineLink": "._payment_line_link",
     "PaymentLinkType": "._payment_link_type",
+    "PaymentMethodRef": "._payment_method_ref",
     "Payments": "._payments",
     "PhoneNumberType": "._phone_number_type",
     "ProfitAndLossReport": "._profit_and_loss_report",
@@ -347,6 +359,9 @@ __all__ = [
     "Items3Allocation",
     "Items4",
     "Items5",
+    "Items6",
+    "Items6AgedOutstandingAmountsItem",
+    "Items6AgedOutstandingAmountsItemDetailsItem",
     "JournalEntries",
     "JournalEntry",
     "JournalLine",
@@ -358,6 +373,7 @@ __all__ = [
     "PaymentLine",
     "PaymentLineLink",
     "PaymentLinkType",
+    "PaymentMethodRef",
     "Payments",
     "PhoneNumberType",
     "ProfitAndLossReport",

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from connectory.core.models import UNSET, Model, Unset, field, model
+
+from .. import models as m
 
 
 @model
 class AgedDebtor(Model):
     """Schema ``agedDebtor`` of the Codat Accounting API."""
 
-    aged_currency_outstanding: list[Any] | Unset = field("agedCurrencyOutstanding", default=UNSET)
+    aged_currency_outstanding: list[m.Items6] | Unset = field(
+        "agedCurrencyOutstanding", default=UNSET
+    )
     customer_id: str | Unset = field("customerId", default=UNSET)
     customer_name: str | Unset = field("customerName", default=UNSET)

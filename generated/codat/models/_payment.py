@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
@@ -22,7 +20,7 @@ class Payment(Model):
     lines: list[m.PaymentLine] | Unset | None = UNSET
     metadata: m.Metadata | Unset = UNSET
     note: str | Unset | None = UNSET
-    payment_method_ref: Any | Unset = field("paymentMethodRef", default=UNSET)
+    payment_method_ref: m.PaymentMethodRef | Unset = field("paymentMethodRef", default=UNSET)
     reference: str | Unset | None = UNSET
     supplemental_data: m.SupplementalData | Unset = field("supplementalData", default=UNSET)
     total_amount: float | Unset = field("totalAmount", default=UNSET)

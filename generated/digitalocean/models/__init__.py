@@ -624,9 +624,6 @@ if TYPE_CHECKING:
     from ._databases_list_clusters_response_databases_item_maintenance_window import (
         DatabasesListClustersResponseDatabasesItemMaintenanceWindow as DatabasesListClustersResponseDatabasesItemMaintenanceWindow,
     )
-    from ._databases_list_clusters_response_databases_item_private_connection import (
-        DatabasesListClustersResponseDatabasesItemPrivateConnection as DatabasesListClustersResponseDatabasesItemPrivateConnection,
-    )
     from ._databases_list_clusters_response_databases_item_rules_item import (
         DatabasesListClustersResponseDatabasesItemRulesItem as DatabasesListClustersResponseDatabasesItemRulesItem,
     )
@@ -1214,7 +1211,6 @@ if TYPE_CHECKING:
     from ._items8_connection import Items8Connection as Items8Connection
     from ._items8_engine import Items8Engine as Items8Engine
     from ._items8_maintenance_window import Items8MaintenanceWindow as Items8MaintenanceWindow
-    from ._items8_private_connection import Items8PrivateConnection as Items8PrivateConnection
     from ._items8_rules_item import Items8RulesItem as Items8RulesItem
     from ._items8_rules_item_type import Items8RulesItemType as Items8RulesItemType
     from ._items8_status import Items8Status as Items8Status
@@ -1417,6 +1413,7 @@ if TYPE_CHECKING:
     from ._log_destinations_papertrail import LogDestinationsPapertrail as LogDestinationsPapertrail
     from ._m0 import M0 as M0
     from ._m02 import M02 as M02
+    from ._m03 import M03 as M03
     from ._projects_get_response import ProjectsGetResponse as ProjectsGetResponse
     from ._projects_get_response_m401 import ProjectsGetResponseM401 as ProjectsGetResponseM401
     from ._projects_list_resources_response import (
@@ -1931,7 +1928,6 @@ _MODULES: dict[str, str] = {
     "DatabasesListClustersResponseDatabasesItemConnection": "._databases_list_clusters_response_databases_item_connection",
     "DatabasesListClustersResponseDatabasesItemEngine": "._databases_list_clusters_response_databases_item_engine",
     "DatabasesListClustersResponseDatabasesItemMaintenanceWindow": "._databases_list_clusters_response_databases_item_maintenance_window",
-    "DatabasesListClustersResponseDatabasesItemPrivateConnection": "._databases_list_clusters_response_databases_item_private_connection",
     "DatabasesListClustersResponseDatabasesItemRulesItem": "._databases_list_clusters_response_databases_item_rules_item",
     "DatabasesListClustersResponseDatabasesItemRulesItemType": "._databases_list_clusters_response_databases_item_rules_item_type",
     "DatabasesListClustersResponseDatabasesItemStatus": "._databases_list_clusters_response_databases_item_status",
@@ -2209,7 +2205,6 @@ _MODULES: dict[str, str] = {
     "Items8Connection": "._items8_connection",
     "Items8Engine": "._items8_engine",
     "Items8MaintenanceWindow": "._items8_maintenance_window",
-    "Items8PrivateConnection": "._items8_private_connection",
     "Items8RulesItem": "._items8_rules_item",
     "Items8RulesItemType": "._items8_rules_item_type",
     "Items8Status": "._items8_status",
@@ -2266,6 +2261,7 @@ _MODULES: dict[str, str] = {
     "LogDestinationsPapertrail": "._log_destinations_papertrail",
     "M0": "._m0",
     "M02": "._m02",
+    "M03": "._m03",
     "ProjectsGetResponse": "._projects_get_response",
     "ProjectsGetResponseM401": "._projects_get_response_m401",
     "ProjectsListResourcesResponse": "._projects_list_resources_response",
@@ -2631,7 +2627,6 @@ __all__ = [
     "DatabasesListClustersResponseDatabasesItemConnection",
     "DatabasesListClustersResponseDatabasesItemEngine",
     "DatabasesListClustersResponseDatabasesItemMaintenanceWindow",
-    "DatabasesListClustersResponseDatabasesItemPrivateConnection",
     "DatabasesListClustersResponseDatabasesItemRulesItem",
     "DatabasesListClustersResponseDatabasesItemRulesItemType",
     "DatabasesListClustersResponseDatabasesItemStatus",
@@ -2909,7 +2904,6 @@ __all__ = [
     "Items8Connection",
     "Items8Engine",
     "Items8MaintenanceWindow",
-    "Items8PrivateConnection",
     "Items8RulesItem",
     "Items8RulesItemType",
     "Items8Status",
@@ -2966,6 +2960,7 @@ __all__ = [
     "LogDestinationsPapertrail",
     "M0",
     "M02",
+    "M03",
     "ProjectsGetResponse",
     "ProjectsGetResponseM401",
     "ProjectsListResourcesResponse",

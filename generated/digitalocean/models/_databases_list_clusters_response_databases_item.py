@@ -22,12 +22,10 @@ class DatabasesListClustersResponseDatabasesItem(Model):
     created_at: dt.datetime | Unset = UNSET
     db_names: list[str] | Unset | None = UNSET
     id: str | Unset = UNSET
-    maintenance_window: m.DatabasesListClustersResponseDatabasesItemMaintenanceWindow | Unset = (
-        UNSET
-    )
-    private_connection: m.DatabasesListClustersResponseDatabasesItemPrivateConnection | Unset = (
-        UNSET
-    )
+    maintenance_window: (
+        m.DatabasesListClustersResponseDatabasesItemMaintenanceWindow | Unset | None
+    ) = UNSET
+    private_connection: m.M0 | Unset = UNSET
     private_network_uuid: str | Unset = UNSET
     project_id: str | Unset = UNSET
     rules: list[m.DatabasesListClustersResponseDatabasesItemRulesItem] | Unset = UNSET

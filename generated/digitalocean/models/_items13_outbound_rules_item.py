@@ -13,4 +13,4 @@ class Items13OutboundRulesItem(Model):
 
     ports: str
     protocol: m.Items13OutboundRulesItemProtocol | str
-    destinations: m.M0
+    destinations: m.M02

@@ -22,8 +22,8 @@ class Items8(Model):
     created_at: dt.datetime | Unset = UNSET
     db_names: list[str] | Unset | None = UNSET
     id: str | Unset = UNSET
-    maintenance_window: m.Items8MaintenanceWindow | Unset = UNSET
-    private_connection: m.Items8PrivateConnection | Unset = UNSET
+    maintenance_window: m.Items8MaintenanceWindow | Unset | None = UNSET
+    private_connection: m.M0 | Unset = UNSET
     private_network_uuid: str | Unset = UNSET
     project_id: str | Unset = UNSET
     rules: list[m.Items8RulesItem] | Unset = UNSET

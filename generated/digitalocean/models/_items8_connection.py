@@ -7,7 +7,7 @@ from connectory.core.models import UNSET, Model, Unset, model
 
 @model
 class Items8Connection(Model):
-    """Schema ``connection`` of the DigitalOcean API."""
+    """Schema ``0`` of the DigitalOcean API."""
 
     database: str | Unset = UNSET
     host: str | Unset = UNSET

@@ -7,7 +7,7 @@ from connectory.core.models import UNSET, Model, Unset, model
 
 @model
 class Items8MaintenanceWindow(Model):
-    """Schema ``maintenance_window`` of the DigitalOcean API."""
+    """Schema ``0`` of the DigitalOcean API."""
 
     day: str
     hour: str

@@ -9,8 +9,10 @@ from connectory.core.models import UNSET, Model, Unset, model
 class M0(Model):
     """Schema ``0`` of the DigitalOcean API."""
 
-    addresses: list[str] | Unset = UNSET
-    droplet_ids: list[int] | Unset = UNSET
-    kubernetes_ids: list[str] | Unset = UNSET
-    load_balancer_uids: list[str] | Unset = UNSET
-    tags: list[str] | Unset | None = UNSET
+    database: str | Unset = UNSET
+    host: str | Unset = UNSET
+    password: str | Unset = UNSET
+    port: int | Unset = UNSET
+    ssl: bool | Unset = UNSET
+    uri: str | Unset = UNSET
+    user: str | Unset = UNSET

@@ -9,5 +9,8 @@ from connectory.core.models import UNSET, Model, Unset, model
 class M02(Model):
     """Schema ``0`` of the DigitalOcean API."""
 
-    count: int | Unset = UNSET
-    last_tagged_uri: str | Unset = UNSET
+    addresses: list[str] | Unset = UNSET
+    droplet_ids: list[int] | Unset = UNSET
+    kubernetes_ids: list[str] | Unset = UNSET
+    load_balancer_uids: list[str] | Unset = UNSET
+    tags: list[str] | Unset | None = UNSET

@@ -13,8 +13,8 @@ class TagsListResponseTagsItemResources(Model):
 
     count: int | Unset = UNSET
     last_tagged_uri: str | Unset = UNSET
-    databases: m.M02 | Unset = UNSET
-    droplets: m.M02 | Unset = UNSET
-    imgages: m.M02 | Unset = UNSET
-    volume_snapshots: m.M02 | Unset = UNSET
-    volumes: m.M02 | Unset = UNSET
+    databases: m.M03 | Unset = UNSET
+    droplets: m.M03 | Unset = UNSET
+    imgages: m.M03 | Unset = UNSET
+    volume_snapshots: m.M03 | Unset = UNSET
+    volumes: m.M03 | Unset = UNSET

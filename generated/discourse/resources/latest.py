@@ -38,6 +38,7 @@ class Latest(APIResource):
         api_username: str,
         order: str | Unset = UNSET,
         ascending: str | Unset = UNSET,
+        page: int | Unset = UNSET,
         **options: Unpack[PagerOptions],
     ) -> AsyncPager[m.ListLatestTopicsResponseTopicListTopicsItem]:
         """Get the latest topics.
@@ -51,6 +52,7 @@ class Latest(APIResource):
             api_username: header parameter ``Api-Username``.
             order: query parameter ``order``, optional.
             ascending: query parameter ``ascending``, optional.
+            page: query parameter ``page``, optional.
 
         Returns:
             every ListLatestTopicsResponseTopicListTopicsItem of every page, fetched as iterated.
@@ -61,7 +63,7 @@ class Latest(APIResource):
             item=m.ListLatestTopicsResponseTopicListTopicsItem,
             paginator=_PAGES,
             items_path="topic_list.topics",
-            query={"order": order, "ascending": ascending},
+            query={"order": order, "ascending": ascending, "page": page},
             headers={"Api-Key": api_key, "Api-Username": api_username},
             options=options,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectory.core.models import Model, model
+from connectory.core.models import UNSET, Model, Unset, model
 
 from .. import models as m
 
@@ -12,3 +12,5 @@ class GetHistoryResponseModel(Model):
     """Schema ``GetHistoryResponseModel`` of the ElevenLabs API."""
 
     history: list[m.HistoryItemResponseModel]
+    has_more: bool | Unset = UNSET
+    last_history_item_id: str | Unset = UNSET

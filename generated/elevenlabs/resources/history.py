@@ -40,7 +40,12 @@ class History(APIResource):
 
     @paged
     def list_history(
-        self, *, xi_api_key: str | Unset = UNSET, **options: Unpack[PagerOptions]
+        self,
+        *,
+        xi_api_key: str | Unset = UNSET,
+        page_size: int | Unset = UNSET,
+        start_after_history_item_id: str | Unset = UNSET,
+        **options: Unpack[PagerOptions],
     ) -> AsyncPager[m.HistoryItemResponseModel]:
         """Get Generated Items.
 
@@ -50,6 +55,8 @@ class History(APIResource):
 
         Args:
             xi_api_key: header parameter ``xi-api-key``, optional.
+            page_size: query parameter ``page_size``, optional.
+            start_after_history_item_id: query parameter ``start_after_history_item_id``, optional.
 
         Returns:
             every HistoryItemResponseModel of every page, fetched as iterated.
@@ -60,6 +67,10 @@ class History(APIResource):
             item=m.HistoryItemResponseModel,
             paginator=_PAGES,
             items_path="history",
+            query={
+                "page_size": page_size,
+                "start_after_history_item_id": start_after_history_item_id,
+            },
             headers={"xi-api-key": xi_api_key},
             options=options,
         )

@@ -44,6 +44,8 @@ class Firewalls(APIResource):
         sort: m.GetFirewallsSort | str | Unset = UNSET,
         name: str | Unset = UNSET,
         label_selector: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = UNSET,
         **options: Unpack[PagerOptions],
     ) -> AsyncPager[m.GetFirewallsResponseFirewallsItem]:
         """Get all Firewalls.
@@ -56,6 +58,8 @@ class Firewalls(APIResource):
             sort: query parameter ``sort``, optional.
             name: query parameter ``name``, optional.
             label_selector: query parameter ``label_selector``, optional.
+            page: query parameter ``page``, optional.
+            per_page: query parameter ``per_page``, optional.
 
         Returns:
             every GetFirewallsResponseFirewallsItem of every page, fetched as iterated.
@@ -66,7 +70,13 @@ class Firewalls(APIResource):
             item=m.GetFirewallsResponseFirewallsItem,
             paginator=_PAGES,
             items_path="firewalls",
-            query={"sort": sort, "name": name, "label_selector": label_selector},
+            query={
+                "sort": sort,
+                "name": name,
+                "label_selector": label_selector,
+                "page": page,
+                "per_page": per_page,
+            },
             options=options,
         )
 

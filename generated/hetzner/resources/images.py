@@ -49,6 +49,8 @@ class Images(APIResource):
         name: str | Unset = UNSET,
         label_selector: str | Unset = UNSET,
         architecture: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = UNSET,
         **options: Unpack[PagerOptions],
     ) -> AsyncPager[m.GetImagesResponseImagesItem]:
         """Get all Images.
@@ -66,6 +68,8 @@ class Images(APIResource):
             name: query parameter ``name``, optional.
             label_selector: query parameter ``label_selector``, optional.
             architecture: query parameter ``architecture``, optional.
+            page: query parameter ``page``, optional.
+            per_page: query parameter ``per_page``, optional.
 
         Returns:
             every GetImagesResponseImagesItem of every page, fetched as iterated.
@@ -85,6 +89,8 @@ class Images(APIResource):
                 "name": name,
                 "label_selector": label_selector,
                 "architecture": architecture,
+                "page": page,
+                "per_page": per_page,
             },
             options=options,
         )

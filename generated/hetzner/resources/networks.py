@@ -43,6 +43,8 @@ class Networks(APIResource):
         *,
         name: str | Unset = UNSET,
         label_selector: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = UNSET,
         **options: Unpack[PagerOptions],
     ) -> AsyncPager[m.GetNetworksResponseNetworksItem]:
         """Get all Networks.
@@ -54,6 +56,8 @@ class Networks(APIResource):
         Args:
             name: query parameter ``name``, optional.
             label_selector: query parameter ``label_selector``, optional.
+            page: query parameter ``page``, optional.
+            per_page: query parameter ``per_page``, optional.
 
         Returns:
             every GetNetworksResponseNetworksItem of every page, fetched as iterated.
@@ -64,7 +68,12 @@ class Networks(APIResource):
             item=m.GetNetworksResponseNetworksItem,
             paginator=_PAGES,
             items_path="networks",
-            query={"name": name, "label_selector": label_selector},
+            query={
+                "name": name,
+                "label_selector": label_selector,
+                "page": page,
+                "per_page": per_page,
+            },
             options=options,
         )
 

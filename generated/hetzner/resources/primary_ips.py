@@ -45,6 +45,8 @@ class PrimaryIps(APIResource):
         label_selector: str | Unset = UNSET,
         ip: str | Unset = UNSET,
         sort: m.GetPrimaryIpsSort | str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = UNSET,
         **options: Unpack[PagerOptions],
     ) -> AsyncPager[m.GetPrimaryIpsResponsePrimaryIpsItem]:
         """Get all Primary IPs.
@@ -58,6 +60,8 @@ class PrimaryIps(APIResource):
             label_selector: query parameter ``label_selector``, optional.
             ip: query parameter ``ip``, optional.
             sort: query parameter ``sort``, optional.
+            page: query parameter ``page``, optional.
+            per_page: query parameter ``per_page``, optional.
 
         Returns:
             every GetPrimaryIpsResponsePrimaryIpsItem of every page, fetched as iterated.
@@ -68,7 +72,14 @@ class PrimaryIps(APIResource):
             item=m.GetPrimaryIpsResponsePrimaryIpsItem,
             paginator=_PAGES,
             items_path="primary_ips",
-            query={"name": name, "label_selector": label_selector, "ip": ip, "sort": sort},
+            query={
+                "name": name,
+                "label_selector": label_selector,
+                "ip": ip,
+                "sort": sort,
+                "page": page,
+                "per_page": per_page,
+            },
             options=options,
         )
 

@@ -45,6 +45,8 @@ class Servers(APIResource):
         label_selector: str | Unset = UNSET,
         sort: m.GetServersSort | str | Unset = UNSET,
         status: m.GetServersStatus | str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = UNSET,
         **options: Unpack[PagerOptions],
     ) -> AsyncPager[m.GetServersResponseServersItem]:
         """Get all Servers.
@@ -58,6 +60,8 @@ class Servers(APIResource):
             label_selector: query parameter ``label_selector``, optional.
             sort: query parameter ``sort``, optional.
             status: query parameter ``status``, optional.
+            page: query parameter ``page``, optional.
+            per_page: query parameter ``per_page``, optional.
 
         Returns:
             every GetServersResponseServersItem of every page, fetched as iterated.
@@ -68,7 +72,14 @@ class Servers(APIResource):
             item=m.GetServersResponseServersItem,
             paginator=_PAGES,
             items_path="servers",
-            query={"name": name, "label_selector": label_selector, "sort": sort, "status": status},
+            query={
+                "name": name,
+                "label_selector": label_selector,
+                "sort": sort,
+                "status": status,
+                "page": page,
+                "per_page": per_page,
+            },
             options=options,
         )
 

@@ -45,6 +45,8 @@ class SshKeys(APIResource):
         name: str | Unset = UNSET,
         fingerprint: str | Unset = UNSET,
         label_selector: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = UNSET,
         **options: Unpack[PagerOptions],
     ) -> AsyncPager[m.GetSshKeysResponseSshKeysItem]:
         """Get all SSH keys.
@@ -58,6 +60,8 @@ class SshKeys(APIResource):
             name: query parameter ``name``, optional.
             fingerprint: query parameter ``fingerprint``, optional.
             label_selector: query parameter ``label_selector``, optional.
+            page: query parameter ``page``, optional.
+            per_page: query parameter ``per_page``, optional.
 
         Returns:
             every GetSshKeysResponseSshKeysItem of every page, fetched as iterated.
@@ -73,6 +77,8 @@ class SshKeys(APIResource):
                 "name": name,
                 "fingerprint": fingerprint,
                 "label_selector": label_selector,
+                "page": page,
+                "per_page": per_page,
             },
             options=options,
         )

@@ -45,6 +45,8 @@ class Volumes(APIResource):
         sort: m.GetVolumesSort | str | Unset = UNSET,
         name: str | Unset = UNSET,
         label_selector: str | Unset = UNSET,
+        page: int | Unset = UNSET,
+        per_page: int | Unset = UNSET,
         **options: Unpack[PagerOptions],
     ) -> AsyncPager[m.GetVolumesResponseVolumesItem]:
         """Get all Volumes.
@@ -58,6 +60,8 @@ class Volumes(APIResource):
             sort: query parameter ``sort``, optional.
             name: query parameter ``name``, optional.
             label_selector: query parameter ``label_selector``, optional.
+            page: query parameter ``page``, optional.
+            per_page: query parameter ``per_page``, optional.
 
         Returns:
             every GetVolumesResponseVolumesItem of every page, fetched as iterated.
@@ -68,7 +72,14 @@ class Volumes(APIResource):
             item=m.GetVolumesResponseVolumesItem,
             paginator=_PAGES,
             items_path="volumes",
-            query={"status": status, "sort": sort, "name": name, "label_selector": label_selector},
+            query={
+                "status": status,
+                "sort": sort,
+                "name": name,
+                "label_selector": label_selector,
+                "page": page,
+                "per_page": per_page,
+            },
             options=options,
         )
 

@@ -130,6 +130,7 @@ class Blocks(APIResource):
         *,
         page_size: str | Unset = UNSET,
         notion_version: str | Unset = UNSET,
+        start_cursor: str | Unset = UNSET,
         **options: Unpack[PagerOptions],
     ) -> AsyncPager[m.RetrieveBlockChildrenResponseResultsItem]:
         """Retrieve block children.
@@ -142,6 +143,7 @@ class Blocks(APIResource):
             id: path parameter ``id``.
             page_size: query parameter ``page_size``, optional.
             notion_version: header parameter ``Notion-Version``, optional.
+            start_cursor: query parameter ``start_cursor``, optional.
 
         Returns:
             every RetrieveBlockChildrenResponseResultsItem of every page, fetched as iterated.
@@ -153,7 +155,7 @@ class Blocks(APIResource):
             paginator=_PAGES,
             items_path="results",
             path={"id": id},
-            query={"page_size": page_size},
+            query={"page_size": page_size, "start_cursor": start_cursor},
             headers={"Notion-Version": notion_version},
             options=options,
         )

@@ -9,7 +9,7 @@ operation has a blocking twin named ``<operation>_sync``.
 
 from __future__ import annotations
 
-from typing import Any, Unpack
+from typing import Unpack
 
 from connectory.core import UNSET, CursorInBody, Unset
 from connectory.core.resources import (
@@ -40,10 +40,10 @@ class Comments(APIResource):
     def retrieve(
         self,
         *,
-        body: dict[str, Any] | Unset = UNSET,
         block_id: str | Unset = UNSET,
         page_size: str | Unset = UNSET,
         notion_version: str | Unset = UNSET,
+        start_cursor: str | Unset = UNSET,
         **options: Unpack[PagerOptions],
     ) -> AsyncPager[m.RetrieveCommentsResponseResultsItem]:
         """Retrieve comments.
@@ -53,10 +53,10 @@ class Comments(APIResource):
         every page; `AsyncPager` also gives the pages themselves.
 
         Args:
-            body: the request body (application/x-www-form-urlencoded).
             block_id: query parameter ``block_id``, optional.
             page_size: query parameter ``page_size``, optional.
             notion_version: header parameter ``Notion-Version``, optional.
+            start_cursor: query parameter ``start_cursor``, optional.
 
         Returns:
             every RetrieveCommentsResponseResultsItem of every page, fetched as iterated.
@@ -67,7 +67,7 @@ class Comments(APIResource):
             item=m.RetrieveCommentsResponseResultsItem,
             paginator=_PAGES,
             items_path="results",
-            query={"block_id": block_id, "page_size": page_size},
+            query={"block_id": block_id, "page_size": page_size, "start_cursor": start_cursor},
             headers={"Notion-Version": notion_version},
             options=options,
         )

@@ -33,13 +33,7 @@ class Users(APIResource):
     label = "users"
 
     @paged
-    def find(
-        self,
-        *,
-        body: bytes | Unset = UNSET,
-        q: str | Unset = UNSET,
-        **options: Unpack[PagerOptions],
-    ) -> AsyncPager[Any]:
+    def find(self, *, q: str | Unset = UNSET, **options: Unpack[PagerOptions]) -> AsyncPager[Any]:
         """Find User.
 
         ``GET /api/v1/users`` (operation ``findUser``).
@@ -47,7 +41,6 @@ class Users(APIResource):
         every page; `AsyncPager` also gives the pages themselves.
 
         Args:
-            body: the request body (application/octet-stream).
             q: query parameter ``q``, optional.
 
         Returns:
@@ -178,7 +171,7 @@ class Users(APIResource):
 
     @paged
     def get_assigned_app_links(
-        self, user_id: str, *, body: bytes | Unset = UNSET, **options: Unpack[PagerOptions]
+        self, user_id: str, **options: Unpack[PagerOptions]
     ) -> AsyncPager[Any]:
         """Get Assigned App Links.
 
@@ -188,7 +181,6 @@ class Users(APIResource):
 
         Args:
             user_id: path parameter ``userId``.
-            body: the request body (application/octet-stream).
 
         Returns:
             every item (the spec leaves its type open) of every page, fetched as iterated.
@@ -265,9 +257,7 @@ class Users(APIResource):
     change_recovery_question_sync = sync_twin(change_recovery_question)
 
     @paged
-    def get_groups_for(
-        self, user_id: str, *, body: bytes | Unset = UNSET, **options: Unpack[PagerOptions]
-    ) -> AsyncPager[Any]:
+    def get_groups_for(self, user_id: str, **options: Unpack[PagerOptions]) -> AsyncPager[Any]:
         """Get Groups for User.
 
         ``GET /api/v1/users/{userId}/groups`` (operation ``getGroupsForUser``).
@@ -276,7 +266,6 @@ class Users(APIResource):
 
         Args:
             user_id: path parameter ``userId``.
-            body: the request body (application/octet-stream).
 
         Returns:
             every item (the spec leaves its type open) of every page, fetched as iterated.

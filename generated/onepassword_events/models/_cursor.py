@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from connectory.core.models import UNSET, Model, Unset, model
+from connectory.core.models import Model, model
 
 
 @model
 class Cursor(Model):
     """Schema ``Cursor`` of the 1Password Events API API."""
 
-    cursor: str | Unset = UNSET
+    cursor: str

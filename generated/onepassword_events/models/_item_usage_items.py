@@ -11,6 +11,6 @@ from .. import models as m
 class ItemUsageItems(Model):
     """Schema ``ItemUsageItems`` of the 1Password Events API API."""
 
+    cursor: str
     items: list[m.ItemUsage] | Unset = UNSET
-    cursor: str | Unset = UNSET
     has_more: bool | Unset = UNSET

@@ -11,6 +11,8 @@ from connectory.core.models import UNSET, Model, Unset, model
 class ResetCursor(Model):
     """Schema ``ResetCursor`` of the 1Password Events API API."""
 
+    __connectory_closed__ = True  # the schema allows no other fields
+
     end_time: dt.datetime | Unset = UNSET
     limit: float | Unset = UNSET
     start_time: dt.datetime | Unset = UNSET

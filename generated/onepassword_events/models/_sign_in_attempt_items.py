@@ -11,6 +11,6 @@ from .. import models as m
 class SignInAttemptItems(Model):
     """Schema ``SignInAttemptItems`` of the 1Password Events API API."""
 
+    cursor: str
     items: list[m.SignInAttempt] | Unset = UNSET
-    cursor: str | Unset = UNSET
     has_more: bool | Unset = UNSET

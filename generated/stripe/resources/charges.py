@@ -44,7 +44,6 @@ class Charges(APIResource):
     def list(
         self,
         *,
-        body: dict[str, Any] | Unset = UNSET,
         created: m.GetChargesCreatedOption1 | int | Unset = UNSET,
         customer: str | Unset = UNSET,
         ending_before: str | Unset = UNSET,
@@ -62,7 +61,6 @@ class Charges(APIResource):
         every page; `AsyncPager` also gives the pages themselves.
 
         Args:
-            body: the request body (application/x-www-form-urlencoded).
             created: query parameter ``created``, optional.
             customer: query parameter ``customer``, optional.
             ending_before: query parameter ``ending_before``, optional.

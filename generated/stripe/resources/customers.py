@@ -44,7 +44,6 @@ class Customers(APIResource):
     def list(
         self,
         *,
-        body: dict[str, Any] | Unset = UNSET,
         created: m.GetCustomersCreatedOption1 | int | Unset = UNSET,
         email: str | Unset = UNSET,
         ending_before: str | Unset = UNSET,
@@ -61,7 +60,6 @@ class Customers(APIResource):
         every page; `AsyncPager` also gives the pages themselves.
 
         Args:
-            body: the request body (application/x-www-form-urlencoded).
             created: query parameter ``created``, optional.
             email: query parameter ``email``, optional.
             ending_before: query parameter ``ending_before``, optional.

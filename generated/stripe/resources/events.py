@@ -44,7 +44,6 @@ class Events(APIResource):
     def list(
         self,
         *,
-        body: dict[str, Any] | Unset = UNSET,
         created: m.GetEventsCreatedOption1 | int | Unset = UNSET,
         delivery_success: bool | Unset = UNSET,
         ending_before: str | Unset = UNSET,
@@ -62,7 +61,6 @@ class Events(APIResource):
         every page; `AsyncPager` also gives the pages themselves.
 
         Args:
-            body: the request body (application/x-www-form-urlencoded).
             created: query parameter ``created``, optional.
             delivery_success: query parameter ``delivery_success``, optional.
             ending_before: query parameter ``ending_before``, optional.

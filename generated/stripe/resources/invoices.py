@@ -44,7 +44,6 @@ class Invoices(APIResource):
     def list(
         self,
         *,
-        body: dict[str, Any] | Unset = UNSET,
         collection_method: m.GetInvoicesCollectionMethod | str | Unset = UNSET,
         created: m.GetInvoicesCreatedOption1 | int | Unset = UNSET,
         customer: str | Unset = UNSET,
@@ -64,7 +63,6 @@ class Invoices(APIResource):
         every page; `AsyncPager` also gives the pages themselves.
 
         Args:
-            body: the request body (application/x-www-form-urlencoded).
             collection_method: query parameter ``collection_method``, optional.
             created: query parameter ``created``, optional.
             customer: query parameter ``customer``, optional.

@@ -44,7 +44,6 @@ class PaymentIntents(APIResource):
     def list(
         self,
         *,
-        body: dict[str, Any] | Unset = UNSET,
         created: m.GetPaymentIntentsCreatedOption1 | int | Unset = UNSET,
         customer: str | Unset = UNSET,
         ending_before: str | Unset = UNSET,
@@ -60,7 +59,6 @@ class PaymentIntents(APIResource):
         every page; `AsyncPager` also gives the pages themselves.
 
         Args:
-            body: the request body (application/x-www-form-urlencoded).
             created: query parameter ``created``, optional.
             customer: query parameter ``customer``, optional.
             ending_before: query parameter ``ending_before``, optional.

@@ -44,7 +44,6 @@ class Prices(APIResource):
     def list(
         self,
         *,
-        body: dict[str, Any] | Unset = UNSET,
         active: bool | Unset = UNSET,
         created: m.GetPricesCreatedOption1 | int | Unset = UNSET,
         currency: str | Unset = UNSET,
@@ -65,7 +64,6 @@ class Prices(APIResource):
         every page; `AsyncPager` also gives the pages themselves.
 
         Args:
-            body: the request body (application/x-www-form-urlencoded).
             active: query parameter ``active``, optional.
             created: query parameter ``created``, optional.
             currency: query parameter ``currency``, optional.

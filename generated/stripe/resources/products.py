@@ -44,7 +44,6 @@ class Products(APIResource):
     def list(
         self,
         *,
-        body: dict[str, Any] | Unset = UNSET,
         active: bool | Unset = UNSET,
         created: m.GetProductsCreatedOption1 | int | Unset = UNSET,
         ending_before: str | Unset = UNSET,
@@ -63,7 +62,6 @@ class Products(APIResource):
         every page; `AsyncPager` also gives the pages themselves.
 
         Args:
-            body: the request body (application/x-www-form-urlencoded).
             active: query parameter ``active``, optional.
             created: query parameter ``created``, optional.
             ending_before: query parameter ``ending_before``, optional.

@@ -44,7 +44,6 @@ class Subscriptions(APIResource):
     def list(
         self,
         *,
-        body: dict[str, Any] | Unset = UNSET,
         collection_method: m.GetSubscriptionsCollectionMethod | str | Unset = UNSET,
         created: m.GetSubscriptionsCreatedOption1 | int | Unset = UNSET,
         current_period_end: m.GetSubscriptionsCurrentPeriodEndOption1 | int | Unset = UNSET,
@@ -66,7 +65,6 @@ class Subscriptions(APIResource):
         every page; `AsyncPager` also gives the pages themselves.
 
         Args:
-            body: the request body (application/x-www-form-urlencoded).
             collection_method: query parameter ``collection_method``, optional.
             created: query parameter ``created``, optional.
             current_period_end: query parameter ``current_period_end``, optional.
