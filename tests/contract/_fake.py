@@ -23,8 +23,11 @@ import httpx
 from hypothesis import strategies as st
 from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
+from openapi_core.templating.datatypes import TemplateResult
 from openapi_core.templating.paths import iterators as _path_iterators
+from openapi_core.templating.paths.datatypes import Path as _TemplatePath
 from openapi_core.templating.paths.parsers import PathParser
+from openapi_core.templating.paths.util import template_path_len
 from openapi_core.validation.request.exceptions import ParameterValidationError
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
@@ -42,6 +45,30 @@ setattr(  # noqa: B010 - replacing a method of theirs
     "_get_path_parser",
     lambda self, pattern: _path_parser(pattern),
 )
+
+_PATH_ITEMS: dict[int, tuple[Any, list[tuple[str, Any]]]] = {}
+
+
+def _iterate_paths(self: Any, name: str, spec: Any, base_url: str | None = None) -> Any:
+    """openapi-core's own walk over the path templates, with the list of templates read
+    once per document instead of once per request (thousands of objects for Graph)."""
+    kept = _PATH_ITEMS.get(id(spec))
+    if kept is None or kept[0] is not spec:
+        kept = (spec, list((spec / self.paths_part).str_items()))
+        _PATH_ITEMS[id(spec)] = kept
+    template_paths: list[Any] = []
+    for path_pattern, path in kept[1]:
+        if name.endswith(path_pattern):
+            yield _TemplatePath(path, TemplateResult(path_pattern, {}))
+        else:
+            result = _path_parser(path_pattern).search(name)
+            if result:
+                found = TemplateResult(path_pattern, result.named)
+                template_paths.append(_TemplatePath(path, found))
+    yield from sorted(template_paths, key=template_path_len)
+
+
+setattr(_path_iterators.TemplatePathsIterator, "__call__", _iterate_paths)  # noqa: B010
 
 T = TypeVar("T")
 Draw = Callable[[st.SearchStrategy[T]], T]

@@ -64,7 +64,7 @@ def select_sample(day: int, specs: Sequence[Path] | None = None) -> list[SampleE
         if index >= len(specs):
             index -= len(specs)
         spec = specs[index]
-        operations = _count_operations(spec)
+        operations = count_operations(spec)
         if operations <= SAMPLE_OPERATIONS:
             chosen.append(SampleEntry(spec, None))
         else:
@@ -92,7 +92,7 @@ def select_shipped(day: int, names: Sequence[str], count: int = SHIPPED_PER_RUN)
     return sorted({ordered[(start + i) % len(ordered)] for i in range(min(count, len(ordered)))})
 
 
-def _count_operations(spec: Path) -> int:
+def count_operations(spec: Path) -> int:
     document = json.loads(spec.read_text(encoding="utf-8"))
     methods = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
     return sum(

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ._report import write_report
-from ._run import corpus_specs, run_subject, select_sample, today
+from ._run import corpus_specs, count_operations, run_subject, select_sample, today
 from ._spec import CORPUS, ROOT, shipped_names
 
 REPORT = ROOT / "docs" / "contract-corpus.md"
@@ -51,6 +51,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         help=f"markdown report (full run: {REPORT.relative_to(ROOT)})",
     )
     parser.add_argument("--json", type=Path, default=None, help="every summary, as JSON")
+    parser.add_argument(
+        "--windows",
+        type=int,
+        default=None,
+        metavar="SIZE",
+        help="check a spec of more operations in windows of SIZE, each a job of its own",
+    )
     parser.add_argument("--child", nargs=3, metavar=("KIND", "NAME", "OUT"), help=argparse.SUPPRESS)
     parser.add_argument("--window", nargs=2, type=int, default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -92,6 +99,14 @@ def _run_child(
         return summary
 
 
+def _windows(kind: str, name: str, size: int) -> list[tuple[str, str, tuple[int, int] | None]]:
+    """One job for a spec, or one per window of `size` operations for a bigger one."""
+    operations = count_operations(CORPUS / f"{name}.json")
+    if operations <= size:
+        return [(kind, name, None)]
+    return [(kind, name, (start, start + size)) for start in range(0, operations, size)]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     if args.child:
@@ -115,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             jobs = [("corpus", spec.stem, None) for spec in corpus_specs()]
             label = "the whole business corpus"
+        if args.windows is not None:
+            jobs = [job for kind, name, _ in jobs for job in _windows(kind, name, args.windows)]
     started = time.perf_counter()
     summaries: list[dict[str, Any]] = []
 
