@@ -223,13 +223,8 @@ class _Builder:
         for index, f in enumerate(spec.fields):
             present, convert = self.part(_without_unset(f.type))
             if f.optional:
-                fields.append(
-                    (
-                        f.name,
-                        present | msgspec.UnsetType,
-                        msgspec.field(default=msgspec.UNSET, name=f.json),
-                    )
-                )
+                # absent: the model's own UNSET, set by msgspec (it checks no default)
+                fields.append((f.name, present, msgspec.field(default=UNSET, name=f.json)))
             elif f.required:
                 fields.append((f.name, present, msgspec.field(name=f.json)))
             elif isinstance(f.default, attrs.Factory):  # type: ignore[arg-type]
@@ -243,10 +238,9 @@ class _Builder:
             if convert is not None:
                 namespace[f"c{index}"] = convert
                 value = f"c{index}({value})"
-            if f.optional:
+            if f.optional and convert is not None:
                 lines.append(f"    x = s.{f.name}")
-                call = f"c{index}(x)" if convert is not None else "x"
-                lines.append(f"    o.{f.name} = UNSET if x is MUNSET else {call}")
+                lines.append(f"    o.{f.name} = UNSET if x is UNSET else c{index}(x)")
             else:
                 lines.append(f"    o.{f.name} = {value}")
         lines += ["    o.additional_properties = {}", "    return o"]
@@ -255,6 +249,7 @@ class _Builder:
             fields,
             kw_only=True,
             forbid_unknown_fields=True,
+            gc=False,  # short-lived and acyclic: no work for the cyclic collector
         )
         convert_model: Convert = _compile("\n".join(lines) + "\n", "convert_model", namespace)
         self.building.discard(cls)

@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
+import httpx
+
 from ._harness import Finding
 from ._schema import UnsupportedSchemaError
 from ._spec import ContractSpec, SpecOperation, escape
@@ -607,6 +609,19 @@ def _page_without_items(spec: ContractSpec, op: SpecOperation, finding: Finding)
     return None
 
 
+def _token_endpoint(spec: ContractSpec, op: SpecOperation, finding: Finding) -> str | None:
+    """The operation is the OAuth token endpoint of the connector's own auth scheme
+    (Slack's oauth.access, Square's obtain_token): the fake vendor answers that URL as a
+    token endpoint, with a token, so the operation's own request and answer are never
+    seen (a limit of the harness)."""
+    if finding.stage != "call":
+        return None
+    for url in spec.token_urls():
+        if "{" not in op.path and httpx.URL(url).path.rstrip("/").endswith(op.path.rstrip("/")):
+            return HARNESS + f"{op.path} is the connector's OAuth token endpoint ({url})"
+    return None
+
+
 RULES: Final[tuple[Rule, ...]] = (
     _core_read_only_required,
     _core_text_as_bytes,
@@ -631,6 +646,7 @@ RULES: Final[tuple[Rule, ...]] = (
     _enum_of_another_type_on_the_wire,
     _required_undeclared,
     _page_without_items,
+    _token_endpoint,
 )
 
 

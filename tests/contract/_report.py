@@ -133,8 +133,10 @@ def render(
     for summary in sorted(
         summaries, key=lambda s: -(s.get("check_seconds", 0) + s.get("generate_seconds", 0))
     ):
+        window = summary.get("window")
+        name = summary["name"] + (f" [{window[0]}:{window[1]}]" if window else "")
         lines.append(
-            f"| {summary['name']} | {len(summary.get('operations', []))} | "
+            f"| {name} | {len(summary.get('operations', []))} | "
             f"{summary.get('generate_seconds', 0):.1f} | {summary.get('check_seconds', 0):.1f} |"
         )
     return "\n".join(lines) + "\n"

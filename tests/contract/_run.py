@@ -220,15 +220,19 @@ class Totals:
 
 
 def summarise(summaries: Iterable[dict[str, Any]]) -> Totals:
+    """The figures of a run; the windows of one spec (``--windows``) count as one spec."""
     totals = Totals()
+    counted: set[str] = set()
     for summary in summaries:
-        totals.subjects += 1
+        first = summary["name"] not in counted
+        counted.add(summary["name"])
+        totals.subjects += first
         totals.generate_seconds += summary.get("generate_seconds", 0.0)
         totals.check_seconds += summary.get("check_seconds", 0.0)
         if "setup_error" in summary:
             totals.setup_errors.append(f"{summary['name']}: {summary['setup_error']}")
             continue
-        totals.operations_total += summary["operations_total"]
+        totals.operations_total += summary["operations_total"] if first else 0
         for report in summary["operations"]:
             totals.operations += 1
             totals.examples += report["examples"]
