@@ -622,6 +622,31 @@ def _token_endpoint(spec: ContractSpec, op: SpecOperation, finding: Finding) -> 
     return None
 
 
+def _read_only_items(spec: ContractSpec, op: SpecOperation, finding: Finding) -> str | None:
+    """A writable array whose items are readOnly (OSF's ``copyright_holders``): a request
+    may only send it empty, which openapi-core enforces and the schema's author did not
+    mean."""
+    if "Tried to write read-only property" not in finding.detail:
+        return None
+    for pointer, node in schema_nodes(spec, op):
+        items = node.get("items")
+        read_only_items = isinstance(items, dict) and items.get("readOnly") is True
+        if read_only_items and node.get("readOnly") is not True:
+            return f"the items of the writable array at {pointer} are readOnly"
+    return None
+
+
+def _pattern_not_text(spec: ContractSpec, op: SpecOperation, finding: Finding) -> str | None:
+    """A ``pattern`` that is no string (api.video's timecode: ``pattern: 0``): no regular
+    expression, so nothing can be drawn or checked against it."""
+    if finding.stage != "harness":
+        return None
+    for pointer, node in schema_nodes(spec, op):
+        if "pattern" in node and not isinstance(node["pattern"], str):
+            return f"the pattern at {pointer}/pattern is {node['pattern']!r}, not a string"
+    return None
+
+
 RULES: Final[tuple[Rule, ...]] = (
     _core_read_only_required,
     _core_text_as_bytes,
@@ -647,6 +672,8 @@ RULES: Final[tuple[Rule, ...]] = (
     _required_undeclared,
     _page_without_items,
     _token_endpoint,
+    _read_only_items,
+    _pattern_not_text,
 )
 
 

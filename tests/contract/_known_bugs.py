@@ -70,10 +70,7 @@ RESOURCE_MISMATCHES: Final[Mapping[tuple[str, str, str], str]] = {
 # Shipped connectors with an operation the harness itself cannot check (its strategies fail
 # on the schema): connector -> which and why. Expected to fail
 # test_every_operation_meets_its_contract (not required to: it depends on what is drawn).
-OPERATION_MISMATCHES: Final[Mapping[str, str]] = {
-    "api_video": "videos.update_thumbnail: the harness fails on its multipart file strategy",
-    "vercel": "user.get_auth: a response schema the harness's strategies cannot draw",
-}
+OPERATION_MISMATCHES: Final[Mapping[str, str]] = {}  # none today
 
 HARNESS_LIMITS: Final = frozenset(
     {
