@@ -489,8 +489,9 @@ def decode_multipart(request: httpx.Request, drawn: Any) -> dict[str, Any]:
     """A multipart/form-data body as an object: file parts as bytes, JSON parts as
     `Json`, text parts as text; the parts of a name drawn as an array (or sent several
     times) as a list."""
+    # an array goes as one part per item, objects ones too (as JSON parts)
     arrays = (
-        {k for k, v in drawn.items() if shape(v) == "array"} if isinstance(drawn, dict) else set()
+        {k for k, v in drawn.items() if isinstance(v, list)} if isinstance(drawn, dict) else set()
     )
     content_type = request.headers.get("content-type", "")
     boundary = content_type.partition("boundary=")[2].strip('"')
