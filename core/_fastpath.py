@@ -9,8 +9,9 @@ msgspec does not read) makes msgspec raise instead, and the caller decodes the s
 with the lenient decoder, which keeps and records it. The result is the same model either
 way; the fast path skips the Python work per field when there is nothing to record.
 
-A type without a mirror (a union other than ``X | None``, ``X | Unset`` and an open enum
-``Status | str``, which the lenient decoder tells apart by scoring; a discriminated union;
+A type without a mirror (a union other than ``X | None``, ``X | Unset``, an open enum
+``Status | str`` and an expandable reference ``str | Customer``, which the lenient decoder
+tells apart by scoring; a discriminated union;
 a recursive model; a dict with other than string keys) is taken as plain JSON where it
 sits inside a mirrored model, and decoded there by the lenient decoder, strictly (a
 deviation falls back for the whole value); at the top level it takes the lenient path.
