@@ -449,7 +449,8 @@ def _decode(result: Mapping[str, Any]) -> Section:
         )
     lines = [
         f"From `bench/bench_decode.py`: pages of {_num(result['items'])} items, bytes to typed "
-        f"objects, {result['rounds']} rounds, decoders rotated. Peer: {result['peer']} "
+        f"objects, {result['rounds']} rounds, the decoders in an order shuffled each round "
+        f"(seeded). Peer: {result['peer']} "
         f"(`from_dict` on `json.loads`); msgspec {result['msgspec']} (`msgspec.json.decode` "
         "into Structs made from the same schemas); JSON alone is `orjson.loads` of the same "
         "bytes, without types: the floor of any decoder that parses first and builds its "

@@ -26,7 +26,10 @@ Decoders:
   strings, and unions msgspec cannot tell apart are left as plain JSON). msgspec drops
   undeclared fields, which the other two keep.
 
-Rounds alternate the decoders (the order rotates); each round decodes each page once.
+Rounds alternate the decoders, in an order shuffled afresh each round (seeded): a rotating
+order would put the same decoder right after the peer, whose thousands of short-lived
+objects leave the allocator and caches cold for whoever comes next, in most rounds.
+Each round decodes each page once.
 Reported per page: the median microseconds per item over the rounds, min-max, and the
 ratios peer/connectory and connectory/msgspec taken within each round (median).
 
@@ -45,6 +48,7 @@ import importlib
 import json
 import keyword
 import platform
+import random
 import re
 import statistics
 import subprocess
@@ -372,8 +376,10 @@ def measure(decoders: dict[str, Callable[[], Any]], rounds: int, items: int) -> 
     times: dict[str, list[float]] = {name: [] for name in names}
     for name in names:  # warm-up: caches, compiled decoders
         decoders[name]()
-    for round_index in range(rounds):
-        order = names[round_index % len(names) :] + names[: round_index % len(names)]
+    shuffle = random.Random(2026).shuffle
+    for _ in range(rounds):
+        order = list(names)
+        shuffle(order)
         for name in order:
             started = time.perf_counter()
             decoders[name]()

@@ -8,6 +8,8 @@ field, another type, null where not nullable, an unknown field or enum value, a 
 msgspec does not read) makes msgspec raise instead, and the caller decodes the same data
 with the lenient decoder, which keeps and records it. The result is the same model either
 way; the fast path skips the Python work per field when there is nothing to record.
+The copy is one compiled function per model (its conversions inlined), and the cyclic
+garbage collector is paused while a response is decoded (`_CollectorPause` says why).
 
 A type without a mirror (a union other than ``X | None``, ``X | Unset``, an open enum
 ``Status | str`` and an expandable reference ``str | Customer``, which the lenient decoder
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import enum
+import gc
 import itertools
 import threading
 import types
@@ -66,15 +69,52 @@ class Fast:
 
     def from_json(self, content: bytes) -> Any:
         try:
-            return self.convert(self.decoder.decode(content))
-        except (msgspec.ValidationError, msgspec.DecodeError, DecodeError):
+            with _COLLECTOR_PAUSE:
+                return self.convert(self.decoder.decode(content))
+        except (msgspec.ValidationError, msgspec.DecodeError, DecodeError, ValueError):
             raise Miss from None
 
     def from_python(self, data: Any) -> Any:
         try:
-            return self.convert(msgspec.convert(data, self.mirror))
-        except (msgspec.ValidationError, DecodeError):
+            with _COLLECTOR_PAUSE:
+                return self.convert(msgspec.convert(data, self.mirror))
+        except (msgspec.ValidationError, DecodeError, ValueError):
             raise Miss from None
+
+
+class _CollectorPause:
+    """The cyclic garbage collector paused while a response is decoded.
+
+    Decoding a page builds thousands of model objects, all tracked by the collector and
+    none in a cycle (a decoded document is a tree). Left running, the collector would
+    scan them again and again as they are made, and count them towards its costly
+    older-generation passes; paused, they are scanned once, after. The pause covers
+    decoding only (milliseconds, no code of the caller), nests across threads (the
+    collector is enabled again when the last decoder leaves), and leaves a collector the
+    application had disabled alone.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._resume = False
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._inside == 0:
+                self._resume = gc.isenabled()
+                if self._resume:
+                    gc.disable()
+            self._inside += 1
+
+    def __exit__(self, *_: object) -> None:
+        with self._lock:
+            self._inside -= 1
+            if self._inside == 0 and self._resume:
+                gc.enable()
+
+
+_COLLECTOR_PAUSE: Final = _CollectorPause()
 
 
 _FAST: dict[Any, Fast | None] = {}
@@ -102,33 +142,67 @@ def _build(tp: Any) -> Fast | None:
         msgspec.convert([], list[mirror])  # type: ignore[valid-type]  # refused only when used
     except (_NoMirror, TypeError, ValueError):
         return None
-    return Fast(mirror, convert or _identity, decoder)
+    if convert is None:
+        return Fast(mirror, _identity, decoder)
+    return Fast(mirror, builder.function("value", convert("value", 0)), decoder)
+
+
+# A conversion, as code: given the name of a variable holding a mirror value (and the
+# nesting depth, for the names of comprehension variables), the expression turning it
+# into the model's value. Inlined into one function per model, a page is converted with
+# one call per model object, not one per field.
+Code = Callable[[str, int], str]
 
 
 class _Builder:
-    """Mirrors of one type and the functions copying mirrors into models."""
+    """Mirrors of one type and the compiled functions copying mirrors into models."""
 
     def __init__(self) -> None:
         self.building: set[type] = set()
-        self.models: dict[type, tuple[Any, Convert]] = {}
+        self.models: dict[type, tuple[Any, Code]] = {}
+        self.namespace: dict[str, Any] = {
+            "new": object.__new__,
+            "UNSET": UNSET,
+            "MUNSET": msgspec.UNSET,
+        }
 
-    def part(self, tp: Any) -> tuple[Any, Convert | None]:
+    def name(self, value: Any) -> str:
+        """A global name for `value` in the compiled functions."""
+        name = f"g{len(self.namespace)}"
+        self.namespace[name] = value
+        return name
+
+    def function(self, argument: str, body: str | list[str]) -> Convert:
+        """Compile ``def f(argument): ...`` (a body of lines, or an expression returned)."""
+        name = f"f{len(self.namespace)}"
+        lines = body if isinstance(body, list) else [f"    return {body}"]
+        source = "\n".join([f"def {name}({argument}):", *lines]) + "\n"
+        convert: Convert = _compile(source, name, self.namespace)
+        return convert
+
+    def part(self, tp: Any) -> tuple[Any, Code | None]:
         """The mirror of a field or an item; one without a mirror (a union of models, a
         recursive model) is taken as plain JSON and decoded by the lenient decoder,
         strictly: a deviation there is a `DecodeError`, so the whole value falls back."""
         try:
             return self.mirror(tp)
         except _NoMirror:
-            return Any, _strict(tp)
+            strict = _call(self.name(_strict(tp)))
+            if typing.get_origin(tp) in (typing.Union, types.UnionType) and (
+                type(None) in typing.get_args(tp)
+            ):
+                return Any, _or_none(strict)  # null needs no decoding
+            return Any, strict
 
-    def mirror(self, tp: Any) -> tuple[Any, Convert | None]:
-        """The mirror of `tp` and the conversion of its values (None: none needed)."""
+    def mirror(self, tp: Any) -> tuple[Any, Code | None]:
+        """The mirror of `tp` and the code converting its values (None: none needed)."""
         if tp in _SCALARS:
             return tp, None
         if tp is _dt.datetime or tp is _dt.date:
             # Text, parsed as the lenient decoder parses it (msgspec rounds a 7-digit
-            # fraction and takes a lower-case "t", where fromisoformat does not).
-            return str, _parse_with(tp.fromisoformat)
+            # fraction and takes a lower-case "t", where fromisoformat does not); a
+            # ValueError is a miss.
+            return str, _call(self.name(tp.fromisoformat))
         if tp is Any or tp is object:
             return Any, None
         origin = typing.get_origin(tp)
@@ -136,25 +210,25 @@ class _Builder:
             return self._union(typing.get_args(tp))
         if origin is list or tp is list:
             (item,) = typing.get_args(tp) or (Any,)
-            inner, convert = self.part(item)
-            if convert is None:
+            inner, code = self.part(item)
+            if code is None:
                 return list[inner], None  # type: ignore[valid-type]
-            return list[inner], _list_of(convert)  # type: ignore[valid-type]
+            return list[inner], _list_of(code)  # type: ignore[valid-type]
         if origin is dict or tp is dict:
             key, value = typing.get_args(tp) or (str, Any)
             if key is not str:
                 raise _NoMirror(tp)
-            inner, convert = self.part(value)
-            if convert is None:
+            inner, code = self.part(value)
+            if code is None:
                 return dict[str, inner], None  # type: ignore[valid-type]
-            return dict[str, inner], _dict_of(convert)  # type: ignore[valid-type]
+            return dict[str, inner], _dict_of(code)  # type: ignore[valid-type]
         if isinstance(tp, type) and issubclass(tp, enum.Enum):
             return tp, None
         if isinstance(tp, type) and issubclass(tp, Model):
             return self._model(tp)
         raise _NoMirror(tp)  # Annotated (discriminated unions), Unset alone, others
 
-    def _union(self, members: tuple[Any, ...]) -> tuple[Any, Convert | None]:
+    def _union(self, members: tuple[Any, ...]) -> tuple[Any, Code | None]:
         nullable = type(None) in members
         unset = Unset in members
         rest = [m for m in members if m is not type(None) and m is not Unset]
@@ -166,46 +240,23 @@ class _Builder:
         models = [m for m in rest if isinstance(m, type) and issubclass(m, Model)]
         if len(rest) == 2 and str in rest and len(models) == 1:
             # An expandable reference (Stripe's ``str | Customer``): an id, or the object.
-            return self._text_or_model(models[0], nullable=nullable, unset=unset)
-        if len(rest) != 1:
+            struct, model = self._model(models[0])
+            inner: Any = str | struct
+            code: Code | None = _expandable(model, self.name(struct))
+        elif len(rest) == 1:
+            inner, code = self.mirror(rest[0])
+        else:
             raise _NoMirror(members)
-        inner, convert = self.mirror(rest[0])
         mirror: Any = inner
         if nullable:
             mirror = mirror | None
+            code = None if code is None else _or_none(code)
         if unset:
             mirror = mirror | msgspec.UnsetType
-        if convert is None and not unset:
-            return mirror, None
-        inner_convert = convert or _identity
+            code = _or_unset(code)
+        return mirror, code
 
-        def convert_member(value: Any) -> Any:
-            if value is None:
-                return None
-            if value is msgspec.UNSET:
-                return UNSET
-            return inner_convert(value)
-
-        return mirror, convert_member
-
-    def _text_or_model(
-        self, cls: type[Model], *, nullable: bool, unset: bool
-    ) -> tuple[Any, Convert]:
-        struct, convert_model = self._model(cls)
-        mirror: Any = str | struct
-        if nullable:
-            mirror = mirror | None
-        if unset:
-            mirror = mirror | msgspec.UnsetType
-
-        def convert_member(value: Any) -> Any:
-            if value.__class__ is struct:
-                return convert_model(value)
-            return UNSET if value is msgspec.UNSET else value  # text, or None
-
-        return mirror, convert_member
-
-    def _model(self, cls: type[Model]) -> tuple[Any, Convert]:
+    def _model(self, cls: type[Model]) -> tuple[Any, Code]:
         found = self.models.get(cls)
         if found is not None:
             return found
@@ -214,15 +265,9 @@ class _Builder:
         self.building.add(cls)
         spec = _spec(cls)
         fields: list[tuple[str, Any, Any]] = []
-        namespace: dict[str, Any] = {
-            "cls": cls,
-            "new": object.__new__,
-            "UNSET": UNSET,
-            "MUNSET": msgspec.UNSET,
-        }
-        lines = ["def convert_model(s):", "    o = new(cls)"]
-        for index, f in enumerate(spec.fields):
-            present, convert = self.part(_without_unset(f.type))
+        lines = [f"    o = new({self.name(cls)})"]
+        for f in spec.fields:
+            present, code = self.part(_without_unset(f.type))
             if f.optional:
                 # absent: the model's own UNSET, set by msgspec (it checks no default)
                 fields.append((f.name, present, msgspec.field(default=UNSET, name=f.json)))
@@ -235,15 +280,14 @@ class _Builder:
                 )
             else:
                 fields.append((f.name, present, msgspec.field(default=f.default, name=f.json)))
-            value = f"s.{f.name}"
-            if convert is not None:
-                namespace[f"c{index}"] = convert
-                value = f"c{index}({value})"
-            if f.optional and convert is not None:
+            if code is None:
+                lines.append(f"    o.{f.name} = s.{f.name}")
+            elif f.optional:
                 lines.append(f"    x = s.{f.name}")
-                lines.append(f"    o.{f.name} = UNSET if x is UNSET else c{index}(x)")
+                lines.append(f"    o.{f.name} = UNSET if x is UNSET else {code('x', 1)}")
             else:
-                lines.append(f"    o.{f.name} = {value}")
+                lines.append(f"    x = s.{f.name}")
+                lines.append(f"    o.{f.name} = {code('x', 1)}")
         lines += ["    o.additional_properties = {}", "    return o"]
         mirror = msgspec.defstruct(
             f"{cls.__name__}Mirror{next(_names)}",
@@ -252,20 +296,10 @@ class _Builder:
             forbid_unknown_fields=True,
             gc=False,  # short-lived and acyclic: no work for the cyclic collector
         )
-        convert_model: Convert = _compile("\n".join(lines) + "\n", "convert_model", namespace)
+        convert = self.name(self.function("s", lines))
         self.building.discard(cls)
-        self.models[cls] = (mirror, convert_model)
-        return mirror, convert_model
-
-
-def _parse_with(parse: Callable[[str], Any]) -> Convert:
-    def parse_text(text: str) -> Any:
-        try:
-            return parse(text)
-        except ValueError:
-            raise DecodeError("not a date or date-time: the lenient decoder records it") from None
-
-    return parse_text
+        self.models[cls] = found = (mirror, _call(convert))
+        return found
 
 
 def _strict(tp: Any) -> Convert:
@@ -277,15 +311,28 @@ def _strict(tp: Any) -> Convert:
     return convert_strictly
 
 
-def _list_of(convert: Convert) -> Convert:
-    def convert_list(values: list[Any]) -> list[Any]:
-        return [convert(value) for value in values]
-
-    return convert_list
+def _call(function: str) -> Code:
+    return lambda v, _: f"{function}({v})"
 
 
-def _dict_of(convert: Convert) -> Convert:
-    def convert_dict(values: dict[str, Any]) -> dict[str, Any]:
-        return {key: convert(value) for key, value in values.items()}
+def _or_none(present: Code) -> Code:
+    return lambda v, d: f"(None if {v} is None else {present(v, d)})"
 
-    return convert_dict
+
+def _or_unset(present: Code | None) -> Code:
+    if present is None:
+        return lambda v, _: f"(UNSET if {v} is MUNSET else {v})"
+    return lambda v, d: f"(UNSET if {v} is MUNSET else {present(v, d)})"
+
+
+def _expandable(model: Code, struct: str) -> Code:
+    """An id, or the object it names (Stripe's expandable ``str | Customer``)."""
+    return lambda v, d: f"({model(v, d)} if {v}.__class__ is {struct} else {v})"
+
+
+def _list_of(item: Code) -> Code:
+    return lambda v, d: f"[{item(f'v{d}', d + 1)} for v{d} in {v}]"
+
+
+def _dict_of(item: Code) -> Code:
+    return lambda v, d: f"{{k{d}: {item(f'v{d}', d + 1)} for k{d}, v{d} in {v}.items()}}"

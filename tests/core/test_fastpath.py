@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import enum
+import gc
 import json
 import random
 from typing import Any
@@ -18,7 +19,7 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from connectory.core._fastpath import Miss, fast_path
+from connectory.core._fastpath import Fast, Miss, fast_path
 from connectory.core.models import (
     UNSET,
     DecodeError,
@@ -268,3 +269,87 @@ def test_a_page_of_mostly_valid_objects_goes_part_fast_part_lenient() -> None:
     whole, found = decode_with_deviations(list[Repo], page)
     assert whole == decode_with_deviations(list[Repo], page, fast=False)[0]
     assert found == decode_with_deviations(list[Repo], page, fast=False)[1]
+
+
+@model
+class Calendar(Model):
+    grid: list[list[dt.date]]
+    by_owner: dict[str, list[Owner | None]] | Unset = UNSET
+    seen: list[dt.datetime | None] | Unset = UNSET
+    rooms: dict[str, dict[str, Owner]] | Unset = UNSET
+
+
+CALENDAR: dict[str, Any] = {
+    "grid": [["2026-12-01", "2026-12-02"], [], ["2027-01-01"]],
+    "by_owner": {"a": [{"login": "a", "id": 1}, None], "b": []},
+    "seen": [None, "2026-12-01T08:00:00+02:00"],
+    "rooms": {"x": {"y": {"login": "y", "id": 2, "site_admin": True}}},
+}
+
+
+@pytest.mark.parametrize(
+    ("tp", "data"),
+    [
+        (Calendar, CALENDAR),
+        (list[Calendar], [CALENDAR, {"grid": []}]),
+        (dict[str, list[Owner]], {"team": [{"login": "a", "id": 1}], "none": []}),
+        (list[list[dt.datetime]], [["2026-12-01T00:00:00Z"], []]),
+        (dict[str, Owner | None], {"a": None, "b": {"login": "b", "id": 2}}),
+    ],
+)
+def test_nested_containers_convert_fast_to_the_lenient_result(tp: Any, data: Any) -> None:
+    path = fast_path(tp)
+    assert path is not None
+    fast = path.from_python(data)  # taken fast: a Miss would raise here
+    assert fast == path.from_json(json.dumps(data).encode())
+    (fast_result, _), (lenient_result, lenient_found) = _both(tp, data)
+    assert fast == fast_result == lenient_result
+    assert lenient_found == ()
+
+
+def test_a_bad_date_deep_in_containers_falls_back_and_is_recorded() -> None:
+    data = copy.deepcopy(CALENDAR)
+    data["grid"][2][0] = "the first of January"
+    path = fast_path(Calendar)
+    assert path is not None
+    with pytest.raises(Miss):
+        path.from_python(data)
+    (fast_result, fast_found), (lenient_result, lenient_found) = _both(Calendar, data)
+    assert fast_result == lenient_result
+    assert fast_result.grid[2][0] == "the first of January"  # kept as sent
+    assert fast_found == lenient_found
+    assert [d.path for d in fast_found] == ["$.grid[2][0]"]
+
+
+def test_the_collector_is_paused_while_decoding_and_resumed_after() -> None:
+    path = fast_path(Owner)
+    assert path is not None
+    seen: list[bool] = []
+
+    def convert(value: Any) -> Any:
+        seen.append(gc.isenabled())
+        if len(seen) == 1:  # a decode inside a decode: the outer one resumes the collector
+            inner.from_json(b'{"login": "b", "id": 2}')
+            seen.append(gc.isenabled())
+        return path.convert(value)
+
+    inner = Fast(path.mirror, convert, path.decoder)
+    assert gc.isenabled()
+    owner = inner.from_json(b'{"login": "a", "id": 1}')
+    assert owner == Owner(login="a", id=1)
+    assert seen == [False, False, False]
+    assert gc.isenabled()
+    with pytest.raises(Miss):  # a miss resumes it too
+        inner.from_json(b'{"login": "a"}')
+    assert gc.isenabled()
+
+
+def test_a_collector_the_application_disabled_stays_disabled() -> None:
+    path = fast_path(list[Owner])
+    assert path is not None
+    gc.disable()
+    try:
+        assert path.from_json(b'[{"login": "a", "id": 1}]') == [Owner(login="a", id=1)]
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
