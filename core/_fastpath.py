@@ -91,7 +91,8 @@ class _CollectorPause:
     older-generation passes; paused, they are scanned once, after. The pause covers
     decoding only (milliseconds, no code of the caller), nests across threads (the
     collector is enabled again when the last decoder leaves), and leaves a collector the
-    application had disabled alone.
+    application had disabled before alone (one it disables from another thread while a
+    response decodes is enabled again when that decode ends).
     """
 
     def __init__(self) -> None:

@@ -68,7 +68,9 @@ def apply_patches(
 
     A pointer ending in ``/-`` (RFC 6901's end of an array) appends instead: the patch is
     a list of entries added to the array there (made if absent), such as query parameters
-    the vendor's API takes and its spec leaves out.
+    the vendor's API takes and its spec leaves out. A ``*`` segment stands for every key
+    (or entry) at its level, for a fix the vendor's spec needs everywhere
+    (``/components/schemas/*``); it must match something.
     """
     import copy
 
@@ -77,31 +79,70 @@ def apply_patches(
     patched = copy.deepcopy(document)
     for pointer, patch in patches:
         where = f"{source}: overrides.spec_patches: {pointer}"
-        node: Any = patched
         parts = _pointer_parts(pointer)
         append = bool(parts) and parts[-1] == "-"
         if append:
             parts = parts[:-1]
-        for part in parts[:-1]:
-            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]  # an array entry, such as one of the parameters
-                continue
-            if not isinstance(node, dict) or part not in node:
-                raise DefinitionError(f"{where} is not in the spec")
-            node = node[part]
-        last = parts[-1] if parts else None
+        if not parts:
+            raise DefinitionError(f"{where}: patch a part of the spec, not the whole")
+        parents = _walk(patched, parts[:-1], where)
+        last = parts[-1]
+        targets = [(node, key) for node in parents for key in _keys(node, last) if _has(node, key)]
         if append:
-            if last is None or not isinstance(node, dict) or not isinstance(patch, list):
+            if last == "*" or not isinstance(patch, list) or not parents:
                 raise DefinitionError(f"{where}: '-' appends a list of entries to an array")
-            current = node.get(last, [])
-            if not isinstance(current, list):
-                raise DefinitionError(f"{where}: {last!r} is not an array")
-            node[last] = [*current, *patch]
+            for node in parents:
+                if not isinstance(node, dict):
+                    raise DefinitionError(f"{where}: '-' appends a list of entries to an array")
+                current = node.get(last, [])
+                if not isinstance(current, list):
+                    raise DefinitionError(f"{where}: {last!r} is not an array")
+                node[last] = [*current, *patch]
             continue
-        if last is None or not isinstance(node, dict) or last not in node:
+        if not targets:
             raise DefinitionError(f"{where} is not in the spec")
-        node[last] = _merge(node[last], patch)
+        for node, key in targets:
+            node[key] = _merge(node[key], patch)
     return patched
+
+
+def _keys(node: Any, part: str) -> list[Any]:
+    """The keys (or indices) `part` names in `node`: all of them for ``*``."""
+    if part != "*":
+        return [int(part)] if isinstance(node, list) and part.isdigit() else [part]
+    return list(range(len(node))) if isinstance(node, list) else list(_mapping(node))
+
+
+def _mapping(node: Any) -> dict[str, Any]:
+    return node if isinstance(node, dict) else {}
+
+
+def _has(node: Any, key: Any) -> bool:
+    if isinstance(node, list):
+        return isinstance(key, int) and key < len(node)
+    return isinstance(node, dict) and key in node
+
+
+def _walk(document: Any, parts: list[str], where: str) -> list[Any]:
+    """The nodes `parts` lead to from `document` (several through a ``*``)."""
+    nodes = [document]
+    for part in parts:
+        found: list[Any] = []
+        for node in nodes:
+            if isinstance(node, list):
+                if part == "*":
+                    found += node
+                elif part.isdigit() and int(part) < len(node):
+                    found.append(node[int(part)])  # an array entry, such as a parameter
+            elif isinstance(node, dict):
+                if part == "*":
+                    found += node.values()
+                elif part in node:
+                    found.append(node[part])
+        if not found:
+            raise DefinitionError(f"{where} is not in the spec")
+        nodes = found
+    return nodes
 
 
 def _merge(target: Any, patch: Any) -> Any:

@@ -205,6 +205,19 @@ def _bounded(name: str) -> str:
     return f"{name[:120]}H{digest}"
 
 
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, for messages: "an object", "a number", ..."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "null" if value is None else "a string"
+
+
 class SchemaBuilder:
     """Turns schemas into type expressions, declaring models, enums and aliases."""
 
@@ -355,6 +368,10 @@ class SchemaBuilder:
             if types == "null":
                 return NONE
             raise SpecError(f"unknown schema type {types!r}", pointer=pointer)
+        if types is not None:
+            raise SpecError(
+                f"'type' is {_json_kind(types)}, not the name of a type", pointer=f"{pointer}/type"
+            )
         # No type: `items` alone does not make an array (JSON Schema applies it only to
         # values that are arrays), so the value may be anything.
         return ANY
@@ -419,6 +436,15 @@ class SchemaBuilder:
     def _all_of(
         self, schema: dict[str, Any], base: str, hint: str, pointer: str, target: str | None
     ) -> TypeExpr:
+        for key in ("oneOf", "anyOf"):
+            if isinstance(schema.get(key), list) and schema[key]:
+                # A union beside the allOf (ShipEngine's rate estimate: allOf(options),
+                # oneOf(by carrier id, by carrier ids)) is one more member of it.
+                union = {key: schema[key]}
+                if "discriminator" in schema:
+                    union["discriminator"] = schema["discriminator"]
+                rest = {k: v for k, v in schema.items() if k not in (key, "discriminator")}
+                schema = {**rest, "allOf": [*schema["allOf"], union]}
         # Members that only annotate ({readOnly: true} beside a $ref) constrain nothing:
         # allOf(nullable X, {readOnly: true}) is a nullable X, as a validator reads it.
         members = [m for m in schema["allOf"] if m not in ({}, True) and not _annotation(m)]
@@ -443,7 +469,8 @@ class SchemaBuilder:
                 )
             _, (key, branches, union_base, union_node) = unions[0]
             own = {k: v for k, v in schema.items() if k != "allOf"}
-            shared = [*plain, own] if own_props else plain
+            # The schema's own properties and required names hold in every branch.
+            shared = [*plain, own] if own_props or own.get("required") else plain
             # allOf(A, oneOf(B, C)) is oneOf(allOf(A, B), allOf(A, C)).
             distributed = {key: [{"allOf": [*shared, b]} for b in branches]}
             if isinstance(union_node.get("discriminator"), dict):

@@ -28,16 +28,6 @@ def open_bug(finding: Finding) -> str | None:
     return None
 
 
-CURSOR_TYPE: Final = (
-    "the harness draws a text cursor where the spec types the paging field as an object "
-    "(SIGNL4's continuationToken); number and date-time cursors it draws as such"
-)
-SPEC_CLOSED_ALL_OF: Final = (
-    "the spec: ShipEngine's schemas close objects (additionalProperties: false) that they "
-    "also combine with allOf (get_carriers_response_body is allOf a closed carriers list "
-    "and a closed error body, each refusing the other's required field), so no response "
-    "of these listings is valid by the spec; every one the harness draws is refused"
-)
 HARNESS_UNSATISFIABLE: Final = (
     "harness: no page of this listing's schema could be drawn (hypothesis-jsonschema finds "
     "the response schema unsatisfiable, or no item fits where connector.yaml looks)"
@@ -52,20 +42,7 @@ HARNESS_STRATEGY: Final = "harness: its schema strategies cannot draw this respo
 # the connector, its spec or the core are strict xfails: each fails the suite once it
 # passes, the signal to drop its entry. Those of the harness itself (`HARNESS_LIMITS`) depend on
 # what it draws, so they are expected to fail without being required to.
-RESOURCE_MISMATCHES: Final[Mapping[tuple[str, str, str], str]] = {
-    ("get", "codat", "items"): HARNESS_STRATEGY,
-    ("list", "codat", "items"): HARNESS_STRATEGY,
-    ("list", "e_conomic", "employees"): HARNESS_STRATEGY,
-    ("list", "shipengine", "batches"): SPEC_CLOSED_ALL_OF,
-    ("list", "shipengine", "carriers"): SPEC_CLOSED_ALL_OF,
-    ("list", "shipengine", "labels"): SPEC_CLOSED_ALL_OF,
-    ("list", "shipengine", "manifests"): SPEC_CLOSED_ALL_OF,
-    ("list", "shipengine", "pickups"): SPEC_CLOSED_ALL_OF,
-    ("list", "shipengine", "shipments"): SPEC_CLOSED_ALL_OF,
-    ("list", "signl4", "alerts"): CURSOR_TYPE,
-    ("list", "signl4", "events"): CURSOR_TYPE,
-    ("list", "vercel", "project_env_vars"): HARNESS_UNSATISFIABLE,
-}
+RESOURCE_MISMATCHES: Final[Mapping[tuple[str, str, str], str]] = {}  # none today
 
 # Shipped connectors with an operation the harness itself cannot check (its strategies fail
 # on the schema): connector -> which and why. Expected to fail
@@ -77,6 +54,5 @@ HARNESS_LIMITS: Final = frozenset(
         HARNESS_UNSATISFIABLE,
         HARNESS_SERVER_ERROR,
         HARNESS_STRATEGY,
-        CURSOR_TYPE,
     }
 )

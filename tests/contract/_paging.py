@@ -237,6 +237,26 @@ def cursor_value(spec: ContractSpec, operation: SpecOperation, name: str) -> Any
     return CURSOR
 
 
+def body_cursor(spec: ContractSpec, operation: SpecOperation, path: str, draw: Draw[Any]) -> Any:
+    """A next-page cursor sent back in the body: drawn from the schema the response gives
+    it where that is an object or an array (SIGNL4's continuationToken, a few keys the
+    client returns as they came), an opaque text otherwise."""
+    schema = list_schema(operation)
+    node = spec.converter.deref(schema) if schema is not None else None
+    for part in path.split("."):
+        node = _property(spec.converter, node, part)
+    kind = node.get("type") if isinstance(node, dict) else None
+    if kind not in ("object", "array", ["object"], ["array"]):
+        return CURSOR
+    strategy = spec.strategy(("cursor", operation.pointer, path), node, direction="response")
+    return draw(strategy.filter(bool))
+
+
+def as_sent(value: Any) -> str:
+    """A paging value as the harness compares it: text as it is, anything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
 def plan_pages(
     spec: ContractSpec, resource: Resource, operation: SpecOperation, draw: Draw[Any]
 ) -> PagePlan:
@@ -257,8 +277,10 @@ def plan_pages(
         plan = PagePlan(operation, paginator, path, [page()], [{}])
     elif isinstance(paginator, CursorInBody):
         first, last = page(), page()
-        cursor = (
-            CURSOR if paginator.in_body else cursor_value(spec, operation, paginator.cursor_param)
+        cursor: Any = (
+            body_cursor(spec, operation, paginator.cursor_path, draw)
+            if paginator.in_body
+            else cursor_value(spec, operation, paginator.cursor_param)
         )
         set_path(first, paginator.cursor_path, cursor)
         if paginator.has_more_path is not None:
@@ -267,7 +289,7 @@ def plan_pages(
         else:
             clear_path(last, paginator.cursor_path)
         plan = PagePlan(operation, paginator, path, [first, last], [{}, {}])
-        plan.expected_next = {paginator.cursor_param: str(cursor)}
+        plan.expected_next = {paginator.cursor_param: as_sent(cursor)}
         plan.next_in_body = paginator.in_body
     elif isinstance(paginator, LastItemCursor):
         first = draw(
@@ -343,5 +365,5 @@ def sent_params(request: httpx.Request, in_body: bool) -> dict[str, str]:
     """The query params of a page request (or the fields of its JSON body), as strings."""
     if in_body:
         body = json.loads(request.content or b"{}")
-        return {key: str(value) for key, value in body.items()}
+        return {key: as_sent(value) for key, value in body.items()}
     return dict(request.url.params.multi_items())

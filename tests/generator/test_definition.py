@@ -301,3 +301,55 @@ def test_spec_patches_merge_append_and_reach_array_entries(tmp_path: Path) -> No
         apply_patches(
             document, [("/paths/~1servers/get/parameters/-", per_page)], tmp_path / "c.yaml"
         )
+
+
+def test_a_star_in_a_spec_patch_pointer_patches_every_key_at_its_level(tmp_path: Path) -> None:
+    from connectory.generator._errors import DefinitionError
+    from connectory.generator._generate import apply_patches
+
+    document: dict[str, Any] = {
+        "components": {
+            "schemas": {
+                "Label": {"type": "object", "additionalProperties": False},
+                "Error": {"type": "object", "additionalProperties": False, "required": ["code"]},
+                "Pet": {"type": "object", "properties": {"tags": {"type": "array"}}},
+            }
+        }
+    }
+    patched = apply_patches(
+        document,
+        [
+            ("/components/schemas/*", {"additionalProperties": None}),
+            ("/components/schemas/*/properties/tags", {"maxItems": 5}),
+        ],
+        tmp_path / "connector.yaml",
+    )
+    assert patched["components"]["schemas"] == {
+        "Label": {"type": "object"},
+        "Error": {"type": "object", "required": ["code"]},
+        "Pet": {"type": "object", "properties": {"tags": {"type": "array", "maxItems": 5}}},
+    }
+    assert document["components"]["schemas"]["Label"]["additionalProperties"] is False  # a copy
+    branches = {"oneOf": [{"type": "object"}, {"type": "object", "required": ["envs"]}]}
+    patched = apply_patches(
+        {"components": {"schemas": {"Page": branches}}},
+        [
+            ("/components/schemas/Page/oneOf/0", {"required": ["id"]}),  # an entry, last
+            ("/components/schemas/Page/oneOf/*", {"additionalProperties": False}),
+        ],
+        tmp_path / "connector.yaml",
+    )
+    assert patched["components"]["schemas"]["Page"]["oneOf"] == [
+        {"type": "object", "required": ["id"], "additionalProperties": False},
+        {"type": "object", "required": ["envs"], "additionalProperties": False},
+    ]
+    with pytest.raises(DefinitionError, match=r"/components/schemas/Page/oneOf/2 is not in"):
+        apply_patches(
+            {"components": {"schemas": {"Page": branches}}},
+            [("/components/schemas/Page/oneOf/2", {"required": ["id"]})],
+            tmp_path / "c.yaml",
+        )
+    with pytest.raises(DefinitionError, match=r"/components/examples/\* is not in the spec"):
+        apply_patches(document, [("/components/examples/*", {"x": 1})], tmp_path / "c.yaml")
+    with pytest.raises(DefinitionError, match=r"/components/schemas/\*/items is not in the spec"):
+        apply_patches(document, [("/components/schemas/*/items", {"x": 1})], tmp_path / "c.yaml")

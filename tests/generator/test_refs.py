@@ -159,6 +159,26 @@ def test_a_broken_ref_degrades_only_its_operation(tmp_path: Path) -> None:
     assert any("$ref target does not exist" in str(p) for p in by_id["broken"].degraded)
 
 
+def test_a_schema_under_the_key_type_degrades_its_operation(tmp_path: Path) -> None:
+    """``type: {enum: [...], type: string}`` (Codat's item type) is no type: the value
+    stays untyped, and the report says so, where the spec went wrong."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "openapi: 3.0.3\ninfo: {title: T, version: '1'}\npaths:\n"
+        "  /a:\n    get:\n      operationId: items\n      responses:\n"
+        "        '200': {description: ok, content: {application/json: {schema: "
+        "{$ref: '#/components/schemas/Kind'}}}}\n"
+        "components:\n  schemas:\n"
+        "    Kind: {type: {enum: [a, b], type: string}}\n",
+        encoding="utf-8",
+    )
+    (operation,) = build_api(spec).operations
+    assert not operation.typed
+    (problem,) = operation.degraded
+    assert problem.pointer == f"{spec}#/components/schemas/Kind/type"
+    assert "'type' is an object, not the name of a type" in str(problem)
+
+
 # -- recursive schemas ----------------------------------------------------------------
 
 

@@ -359,6 +359,21 @@ async def test_properties_beside_a_one_of_belong_to_every_branch(wire: Generated
     assert vehicle.additional_properties == {}
 
 
+async def test_a_one_of_beside_an_all_of_is_one_more_member_of_it(wire: Generated) -> None:
+    """Before: allOf(QuoteOptions) with oneOf(ByCarrier, ByCarriers) beside it (ShipEngine's
+    rate estimate) typed the body as QuoteOptions alone: no carrier could be set, and the
+    schema's own required ``origin`` was optional."""
+    by_carrier, by_carriers = wire.models.QuoteOption1, wire.models.QuoteOption2
+    with pytest.raises(TypeError, match="origin"):
+        by_carrier(carrier_id="c1")
+    recorder = _json({"price": 9.5})
+    quote = await _call(wire, recorder, "wire.quote", body=by_carrier(origin="DE", carrier_id="c1"))
+    assert json.loads(recorder.last.content) == {"origin": "DE", "carrier_id": "c1"}
+    assert quote.price == 9.5
+    await _call(wire, recorder, "wire.quote", body=by_carriers(origin="DE", carrier_ids=["a"]))
+    assert json.loads(recorder.last.content) == {"origin": "DE", "carrier_ids": ["a"]}
+
+
 async def test_read_only_and_write_only_fields_are_required_one_way(wire: Generated) -> None:
     """Before: a request model demanded the readOnly ``id``, and a response without the
     writeOnly ``password`` decoded with a deviation (raising in strict mode)."""

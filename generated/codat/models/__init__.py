@@ -96,6 +96,7 @@ if TYPE_CHECKING:
     from ._item import Item as Item
     from ._item_ref import ItemRef as ItemRef
     from ._item_status import ItemStatus as ItemStatus
+    from ._item_type import ItemType as ItemType
     from ._items import Items as Items
     from ._items2 import Items2 as Items2
     from ._items3 import Items3 as Items3
@@ -226,6 +227,7 @@ _MODULES: dict[str, str] = {
     "Item": "._item",
     "ItemRef": "._item_ref",
     "ItemStatus": "._item_status",
+    "ItemType": "._item_type",
     "Items": "._items",
     "Items2": "._items2",
     "Items3": "._items3",
@@ -353,6 +355,7 @@ __all__ = [
     "Item",
     "ItemRef",
     "ItemStatus",
+    "ItemType",
     "Items",
     "Items2",
     "Items3",

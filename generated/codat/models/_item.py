@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from connectory.core.models import UNSET, Model, Unset, field, model
 
 from .. import models as m
@@ -16,7 +14,7 @@ class Item(Model):
     is_bill_item: bool = field("isBillItem")
     is_invoice_item: bool = field("isInvoiceItem")
     item_status: m.ItemStatus | str = field("itemStatus")
-    type: Any
+    type: m.ItemType | str
     bill_item: m.BillItem | Unset = field("billItem", default=UNSET)
     code: str | Unset | None = UNSET
     id: str | Unset = UNSET

@@ -15,6 +15,8 @@ class Employee(Model):
     group_number: int = field("groupNumber")
     name: str
     number: int | None
+    can_approve: bool = field("canApprove")
+    can_invoice: bool = field("canInvoice")
     email: str | Unset | None = UNSET
     object_version: str | Unset | None = field("objectVersion", default=UNSET)
     phone: str | Unset | None = UNSET

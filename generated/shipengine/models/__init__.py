@@ -32,6 +32,12 @@ if TYPE_CHECKING:
     from ._batch_status import BatchStatus as BatchStatus
     from ._batches_sort_by import BatchesSortBy as BatchesSortBy
     from ._bill_to_party import BillToParty as BillToParty
+    from ._calculate_rates_request_body_option1 import (
+        CalculateRatesRequestBodyOption1 as CalculateRatesRequestBodyOption1,
+    )
+    from ._calculate_rates_request_body_option2 import (
+        CalculateRatesRequestBodyOption2 as CalculateRatesRequestBodyOption2,
+    )
     from ._calculate_rates_response_body import (
         CalculateRatesResponseBody as CalculateRatesResponseBody,
     )
@@ -82,6 +88,12 @@ if TYPE_CHECKING:
     from ._error_response_body import ErrorResponseBody as ErrorResponseBody
     from ._error_source import ErrorSource as ErrorSource
     from ._error_type import ErrorType as ErrorType
+    from ._estimate_rates_request_body_option1 import (
+        EstimateRatesRequestBodyOption1 as EstimateRatesRequestBodyOption1,
+    )
+    from ._estimate_rates_request_body_option2 import (
+        EstimateRatesRequestBodyOption2 as EstimateRatesRequestBodyOption2,
+    )
     from ._get_carriers_response_body import GetCarriersResponseBody as GetCarriersResponseBody
     from ._get_pickup_by_id_response_body import (
         GetPickupByIdResponseBody as GetPickupByIdResponseBody,
@@ -152,9 +164,7 @@ if TYPE_CHECKING:
     )
     from ._rate import Rate as Rate
     from ._rate_estimate import RateEstimate as RateEstimate
-    from ._rate_estimate_options import RateEstimateOptions as RateEstimateOptions
     from ._rate_request_body import RateRequestBody as RateRequestBody
-    from ._rate_request_options import RateRequestOptions as RateRequestOptions
     from ._rate_response_status import RateResponseStatus as RateResponseStatus
     from ._rate_type import RateType as RateType
     from ._rates_information import RatesInformation as RatesInformation
@@ -204,6 +214,8 @@ _MODULES: dict[str, str] = {
     "BatchStatus": "._batch_status",
     "BatchesSortBy": "._batches_sort_by",
     "BillToParty": "._bill_to_party",
+    "CalculateRatesRequestBodyOption1": "._calculate_rates_request_body_option1",
+    "CalculateRatesRequestBodyOption2": "._calculate_rates_request_body_option2",
     "CalculateRatesResponseBody": "._calculate_rates_response_body",
     "Carrier": "._carrier",
     "CarrierAdvancedOption": "._carrier_advanced_option",
@@ -232,6 +244,8 @@ _MODULES: dict[str, str] = {
     "ErrorResponseBody": "._error_response_body",
     "ErrorSource": "._error_source",
     "ErrorType": "._error_type",
+    "EstimateRatesRequestBodyOption1": "._estimate_rates_request_body_option1",
+    "EstimateRatesRequestBodyOption2": "._estimate_rates_request_body_option2",
     "GetCarriersResponseBody": "._get_carriers_response_body",
     "GetPickupByIdResponseBody": "._get_pickup_by_id_response_body",
     "GetPickupsResponseBody": "._get_pickups_response_body",
@@ -282,9 +296,7 @@ _MODULES: dict[str, str] = {
     "PurchaseLabelWithoutShipment": "._purchase_label_without_shipment",
     "Rate": "._rate",
     "RateEstimate": "._rate_estimate",
-    "RateEstimateOptions": "._rate_estimate_options",
     "RateRequestBody": "._rate_request_body",
-    "RateRequestOptions": "._rate_request_options",
     "RateResponseStatus": "._rate_response_status",
     "RateType": "._rate_type",
     "RatesInformation": "._rates_information",
@@ -331,6 +343,8 @@ __all__ = [
     "BatchStatus",
     "BatchesSortBy",
     "BillToParty",
+    "CalculateRatesRequestBodyOption1",
+    "CalculateRatesRequestBodyOption2",
     "CalculateRatesResponseBody",
     "Carrier",
     "CarrierAdvancedOption",
@@ -359,6 +373,8 @@ __all__ = [
     "ErrorResponseBody",
     "ErrorSource",
     "ErrorType",
+    "EstimateRatesRequestBodyOption1",
+    "EstimateRatesRequestBodyOption2",
     "GetCarriersResponseBody",
     "GetPickupByIdResponseBody",
     "GetPickupsResponseBody",
@@ -409,9 +425,7 @@ __all__ = [
     "PurchaseLabelWithoutShipment",
     "Rate",
     "RateEstimate",
-    "RateEstimateOptions",
     "RateRequestBody",
-    "RateRequestOptions",
     "RateResponseStatus",
     "RateType",
     "RatesInformation",

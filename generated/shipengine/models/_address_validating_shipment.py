@@ -13,8 +13,6 @@ from .. import models as m
 class AddressValidatingShipment(Model):
     """Schema ``address_validating_shipment`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     carrier_id: str
     service_code: str
     ship_from: m.ShippingAddress

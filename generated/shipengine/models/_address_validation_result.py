@@ -11,8 +11,6 @@ from .. import models as m
 class AddressValidationResult(Model):
     """Schema ``address_validation_result`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     original_address: m.PartialAddress
     status: m.AddressValidationStatus | str
     matched_address: m.PartialAddress | Unset | None = UNSET

@@ -11,8 +11,6 @@ from .. import models as m
 class AdvancedShipmentOptions(Model):
     """Schema ``advanced_shipment_options`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     bill_to_account: str | Unset | None = UNSET
     bill_to_country_code: str | Unset | None = UNSET
     bill_to_party: m.BillToParty | str | Unset | None = UNSET

@@ -9,7 +9,5 @@ from connectory.core.models import UNSET, Model, Unset, model
 class AlternativeIdentifier(Model):
     """Schema ``alternative_identifier`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     type: str | Unset = UNSET
     value: str | Unset = UNSET

@@ -13,8 +13,6 @@ from .. import models as m
 class Batch(Model):
     """Schema ``batch`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     batch_labels_url: m.OptionalLink
     batch_shipments_url: m.OptionalLink
     batch_errors_url: m.OptionalLink | Unset = UNSET

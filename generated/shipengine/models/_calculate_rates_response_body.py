@@ -13,8 +13,6 @@ from .. import models as m
 class CalculateRatesResponseBody(Model):
     """Schema ``calculate_rates_response_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     advanced_options: m.AdvancedShipmentOptions
     confirmation: m.DeliveryConfirmation | str
     customs: m.InternationalShipmentOptions | None

@@ -11,8 +11,6 @@ from .. import models as m
 class Carrier(Model):
     """Schema ``carrier`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     account_number: str | Unset = UNSET
     balance: float | Unset = UNSET
     carrier_code: str | Unset = UNSET

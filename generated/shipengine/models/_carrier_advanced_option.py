@@ -9,8 +9,6 @@ from connectory.core.models import UNSET, Model, Unset, model
 class CarrierAdvancedOption(Model):
     """Schema ``carrier_advanced_option`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     default_value: str | Unset = UNSET
     description: str | Unset = UNSET
     name: str | Unset = UNSET

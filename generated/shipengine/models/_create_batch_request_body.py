@@ -9,8 +9,6 @@ from connectory.core.models import UNSET, Model, Unset, model
 class CreateBatchRequestBody(Model):
     """Schema ``create_batch_request_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     batch_notes: str | Unset = UNSET
     external_batch_id: str | Unset = UNSET
     rate_ids: list[str] | Unset = UNSET

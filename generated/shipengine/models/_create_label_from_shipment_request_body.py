@@ -11,8 +11,6 @@ from .. import models as m
 class CreateLabelFromShipmentRequestBody(Model):
     """Schema ``create_label_from_shipment_request_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     display_scheme: m.DisplayScheme | str | Unset = UNSET
     label_download_type: m.LabelDownloadType | str | Unset = UNSET
     label_format: m.LabelFormat | str | Unset = UNSET

@@ -13,8 +13,6 @@ from .. import models as m
 class CreateLabelRequestBody(Model):
     """Schema ``create_label_request_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     alternative_identifiers: list[m.AlternativeIdentifier] | Unset | None = UNSET
     batch_id: str | Unset = UNSET
     carrier_code: str | Unset = UNSET

@@ -11,8 +11,6 @@ from connectory.core.models import UNSET, Model, Unset, model
 class CreateManifestByObjectRequestBody(Model):
     """Schema ``create_manifest_by_object_request_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     carrier_id: str
     ship_date: dt.datetime
     warehouse_id: str

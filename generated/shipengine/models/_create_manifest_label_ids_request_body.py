@@ -9,6 +9,4 @@ from connectory.core.models import Model, model
 class CreateManifestLabelIdsRequestBody(Model):
     """Schema ``create_manifest_label_ids_request_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     label_ids: list[str]

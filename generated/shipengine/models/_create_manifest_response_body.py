@@ -13,8 +13,6 @@ from .. import models as m
 class CreateManifestResponseBody(Model):
     """Schema ``create_manifest_response_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     carrier_id: str  # deprecated
     created_at: dt.datetime  # deprecated
     form_id: str  # deprecated

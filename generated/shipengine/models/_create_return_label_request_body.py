@@ -11,8 +11,6 @@ from .. import models as m
 class CreateReturnLabelRequestBody(Model):
     """Schema ``create_return_label_request_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     charge_event: m.LabelChargeEvent | str | Unset = UNSET
     display_scheme: m.DisplayScheme | str | Unset = UNSET
     label_download_type: m.LabelDownloadType | str | Unset = UNSET

@@ -11,6 +11,4 @@ from .. import models as m
 class CreateShipmentsRequestBody(Model):
     """Schema ``create_shipments_request_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     shipments: list[m.AddressValidatingShipment]

@@ -11,7 +11,5 @@ from .. import models as m
 class CreateShipmentsResponseBody(Model):
     """Schema ``create_shipments_response_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     has_errors: bool
     shipments: list[m.CreateAndValidateShipment]

@@ -11,7 +11,5 @@ from .. import models as m
 class CreateWebhookRequestBody(Model):
     """Schema ``create_webhook_request_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     event: m.WebhookEvent | str
     url: str

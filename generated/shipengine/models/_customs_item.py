@@ -11,8 +11,6 @@ from .. import models as m
 class CustomsItem(Model):
     """Schema ``customs_item`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     country_of_origin: str | Unset | None = UNSET
     customs_item_id: str | Unset = UNSET
     description: str | Unset | None = UNSET

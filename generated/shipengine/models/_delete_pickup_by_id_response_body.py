@@ -11,8 +11,6 @@ from .. import models as m
 class DeletePickupByIdResponseBody(Model):
     """Schema ``delete_pickup_by_id_response_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     request_id: str
     pickup_id: str
     errors: list[m.Error] | Unset = UNSET

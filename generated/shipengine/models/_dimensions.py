@@ -11,8 +11,6 @@ from .. import models as m
 class Dimensions(Model):
     """Schema ``dimensions`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     height: float
     length: float
     unit: m.DimensionUnit | str

@@ -11,8 +11,6 @@ from .. import models as m
 class Error(Model):
     """Schema ``error`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     error_code: m.ErrorCode | str
     error_source: m.ErrorSource | str
     error_type: m.ErrorType | str

@@ -11,7 +11,5 @@ from .. import models as m
 class ErrorResponseBody(Model):
     """Schema ``error_response_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     request_id: str
     errors: list[m.Error] | Unset = UNSET

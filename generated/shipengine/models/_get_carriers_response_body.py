@@ -11,8 +11,6 @@ from .. import models as m
 class GetCarriersResponseBody(Model):
     """Schema ``get_carriers_response_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     request_id: str
     carriers: list[m.Carrier] | Unset = UNSET
     errors: list[m.Error] | Unset = UNSET

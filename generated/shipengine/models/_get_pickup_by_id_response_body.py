@@ -13,8 +13,6 @@ from .. import models as m
 class GetPickupByIdResponseBody(Model):
     """Schema ``get_pickup_by_id_response_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     contact_details: m.ContactDetails
     label_ids: list[str]
     request_id: str

@@ -11,8 +11,6 @@ from .. import models as m
 class GetPickupsResponseBody(Model):
     """Schema ``get_pickups_response_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     pickups: list[m.Pickup]
     request_id: str
     links: m.PaginationLink | Unset = UNSET

@@ -11,8 +11,6 @@ from .. import models as m
 class InternationalShipmentOptions(Model):
     """Schema ``international_shipment_options`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     contents: m.PackageContents | str
     non_delivery: m.NonDelivery | str
     customs_items: list[m.CustomsItem] | Unset = UNSET

@@ -9,8 +9,6 @@ from connectory.core.models import UNSET, Model, Unset, model
 class LabelDownload(Model):
     """Schema ``label_download`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     href: str | Unset = UNSET
     pdf: str | Unset = UNSET
     png: str | Unset = UNSET

@@ -9,8 +9,6 @@ from connectory.core.models import Model, model
 class LabelMessages(Model):
     """Schema ``label_messages`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     reference1: str | None
     reference2: str | None
     reference3: str | None

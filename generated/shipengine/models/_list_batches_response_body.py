@@ -11,8 +11,6 @@ from .. import models as m
 class ListBatchesResponseBody(Model):
     """Schema ``list_batches_response_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     batches: list[m.Batch] | Unset = UNSET
     links: m.PaginationLink | Unset = UNSET
     page: int | Unset = UNSET

@@ -11,6 +11,4 @@ from .. import models as m
 class ListCarrierPackageTypesResponseBody(Model):
     """Schema ``list_carrier_package_types_response_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     packages: list[m.PackageType] | Unset = UNSET

@@ -11,6 +11,4 @@ from .. import models as m
 class ListCarrierServicesResponseBody(Model):
     """Schema ``list_carrier_services_response_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     services: list[m.Service] | Unset = UNSET

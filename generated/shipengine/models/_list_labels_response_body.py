@@ -11,8 +11,6 @@ from .. import models as m
 class ListLabelsResponseBody(Model):
     """Schema ``list_labels_response_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     links: m.PaginationLink
     page: int
     pages: int

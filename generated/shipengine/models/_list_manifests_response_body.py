@@ -11,8 +11,6 @@ from .. import models as m
 class ListManifestsResponseBody(Model):
     """Schema ``list_manifests_response_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     links: m.PaginationLink | Unset = UNSET
     manifests: list[m.Manifest] | Unset = UNSET
     page: int | Unset = UNSET

@@ -11,8 +11,6 @@ from .. import models as m
 class ListShipmentsResponseBody(Model):
     """Schema ``list_shipments_response_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     links: m.PaginationLink | Unset = UNSET
     page: int | Unset = UNSET
     pages: int | Unset = UNSET

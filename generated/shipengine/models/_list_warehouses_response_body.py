@@ -11,6 +11,4 @@ from .. import models as m
 class ListWarehousesResponseBody(Model):
     """Schema ``list_warehouses_response_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     warehouses: list[m.Warehouse] | Unset = UNSET

@@ -13,8 +13,6 @@ from .. import models as m
 class Manifest(Model):
     """Schema ``manifest`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     carrier_id: str | Unset = UNSET
     created_at: dt.datetime | Unset = UNSET
     form_id: str | Unset = UNSET

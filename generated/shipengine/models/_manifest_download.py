@@ -9,6 +9,4 @@ from connectory.core.models import UNSET, Model, Unset, model
 class ManifestDownload(Model):
     """Schema ``manifest_download`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     href: str | Unset = UNSET

@@ -11,7 +11,5 @@ from .. import models as m
 class ManifestRequest(Model):
     """Schema ``manifest_request`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     manifest_request_id: str | Unset = UNSET
     status: m.ManifestRequestStatus | str | Unset = UNSET

@@ -9,7 +9,5 @@ from connectory.core.models import UNSET, Model, Unset, model
 class ModifyBatch(Model):
     """Schema ``modify_batch`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     rate_ids: list[str] | Unset = UNSET
     shipment_ids: list[str] | Unset = UNSET

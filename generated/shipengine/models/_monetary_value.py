@@ -9,7 +9,5 @@ from connectory.core.models import Model, model
 class MonetaryValue(Model):
     """Schema ``monetary_value`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     amount: float
     currency: str

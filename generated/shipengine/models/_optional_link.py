@@ -9,7 +9,5 @@ from connectory.core.models import UNSET, Model, Unset, model
 class OptionalLink(Model):
     """Schema ``optional_link`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     href: str | Unset = UNSET
     type: str | Unset = UNSET

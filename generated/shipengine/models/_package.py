@@ -11,8 +11,6 @@ from .. import models as m
 class Package(Model):
     """Schema ``package`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     weight: m.Weight
     content_description: str | Unset | None = UNSET
     dimensions: m.Dimensions | Unset = UNSET

@@ -11,8 +11,6 @@ from .. import models as m
 class PackageType(Model):
     """Schema ``package_type`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     name: str
     package_code: str
     description: str | Unset | None = UNSET

@@ -11,8 +11,6 @@ from .. import models as m
 class PaginationLink(Model):
     """Schema ``pagination_link`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     first: m.OptionalLink
     last: m.OptionalLink
     next: m.OptionalLink

@@ -11,7 +11,5 @@ from .. import models as m
 class ParseAddressRequestBody(Model):
     """Schema ``parse_address_request_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     text: str
     address: m.PartialAddress | Unset = UNSET

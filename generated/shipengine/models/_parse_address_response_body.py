@@ -11,8 +11,6 @@ from .. import models as m
 class ParseAddressResponseBody(Model):
     """Schema ``parse_address_response_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     address: m.PartialAddress
     entities: list[m.RecognizedEntity]
     score: float

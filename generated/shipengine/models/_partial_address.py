@@ -11,8 +11,6 @@ from .. import models as m
 class PartialAddress(Model):
     """Schema ``partial_address`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     address_line1: str | Unset = UNSET
     address_line2: str | Unset | None = UNSET
     address_line3: str | Unset | None = UNSET

@@ -13,8 +13,6 @@ from .. import models as m
 class PartialShipment(Model):
     """Schema ``partial_shipment`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     advanced_options: m.AdvancedShipmentOptions | Unset = UNSET
     carrier_id: str | Unset = UNSET
     confirmation: m.DeliveryConfirmation | str | Unset = UNSET

@@ -13,8 +13,6 @@ from .. import models as m
 class Pickup(Model):
     """Schema ``pickup`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     cancelled_at: dt.datetime | Unset = UNSET
     carrier_id: str | Unset = UNSET
     confirmation_number: str | Unset | None = UNSET

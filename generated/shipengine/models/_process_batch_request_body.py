@@ -13,8 +13,6 @@ from .. import models as m
 class ProcessBatchRequestBody(Model):
     """Schema ``process_batch_request_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     display_scheme: m.DisplayScheme | str | Unset = UNSET
     label_format: m.LabelFormat | str | Unset = UNSET
     label_layout: m.LabelLayout | str | Unset = UNSET

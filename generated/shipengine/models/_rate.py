@@ -13,8 +13,6 @@ from .. import models as m
 class Rate(Model):
     """Schema ``rate`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     carrier_code: str | Unset = UNSET
     carrier_delivery_days: str | Unset = UNSET
     carrier_friendly_name: str | Unset = UNSET

@@ -9,8 +9,6 @@ from connectory.core.models import UNSET, Model, Unset, model
 class RateRequestBody(Model):
     """Schema ``rate_request_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     carrier_ids: list[str]
     calculate_tax_amount: bool | Unset = UNSET
     is_return: bool | Unset = UNSET

@@ -11,8 +11,6 @@ from .. import models as m
 class RatesInformation(Model):
     """Schema ``rates_information`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     created_at: str | Unset = UNSET
     errors: list[m.Error] | Unset = UNSET
     invalid_rates: list[m.Rate] | Unset = UNSET

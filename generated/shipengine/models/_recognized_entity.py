@@ -11,8 +11,6 @@ from connectory.core.models import UNSET, Model, Unset, model
 class RecognizedEntity(Model):
     """Schema ``recognized_entity`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     end_index: int
     score: float
     start_index: int

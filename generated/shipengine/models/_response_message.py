@@ -11,8 +11,6 @@ from .. import models as m
 class ResponseMessage(Model):
     """Schema ``response_message`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     detail_code: m.AddressValidationDetailCode | str | None
     code: m.AddressValidationCode | str | Unset = UNSET
     message: str | Unset = UNSET

@@ -13,8 +13,6 @@ from .. import models as m
 class SchedulePickupResponseBody(Model):
     """Schema ``schedule_pickup_response_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     request_id: str
     cancelled_at: dt.datetime | Unset = UNSET
     carrier_id: str | Unset = UNSET

@@ -9,8 +9,6 @@ from connectory.core.models import UNSET, Model, Unset, model
 class Service(Model):
     """Schema ``service`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     carrier_code: str | Unset = UNSET
     carrier_id: str | Unset = UNSET
     domestic: bool | Unset = UNSET

@@ -11,8 +11,6 @@ from .. import models as m
 class ShipmentItem(Model):
     """Schema ``shipment_item`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     asin: str | Unset | None = UNSET
     external_order_id: str | Unset | None = UNSET
     external_order_item_id: str | Unset | None = UNSET

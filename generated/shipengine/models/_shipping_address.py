@@ -11,8 +11,6 @@ from .. import models as m
 class ShippingAddress(Model):
     """Schema ``shipping_address`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     address_line1: str
     address_residential_indicator: m.AddressResidentialIndicator | str
     city_locality: str

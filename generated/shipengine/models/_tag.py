@@ -9,6 +9,4 @@ from connectory.core.models import Model, model
 class Tag(Model):
     """Schema ``tag`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     name: str

@@ -11,7 +11,5 @@ from .. import models as m
 class TagShipmentResponseBody(Model):
     """Schema ``tag_shipment_response_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     shipment_id: str | Unset = UNSET
     tag: m.Tag | Unset = UNSET

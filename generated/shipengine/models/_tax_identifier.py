@@ -11,8 +11,6 @@ from .. import models as m
 class TaxIdentifier(Model):
     """Schema ``tax_identifier`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     identifier_type: m.IdentifierType | str
     issuing_authority: str
     taxable_entity_type: m.TaxableEntityType | str

@@ -13,8 +13,6 @@ from .. import models as m
 class TrackEvent(Model):
     """Schema ``track_event`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     occurred_at: dt.datetime
     status_code: m.StatusCode | str
     carrier_detail_code: str | Unset = UNSET

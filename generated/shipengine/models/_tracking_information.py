@@ -13,8 +13,6 @@ from .. import models as m
 class TrackingInformation(Model):
     """Schema ``tracking_information`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     actual_delivery_date: dt.datetime | Unset = UNSET
     carrier_code: str | Unset = UNSET
     carrier_detail_code: str | Unset = UNSET

@@ -13,8 +13,6 @@ from .. import models as m
 class UpdateShipmentRequestBody(Model):
     """Schema ``update_shipment_request_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     ship_from: m.ShippingAddress
     ship_to: m.ShippingAddress
     advanced_options: m.AdvancedShipmentOptions | Unset = UNSET

@@ -9,7 +9,5 @@ from connectory.core.models import UNSET, Model, Unset, model
 class VoidLabelResponseBody(Model):
     """Schema ``void_label_response_body`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     approved: bool | Unset = UNSET
     message: str | Unset = UNSET

@@ -13,8 +13,6 @@ from .. import models as m
 class Warehouse(Model):
     """Schema ``warehouse`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     created_at: dt.datetime | Unset = UNSET
     is_default: bool | Unset | None = UNSET
     name: str | Unset = UNSET

@@ -11,8 +11,6 @@ from .. import models as m
 class Webhook(Model):
     """Schema ``webhook`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     event: m.WebhookEvent | str | Unset = UNSET
     url: str | Unset = UNSET
     webhook_id: str | Unset = UNSET

@@ -11,7 +11,5 @@ from .. import models as m
 class Weight(Model):
     """Schema ``weight`` of the ShipEngine API."""
 
-    __connectory_closed__ = True  # the schema allows no other fields
-
     unit: m.WeightUnit | str
     value: float

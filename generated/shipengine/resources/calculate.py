@@ -28,7 +28,10 @@ class Calculate(APIResource):
 
     @operation
     async def rates(
-        self, *, body: m.RateRequestOptions, **options: Unpack[RequestOptions]
+        self,
+        *,
+        body: m.CalculateRatesRequestBodyOption1 | m.CalculateRatesRequestBodyOption2,
+        **options: Unpack[RequestOptions],
     ) -> m.CalculateRatesResponseBody:
         """Get Shipping Rates.
 

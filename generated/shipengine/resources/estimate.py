@@ -28,7 +28,10 @@ class Estimate(APIResource):
 
     @operation
     async def rates(
-        self, *, body: m.RateEstimateOptions, **options: Unpack[RequestOptions]
+        self,
+        *,
+        body: m.EstimateRatesRequestBodyOption1 | m.EstimateRatesRequestBodyOption2,
+        **options: Unpack[RequestOptions],
     ) -> list[m.RateEstimate]:
         """Estimate Rates.
 

@@ -11,6 +11,8 @@ from .. import models as m
 class FilterProjectEnvsResponseOption1(Model):
     """Schema ``0`` of the Vercel API."""
 
+    id: str
+    key: str
     configuration_id: str | Unset | None = field("configurationId", default=UNSET)
     created_at: float | Unset = field("createdAt", default=UNSET)
     created_by: str | Unset | None = field("createdBy", default=UNSET)
@@ -18,8 +20,6 @@ class FilterProjectEnvsResponseOption1(Model):
     edge_config_id: str | Unset | None = field("edgeConfigId", default=UNSET)
     edge_config_token_id: str | Unset | None = field("edgeConfigTokenId", default=UNSET)
     git_branch: str | Unset = field("gitBranch", default=UNSET)
-    id: str | Unset = UNSET
-    key: str | Unset = UNSET
     system: bool | Unset = UNSET
     target: (
         list[m.FilterProjectEnvsResponseOption1TargetOption1Item | str]

@@ -11,4 +11,6 @@ from .. import models as m
 class FilterProjectEnvsResponseOption3(Model):
     """Schema ``2`` of the Vercel API."""
 
+    __connectory_closed__ = True  # the schema allows no other fields
+
     envs: list[m.FilterProjectEnvsResponseOption3EnvsItem]
