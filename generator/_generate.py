@@ -89,7 +89,7 @@ def apply_patches(
         last = parts[-1]
         targets = [(node, key) for node in parents for key in _keys(node, last) if _has(node, key)]
         if append:
-            if last == "*" or not isinstance(patch, list) or not parents:
+            if last == "*" or not isinstance(patch, list):
                 raise DefinitionError(f"{where}: '-' appends a list of entries to an array")
             for node in parents:
                 if not isinstance(node, dict):
